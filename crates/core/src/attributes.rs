@@ -1,0 +1,1 @@
+//! TODO: custom attribute types.

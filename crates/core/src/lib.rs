@@ -1,0 +1,11 @@
+//! Rapport's domain: types that are valid by construction and pure rules over them.
+//!
+//! No IO, no async, no SQL, no HTTP lives here, so the live path and the simulators of later
+//! features run the same code.
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod attributes;
+pub mod contact;
+pub mod conversation;
+pub mod search;

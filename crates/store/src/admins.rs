@@ -1,0 +1,165 @@
+//! Admins (teammates): who signs in to the inbox and whom conversations are assigned to.
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use rapport_core::admin::AdminRole;
+use serde::Serialize;
+
+use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Admin {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub email: String,
+    pub name: String,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    pub role: String,
+    pub job_title: Option<String>,
+    pub away_mode_enabled: bool,
+    pub away_mode_reassign: bool,
+    pub away_status_reason_id: Option<i64>,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Admin {
+    /// The admin's role; an unknown stored value is treated as the least privileged one.
+    pub fn role(&self) -> AdminRole {
+        self.role.parse().unwrap_or(AdminRole::Viewer)
+    }
+
+    /// Checks a password against the stored argon2id hash (false when none is set).
+    pub fn verify_password(&self, password: &str) -> bool {
+        let Some(stored) = &self.password_hash else { return false };
+        let Ok(parsed) = PasswordHash::new(stored) else { return false };
+        Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+    }
+}
+
+pub struct NewAdmin<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password: Option<&'a str>,
+    pub role: AdminRole,
+    pub job_title: Option<&'a str>,
+}
+
+const COLUMNS: &str = "id, workspace_id, email, name, password_hash, role, job_title, away_mode_enabled, \
+    away_mode_reassign, away_status_reason_id, active, created_at, updated_at";
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> StoreResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Invalid(format!("cannot hash password: {e}")))
+}
+
+pub async fn create(db: &Db, workspace_id: i64, new: NewAdmin<'_>) -> StoreResult<Admin> {
+    let email = rapport_core::contact::Email::parse(new.email).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let name = new.name.trim();
+    if name.is_empty() {
+        return Err(StoreError::Invalid("admin name must not be empty".into()));
+    }
+    if let Some(password) = new.password {
+        if password.chars().count() < 8 {
+            return Err(StoreError::Invalid("password must be at least 8 characters".into()));
+        }
+    }
+    let hash = new.password.map(hash_password).transpose()?;
+    let at = now();
+    let sql = format!(
+        "INSERT INTO admins (workspace_id, email, name, password_hash, role, job_title, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
+    );
+    let result = with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql)
+        .bind(workspace_id).bind(email.as_str()).bind(name).bind(hash).bind(new.role.as_str())
+        .bind(new.job_title).bind(at)
+        .fetch_one(pool).await);
+    match result {
+        Err(e) => match StoreError::from(e) {
+            StoreError::Conflict(_) => Err(StoreError::Conflict(format!(
+                "an admin with email {} already exists in this workspace",
+                email.as_str()
+            ))),
+            other => Err(other),
+        },
+        Ok(admin) => Ok(admin),
+    }
+}
+
+pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {
+    let sql = format!("SELECT {COLUMNS} FROM admins WHERE workspace_id = $1 AND id = $2");
+    with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
+        .or_not_found("admin")
+}
+
+pub async fn find_by_email(db: &Db, workspace_id: i64, email: &str) -> StoreResult<Admin> {
+    let sql = format!("SELECT {COLUMNS} FROM admins WHERE workspace_id = $1 AND email = $2");
+    let email = email.trim().to_lowercase();
+    with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql).bind(workspace_id).bind(&email).fetch_optional(pool).await)?
+        .or_not_found("admin")
+}
+
+/// Every active admin row with this email, across workspaces (for sign-in and workspace switch).
+pub async fn find_all_by_email(db: &Db, email: &str) -> StoreResult<Vec<Admin>> {
+    let sql = format!("SELECT {COLUMNS} FROM admins WHERE email = $1 AND active = $2 ORDER BY workspace_id");
+    let email = email.trim().to_lowercase();
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql).bind(&email).bind(true).fetch_all(pool).await)?)
+}
+
+pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<Admin>> {
+    let sql = format!("SELECT {COLUMNS} FROM admins WHERE workspace_id = $1 ORDER BY id");
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+}
+
+pub async fn set_away(
+    db: &Db,
+    workspace_id: i64,
+    id: i64,
+    enabled: bool,
+    reassign: bool,
+    reason_id: Option<i64>,
+) -> StoreResult<Admin> {
+    let sql = format!(
+        "UPDATE admins SET away_mode_enabled = $3, away_mode_reassign = $4, away_status_reason_id = $5, updated_at = $6 \
+         WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql)
+        .bind(workspace_id).bind(id).bind(enabled).bind(reassign).bind(reason_id).bind(now())
+        .fetch_optional(pool).await)?
+        .or_not_found("admin")
+}
+
+/// Deactivates an admin and ends every session and API token they hold, in one transaction.
+pub async fn deactivate(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {
+    let sql = format!("UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}");
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let admin = sqlx::query_as::<_, Admin>(&sql)
+            .bind(workspace_id).bind(id).bind(false).bind(now())
+            .fetch_optional(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE workspace_id = $1 AND admin_id = $2")
+            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE workspace_id = $1 AND admin_id = $2 AND revoked_at IS NULL")
+            .bind(workspace_id).bind(id).bind(now()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        admin.or_not_found("admin")
+    })
+}
+
+/// The team ids of each admin of the workspace, as `(admin_id, team_id)` pairs ordered by admin.
+pub async fn team_memberships(db: &Db, workspace_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT admin_id, team_id FROM team_members WHERE workspace_id = $1 ORDER BY admin_id, team_id")
+        .bind(workspace_id).fetch_all(pool).await)?)
+}
+
+pub async fn team_ids(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT team_id FROM team_members WHERE workspace_id = $1 AND admin_id = $2 ORDER BY team_id")
+        .bind(workspace_id).bind(admin_id).fetch_all(pool).await)?)
+}

@@ -1,0 +1,106 @@
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::StoreResult;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which engine a [`Db`] talks to; used where the two dialects differ (JSON access, text search).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The connection pool of one backend. Use [`crate::with_pool!`] to run SQL on either.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The database handle every repository takes. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: Pool,
+}
+
+impl Db {
+    /// Connects to `sqlite://path`, `sqlite::memory:` or `postgres://…`, chosen by the URL scheme.
+    /// A SQLite file (and its directory) is created when missing, in WAL mode.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Self { pool: Pool::Postgres(pool) });
+        }
+        if !url.starts_with("sqlite:") {
+            return Err(crate::StoreError::Invalid(format!(
+                "unsupported database URL {url:?}: use sqlite://PATH or postgres://…"
+            )));
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL in WAL mode survives a killed process; only an OS crash can lose the last commits.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !memory {
+            if let Some(parent) = options.get_filename().parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        crate::StoreError::Invalid(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            // An in-memory database lives and dies with its one connection.
+            .max_connections(if memory { 1 } else { 8 })
+            .min_connections(if memory { 1 } else { 0 })
+            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool: Pool::Sqlite(pool) })
+    }
+
+    /// Applies every pending migration of this backend.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Answers whether the database accepts queries (for `/healthz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        crate::execute!(self, pool => sqlx::query("SELECT 1").execute(pool).await)?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        crate::with_pool!(self, pool => pool.close().await)
+    }
+}

@@ -1,0 +1,64 @@
+//! Persistence for Rapport: one [`Db`] over a SQLite or PostgreSQL pool, a repository module per
+//! aggregate, and the migrations for each backend (`migrations/{sqlite,postgres}`).
+//!
+//! Every query takes a `workspace_id` and filters on it: tenant isolation lives here, not in the
+//! callers. Nothing in this crate knows about HTTP. SQL lives only in this crate.
+#![forbid(unsafe_code)]
+
+mod db;
+mod error;
+pub mod search;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub mod admins;
+pub mod companies;
+pub mod contacts;
+pub mod conversations;
+pub mod data_attributes;
+pub mod events;
+pub mod notes;
+pub mod sessions;
+pub mod tags;
+pub mod teams;
+pub mod tokens;
+pub mod workspaces;
+
+pub use db::{Backend, Db, Pool};
+pub use error::{OptionExt, StoreError, StoreResult};
+
+/// The current time as unix seconds, the unit every timestamp column uses.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Runs the same body against whichever backend the [`Db`] holds. The body is compiled once per
+/// backend, so one piece of SQL serves both; `$1`-style placeholders work on both engines.
+///
+/// ```ignore
+/// let n: i64 = with_pool!(db, pool => sqlx::query_scalar("SELECT 1").fetch_one(pool).await)?;
+/// ```
+#[macro_export]
+macro_rules! with_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db.pool() {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Like [`with_pool!`] for a statement that returns no rows: evaluates to
+/// `Result<u64, sqlx::Error>` with the number of rows affected.
+#[macro_export]
+macro_rules! execute {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db.pool() {
+            $crate::Pool::Sqlite($pool) => $body.map(|r| r.rows_affected()),
+            $crate::Pool::Postgres($pool) => $body.map(|r| r.rows_affected()),
+        }
+    };
+}

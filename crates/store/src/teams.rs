@@ -1,0 +1,167 @@
+//! Teams: groups of admins that conversations can be assigned to.
+use serde::Serialize;
+
+use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Team {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub name: String,
+    pub distribution_method: String,
+    pub assignment_limit: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A team with its members' admin ids, as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamWithMembers {
+    #[serde(flatten)]
+    pub team: Team,
+    pub admin_ids: Vec<i64>,
+}
+
+/// How a team hands out its conversations.
+pub const DISTRIBUTION_METHODS: &[&str] = &["manual", "round_robin", "balanced"];
+
+pub struct TeamFields<'a> {
+    pub name: Option<&'a str>,
+    pub distribution_method: Option<&'a str>,
+    /// `Some(None)` clears the limit.
+    pub assignment_limit: Option<Option<i64>>,
+}
+
+const COLUMNS: &str = "id, workspace_id, name, distribution_method, assignment_limit, created_at, updated_at";
+
+fn validate(fields: &TeamFields<'_>) -> StoreResult<()> {
+    if let Some(name) = fields.name {
+        if name.trim().is_empty() {
+            return Err(StoreError::Invalid("team name must not be empty".into()));
+        }
+    }
+    if let Some(method) = fields.distribution_method {
+        if !DISTRIBUTION_METHODS.contains(&method) {
+            return Err(StoreError::Invalid(format!(
+                "distribution_method must be one of {}",
+                DISTRIBUTION_METHODS.join(", ")
+            )));
+        }
+    }
+    if let Some(Some(limit)) = fields.assignment_limit {
+        if limit < 1 {
+            return Err(StoreError::Invalid("assignment_limit must be at least 1".into()));
+        }
+    }
+    Ok(())
+}
+
+fn conflict_on_name(e: sqlx::Error) -> StoreError {
+    match StoreError::from(e) {
+        StoreError::Conflict(_) => StoreError::Conflict("a team with this name already exists".into()),
+        other => other,
+    }
+}
+
+pub async fn create(db: &Db, workspace_id: i64, fields: TeamFields<'_>) -> StoreResult<Team> {
+    validate(&fields)?;
+    let name = fields.name.ok_or_else(|| StoreError::Invalid("team name is required".into()))?.trim();
+    let sql = format!(
+        "INSERT INTO teams (workspace_id, name, distribution_method, assignment_limit, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING {COLUMNS}"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, Team>(&sql)
+        .bind(workspace_id).bind(name).bind(fields.distribution_method.unwrap_or("manual"))
+        .bind(fields.assignment_limit.flatten()).bind(now())
+        .fetch_one(pool).await)
+    .map_err(conflict_on_name)
+}
+
+pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: TeamFields<'_>) -> StoreResult<Team> {
+    validate(&fields)?;
+    let current = find(db, workspace_id, id).await?;
+    let name = fields.name.map(str::trim).unwrap_or(&current.name);
+    let method = fields.distribution_method.unwrap_or(&current.distribution_method);
+    let limit = fields.assignment_limit.unwrap_or(current.assignment_limit);
+    let sql = format!(
+        "UPDATE teams SET name = $3, distribution_method = $4, assignment_limit = $5, updated_at = $6 \
+         WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, Team>(&sql)
+        .bind(workspace_id).bind(id).bind(name).bind(method).bind(limit).bind(now())
+        .fetch_optional(pool).await)
+    .map_err(conflict_on_name)?
+    .or_not_found("team")
+}
+
+pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Team> {
+    let sql = format!("SELECT {COLUMNS} FROM teams WHERE workspace_id = $1 AND id = $2");
+    with_pool!(db, pool => sqlx::query_as::<_, Team>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
+        .or_not_found("team")
+}
+
+pub async fn find_with_members(db: &Db, workspace_id: i64, id: i64) -> StoreResult<TeamWithMembers> {
+    let team = find(db, workspace_id, id).await?;
+    let admin_ids = member_ids(db, workspace_id, id).await?;
+    Ok(TeamWithMembers { team, admin_ids })
+}
+
+pub async fn list_with_members(db: &Db, workspace_id: i64) -> StoreResult<Vec<TeamWithMembers>> {
+    let sql = format!("SELECT {COLUMNS} FROM teams WHERE workspace_id = $1 ORDER BY id");
+    let teams = with_pool!(db, pool => sqlx::query_as::<_, Team>(&sql).bind(workspace_id).fetch_all(pool).await)?;
+    let pairs = with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT team_id, admin_id FROM team_members WHERE workspace_id = $1 ORDER BY team_id, admin_id")
+        .bind(workspace_id).fetch_all(pool).await)?;
+    Ok(teams
+        .into_iter()
+        .map(|team| {
+            let admin_ids = pairs.iter().filter(|(t, _)| *t == team.id).map(|(_, a)| *a).collect();
+            TeamWithMembers { team, admin_ids }
+        })
+        .collect())
+}
+
+pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM team_members WHERE workspace_id = $1 AND team_id = $2")
+            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE conversations SET team_assignee_id = NULL WHERE workspace_id = $1 AND team_assignee_id = $2")
+            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
+        let deleted = sqlx::query("DELETE FROM teams WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id).bind(id).execute(&mut *tx).await?.rows_affected();
+        if deleted == 0 {
+            return Err(StoreError::not_found("team"));
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
+pub async fn member_ids(db: &Db, workspace_id: i64, team_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT admin_id FROM team_members WHERE workspace_id = $1 AND team_id = $2 ORDER BY admin_id")
+        .bind(workspace_id).bind(team_id).fetch_all(pool).await)?)
+}
+
+/// Adds an admin to a team; both must belong to the workspace. Adding twice is a no-op.
+pub async fn add_member(db: &Db, workspace_id: i64, team_id: i64, admin_id: i64) -> StoreResult<()> {
+    find(db, workspace_id, team_id).await?;
+    crate::admins::find(db, workspace_id, admin_id).await?;
+    execute!(db, pool => sqlx::query(
+        "INSERT INTO team_members (workspace_id, team_id, admin_id, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (team_id, admin_id) DO NOTHING")
+        .bind(workspace_id).bind(team_id).bind(admin_id).bind(now()).execute(pool).await)?;
+    Ok(())
+}
+
+pub async fn remove_member(db: &Db, workspace_id: i64, team_id: i64, admin_id: i64) -> StoreResult<()> {
+    find(db, workspace_id, team_id).await?;
+    let removed = execute!(db, pool => sqlx::query(
+        "DELETE FROM team_members WHERE workspace_id = $1 AND team_id = $2 AND admin_id = $3")
+        .bind(workspace_id).bind(team_id).bind(admin_id).execute(pool).await)?;
+    if removed == 0 {
+        return Err(StoreError::not_found("membership"));
+    }
+    Ok(())
+}

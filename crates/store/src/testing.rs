@@ -1,0 +1,96 @@
+//! Fresh databases for tests: a SQLite file per call and a PostgreSQL database per call, so every
+//! repository test runs on both engines. PostgreSQL comes from `RAPPORT_TEST_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/postgres`); `RAPPORT_TEST_SKIP_POSTGRES=1` skips it.
+use rand::distributions::{Alphanumeric, DistString};
+
+use crate::admins::{Admin, NewAdmin};
+use crate::workspaces::Workspace;
+use crate::{now, Db};
+
+const DATABASE_PREFIX: &str = "rapport_t_";
+/// Test databases older than this are dropped by later runs (a crashed run leaves its own behind).
+const STALE_AFTER_SECONDS: i64 = 3 * 3600;
+
+fn postgres_admin_url() -> String {
+    std::env::var("RAPPORT_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+pub fn postgres_enabled() -> bool {
+    std::env::var("RAPPORT_TEST_SKIP_POSTGRES").map(|v| v != "1").unwrap_or(true)
+}
+
+fn suffix() -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 10).to_lowercase()
+}
+
+/// A migrated SQLite database in a fresh temporary file.
+pub async fn sqlite() -> Db {
+    let path = std::env::temp_dir().join(format!("rapport-test-{}.db", suffix()));
+    let db = Db::connect(&format!("sqlite://{}", path.display())).await.expect("open sqlite");
+    db.migrate().await.expect("migrate sqlite");
+    db
+}
+
+/// The URL of a fresh, empty PostgreSQL database (not yet migrated).
+pub async fn postgres_url() -> String {
+    use sqlx::Connection;
+    let admin_url = postgres_admin_url();
+    let mut conn = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed for tests ({e}); set RAPPORT_TEST_SKIP_POSTGRES=1 to skip"));
+    let stale: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'rapport_t_%'")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_default();
+    for name in stale {
+        let created: i64 = name
+            .trim_start_matches(DATABASE_PREFIX)
+            .split('_')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        if now() - created > STALE_AFTER_SECONDS {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\"")).execute(&mut conn).await;
+        }
+    }
+    let name = format!("{DATABASE_PREFIX}{}_{}", now(), suffix());
+    sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.expect("create test database");
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url);
+    format!("{base}/{name}")
+}
+
+/// A migrated PostgreSQL database created for this call.
+pub async fn postgres() -> Db {
+    let db = Db::connect(&postgres_url().await).await.expect("connect postgres");
+    db.migrate().await.expect("migrate postgres");
+    db
+}
+
+/// One fresh database per backend under test: SQLite, and PostgreSQL unless skipped.
+pub async fn all() -> Vec<Db> {
+    let mut dbs = vec![sqlite().await];
+    if postgres_enabled() {
+        dbs.push(postgres().await);
+    }
+    dbs
+}
+
+/// A new workspace with an owner admin (`owner@example.com`, password `correct horse battery`).
+pub async fn workspace(db: &Db) -> (Workspace, Admin) {
+    let ws = crate::workspaces::create(db, &format!("Test {}", suffix()), "UTC").await.expect("workspace");
+    let admin = crate::admins::create(
+        db,
+        ws.id,
+        NewAdmin {
+            email: "owner@example.com",
+            name: "Olive Owner",
+            password: Some("correct horse battery"),
+            role: rapport_core::admin::AdminRole::Owner,
+            job_title: None,
+        },
+    )
+    .await
+    .expect("admin");
+    (ws, admin)
+}

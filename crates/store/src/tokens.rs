@@ -1,0 +1,74 @@
+//! API access tokens. Only a SHA-256 hash is stored; the plaintext is shown once, at creation.
+use rand::distributions::{Alphanumeric, DistString};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::admins::Admin;
+use crate::workspaces::Workspace;
+use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub admin_id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, workspace_id, admin_id, name, created_at, last_used_at, revoked_at";
+
+/// The stored form of a secret token (tokens and session ids alike).
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Creates a token acting as `admin_id`; returns the row and the plaintext (never stored).
+pub async fn create(db: &Db, workspace_id: i64, admin_id: i64, name: &str) -> StoreResult<(ApiToken, String)> {
+    let admin = crate::admins::find(db, workspace_id, admin_id).await?;
+    if !admin.active {
+        return Err(StoreError::Invalid("cannot create a token for a deactivated admin".into()));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(StoreError::Invalid("token name must be 1 to 200 characters".into()));
+    }
+    let plaintext = format!("rpt_{}", Alphanumeric.sample_string(&mut rand::thread_rng(), 40));
+    let sql = format!(
+        "INSERT INTO api_tokens (workspace_id, admin_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING {COLUMNS}"
+    );
+    let token = with_pool!(db, pool => sqlx::query_as::<_, ApiToken>(&sql)
+        .bind(workspace_id).bind(admin_id).bind(name).bind(hash_secret(&plaintext)).bind(now())
+        .fetch_one(pool).await)?;
+    Ok((token, plaintext))
+}
+
+pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<ApiToken>> {
+    let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE workspace_id = $1 ORDER BY id");
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, ApiToken>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+}
+
+pub async fn revoke(db: &Db, workspace_id: i64, id: i64) -> StoreResult<ApiToken> {
+    let sql = format!(
+        "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, ApiToken>(&sql).bind(workspace_id).bind(id).bind(now()).fetch_optional(pool).await)?
+        .or_not_found("token")
+}
+
+/// Resolves a plaintext token to its workspace and (active) admin; `None` for unknown or revoked.
+pub async fn authenticate(db: &Db, plaintext: &str) -> StoreResult<Option<(Workspace, Admin)>> {
+    let row: Option<(i64, i64)> = with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT workspace_id, admin_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+        .bind(hash_secret(plaintext)).fetch_optional(pool).await)?;
+    let Some((workspace_id, admin_id)) = row else { return Ok(None) };
+    let admin = crate::admins::find(db, workspace_id, admin_id).await?;
+    if !admin.active {
+        return Ok(None);
+    }
+    let workspace = crate::workspaces::find(db, workspace_id).await?;
+    Ok(Some((workspace, admin)))
+}

@@ -1,0 +1,71 @@
+//! Workspaces (Intercom "apps"): the tenant every other row belongs to.
+use rand::distributions::{Alphanumeric, DistString};
+use rand::Rng;
+use serde::Serialize;
+
+use crate::{now, with_pool, Db, OptionExt, StoreResult};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Workspace {
+    pub id: i64,
+    /// The public id (`app_id` in the messenger, `app.id_code` on `/me`).
+    pub app_id: String,
+    pub name: String,
+    pub timezone: String,
+    #[serde(skip)]
+    pub identity_secret: String,
+    pub identity_enforced: bool,
+    pub tracking_key: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, app_id, name, timezone, identity_secret, identity_enforced, tracking_key, created_at, updated_at";
+
+fn new_app_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..8).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
+}
+
+pub async fn create(db: &Db, name: &str, timezone: &str) -> StoreResult<Workspace> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(crate::StoreError::Invalid("workspace name must not be empty".into()));
+    }
+    if timezone.parse::<chrono_tz::Tz>().is_err() {
+        return Err(crate::StoreError::Invalid(format!("unknown timezone {timezone:?}")));
+    }
+    let secret = hex::encode(rand::thread_rng().gen::<[u8; 32]>());
+    let tracking_key = Alphanumeric.sample_string(&mut rand::thread_rng(), 32);
+    let at = now();
+    let sql = format!(
+        "INSERT INTO workspaces (app_id, name, timezone, identity_secret, tracking_key, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {COLUMNS}"
+    );
+    let ws = with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql)
+        .bind(new_app_id()).bind(name).bind(timezone).bind(&secret).bind(&tracking_key).bind(at)
+        .fetch_one(pool).await)?;
+    Ok(ws)
+}
+
+pub async fn find(db: &Db, id: i64) -> StoreResult<Workspace> {
+    let sql = format!("SELECT {COLUMNS} FROM workspaces WHERE id = $1");
+    with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql).bind(id).fetch_optional(pool).await)?
+        .or_not_found("workspace")
+}
+
+pub async fn find_by_app_id(db: &Db, app_id: &str) -> StoreResult<Workspace> {
+    let sql = format!("SELECT {COLUMNS} FROM workspaces WHERE app_id = $1");
+    with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql).bind(app_id).fetch_optional(pool).await)?
+        .or_not_found("workspace")
+}
+
+pub async fn list(db: &Db) -> StoreResult<Vec<Workspace>> {
+    let sql = format!("SELECT {COLUMNS} FROM workspaces ORDER BY id");
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql).fetch_all(pool).await)?)
+}
+
+pub async fn count(db: &Db) -> StoreResult<i64> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM workspaces").fetch_one(pool).await)?)
+}
