@@ -1,1 +1,61 @@
+//! Rapport's HTTP layer: the Intercom-compatible REST API under `/api`, sign-in for the web app,
+//! authentication extractors, the one mapping from errors to `error.list` bodies, and the OpenAPI
+//! document generated from the handlers.
+//!
+//! Handlers are thin: extract -> authorize -> call `rapport_store` -> shape the Intercom JSON.
+//! No SQL here; no business rules that belong in `rapport_core`.
 #![forbid(unsafe_code)]
+
+pub mod error;
+pub mod extract;
+pub mod pagination;
+mod rate_limit;
+mod router;
+pub mod routes;
+
+use std::sync::Arc;
+
+pub use error::{AppError, AppResult};
+pub use router::{openapi, router};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: rapport_store::Db,
+    pub config: Arc<HttpConfig>,
+    pub limits: Arc<rate_limit::RateLimits>,
+}
+
+/// Settings of the HTTP layer that the binary passes in.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Absolute base URL of this server as clients reach it (used in `pages.next` URLs).
+    pub public_url: String,
+    /// API calls allowed per minute per credential (Intercom allows 10,000 per app).
+    pub api_calls_per_minute: u32,
+    /// Sign-in attempts allowed per 15 minutes per email.
+    pub login_attempts_per_window: u32,
+    /// Set the `Secure` attribute on cookies (off only for plain-HTTP local use).
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            api_calls_per_minute: 10_000,
+            login_attempts_per_window: 10,
+            secure_cookies: false,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl AppState {
+    pub fn new(db: rapport_store::Db, config: HttpConfig) -> Self {
+        let limits = Arc::new(rate_limit::RateLimits::new(config.api_calls_per_minute, config.login_attempts_per_window));
+        Self { db, config: Arc::new(config), limits }
+    }
+}

@@ -1,0 +1,106 @@
+//! The three pagination styles the Intercom SDKs rely on (see docs/API.md):
+//! cursor (`pages.next.starting_after`), page number (empty `data` past the end) and scroll.
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{AppError, AppResult};
+
+pub const DEFAULT_PER_PAGE: i64 = 50;
+pub const MAX_PER_PAGE: i64 = 150;
+
+/// Validates `per_page` (1 to 150, default 50).
+pub fn per_page(requested: Option<i64>) -> AppResult<i64> {
+    match requested {
+        None => Ok(DEFAULT_PER_PAGE),
+        Some(n) if (1..=MAX_PER_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::invalid("per_page", format!("per_page must be between 1 and {MAX_PER_PAGE}"))),
+    }
+}
+
+/// An opaque cursor: the sort key of the last item returned, base64url-encoded.
+pub fn encode_cursor(key: &[i64]) -> String {
+    let text = key.iter().map(i64::to_string).collect::<Vec<_>>().join(":");
+    URL_SAFE_NO_PAD.encode(text)
+}
+
+/// Decodes a cursor made by [`encode_cursor`] with `len` parts.
+pub fn decode_cursor(cursor: &str, len: usize) -> AppResult<Vec<i64>> {
+    let invalid = || AppError::invalid("starting_after", "starting_after is not a cursor this server issued");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let parts: Vec<i64> = text.split(':').map(|p| p.parse().map_err(|_| invalid())).collect::<AppResult<_>>()?;
+    if parts.len() != len {
+        return Err(invalid());
+    }
+    Ok(parts)
+}
+
+/// Query parameters of cursor-paginated GET lists.
+#[derive(Debug, Deserialize, Default)]
+pub struct CursorParams {
+    pub per_page: Option<i64>,
+    pub starting_after: Option<String>,
+}
+
+/// Body `pagination` of the search endpoints.
+#[derive(Debug, Deserialize, Default)]
+pub struct SearchPagination {
+    pub per_page: Option<i64>,
+    pub starting_after: Option<String>,
+}
+
+/// `pages` for a cursor page. `next` is omitted on the last page, as the SDKs expect.
+/// `page` is 1-based and derived from how many items came before this page.
+pub fn cursor_pages(page: i64, per_page: i64, total_count: i64, next_cursor: Option<String>) -> Value {
+    let total_pages = if total_count == 0 { 0 } else { (total_count + per_page - 1) / per_page };
+    let mut pages = json!({"type": "pages", "page": page, "per_page": per_page, "total_pages": total_pages});
+    if let Some(cursor) = next_cursor {
+        pages["next"] = json!({"page": page + 1, "starting_after": cursor});
+    }
+    pages
+}
+
+/// `pages` for a page-number list (`next` is null on the last page; past-the-end pages are empty).
+pub fn numbered_pages(page: i64, per_page: i64, total_count: i64) -> Value {
+    let total_pages = if total_count == 0 { 0 } else { (total_count + per_page - 1) / per_page };
+    json!({
+        "type": "pages",
+        "page": page,
+        "per_page": per_page,
+        "total_pages": total_pages,
+        "next": if page < total_pages { json!(page + 1) } else { Value::Null },
+    })
+}
+
+/// Validates a 1-based page number.
+pub fn page_number(requested: Option<i64>) -> AppResult<i64> {
+    match requested {
+        None => Ok(1),
+        Some(n) if n >= 1 => Ok(n),
+        Some(_) => Err(AppError::invalid("page", "page must be 1 or more")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_forgeries() {
+        let c = encode_cursor(&[1_700_000_000, 42]);
+        assert_eq!(decode_cursor(&c, 2).unwrap(), vec![1_700_000_000, 42]);
+        assert!(decode_cursor(&c, 1).is_err());
+        assert!(decode_cursor("'; DROP TABLE contacts; --", 2).is_err());
+        assert!(per_page(Some(0)).is_err() && per_page(Some(151)).is_err());
+        assert_eq!(per_page(None).unwrap(), 50);
+    }
+
+    #[test]
+    fn last_cursor_page_has_no_next() {
+        assert!(cursor_pages(2, 50, 60, None).get("next").is_none());
+        assert_eq!(cursor_pages(1, 50, 60, Some("x".into()))["next"]["starting_after"], "x");
+        assert_eq!(numbered_pages(3, 10, 20)["next"], Value::Null);
+    }
+}

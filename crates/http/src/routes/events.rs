@@ -1,0 +1,5 @@
+use super::ApiRouter;
+
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+}
