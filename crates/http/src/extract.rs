@@ -28,9 +28,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection {
-        JsonRejection::JsonDataError(e) => {
-            AppError::new(StatusCode::BAD_REQUEST, "parameter_invalid", e.body_text())
-        }
+        JsonRejection::JsonDataError(e) => AppError::new(StatusCode::BAD_REQUEST, "parameter_invalid", e.body_text()),
         JsonRejection::JsonSyntaxError(e) => AppError::bad_request(format!("malformed JSON: {}", e.body_text())),
         JsonRejection::MissingJsonContentType(_) => AppError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -64,11 +62,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 /// Parses an id from a path or body. Ids are opaque: anything that is not one of ours is simply
 /// "not found", exactly like an id of another workspace.
 pub fn parse_id(raw: &str, entity: &'static str) -> AppResult<i64> {
-    raw.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| crate::error::not_found_for(entity))
+    raw.trim().parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| crate::error::not_found_for(entity))
 }
 
 /// An id in a request body, sent as a JSON string or number (SDKs do both).

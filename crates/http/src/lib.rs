@@ -55,7 +55,8 @@ impl Default for HttpConfig {
 
 impl AppState {
     pub fn new(db: rapport_store::Db, config: HttpConfig) -> Self {
-        let limits = Arc::new(rate_limit::RateLimits::new(config.api_calls_per_minute, config.login_attempts_per_window));
+        let limits =
+            Arc::new(rate_limit::RateLimits::new(config.api_calls_per_minute, config.login_attempts_per_window));
         Self { db, config: Arc::new(config), limits }
     }
 }

@@ -23,7 +23,13 @@ pub struct RateLimits {
 }
 
 /// Counts one hit in a fixed window; returns (allowed, remaining, window reset time).
-fn hit<K: std::hash::Hash + Eq>(map: &mut HashMap<K, (i64, u32)>, key: K, limit: u32, window: i64, now: i64) -> (bool, u32, i64) {
+fn hit<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, (i64, u32)>,
+    key: K,
+    limit: u32,
+    window: i64,
+    now: i64,
+) -> (bool, u32, i64) {
     if map.len() > 100_000 {
         map.retain(|_, (start, _)| now - *start < window);
     }
@@ -67,7 +73,8 @@ pub async fn api_rate_limit(State(state): State<AppState>, request: Request, nex
     let mut response = if allowed {
         next.run(request).await
     } else {
-        let mut r = AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", "Exceeded rate limit").into_response();
+        let mut r =
+            AppError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", "Exceeded rate limit").into_response();
         let retry = (reset - rapport_store::now()).max(1);
         r.headers_mut().insert("retry-after", HeaderValue::from(retry));
         r

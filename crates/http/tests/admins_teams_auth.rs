@@ -69,10 +69,14 @@ async fn admins_list_find_and_away_mode() {
 
         // An agent may set their own away mode but not the owner's.
         let body = json!({"away_mode_enabled": true, "away_mode_reassign": false});
-        let r = app.request_as(Some(&agent_token), Method::PUT, &format!("/api/admins/{}/away", agent.id), Some(body.clone())).await;
+        let r = app
+            .request_as(Some(&agent_token), Method::PUT, &format!("/api/admins/{}/away", agent.id), Some(body.clone()))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(r.body["away_mode_enabled"], true);
-        let r = app.request_as(Some(&agent_token), Method::PUT, &format!("/api/admins/{}/away", app.owner.id), Some(body)).await;
+        let r = app
+            .request_as(Some(&agent_token), Method::PUT, &format!("/api/admins/{}/away", app.owner.id), Some(body))
+            .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r = app.put(&format!("/api/admins/{}/away", agent.id), json!({"away_mode_enabled": "yes"})).await;
         assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "parameter_invalid"));
@@ -99,7 +103,11 @@ async fn teams_crud_memberships_and_roles() {
         assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "parameter_invalid"));
         let r = app.post("/api/teams", json!({"name": "Y", "admin_ids": [99999999]})).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
-        assert_eq!(app.get("/api/teams").await.body["teams"].as_array().unwrap().len(), 1, "failed creates wrote nothing");
+        assert_eq!(
+            app.get("/api/teams").await.body["teams"].as_array().unwrap().len(),
+            1,
+            "failed creates wrote nothing"
+        );
 
         // Agents cannot manage teams.
         let r = app.request_as(Some(&agent_token), Method::POST, "/api/teams", Some(json!({"name": "Mine"}))).await;
@@ -138,8 +146,14 @@ async fn viewers_cannot_write() {
 #[tokio::test]
 async fn sign_in_sets_a_safe_cookie_and_unsafe_requests_need_csrf() {
     for app in TestApp::all().await {
-        let r = app.request_as(None, Method::POST, "/api/auth/login",
-            Some(json!({"email": "owner@example.com", "password": "correct horse battery"}))).await;
+        let r = app
+            .request_as(
+                None,
+                Method::POST,
+                "/api/auth/login",
+                Some(json!({"email": "owner@example.com", "password": "correct horse battery"})),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let cookie = r.headers["set-cookie"].to_str().unwrap().to_string();
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
@@ -150,15 +164,31 @@ async fn sign_in_sets_a_safe_cookie_and_unsafe_requests_need_csrf() {
         assert_eq!(app.send(get).await.status, StatusCode::OK);
         let body = json!({"away_mode_enabled": true, "away_mode_reassign": false}).to_string();
         let path = format!("/api/admins/{}/away", app.owner.id);
-        let no_csrf = Request::builder().method("PUT").uri(&path).header("cookie", &session)
-            .header("content-type", "application/json").body(Body::from(body.clone())).unwrap();
+        let no_csrf = Request::builder()
+            .method("PUT")
+            .uri(&path)
+            .header("cookie", &session)
+            .header("content-type", "application/json")
+            .body(Body::from(body.clone()))
+            .unwrap();
         assert_eq!(app.send(no_csrf).await.status, StatusCode::FORBIDDEN);
-        let with_csrf = Request::builder().method("PUT").uri(&path).header("cookie", &session)
-            .header("x-csrf-token", &csrf).header("content-type", "application/json").body(Body::from(body)).unwrap();
+        let with_csrf = Request::builder()
+            .method("PUT")
+            .uri(&path)
+            .header("cookie", &session)
+            .header("x-csrf-token", &csrf)
+            .header("content-type", "application/json")
+            .body(Body::from(body))
+            .unwrap();
         assert_eq!(app.send(with_csrf).await.status, StatusCode::OK);
 
-        let logout = Request::builder().method("POST").uri("/api/auth/logout").header("cookie", &session)
-            .header("x-csrf-token", &csrf).body(Body::empty()).unwrap();
+        let logout = Request::builder()
+            .method("POST")
+            .uri("/api/auth/logout")
+            .header("cookie", &session)
+            .header("x-csrf-token", &csrf)
+            .body(Body::empty())
+            .unwrap();
         assert_eq!(app.send(logout).await.status, StatusCode::OK);
         let get = Request::builder().uri("/api/me").header("cookie", &session).body(Body::empty()).unwrap();
         assert_eq!(app.send(get).await.status, StatusCode::UNAUTHORIZED);
@@ -169,8 +199,14 @@ async fn sign_in_sets_a_safe_cookie_and_unsafe_requests_need_csrf() {
 async fn sign_in_is_rate_limited_and_does_not_reveal_emails() {
     for app in TestApp::all().await {
         let wrong = json!({"email": "owner@example.com", "password": "nope nope nope"});
-        let unknown = app.request_as(None, Method::POST, "/api/auth/login",
-            Some(json!({"email": "ghost@example.com", "password": "whatever1"}))).await;
+        let unknown = app
+            .request_as(
+                None,
+                Method::POST,
+                "/api/auth/login",
+                Some(json!({"email": "ghost@example.com", "password": "whatever1"})),
+            )
+            .await;
         let first = app.request_as(None, Method::POST, "/api/auth/login", Some(wrong.clone())).await;
         assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
         assert_eq!(unknown.body["errors"][0]["message"], first.body["errors"][0]["message"]);

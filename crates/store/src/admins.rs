@@ -131,12 +131,14 @@ pub async fn set_away(
     with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql)
         .bind(workspace_id).bind(id).bind(enabled).bind(reassign).bind(reason_id).bind(now())
         .fetch_optional(pool).await)?
-        .or_not_found("admin")
+    .or_not_found("admin")
 }
 
 /// Deactivates an admin and ends every session and API token they hold, in one transaction.
 pub async fn deactivate(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {
-    let sql = format!("UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}");
+    let sql = format!(
+        "UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    );
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let admin = sqlx::query_as::<_, Admin>(&sql)

@@ -34,11 +34,8 @@ impl Db {
     /// A SQLite file (and its directory) is created when missing, in WAL mode.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
-                .await?;
+            let pool =
+                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
             return Ok(Self { pool: Pool::Postgres(pool) });
         }
         if !url.starts_with("sqlite:") {
@@ -57,9 +54,8 @@ impl Db {
         if !memory {
             if let Some(parent) = options.get_filename().parent() {
                 if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        crate::StoreError::Invalid(format!("cannot create {}: {e}", parent.display()))
-                    })?;
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| crate::StoreError::Invalid(format!("cannot create {}: {e}", parent.display())))?;
                 }
             }
         }

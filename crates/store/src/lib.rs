@@ -29,10 +29,7 @@ pub use error::{OptionExt, StoreError, StoreResult};
 
 /// The current time as unix seconds, the unit every timestamp column uses.
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// Runs the same body against whichever backend the [`Db`] holds. The body is compiled once per

@@ -36,20 +36,16 @@ pub async fn sqlite() -> Db {
 pub async fn postgres_url() -> String {
     use sqlx::Connection;
     let admin_url = postgres_admin_url();
-    let mut conn = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed for tests ({e}); set RAPPORT_TEST_SKIP_POSTGRES=1 to skip"));
+    let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {admin_url} is needed for tests ({e}); set RAPPORT_TEST_SKIP_POSTGRES=1 to skip")
+    });
     let stale: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'rapport_t_%'")
         .fetch_all(&mut conn)
         .await
         .unwrap_or_default();
     for name in stale {
-        let created: i64 = name
-            .trim_start_matches(DATABASE_PREFIX)
-            .split('_')
-            .next()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let created: i64 =
+            name.trim_start_matches(DATABASE_PREFIX).split('_').next().and_then(|s| s.parse().ok()).unwrap_or(0);
         if now() - created > STALE_AFTER_SECONDS {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\"")).execute(&mut conn).await;
         }

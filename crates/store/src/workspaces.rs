@@ -20,7 +20,8 @@ pub struct Workspace {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "id, app_id, name, timezone, identity_secret, identity_enforced, tracking_key, created_at, updated_at";
+const COLUMNS: &str =
+    "id, app_id, name, timezone, identity_secret, identity_enforced, tracking_key, created_at, updated_at";
 
 fn new_app_id() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";

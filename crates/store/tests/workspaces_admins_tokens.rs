@@ -30,7 +30,13 @@ async fn admins_are_unique_per_workspace_and_deactivation_ends_sessions() {
         let dup = admins::create(
             &db,
             ws.id,
-            NewAdmin { email: "OWNER@example.com", name: "Again", password: None, role: AdminRole::Agent, job_title: None },
+            NewAdmin {
+                email: "OWNER@example.com",
+                name: "Again",
+                password: None,
+                role: AdminRole::Agent,
+                job_title: None,
+            },
         )
         .await;
         assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");

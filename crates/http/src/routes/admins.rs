@@ -12,7 +12,11 @@ use crate::extract::{parse_id, ApiJson, Auth};
 use crate::{AppError, AppResult, AppState};
 
 pub fn routes() -> ApiRouter {
-    ApiRouter::new().routes(routes!(me)).routes(routes!(list_admins)).routes(routes!(find_admin)).routes(routes!(set_away))
+    ApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(list_admins))
+        .routes(routes!(find_admin))
+        .routes(routes!(set_away))
 }
 
 /// The `admin` object (Intercom shape; `role` is a Rapport addition).

@@ -75,7 +75,11 @@ impl TeamRequest {
 /// Creates a team (Rapport extension). Needs the admin role.
 #[utoipa::path(post, path = "/teams", tag = "Teams", request_body = TeamRequest,
     responses((status = 200, description = "team"), (status = 400, description = "parameter_invalid")))]
-async fn create_team(State(state): State<AppState>, auth: Auth, ApiJson(body): ApiJson<TeamRequest>) -> AppResult<Json<Value>> {
+async fn create_team(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<TeamRequest>,
+) -> AppResult<Json<Value>> {
     auth.require_manage()?;
     let ws = auth.workspace_id();
     if body.name.is_none() {
