@@ -9,7 +9,11 @@ fn rapport(args: &[&str], db_url: &str) -> (bool, String, String) {
         .env_remove("RAPPORT_CONFIG")
         .output()
         .expect("run rapport");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
 fn last_line(s: &str) -> String {
