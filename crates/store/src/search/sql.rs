@@ -14,6 +14,8 @@ use crate::Backend;
 enum Target {
     /// A column, or a whitelisted expression over columns, compared directly.
     Expr(&'static str),
+    /// A text column stored in lower case (emails), so equality values are lower-cased too.
+    Lower(&'static str),
     /// A text column where `=`/`~` (and their negations) match every word of the value.
     Words(&'static str),
     /// An assignee column, where `0` and `null` both mean "unassigned".
@@ -50,8 +52,8 @@ fn target(model: Model, field: &str) -> Option<Target> {
             "name" => Expr("name"),
             "avatar" => Expr("avatar"),
             "owner_id" => Expr("owner_id"),
-            "email" => Expr("email"),
-            "email_domain" => Expr("email_domain"),
+            "email" => Lower("email"),
+            "email_domain" => Lower("email_domain"),
             "phone" => Expr("phone"),
             "external_id" => Expr("external_id"),
             "signed_up_at" => Expr("signed_up_at"),
@@ -209,6 +211,14 @@ impl<'a> Builder<'a> {
             Target::Custom(name) => {
                 let expr = self.custom_expr(&name, kind)?;
                 Ok(self.compare(&expr, op, &operand))
+            }
+            Target::Lower(column) => {
+                let lowered = match operand {
+                    Operand::Text(v) => Operand::Text(v.to_lowercase()),
+                    Operand::Texts(v) => Operand::Texts(v.iter().map(|s| s.to_lowercase()).collect()),
+                    other => other,
+                };
+                Ok(self.compare(column, op, &lowered))
             }
             Target::Words(column) => Ok(self.words(column, op, &operand)),
             Target::Assignee(column) => Ok(self.assignee(column, op, &operand)),
