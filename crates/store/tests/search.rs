@@ -277,3 +277,36 @@ async fn bad_queries_are_invalid_and_name_the_problem() {
         assert_eq!(search(&db, &ws, SearchModel::Contacts, wide).await.unwrap(), Vec::<i64>::new());
     }
 }
+
+#[tokio::test]
+async fn values_are_only_ever_bound_and_placeholders_start_at_first_param() {
+    for db in testing::all().await {
+        let (ws, _) = testing::workspace(&db).await;
+        let marker = "M4rk3r' OR '1'='1";
+        attribute(&db, ws.id, "contact", marker, "string").await;
+        let query = json!({"operator": "OR", "value": [
+            filter("name", "=", json!(marker)),
+            filter("email", "~", json!(marker)),
+            filter("role", "NIN", json!([marker, "lead"])),
+            filter(&format!("custom_attributes.{marker}"), "^", json!(marker)),
+            filter("tag_id", "!=", json!("42")),
+            filter("created_at", ">", json!(1_700_000_000)),
+        ]});
+        let condition = rapport_store::search::compile(&db, &ws, SearchModel::Contacts, &query, 7).await.unwrap();
+        assert!(!condition.sql.contains("M4rk3r"), "{}", condition.sql);
+        assert!(!condition.sql.contains("42") && !condition.sql.contains("1700000000"), "{}", condition.sql);
+        assert!(condition.binds.iter().any(|b| matches!(b, SqlValue::Text(s) if s == marker)));
+        // Placeholders are exactly $7 … $(7 + binds - 1).
+        let mut used: Vec<usize> = condition
+            .sql
+            .split('$')
+            .skip(1)
+            .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+            .filter(|digits| !digits.is_empty())
+            .map(|digits| digits.parse().unwrap())
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        assert_eq!(used, (7..7 + condition.binds.len()).collect::<Vec<_>>(), "{}", condition.sql);
+    }
+}
