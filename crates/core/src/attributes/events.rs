@@ -65,9 +65,11 @@ pub fn validate_event_metadata(metadata: &Map<String, Value>) -> Result<(), Attr
                         }
                         short_string(key, "currency", &object["currency"])?;
                     }
-                    _ => return Err(meta(format!(
+                    _ => {
+                        return Err(meta(format!(
                         "metadata {key:?} is nested: only {{url, value}} and {{amount, currency}} objects are allowed"
-                    ))),
+                    )))
+                    }
                 }
             }
         }
