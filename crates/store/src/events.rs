@@ -173,23 +173,35 @@ pub async fn summaries(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResu
         .bind(workspace_id).bind(contact_id).fetch_all(pool).await)?)
 }
 
-/// Adds an uploaded summary (`count` occurrences of `event_name` between `first` and `last`) to a
-/// contact's summaries. Each upload adds; it does not replace earlier uploads.
-pub async fn add_summary(db: &Db, workspace_id: i64, contact_id: i64, summary: &EventSummary) -> StoreResult<()> {
-    let name = attributes::event_name(&summary.name).map_err(invalid)?;
-    if summary.count < 1 {
-        return Err(StoreError::Invalid("count must be at least 1".into()));
-    }
-    if summary.first <= 0 || summary.last < summary.first {
-        return Err(StoreError::Invalid("first and last must be unix timestamps with first <= last".into()));
+/// Adds uploaded summaries (`count` occurrences of `name` between `first` and `last`) to a
+/// contact's summaries. Each upload adds; it does not replace earlier uploads. All are checked
+/// before any is written, and they are written together.
+pub async fn add_summaries(db: &Db, workspace_id: i64, contact_id: i64, summaries: &[EventSummary]) -> StoreResult<()> {
+    let mut names = Vec::with_capacity(summaries.len());
+    for summary in summaries {
+        names.push(attributes::event_name(&summary.name).map_err(invalid)?);
+        if summary.count < 1 {
+            return Err(StoreError::Invalid("count must be at least 1".into()));
+        }
+        if summary.first <= 0 || summary.last < summary.first {
+            return Err(StoreError::Invalid("first and last must be unix timestamps with first <= last".into()));
+        }
     }
     find_contact(db, workspace_id, ContactKey::Id(contact_id)).await?;
-    execute!(db, pool => sqlx::query(
-        "INSERT INTO event_summary_adjustments (workspace_id, contact_id, event_name, count, first_at, last_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(workspace_id).bind(contact_id).bind(name).bind(summary.count).bind(summary.first).bind(summary.last)
-        .bind(now()).execute(pool).await)?;
-    Ok(())
+    let at = now();
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for (summary, name) in summaries.iter().zip(&names) {
+            sqlx::query(
+                "INSERT INTO event_summary_adjustments \
+                 (workspace_id, contact_id, event_name, count, first_at, last_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(workspace_id).bind(contact_id).bind(name).bind(summary.count).bind(summary.first)
+                .bind(summary.last).bind(at).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
 }
 
 /// Inserts a bare contact row for tests of events, which must not depend on the contacts module.

@@ -77,11 +77,11 @@ async fn events_are_recorded_once_listed_newest_first_and_summarised() {
         assert_eq!(rest.len(), 1);
         assert!(first.iter().all(|e| e.id != rest[0].id));
 
-        events::add_summary(
+        events::add_summaries(
             &db,
             ws.id,
             c,
-            &EventSummary { name: "Placed-Order".into(), first: 10, last: 50, count: 7 },
+            &[EventSummary { name: "Placed-Order".into(), first: 10, last: 50, count: 7 }],
         )
         .await
         .unwrap();
@@ -117,7 +117,16 @@ async fn bad_events_are_refused_and_write_nothing() {
             EventSummary { name: "x".into(), first: 10, last: 10, count: 0 },
             EventSummary { name: " ".into(), first: 10, last: 10, count: 1 },
         ] {
-            assert!(matches!(events::add_summary(&db, ws.id, c, &bad).await, Err(StoreError::Invalid(_))));
+            assert!(matches!(
+                events::add_summaries(
+                    &db,
+                    ws.id,
+                    c,
+                    &[EventSummary { name: "fine".into(), first: 1, last: 1, count: 1 }, bad]
+                )
+                .await,
+                Err(StoreError::Invalid(_))
+            ));
         }
         assert!(events::list(&db, ws.id, c, 10, None).await.unwrap().is_empty());
         assert!(events::summaries(&db, ws.id, c).await.unwrap().is_empty());
@@ -138,7 +147,7 @@ async fn events_belong_to_their_workspace() {
         assert!(events::list(&db, b.id, c, 10, None).await.unwrap().is_empty());
         assert!(events::summaries(&db, b.id, c).await.unwrap().is_empty());
         let summary = EventSummary { name: "seen".into(), first: 1, last: 1, count: 1 };
-        assert!(matches!(events::add_summary(&db, b.id, c, &summary).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(events::add_summaries(&db, b.id, c, &[summary]).await, Err(StoreError::NotFound { .. })));
         assert_eq!(events::list(&db, a.id, c, 10, None).await.unwrap().len(), 1);
     }
 }
