@@ -351,3 +351,15 @@ async fn events_are_isolated_between_workspaces() {
         assert_eq!(mine[0]["event_name"], "mine");
     }
 }
+
+#[tokio::test]
+async fn openapi_documents_events_and_data_attributes() {
+    let app = TestApp::on(rapport_store::testing::sqlite().await).await;
+    let r = app.get("/api/openapi.json").await;
+    let paths = &r.body["paths"];
+    for path in ["/events", "/events/summaries", "/data_attributes", "/data_attributes/{id}"] {
+        assert!(paths.get(path).is_some(), "{path} missing");
+    }
+    let params = paths["/events"]["get"]["parameters"].as_array().unwrap();
+    assert!(params.iter().any(|p| p["name"] == "type"), "the query parameter is named type");
+}
