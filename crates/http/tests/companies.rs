@@ -19,10 +19,14 @@ async fn count(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn upsert_returns_the_intercom_company_shape() {
     for app in TestApp::all().await {
+        let attr = json!({"name": "sector", "model": "company", "data_type": "string"});
+        assert_eq!(app.post("/api/data_attributes", attr).await.status, 200);
+        let undefined = app.post("/api/companies", json!({"company_id": "u1", "custom_attributes": {"nope": 1}})).await;
+        assert_eq!((undefined.status.as_u16(), undefined.error_code()), (400, "parameter_invalid"));
         let body = json!({
             "company_id": "acme-1", "name": "Acme", "plan": "pro", "size": 100, "website": "https://acme.test",
             "industry": "Software", "remote_created_at": 1374138000, "monthly_spend": 155.98,
-            "custom_attributes": {"industry": "manufacturing"}
+            "custom_attributes": {"sector": "manufacturing"}
         });
         let r = app.post("/api/companies", body).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -43,7 +47,7 @@ async fn upsert_returns_the_intercom_company_shape() {
         assert_eq!(c["tags"], json!({"type": "tag.list", "tags": []}));
         assert_eq!(c["segments"], json!({"type": "segment.list", "segments": []}));
         assert_eq!(c["plan"], json!({"type": "plan", "id": "pro", "name": "pro"}));
-        assert_eq!(c["custom_attributes"], json!({"industry": "manufacturing"}));
+        assert_eq!(c["custom_attributes"], json!({"sector": "manufacturing"}));
 
         // The same company_id updates and keeps the id; a numeric company_id is read as text.
         let r = app.post("/api/companies", json!({"company_id": "acme-1", "name": "Acme Inc"})).await;
@@ -112,6 +116,8 @@ fn urlencode(s: &str) -> String {
 #[tokio::test]
 async fn retrieve_find_update_delete() {
     for app in TestApp::all().await {
+        let attr = json!({"name": "tier", "model": "company", "data_type": "integer"});
+        assert_eq!(app.post("/api/data_attributes", attr).await.status, 200);
         let id = create(&app, "c-1", "First").await;
         create(&app, "c-2", "Second").await;
 
