@@ -1,0 +1,212 @@
+//! Conversations (Intercom 2.x): start, find, list, search, update and delete here; replies,
+//! state changes, assignment and tags in [`actions`].
+use axum::extract::{Path, State};
+use axum::Json;
+use rapport_store::conversations::{self, Edit, NewConversation, Page};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use utoipa_axum::routes;
+
+use super::ApiRouter;
+use crate::extract::{parse_id, ApiJson, ApiQuery, Auth, BodyId};
+use crate::pagination::{self, CursorParams, SearchPagination};
+use crate::{AppError, AppResult, AppState};
+
+mod actions;
+pub mod json;
+
+use json::{conversation_json, Display};
+
+pub fn routes() -> ApiRouter {
+    ApiRouter::new()
+        .routes(routes!(list_conversations, create_conversation))
+        .routes(routes!(search_conversations))
+        .routes(routes!(find_conversation, update_conversation, delete_conversation))
+        .routes(routes!(actions::reply))
+        .routes(routes!(actions::parts))
+        .routes(routes!(actions::attach_tag))
+        .routes(routes!(actions::detach_tag))
+        .routes(routes!(actions::run_assignment_rules))
+}
+
+/// The full view of one conversation, as `find`, `/reply` and `/parts` answer.
+pub(crate) async fn full(state: &AppState, workspace_id: i64, id: i64, display: Display) -> AppResult<Json<Value>> {
+    let d = conversations::find_detail(&state.db, workspace_id, id).await?;
+    Ok(Json(conversation_json(&d.conversation, &d.related, Some(&d.parts), display)))
+}
+
+/// A cursor of our own: the sort key of the page's last row and the page's number.
+fn cursor(starting_after: Option<&str>) -> AppResult<(Option<(i64, i64)>, i64)> {
+    match starting_after.filter(|s| !s.is_empty()) {
+        None => Ok((None, 1)),
+        Some(raw) => {
+            let key = pagination::decode_cursor(raw, 3)?;
+            Ok((Some((key[0], key[1])), key[2] + 1))
+        }
+    }
+}
+
+fn list_json(page: &Page, page_number: i64, per_page: i64) -> Value {
+    let next = page.has_more.then(|| page.conversations.last()).flatten();
+    let next = next.map(|c| pagination::encode_cursor(&[c.updated_at, c.id, page_number]));
+    let items: Vec<Value> =
+        page.conversations.iter().map(|c| conversation_json(c, &page.related, None, Display::Html)).collect();
+    json!({
+        "type": "conversation.list",
+        "pages": pagination::cursor_pages(page_number, per_page, page.total_count, next),
+        "total_count": page.total_count,
+        "conversations": items,
+    })
+}
+
+/// Conversations, most recently updated first, cursor-paged (`per_page` ≤ 150). Parts are omitted.
+#[utoipa::path(get, path = "/conversations", tag = "Conversations",
+    params(("per_page" = Option<i64>, Query), ("starting_after" = Option<String>, Query)),
+    responses((status = 200, description = "conversation.list")))]
+async fn list_conversations(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(params): ApiQuery<CursorParams>,
+) -> AppResult<Json<Value>> {
+    let per_page = pagination::per_page(params.per_page)?;
+    let (after, page_number) = cursor(params.starting_after.as_deref())?;
+    let page = conversations::list(&state.db, auth.workspace_id(), per_page, after).await?;
+    Ok(Json(list_json(&page, page_number, per_page)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct SearchRequest {
+    /// A filter `{field, operator, value}` or a group `{operator: AND|OR, value: [...]}`.
+    #[schema(value_type = Object)]
+    query: Option<Value>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pagination: Option<SearchPagination>,
+}
+
+/// Searches conversations with Intercom's query language; answers a `conversation.list`.
+#[utoipa::path(post, path = "/conversations/search", tag = "Conversations", request_body = SearchRequest,
+    responses((status = 200, description = "conversation.list"), (status = 400, description = "parameter_invalid")))]
+async fn search_conversations(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<SearchRequest>,
+) -> AppResult<Json<Value>> {
+    let query = body.query.ok_or_else(|| AppError::missing("query"))?;
+    let paging = body.pagination.unwrap_or_default();
+    let per_page = pagination::per_page(paging.per_page)?;
+    let (after, page_number) = cursor(paging.starting_after.as_deref())?;
+    let page = conversations::search(&state.db, &auth.workspace, &query, per_page, after).await?;
+    Ok(Json(list_json(&page, page_number, per_page)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct From {
+    /// `user`, `lead` or `contact`.
+    #[serde(rename = "type")]
+    kind: String,
+    id: BodyId,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct CreateRequest {
+    from: Option<From>,
+    body: Option<String>,
+    subject: Option<String>,
+    created_at: Option<i64>,
+}
+
+/// A contact starts a conversation. Answers the **message** (Intercom's `user_message`), whose
+/// `conversation_id` names the new, open, unassigned conversation.
+#[utoipa::path(post, path = "/conversations", tag = "Conversations", request_body = CreateRequest,
+    responses((status = 200, description = "user_message"), (status = 404, description = "not_found")))]
+async fn create_conversation(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<CreateRequest>,
+) -> AppResult<Json<Value>> {
+    auth.require_write()?;
+    let from = body.from.ok_or_else(|| AppError::missing("from"))?;
+    if !["user", "lead", "contact"].contains(&from.kind.as_str()) {
+        return Err(AppError::invalid("from.type", "from.type must be user, lead or contact"));
+    }
+    let text = body.body.filter(|b| !b.trim().is_empty()).ok_or_else(|| AppError::missing("body"))?;
+    if body.created_at.is_some_and(|at| at <= 0) {
+        return Err(AppError::invalid("created_at", "created_at must be a positive unix timestamp"));
+    }
+    let contact_id = from.id.parse("contact")?;
+    let new =
+        NewConversation { contact_id, body: &text, subject: body.subject.as_deref(), created_at: body.created_at };
+    let (conversation, message_id) = conversations::create(&state.db, auth.workspace_id(), new).await?;
+    Ok(Json(json!({
+        "type": "user_message",
+        "id": message_id.to_string(),
+        "created_at": conversation.created_at,
+        "body": conversation.source_body,
+        "message_type": "inapp",
+        "conversation_id": conversation.id.to_string(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct FindParams {
+    display_as: Option<String>,
+}
+
+/// One conversation with its parts (at most 500). `display_as=plaintext` strips HTML from bodies.
+#[utoipa::path(get, path = "/conversations/{id}", tag = "Conversations",
+    params(("id" = String, Path), ("display_as" = Option<String>, Query)),
+    responses((status = 200, description = "conversation"), (status = 404, description = "not_found")))]
+async fn find_conversation(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<FindParams>,
+) -> AppResult<Json<Value>> {
+    let id = parse_id(&id, "conversation")?;
+    let display = match params.display_as.as_deref() {
+        None | Some("html") => Display::Html,
+        Some("plaintext") => Display::Plaintext,
+        Some(_) => return Err(AppError::invalid("display_as", "display_as must be plaintext or html")),
+    };
+    full(&state, auth.workspace_id(), id, display).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct UpdateRequest {
+    read: Option<bool>,
+    title: Option<String>,
+    #[schema(value_type = Object)]
+    custom_attributes: Option<Map<String, Value>>,
+}
+
+/// Marks a conversation read, retitles it, or sets custom attributes (merged into the existing).
+#[utoipa::path(put, path = "/conversations/{id}", tag = "Conversations", params(("id" = String, Path)),
+    request_body = UpdateRequest,
+    responses((status = 200, description = "conversation"), (status = 404, description = "not_found")))]
+async fn update_conversation(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateRequest>,
+) -> AppResult<Json<Value>> {
+    auth.require_write()?;
+    let id = parse_id(&id, "conversation")?;
+    let edit = Edit { read: body.read, title: body.title, custom_attributes: body.custom_attributes };
+    conversations::update(&state.db, auth.workspace_id(), id, edit).await?;
+    full(&state, auth.workspace_id(), id, Display::Html).await
+}
+
+/// Deletes a conversation with its parts.
+#[utoipa::path(delete, path = "/conversations/{id}", tag = "Conversations", params(("id" = String, Path)),
+    responses((status = 200, description = "deleted"), (status = 404, description = "not_found")))]
+async fn delete_conversation(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    auth.require_write()?;
+    let id = parse_id(&id, "conversation")?;
+    conversations::delete(&state.db, auth.workspace_id(), id).await?;
+    Ok(Json(json!({"id": id.to_string(), "object": "conversation", "deleted": true})))
+}

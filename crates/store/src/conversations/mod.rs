@@ -1,0 +1,304 @@
+//! Conversations: reading one with its parts, contacts, teammates and tags; cursor-paged lists and
+//! search (newest activity first). Writes live in [`actions`]; the rules of each transition live
+//! in `rapport_core::conversation`.
+use rapport_core::conversation::{self as core, ConversationState, Statistics};
+use serde::Serialize;
+
+use crate::search::{SearchModel, SqlCondition};
+use crate::tags::{self, AppliedTag, Target};
+use crate::workspaces::Workspace;
+use crate::{bind_values, with_pool, Db, OptionExt, StoreError, StoreResult};
+
+mod actions;
+
+pub use actions::{create, delete, reply_or_act, update, Change, ContactRef, Edit, NewConversation};
+
+/// Most parts a conversation shows, as in Intercom.
+pub const MAX_PARTS: i64 = 500;
+
+/// A conversation row.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Conversation {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub contact_id: i64,
+    pub state: String,
+    pub read: bool,
+    pub priority: bool,
+    pub title: Option<String>,
+    pub admin_assignee_id: Option<i64>,
+    pub team_assignee_id: Option<i64>,
+    pub source_type: String,
+    pub source_delivered_as: String,
+    pub source_subject: String,
+    pub source_body: String,
+    pub source_author_type: String,
+    pub source_author_id: i64,
+    pub source_url: Option<String>,
+    pub source_part_id: Option<i64>,
+    pub waiting_since: Option<i64>,
+    pub snoozed_until: Option<i64>,
+    /// JSON object text.
+    pub custom_attributes: String,
+    pub first_contact_reply_at: Option<i64>,
+    pub first_admin_reply_at: Option<i64>,
+    pub first_assignment_at: Option<i64>,
+    pub last_assignment_at: Option<i64>,
+    pub last_assignment_admin_reply_at: Option<i64>,
+    pub first_close_at: Option<i64>,
+    pub last_close_at: Option<i64>,
+    pub last_closed_by_id: Option<i64>,
+    pub last_contact_reply_at: Option<i64>,
+    pub last_admin_reply_at: Option<i64>,
+    pub count_reopens: i64,
+    pub count_assignments: i64,
+    pub count_parts: i64,
+    pub time_to_assignment: Option<i64>,
+    /// JSON array of response times in seconds.
+    pub reply_times: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub(crate) const COLUMNS: &str = "id, workspace_id, contact_id, state, read, priority, title, admin_assignee_id, \
+    team_assignee_id, source_type, source_delivered_as, source_subject, source_body, source_author_type, \
+    source_author_id, source_url, source_part_id, waiting_since, snoozed_until, custom_attributes, \
+    first_contact_reply_at, first_admin_reply_at, first_assignment_at, last_assignment_at, \
+    last_assignment_admin_reply_at, first_close_at, last_close_at, last_closed_by_id, last_contact_reply_at, \
+    last_admin_reply_at, count_reopens, count_assignments, count_parts, time_to_assignment, reply_times, \
+    created_at, updated_at";
+
+impl Conversation {
+    /// The state-machine view of this row.
+    pub fn machine(&self) -> StoreResult<core::Conversation> {
+        let state: ConversationState = self.state.parse().map_err(|e: core::TransitionError| {
+            StoreError::Invalid(format!("conversation {} is corrupt: {e}", self.id))
+        })?;
+        Ok(core::Conversation {
+            state,
+            created_at: self.created_at,
+            read: self.read,
+            waiting_since: self.waiting_since,
+            snoozed_until: self.snoozed_until,
+            admin_assignee_id: self.admin_assignee_id,
+            team_assignee_id: self.team_assignee_id,
+            statistics: self.statistics(),
+        })
+    }
+
+    pub fn statistics(&self) -> Statistics {
+        Statistics {
+            first_contact_reply_at: self.first_contact_reply_at,
+            first_assignment_at: self.first_assignment_at,
+            first_admin_reply_at: self.first_admin_reply_at,
+            first_close_at: self.first_close_at,
+            last_assignment_at: self.last_assignment_at,
+            last_assignment_admin_reply_at: self.last_assignment_admin_reply_at,
+            last_contact_reply_at: self.last_contact_reply_at,
+            last_admin_reply_at: self.last_admin_reply_at,
+            last_close_at: self.last_close_at,
+            last_closed_by_id: self.last_closed_by_id,
+            count_reopens: self.count_reopens,
+            count_assignments: self.count_assignments,
+            count_parts: self.count_parts,
+            time_to_assignment: self.time_to_assignment,
+            reply_times: serde_json::from_str(&self.reply_times).unwrap_or_default(),
+        }
+    }
+
+    /// The custom attributes as a JSON object (an unreadable document reads as empty).
+    pub fn custom_attributes(&self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(&self.custom_attributes).unwrap_or_default()
+    }
+}
+
+/// A contact taking part in a conversation.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Participant {
+    pub conversation_id: i64,
+    pub id: i64,
+    /// `user` or `lead`.
+    pub role: String,
+    pub external_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// A conversation part with its author's name and email.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Part {
+    pub id: i64,
+    pub part_type: String,
+    pub body: Option<String>,
+    pub author_type: String,
+    pub author_id: i64,
+    pub author_name: Option<String>,
+    pub author_email: Option<String>,
+    pub assigned_to_type: Option<String>,
+    pub assigned_to_id: Option<i64>,
+    pub redacted: bool,
+    pub state: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What a page of conversations shows besides the rows, loaded with one query each.
+#[derive(Debug, Clone, Default)]
+pub struct Related {
+    pub contacts: Vec<Participant>,
+    pub tags: Vec<AppliedTag>,
+    /// (conversation id, admin id) of every admin who wrote a part.
+    pub teammates: Vec<(i64, i64)>,
+}
+
+/// One conversation with everything its full view shows. `parts` starts with the opening
+/// message (the `source`) when the conversation has one.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub conversation: Conversation,
+    pub parts: Vec<Part>,
+    pub related: Related,
+}
+
+/// A page of conversations, newest activity first.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub conversations: Vec<Conversation>,
+    pub related: Related,
+    pub total_count: i64,
+    /// Whether more rows follow the last one of this page.
+    pub has_more: bool,
+}
+
+pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Conversation> {
+    let sql = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
+    with_pool!(db, pool => sqlx::query_as::<_, Conversation>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
+        .or_not_found("conversation")
+}
+
+/// One conversation with its first [`MAX_PARTS`] parts (plus the opening message), contacts,
+/// teammates and tags.
+pub async fn find_detail(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Detail> {
+    let conversation = find(db, workspace_id, id).await?;
+    let parts = with_pool!(db, pool => sqlx::query_as::<_, Part>(
+        "SELECT p.id, p.part_type, p.body, p.author_type, p.author_id, \
+         COALESCE(a.name, c.name) AS author_name, COALESCE(a.email, c.email) AS author_email, \
+         p.assigned_to_type, p.assigned_to_id, p.redacted, p.state, p.created_at, p.updated_at \
+         FROM conversation_parts p \
+         LEFT JOIN admins a ON p.author_type = 'admin' AND a.id = p.author_id AND a.workspace_id = p.workspace_id \
+         LEFT JOIN contacts c ON p.author_type <> 'admin' AND c.id = p.author_id AND c.workspace_id = p.workspace_id \
+         WHERE p.workspace_id = $1 AND p.conversation_id = $2 ORDER BY p.id LIMIT $3")
+        .bind(workspace_id).bind(id).bind(MAX_PARTS + 1).fetch_all(pool).await)?;
+    let related = related(db, workspace_id, &[id]).await?;
+    Ok(Detail { conversation, parts, related })
+}
+
+fn placeholders(from: usize, count: usize) -> String {
+    (0..count).map(|i| format!("${}", from + i)).collect::<Vec<_>>().join(", ")
+}
+
+/// Contacts, tags and teammates of a page of conversations: three queries whatever the page size.
+pub async fn related(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<Related> {
+    if ids.is_empty() {
+        return Ok(Related::default());
+    }
+    let contacts_sql = format!(
+        "SELECT cc.conversation_id, c.id, c.role, c.external_id, c.name, c.email FROM conversation_contacts cc \
+         JOIN contacts c ON c.id = cc.contact_id AND c.workspace_id = cc.workspace_id \
+         WHERE cc.workspace_id = $1 AND cc.conversation_id IN ({}) ORDER BY cc.conversation_id, cc.created_at, c.id",
+        placeholders(2, ids.len())
+    );
+    let teammates_sql = format!(
+        "SELECT DISTINCT conversation_id, author_id FROM conversation_parts \
+         WHERE workspace_id = $1 AND author_type = 'admin' AND conversation_id IN ({}) \
+         ORDER BY conversation_id, author_id",
+        placeholders(2, ids.len())
+    );
+    let (contacts, teammates) = with_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, Participant>(&contacts_sql).bind(workspace_id);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        let contacts = q.fetch_all(pool).await?;
+        let mut q = sqlx::query_as::<_, (i64, i64)>(&teammates_sql).bind(workspace_id);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        Ok::<_, sqlx::Error>((contacts, q.fetch_all(pool).await?))
+    })?;
+    let tags = tags::tags_of(db, workspace_id, Target::Conversation, ids).await?;
+    Ok(Related { contacts, tags, teammates })
+}
+
+/// Where a page starts: after the row with this `(updated_at, id)`.
+pub type Cursor = (i64, i64);
+
+/// The workspace's conversations, most recently updated first (index `conversations_by_updated`).
+pub async fn list(db: &Db, workspace_id: i64, per_page: i64, after: Option<Cursor>) -> StoreResult<Page> {
+    page_where(db, workspace_id, None, per_page, after).await
+}
+
+/// Conversations matching an Intercom search `query`, most recently updated first.
+pub async fn search(
+    db: &Db,
+    workspace: &Workspace,
+    query: &serde_json::Value,
+    per_page: i64,
+    after: Option<Cursor>,
+) -> StoreResult<Page> {
+    let condition = crate::search::compile(db, workspace, SearchModel::Conversations, query, 2).await?;
+    page_where(db, workspace.id, Some(&condition), per_page, after).await
+}
+
+async fn page_where(
+    db: &Db,
+    workspace_id: i64,
+    condition: Option<&SqlCondition>,
+    per_page: i64,
+    after: Option<Cursor>,
+) -> StoreResult<Page> {
+    let (filter, binds) = match condition {
+        Some(c) => (format!(" AND ({})", c.sql), c.binds.as_slice()),
+        None => (String::new(), &[][..]),
+    };
+    let next = 2 + binds.len();
+    let count_sql = format!("SELECT COUNT(*) FROM conversations WHERE workspace_id = $1{filter}");
+    // Without a cursor the page starts after (MAX, MAX), so one SQL text serves both cases.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1{filter} \
+         AND (updated_at < ${next} OR (updated_at = ${next} AND id < ${})) \
+         ORDER BY updated_at DESC, id DESC LIMIT ${}",
+        next + 1,
+        next + 2
+    );
+    let (after_at, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
+    let (total_count, mut rows) = with_pool!(db, pool => {
+        let total: i64 = bind_values!(sqlx::query_scalar(&count_sql).bind(workspace_id), binds)
+            .fetch_one(pool).await?;
+        let q = bind_values!(sqlx::query_as::<_, Conversation>(&sql).bind(workspace_id), binds);
+        let rows = q.bind(after_at).bind(after_id).bind(per_page + 1).fetch_all(pool).await?;
+        Ok::<_, sqlx::Error>((total, rows))
+    })?;
+    let has_more = rows.len() as i64 > per_page;
+    rows.truncate(per_page as usize);
+    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let related = related(db, workspace_id, &ids).await?;
+    Ok(Page { conversations: rows, related, total_count, has_more })
+}
+
+/// Inserts a bare contact for tests of dependent crates, which have no SQL of their own (the
+/// contacts repository is another module's business).
+#[cfg(feature = "testing")]
+pub async fn insert_test_contact(
+    db: &Db,
+    workspace_id: i64,
+    role: &str,
+    external_id: Option<&str>,
+    email: Option<&str>,
+) -> StoreResult<i64> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO contacts (workspace_id, role, external_id, email, name, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id")
+        .bind(workspace_id).bind(role).bind(external_id).bind(email).bind("Test Contact").bind(crate::now())
+        .fetch_one(pool).await)?)
+}
