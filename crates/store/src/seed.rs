@@ -98,7 +98,13 @@ pub async fn seed_demo(db: &Db) -> StoreResult<DemoSummary> {
     let mut admin_ids = vec![owner.id];
     admin_ids.extend(batch::insert_returning_ids(db, &admins).await?);
     let responders: Vec<i64> = std::iter::once(owner.id)
-        .chain(text::TEAMMATES.iter().zip(&admin_ids[1..]).filter(|((_, _, role, _), _)| *role != "viewer").map(|(_, id)| *id))
+        .chain(
+            text::TEAMMATES
+                .iter()
+                .zip(&admin_ids[1..])
+                .filter(|((_, _, role, _), _)| *role != "viewer")
+                .map(|(_, id)| *id),
+        )
         .collect();
 
     let mut teams = Vec::new();
@@ -125,7 +131,17 @@ pub async fn seed_demo(db: &Db) -> StoreResult<DemoSummary> {
     let company_ids = batch::insert_returning_ids(db, &companies.rows).await?;
     let contacts = people::contacts(&mut rng, ws.id, CONTACTS, USERS, &companies, at, &mut HashSet::new());
     let contact_ids = batch::insert_returning_ids(db, &contacts.rows).await?;
-    let extras = people::extras(&mut rng, ws.id, &contacts, &contact_ids, &company_ids, &companies.plans, &responders, &tags, at);
+    let extras = people::extras(
+        &mut rng,
+        ws.id,
+        &contacts,
+        &contact_ids,
+        &company_ids,
+        &companies.plans,
+        &responders,
+        &tags,
+        at,
+    );
     batch::insert_all(db, &extras).await?;
 
     let cast = Cast {
@@ -160,8 +176,20 @@ pub async fn seed_demo(db: &Db) -> StoreResult<DemoSummary> {
 /// Counts the rows of `table` in a workspace (for summaries and tests).
 pub async fn count(db: &Db, workspace_id: i64, table: &str) -> StoreResult<i64> {
     const TABLES: &[&str] = &[
-        "admins", "teams", "team_members", "contacts", "companies", "contact_companies", "tags", "taggings", "notes",
-        "data_attributes", "events", "conversations", "conversation_contacts", "conversation_parts",
+        "admins",
+        "teams",
+        "team_members",
+        "contacts",
+        "companies",
+        "contact_companies",
+        "tags",
+        "taggings",
+        "notes",
+        "data_attributes",
+        "events",
+        "conversations",
+        "conversation_contacts",
+        "conversation_parts",
     ];
     if !TABLES.contains(&table) {
         return Err(crate::StoreError::Invalid(format!("unknown table {table:?}")));

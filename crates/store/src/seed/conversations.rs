@@ -207,13 +207,7 @@ fn admin_part(part_type: &'static str, body: Option<String>, admin: i64, at: i64
     PartPlan { part_type, body, author_type: "admin", author_id: admin, assigned_to: None, at }
 }
 
-fn contact_part(
-    rng: &mut StdRng,
-    theme: &text::Theme,
-    role: &'static str,
-    contact_id: i64,
-    at: i64,
-) -> PartPlan {
+fn contact_part(rng: &mut StdRng, theme: &text::Theme, role: &'static str, contact_id: i64, at: i64) -> PartPlan {
     let body = Some(text::html(text::pick(rng, theme.follow_ups)));
     PartPlan { part_type: "comment", body, author_type: role, author_id: contact_id, assigned_to: None, at }
 }
@@ -247,16 +241,49 @@ fn close(c: &mut ConvPlan, admin: i64, at: i64) {
 }
 
 const CONVERSATION_COLUMNS: &[&str] = &[
-    "workspace_id", "contact_id", "state", "read", "priority", "title", "admin_assignee_id", "team_assignee_id",
-    "source_type", "source_delivered_as", "source_subject", "source_body", "source_author_type", "source_author_id",
-    "waiting_since", "snoozed_until", "custom_attributes", "first_contact_reply_at", "first_admin_reply_at",
-    "first_assignment_at", "last_assignment_at", "first_close_at", "last_close_at", "last_closed_by_id",
-    "last_contact_reply_at", "last_admin_reply_at", "count_reopens", "count_assignments", "count_parts", "created_at",
+    "workspace_id",
+    "contact_id",
+    "state",
+    "read",
+    "priority",
+    "title",
+    "admin_assignee_id",
+    "team_assignee_id",
+    "source_type",
+    "source_delivered_as",
+    "source_subject",
+    "source_body",
+    "source_author_type",
+    "source_author_id",
+    "waiting_since",
+    "snoozed_until",
+    "custom_attributes",
+    "first_contact_reply_at",
+    "first_admin_reply_at",
+    "first_assignment_at",
+    "last_assignment_at",
+    "first_close_at",
+    "last_close_at",
+    "last_closed_by_id",
+    "last_contact_reply_at",
+    "last_admin_reply_at",
+    "count_reopens",
+    "count_assignments",
+    "count_parts",
+    "created_at",
     "updated_at",
 ];
 const PART_COLUMNS: &[&str] = &[
-    "workspace_id", "conversation_id", "part_type", "body", "author_type", "author_id", "assigned_to_type",
-    "assigned_to_id", "created_at", "updated_at",
+    "workspace_id",
+    "conversation_id",
+    "part_type",
+    "body",
+    "author_type",
+    "author_id",
+    "assigned_to_type",
+    "assigned_to_id",
+    "created_at",
+    "updated_at",
 ];
 
 /// Inserts conversations with their parts, participants and tags in one transaction.

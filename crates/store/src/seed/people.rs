@@ -26,9 +26,27 @@ pub struct Contacts {
 }
 
 const CONTACT_COLUMNS: &[&str] = &[
-    "workspace_id", "role", "external_id", "email", "email_domain", "phone", "name", "browser", "browser_version",
-    "browser_language", "os", "location_country", "location_region", "location_city", "location_country_code",
-    "location_continent_code", "custom_attributes", "signed_up_at", "last_seen_at", "created_at", "updated_at",
+    "workspace_id",
+    "role",
+    "external_id",
+    "email",
+    "email_domain",
+    "phone",
+    "name",
+    "browser",
+    "browser_version",
+    "browser_language",
+    "os",
+    "location_country",
+    "location_region",
+    "location_city",
+    "location_country_code",
+    "location_continent_code",
+    "custom_attributes",
+    "signed_up_at",
+    "last_seen_at",
+    "created_at",
+    "updated_at",
 ];
 
 fn slug(s: &str) -> String {
@@ -40,8 +58,19 @@ pub fn companies(rng: &mut StdRng, workspace_id: i64, n: usize, at: i64) -> Comp
     let mut rows = Rows::new(
         "companies",
         &[
-            "workspace_id", "company_id", "name", "plan", "size", "website", "industry", "monthly_spend",
-            "session_count", "remote_created_at", "custom_attributes", "created_at", "updated_at",
+            "workspace_id",
+            "company_id",
+            "name",
+            "plan",
+            "size",
+            "website",
+            "industry",
+            "monthly_spend",
+            "session_count",
+            "remote_created_at",
+            "custom_attributes",
+            "created_at",
+            "updated_at",
         ],
     );
     let (mut domains, mut plans) = (Vec::new(), Vec::new());
@@ -52,7 +81,13 @@ pub fn companies(rng: &mut StdRng, workspace_id: i64, n: usize, at: i64) -> Comp
         let name = format!("{prefix} {suffix}");
         let domain = format!("{}.example", slug(&name));
         let roll: f64 = rng.gen();
-        let plan = if roll < 0.45 { "free" } else if roll < 0.85 { "pro" } else { "enterprise" };
+        let plan = if roll < 0.45 {
+            "free"
+        } else if roll < 0.85 {
+            "pro"
+        } else {
+            "enterprise"
+        };
         let spend: f64 = match plan {
             "free" => 0.0,
             "pro" => rng.gen_range(49..500) as f64,
@@ -199,7 +234,9 @@ pub fn extras(
             let name = if contacts.roles[i] == "lead" { "viewed-pricing" } else { pick(rng, text::EVENTS) };
             let metadata = match name {
                 "viewed-pricing" => json!({"page": "/pricing", "referrer": "google"}),
-                "invited-teammate" => json!({"invitee_email": format!("teammate{}@example.com", rng.gen_range(1..999))}),
+                "invited-teammate" => {
+                    json!({"invitee_email": format!("teammate{}@example.com", rng.gen_range(1..999))})
+                }
                 "upgraded-plan" => json!({"plan": "pro", "price": {"amount": 4900, "currency": "usd"}}),
                 "created-project" => json!({"project_name": format!("Project {}", rng.gen_range(1..99))}),
                 _ => json!({}),
@@ -213,7 +250,10 @@ pub fn extras(
             ]);
         }
         if contacts.roles[i] == "user" && rng.gen_bool(0.15) {
-            let body = pick(rng, &["Prefers email over chat.", "Evaluating the enterprise plan.", "Met at the Berlin meetup."]);
+            let body = pick(
+                rng,
+                &["Prefers email over chat.", "Evaluating the enterprise plan.", "Met at the Berlin meetup."],
+            );
             notes.push(vec![
                 V::I(workspace_id),
                 V::I(contact),
@@ -244,7 +284,15 @@ pub fn data_attributes(workspace_id: i64, admin_id: i64, at: i64) -> Rows {
     let mut rows = Rows::new(
         "data_attributes",
         &[
-            "workspace_id", "model", "name", "label", "description", "data_type", "options", "admin_id", "created_at",
+            "workspace_id",
+            "model",
+            "name",
+            "label",
+            "description",
+            "data_type",
+            "options",
+            "admin_id",
+            "created_at",
             "updated_at",
         ],
     );

@@ -48,8 +48,17 @@ pub async fn seed_scale(
         let mut rows = Rows::new(
             "contacts",
             &[
-                "workspace_id", "role", "external_id", "email", "email_domain", "name", "custom_attributes",
-                "signed_up_at", "last_seen_at", "created_at", "updated_at",
+                "workspace_id",
+                "role",
+                "external_id",
+                "email",
+                "email_domain",
+                "name",
+                "custom_attributes",
+                "signed_up_at",
+                "last_seen_at",
+                "created_at",
+                "updated_at",
             ],
         );
         for _ in 0..size {
@@ -57,8 +66,11 @@ pub async fn seed_scale(
             let user = rng.gen_bool(0.8);
             let (first, last) = (pick(&mut rng, text::FIRST_NAMES), pick(&mut rng, text::LAST_NAMES));
             let domain = pick(&mut rng, text::LEAD_DOMAINS);
-            let local: String =
-                format!("{first}.{last}").to_lowercase().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+            let local: String = format!("{first}.{last}")
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+                .collect();
             let created = at - rng.gen_range(0..400 * 86_400);
             rows.push(vec![
                 V::I(workspace_id),

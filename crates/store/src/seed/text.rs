@@ -19,8 +19,25 @@ pub const LAST_NAMES: &[&str] = &[
 
 /// Two halves combined into ~40 distinct company names ("Northwind Logistics", …).
 pub const COMPANY_PREFIXES: &[&str] = &[
-    "Northwind", "Bluefin", "Brightpath", "Cobalt", "Evergreen", "Foxglove", "Granite", "Harbor", "Ironclad",
-    "Juniper", "Keystone", "Lumen", "Meridian", "Nimbus", "Orchid", "Pinnacle", "Quartz", "Redwood", "Summit",
+    "Northwind",
+    "Bluefin",
+    "Brightpath",
+    "Cobalt",
+    "Evergreen",
+    "Foxglove",
+    "Granite",
+    "Harbor",
+    "Ironclad",
+    "Juniper",
+    "Keystone",
+    "Lumen",
+    "Meridian",
+    "Nimbus",
+    "Orchid",
+    "Pinnacle",
+    "Quartz",
+    "Redwood",
+    "Summit",
     "Tidal",
 ];
 pub const COMPANY_SUFFIXES: &[(&str, &str)] = &[
@@ -52,7 +69,8 @@ pub const LOCATIONS: &[(&str, &str, &str, &str, &str)] = &[
     ("Australia", "New South Wales", "Sydney", "AU", "OC"),
 ];
 
-pub const BROWSERS: &[(&str, &str)] = &[("chrome", "124.0"), ("firefox", "125.0"), ("safari", "17.4"), ("edge", "124.0")];
+pub const BROWSERS: &[(&str, &str)] =
+    &[("chrome", "124.0"), ("firefox", "125.0"), ("safari", "17.4"), ("edge", "124.0")];
 pub const OSES: &[&str] = &["OS X 14.4", "Windows 11", "Linux", "iOS 17.4", "Android 14"];
 
 /// Teammates besides the owner: (name, email local part, role, job title).
@@ -67,8 +85,7 @@ pub const TEAMMATES: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// Team name and the indexes (into the full admin list, owner = 0) of its members.
-pub const TEAMS: &[(&str, &[usize])] =
-    &[("Support", &[1, 2, 3, 6]), ("VIP", &[1, 5]), ("Billing", &[4, 0])];
+pub const TEAMS: &[(&str, &[usize])] = &[("Support", &[1, 2, 3, 6]), ("VIP", &[1, 5]), ("Billing", &[4, 0])];
 
 pub const CONVERSATION_TAGS: &[&str] = &["Bug", "Billing", "Feature request", "Refund", "Login", "Urgent"];
 pub const CONTACT_TAGS: &[&str] = &["VIP", "Beta tester", "Churn risk", "Onboarding"];
