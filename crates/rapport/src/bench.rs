@@ -37,6 +37,20 @@ pub enum BenchCommand {
         #[arg(long, default_value = "invoice")]
         word: String,
     },
+    /// Bulk-loads contacts, conversations and parts into a workspace for the query bench.
+    Seed {
+        #[arg(long, env = "RAPPORT_DATABASE_URL")]
+        database_url: String,
+        /// The workspace's app_id (`rapport workspace create` prints it).
+        #[arg(long)]
+        workspace: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        conversations: u64,
+        #[arg(long, default_value_t = 5)]
+        parts: u64,
+        #[arg(long, default_value_t = 100_000)]
+        contacts: u64,
+    },
     /// Resident memory of an idle `rapport serve` started as a child process.
     Memory {
         /// The rapport binary to start (default: this executable).
@@ -70,6 +84,19 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Query { target, seconds, concurrency, depth, word } => {
             let options = QueryOptions { depth, word };
             println!("{}", run_query_bench(&target.url, &target.token, seconds, concurrency, &options).await?);
+        }
+        BenchCommand::Seed { database_url, workspace, conversations, parts, contacts } => {
+            let db = rapport_store::Db::connect(&database_url).await?;
+            db.migrate().await?;
+            let ws = rapport_store::workspaces::find_by_app_id(&db, &workspace)
+                .await
+                .with_context(|| format!("no workspace with app_id {workspace:?}"))?;
+            let summary = rapport_store::seed::seed_scale(&db, ws.id, conversations, parts, contacts).await?;
+            println!(
+                "seeded {} contacts, {} conversations, {} parts into {workspace} in {:.1} s",
+                summary.contacts, summary.conversations, summary.parts, summary.seconds
+            );
+            db.close().await;
         }
         BenchCommand::Memory { binary, database_url, idle_seconds } => {
             let binary = match binary {
