@@ -164,3 +164,25 @@ async fn scale_seed_loads_exact_counts() {
         assert!(seed::seed_scale(&db, other.id, 1, 1, 0).await.is_err());
     }
 }
+
+/// Load rate of the scale seed; run by hand:
+/// `RAPPORT_SEED_CONVERSATIONS=100000 cargo test --release -p rapport-store --test seed -- --ignored --nocapture`
+#[tokio::test]
+#[ignore]
+async fn scale_seed_throughput() {
+    let conversations: u64 =
+        std::env::var("RAPPORT_SEED_CONVERSATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    for db in testing::all().await {
+        let (ws, _) = testing::workspace(&db).await;
+        let s = seed::seed_scale(&db, ws.id, conversations, 5, conversations / 10).await.expect("seed scale");
+        println!(
+            "{:?}: {} conversations, {} parts, {} contacts in {:.1} s ({:.0} rows/s)",
+            db.backend(),
+            s.conversations,
+            s.parts,
+            s.contacts,
+            s.seconds,
+            (s.conversations + s.parts + s.contacts) as f64 / s.seconds
+        );
+    }
+}

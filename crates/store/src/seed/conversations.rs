@@ -328,14 +328,14 @@ pub async fn insert(db: &Db, workspace_id: i64, plans: &[ConvPlan]) -> StoreResu
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let mut ids = Vec::with_capacity(plans.len());
-        for (sql, chunk) in conversations.statements(true) {
+        for (sql, chunk) in conversations.statements(db.backend(), true) {
             let mut got: Vec<i64> =
                 bind_rows!(sqlx::query_scalar::<_, i64>(&sql), chunk).fetch_all(&mut *tx).await?;
             got.sort_unstable();
             ids.extend(got);
         }
         for rows in dependents(workspace_id, plans, &ids) {
-            for (sql, chunk) in rows.statements(false) {
+            for (sql, chunk) in rows.statements(db.backend(), false) {
                 bind_rows!(sqlx::query(&sql), chunk).execute(&mut *tx).await?;
             }
         }
