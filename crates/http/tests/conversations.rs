@@ -278,6 +278,10 @@ async fn lists_page_with_cursors_to_the_end() {
 #[tokio::test]
 async fn update_tags_and_delete() {
     for app in TestApp::all().await {
+        for (name, data_type) in [("issue", "string"), ("tier", "integer")] {
+            let attr = json!({"name": name, "model": "conversation", "data_type": data_type});
+            assert_eq!(app.post("/api/data_attributes", attr).await.status, StatusCode::OK);
+        }
         let joe = contact(&app, None, None).await;
         let id = start(&app, joe, "Hi").await;
         let r = app

@@ -8,6 +8,7 @@
 mod db;
 mod error;
 pub mod search;
+pub mod seed;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -1,0 +1,544 @@
+//! `rapport bench <write|query|memory>`: load generators against a running server, through the
+//! public Intercom-compatible API only (so they measure what a client sees), plus the idle memory
+//! of a freshly started `rapport serve`. Methodology and commands: docs/BENCHMARKS.md.
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use hdrhistogram::Histogram;
+use serde_json::{json, Value};
+
+/// The `rapport bench` subcommands (wired into the CLI by `main.rs`).
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Sustained writes: contact creates and admin replies at a fixed concurrency.
+    Write {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
+    /// Reads on a big (seeded) database: list pages, inbox filters, text search.
+    Query {
+        #[command(flatten)]
+        target: Target,
+        /// Seconds spent on each of the five queries.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// How many pages of 150 to walk before the deep-cursor query.
+        #[arg(long, default_value_t = 50)]
+        depth: usize,
+        /// The word for the `source.body ~ word` search.
+        #[arg(long, default_value = "invoice")]
+        word: String,
+    },
+    /// Bulk-loads contacts, conversations and parts into a workspace for the query bench.
+    Seed {
+        #[arg(long, env = "RAPPORT_DATABASE_URL")]
+        database_url: String,
+        /// The workspace's app_id (`rapport workspace create` prints it).
+        #[arg(long)]
+        workspace: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        conversations: u64,
+        #[arg(long, default_value_t = 5)]
+        parts: u64,
+        #[arg(long, default_value_t = 100_000)]
+        contacts: u64,
+    },
+    /// Resident memory of an idle `rapport serve` started as a child process.
+    Memory {
+        /// The rapport binary to start (default: this executable).
+        #[arg(long)]
+        binary: Option<PathBuf>,
+        #[arg(long, env = "RAPPORT_DATABASE_URL")]
+        database_url: String,
+        /// How long the server idles before VmRSS is read.
+        #[arg(long, default_value_t = 5)]
+        idle_seconds: u64,
+    },
+}
+
+/// Which server to load, and as whom.
+#[derive(Debug, clap::Args)]
+pub struct Target {
+    /// The server root, e.g. http://127.0.0.1:8080 (the API is under /api).
+    #[arg(long, env = "RAPPORT_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// An API token (`rapport token create`).
+    #[arg(long, env = "RAPPORT_TOKEN")]
+    pub token: String,
+}
+
+/// Runs one bench subcommand and prints its report.
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Write { target, seconds, concurrency } => {
+            println!("{}", run_write_bench(&target.url, &target.token, seconds, concurrency).await?);
+        }
+        BenchCommand::Query { target, seconds, concurrency, depth, word } => {
+            let options = QueryOptions { depth, word };
+            println!("{}", run_query_bench(&target.url, &target.token, seconds, concurrency, &options).await?);
+        }
+        BenchCommand::Seed { database_url, workspace, conversations, parts, contacts } => {
+            let db = rapport_store::Db::connect(&database_url).await?;
+            db.migrate().await?;
+            let ws = rapport_store::workspaces::find_by_app_id(&db, &workspace)
+                .await
+                .with_context(|| format!("no workspace with app_id {workspace:?}"))?;
+            let summary = rapport_store::seed::seed_scale(&db, ws.id, conversations, parts, contacts).await?;
+            println!(
+                "seeded {} contacts, {} conversations, {} parts into {workspace} in {:.1} s",
+                summary.contacts, summary.conversations, summary.parts, summary.seconds
+            );
+            db.close().await;
+        }
+        BenchCommand::Memory { binary, database_url, idle_seconds } => {
+            let binary = match binary {
+                Some(b) => b,
+                None => std::env::current_exe().context("cannot find the rapport executable")?,
+            };
+            println!("{}", run_memory_bench(&binary, &database_url, idle_seconds).await?);
+        }
+    }
+    Ok(())
+}
+
+/// Latency and throughput of one operation.
+#[derive(Debug, Clone)]
+pub struct OpReport {
+    pub name: String,
+    pub ok: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// The first failure seen, to tell a broken endpoint from a slow one.
+    pub first_error: Option<String>,
+}
+
+impl OpReport {
+    pub fn throughput(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.ok as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The result of a bench run: one line per operation plus the total.
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    pub name: String,
+    pub concurrency: usize,
+    pub ops: Vec<OpReport>,
+}
+
+impl fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "bench {} (concurrency {})", self.name, self.concurrency)?;
+        writeln!(
+            f,
+            "{:<28} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9}",
+            "operation", "ok", "errors", "req/s", "p50 ms", "p99 ms", "max ms"
+        )?;
+        for op in &self.ops {
+            writeln!(
+                f,
+                "{:<28} {:>9} {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2}",
+                op.name,
+                op.ok,
+                op.errors,
+                op.throughput(),
+                op.p50_ms,
+                op.p99_ms,
+                op.max_ms
+            )?;
+            if let Some(e) = &op.first_error {
+                writeln!(f, "    first error: {e}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A thin API client: JSON in, JSON out, non-2xx is an error carrying the status and body.
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    pub fn new(base_url: &str, token: &str) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        Ok(Self { http, base: format!("{}/api", base_url.trim_end_matches('/')), token: token.to_string() })
+    }
+
+    /// Sends one request to `path` (relative to /api); `body` makes it a JSON request.
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("Accept", "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            bail!("{status}: {}", text.chars().take(300).collect::<String>());
+        }
+        if text.is_empty() {
+            return Ok(Value::Null);
+        }
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+}
+
+/// A JSON id as a string, whether the server sent a string or a number.
+fn id_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// What one worker measured.
+struct Tally {
+    histogram: Histogram<u64>,
+    ok: u64,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+impl Tally {
+    fn new() -> Self {
+        // 1 µs to 10 min at 3 significant digits.
+        let histogram = Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds");
+        Self { histogram, ok: 0, errors: 0, first_error: None }
+    }
+
+    fn record(&mut self, started: Instant, result: anyhow::Result<Value>) {
+        match result {
+            Ok(_) => {
+                self.ok += 1;
+                let micros = started.elapsed().as_micros().clamp(1, 600_000_000) as u64;
+                let _ = self.histogram.record(micros);
+            }
+            Err(e) => {
+                self.errors += 1;
+                self.first_error.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+
+    fn merge(mut self, other: Tally) -> Self {
+        let _ = self.histogram.add(&other.histogram);
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.first_error = self.first_error.or(other.first_error);
+        self
+    }
+
+    fn report(self, name: &str, seconds: f64) -> OpReport {
+        let ms = |v: u64| v as f64 / 1000.0;
+        let empty = self.histogram.is_empty();
+        OpReport {
+            name: name.to_string(),
+            ok: self.ok,
+            errors: self.errors,
+            seconds,
+            p50_ms: if empty { 0.0 } else { ms(self.histogram.value_at_quantile(0.50)) },
+            p99_ms: if empty { 0.0 } else { ms(self.histogram.value_at_quantile(0.99)) },
+            max_ms: if empty { 0.0 } else { ms(self.histogram.max()) },
+            first_error: self.first_error,
+        }
+    }
+}
+
+/// Sustained writes for `seconds` at `concurrency`: each worker alternates `POST /contacts`
+/// (a new user with a unique email) and `POST /conversations/{id}/reply` (an admin comment on
+/// one of the conversations created during setup).
+pub async fn run_write_bench(
+    base_url: &str,
+    token: &str,
+    seconds: u64,
+    concurrency: usize,
+) -> anyhow::Result<BenchReport> {
+    let api = Api::new(base_url, token)?;
+    let concurrency = concurrency.max(1);
+    let me = api.get("/me").await.context("GET /api/me (is the token valid?)")?;
+    let admin_id = id_of(&me["id"]).context("GET /api/me returned no id")?;
+    let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
+
+    // Setup (not measured): a contact and a few conversations per worker to reply to.
+    let contact = api
+        .post(
+            "/contacts",
+            &json!({"role": "user", "email": format!("bench-{run}@bench.example"), "name": "Bench Setup"}),
+        )
+        .await
+        .context("POST /api/contacts")?;
+    let contact_id = id_of(&contact["id"]).context("POST /api/contacts returned no id")?;
+    let mut conversations = Vec::new();
+    for i in 0..concurrency * 4 {
+        let body = json!({"from": {"type": "user", "id": contact_id}, "body": format!("Bench conversation {i}")});
+        let message = api.post("/conversations", &body).await.context("POST /api/conversations")?;
+        conversations
+            .push(id_of(&message["conversation_id"]).context("POST /api/conversations returned no conversation_id")?);
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..concurrency {
+        let (api, admin_id, run) = (api.clone(), admin_id.clone(), run.clone());
+        let mine: Vec<String> = conversations.iter().skip(w).step_by(concurrency).cloned().collect();
+        workers.push(tokio::spawn(async move {
+            let (mut creates, mut replies) = (Tally::new(), Tally::new());
+            let mut i = 0usize;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                if i.is_multiple_of(2) {
+                    let email = format!("bench-{run}-{w}-{i}@bench.example");
+                    let body = json!({"role": "user", "email": email, "external_id": format!("bench-{run}-{w}-{i}"), "name": "Bench User"});
+                    creates.record(t, api.post("/contacts", &body).await);
+                } else {
+                    let conversation = &mine[(i / 2) % mine.len()];
+                    let body = json!({"message_type": "comment", "type": "admin", "admin_id": admin_id,
+                                      "body": format!("<p>Bench reply {i}</p>")});
+                    replies.record(t, api.post(&format!("/conversations/{conversation}/reply"), &body).await);
+                }
+                i += 1;
+            }
+            (creates, replies)
+        }));
+    }
+    let (mut creates, mut replies) = (Tally::new(), Tally::new());
+    for worker in workers {
+        let (c, r) = worker.await?;
+        creates = creates.merge(c);
+        replies = replies.merge(r);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok(BenchReport {
+        name: "write".into(),
+        concurrency,
+        ops: vec![creates.report("POST /contacts", elapsed), replies.report("POST /conversations/{id}/reply", elapsed)],
+    })
+}
+
+/// Options of [`run_query_bench`].
+#[derive(Debug, Clone)]
+pub struct QueryOptions {
+    /// Pages of 150 walked to find the deep cursor.
+    pub depth: usize,
+    /// The word searched in `source.body`.
+    pub word: String,
+}
+
+impl Default for QueryOptions {
+    fn default() -> Self {
+        Self { depth: 50, word: "invoice".into() }
+    }
+}
+
+/// Read latency on a big database, each query for `seconds` at `concurrency`: the first page
+/// and a deep cursor page of `GET /conversations`, the two inbox filters of
+/// `POST /conversations/search` (my open conversations; a team's open conversations) and a
+/// `source.body ~ word` text search.
+pub async fn run_query_bench(
+    base_url: &str,
+    token: &str,
+    seconds: u64,
+    concurrency: usize,
+    options: &QueryOptions,
+) -> anyhow::Result<BenchReport> {
+    let api = Api::new(base_url, token)?;
+    let concurrency = concurrency.max(1);
+    let me = api.get("/me").await.context("GET /api/me (is the token valid?)")?;
+    let admin_id =
+        me["id"].as_str().and_then(|s| s.parse::<i64>().ok()).or_else(|| me["id"].as_i64()).context("no admin id")?;
+    let teams = api.get("/teams").await.context("GET /api/teams")?;
+    let team_id = teams["teams"]
+        .as_array()
+        .and_then(|t| t.first())
+        .and_then(|t| t["id"].as_str().and_then(|s| s.parse::<i64>().ok()).or_else(|| t["id"].as_i64()))
+        .context("the workspace has no team (seed it first: see docs/BENCHMARKS.md)")?;
+    let cursor = deep_cursor(&api, options.depth).await?;
+
+    let search = |query: Value| json!({"query": query, "pagination": {"per_page": 50}});
+    let eq = |field: &str, value: Value| json!({"field": field, "operator": "=", "value": value});
+    let queries: Vec<(String, reqwest::Method, String, Option<Value>)> = vec![
+        ("GET /conversations (first)".into(), reqwest::Method::GET, "/conversations?per_page=50".into(), None),
+        (
+            format!("GET /conversations (page {})", options.depth + 1),
+            reqwest::Method::GET,
+            format!("/conversations?per_page=50&starting_after={}", urlencode(&cursor)),
+            None,
+        ),
+        (
+            "search open+admin_assignee".into(),
+            reqwest::Method::POST,
+            "/conversations/search".into(),
+            Some(search(
+                json!({"operator": "AND", "value": [eq("state", json!("open")), eq("admin_assignee_id", json!(admin_id))]}),
+            )),
+        ),
+        (
+            "search team_assignee+open".into(),
+            reqwest::Method::POST,
+            "/conversations/search".into(),
+            Some(search(
+                json!({"operator": "AND", "value": [eq("team_assignee_id", json!(team_id)), eq("state", json!("open"))]}),
+            )),
+        ),
+        (
+            format!("search source.body ~ {}", options.word),
+            reqwest::Method::POST,
+            "/conversations/search".into(),
+            Some(search(json!({"field": "source.body", "operator": "~", "value": options.word}))),
+        ),
+    ];
+    let mut ops = Vec::new();
+    for (name, method, path, body) in queries {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let started = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..concurrency {
+            let (api, method, path, body) = (api.clone(), method.clone(), path.clone(), body.clone());
+            workers.push(tokio::spawn(async move {
+                let mut tally = Tally::new();
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    tally.record(t, api.call(method.clone(), &path, body.as_ref()).await);
+                }
+                tally
+            }));
+        }
+        let mut tally = Tally::new();
+        for worker in workers {
+            tally = tally.merge(worker.await?);
+        }
+        ops.push(tally.report(&name, started.elapsed().as_secs_f64()));
+    }
+    Ok(BenchReport { name: "query".into(), concurrency, ops })
+}
+
+/// Walks `depth` pages of 150 conversations and returns the cursor of the next page.
+async fn deep_cursor(api: &Api, depth: usize) -> anyhow::Result<String> {
+    let mut cursor = String::new();
+    for page in 0..depth.max(1) {
+        let path = if cursor.is_empty() {
+            "/conversations?per_page=150".to_string()
+        } else {
+            format!("/conversations?per_page=150&starting_after={}", urlencode(&cursor))
+        };
+        let list = api.get(&path).await.context("GET /api/conversations")?;
+        match list["pages"]["next"]["starting_after"].as_str() {
+            Some(next) if !next.is_empty() => cursor = next.to_string(),
+            _ => bail!("only {} pages of conversations: seed a bigger database or lower --depth", page + 1),
+        }
+    }
+    Ok(cursor)
+}
+
+/// Percent-encodes a cursor for a query string (cursors may be base64 with `+`, `/`, `=`).
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Resident memory of an idle server.
+#[derive(Debug, Clone)]
+pub struct MemoryReport {
+    pub pid: u32,
+    pub idle_seconds: u64,
+    /// VmRSS in KiB: resident now.
+    pub rss_kib: u64,
+    /// VmHWM in KiB: the peak resident size so far.
+    pub hwm_kib: u64,
+}
+
+impl fmt::Display for MemoryReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "bench memory: rapport serve (pid {}) idle for {} s", self.pid, self.idle_seconds)?;
+        writeln!(f, "VmRSS {:.1} MiB, VmHWM {:.1} MiB", self.rss_kib as f64 / 1024.0, self.hwm_kib as f64 / 1024.0)
+    }
+}
+
+/// Reads `VmRSS` and `VmHWM` (KiB) of a process from /proc (Linux only).
+pub fn read_memory(pid: u32) -> anyhow::Result<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    let field = |name: &str| -> anyhow::Result<u64> {
+        let line =
+            status.lines().find(|l| l.starts_with(name)).with_context(|| format!("no {name} in /proc/{pid}/status"))?;
+        let kib = line.split_whitespace().nth(1).context("malformed status line")?;
+        Ok(kib.parse()?)
+    };
+    Ok((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// A local port that was free a moment ago.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Starts `binary serve` on a free port, waits for `/healthz`, lets it idle and reads its memory.
+/// The child is killed on every path out (`kill_on_drop`).
+pub async fn run_memory_bench(binary: &Path, database_url: &str, idle_seconds: u64) -> anyhow::Result<MemoryReport> {
+    let port = free_port()?;
+    let mut child = tokio::process::Command::new(binary)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {} serve", binary.display()))?;
+    let pid = child.id().context("the server exited at once")?;
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("rapport serve exited with {status} before it was healthy");
+        }
+        if matches!(http.get(&health).send().await, Ok(r) if r.status().is_success()) {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("rapport serve was not healthy after 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(http);
+    tokio::time::sleep(Duration::from_secs(idle_seconds)).await;
+    let (rss_kib, hwm_kib) = read_memory(pid)?;
+    child.kill().await?;
+    Ok(MemoryReport { pid, idle_seconds, rss_kib, hwm_kib })
+}

@@ -1,0 +1,136 @@
+//! Bulk loading for benchmarks: millions of contacts, conversations and parts in an existing
+//! workspace, one transaction per batch of big multi-row INSERTs.
+use std::time::Instant;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use serde_json::json;
+
+use super::batch::{self, Rows, V};
+use super::conversations::{self, Cast};
+use super::text::{self, pick};
+use crate::{now, with_pool, Db, StoreError, StoreResult};
+
+/// What [`seed_scale`] added.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScaleSummary {
+    pub contacts: u64,
+    pub conversations: u64,
+    pub parts: u64,
+    pub seconds: f64,
+}
+
+const CONTACT_BATCH: usize = 10_000;
+
+/// Adds `contacts` contacts, then `conversations` conversations of exactly
+/// `parts_per_conversation` parts each to workspace `workspace_id`, spread over the workspace's
+/// contacts (new and existing), active non-viewer admins and teams. Safe to run repeatedly:
+/// emails and external ids are numbered after the highest contact id.
+pub async fn seed_scale(
+    db: &Db,
+    workspace_id: i64,
+    conversations: u64,
+    parts_per_conversation: u64,
+    contacts: u64,
+) -> StoreResult<ScaleSummary> {
+    let started = Instant::now();
+    crate::workspaces::find(db, workspace_id).await?;
+    let at = now();
+    let offset: i64 = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT COALESCE(MAX(id), 0) FROM contacts").fetch_one(pool).await)?;
+    let mut rng = StdRng::seed_from_u64(workspace_id as u64 ^ ((offset as u64) << 20));
+
+    let mut remaining = contacts as usize;
+    let mut n = offset;
+    while remaining > 0 {
+        let size = remaining.min(CONTACT_BATCH);
+        let mut rows = Rows::new(
+            "contacts",
+            &[
+                "workspace_id",
+                "role",
+                "external_id",
+                "email",
+                "email_domain",
+                "name",
+                "custom_attributes",
+                "signed_up_at",
+                "last_seen_at",
+                "created_at",
+                "updated_at",
+            ],
+        );
+        for _ in 0..size {
+            n += 1;
+            let user = rng.gen_bool(0.8);
+            let (first, last) = (pick(&mut rng, text::FIRST_NAMES), pick(&mut rng, text::LAST_NAMES));
+            let domain = pick(&mut rng, text::LEAD_DOMAINS);
+            let local: String = format!("{first}.{last}")
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+                .collect();
+            let created = at - rng.gen_range(0..400 * 86_400);
+            rows.push(vec![
+                V::I(workspace_id),
+                V::S(if user { "user" } else { "lead" }.into()),
+                V::NS(user.then(|| format!("scale_{n}"))),
+                V::S(format!("{local}.{n}@{domain}")),
+                V::S(domain.into()),
+                V::S(format!("{first} {last}")),
+                V::S(json!({"seats": rng.gen_range(1..50)}).to_string()),
+                V::NI(user.then_some(created)),
+                V::I(at - rng.gen_range(0..30 * 86_400)),
+                V::I(created),
+                V::I(created),
+            ]);
+        }
+        batch::insert_all(db, &[rows]).await?;
+        remaining -= size;
+    }
+
+    let people: Vec<(i64, String)> = with_pool!(db, pool => sqlx::query_as::<_, (i64, String)>(
+        "SELECT id, role FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL ORDER BY id")
+        .bind(workspace_id).fetch_all(pool).await)?;
+    if people.is_empty() && conversations > 0 {
+        return Err(StoreError::Invalid("the workspace has no contacts to start conversations".into()));
+    }
+    let cast = cast(db, workspace_id).await?;
+    let per_batch = (40_000 / (parts_per_conversation as usize + 1)).clamp(200, 5_000);
+    let (mut done, mut parts) = (0u64, 0u64);
+    while done < conversations {
+        let size = (conversations - done).min(per_batch as u64) as usize;
+        let mut plans = Vec::with_capacity(size);
+        for _ in 0..size {
+            let (contact, role) = &people[rng.gen_range(0..people.len())];
+            let role = if role == "lead" { "lead" } else { "user" };
+            let created_at = at - rng.gen_range(3_600..365 * 86_400);
+            let n = parts_per_conversation as usize;
+            plans.push(conversations::plan(&mut rng, &cast, *contact, role, created_at, n, at));
+        }
+        parts += conversations::insert(db, workspace_id, &plans).await?;
+        done += size as u64;
+        if done % 100_000 < size as u64 {
+            tracing::info!(done, total = conversations, "seeded conversations");
+        }
+    }
+    Ok(ScaleSummary { contacts, conversations, parts, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// The workspace's responders (active admins who are not viewers), teams and conversation tags.
+async fn cast(db: &Db, workspace_id: i64) -> StoreResult<Cast> {
+    let responders: Vec<i64> = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM admins WHERE workspace_id = $1 AND active = $2 AND role <> 'viewer' ORDER BY id")
+        .bind(workspace_id).bind(true).fetch_all(pool).await)?;
+    let teams = crate::teams::list_with_members(db, workspace_id)
+        .await?
+        .into_iter()
+        .map(|t| (t.team.id, t.admin_ids.into_iter().filter(|a| responders.contains(a)).collect()))
+        .collect();
+    let mut tags = std::collections::HashMap::new();
+    for name in text::CONVERSATION_TAGS {
+        tags.insert(name.to_string(), crate::tags::find_or_create(db, workspace_id, name).await?.id);
+    }
+    Ok(Cast { responders, teams, tags })
+}
