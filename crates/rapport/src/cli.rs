@@ -55,6 +55,11 @@ pub enum Command {
     Serve(crate::serve::ServeArgs),
     /// Applies pending database migrations and exits.
     Migrate(DbArgs),
+    /// Seeds the demo workspace into an empty database (as `serve --demo` does) and exits.
+    Demo(DbArgs),
+    /// Benchmarks: sustained writes, queries on a large database, idle memory.
+    #[command(subcommand)]
+    Bench(crate::bench::BenchCommand),
     /// Workspaces (tenants).
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
@@ -151,6 +156,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
+        Command::Demo(db) => {
+            let db = db.open().await?;
+            crate::demo::seed_if_empty(&db, "http://127.0.0.1:8080").await
+        }
+        Command::Bench(command) => crate::bench::run(command).await,
         Command::Workspace(WorkspaceCommand::Create { name, timezone, db }) => {
             let db = db.open().await?;
             let ws = rapport_store::workspaces::create(&db, &name, &timezone).await?;

@@ -3,6 +3,7 @@
 //! variable or from the config file (`--config`, TOML): flag > environment > file > default.
 #![forbid(unsafe_code)]
 
+mod bench;
 mod cli;
 mod config;
 mod demo;
