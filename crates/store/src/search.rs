@@ -1,11 +1,21 @@
 //! The Intercom search query DSL (`POST /contacts/search`, `POST /conversations/search`),
 //! compiled into a parameterised SQL condition. Fields and operators are whitelisted; values are
 //! always bound, never spliced into SQL.
-//! (Being built: `compile`. The types and signature below are the contract.)
+//!
+//! Parsing and type rules live in `rapport_core::search`; this module maps each field to its SQL
+//! (`sql` submodule) and resolves custom attributes through the workspace's `data_attributes`.
+use std::collections::HashMap;
+
+use rapport_core::search::{self as dsl, fields, FieldType, Model};
 use serde_json::Value;
 
 use crate::workspaces::Workspace;
-use crate::{Db, StoreError, StoreResult};
+use crate::{with_pool, Db, StoreError, StoreResult};
+
+mod sql;
+
+/// More binds than this is an unreasonable query (and would approach the engines' own limits).
+const MAX_BINDS: usize = 2000;
 
 /// A value bound to a placeholder of a [`SqlCondition`].
 #[derive(Debug, Clone, PartialEq)]
@@ -32,17 +42,80 @@ pub enum SearchModel {
     Conversations,
 }
 
+impl SearchModel {
+    fn core(self) -> Model {
+        match self {
+            SearchModel::Contacts => Model::Contacts,
+            SearchModel::Conversations => Model::Conversations,
+        }
+    }
+}
+
 /// Parses the JSON `query` of a search request for `model` and compiles it. Malformed queries,
 /// unknown fields, operators that do not fit the field's type, nesting deeper than two levels or
 /// more than 15 filters in a group are `StoreError::Invalid` with a message naming the problem.
 pub async fn compile(
-    _db: &Db,
-    _workspace: &Workspace,
-    _model: SearchModel,
-    _query: &Value,
-    _first_param: usize,
+    db: &Db,
+    workspace: &Workspace,
+    model: SearchModel,
+    query: &Value,
+    first_param: usize,
 ) -> StoreResult<SqlCondition> {
-    Err(StoreError::Invalid("search is not available yet".into()))
+    let parsed = dsl::parse(query).map_err(|e| StoreError::Invalid(e.0))?;
+    let custom = custom_attribute_types(db, workspace.id, model.core(), &parsed).await?;
+    let mut builder = sql::Builder::new(db.backend(), model.core(), workspace, &custom, first_param.max(1));
+    let sql = builder.query(&parsed).map_err(|e| StoreError::Invalid(e.0))?;
+    if builder.binds.len() > MAX_BINDS {
+        return Err(StoreError::Invalid(format!("the query is too large (more than {MAX_BINDS} values)")));
+    }
+    Ok(SqlCondition { sql, binds: builder.binds })
+}
+
+/// The types of every custom attribute the query names, from the workspace's definitions; an
+/// unknown field or custom attribute is an error naming it.
+async fn custom_attribute_types(
+    db: &Db,
+    workspace_id: i64,
+    model: Model,
+    query: &dsl::Query,
+) -> StoreResult<HashMap<String, FieldType>> {
+    let mut types = HashMap::new();
+    for filter in query.filters() {
+        let field = filter.field.as_str();
+        if fields::field_type(model, field).is_some() {
+            continue;
+        }
+        let Some(name) = fields::custom_attribute_name(field) else {
+            return Err(StoreError::Invalid(format!("unknown field {:?}", short(field))));
+        };
+        if types.contains_key(name) {
+            continue;
+        }
+        let data_type: Option<String> = with_pool!(db, pool => sqlx::query_scalar(
+            "SELECT data_type FROM data_attributes WHERE workspace_id = $1 AND model = $2 AND name = $3",
+        )
+        .bind(workspace_id)
+        .bind(model.attribute_model())
+        .bind(name)
+        .fetch_optional(pool)
+        .await)?;
+        let Some(data_type) = data_type else {
+            return Err(StoreError::Invalid(format!(
+                "unknown custom attribute {:?} (field {:?})",
+                short(name),
+                short(field)
+            )));
+        };
+        let kind = FieldType::from_data_type(&data_type).ok_or_else(|| {
+            StoreError::Invalid(format!("custom attribute {:?} of type {data_type} cannot be searched", short(name)))
+        })?;
+        types.insert(name.to_string(), kind);
+    }
+    Ok(types)
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(64).collect()
 }
 
 /// Binds every value of a condition onto a sqlx query, in order.

@@ -1,0 +1,451 @@
+//! Field → SQL mapping and the SQL text of each operator. Every value goes through
+//! [`Builder::bind`]; the only text spliced into SQL comes from the whitelists in this file.
+use std::collections::HashMap;
+
+use chrono_tz::Tz;
+use rapport_core::search::{self as dsl, fields, Combinator, FieldType, Model, Operand, Operator, SearchError};
+
+use super::SqlValue;
+use crate::workspaces::Workspace;
+use crate::Backend;
+
+/// How a field is read in SQL.
+#[derive(Debug, Clone)]
+enum Target {
+    /// A column, or a whitelisted expression over columns, compared directly.
+    Expr(&'static str),
+    /// A text column stored in lower case (emails), so equality values are lower-cased too.
+    Lower(&'static str),
+    /// A text column where `=`/`~` (and their negations) match every word of the value.
+    Words(&'static str),
+    /// An assignee column, where `0` and `null` both mean "unassigned".
+    Assignee(&'static str),
+    /// Ids of tags applied to the row (`taggings.target_type` given).
+    Tagged(&'static str),
+    /// The conversation's contacts.
+    ConversationContacts,
+    /// The teammates (admins) assigned to or having written in the conversation.
+    Teammates,
+    /// `segment_id`: there are no segments yet.
+    Segment,
+    /// A custom attribute read from the `custom_attributes` JSON document.
+    Custom(String),
+}
+
+fn target(model: Model, field: &str) -> Option<Target> {
+    use Target::*;
+    if let Some(name) = fields::custom_attribute_name(field) {
+        return Some(Custom(name.to_string()));
+    }
+    let common = match field {
+        "id" => Some(Expr("id")),
+        "created_at" => Some(Expr("created_at")),
+        "updated_at" => Some(Expr("updated_at")),
+        _ => None,
+    };
+    if common.is_some() {
+        return common;
+    }
+    Some(match model {
+        Model::Contacts => match field {
+            "role" => Expr("role"),
+            "name" => Expr("name"),
+            "avatar" => Expr("avatar"),
+            "owner_id" => Expr("owner_id"),
+            "email" => Lower("email"),
+            "email_domain" => Lower("email_domain"),
+            "phone" => Expr("phone"),
+            "external_id" => Expr("external_id"),
+            "signed_up_at" => Expr("signed_up_at"),
+            "last_seen_at" => Expr("last_seen_at"),
+            "last_contacted_at" => Expr("last_contacted_at"),
+            "last_replied_at" => Expr("last_replied_at"),
+            "last_email_opened_at" => Expr("last_email_opened_at"),
+            "last_email_clicked_at" => Expr("last_email_clicked_at"),
+            "language_override" => Expr("language_override"),
+            "browser" => Expr("browser"),
+            "browser_version" => Expr("browser_version"),
+            "browser_language" => Expr("browser_language"),
+            "os" => Expr("os"),
+            "location.country" => Expr("location_country"),
+            "location.region" => Expr("location_region"),
+            "location.city" => Expr("location_city"),
+            "location.country_code" => Expr("location_country_code"),
+            "location.continent_code" => Expr("location_continent_code"),
+            "unsubscribed_from_emails" => Expr("unsubscribed_from_emails"),
+            "marked_email_as_spam" => Expr("marked_email_as_spam"),
+            "has_hard_bounced" => Expr("has_hard_bounced"),
+            "segment_id" => Segment,
+            "tag_id" => Tagged("contact"),
+            _ => return None,
+        },
+        Model::Conversations => match field {
+            "title" => Expr("title"),
+            "state" => Expr("state"),
+            "open" => Expr("(state <> 'closed')"),
+            "read" => Expr("read"),
+            "priority" => Expr("priority"),
+            "admin_assignee_id" => Assignee("admin_assignee_id"),
+            "team_assignee_id" => Assignee("team_assignee_id"),
+            "waiting_since" => Expr("waiting_since"),
+            "snoozed_until" => Expr("snoozed_until"),
+            "source.type" => Expr("source_type"),
+            "source.delivered_as" => Expr("source_delivered_as"),
+            "source.subject" => Expr("source_subject"),
+            "source.body" => Words("source_body"),
+            "source.author.id" => Expr("source_author_id"),
+            "source.author.type" => Expr("source_author_type"),
+            "source.url" => Expr("source_url"),
+            "contact_ids" => ConversationContacts,
+            "teammate_ids" => Teammates,
+            "tag_ids" => Tagged("conversation"),
+            "statistics.time_to_assignment" => Expr("(first_assignment_at - created_at)"),
+            "statistics.time_to_admin_reply" => Expr("(first_admin_reply_at - created_at)"),
+            "statistics.time_to_first_close" => Expr("(first_close_at - created_at)"),
+            "statistics.time_to_last_close" => Expr("(last_close_at - created_at)"),
+            "statistics.first_contact_reply_at" => Expr("first_contact_reply_at"),
+            "statistics.first_assignment_at" => Expr("first_assignment_at"),
+            "statistics.first_admin_reply_at" => Expr("first_admin_reply_at"),
+            "statistics.first_close_at" => Expr("first_close_at"),
+            "statistics.last_assignment_at" => Expr("last_assignment_at"),
+            "statistics.last_contact_reply_at" => Expr("last_contact_reply_at"),
+            "statistics.last_admin_reply_at" => Expr("last_admin_reply_at"),
+            "statistics.last_close_at" => Expr("last_close_at"),
+            "statistics.last_closed_by_id" => Expr("last_closed_by_id"),
+            "statistics.count_reopens" => Expr("count_reopens"),
+            "statistics.count_assignments" => Expr("count_assignments"),
+            "statistics.count_conversation_parts" => Expr("count_parts"),
+            _ => return None,
+        },
+    })
+}
+
+fn fail<T>(message: String) -> Result<T, SearchError> {
+    Err(SearchError(message))
+}
+
+/// `NOT p`, where rows for which `p` is unknown (NULL columns) count as not matching `p`.
+fn negate(positive: &str) -> String {
+    format!("(NOT COALESCE({positive}, FALSE))")
+}
+
+/// A LIKE pattern matching `value` literally (`%`, `_` and `\` escaped for `ESCAPE '\'`).
+fn like_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Builds the SQL of one query, collecting its binds.
+pub(super) struct Builder<'a> {
+    backend: Backend,
+    model: Model,
+    workspace_id: i64,
+    tz: Tz,
+    custom: &'a HashMap<String, FieldType>,
+    next: usize,
+    pub(super) binds: Vec<SqlValue>,
+}
+
+impl<'a> Builder<'a> {
+    pub(super) fn new(
+        backend: Backend,
+        model: Model,
+        workspace: &Workspace,
+        custom: &'a HashMap<String, FieldType>,
+        first_param: usize,
+    ) -> Self {
+        Builder {
+            backend,
+            model,
+            workspace_id: workspace.id,
+            tz: dsl::timezone(&workspace.timezone),
+            custom,
+            next: first_param,
+            binds: Vec::new(),
+        }
+    }
+
+    /// Adds a bind and returns its placeholder.
+    fn bind(&mut self, value: SqlValue) -> String {
+        let placeholder = format!("${}", self.next);
+        self.next += 1;
+        self.binds.push(value);
+        placeholder
+    }
+
+    pub(super) fn query(&mut self, query: &dsl::Query) -> Result<String, SearchError> {
+        match query {
+            dsl::Query::Filter(filter) => self.filter(filter),
+            dsl::Query::Group { combinator, entries } => {
+                let joiner = match combinator {
+                    Combinator::And => " AND ",
+                    Combinator::Or => " OR ",
+                };
+                let parts = entries.iter().map(|e| self.query(e)).collect::<Result<Vec<_>, _>>()?;
+                Ok(format!("({})", parts.join(joiner)))
+            }
+        }
+    }
+
+    fn filter(&mut self, filter: &dsl::Filter) -> Result<String, SearchError> {
+        let field = filter.field.as_str();
+        let target = target(self.model, field);
+        let kind = match &target {
+            Some(Target::Custom(name)) => self.custom.get(name).copied(),
+            Some(_) => fields::field_type(self.model, field),
+            None => None,
+        };
+        let (Some(target), Some(kind)) = (target, kind) else {
+            return fail(format!("unknown field {:?}", field.chars().take(64).collect::<String>()));
+        };
+        let operand = dsl::check(filter, kind, self.tz)?;
+        let op = filter.operator;
+        match target {
+            Target::Expr(expr) => Ok(self.compare(expr, op, &operand)),
+            Target::Custom(name) => {
+                let expr = self.custom_expr(&name, kind)?;
+                Ok(self.compare(&expr, op, &operand))
+            }
+            Target::Lower(column) => {
+                let lowered = match operand {
+                    Operand::Text(v) => Operand::Text(v.to_lowercase()),
+                    Operand::Texts(v) => Operand::Texts(v.iter().map(|s| s.to_lowercase()).collect()),
+                    other => other,
+                };
+                Ok(self.compare(column, op, &lowered))
+            }
+            Target::Words(column) => Ok(self.words(column, op, &operand)),
+            Target::Assignee(column) => Ok(self.assignee(column, op, &operand)),
+            Target::Tagged(target_type) => {
+                let ids = self.id_list(&operand);
+                let ws = self.bind(SqlValue::Int(self.workspace_id));
+                let positive = format!(
+                    "id IN (SELECT target_id FROM taggings WHERE workspace_id = {ws} AND target_type = '{target_type}' \
+                     AND tag_id IN ({ids}))"
+                );
+                Ok(self.polarity(op, positive))
+            }
+            Target::ConversationContacts => {
+                let ids = self.id_list(&operand);
+                let ws = self.bind(SqlValue::Int(self.workspace_id));
+                let positive = format!(
+                    "(contact_id IN ({ids}) OR id IN (SELECT conversation_id FROM conversation_contacts \
+                     WHERE workspace_id = {ws} AND contact_id IN ({ids})))"
+                );
+                Ok(self.polarity(op, positive))
+            }
+            Target::Teammates => {
+                let ids = self.id_list(&operand);
+                let ws = self.bind(SqlValue::Int(self.workspace_id));
+                let positive = format!(
+                    "(admin_assignee_id IN ({ids}) OR id IN (SELECT conversation_id FROM conversation_parts \
+                     WHERE workspace_id = {ws} AND author_type = 'admin' AND author_id IN ({ids})))"
+                );
+                Ok(self.polarity(op, positive))
+            }
+            Target::Segment => match operand {
+                Operand::Int(id) => fail(format!("unknown segment {id} (field segment_id)")),
+                _ => fail("unknown segment (field segment_id)".to_string()),
+            },
+        }
+    }
+
+    /// The positive condition for `=`/`IN`, negated for `!=`/`NIN`.
+    fn polarity(&self, op: Operator, positive: String) -> String {
+        match op {
+            Operator::Ne | Operator::Nin => negate(&positive),
+            _ => positive,
+        }
+    }
+
+    /// Binds the ids of a `Reference`/`Tag` operand and returns their placeholders, comma-separated.
+    /// Placeholders may be used more than once in the SQL text: both engines allow it.
+    fn id_list(&mut self, operand: &Operand) -> String {
+        let ids: Vec<i64> = match operand {
+            Operand::Int(id) => vec![*id],
+            Operand::Ints(ids) => ids.clone(),
+            _ => Vec::new(),
+        };
+        if ids.is_empty() {
+            // Unreachable for checked operands; an empty IN list would be a syntax error.
+            return "NULL".to_string();
+        }
+        ids.into_iter().map(|id| self.bind(SqlValue::Int(id))).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The typed value of a custom attribute; values of another JSON type read as NULL, the same
+    /// on both engines. The attribute's name is bound, never spliced.
+    fn custom_expr(&mut self, name: &str, kind: FieldType) -> Result<String, SearchError> {
+        match self.backend {
+            Backend::Sqlite => {
+                if name.contains('"') || name.contains('\\') {
+                    return fail(format!("custom attribute {name:?} cannot be searched"));
+                }
+                let path = self.bind(SqlValue::Text(format!("$.\"{name}\"")));
+                let types = match kind {
+                    FieldType::Text => "'text'",
+                    FieldType::Boolean => "'true', 'false'",
+                    _ => "'integer', 'real'",
+                };
+                Ok(format!(
+                    "(CASE WHEN json_type(custom_attributes, {path}) IN ({types}) \
+                     THEN json_extract(custom_attributes, {path}) END)"
+                ))
+            }
+            Backend::Postgres => {
+                let key = self.bind(SqlValue::Text(name.to_string()));
+                let (json_type, cast) = match kind {
+                    FieldType::Text => ("string", ""),
+                    FieldType::Boolean => ("boolean", "::boolean"),
+                    FieldType::Float => ("number", "::float8"),
+                    _ => ("number", "::numeric"),
+                };
+                Ok(format!(
+                    "(CASE WHEN jsonb_typeof(custom_attributes::jsonb -> {key}) = '{json_type}' \
+                     THEN (custom_attributes::jsonb ->> {key}){cast} END)"
+                ))
+            }
+        }
+    }
+
+    /// `expr <op> value` for plain columns and expressions.
+    fn compare(&mut self, expr: &str, op: Operator, operand: &Operand) -> String {
+        use Operator::*;
+        let positive = match (op, operand) {
+            (Eq, Operand::Null) => return format!("({expr} IS NULL)"),
+            (Ne, Operand::Null) => return format!("({expr} IS NOT NULL)"),
+            (_, Operand::Day { start, end }) => {
+                let (start, end) = (*start, *end);
+                return match op {
+                    Eq => {
+                        let (s, e) = (self.bind(SqlValue::Int(start)), self.bind(SqlValue::Int(end)));
+                        format!("({expr} >= {s} AND {expr} < {e})")
+                    }
+                    Lt => format!("({expr} < {})", self.bind(SqlValue::Int(start))),
+                    Gt => format!("({expr} >= {})", self.bind(SqlValue::Int(end))),
+                    Le => format!("({expr} < {})", self.bind(SqlValue::Int(end))),
+                    _ => format!("({expr} >= {})", self.bind(SqlValue::Int(start))),
+                };
+            }
+            (Contains | NotContains, Operand::Text(v)) => self.like(expr, format!("%{}%", like_escape(v))),
+            (StartsWith, Operand::Text(v)) => return self.like(expr, format!("{}%", like_escape(v))),
+            (EndsWith, Operand::Text(v)) => return self.like(expr, format!("%{}", like_escape(v))),
+            (In | Nin, list) => {
+                let values: Vec<SqlValue> = match list {
+                    Operand::Ints(v) => v.iter().map(|i| SqlValue::Int(*i)).collect(),
+                    Operand::Floats(v) => v.iter().map(|f| SqlValue::Float(*f)).collect(),
+                    Operand::Texts(v) => v.iter().map(|s| SqlValue::Text(s.clone())).collect(),
+                    _ => Vec::new(),
+                };
+                if values.is_empty() {
+                    return "(1 = 0)".to_string();
+                }
+                let placeholders = values.into_iter().map(|v| self.bind(v)).collect::<Vec<_>>().join(", ");
+                format!("({expr} IN ({placeholders}))")
+            }
+            (_, value) => {
+                let symbol = match op {
+                    Lt => "<",
+                    Gt => ">",
+                    Le => "<=",
+                    Ge => ">=",
+                    _ => "=",
+                };
+                let placeholder = self.bind(scalar(value));
+                format!("({expr} {symbol} {placeholder})")
+            }
+        };
+        match op {
+            Ne | Nin | NotContains => negate(&positive),
+            _ => positive,
+        }
+    }
+
+    /// Case-insensitive LIKE; the same expression on both engines.
+    fn like(&mut self, expr: &str, pattern: String) -> String {
+        let placeholder = self.bind(SqlValue::Text(pattern));
+        format!("(LOWER({expr}) LIKE LOWER({placeholder}) ESCAPE '\\')")
+    }
+
+    /// `source.body`: `=`/`~` match when every word of the value appears (case-insensitive).
+    fn words(&mut self, column: &'static str, op: Operator, operand: &Operand) -> String {
+        use Operator::*;
+        let Operand::Text(value) = operand else {
+            return self.compare(column, op, operand);
+        };
+        if !matches!(op, Eq | Ne | Contains | NotContains) {
+            return self.compare(column, op, operand);
+        }
+        let words: Vec<&str> = value.split_whitespace().collect();
+        let positive = if words.is_empty() {
+            "(1 = 1)".to_string()
+        } else {
+            let parts: Vec<String> = words.iter().map(|w| self.like(column, format!("%{}%", like_escape(w)))).collect();
+            format!("({})", parts.join(" AND "))
+        };
+        match op {
+            Ne | NotContains => negate(&positive),
+            _ => positive,
+        }
+    }
+
+    /// Assignee ids, where `0` and `null` both mean "unassigned".
+    fn assignee(&mut self, column: &'static str, op: Operator, operand: &Operand) -> String {
+        use Operator::*;
+        let ids: Vec<i64> = match (op, operand) {
+            (Eq | Ne, Operand::Null) => vec![0],
+            (Eq | Ne, Operand::Int(id)) => vec![*id],
+            (In | Nin, Operand::Ints(ids)) => ids.clone(),
+            _ => return self.compare(column, op, operand),
+        };
+        let mut parts = Vec::new();
+        if ids.contains(&0) {
+            parts.push(format!("{column} IS NULL OR {column} = 0"));
+        }
+        let assigned: Vec<String> = ids.iter().filter(|id| **id != 0).map(|id| self.bind(SqlValue::Int(*id))).collect();
+        if !assigned.is_empty() {
+            parts.push(format!("{column} IN ({})", assigned.join(", ")));
+        }
+        let positive = format!("({})", parts.join(" OR "));
+        match op {
+            Ne | Nin => negate(&positive),
+            _ => positive,
+        }
+    }
+}
+
+fn scalar(operand: &Operand) -> SqlValue {
+    match operand {
+        Operand::Int(i) => SqlValue::Int(*i),
+        Operand::Float(f) => SqlValue::Float(*f),
+        Operand::Bool(b) => SqlValue::Bool(*b),
+        Operand::Text(s) => SqlValue::Text(s.clone()),
+        // Lists, days and null are handled before; NULL never matches `=`.
+        _ => SqlValue::Text(String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalogued_field_has_sql() {
+        for model in [Model::Contacts, Model::Conversations] {
+            for (field, _) in fields::catalogue(model) {
+                assert!(target(model, field).is_some(), "{field} has no SQL mapping");
+            }
+        }
+    }
+
+    #[test]
+    fn like_escape_escapes_wildcards_and_backslash() {
+        assert_eq!(like_escape(r"50%_a\b"), r"50\%\_a\\b");
+    }
+}
