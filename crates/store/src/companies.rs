@@ -1,1 +1,359 @@
-//! TODO: filled in by the companies work.
+//! Companies (keyed for customers by their own `company_id`) and which contacts belong to them.
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+
+/// A company as stored, with the number of contacts attached to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Company {
+    pub id: i64,
+    pub workspace_id: i64,
+    /// The customer's own id for the company; unique in the workspace and never changed.
+    pub company_id: String,
+    pub name: Option<String>,
+    pub plan: Option<String>,
+    pub size: Option<i64>,
+    pub website: Option<String>,
+    pub industry: Option<String>,
+    pub monthly_spend: f64,
+    pub session_count: i64,
+    pub remote_created_at: Option<i64>,
+    pub custom_attributes: Map<String, Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// How many contacts are attached.
+    pub user_count: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    workspace_id: i64,
+    company_id: String,
+    name: Option<String>,
+    plan: Option<String>,
+    size: Option<i64>,
+    website: Option<String>,
+    industry: Option<String>,
+    monthly_spend: f64,
+    session_count: i64,
+    remote_created_at: Option<i64>,
+    custom_attributes: String,
+    created_at: i64,
+    updated_at: i64,
+    user_count: i64,
+}
+
+impl From<Row> for Company {
+    fn from(r: Row) -> Self {
+        // The column only ever holds objects we wrote; anything else reads as empty rather than failing.
+        let custom_attributes = match serde_json::from_str::<Value>(&r.custom_attributes) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        Company {
+            id: r.id,
+            workspace_id: r.workspace_id,
+            company_id: r.company_id,
+            name: r.name,
+            plan: r.plan,
+            size: r.size,
+            website: r.website,
+            industry: r.industry,
+            monthly_spend: r.monthly_spend,
+            session_count: r.session_count,
+            remote_created_at: r.remote_created_at,
+            custom_attributes,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            user_count: r.user_count,
+        }
+    }
+}
+
+/// The writable fields of a company. `None` leaves a field as it is (Intercom ignores absent
+/// fields on update); `custom_attributes` are merged key by key into the stored ones.
+#[derive(Debug, Clone, Default)]
+pub struct CompanyFields {
+    pub name: Option<String>,
+    pub plan: Option<String>,
+    pub size: Option<i64>,
+    pub website: Option<String>,
+    pub industry: Option<String>,
+    pub monthly_spend: Option<f64>,
+    pub remote_created_at: Option<i64>,
+    pub custom_attributes: Option<Map<String, Value>>,
+}
+
+/// Intercom stores monthly spend as a 32-bit integer.
+pub const MAX_MONTHLY_SPEND: f64 = 2_147_483_647.0;
+/// Longest `company_id` accepted (it is an index key).
+pub const MAX_COMPANY_ID_LEN: usize = 255;
+
+const SELECT: &str = "SELECT c.id, c.workspace_id, c.company_id, c.name, c.plan, c.size, c.website, c.industry, \
+     c.monthly_spend, c.session_count, c.remote_created_at, c.custom_attributes, c.created_at, c.updated_at, \
+     (SELECT COUNT(*) FROM contact_companies cc WHERE cc.company_id = c.id) AS user_count FROM companies c";
+
+async fn validate(db: &Db, workspace_id: i64, fields: &CompanyFields) -> StoreResult<()> {
+    if let Some(size) = fields.size {
+        if size < 0 {
+            return Err(StoreError::Invalid("size must not be negative".into()));
+        }
+    }
+    if let Some(spend) = fields.monthly_spend {
+        if !spend.is_finite() || !(0.0..=MAX_MONTHLY_SPEND).contains(&spend) {
+            return Err(StoreError::Invalid(format!("monthly_spend must be between 0 and {MAX_MONTHLY_SPEND}")));
+        }
+    }
+    if let Some(attributes) = &fields.custom_attributes {
+        crate::data_attributes::validate_custom_attributes(db, workspace_id, "company", attributes).await?;
+    }
+    Ok(())
+}
+
+fn valid_company_id(company_id: &str) -> StoreResult<&str> {
+    let company_id = company_id.trim();
+    if company_id.is_empty() || company_id.chars().count() > MAX_COMPANY_ID_LEN {
+        return Err(StoreError::Invalid(format!("company_id must be 1 to {MAX_COMPANY_ID_LEN} characters")));
+    }
+    Ok(company_id)
+}
+
+async fn fetch_by_text(db: &Db, sql: &str, workspace_id: i64, key: &str) -> StoreResult<Option<Company>> {
+    let row =
+        with_pool!(db, pool => sqlx::query_as::<_, Row>(sql).bind(workspace_id).bind(key).fetch_optional(pool).await)?;
+    Ok(row.map(Company::from))
+}
+
+pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Company> {
+    let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id = $2");
+    let row =
+        with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?;
+    row.map(Company::from).or_not_found("company")
+}
+
+/// Finds a company by the customer's `company_id`.
+pub async fn find_by_company_id(db: &Db, workspace_id: i64, company_id: &str) -> StoreResult<Company> {
+    let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.company_id = $2");
+    fetch_by_text(db, &sql, workspace_id, company_id.trim()).await?.or_not_found("company")
+}
+
+/// Finds the oldest company with exactly this name (names are not unique).
+pub async fn find_by_name(db: &Db, workspace_id: i64, name: &str) -> StoreResult<Company> {
+    let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.name = $2 ORDER BY c.id LIMIT 1");
+    fetch_by_text(db, &sql, workspace_id, name).await?.or_not_found("company")
+}
+
+fn merged(current: &Map<String, Value>, changes: &Option<Map<String, Value>>) -> String {
+    let mut all = current.clone();
+    if let Some(changes) = changes {
+        for (k, v) in changes {
+            all.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(all).to_string()
+}
+
+/// Creates the company with this `company_id`, or updates it when it exists. Returns the company
+/// and whether it was created.
+pub async fn upsert(
+    db: &Db,
+    workspace_id: i64,
+    company_id: &str,
+    fields: CompanyFields,
+) -> StoreResult<(Company, bool)> {
+    let company_id = valid_company_id(company_id)?;
+    validate(db, workspace_id, &fields).await?;
+    // Insert-or-nothing, then update: two requests racing on one company_id both succeed.
+    for _ in 0..2 {
+        if let Ok(existing) = find_by_company_id(db, workspace_id, company_id).await {
+            return Ok((update_validated(db, workspace_id, &existing, &fields).await?, false));
+        }
+        let at = now();
+        let inserted = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+            "INSERT INTO companies (workspace_id, company_id, name, plan, size, website, industry, monthly_spend, \
+             remote_created_at, custom_attributes, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+             ON CONFLICT (workspace_id, company_id) DO NOTHING RETURNING id")
+            .bind(workspace_id).bind(company_id).bind(&fields.name).bind(&fields.plan).bind(fields.size)
+            .bind(&fields.website).bind(&fields.industry).bind(fields.monthly_spend.unwrap_or(0.0).trunc())
+            .bind(fields.remote_created_at).bind(merged(&Map::new(), &fields.custom_attributes)).bind(at)
+            .fetch_optional(pool).await)?;
+        if let Some(id) = inserted {
+            return Ok((find(db, workspace_id, id).await?, true));
+        }
+    }
+    Err(StoreError::Conflict("company_id is being written concurrently; retry".into()))
+}
+
+async fn update_validated(db: &Db, workspace_id: i64, current: &Company, f: &CompanyFields) -> StoreResult<Company> {
+    let sql = "UPDATE companies SET name = $3, plan = $4, size = $5, website = $6, industry = $7, \
+               monthly_spend = $8, remote_created_at = $9, custom_attributes = $10, updated_at = $11 \
+               WHERE workspace_id = $1 AND id = $2";
+    let updated = execute!(db, pool => sqlx::query(sql)
+        .bind(workspace_id).bind(current.id)
+        .bind(f.name.as_ref().or(current.name.as_ref()))
+        .bind(f.plan.as_ref().or(current.plan.as_ref()))
+        .bind(f.size.or(current.size))
+        .bind(f.website.as_ref().or(current.website.as_ref()))
+        .bind(f.industry.as_ref().or(current.industry.as_ref()))
+        .bind(f.monthly_spend.map(f64::trunc).unwrap_or(current.monthly_spend))
+        .bind(f.remote_created_at.or(current.remote_created_at))
+        .bind(merged(&current.custom_attributes, &f.custom_attributes))
+        .bind(now())
+        .execute(pool).await)?;
+    if updated == 0 {
+        return Err(StoreError::not_found("company"));
+    }
+    find(db, workspace_id, current.id).await
+}
+
+/// Updates a company by our id (its `company_id` cannot change).
+pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: CompanyFields) -> StoreResult<Company> {
+    let current = find(db, workspace_id, id).await?;
+    validate(db, workspace_id, &fields).await?;
+    update_validated(db, workspace_id, &current, &fields).await
+}
+
+/// Deletes a company with its contact links and taggings; the contacts themselves stay.
+pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM contact_companies WHERE workspace_id = $1 AND company_id = $2")
+            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'company' AND target_id = $2")
+            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
+        let deleted = sqlx::query("DELETE FROM companies WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id).bind(id).execute(&mut *tx).await?.rows_affected();
+        if deleted == 0 {
+            return Err(StoreError::not_found("company"));
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
+/// Sort direction of a company list (by creation, then id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Asc,
+    Desc,
+}
+
+/// One page (1-based) of the workspace's companies, optionally only those carrying `tag_id`,
+/// with the total count. A page past the end is empty.
+pub async fn list_page(
+    db: &Db,
+    workspace_id: i64,
+    tag_id: Option<i64>,
+    page: i64,
+    per_page: i64,
+    order: Order,
+) -> StoreResult<(Vec<Company>, i64)> {
+    // The tag filter adds one placeholder; limit and offset follow whichever comes last.
+    let (filter, binds) = match tag_id {
+        Some(_) => (
+            "c.workspace_id = $1 AND EXISTS (SELECT 1 FROM taggings g WHERE g.workspace_id = $1 AND \
+             g.target_type = 'company' AND g.target_id = c.id AND g.tag_id = $2)",
+            2,
+        ),
+        None => ("c.workspace_id = $1", 1),
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM companies c WHERE {filter}");
+    let total = with_pool!(db, pool => {
+        let mut q = sqlx::query_scalar::<_, i64>(&count_sql).bind(workspace_id);
+        if let Some(tag) = tag_id {
+            q = q.bind(tag);
+        }
+        q.fetch_one(pool).await
+    })?;
+    // A page so far out that its offset overflows is simply past the end.
+    let Some(offset) = page.checked_sub(1).and_then(|p| p.checked_mul(per_page)).filter(|o| *o < total) else {
+        return Ok((Vec::new(), total));
+    };
+    let direction = match order {
+        Order::Asc => "ASC",
+        Order::Desc => "DESC",
+    };
+    let sql = format!("{SELECT} WHERE {filter} ORDER BY c.id {direction} LIMIT ${} OFFSET ${}", binds + 1, binds + 2);
+    let rows = with_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, Row>(&sql).bind(workspace_id);
+        if let Some(tag) = tag_id {
+            q = q.bind(tag);
+        }
+        q.bind(per_page).bind(offset).fetch_all(pool).await
+    })?;
+    Ok((rows.into_iter().map(Company::from).collect(), total))
+}
+
+/// Up to `limit` companies with ids above `after_id`, in id order (keyset paging for scroll).
+pub async fn scroll(db: &Db, workspace_id: i64, after_id: i64, limit: i64) -> StoreResult<Vec<Company>> {
+    let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3");
+    let rows = with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
+        .bind(workspace_id).bind(after_id).bind(limit).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(Company::from).collect())
+}
+
+/// Whether a (not merged-away) contact with this id exists in the workspace.
+pub async fn contact_exists(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<bool> {
+    let n = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL")
+        .bind(workspace_id).bind(contact_id).fetch_one(pool).await)?;
+    Ok(n > 0)
+}
+
+/// Attaches a contact to a company (idempotent); both must be in the workspace.
+pub async fn attach(db: &Db, workspace_id: i64, contact_id: i64, company_id: i64) -> StoreResult<Company> {
+    if !contact_exists(db, workspace_id, contact_id).await? {
+        return Err(StoreError::not_found("contact"));
+    }
+    find(db, workspace_id, company_id).await?;
+    execute!(db, pool => sqlx::query(
+        "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (contact_id, company_id) DO NOTHING")
+        .bind(workspace_id).bind(contact_id).bind(company_id).bind(now()).execute(pool).await)?;
+    find(db, workspace_id, company_id).await
+}
+
+/// Detaches a contact from a company. A company the contact is not attached to is not found.
+pub async fn detach(db: &Db, workspace_id: i64, contact_id: i64, company_id: i64) -> StoreResult<Company> {
+    if !contact_exists(db, workspace_id, contact_id).await? {
+        return Err(StoreError::not_found("contact"));
+    }
+    find(db, workspace_id, company_id).await?;
+    let removed = execute!(db, pool => sqlx::query(
+        "DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2 AND company_id = $3")
+        .bind(workspace_id).bind(contact_id).bind(company_id).execute(pool).await)?;
+    if removed == 0 {
+        return Err(StoreError::not_found("company"));
+    }
+    find(db, workspace_id, company_id).await
+}
+
+/// The companies a contact is attached to, in the order they were attached.
+pub async fn list_for_contact(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<Vec<Company>> {
+    let sql = format!(
+        "{SELECT} JOIN contact_companies l ON l.company_id = c.id \
+         WHERE c.workspace_id = $1 AND l.workspace_id = $1 AND l.contact_id = $2 ORDER BY l.created_at, c.id"
+    );
+    let rows = with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
+        .bind(workspace_id).bind(contact_id).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(Company::from).collect())
+}
+
+/// The ids of the contacts attached to a company, in id order.
+pub async fn contact_ids(db: &Db, workspace_id: i64, company_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT contact_id FROM contact_companies WHERE workspace_id = $1 AND company_id = $2 ORDER BY contact_id")
+        .bind(workspace_id).bind(company_id).fetch_all(pool).await)?)
+}
+
+/// Test support: a bare contact row to attach and tag, for tests that must not depend on the
+/// contacts module's API. Only compiled with the `testing` feature.
+#[cfg(feature = "testing")]
+pub async fn insert_bare_contact_for_tests(db: &Db, workspace_id: i64) -> StoreResult<i64> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO contacts (workspace_id, role, created_at, updated_at) VALUES ($1, 'user', $2, $2) RETURNING id")
+        .bind(workspace_id).bind(now()).fetch_one(pool).await)?)
+}

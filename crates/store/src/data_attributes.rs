@@ -1,16 +1,216 @@
 //! Data attributes: the schema of custom attributes on contacts, companies and conversations.
-//! (Being built: list/create/update and validation. The signature below is the contract.)
-use crate::{Db, StoreResult};
+//! Definitions are per workspace and model; their names are unique within a model (archived
+//! ones included, so un-archiving can never collide). The value rules live in
+//! `rapport_core::attributes`; this module applies them to stored definitions.
+use rapport_core::attributes::{self, AttributeError, DataType, Model};
+use serde_json::{Map, Value};
+
+use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+
+/// One custom attribute definition.
+#[derive(Debug, Clone)]
+pub struct DataAttribute {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub model: Model,
+    pub name: String,
+    pub label: String,
+    pub description: Option<String>,
+    pub data_type: DataType,
+    /// The allowed values of an `options` attribute; empty for other types.
+    pub options: Vec<String>,
+    pub archived: bool,
+    pub messenger_writable: bool,
+    pub admin_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    workspace_id: i64,
+    model: String,
+    name: String,
+    label: String,
+    description: Option<String>,
+    data_type: String,
+    options: String,
+    archived: bool,
+    messenger_writable: bool,
+    admin_id: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<Row> for DataAttribute {
+    type Error = StoreError;
+    fn try_from(r: Row) -> StoreResult<Self> {
+        // Only this module writes these columns, so a bad value means a corrupted row.
+        let corrupt = |what: &str| StoreError::Invalid(format!("data attribute {} has a corrupt {what}", r.id));
+        Ok(DataAttribute {
+            model: r.model.parse().map_err(|_| corrupt("model"))?,
+            data_type: r.data_type.parse().map_err(|_| corrupt("data_type"))?,
+            options: serde_json::from_str(&r.options).map_err(|_| corrupt("options"))?,
+            id: r.id,
+            workspace_id: r.workspace_id,
+            name: r.name,
+            label: r.label,
+            description: r.description,
+            archived: r.archived,
+            messenger_writable: r.messenger_writable,
+            admin_id: r.admin_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// A new custom attribute.
+pub struct NewDataAttribute<'a> {
+    pub model: Model,
+    pub name: &'a str,
+    pub data_type: DataType,
+    pub description: Option<&'a str>,
+    pub options: Vec<String>,
+    pub messenger_writable: bool,
+    /// The teammate creating it.
+    pub admin_id: Option<i64>,
+}
+
+/// The changeable parts of a definition; `None` leaves a part as it is. Name, model and type
+/// never change: values already stored were validated against them.
+#[derive(Default)]
+pub struct DataAttributeChanges {
+    /// `Some(None)` clears the description.
+    pub description: Option<Option<String>>,
+    pub options: Option<Vec<String>>,
+    pub archived: Option<bool>,
+    pub messenger_writable: Option<bool>,
+}
+
+const COLUMNS: &str = "id, workspace_id, model, name, label, description, data_type, options, archived, \
+                       messenger_writable, admin_id, created_at, updated_at";
+
+fn invalid(e: AttributeError) -> StoreError {
+    StoreError::Invalid(e.to_string())
+}
+
+fn valid_description(description: Option<&str>) -> StoreResult<()> {
+    if description.is_some_and(|d| d.chars().count() > 1000) {
+        return Err(StoreError::Invalid("description must be at most 1000 characters".into()));
+    }
+    Ok(())
+}
+
+fn options_json(options: &[String]) -> String {
+    serde_json::to_string(options).unwrap_or_else(|_| "[]".into())
+}
+
+/// Creates a custom attribute. A name already used in the model (even by an archived attribute)
+/// is a `Conflict`; a bad name, type/options mismatch or long description is `Invalid`.
+pub async fn create(db: &Db, workspace_id: i64, new: NewDataAttribute<'_>) -> StoreResult<DataAttribute> {
+    attributes::validate_name(new.model, new.name).map_err(invalid)?;
+    attributes::validate_options(new.data_type, &new.options).map_err(invalid)?;
+    valid_description(new.description)?;
+    let sql = format!(
+        "INSERT INTO data_attributes (workspace_id, model, name, label, description, data_type, options, archived, \
+         messenger_writable, admin_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6, FALSE, $7, $8, $9, $9) RETURNING {COLUMNS}"
+    );
+    let row = with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
+        .bind(workspace_id).bind(new.model.as_str()).bind(new.name).bind(new.description)
+        .bind(new.data_type.as_str()).bind(options_json(&new.options)).bind(new.messenger_writable)
+        .bind(new.admin_id).bind(now())
+        .fetch_one(pool).await)
+    .map_err(|e| match StoreError::from(e) {
+        StoreError::Conflict(_) => {
+            StoreError::Conflict(format!("a {} attribute named {:?} already exists", new.model, new.name))
+        }
+        other => other,
+    })?;
+    row.try_into()
+}
+
+/// Changes a definition's description, options, archived flag or messenger_writable.
+pub async fn update(db: &Db, workspace_id: i64, id: i64, changes: DataAttributeChanges) -> StoreResult<DataAttribute> {
+    let current = find(db, workspace_id, id).await?;
+    if let Some(options) = &changes.options {
+        attributes::validate_options(current.data_type, options).map_err(invalid)?;
+    }
+    if let Some(description) = &changes.description {
+        valid_description(description.as_deref())?;
+    }
+    let description = changes.description.unwrap_or(current.description);
+    let options = changes.options.unwrap_or(current.options);
+    let sql = format!(
+        "UPDATE data_attributes SET description = $3, options = $4, archived = $5, messenger_writable = $6, \
+         updated_at = $7 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
+        .bind(workspace_id).bind(id).bind(description).bind(options_json(&options))
+        .bind(changes.archived.unwrap_or(current.archived))
+        .bind(changes.messenger_writable.unwrap_or(current.messenger_writable)).bind(now())
+        .fetch_optional(pool).await)?
+    .or_not_found("data_attribute")?
+    .try_into()
+}
+
+/// One definition of this workspace.
+pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<DataAttribute> {
+    let sql = format!("SELECT {COLUMNS} FROM data_attributes WHERE workspace_id = $1 AND id = $2");
+    with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
+        .or_not_found("data_attribute")?
+        .try_into()
+}
+
+/// The custom attributes of the workspace, of one model or all, oldest first.
+pub async fn list(
+    db: &Db,
+    workspace_id: i64,
+    model: Option<Model>,
+    include_archived: bool,
+) -> StoreResult<Vec<DataAttribute>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM data_attributes WHERE workspace_id = $1 AND ($2 = '' OR model = $2) \
+         AND ($3 OR archived = FALSE) ORDER BY id"
+    );
+    let rows = with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
+        .bind(workspace_id).bind(model.map(Model::as_str).unwrap_or("")).bind(include_archived)
+        .fetch_all(pool).await)?;
+    rows.into_iter().map(DataAttribute::try_from).collect()
+}
 
 /// Checks a `custom_attributes` object against the workspace's attribute definitions for
 /// `model` (`contact`, `company` or `conversation`): every key must be a defined, unarchived
 /// attribute, and every value must fit its data type. Returns `StoreError::Invalid` naming the
-/// offending key otherwise.
+/// offending key otherwise. A `null` value clears the attribute, so it fits any type and is also
+/// accepted for an archived attribute (clearing old data must stay possible).
 pub async fn validate_custom_attributes(
-    _db: &Db,
-    _workspace_id: i64,
-    _model: &str,
-    _attributes: &serde_json::Map<String, serde_json::Value>,
+    db: &Db,
+    workspace_id: i64,
+    model: &str,
+    attributes: &Map<String, Value>,
 ) -> StoreResult<()> {
+    if attributes.is_empty() {
+        return Ok(());
+    }
+    let model: Model = model.parse().map_err(invalid)?;
+    let defined = list(db, workspace_id, Some(model), true).await?;
+    for (key, value) in attributes {
+        let Some(attribute) = defined.iter().find(|a| &a.name == key) else {
+            return Err(StoreError::Invalid(format!(
+                "custom attribute {key:?} does not exist on {model}: create it with POST /data_attributes first"
+            )));
+        };
+        if value.is_null() {
+            continue;
+        }
+        if attribute.archived {
+            return Err(StoreError::Invalid(format!("custom attribute {key:?} is archived")));
+        }
+        attributes::validate_value(attribute.data_type, &attribute.options, value)
+            .map_err(|e| StoreError::Invalid(format!("custom attribute {key:?}: {e}")))?;
+    }
     Ok(())
 }

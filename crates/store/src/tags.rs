@@ -180,3 +180,45 @@ pub async fn move_all(db: &Db, workspace_id: i64, target: Target, from_id: i64, 
         Ok(())
     })
 }
+
+/// Applies a tag to every target in `apply` and removes it from every target in `remove`, in one
+/// transaction: either all of it happens or none. Every target must exist in the workspace; that
+/// is checked before the first write. Removing a tag that is not applied is a no-op here (bulk
+/// untagging is idempotent, unlike [`remove`]).
+pub async fn apply_and_remove_many(
+    db: &Db,
+    workspace_id: i64,
+    tag_id: i64,
+    target: Target,
+    apply: &[i64],
+    remove: &[i64],
+    admin_id: Option<i64>,
+) -> StoreResult<()> {
+    let tag = find(db, workspace_id, tag_id).await?;
+    let exists_sql = format!("SELECT COUNT(*) FROM {} WHERE workspace_id = $1 AND id = $2", target.table());
+    for id in apply.iter().chain(remove) {
+        let exists = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&exists_sql)
+            .bind(workspace_id).bind(*id).fetch_one(pool).await)?;
+        if exists == 0 {
+            return Err(StoreError::not_found(target.as_str()));
+        }
+    }
+    let at = now();
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for id in apply {
+            sqlx::query(
+                "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tag_id, target_type, target_id) DO NOTHING")
+                .bind(workspace_id).bind(tag.id).bind(target.as_str()).bind(*id).bind(at).bind(admin_id)
+                .execute(&mut *tx).await?;
+        }
+        for id in remove {
+            sqlx::query(
+                "DELETE FROM taggings WHERE workspace_id = $1 AND tag_id = $2 AND target_type = $3 AND target_id = $4")
+                .bind(workspace_id).bind(tag.id).bind(target.as_str()).bind(*id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+}

@@ -60,15 +60,15 @@ pub async fn revoke(db: &Db, workspace_id: i64, id: i64) -> StoreResult<ApiToken
 }
 
 /// Resolves a plaintext token to its workspace and (active) admin; `None` for unknown or revoked.
+/// One indexed lookup joins token and admin, since this runs on every API call.
 pub async fn authenticate(db: &Db, plaintext: &str) -> StoreResult<Option<(Workspace, Admin)>> {
-    let row: Option<(i64, i64)> = with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
-        "SELECT workspace_id, admin_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-        .bind(hash_secret(plaintext)).fetch_optional(pool).await)?;
-    let Some((workspace_id, admin_id)) = row else { return Ok(None) };
-    let admin = crate::admins::find(db, workspace_id, admin_id).await?;
-    if !admin.active {
-        return Ok(None);
-    }
-    let workspace = crate::workspaces::find(db, workspace_id).await?;
+    let sql = "SELECT a.id, a.workspace_id, a.email, a.name, a.password_hash, a.role, a.job_title, \
+               a.away_mode_enabled, a.away_mode_reassign, a.away_status_reason_id, a.active, a.created_at, a.updated_at \
+               FROM api_tokens t JOIN admins a ON a.id = t.admin_id AND a.workspace_id = t.workspace_id \
+               WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.active = $2";
+    let admin = with_pool!(db, pool => sqlx::query_as::<_, Admin>(sql)
+        .bind(hash_secret(plaintext)).bind(true).fetch_optional(pool).await)?;
+    let Some(admin) = admin else { return Ok(None) };
+    let workspace = crate::workspaces::find(db, admin.workspace_id).await?;
     Ok(Some((workspace, admin)))
 }

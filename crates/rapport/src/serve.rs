@@ -1,0 +1,77 @@
+//! `rapport serve`: migrate, optionally seed the demo, then serve HTTP until SIGINT/SIGTERM.
+use anyhow::Context;
+use clap::Args;
+use rapport_http::{AppState, HttpConfig};
+
+use crate::cli::DbArgs;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "RAPPORT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Base URL clients use to reach this server (defaults to http://<listen address>).
+    #[arg(long, env = "RAPPORT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seed a demo workspace when the database has none, and print how to sign in.
+    #[arg(long, env = "RAPPORT_DEMO")]
+    pub demo: bool,
+    /// API calls allowed per minute per credential.
+    #[arg(long, env = "RAPPORT_API_CALLS_PER_MINUTE", default_value_t = 10_000)]
+    pub api_calls_per_minute: u32,
+    /// Mark cookies Secure (use behind HTTPS).
+    #[arg(long, env = "RAPPORT_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "RAPPORT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let db = args.db.open().await?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
+    if args.demo {
+        crate::demo::seed_if_empty(&db, &public_url).await?;
+    }
+    let config = HttpConfig {
+        public_url: public_url.clone(),
+        api_calls_per_minute: args.api_calls_per_minute,
+        secure_cookies: args.secure_cookies,
+        max_body_bytes: args.max_body_bytes,
+        ..HttpConfig::default()
+    };
+    let app = rapport_http::router(AppState::new(db.clone(), config));
+    println!("Rapport is listening on {public_url}");
+    tracing::info!(%address, "listening");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, every Rust test on SQLite and PostgreSQL, and the
+# compatibility test that drives a real server with the official Intercom SDK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rapport-target}"
+export RAPPORT_TEST_POSTGRES_URL="${RAPPORT_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+scripts/ensure-services.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test (SQLite and PostgreSQL)"
+cargo test --workspace
+if [ -x tests/sdk/run.sh ]; then
+  echo "== Intercom SDK compatibility (intercom-client over HTTP)"
+  tests/sdk/run.sh
+fi
