@@ -12,6 +12,12 @@ async fn create(app: &TestApp, body: Value) -> Value {
     r.body
 }
 
+/// Defines a contact data attribute through the API.
+async fn define(app: &TestApp, name: &str, data_type: &str) {
+    let r = app.post("/api/data_attributes", json!({"name": name, "model": "contact", "data_type": data_type})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
 async fn live_count(app: &TestApp) -> i64 {
     rapport_store::contacts::count(&app.db, app.workspace.id).await.unwrap()
 }
@@ -76,6 +82,8 @@ const CONTACT_KEYS: &[&str] = &[
 #[tokio::test]
 async fn create_find_update_delete_with_intercom_shapes() {
     for app in TestApp::all().await {
+        define(&app, "plan", "string").await;
+        define(&app, "seats", "integer").await;
         let c = create(
             &app,
             json!({"role": "user", "external_id": 70, "email": "Joe@Bloggs.COM", "name": "Joe Bloggs",
@@ -146,6 +154,7 @@ async fn create_find_update_delete_with_intercom_shapes() {
 #[tokio::test]
 async fn bad_contact_input_is_refused_and_writes_nothing() {
     for app in TestApp::all().await {
+        define(&app, "seats", "integer").await;
         let joe = create(&app, json!({"external_id": "u-1", "email": "joe@x.com"})).await;
         let joe_path = format!("/api/contacts/{}", joe["id"].as_str().unwrap());
         let cases = [
@@ -158,6 +167,8 @@ async fn bad_contact_input_is_refused_and_writes_nothing() {
             (json!({"email": "a@b.com", "signed_up_at": "yesterday"}), "parameter_invalid"),
             (json!({"email": "a@b.com", "signed_up_at": -5}), "parameter_invalid"),
             (json!({"email": "a@b.com", "custom_attributes": "plan=pro"}), "parameter_invalid"),
+            (json!({"email": "a@b.com", "custom_attributes": {"undefined": 1}}), "parameter_invalid"),
+            (json!({"email": "a@b.com", "custom_attributes": {"seats": "three"}}), "parameter_invalid"),
             (json!({"email": "a@b.com", "owner_id": 999_999}), "parameter_invalid"),
             (json!({"email": "a@b.com", "owner_id": "'; DROP TABLE contacts; --"}), "parameter_invalid"),
             (json!({"email": "a@b.com", "unsubscribed_from_emails": "yes"}), "parameter_invalid"),

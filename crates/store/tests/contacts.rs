@@ -1,7 +1,22 @@
+use rapport_core::attributes::{DataType, Model};
 use rapport_core::contact::{ContactRole, Email};
 use rapport_store::contacts::{self, test_rows, ContactFields};
+use rapport_store::data_attributes::{self, NewDataAttribute};
 use rapport_store::{notes, tags, testing, StoreError};
 use serde_json::json;
+
+async fn define(db: &rapport_store::Db, workspace_id: i64, name: &str, data_type: DataType) {
+    let new = NewDataAttribute {
+        model: Model::Contact,
+        name,
+        data_type,
+        description: None,
+        options: Vec::new(),
+        messenger_writable: false,
+        admin_id: None,
+    };
+    data_attributes::create(db, workspace_id, new).await.unwrap();
+}
 
 fn user(external_id: &str, email: &str) -> ContactFields {
     ContactFields {
@@ -25,6 +40,8 @@ async fn contacts_create_update_and_stay_in_their_workspace() {
     for db in testing::all().await {
         let (ws, owner) = testing::workspace(&db).await;
         let (other, _) = testing::workspace(&db).await;
+        define(&db, ws.id, "plan", DataType::String).await;
+        define(&db, ws.id, "seats", DataType::Integer).await;
         let mut fields = user("u-1", "Joe@Bloggs.COM");
         fields.custom_attributes = Some(json!({"plan": "pro"}).as_object().unwrap().clone());
         fields.owner_id = Some(Some(owner.id));
@@ -46,6 +63,11 @@ async fn contacts_create_update_and_stay_in_their_workspace() {
         assert!(matches!(contacts::update(&db, ws.id, joe.id, bad).await, Err(StoreError::Invalid(_))));
         let bad = ContactFields { role: Some(ContactRole::Lead), ..Default::default() };
         assert!(matches!(contacts::update(&db, ws.id, joe.id, bad).await, Err(StoreError::Invalid(_))));
+        for attributes in [json!({"undefined": 1}), json!({"seats": "three"})] {
+            let bad = ContactFields { custom_attributes: attributes.as_object().cloned(), ..Default::default() };
+            assert!(matches!(contacts::update(&db, ws.id, joe.id, bad).await, Err(StoreError::Invalid(_))));
+        }
+        assert_eq!(contacts::find(&db, ws.id, joe.id).await.unwrap().custom_attributes_map()["plan"], "pro");
 
         let patch = ContactFields {
             name: Some(Some("Joe Bloggs".into())),
@@ -100,6 +122,7 @@ async fn cursor_pages_walk_every_contact_once() {
 async fn merge_moves_everything_from_the_lead_in_one_go() {
     for db in testing::all().await {
         let (ws, owner) = testing::workspace(&db).await;
+        define(&db, ws.id, "source", DataType::String).await;
         let joe = contacts::create(&db, ws.id, user("u-1", "joe@x.com")).await.unwrap();
         let mut lead_fields = lead("lead@x.com");
         lead_fields.name = Some(Some("Leady".into()));
