@@ -172,6 +172,15 @@ async fn companies_of_contacts_and_contacts_of_companies() {
             let r = app.get(&format!("/api/companies/{bad}/contacts")).await;
             assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "company_not_found"));
         }
+        // Attached through the companies API, the link shows on the contact at once.
+        let r = app.post(&format!("/api/contacts/{ann}/companies"), json!({"id": globex.to_string()})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let c = app.get(&format!("/api/contacts/{ann}")).await.body;
+        assert_eq!(c["companies"]["total_count"], 2);
+        let r = app.get(&format!("/api/contacts/{ann}/companies?per_page=1&page=2")).await;
+        assert_eq!(r.body["companies"][0]["id"], globex.to_string());
+        assert_eq!(r.body["pages"]["total_pages"], 2);
+
         let r = app.get(&format!("/api/companies/{acme}/contacts?per_page=151")).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
     }

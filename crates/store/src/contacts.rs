@@ -19,7 +19,7 @@ mod relations;
 #[cfg(feature = "testing")]
 pub mod test_rows;
 
-pub use relations::{companies_of, contacts_of_company, relations, CompanyRow, Limited, Relations, INLINED};
+pub use relations::{contacts_of_company, relations, Limited, Relations, INLINED};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Contact {

@@ -1,5 +1,5 @@
 //! What a contact is linked to: tags, companies and notes. Loaded for a whole page of contacts
-//! in three queries (never one per contact), and the company side of the contact↔company link.
+//! in three queries (never one per contact), and the contacts of a company.
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -88,53 +88,8 @@ pub async fn relations(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<H
         .collect())
 }
 
-/// A company as stored, with how many contacts it has (`user_count`).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct CompanyRow {
-    pub id: i64,
-    pub workspace_id: i64,
-    pub company_id: String,
-    pub name: Option<String>,
-    pub plan: Option<String>,
-    pub size: Option<i64>,
-    pub website: Option<String>,
-    pub industry: Option<String>,
-    pub monthly_spend: f64,
-    pub session_count: i64,
-    pub remote_created_at: Option<i64>,
-    /// A JSON object, as text.
-    pub custom_attributes: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub user_count: i64,
-}
-
 fn offset(page: i64, per_page: i64) -> i64 {
     (page.max(1) - 1).saturating_mul(per_page)
-}
-
-/// One numbered page of the companies a live contact belongs to, with the total.
-pub async fn companies_of(
-    db: &Db,
-    workspace_id: i64,
-    contact_id: i64,
-    page: i64,
-    per_page: i64,
-) -> StoreResult<(Vec<CompanyRow>, i64)> {
-    super::find(db, workspace_id, contact_id).await?;
-    let sql = "SELECT c.id, c.workspace_id, c.company_id, c.name, c.plan, c.size, c.website, c.industry, \
-         c.monthly_spend, c.session_count, c.remote_created_at, c.custom_attributes, c.created_at, c.updated_at, \
-         (SELECT COUNT(*) FROM contact_companies u WHERE u.company_id = c.id) AS user_count \
-         FROM contact_companies cc JOIN companies c ON c.id = cc.company_id \
-         WHERE cc.workspace_id = $1 AND c.workspace_id = $1 AND cc.contact_id = $2 \
-         ORDER BY cc.created_at, c.id LIMIT $3 OFFSET $4";
-    let rows = with_pool!(db, pool => sqlx::query_as::<_, CompanyRow>(sql)
-        .bind(workspace_id).bind(contact_id).bind(per_page).bind(offset(page, per_page))
-        .fetch_all(pool).await)?;
-    let total = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2")
-        .bind(workspace_id).bind(contact_id).fetch_one(pool).await)?;
-    Ok((rows, total))
 }
 
 /// One numbered page of the live contacts of a company (404 `company` when it is not in the

@@ -1,16 +1,18 @@
 //! A contact's tags and companies, and the contacts of a company. Attaching contacts to
-//! companies belongs to the companies routes; this module only reads the link.
+//! companies belongs to the companies routes; this module only reads the link and renders
+//! companies with their `company_json`.
 use axum::extract::{Path, State};
 use axum::Json;
-use rapport_store::contacts::{self, CompanyRow};
-use rapport_store::tags::{self, Target};
-use rapport_store::Db;
+use rapport_store::contacts;
+use rapport_store::tags::Target;
+use rapport_store::{companies, tags};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{applied_tag_json, contacts_json};
 use crate::extract::{parse_id, ApiJson, ApiQuery, Auth, BodyId};
 use crate::pagination::{numbered_pages, page_number, per_page};
+use crate::routes::companies::company_json;
 use crate::{AppError, AppResult, AppState};
 
 /// The tags of a contact.
@@ -65,55 +67,6 @@ pub struct PageParams {
     per_page: Option<i64>,
 }
 
-/// A whole number stays an integer on the wire (Intercom shows `"monthly_spend": 0`).
-fn number(value: f64) -> Value {
-    if value.fract() == 0.0 && value.abs() < 9.0e15 {
-        json!(value as i64)
-    } else {
-        json!(value)
-    }
-}
-
-/// The Intercom `company` object, built from the stored columns (tags loaded for the whole page).
-async fn companies_json(db: &Db, workspace_id: i64, app_id: &str, rows: &[CompanyRow]) -> AppResult<Vec<Value>> {
-    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
-    let tags = tags::tags_of(db, workspace_id, Target::Company, &ids).await?;
-    Ok(rows
-        .iter()
-        .map(|c| {
-            let company_tags: Vec<Value> = tags
-                .iter()
-                .filter(|t| t.target_id == c.id)
-                .map(|t| json!({"type": "tag", "id": t.id.to_string(), "name": t.name}))
-                .collect();
-            let attributes: Value = serde_json::from_str(&c.custom_attributes).unwrap_or_else(|_| json!({}));
-            json!({
-                "type": "company",
-                "company_id": c.company_id,
-                "id": c.id.to_string(),
-                "app_id": app_id,
-                "name": c.name,
-                "remote_created_at": c.remote_created_at,
-                "created_at": c.created_at,
-                "updated_at": c.updated_at,
-                "monthly_spend": number(c.monthly_spend),
-                "session_count": c.session_count,
-                "user_count": c.user_count,
-                "size": c.size,
-                "website": c.website,
-                "industry": c.industry,
-                "tags": {"type": "tag.list", "tags": company_tags},
-                "segments": {"type": "segment.list", "segments": []},
-                "plan": match &c.plan {
-                    Some(plan) => json!({"type": "plan", "id": plan, "name": plan}),
-                    None => json!({}),
-                },
-                "custom_attributes": attributes,
-            })
-        })
-        .collect())
-}
-
 /// The companies a contact belongs to, by page number (a page past the end is empty).
 #[utoipa::path(get, path = "/contacts/{id}/companies", tag = "Contacts",
     params(("id" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
@@ -126,8 +79,15 @@ pub async fn list_companies(
 ) -> AppResult<Json<Value>> {
     let (page, per_page) = (page_number(params.page)?, per_page(params.per_page)?);
     let ws = auth.workspace_id();
-    let (rows, total) = contacts::companies_of(&state.db, ws, parse_id(&id, "contact")?, page, per_page).await?;
-    let companies = companies_json(&state.db, ws, &auth.workspace.app_id, &rows).await?;
+    let contact = contacts::find(&state.db, ws, parse_id(&id, "contact")?).await?;
+    // A contact belongs to a handful of companies: fetch them all and cut the page here.
+    let all = companies::list_for_contact(&state.db, ws, contact.id).await?;
+    let total = all.len() as i64;
+    let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX).min(all.len());
+    let rows = &all[start..(start + per_page as usize).min(all.len())];
+    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let applied = tags::tags_of(&state.db, ws, Target::Company, &ids).await?;
+    let companies: Vec<Value> = rows.iter().map(|c| company_json(c, &auth.workspace.app_id, &applied)).collect();
     Ok(Json(json!({
         "type": "list",
         "companies": companies,
