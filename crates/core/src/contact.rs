@@ -88,6 +88,38 @@ impl FromStr for ContactRole {
     }
 }
 
+/// Why a role change or a merge is refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RoleRuleError {
+    #[error("a user cannot be turned back into a lead")]
+    UserToLead,
+    #[error("only a lead can be merged, into a user")]
+    MergeRoles,
+    #[error("a contact cannot be merged into itself")]
+    MergeSelf,
+}
+
+impl ContactRole {
+    /// Leads become users when identified; Intercom never turns a user back into a lead.
+    pub fn change_to(self, next: ContactRole) -> Result<ContactRole, RoleRuleError> {
+        match (self, next) {
+            (ContactRole::User, ContactRole::Lead) => Err(RoleRuleError::UserToLead),
+            _ => Ok(next),
+        }
+    }
+}
+
+/// Intercom merges only a lead (`from`) into a user (`into`), and never a contact into itself.
+pub fn check_merge(from_id: i64, from: ContactRole, into_id: i64, into: ContactRole) -> Result<(), RoleRuleError> {
+    if from_id == into_id {
+        return Err(RoleRuleError::MergeSelf);
+    }
+    if from != ContactRole::Lead || into != ContactRole::User {
+        return Err(RoleRuleError::MergeRoles);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +133,16 @@ mod tests {
         for bad in ["", "joe", "@x.com", "joe@", "a b@x.com", "joe@x..com", "<script>@x.com", "a@b@c"] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn role_rules() {
+        assert_eq!(ContactRole::Lead.change_to(ContactRole::User), Ok(ContactRole::User));
+        assert_eq!(ContactRole::User.change_to(ContactRole::Lead), Err(RoleRuleError::UserToLead));
+        assert!(check_merge(1, ContactRole::Lead, 2, ContactRole::User).is_ok());
+        assert_eq!(check_merge(1, ContactRole::User, 2, ContactRole::User), Err(RoleRuleError::MergeRoles));
+        assert_eq!(check_merge(1, ContactRole::Lead, 2, ContactRole::Lead), Err(RoleRuleError::MergeRoles));
+        assert_eq!(check_merge(2, ContactRole::Lead, 2, ContactRole::User), Err(RoleRuleError::MergeSelf));
     }
 
     proptest! {

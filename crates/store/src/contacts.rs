@@ -1,1 +1,458 @@
-//! TODO: filled in by the contacts work.
+//! Contacts: users (known by the customer's `external_id`) and leads. Create, update, delete,
+//! cursor pages (plain and searched), archive/block, lead→user merge, and the relations a page of
+//! contacts shows (tags, companies, notes) loaded a few queries per page rather than per row.
+//!
+//! A merged lead keeps its row (with `merged_into_id`) so old ids can be traced, but every read
+//! here treats it as gone.
+use std::collections::HashMap;
+
+use rapport_core::contact::{check_merge, ContactRole, Email};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::search::{SearchModel, SqlCondition};
+use crate::tags::{AppliedTag, Target};
+use crate::workspaces::Workspace;
+use crate::{bind_values, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+
+mod relations;
+#[cfg(feature = "testing")]
+pub mod test_rows;
+
+pub use relations::{contacts_of_company, relations, Limited, Relations, INLINED};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Contact {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub role: String,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub email_domain: Option<String>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub avatar: Option<String>,
+    pub owner_id: Option<i64>,
+    pub unsubscribed_from_emails: bool,
+    pub has_hard_bounced: bool,
+    pub marked_email_as_spam: bool,
+    pub language_override: Option<String>,
+    pub browser: Option<String>,
+    pub browser_version: Option<String>,
+    pub browser_language: Option<String>,
+    pub os: Option<String>,
+    pub location_country: Option<String>,
+    pub location_region: Option<String>,
+    pub location_city: Option<String>,
+    pub location_country_code: Option<String>,
+    pub location_continent_code: Option<String>,
+    /// A JSON object, as text.
+    pub custom_attributes: String,
+    pub signed_up_at: Option<i64>,
+    pub last_seen_at: Option<i64>,
+    pub last_replied_at: Option<i64>,
+    pub last_contacted_at: Option<i64>,
+    pub last_email_opened_at: Option<i64>,
+    pub last_email_clicked_at: Option<i64>,
+    pub archived: bool,
+    pub blocked: bool,
+    pub merged_into_id: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Contact {
+    /// The custom attributes as a JSON object (an unreadable document reads as empty).
+    pub fn custom_attributes_map(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.custom_attributes).unwrap_or_default()
+    }
+
+    pub fn role(&self) -> ContactRole {
+        self.role.parse().unwrap_or(ContactRole::User)
+    }
+}
+
+pub(crate) const COLUMNS: &str = "id, workspace_id, role, external_id, email, email_domain, phone, name, avatar, \
+    owner_id, unsubscribed_from_emails, has_hard_bounced, marked_email_as_spam, language_override, browser, \
+    browser_version, browser_language, os, location_country, location_region, location_city, \
+    location_country_code, location_continent_code, custom_attributes, signed_up_at, last_seen_at, \
+    last_replied_at, last_contacted_at, last_email_opened_at, last_email_clicked_at, archived, blocked, \
+    merged_into_id, created_at, updated_at";
+
+/// What a create or update sets. `None` leaves a field alone; `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ContactFields {
+    pub role: Option<ContactRole>,
+    pub external_id: Option<Option<String>>,
+    pub email: Option<Option<Email>>,
+    pub phone: Option<Option<String>>,
+    pub name: Option<Option<String>>,
+    pub avatar: Option<Option<String>>,
+    pub signed_up_at: Option<Option<i64>>,
+    pub last_seen_at: Option<Option<i64>>,
+    pub owner_id: Option<Option<i64>>,
+    pub unsubscribed_from_emails: Option<bool>,
+    pub language_override: Option<Option<String>>,
+    /// Merged key by key into the stored attributes.
+    pub custom_attributes: Option<Map<String, Value>>,
+}
+
+fn check_text(field: &str, value: &Option<Option<String>>, max: usize) -> StoreResult<()> {
+    if let Some(Some(v)) = value {
+        if v.chars().count() > max {
+            return Err(StoreError::Invalid(format!("{field} is too long (at most {max} characters)")));
+        }
+    }
+    Ok(())
+}
+
+fn check_time(field: &str, value: &Option<Option<i64>>) -> StoreResult<()> {
+    if let Some(Some(v)) = value {
+        if *v < 0 {
+            return Err(StoreError::Invalid(format!("{field} must be a unix timestamp in seconds")));
+        }
+    }
+    Ok(())
+}
+
+/// Checks every field against the data before anything is written. `self_id` is the contact
+/// being updated (its own external id is not a conflict).
+async fn validate(db: &Db, workspace_id: i64, fields: &mut ContactFields, self_id: Option<i64>) -> StoreResult<()> {
+    if let Some(Some(external_id)) = &mut fields.external_id {
+        let trimmed = external_id.trim();
+        if trimmed.is_empty() {
+            return Err(StoreError::Invalid("external_id must not be empty".into()));
+        }
+        *external_id = trimmed.to_string();
+    }
+    check_text("external_id", &fields.external_id, 255)?;
+    check_text("phone", &fields.phone, 64)?;
+    check_text("name", &fields.name, 255)?;
+    check_text("avatar", &fields.avatar, 2048)?;
+    check_text("language_override", &fields.language_override, 32)?;
+    check_time("signed_up_at", &fields.signed_up_at)?;
+    check_time("last_seen_at", &fields.last_seen_at)?;
+    if let Some(Some(owner_id)) = fields.owner_id {
+        crate::admins::find(db, workspace_id, owner_id)
+            .await
+            .map_err(|_| StoreError::Invalid(format!("owner_id {owner_id} is not a teammate of this workspace")))?;
+    }
+    if let Some(attributes) = &fields.custom_attributes {
+        crate::data_attributes::validate_custom_attributes(db, workspace_id, "contact", attributes).await?;
+    }
+    if let Some(Some(external_id)) = &fields.external_id {
+        if let Ok(existing) = find_by_external_id(db, workspace_id, external_id).await {
+            if Some(existing.id) != self_id {
+                return Err(duplicate(existing.id));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn duplicate(id: i64) -> StoreError {
+    StoreError::Conflict(format!("A contact matching those details already exists with id={id}"))
+}
+
+fn conflict_on_external_id(e: sqlx::Error) -> StoreError {
+    match StoreError::from(e) {
+        StoreError::Conflict(_) => StoreError::Conflict("A contact with this external_id already exists".into()),
+        other => other,
+    }
+}
+
+/// Creates a contact; the role defaults to `user`.
+pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> StoreResult<Contact> {
+    validate(db, workspace_id, &mut fields, None).await?;
+    let email = fields.email.flatten();
+    let attributes = Value::Object(fields.custom_attributes.unwrap_or_default()).to_string();
+    let sql = format!(
+        "INSERT INTO contacts (workspace_id, role, external_id, email, email_domain, phone, name, avatar, \
+         signed_up_at, last_seen_at, owner_id, unsubscribed_from_emails, language_override, custom_attributes, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+         RETURNING {COLUMNS}"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+        .bind(workspace_id)
+        .bind(fields.role.unwrap_or(ContactRole::User).as_str())
+        .bind(fields.external_id.flatten())
+        .bind(email.as_ref().map(|e| e.as_str().to_string()))
+        .bind(email.as_ref().map(|e| e.domain().to_string()))
+        .bind(fields.phone.flatten())
+        .bind(fields.name.flatten())
+        .bind(fields.avatar.flatten())
+        .bind(fields.signed_up_at.flatten())
+        .bind(fields.last_seen_at.flatten())
+        .bind(fields.owner_id.flatten())
+        .bind(fields.unsubscribed_from_emails.unwrap_or(false))
+        .bind(fields.language_override.flatten())
+        .bind(&attributes)
+        .bind(now())
+        .fetch_one(pool).await)
+    .map_err(conflict_on_external_id)
+}
+
+/// Updates the given fields; custom attributes are merged key by key into the stored ones.
+pub async fn update(db: &Db, workspace_id: i64, id: i64, mut fields: ContactFields) -> StoreResult<Contact> {
+    let current = find(db, workspace_id, id).await?;
+    validate(db, workspace_id, &mut fields, Some(id)).await?;
+    let role = match fields.role {
+        Some(next) => current.role().change_to(next).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        None => current.role(),
+    };
+    let (email, email_domain) = match fields.email {
+        Some(Some(e)) => (Some(e.as_str().to_string()), Some(e.domain().to_string())),
+        Some(None) => (None, None),
+        None => (current.email.clone(), current.email_domain.clone()),
+    };
+    let mut attributes = current.custom_attributes_map();
+    attributes.extend(fields.custom_attributes.unwrap_or_default());
+    let sql = format!(
+        "UPDATE contacts SET role = $3, external_id = $4, email = $5, email_domain = $6, phone = $7, name = $8, \
+         avatar = $9, signed_up_at = $10, last_seen_at = $11, owner_id = $12, unsubscribed_from_emails = $13, \
+         language_override = $14, custom_attributes = $15, updated_at = $16 \
+         WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING {COLUMNS}"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+        .bind(workspace_id).bind(id).bind(role.as_str())
+        .bind(fields.external_id.unwrap_or(current.external_id))
+        .bind(email).bind(email_domain)
+        .bind(fields.phone.unwrap_or(current.phone))
+        .bind(fields.name.unwrap_or(current.name))
+        .bind(fields.avatar.unwrap_or(current.avatar))
+        .bind(fields.signed_up_at.unwrap_or(current.signed_up_at))
+        .bind(fields.last_seen_at.unwrap_or(current.last_seen_at))
+        .bind(fields.owner_id.unwrap_or(current.owner_id))
+        .bind(fields.unsubscribed_from_emails.unwrap_or(current.unsubscribed_from_emails))
+        .bind(fields.language_override.unwrap_or(current.language_override))
+        .bind(Value::Object(attributes).to_string())
+        .bind(now())
+        .fetch_optional(pool).await)
+    .map_err(conflict_on_external_id)?
+    .or_not_found("contact")
+}
+
+/// A live (not merged) contact of the workspace.
+pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {
+    let sql = format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL");
+    with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
+        .or_not_found("contact")
+}
+
+pub async fn find_by_external_id(db: &Db, workspace_id: i64, external_id: &str) -> StoreResult<Contact> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND external_id = $2 AND merged_into_id IS NULL"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+        .bind(workspace_id).bind(external_id).fetch_optional(pool).await)?
+    .or_not_found("contact")
+}
+
+/// Deletes a contact with its notes, taggings, company links and events. A contact that is
+/// part of conversations is refused: those belong to the inbox's history (archive it instead).
+pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {
+    let contact = find(db, workspace_id, id).await?;
+    let in_conversations = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT (SELECT COUNT(*) FROM conversations WHERE workspace_id = $1 AND contact_id = $2) + \
+         (SELECT COUNT(*) FROM conversation_contacts WHERE workspace_id = $1 AND contact_id = $2)")
+        .bind(workspace_id).bind(id).fetch_one(pool).await)?;
+    if in_conversations > 0 {
+        return Err(StoreError::Conflict("this contact has conversations; archive it instead".into()));
+    }
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for sql in [
+            "DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'contact' AND target_id = $2",
+            "DELETE FROM notes WHERE workspace_id = $1 AND contact_id = $2",
+            "DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2",
+            "DELETE FROM events WHERE workspace_id = $1 AND contact_id = $2",
+            "DELETE FROM contacts WHERE workspace_id = $1 AND id = $2",
+        ] {
+            sqlx::query(sql).bind(workspace_id).bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(contact)
+}
+
+/// Sets `archived` (archive/unarchive).
+pub async fn set_archived(db: &Db, workspace_id: i64, id: i64, archived: bool) -> StoreResult<Contact> {
+    set_flag(db, workspace_id, id, "archived", archived).await
+}
+
+/// Blocks a contact (Intercom has no unblock).
+pub async fn block(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {
+    set_flag(db, workspace_id, id, "blocked", true).await
+}
+
+async fn set_flag(db: &Db, workspace_id: i64, id: i64, column: &'static str, value: bool) -> StoreResult<Contact> {
+    let sql = format!(
+        "UPDATE contacts SET {column} = $3, updated_at = $4 \
+         WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING {COLUMNS}"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+        .bind(workspace_id).bind(id).bind(value).bind(now()).fetch_optional(pool).await)?
+    .or_not_found("contact")
+}
+
+/// One cursor page of contacts.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub contacts: Vec<Contact>,
+    /// Whether rows follow this page.
+    pub has_more: bool,
+    /// Matching rows in all pages.
+    pub total_count: i64,
+    /// Matching rows before this page (to number the page).
+    pub before: i64,
+}
+
+fn everything() -> SqlCondition {
+    SqlCondition { sql: "1 = 1".into(), binds: Vec::new() }
+}
+
+/// Live contacts in id order, `per_page` after the contact `after_id`.
+pub async fn list(db: &Db, workspace_id: i64, per_page: i64, after_id: Option<i64>) -> StoreResult<Page> {
+    page(db, workspace_id, [everything(), everything(), everything()], per_page, after_id).await
+}
+
+/// Live contacts matching an Intercom search `query` (see [`crate::search`]), paged like [`list`].
+pub async fn search(
+    db: &Db,
+    workspace: &Workspace,
+    query: &Value,
+    per_page: i64,
+    after_id: Option<i64>,
+) -> StoreResult<Page> {
+    // The condition is compiled once per statement because each numbers its placeholders after
+    // its own leading parameters.
+    let model = SearchModel::Contacts;
+    let rows = crate::search::compile(db, workspace, model, query, 4).await?;
+    let total = crate::search::compile(db, workspace, model, query, 2).await?;
+    let before = crate::search::compile(db, workspace, model, query, 3).await?;
+    page(db, workspace.id, [rows, total, before], per_page, after_id).await
+}
+
+/// `conditions` = the same filter numbered from `$4`, `$2` and `$3`.
+async fn page(
+    db: &Db,
+    workspace_id: i64,
+    conditions: [SqlCondition; 3],
+    per_page: i64,
+    after_id: Option<i64>,
+) -> StoreResult<Page> {
+    let [rows, total, before] = conditions;
+    let live = "workspace_id = $1 AND merged_into_id IS NULL";
+    let sql =
+        format!("SELECT {COLUMNS} FROM contacts WHERE {live} AND id > $2 AND ({}) ORDER BY id LIMIT $3", rows.sql);
+    let mut contacts = with_pool!(db, pool => bind_values!(
+        sqlx::query_as::<_, Contact>(&sql).bind(workspace_id).bind(after_id.unwrap_or(0)).bind(per_page + 1),
+        &rows.binds).fetch_all(pool).await)?;
+    let has_more = contacts.len() as i64 > per_page;
+    contacts.truncate(per_page as usize);
+    let sql = format!("SELECT COUNT(*) FROM contacts WHERE {live} AND ({})", total.sql);
+    let total_count = with_pool!(db, pool => bind_values!(
+        sqlx::query_scalar::<_, i64>(&sql).bind(workspace_id), &total.binds).fetch_one(pool).await)?;
+    let before_count = match after_id {
+        None => 0,
+        Some(after) => {
+            let sql = format!("SELECT COUNT(*) FROM contacts WHERE {live} AND id <= $2 AND ({})", before.sql);
+            with_pool!(db, pool => bind_values!(
+                sqlx::query_scalar::<_, i64>(&sql).bind(workspace_id).bind(after), &before.binds)
+                .fetch_one(pool).await)?
+        }
+    };
+    Ok(Page { contacts, has_more, total_count, before: before_count })
+}
+
+/// Merges the lead `from_id` into the user `into_id`: the lead's conversations, events, tags,
+/// notes and company links move to the user, blanks of the user are filled from the lead, and
+/// the lead is marked merged. All in one transaction. Returns the surviving user.
+pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64) -> StoreResult<Contact> {
+    let from = find(db, workspace_id, from_id).await?;
+    let into = find(db, workspace_id, into_id).await?;
+    check_merge(from.id, from.role(), into.id, into.role()).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut attributes = from.custom_attributes_map();
+    attributes.extend(into.custom_attributes_map());
+    let (email, email_domain) = match into.email {
+        Some(_) => (into.email.clone(), into.email_domain.clone()),
+        None => (from.email.clone(), from.email_domain.clone()),
+    };
+    let at = now();
+    // Each statement takes ($1 workspace, $2 lead, $3 user); the deletes only need the first two.
+    let moves = [
+        "UPDATE events SET contact_id = $3 WHERE workspace_id = $1 AND contact_id = $2",
+        "UPDATE conversations SET contact_id = $3 WHERE workspace_id = $1 AND contact_id = $2",
+        "INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) \
+         SELECT workspace_id, conversation_id, $3, created_at FROM conversation_contacts \
+         WHERE workspace_id = $1 AND contact_id = $2 ON CONFLICT (conversation_id, contact_id) DO NOTHING",
+        "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
+         SELECT workspace_id, tag_id, target_type, $3, applied_at, applied_by_admin_id FROM taggings \
+         WHERE workspace_id = $1 AND target_type = 'contact' AND target_id = $2 \
+         ON CONFLICT (tag_id, target_type, target_id) DO NOTHING",
+        "UPDATE notes SET contact_id = $3 WHERE workspace_id = $1 AND contact_id = $2",
+        "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) \
+         SELECT workspace_id, $3, company_id, created_at FROM contact_companies \
+         WHERE workspace_id = $1 AND contact_id = $2 ON CONFLICT (contact_id, company_id) DO NOTHING",
+    ];
+    let cleanups = [
+        "DELETE FROM conversation_contacts WHERE workspace_id = $1 AND contact_id = $2",
+        "DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'contact' AND target_id = $2",
+        "DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2",
+    ];
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for sql in moves {
+            sqlx::query(sql).bind(workspace_id).bind(from.id).bind(into.id).execute(&mut *tx).await?;
+        }
+        for sql in cleanups {
+            sqlx::query(sql).bind(workspace_id).bind(from.id).execute(&mut *tx).await?;
+        }
+        sqlx::query("UPDATE contacts SET merged_into_id = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id).bind(from.id).bind(into.id).bind(at).execute(&mut *tx).await?;
+        sqlx::query(
+            "UPDATE contacts SET email = $3, email_domain = $4, name = COALESCE(name, $5), \
+             phone = COALESCE(phone, $6), custom_attributes = $7, updated_at = $8 WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id).bind(into.id).bind(&email).bind(&email_domain).bind(&from.name).bind(&from.phone)
+            .bind(Value::Object(attributes.clone()).to_string()).bind(at)
+            .execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })?;
+    find(db, workspace_id, into.id).await
+}
+
+/// How many live contacts the workspace has.
+pub async fn count(db: &Db, workspace_id: i64) -> StoreResult<i64> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL")
+        .bind(workspace_id).fetch_one(pool).await)?)
+}
+
+/// Applies a tag to a live contact.
+pub async fn tag(db: &Db, workspace_id: i64, id: i64, tag_id: i64, admin_id: Option<i64>) -> StoreResult<AppliedTag> {
+    find(db, workspace_id, id).await?;
+    crate::tags::apply(db, workspace_id, tag_id, Target::Contact, id, admin_id).await
+}
+
+/// The tags of one live contact.
+pub async fn tags(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Vec<AppliedTag>> {
+    find(db, workspace_id, id).await?;
+    crate::tags::tags_of(db, workspace_id, Target::Contact, &[id]).await
+}
+
+/// Removes a tag from a live contact; returns the tag.
+pub async fn untag(db: &Db, workspace_id: i64, id: i64, tag_id: i64) -> StoreResult<crate::tags::Tag> {
+    find(db, workspace_id, id).await?;
+    crate::tags::remove(db, workspace_id, tag_id, Target::Contact, id).await
+}
+
+/// Grouped rows by contact id, for relation loading.
+pub(crate) fn group<T>(rows: Vec<(i64, T)>) -> HashMap<i64, Vec<T>> {
+    let mut map: HashMap<i64, Vec<T>> = HashMap::new();
+    for (id, row) in rows {
+        map.entry(id).or_default().push(row);
+    }
+    map
+}

@@ -1,5 +1,0 @@
-use super::ApiRouter;
-
-pub fn routes() -> ApiRouter {
-    ApiRouter::new()
-}

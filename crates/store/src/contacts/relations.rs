@@ -1,0 +1,120 @@
+//! What a contact is linked to: tags, companies and notes. Loaded for a whole page of contacts
+//! in three queries (never one per contact), and the contacts of a company.
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{group, Contact, COLUMNS};
+use crate::tags::{AppliedTag, Target};
+use crate::{with_pool, Db, StoreError, StoreResult};
+
+/// How many related objects a contact inlines in its sub-lists (Intercom shows at most 10).
+pub const INLINED: i64 = 10;
+
+/// The first few ids of a related list, and how many there are in all.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Limited {
+    pub ids: Vec<i64>,
+    pub total_count: i64,
+}
+
+/// A contact's tags (all of them), companies and notes (the first [`INLINED`] of each).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Relations {
+    pub tags: Vec<AppliedTag>,
+    pub companies: Limited,
+    pub notes: Limited,
+}
+
+fn placeholders(first: usize, count: usize) -> String {
+    (0..count).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")
+}
+
+/// The first [`INLINED`] related ids per contact from `table` (which has `contact_id`), with
+/// totals, in one query for every contact of `ids`.
+async fn limited(
+    db: &Db,
+    workspace_id: i64,
+    table: &str,
+    id_column: &str,
+    order: &str,
+    ids: &[i64],
+) -> StoreResult<HashMap<i64, Limited>> {
+    let sql = format!(
+        "SELECT contact_id, id, total FROM (SELECT contact_id, {id_column} AS id, \
+         COUNT(*) OVER (PARTITION BY contact_id) AS total, \
+         ROW_NUMBER() OVER (PARTITION BY contact_id ORDER BY {order}) AS rn \
+         FROM {table} WHERE workspace_id = $1 AND contact_id IN ({})) ranked \
+         WHERE rn <= {INLINED} ORDER BY contact_id, rn",
+        placeholders(2, ids.len())
+    );
+    let rows: Vec<(i64, i64, i64)> = with_pool!(db, pool => {
+        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql).bind(workspace_id);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await
+    })?;
+    let mut map: HashMap<i64, Limited> = HashMap::new();
+    for (contact_id, id, total) in rows {
+        let entry = map.entry(contact_id).or_default();
+        entry.ids.push(id);
+        entry.total_count = total;
+    }
+    Ok(map)
+}
+
+/// The relations of every contact in `ids` (one entry per id, empty when it has none).
+pub async fn relations(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<HashMap<i64, Relations>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let tags = crate::tags::tags_of(db, workspace_id, Target::Contact, ids).await?;
+    let mut tags = group(tags.into_iter().map(|t| (t.target_id, t)).collect());
+    let mut companies =
+        limited(db, workspace_id, "contact_companies", "company_id", "created_at, company_id", ids).await?;
+    // Newest notes first, as the notes list shows them.
+    let mut notes = limited(db, workspace_id, "notes", "id", "id DESC", ids).await?;
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let relations = Relations {
+                tags: tags.remove(id).unwrap_or_default(),
+                companies: companies.remove(id).unwrap_or_default(),
+                notes: notes.remove(id).unwrap_or_default(),
+            };
+            (*id, relations)
+        })
+        .collect())
+}
+
+fn offset(page: i64, per_page: i64) -> i64 {
+    (page.max(1) - 1).saturating_mul(per_page)
+}
+
+/// One numbered page of the live contacts of a company (404 `company` when it is not in the
+/// workspace), with the total.
+pub async fn contacts_of_company(
+    db: &Db,
+    workspace_id: i64,
+    company_id: i64,
+    page: i64,
+    per_page: i64,
+) -> StoreResult<(Vec<Contact>, i64)> {
+    let exists = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM companies WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id).bind(company_id).fetch_one(pool).await)?;
+    if exists == 0 {
+        return Err(StoreError::not_found("company"));
+    }
+    let filter = "workspace_id = $1 AND merged_into_id IS NULL AND id IN \
+                  (SELECT contact_id FROM contact_companies WHERE workspace_id = $1 AND company_id = $2)";
+    let sql = format!("SELECT {COLUMNS} FROM contacts WHERE {filter} ORDER BY id LIMIT $3 OFFSET $4");
+    let rows = with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+        .bind(workspace_id).bind(company_id).bind(per_page).bind(offset(page, per_page))
+        .fetch_all(pool).await)?;
+    let sql = format!("SELECT COUNT(*) FROM contacts WHERE {filter}");
+    let total = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql)
+        .bind(workspace_id).bind(company_id).fetch_one(pool).await)?;
+    Ok((rows, total))
+}

@@ -1,0 +1,60 @@
+//! Test-only rows of tables other repositories own (events, conversations, companies), so
+//! contact tests can check what a merge or a delete does to them without those repositories.
+use crate::{execute, now, with_pool, Db, StoreResult};
+
+/// Inserts an event of `contact_id`; returns its id.
+pub async fn insert_event(db: &Db, workspace_id: i64, contact_id: i64, name: &str) -> StoreResult<i64> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO events (workspace_id, contact_id, event_name, metadata, created_at) \
+         VALUES ($1, $2, $3, '{}', $4) RETURNING id")
+        .bind(workspace_id).bind(contact_id).bind(name).bind(now()).fetch_one(pool).await)?)
+}
+
+/// Inserts an open conversation started by `contact_id` (also listed in its participants);
+/// returns its id.
+pub async fn insert_conversation(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<i64> {
+    let at = now();
+    let id = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO conversations (workspace_id, contact_id, state, source_type, source_delivered_as, \
+         source_author_type, source_author_id, created_at, updated_at) \
+         VALUES ($1, $2, 'open', 'conversation', 'customer_initiated', 'user', $2, $3, $3) RETURNING id")
+        .bind(workspace_id).bind(contact_id).bind(at).fetch_one(pool).await)?;
+    execute!(db, pool => sqlx::query(
+        "INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(workspace_id).bind(id).bind(contact_id).bind(at).execute(pool).await)?;
+    Ok(id)
+}
+
+/// Inserts a company with the customer's `company_id`; returns our id.
+pub async fn insert_company(db: &Db, workspace_id: i64, company_id: &str, name: &str) -> StoreResult<i64> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "INSERT INTO companies (workspace_id, company_id, name, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) RETURNING id")
+        .bind(workspace_id).bind(company_id).bind(name).bind(now()).fetch_one(pool).await)?)
+}
+
+/// Links a contact to a company.
+pub async fn attach_company(db: &Db, workspace_id: i64, contact_id: i64, company_id: i64) -> StoreResult<()> {
+    execute!(db, pool => sqlx::query(
+        "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(workspace_id).bind(contact_id).bind(company_id).bind(now()).execute(pool).await)?;
+    Ok(())
+}
+
+/// Rows of `table` (`events`, `conversations`, `conversation_contacts`, `notes` or
+/// `contact_companies`) that point at `contact_id`.
+pub async fn count_for_contact(db: &Db, workspace_id: i64, table: &str, contact_id: i64) -> StoreResult<i64> {
+    let table = match table {
+        "events" | "conversations" | "conversation_contacts" | "notes" | "contact_companies" => table,
+        other => return Err(crate::StoreError::Invalid(format!("no contact rows in {other}"))),
+    };
+    let sql = format!("SELECT COUNT(*) FROM {table} WHERE workspace_id = $1 AND contact_id = $2");
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql)
+        .bind(workspace_id).bind(contact_id).fetch_one(pool).await)?)
+}
+
+/// Every contact row of the workspace, merged ones included (to check that nothing was written).
+pub async fn raw_contact_count(db: &Db, workspace_id: i64) -> StoreResult<i64> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contacts WHERE workspace_id = $1")
+        .bind(workspace_id).fetch_one(pool).await)?)
+}
