@@ -285,6 +285,12 @@ async fn merge_moves_the_leads_history_to_the_user() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         test_rows::insert_event(&app.db, ws, lid, "viewed-pricing").await.unwrap();
         test_rows::insert_conversation(&app.db, ws, lid).await.unwrap();
+        // The same event on both contacts survives the merge once.
+        for who in [json!({"user_id": "u-1"}), json!({"id": lead_id})] {
+            let mut body = json!({"event_name": "invited-teammate", "created_at": 1_700_000_000});
+            body.as_object_mut().unwrap().extend(who.as_object().unwrap().clone());
+            assert_eq!(app.post("/api/events", body).await.status, StatusCode::ACCEPTED);
+        }
 
         // Wrong direction, self-merge, missing and unknown ids write nothing.
         for (body, status) in [
@@ -297,7 +303,7 @@ async fn merge_moves_the_leads_history_to_the_user() {
             let r = app.post("/api/contacts/merge", body.clone()).await;
             assert_eq!(r.status, status, "{body}: {}", r.text);
         }
-        assert_eq!(test_rows::count_for_contact(&app.db, ws, "events", lid).await.unwrap(), 1);
+        assert_eq!(test_rows::count_for_contact(&app.db, ws, "events", lid).await.unwrap(), 2);
 
         let r = app.post("/api/contacts/merge", json!({"from": lid, "into": user_id})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -309,7 +315,8 @@ async fn merge_moves_the_leads_history_to_the_user() {
             json!([{"type": "tag", "id": tag.id.to_string(), "url": format!("/tags/{}", tag.id)}])
         );
         assert_eq!(r.body["notes"]["total_count"], 1);
-        for table in ["events", "conversations", "conversation_contacts", "notes"] {
+        assert_eq!(test_rows::count_for_contact(&app.db, ws, "events", uid).await.unwrap(), 2);
+        for table in ["conversations", "conversation_contacts", "notes"] {
             assert_eq!(test_rows::count_for_contact(&app.db, ws, table, uid).await.unwrap(), 1, "{table}");
             assert_eq!(test_rows::count_for_contact(&app.db, ws, table, lid).await.unwrap(), 0, "{table}");
         }

@@ -382,7 +382,12 @@ pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64) -> St
     let at = now();
     // Each statement takes ($1 workspace, $2 lead, $3 user); the deletes only need the first two.
     let moves = [
+        // The same event recorded on both contacts is kept once (the events_dedup index).
+        "DELETE FROM events WHERE workspace_id = $1 AND contact_id = $2 AND EXISTS (SELECT 1 FROM events u \
+         WHERE u.workspace_id = $1 AND u.contact_id = $3 AND u.event_name = events.event_name \
+         AND u.created_at = events.created_at AND u.metadata_hash = events.metadata_hash)",
         "UPDATE events SET contact_id = $3 WHERE workspace_id = $1 AND contact_id = $2",
+        "UPDATE event_summary_adjustments SET contact_id = $3 WHERE workspace_id = $1 AND contact_id = $2",
         "UPDATE conversations SET contact_id = $3 WHERE workspace_id = $1 AND contact_id = $2",
         "INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) \
          SELECT workspace_id, conversation_id, $3, created_at FROM conversation_contacts \
