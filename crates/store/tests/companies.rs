@@ -1,4 +1,6 @@
+use rapport_core::attributes::{DataType, Model};
 use rapport_store::companies::{self, CompanyFields, Order};
+use rapport_store::data_attributes::{self, NewDataAttribute};
 use rapport_store::tags::{self, Target};
 use rapport_store::{now, testing, with_pool, Db, StoreError};
 use serde_json::json;
@@ -19,13 +21,25 @@ fn named(name: &str) -> CompanyFields {
 async fn upsert_creates_then_updates_by_company_id() {
     for db in testing::all().await {
         let (ws, _) = testing::workspace(&db).await;
+        for (name, data_type) in [("sector", DataType::String), ("seats", DataType::Integer)] {
+            let new = NewDataAttribute {
+                model: Model::Company,
+                name,
+                data_type,
+                description: None,
+                options: Vec::new(),
+                messenger_writable: false,
+                admin_id: None,
+            };
+            data_attributes::create(&db, ws.id, new).await.unwrap();
+        }
         let fields = CompanyFields {
             name: Some("Acme".into()),
             plan: Some("pro".into()),
             size: Some(120),
             monthly_spend: Some(155.98),
             remote_created_at: Some(1_374_138_000),
-            custom_attributes: Some(json!({"industry": "manufacturing", "seats": 9}).as_object().unwrap().clone()),
+            custom_attributes: Some(json!({"sector": "manufacturing", "seats": 9}).as_object().unwrap().clone()),
             ..Default::default()
         };
         let (c, created) = companies::upsert(&db, ws.id, "acme-1", fields).await.unwrap();
@@ -44,10 +58,7 @@ async fn upsert_creates_then_updates_by_company_id() {
         assert_eq!(again.id, c.id);
         assert_eq!(again.name.as_deref(), Some("Acme"), "absent fields are kept");
         assert_eq!(again.industry.as_deref(), Some("Software"));
-        assert_eq!(
-            serde_json::Value::Object(again.custom_attributes),
-            json!({"industry": "manufacturing", "seats": 10})
-        );
+        assert_eq!(serde_json::Value::Object(again.custom_attributes), json!({"sector": "manufacturing", "seats": 10}));
 
         for bad in ["", "   "] {
             assert!(matches!(companies::upsert(&db, ws.id, bad, named("x")).await, Err(StoreError::Invalid(_))));
