@@ -15,7 +15,6 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --workspace
-if [ -x tests/sdk/run.sh ]; then
-  echo "== Intercom SDK compatibility (intercom-client over HTTP)"
-  tests/sdk/run.sh
-fi
+echo "== Intercom SDK compatibility (intercom-client 7 over HTTP against a real server)"
+cargo build -p rapport
+RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/sdk/run.sh
