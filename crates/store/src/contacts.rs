@@ -260,7 +260,7 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact>
         return Err(StoreError::Conflict("this contact has conversations; archive it instead".into()));
     }
     with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::BeginWrite::begin_write(pool).await?;
         for sql in [
             "DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'contact' AND target_id = $2",
             "DELETE FROM notes WHERE workspace_id = $1 AND contact_id = $2",
@@ -407,7 +407,7 @@ pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64) -> St
         "DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2",
     ];
     with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::BeginWrite::begin_write(pool).await?;
         for sql in moves {
             sqlx::query(sql).bind(workspace_id).bind(from.id).bind(into.id).execute(&mut *tx).await?;
         }

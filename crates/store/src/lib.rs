@@ -25,7 +25,7 @@ pub mod teams;
 pub mod tokens;
 pub mod workspaces;
 
-pub use db::{Backend, Db, Pool};
+pub use db::{Backend, BeginWrite, Db, Pool};
 pub use error::{OptionExt, StoreError, StoreResult};
 
 /// The current time as unix seconds, the unit every timestamp column uses.

@@ -167,7 +167,7 @@ pub async fn tags_of(db: &Db, workspace_id: i64, target: Target, target_ids: &[i
 /// Moves every tagging of one target to another (contact merge), keeping the earliest application.
 pub async fn move_all(db: &Db, workspace_id: i64, target: Target, from_id: i64, into_id: i64) -> StoreResult<()> {
     with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::BeginWrite::begin_write(pool).await?;
         sqlx::query(
             "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
              SELECT workspace_id, tag_id, target_type, $4, applied_at, applied_by_admin_id FROM taggings \
@@ -205,7 +205,7 @@ pub async fn apply_and_remove_many(
     }
     let at = now();
     with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::BeginWrite::begin_write(pool).await?;
         for id in apply {
             sqlx::query(
                 "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \

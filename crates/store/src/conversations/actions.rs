@@ -80,7 +80,7 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
     let at = new.created_at.unwrap_or_else(now);
     let machine = core::Conversation::started_by_contact(at);
     let (id, part_id) = with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::BeginWrite::begin_write(pool).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO conversations (workspace_id, contact_id, state, read, priority, source_type, \
              source_delivered_as, source_subject, source_body, source_author_type, source_author_id, \
@@ -220,9 +220,12 @@ async fn write_steps(db: &Db, workspace_id: i64, id: i64, steps: &[Step<'_>]) ->
     let at = now();
     let contact_replied = steps.iter().find(|s| s.action == Action::ContactReply).map(|s| s.author_id);
     let admin_commented = steps.iter().any(|s| matches!(s.action, Action::AdminComment { .. }));
-    let select = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
+    // PostgreSQL: lock the row so concurrent actions apply one after the other (SQLite's
+    // BEGIN IMMEDIATE already serialises writers).
+    let lock = if db.backend() == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
+    let select = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2{lock}");
     with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::BeginWrite::begin_write(pool).await?;
         // Read inside the transaction so the transition applies to the state it replaces.
         let row = sqlx::query_as::<_, Conversation>(&select).bind(workspace_id).bind(id)
             .fetch_optional(&mut *tx).await?.or_not_found("conversation")?;
@@ -291,7 +294,7 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreRes
 /// Deletes a conversation with its parts, participants and taggings.
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
     with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::BeginWrite::begin_write(pool).await?;
         sqlx::query("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'conversation' AND target_id = $2")
             .bind(workspace_id).bind(id).execute(&mut *tx).await?;
         let deleted = sqlx::query("DELETE FROM conversations WHERE workspace_id = $1 AND id = $2")
