@@ -3,7 +3,6 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::TestApp;
 use rapport_core::admin::AdminRole;
-use rapport_store::companies::insert_bare_contact_for_tests as contact;
 use serde_json::{json, Value};
 
 async fn create(app: &TestApp, company_id: &str, name: &str) -> String {
@@ -247,7 +246,7 @@ async fn scroll_ends_with_a_null_scroll_param() {
 async fn contacts_attach_and_detach() {
     for app in TestApp::all().await {
         let id = create(&app, "c-1", "First").await;
-        let contact_id = contact(&app.db, app.workspace.id).await.unwrap();
+        let contact_id = rapport_store::testing::contact(&app.db, app.workspace.id, "user", None, None).await.unwrap();
 
         let r = app.post(&format!("/api/contacts/{contact_id}/companies"), json!({"id": id})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -280,7 +279,7 @@ async fn contacts_attach_and_detach() {
 async fn viewers_cannot_write_companies() {
     for app in TestApp::all().await {
         let id = create(&app, "c-1", "First").await;
-        let contact_id = contact(&app.db, app.workspace.id).await.unwrap();
+        let contact_id = rapport_store::testing::contact(&app.db, app.workspace.id, "user", None, None).await.unwrap();
         let (_, viewer) = app.teammate("viewer@example.com", AdminRole::Viewer).await;
         let writes = [
             (Method::POST, "/api/companies".to_string(), Some(json!({"company_id": "v", "name": "V"}))),
@@ -307,9 +306,10 @@ async fn other_workspaces_ids_are_not_found() {
     for app in TestApp::all().await {
         let other = app.other_workspace().await;
         let theirs = create(&other, "shared", "Theirs").await;
-        let their_contact = contact(&app.db, other.workspace.id).await.unwrap();
+        let their_contact =
+            rapport_store::testing::contact(&app.db, other.workspace.id, "user", None, None).await.unwrap();
         let mine = create(&app, "mine", "Mine").await;
-        let my_contact = contact(&app.db, app.workspace.id).await.unwrap();
+        let my_contact = rapport_store::testing::contact(&app.db, app.workspace.id, "user", None, None).await.unwrap();
 
         let r = app.get(&format!("/api/companies/{theirs}")).await;
         assert_eq!((r.status, r.error_code()), (StatusCode::NOT_FOUND, "company_not_found"));

@@ -2,7 +2,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::TestApp;
-use rapport_store::conversations::insert_test_contact;
+use rapport_store::testing::contact as insert_test_contact;
 use serde_json::{json, Value};
 
 async fn start(app: &TestApp, contact_id: i64, body: &str) -> String {

@@ -3,7 +3,7 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::TestApp;
 use rapport_core::admin::AdminRole;
-use rapport_store::events::insert_test_contact;
+use rapport_store::testing::contact as insert_test_contact;
 use serde_json::{json, Map, Value};
 
 async fn contact(app: &TestApp, user_id: &str, email: &str) -> i64 {

@@ -3,7 +3,6 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::TestApp;
 use rapport_core::admin::AdminRole;
-use rapport_store::companies::insert_bare_contact_for_tests as contact;
 use serde_json::json;
 
 async fn company(app: &TestApp, company_id: &str) -> String {
@@ -147,8 +146,8 @@ async fn tag_and_untag_companies_and_users() {
         assert_eq!(r.body["data"][0]["id"], c2.as_str());
 
         // Users (contacts), by string or number id.
-        let u1 = contact(&app.db, app.workspace.id).await.unwrap();
-        let u2 = contact(&app.db, app.workspace.id).await.unwrap();
+        let u1 = rapport_store::testing::contact(&app.db, app.workspace.id, "user", None, None).await.unwrap();
+        let u2 = rapport_store::testing::contact(&app.db, app.workspace.id, "user", None, None).await.unwrap();
         let r = app.post("/api/tags", json!({"name": "vip", "users": [{"id": u1.to_string()}, {"id": u2}]})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(usage(&app, &tag_id).await, 3);
@@ -195,7 +194,8 @@ async fn other_workspaces_tags_and_items_are_not_found() {
         let their_tag =
             other.post("/api/tags", json!({"name": "theirs"})).await.body["id"].as_str().unwrap().to_string();
         let their_company = company(&other, "shared").await;
-        let their_contact = contact(&app.db, other.workspace.id).await.unwrap();
+        let their_contact =
+            rapport_store::testing::contact(&app.db, other.workspace.id, "user", None, None).await.unwrap();
         company(&app, "mine").await;
 
         let r = app.get(&format!("/api/tags/{their_tag}")).await;

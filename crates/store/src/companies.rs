@@ -348,12 +348,3 @@ pub async fn contact_ids(db: &Db, workspace_id: i64, company_id: i64) -> StoreRe
         "SELECT contact_id FROM contact_companies WHERE workspace_id = $1 AND company_id = $2 ORDER BY contact_id")
         .bind(workspace_id).bind(company_id).fetch_all(pool).await)?)
 }
-
-/// Test support: a bare contact row to attach and tag, for tests that must not depend on the
-/// contacts module's API. Only compiled with the `testing` feature.
-#[cfg(feature = "testing")]
-pub async fn insert_bare_contact_for_tests(db: &Db, workspace_id: i64) -> StoreResult<i64> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO contacts (workspace_id, role, created_at, updated_at) VALUES ($1, 'user', $2, $2) RETURNING id")
-        .bind(workspace_id).bind(now()).fetch_one(pool).await)?)
-}

@@ -203,19 +203,3 @@ pub async fn add_summaries(db: &Db, workspace_id: i64, contact_id: i64, summarie
         Ok(())
     })
 }
-
-/// Inserts a bare contact row for tests of events, which must not depend on the contacts module.
-/// Returns its id. Test builds only.
-#[cfg(feature = "testing")]
-pub async fn insert_test_contact(
-    db: &Db,
-    workspace_id: i64,
-    role: &str,
-    external_id: Option<&str>,
-    email: Option<&str>,
-) -> StoreResult<i64> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO contacts (workspace_id, role, external_id, email, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id")
-        .bind(workspace_id).bind(role).bind(external_id).bind(email).bind(now()).fetch_one(pool).await)?)
-}

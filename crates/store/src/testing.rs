@@ -90,3 +90,30 @@ pub async fn workspace(db: &Db) -> (Workspace, Admin) {
     .expect("admin");
     (ws, admin)
 }
+
+/// A contact created through the real contacts repository (same validation as the API).
+/// `role` is `user` or `lead`. Returns its id.
+pub async fn contact(
+    db: &Db,
+    workspace_id: i64,
+    role: &str,
+    external_id: Option<&str>,
+    email: Option<&str>,
+) -> crate::StoreResult<i64> {
+    let fields = crate::contacts::ContactFields {
+        role: Some(
+            role.parse()
+                .map_err(|e: rapport_core::contact::UnknownContactRole| crate::StoreError::Invalid(e.to_string()))?,
+        ),
+        external_id: Some(external_id.map(str::to_string)),
+        email: Some(
+            email
+                .map(rapport_core::contact::Email::parse)
+                .transpose()
+                .map_err(|e| crate::StoreError::Invalid(e.to_string()))?,
+        ),
+        name: Some(Some("Test Contact".to_string())),
+        ..Default::default()
+    };
+    Ok(crate::contacts::create(db, workspace_id, fields).await?.id)
+}

@@ -7,7 +7,7 @@ use rapport_store::testing;
 async fn concurrent_replies_are_all_kept_and_counted() {
     for db in testing::all().await {
         let (ws, owner) = testing::workspace(&db).await;
-        let contact = conversations::insert_test_contact(&db, ws.id, "user", Some("c-1"), None).await.unwrap();
+        let contact = testing::contact(&db, ws.id, "user", Some("c-1"), None).await.unwrap();
         let new = NewConversation { contact_id: contact, body: "Hello", subject: None, created_at: None };
         let (conversation, _) = conversations::create(&db, ws.id, new).await.unwrap();
         let writers: Vec<_> = (0..40)

@@ -21,9 +21,8 @@ async fn record(
 async fn contacts_are_identified_by_id_user_id_or_email() {
     for db in testing::all().await {
         let (ws, _) = testing::workspace(&db).await;
-        let lead = events::insert_test_contact(&db, ws.id, "lead", None, Some("frodo@example.com")).await.unwrap();
-        let user =
-            events::insert_test_contact(&db, ws.id, "user", Some("314159"), Some("frodo@example.com")).await.unwrap();
+        let lead = testing::contact(&db, ws.id, "lead", None, Some("frodo@example.com")).await.unwrap();
+        let user = testing::contact(&db, ws.id, "user", Some("314159"), Some("frodo@example.com")).await.unwrap();
         let found = events::find_contact(&db, ws.id, ContactKey::ExternalId("314159")).await.unwrap();
         assert_eq!((found.id, found.external_id.as_deref()), (user, Some("314159")));
         assert_eq!(events::find_contact(&db, ws.id, ContactKey::Id(lead)).await.unwrap().id, lead);
@@ -52,7 +51,7 @@ async fn contacts_are_identified_by_id_user_id_or_email() {
 async fn events_are_recorded_once_listed_newest_first_and_summarised() {
     for db in testing::all().await {
         let (ws, _) = testing::workspace(&db).await;
-        let c = events::insert_test_contact(&db, ws.id, "user", Some("u1"), None).await.unwrap();
+        let c = testing::contact(&db, ws.id, "user", Some("u1"), None).await.unwrap();
         let meta = json!({"order_number": {"value": "3434", "url": "https://example.org/o/3434"}, "price": {"amount": 2999, "currency": "usd"}});
         assert!(record(&db, ws.id, c, "Placed-Order", 100, meta.clone()).await.unwrap());
         // The same event again (other case, other key order) is not stored twice.
@@ -100,7 +99,7 @@ async fn events_are_recorded_once_listed_newest_first_and_summarised() {
 async fn bad_events_are_refused_and_write_nothing() {
     for db in testing::all().await {
         let (ws, _) = testing::workspace(&db).await;
-        let c = events::insert_test_contact(&db, ws.id, "user", Some("u1"), None).await.unwrap();
+        let c = testing::contact(&db, ws.id, "user", Some("u1"), None).await.unwrap();
         let many: Map<String, Value> = (0..21).map(|i| (format!("k{i}"), json!(i))).collect();
         for (name, at, meta) in [
             ("", 1, json!({})),
@@ -138,7 +137,7 @@ async fn events_belong_to_their_workspace() {
     for db in testing::all().await {
         let (a, _) = testing::workspace(&db).await;
         let (b, _) = testing::workspace(&db).await;
-        let c = events::insert_test_contact(&db, a.id, "user", Some("u1"), Some("a@example.com")).await.unwrap();
+        let c = testing::contact(&db, a.id, "user", Some("u1"), Some("a@example.com")).await.unwrap();
         record(&db, a.id, c, "seen", 5, json!({})).await.unwrap();
         assert!(matches!(record(&db, b.id, c, "seen", 6, json!({})).await, Err(StoreError::NotFound { .. })));
         assert!(events::find_contact(&db, b.id, ContactKey::Id(c)).await.is_err());

@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use axum::http::StatusCode;
-use rapport_store::conversations::insert_test_contact;
 use rapport_store::teams::TeamFields;
+use rapport_store::testing::contact as insert_test_contact;
 use serde_json::{json, Value};
 
 use crate::common::TestApp;

@@ -285,20 +285,3 @@ async fn page_where(
     let related = related(db, workspace_id, &ids).await?;
     Ok(Page { conversations: rows, related, total_count, has_more })
 }
-
-/// Inserts a bare contact for tests of dependent crates, which have no SQL of their own (the
-/// contacts repository is another module's business).
-#[cfg(feature = "testing")]
-pub async fn insert_test_contact(
-    db: &Db,
-    workspace_id: i64,
-    role: &str,
-    external_id: Option<&str>,
-    email: Option<&str>,
-) -> StoreResult<i64> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO contacts (workspace_id, role, external_id, email, name, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id")
-        .bind(workspace_id).bind(role).bind(external_id).bind(email).bind("Test Contact").bind(crate::now())
-        .fetch_one(pool).await)?)
-}
