@@ -44,6 +44,20 @@ pub struct CursorParams {
     pub starting_after: Option<String>,
 }
 
+/// Query parameters of page-number lists (`?page=&per_page=`).
+#[derive(Debug, Deserialize, Default)]
+pub struct PageParams {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+impl PageParams {
+    /// The validated `(page, per_page)`.
+    pub fn validated(&self) -> AppResult<(i64, i64)> {
+        Ok((page_number(self.page)?, per_page(self.per_page)?))
+    }
+}
+
 /// Body `pagination` of the search endpoints.
 #[derive(Debug, Deserialize, Default)]
 pub struct SearchPagination {

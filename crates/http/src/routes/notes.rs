@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use super::ApiRouter;
 use crate::extract::{parse_id, ApiJson, ApiQuery, Auth, BodyId};
-use crate::pagination::{numbered_pages, page_number, per_page};
+use crate::pagination::{numbered_pages, PageParams};
 use crate::{AppError, AppResult, AppState};
 
 pub fn routes() -> ApiRouter {
@@ -66,12 +66,6 @@ async fn create_note(
     Ok(Json(note_json(&note)))
 }
 
-#[derive(Deserialize, Default)]
-struct PageParams {
-    page: Option<i64>,
-    per_page: Option<i64>,
-}
-
 /// A contact's notes, newest first, by page number (a page past the end is empty).
 #[utoipa::path(get, path = "/contacts/{id}/notes", tag = "Notes",
     params(("id" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
@@ -82,7 +76,7 @@ async fn list_notes(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> AppResult<Json<Value>> {
-    let (page, per_page) = (page_number(params.page)?, per_page(params.per_page)?);
+    let (page, per_page) = params.validated()?;
     let contact_id = parse_id(&id, "contact")?;
     let (rows, total) = notes::list_for_contact(&state.db, auth.workspace_id(), contact_id, page, per_page).await?;
     Ok(Json(json!({

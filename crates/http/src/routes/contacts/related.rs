@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{applied_tag_json, contacts_json};
 use crate::extract::{parse_id, ApiJson, ApiQuery, Auth, BodyId};
-use crate::pagination::{numbered_pages, page_number, per_page};
+use crate::pagination::{numbered_pages, PageParams};
 use crate::routes::companies::company_json;
 use crate::{AppError, AppResult, AppState};
 
@@ -60,13 +60,6 @@ pub async fn remove_tag(
     Ok(Json(json!({"type": "tag", "id": tag.id.to_string(), "name": tag.name})))
 }
 
-/// `?page=&per_page=` of the page-number lists.
-#[derive(Deserialize, Default)]
-pub struct PageParams {
-    page: Option<i64>,
-    per_page: Option<i64>,
-}
-
 /// The companies a contact belongs to, by page number (a page past the end is empty).
 #[utoipa::path(get, path = "/contacts/{id}/companies", tag = "Contacts",
     params(("id" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
@@ -77,7 +70,7 @@ pub async fn list_companies(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> AppResult<Json<Value>> {
-    let (page, per_page) = (page_number(params.page)?, per_page(params.per_page)?);
+    let (page, per_page) = params.validated()?;
     let ws = auth.workspace_id();
     let contact = contacts::find(&state.db, ws, parse_id(&id, "contact")?).await?;
     // A contact belongs to a handful of companies: fetch them all and cut the page here.
@@ -106,7 +99,7 @@ pub async fn company_contacts(
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> AppResult<Json<Value>> {
-    let (page, per_page) = (page_number(params.page)?, per_page(params.per_page)?);
+    let (page, per_page) = params.validated()?;
     let ws = auth.workspace_id();
     let (rows, total) = contacts::contacts_of_company(&state.db, ws, parse_id(&id, "company")?, page, per_page).await?;
     let data = contacts_json(&state.db, ws, &auth.workspace.app_id, &rows).await?;
