@@ -98,6 +98,12 @@ impl Action {
     }
 }
 
+/// Whether contacts see parts of this `part_type` in their messenger (messages and open/close),
+/// as opposed to teammates-only parts (notes, assignments, snoozes).
+pub fn part_is_public(part_type: &str) -> bool {
+    matches!(part_type, "comment" | "close" | "open")
+}
+
 /// Why an action was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {

@@ -4,6 +4,8 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+use tokio::sync::broadcast;
+
 use crate::StoreResult;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -27,6 +29,15 @@ pub enum Pool {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
+    commits: broadcast::Sender<Committed>,
+}
+
+/// Announced after a transaction that appended to the event log commits: the workspace's log now
+/// reaches `seq`. The node's live gateway (and its bus) listen with [`Db::committed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub workspace_id: i64,
+    pub seq: i64,
 }
 
 impl Db {
@@ -36,7 +47,7 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool =
                 PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-            return Ok(Self { pool: Pool::Postgres(pool) });
+            return Ok(Self::new(Pool::Postgres(pool)));
         }
         if !url.starts_with("sqlite:") {
             return Err(crate::StoreError::Invalid(format!(
@@ -67,7 +78,22 @@ impl Db {
             .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
             .connect_with(options)
             .await?;
-        Ok(Self { pool: Pool::Sqlite(pool) })
+        Ok(Self::new(Pool::Sqlite(pool)))
+    }
+
+    fn new(pool: Pool) -> Self {
+        Self { pool, commits: broadcast::channel(4096).0 }
+    }
+
+    /// Hears every [`Committed`] announcement of this process from now on.
+    pub fn committed(&self) -> broadcast::Receiver<Committed> {
+        self.commits.subscribe()
+    }
+
+    /// Tells listeners that `workspace_id`'s log reaches `seq` (called by writers after commit).
+    pub(crate) fn announce(&self, workspace_id: i64, seq: i64) {
+        // No listener (a CLI command, a test) is fine: the log is the truth.
+        let _ = self.commits.send(Committed { workspace_id, seq });
     }
 
     /// Applies every pending migration of this backend.

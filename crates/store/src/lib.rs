@@ -17,6 +17,7 @@ pub mod companies;
 pub mod contacts;
 pub mod conversations;
 pub mod data_attributes;
+pub mod event_log;
 pub mod events;
 pub mod notes;
 pub mod sessions;
@@ -25,7 +26,7 @@ pub mod teams;
 pub mod tokens;
 pub mod workspaces;
 
-pub use db::{Backend, BeginWrite, Db, Pool};
+pub use db::{Backend, BeginWrite, Committed, Db, Pool};
 pub use error::{OptionExt, StoreError, StoreResult};
 
 /// The current time as unix seconds, the unit every timestamp column uses.

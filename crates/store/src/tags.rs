@@ -49,6 +49,15 @@ impl Target {
 
 const COLUMNS: &str = "id, workspace_id, name, created_at";
 
+/// Logs a `conversation.tagged`/`.untagged` event for conversation `$id` inside `$tx`.
+macro_rules! tagging_event {
+    ($tx:expr, $workspace_id:expr, $id:expr, $kind:expr, $tag:expr) => {{
+        let tag: &Tag = $tag;
+        let extra = serde_json::json!({"tag": {"id": tag.id, "name": tag.name}});
+        $crate::conversations::conversation_event!($tx, $workspace_id, $id, $kind, $crate::event_log::Audience::Admins, extra)
+    }};
+}
+
 fn valid_name(name: &str) -> StoreResult<&str> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 190 {
@@ -121,11 +130,21 @@ pub async fn apply(
     if exists == 0 {
         return Err(StoreError::not_found(target.as_str()));
     }
-    execute!(db, pool => sqlx::query(
-        "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tag_id, target_type, target_id) DO NOTHING")
-        .bind(workspace_id).bind(tag.id).bind(target.as_str()).bind(target_id).bind(now()).bind(admin_id)
-        .execute(pool).await)?;
+    let seq = with_pool!(db, pool => {
+        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let inserted = sqlx::query(
+            "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tag_id, target_type, target_id) DO NOTHING")
+            .bind(workspace_id).bind(tag.id).bind(target.as_str()).bind(target_id).bind(now()).bind(admin_id)
+            .execute(&mut *tx).await?.rows_affected();
+        let mut seq = None;
+        if inserted > 0 && target == Target::Conversation {
+            seq = Some(tagging_event!(tx, workspace_id, target_id, "conversation.tagged", &tag)?);
+        }
+        tx.commit().await?;
+        seq
+    });
+    announce(db, workspace_id, seq);
     let mut applied = tags_of(db, workspace_id, target, &[target_id]).await?;
     applied.retain(|t| t.id == tag.id);
     applied.pop().or_not_found("tag")
@@ -134,12 +153,23 @@ pub async fn apply(
 /// Removes a tag from a target; returns the tag. Not-applied is a 404 on the tag.
 pub async fn remove(db: &Db, workspace_id: i64, tag_id: i64, target: Target, target_id: i64) -> StoreResult<Tag> {
     let tag = find(db, workspace_id, tag_id).await?;
-    let removed = execute!(db, pool => sqlx::query(
-        "DELETE FROM taggings WHERE workspace_id = $1 AND tag_id = $2 AND target_type = $3 AND target_id = $4")
-        .bind(workspace_id).bind(tag_id).bind(target.as_str()).bind(target_id).execute(pool).await)?;
-    if removed == 0 {
-        return Err(StoreError::not_found("tag"));
-    }
+    let seq = with_pool!(db, pool => {
+        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let removed = sqlx::query(
+            "DELETE FROM taggings WHERE workspace_id = $1 AND tag_id = $2 AND target_type = $3 AND target_id = $4")
+            .bind(workspace_id).bind(tag_id).bind(target.as_str()).bind(target_id)
+            .execute(&mut *tx).await?.rows_affected();
+        if removed == 0 {
+            return Err(StoreError::not_found("tag"));
+        }
+        let mut seq = None;
+        if target == Target::Conversation {
+            seq = Some(tagging_event!(tx, workspace_id, target_id, "conversation.untagged", &tag)?);
+        }
+        tx.commit().await?;
+        seq
+    });
+    announce(db, workspace_id, seq);
     Ok(tag)
 }
 
@@ -204,21 +234,37 @@ pub async fn apply_and_remove_many(
         }
     }
     let at = now();
-    with_pool!(db, pool => {
+    let seq = with_pool!(db, pool => {
         let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut seq = None;
         for id in apply {
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tag_id, target_type, target_id) DO NOTHING")
                 .bind(workspace_id).bind(tag.id).bind(target.as_str()).bind(*id).bind(at).bind(admin_id)
-                .execute(&mut *tx).await?;
+                .execute(&mut *tx).await?.rows_affected();
+            if inserted > 0 && target == Target::Conversation {
+                seq = Some(tagging_event!(tx, workspace_id, *id, "conversation.tagged", &tag)?);
+            }
         }
         for id in remove {
-            sqlx::query(
+            let removed = sqlx::query(
                 "DELETE FROM taggings WHERE workspace_id = $1 AND tag_id = $2 AND target_type = $3 AND target_id = $4")
-                .bind(workspace_id).bind(tag.id).bind(target.as_str()).bind(*id).execute(&mut *tx).await?;
+                .bind(workspace_id).bind(tag.id).bind(target.as_str()).bind(*id)
+                .execute(&mut *tx).await?.rows_affected();
+            if removed > 0 && target == Target::Conversation {
+                seq = Some(tagging_event!(tx, workspace_id, *id, "conversation.untagged", &tag)?);
+            }
         }
         tx.commit().await?;
-        Ok(())
-    })
+        seq
+    });
+    announce(db, workspace_id, seq);
+    Ok(())
+}
+
+fn announce(db: &Db, workspace_id: i64, seq: Option<i64>) {
+    if let Some(seq) = seq {
+        db.announce(workspace_id, seq);
+    }
 }

@@ -12,8 +12,8 @@ async fn contact(db: &Db, workspace_id: i64, role: &str, external_id: Option<&st
 }
 
 async fn start(db: &Db, workspace_id: i64, contact_id: i64, body: &str) -> i64 {
-    let new = NewConversation { contact_id, body, subject: None, created_at: None };
-    conversations::create(db, workspace_id, new).await.unwrap().0.id
+    let new = NewConversation { contact_id, body, subject: None, created_at: None, options: Default::default() };
+    conversations::create(db, workspace_id, new).await.unwrap().conversation.id
 }
 
 async fn parts_count(db: &Db) -> i64 {
@@ -27,8 +27,15 @@ async fn a_contact_starts_a_conversation_and_the_back_and_forth_updates_statisti
     for db in testing::all().await {
         let (ws, owner) = testing::workspace(&db).await;
         let joe = contact(&db, ws.id, "user", Some("u-1"), Some("Joe@Example.com")).await;
-        let new = NewConversation { contact_id: joe, body: "<p>Hi</p>", subject: Some("Help"), created_at: Some(1000) };
-        let (c, message_id) = conversations::create(&db, ws.id, new).await.unwrap();
+        let new = NewConversation {
+            contact_id: joe,
+            body: "<p>Hi</p>",
+            subject: Some("Help"),
+            created_at: Some(1000),
+            options: Default::default(),
+        };
+        let sent = conversations::create(&db, ws.id, new).await.unwrap();
+        let (c, message_id) = (sent.conversation, sent.parts[0].id);
         assert_eq!((c.state.as_str(), c.created_at, c.waiting_since), ("open", 1000, Some(1000)));
         assert_eq!((c.source_part_id, c.source_author_type.as_str()), (Some(message_id), "user"));
         assert_eq!((c.admin_assignee_id, c.team_assignee_id, c.count_parts), (None, None, 0));

@@ -4,8 +4,10 @@
 use rapport_core::conversation::{self as core, Action, Assignee};
 use serde_json::{Map, Value};
 
+use super::live::{summary, AttachmentRef, LivePart};
 use super::{find, Conversation, COLUMNS};
-use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::event_log::{Audience, NewEvent};
+use crate::{log_event, now, with_pool, Db, OptionExt, StoreError, StoreResult};
 
 /// A conversation a contact starts (`POST /conversations`).
 pub struct NewConversation<'a> {
@@ -14,6 +16,29 @@ pub struct NewConversation<'a> {
     pub subject: Option<&'a str>,
     /// When the message was written, for imports; now when absent.
     pub created_at: Option<i64>,
+    /// The sender's idempotency key and files uploaded beforehand.
+    pub options: SendOptions<'a>,
+}
+
+/// What makes a send safe to retry and what it carries besides text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SendOptions<'a> {
+    /// A client-generated id: the same author sending the same id twice stores one part.
+    pub client_id: Option<&'a str>,
+    /// Attachments the author uploaded and not yet sent; they become the message's.
+    pub attachment_ids: &'a [i64],
+}
+
+/// The result of a send or action.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub conversation: Conversation,
+    /// The parts written (or, on a replay, the part first written for the client id).
+    pub parts: Vec<LivePart>,
+    /// The event-log sequence of the last event written; `None` on a replay.
+    pub seq: Option<i64>,
+    /// Whether the client id had been seen and nothing new was written.
+    pub replayed: bool,
 }
 
 /// How a reply names its contact: our id, their external id, or their email.
@@ -67,20 +92,57 @@ pub struct Edit {
 }
 
 const INSERT_PART: &str = "INSERT INTO conversation_parts (workspace_id, conversation_id, part_type, body, \
-    author_type, author_id, assigned_to_type, assigned_to_id, state, created_at, updated_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
+    author_type, author_id, assigned_to_type, assigned_to_id, state, created_at, updated_at, client_id) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id";
 
-/// Starts a conversation from a contact's message. Returns it and the id of the message (the
-/// conversation's `source`).
-pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> StoreResult<(Conversation, i64)> {
-    let (contact_id, role) = with_pool!(db, pool => sqlx::query_as::<_, (i64, String)>(
-        "SELECT id, role FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL")
+/// Finds the part an author already sent with this client id: `(conversation_id, part_id)`.
+const FIND_CLIENT_ID: &str = "SELECT conversation_id, id FROM conversation_parts \
+    WHERE workspace_id = $1 AND author_type = $2 AND author_id = $3 AND client_id = $4";
+
+/// Gives unsent uploads of the author to a part; evaluates to the number of rows claimed.
+const CLAIM_ATTACHMENT: &str = "UPDATE attachments SET part_id = $3 WHERE workspace_id = $1 AND id = $2 \
+    AND part_id IS NULL AND uploader_type = $4 AND uploader_id = $5";
+
+const SELECT_ATTACHMENTS: &str = "SELECT part_id, id, name, content_type, size FROM attachments \
+    WHERE workspace_id = $1 AND part_id = $2 ORDER BY id";
+
+pub(crate) const CONTACT_IDS: &str = "SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 \
+    AND conversation_id = $2 ORDER BY created_at, contact_id";
+
+/// `admin` uploads as an admin; `user` and `lead` upload as a contact.
+fn uploader_type(author_type: &str) -> &'static str {
+    if author_type == "admin" {
+        "admin"
+    } else {
+        "contact"
+    }
+}
+
+fn client_id_conflict() -> StoreError {
+    StoreError::Conflict("client_id was already used for a message in another conversation".into())
+}
+
+/// Starts a conversation from a contact's message, written with its `conversation.created` event.
+/// A repeated client id returns the conversation the first send started.
+pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> StoreResult<Sent> {
+    let (contact_id, role, name) = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, Option<String>)>(
+        "SELECT id, role, name FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL")
         .bind(workspace_id).bind(new.contact_id).fetch_optional(pool).await)?
     .or_not_found("contact")?;
     let at = new.created_at.unwrap_or_else(now);
     let machine = core::Conversation::started_by_contact(at);
-    let (id, part_id) = with_pool!(db, pool => {
+    let client_id = new.options.client_id;
+    let select = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
+    let written = with_pool!(db, pool => {
         let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        if let Some(client_id) = client_id {
+            let seen = sqlx::query_as::<_, (i64, i64)>(FIND_CLIENT_ID)
+                .bind(workspace_id).bind(&role).bind(contact_id).bind(client_id)
+                .fetch_optional(&mut *tx).await?;
+            if let Some((conversation_id, part_id)) = seen {
+                return replay(db, workspace_id, conversation_id, part_id).await;
+            }
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO conversations (workspace_id, contact_id, state, read, priority, source_type, \
              source_delivered_as, source_subject, source_body, source_author_type, source_author_id, \
@@ -92,8 +154,16 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
             .fetch_one(&mut *tx).await?;
         let part_id: i64 = sqlx::query_scalar(INSERT_PART)
             .bind(workspace_id).bind(id).bind("comment").bind(new.body).bind(&role).bind(contact_id)
-            .bind(None::<String>).bind(None::<i64>).bind(machine.state.as_str()).bind(at)
+            .bind(None::<String>).bind(None::<i64>).bind(machine.state.as_str()).bind(at).bind(client_id)
             .fetch_one(&mut *tx).await?;
+        for attachment_id in new.options.attachment_ids {
+            let claimed = sqlx::query(CLAIM_ATTACHMENT)
+                .bind(workspace_id).bind(*attachment_id).bind(part_id).bind("contact").bind(contact_id)
+                .execute(&mut *tx).await?.rows_affected();
+            if claimed == 0 {
+                return Err(StoreError::not_found("attachment"));
+            }
+        }
         sqlx::query("UPDATE conversations SET source_part_id = $3 WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id).bind(id).bind(part_id).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) \
@@ -102,10 +172,42 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
         sqlx::query("UPDATE contacts SET last_replied_at = $3 WHERE workspace_id = $1 AND id = $2 \
                      AND (last_replied_at IS NULL OR last_replied_at < $3)")
             .bind(workspace_id).bind(contact_id).bind(at).execute(&mut *tx).await?;
+        let conversation = sqlx::query_as::<_, Conversation>(&select).bind(workspace_id).bind(id)
+            .fetch_one(&mut *tx).await?;
+        let attachments = sqlx::query_as::<_, AttachmentRef>(SELECT_ATTACHMENTS)
+            .bind(workspace_id).bind(part_id).fetch_all(&mut *tx).await?;
+        let part = LivePart {
+            id: part_id,
+            conversation_id: id,
+            part_type: "comment".into(),
+            body: Some(new.body.to_string()),
+            author: crate::event_log::author(&role, contact_id, name.as_deref()),
+            client_id: client_id.map(str::to_string),
+            attachments,
+            created_at: at,
+        };
+        let event = NewEvent {
+            workspace_id,
+            kind: "conversation.created",
+            conversation_id: Some(id),
+            audience: Audience::Everyone,
+            payload: serde_json::json!({"conversation": summary(&conversation, &[contact_id]), "part": part}),
+            created_at: at,
+        };
+        let seq = log_event!(tx, &event)?;
         tx.commit().await?;
-        (id, part_id)
+        (conversation, part, seq)
     });
-    Ok((find(db, workspace_id, id).await?, part_id))
+    let (conversation, part, seq) = written;
+    db.announce(workspace_id, seq);
+    Ok(Sent { conversation, parts: vec![part], seq: Some(seq), replayed: false })
+}
+
+/// The answer to a send whose client id was seen before: the part first written for it.
+async fn replay(db: &Db, workspace_id: i64, conversation_id: i64, part_id: i64) -> StoreResult<Sent> {
+    let conversation = find(db, workspace_id, conversation_id).await?;
+    let part = super::live::live_part(db, workspace_id, part_id).await?;
+    Ok(Sent { conversation, parts: vec![part], seq: None, replayed: true })
 }
 
 /// One part to write: the action, its author, its body and whom it assigns to.
@@ -156,6 +258,18 @@ async fn participant(
 
 /// Applies a reply or an admin action to a conversation and returns it afterwards.
 pub async fn reply_or_act(db: &Db, workspace_id: i64, id: i64, change: Change<'_>) -> StoreResult<Conversation> {
+    Ok(send(db, workspace_id, id, change, SendOptions::default()).await?.conversation)
+}
+
+/// Applies a reply or an admin action with its events. The client id and attachments belong to
+/// the change's message (its first part with a body).
+pub async fn send(
+    db: &Db,
+    workspace_id: i64,
+    id: i64,
+    change: Change<'_>,
+    options: SendOptions<'_>,
+) -> StoreResult<Sent> {
     find(db, workspace_id, id).await?;
     let admin = |admin_id| crate::admins::find(db, workspace_id, admin_id);
     let steps = match change {
@@ -212,32 +326,75 @@ pub async fn reply_or_act(db: &Db, workspace_id: i64, id: i64, change: Change<'_
             vec![step]
         }
     };
-    write_steps(db, workspace_id, id, &steps).await?;
-    find(db, workspace_id, id).await
+    write_steps(db, workspace_id, id, &steps, options).await
 }
 
-async fn write_steps(db: &Db, workspace_id: i64, id: i64, steps: &[Step<'_>]) -> StoreResult<()> {
+async fn write_steps(
+    db: &Db,
+    workspace_id: i64,
+    id: i64,
+    steps: &[Step<'_>],
+    options: SendOptions<'_>,
+) -> StoreResult<Sent> {
     let at = now();
+    // The message a client id and attachments belong to.
+    let message = steps.iter().position(|s| s.body.is_some());
+    if message.is_none() && (options.client_id.is_some() || !options.attachment_ids.is_empty()) {
+        return Err(StoreError::Invalid("client_id and attachments need a message body".into()));
+    }
+    let author = &steps[0];
+    let name_sql = if author.author_type == "admin" {
+        "SELECT name FROM admins WHERE workspace_id = $1 AND id = $2"
+    } else {
+        "SELECT name FROM contacts WHERE workspace_id = $1 AND id = $2"
+    };
     let contact_replied = steps.iter().find(|s| s.action == Action::ContactReply).map(|s| s.author_id);
     let admin_commented = steps.iter().any(|s| matches!(s.action, Action::AdminComment { .. }));
     // PostgreSQL: lock the row so concurrent actions apply one after the other (SQLite's
     // BEGIN IMMEDIATE already serialises writers).
     let lock = if db.backend() == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
     let select = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2{lock}");
-    with_pool!(db, pool => {
+    let reselect = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
+    let written = with_pool!(db, pool => {
         let mut tx = crate::BeginWrite::begin_write(pool).await?;
         // Read inside the transaction so the transition applies to the state it replaces.
         let row = sqlx::query_as::<_, Conversation>(&select).bind(workspace_id).bind(id)
             .fetch_optional(&mut *tx).await?.or_not_found("conversation")?;
+        if let (Some(client_id), Some(m)) = (options.client_id, message) {
+            let seen = sqlx::query_as::<_, (i64, i64)>(FIND_CLIENT_ID)
+                .bind(workspace_id).bind(&steps[m].author_type).bind(steps[m].author_id).bind(client_id)
+                .fetch_optional(&mut *tx).await?;
+            match seen {
+                Some((conversation_id, part_id)) if conversation_id == id => {
+                    return replay(db, workspace_id, conversation_id, part_id).await;
+                }
+                Some(_) => return Err(client_id_conflict()),
+                None => {}
+            }
+        }
         let mut machine = row.machine()?;
-        for step in steps {
+        let mut part_ids = Vec::with_capacity(steps.len());
+        for (i, step) in steps.iter().enumerate() {
             machine = machine.apply(&step.action, at).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            sqlx::query(INSERT_PART)
+            let client_id = if Some(i) == message { options.client_id } else { None };
+            let part_id: i64 = sqlx::query_scalar(INSERT_PART)
                 .bind(workspace_id).bind(id).bind(step.action.part_type()).bind(step.body)
                 .bind(&step.author_type).bind(step.author_id)
                 .bind(step.assigned_to.map(|(t, _)| t)).bind(step.assigned_to.map(|(_, i)| i))
-                .bind(machine.state.as_str()).bind(at)
+                .bind(machine.state.as_str()).bind(at).bind(client_id)
                 .fetch_one(&mut *tx).await?;
+            if Some(i) == message {
+                for attachment_id in options.attachment_ids {
+                    let claimed = sqlx::query(CLAIM_ATTACHMENT)
+                        .bind(workspace_id).bind(*attachment_id).bind(part_id)
+                        .bind(uploader_type(&step.author_type)).bind(step.author_id)
+                        .execute(&mut *tx).await?.rows_affected();
+                    if claimed == 0 {
+                        return Err(StoreError::not_found("attachment"));
+                    }
+                }
+            }
+            part_ids.push(part_id);
         }
         let s = &machine.statistics;
         let reply_times = serde_json::to_string(&s.reply_times).unwrap_or_else(|_| "[]".into());
@@ -267,10 +424,84 @@ async fn write_steps(db: &Db, workspace_id: i64, id: i64, steps: &[Step<'_>]) ->
                          (SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2)")
                 .bind(workspace_id).bind(id).bind(at).execute(&mut *tx).await?;
         }
+        let conversation = sqlx::query_as::<_, Conversation>(&reselect).bind(workspace_id).bind(id)
+            .fetch_one(&mut *tx).await?;
+        let contact_ids: Vec<i64> = sqlx::query_scalar(CONTACT_IDS).bind(workspace_id).bind(id)
+            .fetch_all(&mut *tx).await?;
+        let author_name: Option<String> = sqlx::query_scalar(name_sql).bind(workspace_id).bind(author.author_id)
+            .fetch_optional(&mut *tx).await?.flatten();
+        let mut parts = Vec::with_capacity(steps.len());
+        let mut seq = 0;
+        for (i, (step, part_id)) in steps.iter().zip(&part_ids).enumerate() {
+            let attachments = if Some(i) == message && !options.attachment_ids.is_empty() {
+                sqlx::query_as::<_, AttachmentRef>(SELECT_ATTACHMENTS)
+                    .bind(workspace_id).bind(*part_id).fetch_all(&mut *tx).await?
+            } else {
+                Vec::new()
+            };
+            let part_type = step.action.part_type();
+            let part = LivePart {
+                id: *part_id,
+                conversation_id: id,
+                part_type: part_type.to_string(),
+                body: step.body.map(str::to_string),
+                author: crate::event_log::author(&step.author_type, step.author_id, author_name.as_deref()),
+                client_id: if Some(i) == message { options.client_id.map(str::to_string) } else { None },
+                attachments,
+                created_at: at,
+            };
+            let event = NewEvent {
+                workspace_id,
+                kind: "conversation_part.created",
+                conversation_id: Some(id),
+                audience: if core::part_is_public(part_type) { Audience::Everyone } else { Audience::Admins },
+                payload: serde_json::json!({"conversation": summary(&conversation, &contact_ids), "part": part}),
+                created_at: at,
+            };
+            seq = log_event!(tx, &event)?;
+            parts.push(part);
+        }
         tx.commit().await?;
+        (conversation, parts, seq)
     });
-    Ok(())
+    let (conversation, parts, seq) = written;
+    db.announce(workspace_id, seq);
+    Ok(Sent { conversation, parts, seq: Some(seq), replayed: false })
 }
+
+/// Appends an event about conversation `$id` (its summary after the change plus `$extra`'s
+/// fields) inside write transaction `$tx`; evaluates to `Result<i64, sqlx::Error>`, the seq.
+macro_rules! conversation_event {
+    ($tx:expr, $workspace_id:expr, $id:expr, $kind:expr, $audience:expr, $extra:expr) => {{
+        let reselect =
+            format!("SELECT {} FROM conversations WHERE workspace_id = $1 AND id = $2", $crate::conversations::COLUMNS);
+        let conversation = sqlx::query_as::<_, $crate::conversations::Conversation>(&reselect)
+            .bind($workspace_id)
+            .bind($id)
+            .fetch_one(&mut *$tx)
+            .await?;
+        let contact_ids: Vec<i64> = sqlx::query_scalar($crate::conversations::CONTACT_IDS)
+            .bind($workspace_id)
+            .bind($id)
+            .fetch_all(&mut *$tx)
+            .await?;
+        let mut payload =
+            serde_json::json!({"conversation": $crate::conversations::summary(&conversation, &contact_ids)});
+        if let (Some(to), serde_json::Value::Object(extra)) = (payload.as_object_mut(), $extra) {
+            to.extend(extra);
+        }
+        let event = $crate::event_log::NewEvent {
+            workspace_id: $workspace_id,
+            kind: $kind,
+            conversation_id: Some($id),
+            audience: $audience,
+            payload,
+            created_at: conversation.updated_at,
+        };
+        $crate::log_event!($tx, &event)
+    }};
+}
+pub(crate) use conversation_event;
 
 /// Marks read, retitles, or merges custom attributes (checked against the workspace's
 /// conversation attributes first).
@@ -284,17 +515,27 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreRes
     let attributes = Value::Object(attributes).to_string();
     let read = edit.read.unwrap_or(current.read);
     let title = edit.title.or(current.title);
-    execute!(db, pool => sqlx::query(
-        "UPDATE conversations SET read = $3, title = $4, custom_attributes = $5, updated_at = $6 \
-         WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace_id).bind(id).bind(read).bind(title).bind(attributes).bind(now()).execute(pool).await)?;
+    let seq = with_pool!(db, pool => {
+        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        sqlx::query(
+            "UPDATE conversations SET read = $3, title = $4, custom_attributes = $5, updated_at = $6 \
+             WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id).bind(id).bind(read).bind(title).bind(attributes).bind(now())
+            .execute(&mut *tx).await?;
+        let seq = conversation_event!(tx, workspace_id, id, "conversation.updated", Audience::Admins, Value::Null)?;
+        tx.commit().await?;
+        seq
+    });
+    db.announce(workspace_id, seq);
     find(db, workspace_id, id).await
 }
 
 /// Deletes a conversation with its parts, participants and taggings.
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
-    with_pool!(db, pool => {
+    let seq = with_pool!(db, pool => {
         let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let contact_ids: Vec<i64> = sqlx::query_scalar(CONTACT_IDS).bind(workspace_id).bind(id)
+            .fetch_all(&mut *tx).await?;
         sqlx::query("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'conversation' AND target_id = $2")
             .bind(workspace_id).bind(id).execute(&mut *tx).await?;
         let deleted = sqlx::query("DELETE FROM conversations WHERE workspace_id = $1 AND id = $2")
@@ -302,7 +543,18 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
         if deleted == 0 {
             return Err(StoreError::not_found("conversation"));
         }
+        let event = NewEvent {
+            workspace_id,
+            kind: "conversation.deleted",
+            conversation_id: Some(id),
+            audience: Audience::Admins,
+            payload: serde_json::json!({"conversation": {"id": id, "contact_ids": contact_ids}}),
+            created_at: now(),
+        };
+        let seq = log_event!(tx, &event)?;
         tx.commit().await?;
+        seq
     });
+    db.announce(workspace_id, seq);
     Ok(())
 }

@@ -10,8 +10,15 @@ use crate::workspaces::Workspace;
 use crate::{bind_values, with_pool, Db, OptionExt, StoreError, StoreResult};
 
 mod actions;
+mod live;
+mod reads;
 
-pub use actions::{create, delete, reply_or_act, update, Change, ContactRef, Edit, NewConversation};
+pub(crate) use actions::{conversation_event, CONTACT_IDS};
+pub use actions::{
+    create, delete, reply_or_act, send, update, Change, ContactRef, Edit, NewConversation, SendOptions, Sent,
+};
+pub use live::{live_part, live_parts, summary, AttachmentRef, LivePart};
+pub use reads::{mark_read, receipts, unread_for_contact, Reader};
 
 /// Most parts a conversation shows, as in Intercom.
 pub const MAX_PARTS: i64 = 500;
@@ -56,6 +63,8 @@ pub struct Conversation {
     pub time_to_assignment: Option<i64>,
     /// JSON array of response times in seconds.
     pub reply_times: String,
+    /// The last part a teammate has read (read receipts).
+    pub admin_last_read_part_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -66,7 +75,7 @@ pub(crate) const COLUMNS: &str = "id, workspace_id, contact_id, state, read, pri
     first_contact_reply_at, first_admin_reply_at, first_assignment_at, last_assignment_at, \
     last_assignment_admin_reply_at, first_close_at, last_close_at, last_closed_by_id, last_contact_reply_at, \
     last_admin_reply_at, count_reopens, count_assignments, count_parts, time_to_assignment, reply_times, \
-    created_at, updated_at";
+    admin_last_read_part_id, created_at, updated_at";
 
 impl Conversation {
     /// The state-machine view of this row.

@@ -135,9 +135,15 @@ async fn create_conversation(
         return Err(AppError::invalid("created_at", "created_at must be a positive unix timestamp"));
     }
     let contact_id = from.id.parse("contact")?;
-    let new =
-        NewConversation { contact_id, body: &text, subject: body.subject.as_deref(), created_at: body.created_at };
-    let (conversation, message_id) = conversations::create(&state.db, auth.workspace_id(), new).await?;
+    let new = NewConversation {
+        contact_id,
+        body: &text,
+        subject: body.subject.as_deref(),
+        created_at: body.created_at,
+        options: Default::default(),
+    };
+    let sent = conversations::create(&state.db, auth.workspace_id(), new).await?;
+    let (conversation, message_id) = (sent.conversation, sent.parts[0].id);
     Ok(Json(json!({
         "type": "user_message",
         "id": message_id.to_string(),

@@ -1,0 +1,126 @@
+//! The shapes the live path shows (event payloads, WebSocket frames, messenger answers): a
+//! conversation's summary and a part with its author and attachments. See `docs/REALTIME.md`.
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::Conversation;
+use crate::{with_pool, Db, OptionExt, StoreResult};
+
+/// A part as the live path shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LivePart {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub part_type: String,
+    pub body: Option<String>,
+    pub author: Value,
+    pub client_id: Option<String>,
+    pub attachments: Vec<AttachmentRef>,
+    pub created_at: i64,
+}
+
+/// An attachment as a part lists it; clients fetch the bytes by id.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AttachmentRef {
+    #[serde(skip)]
+    pub part_id: Option<i64>,
+    pub id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PartRow {
+    id: i64,
+    conversation_id: i64,
+    part_type: String,
+    body: Option<String>,
+    author_type: String,
+    author_id: i64,
+    author_name: Option<String>,
+    client_id: Option<String>,
+    created_at: i64,
+}
+
+const PART_SELECT: &str = "SELECT p.id, p.conversation_id, p.part_type, p.body, p.author_type, p.author_id, \
+    COALESCE(a.name, c.name) AS author_name, p.client_id, p.created_at FROM conversation_parts p \
+    LEFT JOIN admins a ON p.author_type = 'admin' AND a.id = p.author_id AND a.workspace_id = p.workspace_id \
+    LEFT JOIN contacts c ON p.author_type <> 'admin' AND c.id = p.author_id AND c.workspace_id = p.workspace_id";
+
+/// The conversation's summary carried by every event about it.
+pub fn summary(c: &Conversation, contact_ids: &[i64]) -> Value {
+    json!({
+        "id": c.id,
+        "state": c.state,
+        "open": c.state != "closed",
+        "read": c.read,
+        "admin_assignee_id": c.admin_assignee_id,
+        "team_assignee_id": c.team_assignee_id,
+        "contact_ids": contact_ids,
+        "waiting_since": c.waiting_since,
+        "snoozed_until": c.snoozed_until,
+        "title": c.title,
+        "updated_at": c.updated_at,
+    })
+}
+
+/// Parts of a conversation in order, with authors and attachments: every part, or only those
+/// its contacts see (`public_only`). At most `limit` parts after part id `after`.
+pub async fn live_parts(
+    db: &Db,
+    workspace_id: i64,
+    conversation_id: i64,
+    public_only: bool,
+    after: i64,
+    limit: i64,
+) -> StoreResult<Vec<LivePart>> {
+    let filter = if public_only { " AND p.part_type IN ('comment', 'close', 'open')" } else { "" };
+    let sql = format!(
+        "{PART_SELECT} WHERE p.workspace_id = $1 AND p.conversation_id = $2 AND p.id > $3{filter} ORDER BY p.id LIMIT $4"
+    );
+    let rows = with_pool!(db, pool => sqlx::query_as::<_, PartRow>(&sql)
+        .bind(workspace_id).bind(conversation_id).bind(after).bind(limit).fetch_all(pool).await)?;
+    with_attachments(db, workspace_id, rows).await
+}
+
+/// One part by id.
+pub async fn live_part(db: &Db, workspace_id: i64, part_id: i64) -> StoreResult<LivePart> {
+    let sql = format!("{PART_SELECT} WHERE p.workspace_id = $1 AND p.id = $2");
+    let row = with_pool!(db, pool => sqlx::query_as::<_, PartRow>(&sql)
+        .bind(workspace_id).bind(part_id).fetch_optional(pool).await)?
+    .or_not_found("conversation_part")?;
+    with_attachments(db, workspace_id, vec![row]).await?.pop().or_not_found("conversation_part")
+}
+
+async fn with_attachments(db: &Db, workspace_id: i64, rows: Vec<PartRow>) -> StoreResult<Vec<LivePart>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..rows.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT part_id, id, name, content_type, size FROM attachments WHERE workspace_id = $1 \
+         AND part_id IN ({}) ORDER BY id",
+        placeholders.join(", ")
+    );
+    let attachments = with_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, AttachmentRef>(&sql).bind(workspace_id);
+        for row in &rows {
+            q = q.bind(row.id);
+        }
+        q.fetch_all(pool).await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|r| LivePart {
+            attachments: attachments.iter().filter(|a| a.part_id == Some(r.id)).cloned().collect(),
+            author: crate::event_log::author(&r.author_type, r.author_id, r.author_name.as_deref()),
+            id: r.id,
+            conversation_id: r.conversation_id,
+            part_type: r.part_type,
+            body: r.body,
+            client_id: r.client_id,
+            created_at: r.created_at,
+        })
+        .collect())
+}

@@ -1,0 +1,102 @@
+//! Read receipts and unread counts. A contact's receipt is the last part they have seen
+//! (`conversation_contacts.last_read_part_id`); the team's is `conversations.admin_last_read_part_id`.
+//! An admin's receipt also sets the conversation's Intercom `read` flag.
+use serde_json::json;
+
+use super::actions::conversation_event;
+use super::find;
+use crate::event_log::Audience;
+use crate::{with_pool, Db, OptionExt, StoreError, StoreResult};
+
+/// Who read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Contact(i64),
+    Admin(i64),
+}
+
+/// Records that `reader` has seen the conversation up to `part_id` (its last part when `None`) and
+/// writes a `conversation.read` event. Returns the event's seq, or `None` when the receipt was
+/// already there (nothing is written). A contact must take part in the conversation.
+pub async fn mark_read(
+    db: &Db,
+    workspace_id: i64,
+    id: i64,
+    reader: Reader,
+    part_id: Option<i64>,
+) -> StoreResult<Option<i64>> {
+    find(db, workspace_id, id).await?;
+    let last: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(
+        "SELECT MAX(id) FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2")
+        .bind(workspace_id).bind(id).fetch_one(pool).await)?;
+    let Some(last) = last else { return Ok(None) };
+    let part_id = match part_id {
+        None => last,
+        Some(p) => {
+            let belongs: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(
+                "SELECT id FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2 AND id = $3")
+                .bind(workspace_id).bind(id).bind(p).fetch_optional(pool).await)?;
+            belongs.or_not_found("conversation_part")?
+        }
+    };
+    let reader_json = match reader {
+        Reader::Contact(contact_id) => {
+            let participant: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(
+                "SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2 \
+                 AND contact_id = $3")
+                .bind(workspace_id).bind(id).bind(contact_id).fetch_optional(pool).await)?;
+            if participant.is_none() {
+                return Err(StoreError::not_found("conversation"));
+            }
+            json!({"type": "contact", "id": contact_id})
+        }
+        Reader::Admin(admin_id) => {
+            crate::admins::find(db, workspace_id, admin_id).await?;
+            json!({"type": "admin", "id": admin_id})
+        }
+    };
+    let seq = with_pool!(db, pool => {
+        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let changed = match reader {
+            Reader::Contact(contact_id) => sqlx::query(
+                "UPDATE conversation_contacts SET last_read_part_id = $3 WHERE workspace_id = $1 \
+                 AND conversation_id = $2 AND contact_id = $4 AND (last_read_part_id IS NULL OR last_read_part_id < $3)")
+                .bind(workspace_id).bind(id).bind(part_id).bind(contact_id).execute(&mut *tx).await?,
+            Reader::Admin(_) => sqlx::query(
+                "UPDATE conversations SET admin_last_read_part_id = $3, read = TRUE WHERE workspace_id = $1 \
+                 AND id = $2 AND (admin_last_read_part_id IS NULL OR admin_last_read_part_id < $3)")
+                .bind(workspace_id).bind(id).bind(part_id).execute(&mut *tx).await?,
+        }
+        .rows_affected();
+        if changed == 0 {
+            return Ok(None);
+        }
+        let extra = json!({"reader": reader_json, "part_id": part_id});
+        let seq = conversation_event!(tx, workspace_id, id, "conversation.read", Audience::Everyone, extra)?;
+        tx.commit().await?;
+        seq
+    });
+    db.announce(workspace_id, seq);
+    Ok(Some(seq))
+}
+
+/// For each conversation of the contact with admin messages they have not read: its id and how
+/// many. Only messages contacts see count (admin `comment` parts).
+pub async fn unread_for_contact(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT p.conversation_id, COUNT(*) FROM conversation_contacts cc \
+         JOIN conversation_parts p ON p.workspace_id = cc.workspace_id AND p.conversation_id = cc.conversation_id \
+         WHERE cc.workspace_id = $1 AND cc.contact_id = $2 AND p.author_type = 'admin' AND p.part_type = 'comment' \
+         AND p.id > COALESCE(cc.last_read_part_id, 0) GROUP BY p.conversation_id ORDER BY p.conversation_id")
+        .bind(workspace_id).bind(contact_id).fetch_all(pool).await)?)
+}
+
+/// The last part the team has read in a conversation, and each contact's: `(contact_id, part_id)`.
+pub async fn receipts(db: &Db, workspace_id: i64, id: i64) -> StoreResult<(Option<i64>, Vec<(i64, Option<i64>)>)> {
+    let conversation = find(db, workspace_id, id).await?;
+    let contacts = with_pool!(db, pool => sqlx::query_as::<_, (i64, Option<i64>)>(
+        "SELECT contact_id, last_read_part_id FROM conversation_contacts WHERE workspace_id = $1 \
+         AND conversation_id = $2 ORDER BY created_at, contact_id")
+        .bind(workspace_id).bind(id).fetch_all(pool).await)?;
+    Ok((conversation.admin_last_read_part_id, contacts))
+}

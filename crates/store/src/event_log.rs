@@ -1,0 +1,144 @@
+//! The ordered event log (outbox): every change to a conversation is recorded here in the same
+//! transaction as the change, with a gapless per-workspace sequence number. Live delivery (and
+//! later webhooks, mail and automations) reads from here; see `docs/REALTIME.md`.
+//!
+//! Writers append with [`log_event!`](crate::log_event) inside their write transaction and call
+//! [`Db::announce`](crate::Db::announce) after the commit, which rings the node's doorbell.
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::{execute, now, with_pool, Db, StoreResult};
+
+/// Who may see an event: `Everyone` includes the conversation's contacts (their messenger),
+/// `Admins` only the workspace's teammates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Everyone,
+    Admins,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Everyone => "everyone",
+            Audience::Admins => "admins",
+        }
+    }
+}
+
+/// An event about to be appended.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub workspace_id: i64,
+    pub kind: &'static str,
+    pub conversation_id: Option<i64>,
+    pub audience: Audience,
+    pub payload: Value,
+    pub created_at: i64,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Event {
+    pub workspace_id: i64,
+    pub seq: i64,
+    pub kind: String,
+    pub conversation_id: Option<i64>,
+    /// `everyone` or `admins`.
+    pub audience: String,
+    /// JSON text.
+    pub payload: String,
+    pub created_at: i64,
+}
+
+impl Event {
+    /// The payload as JSON (an unreadable payload reads as `null`).
+    pub fn payload(&self) -> Value {
+        serde_json::from_str(&self.payload).unwrap_or(Value::Null)
+    }
+
+    pub fn is_for_everyone(&self) -> bool {
+        self.audience == Audience::Everyone.as_str()
+    }
+
+    /// The ids of the conversation's contacts when the event was written.
+    pub fn contact_ids(&self) -> Vec<i64> {
+        self.payload()["conversation"]["contact_ids"]
+            .as_array()
+            .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Appends a [`NewEvent`] inside the caller's write transaction `tx` (either backend) and
+/// evaluates to `Result<i64, sqlx::Error>`: the event's sequence number.
+#[macro_export]
+macro_rules! log_event {
+    ($tx:expr, $event:expr) => {{
+        let event: &$crate::event_log::NewEvent = $event;
+        async {
+            let seq: i64 = sqlx::query_scalar(
+                "INSERT INTO event_sequences (workspace_id, last_seq) VALUES ($1, 1) \
+                 ON CONFLICT (workspace_id) DO UPDATE SET last_seq = event_sequences.last_seq + 1 RETURNING last_seq",
+            )
+            .bind(event.workspace_id)
+            .fetch_one(&mut *$tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO event_log (workspace_id, seq, kind, conversation_id, audience, payload, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(event.workspace_id)
+            .bind(seq)
+            .bind(event.kind)
+            .bind(event.conversation_id)
+            .bind(event.audience.as_str())
+            .bind(event.payload.to_string())
+            .bind(event.created_at)
+            .execute(&mut *$tx)
+            .await?;
+            Ok::<i64, sqlx::Error>(seq)
+        }
+        .await
+    }};
+}
+
+/// The workspace's last sequence number (0 before its first event).
+pub async fn last_seq(db: &Db, workspace_id: i64) -> StoreResult<i64> {
+    let seq = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT last_seq FROM event_sequences WHERE workspace_id = $1")
+        .bind(workspace_id).fetch_optional(pool).await)?;
+    Ok(seq.unwrap_or(0))
+}
+
+/// Up to `limit` events with `seq > after`, in order.
+pub async fn after(db: &Db, workspace_id: i64, after: i64, limit: i64) -> StoreResult<Vec<Event>> {
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, Event>(
+        "SELECT workspace_id, seq, kind, conversation_id, audience, payload, created_at FROM event_log \
+         WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+        .bind(workspace_id).bind(after).bind(limit).fetch_all(pool).await)?)
+}
+
+/// Where a consumer (`webhooks`, `mail`, …) stopped reading this workspace's log (0 = nothing read).
+pub async fn cursor(db: &Db, workspace_id: i64, consumer: &str) -> StoreResult<i64> {
+    let seq = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT seq FROM event_cursors WHERE workspace_id = $1 AND consumer = $2")
+        .bind(workspace_id).bind(consumer).fetch_optional(pool).await)?;
+    Ok(seq.unwrap_or(0))
+}
+
+/// Records that `consumer` has handled every event up to `seq`. A cursor never moves backwards.
+pub async fn save_cursor(db: &Db, workspace_id: i64, consumer: &str, seq: i64) -> StoreResult<()> {
+    execute!(db, pool => sqlx::query(
+        "INSERT INTO event_cursors (workspace_id, consumer, seq, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (workspace_id, consumer) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at \
+         WHERE event_cursors.seq < excluded.seq")
+        .bind(workspace_id).bind(consumer).bind(seq).bind(now()).execute(pool).await)?;
+    Ok(())
+}
+
+/// The author of a part as the live payloads show it.
+pub(crate) fn author(author_type: &str, id: i64, name: Option<&str>) -> Value {
+    json!({"type": author_type, "id": id, "name": name})
+}
