@@ -8,4 +8,5 @@ pub mod admin;
 pub mod attributes;
 pub mod contact;
 pub mod conversation;
+pub mod identity;
 pub mod search;

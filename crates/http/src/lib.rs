@@ -12,6 +12,7 @@ pub mod pagination;
 mod rate_limit;
 mod router;
 pub mod routes;
+pub mod visitor;
 
 use std::sync::Arc;
 
