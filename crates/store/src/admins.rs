@@ -140,7 +140,7 @@ pub async fn deactivate(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admi
         "UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
     with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         let admin = sqlx::query_as::<_, Admin>(&sql)
             .bind(workspace_id).bind(id).bind(false).bind(now())
             .fetch_optional(&mut *tx).await?;

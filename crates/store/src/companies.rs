@@ -219,7 +219,7 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: CompanyFields) 
 /// Deletes a company with its contact links and taggings; the contacts themselves stay.
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
     with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         sqlx::query("DELETE FROM contact_companies WHERE workspace_id = $1 AND company_id = $2")
             .bind(workspace_id).bind(id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'company' AND target_id = $2")

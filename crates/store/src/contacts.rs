@@ -172,6 +172,7 @@ pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> St
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
          RETURNING {COLUMNS}"
     );
+    let _turn = db.write_turn().await;
     with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
         .bind(workspace_id)
         .bind(fields.role.unwrap_or(ContactRole::User).as_str())
@@ -213,6 +214,7 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, mut fields: ContactFiel
          language_override = $14, custom_attributes = $15, updated_at = $16 \
          WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING {COLUMNS}"
     );
+    let _turn = db.write_turn().await;
     with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
         .bind(workspace_id).bind(id).bind(role.as_str())
         .bind(fields.external_id.unwrap_or(current.external_id))
@@ -260,7 +262,7 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact>
         return Err(StoreError::Conflict("this contact has conversations; archive it instead".into()));
     }
     with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         for sql in [
             "DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'contact' AND target_id = $2",
             "DELETE FROM notes WHERE workspace_id = $1 AND contact_id = $2",
@@ -291,6 +293,7 @@ async fn set_flag(db: &Db, workspace_id: i64, id: i64, column: &'static str, val
         "UPDATE contacts SET {column} = $3, updated_at = $4 \
          WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING {COLUMNS}"
     );
+    let _turn = db.write_turn().await;
     with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
         .bind(workspace_id).bind(id).bind(value).bind(now()).fetch_optional(pool).await)?
     .or_not_found("contact")
@@ -407,7 +410,7 @@ pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64) -> St
         "DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2",
     ];
     with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         for sql in moves {
             sqlx::query(sql).bind(workspace_id).bind(from.id).bind(into.id).execute(&mut *tx).await?;
         }

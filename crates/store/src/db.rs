@@ -4,7 +4,9 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use tokio::sync::broadcast;
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, Mutex, OwnedMutexGuard};
 
 use crate::StoreResult;
 
@@ -30,6 +32,9 @@ pub enum Pool {
 pub struct Db {
     pool: Pool,
     commits: broadcast::Sender<Committed>,
+    /// SQLite has one writer: write transactions of this process take turns here, in arrival
+    /// order, instead of spinning in SQLite's busy handler (which sleeps up to 100 ms per retry).
+    write_turn: Arc<Mutex<()>>,
 }
 
 /// Announced after a transaction that appended to the event log commits: the workspace's log now
@@ -82,7 +87,25 @@ impl Db {
     }
 
     fn new(pool: Pool) -> Self {
-        Self { pool, commits: broadcast::channel(4096).0 }
+        Self { pool, commits: broadcast::channel(4096).0, write_turn: Arc::new(Mutex::new(())) }
+    }
+
+    /// Starts a write transaction on `pool` (this Db's pool, from [`crate::with_pool!`]). On
+    /// SQLite it first waits for this process's writer turn, then takes the database's write lock
+    /// up front (`BEGIN IMMEDIATE`), so a transaction that reads before it writes never fails
+    /// with `SQLITE_BUSY_SNAPSHOT`. On PostgreSQL it is a plain `BEGIN`.
+    /// For a single-statement write outside [`Db::begin_write`]: on SQLite, waits for and holds
+    /// this process's writer turn until the guard drops; on PostgreSQL, nothing.
+    pub(crate) async fn write_turn(&self) -> Option<OwnedMutexGuard<()>> {
+        match self.pool {
+            Pool::Sqlite(_) => Some(self.write_turn.clone().lock_owned().await),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    pub async fn begin_write<P: BeginWrite>(&self, pool: &P) -> Result<WriteTx<P::Database>, sqlx::Error> {
+        let turn = if P::ONE_WRITER { Some(self.write_turn.clone().lock_owned().await) } else { None };
+        Ok(WriteTx { tx: pool.begin_write().await?, _turn: turn })
     }
 
     /// Hears every [`Committed`] announcement of this process from now on.
@@ -127,12 +150,37 @@ impl Db {
     }
 }
 
-/// Starts a transaction that will write. On SQLite it takes the write lock up front
-/// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes waits for other writers
-/// (busy timeout) instead of failing with `SQLITE_BUSY_SNAPSHOT` when it tries to upgrade.
-/// Use it through `crate::BeginWrite::begin_write(pool)` inside [`crate::with_pool!`].
+/// A write transaction (see [`Db::begin_write`]). Use it like a connection (`&mut *tx`) and end it
+/// with [`WriteTx::commit`]; dropping it rolls back.
+pub struct WriteTx<DB: sqlx::Database> {
+    tx: sqlx::Transaction<'static, DB>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl<DB: sqlx::Database> WriteTx<DB> {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for WriteTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
+
+/// How each backend's pool starts a write transaction; used through [`Db::begin_write`].
 pub trait BeginWrite {
     type Database: sqlx::Database;
+    /// Whether the engine has a single writer, so writers of this process should take turns.
+    const ONE_WRITER: bool;
     fn begin_write(
         &self,
     ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
@@ -140,6 +188,7 @@ pub trait BeginWrite {
 
 impl BeginWrite for SqlitePool {
     type Database = sqlx::Sqlite;
+    const ONE_WRITER: bool = true;
     fn begin_write(
         &self,
     ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send {
@@ -149,6 +198,7 @@ impl BeginWrite for SqlitePool {
 
 impl BeginWrite for PgPool {
     type Database = sqlx::Postgres;
+    const ONE_WRITER: bool = false;
     fn begin_write(
         &self,
     ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {

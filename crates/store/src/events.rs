@@ -190,7 +190,7 @@ pub async fn add_summaries(db: &Db, workspace_id: i64, contact_id: i64, summarie
     find_contact(db, workspace_id, ContactKey::Id(contact_id)).await?;
     let at = now();
     with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         for (summary, name) in summaries.iter().zip(&names) {
             sqlx::query(
                 "INSERT INTO event_summary_adjustments \

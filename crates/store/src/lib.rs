@@ -26,7 +26,7 @@ pub mod teams;
 pub mod tokens;
 pub mod workspaces;
 
-pub use db::{Backend, BeginWrite, Committed, Db, Pool};
+pub use db::{Backend, BeginWrite, Committed, Db, Pool, WriteTx};
 pub use error::{OptionExt, StoreError, StoreResult};
 
 /// The current time as unix seconds, the unit every timestamp column uses.

@@ -131,7 +131,7 @@ pub async fn apply(
         return Err(StoreError::not_found(target.as_str()));
     }
     let seq = with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         let inserted = sqlx::query(
             "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tag_id, target_type, target_id) DO NOTHING")
@@ -154,7 +154,7 @@ pub async fn apply(
 pub async fn remove(db: &Db, workspace_id: i64, tag_id: i64, target: Target, target_id: i64) -> StoreResult<Tag> {
     let tag = find(db, workspace_id, tag_id).await?;
     let seq = with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         let removed = sqlx::query(
             "DELETE FROM taggings WHERE workspace_id = $1 AND tag_id = $2 AND target_type = $3 AND target_id = $4")
             .bind(workspace_id).bind(tag_id).bind(target.as_str()).bind(target_id)
@@ -197,7 +197,7 @@ pub async fn tags_of(db: &Db, workspace_id: i64, target: Target, target_ids: &[i
 /// Moves every tagging of one target to another (contact merge), keeping the earliest application.
 pub async fn move_all(db: &Db, workspace_id: i64, target: Target, from_id: i64, into_id: i64) -> StoreResult<()> {
     with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         sqlx::query(
             "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
              SELECT workspace_id, tag_id, target_type, $4, applied_at, applied_by_admin_id FROM taggings \
@@ -235,7 +235,7 @@ pub async fn apply_and_remove_many(
     }
     let at = now();
     let seq = with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         let mut seq = None;
         for id in apply {
             let inserted = sqlx::query(

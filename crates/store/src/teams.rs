@@ -123,7 +123,7 @@ pub async fn list_with_members(db: &Db, workspace_id: i64) -> StoreResult<Vec<Te
 
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
     with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         sqlx::query("DELETE FROM team_members WHERE workspace_id = $1 AND team_id = $2")
             .bind(workspace_id).bind(id).execute(&mut *tx).await?;
         sqlx::query("UPDATE conversations SET team_assignee_id = NULL WHERE workspace_id = $1 AND team_assignee_id = $2")

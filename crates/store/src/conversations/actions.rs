@@ -134,7 +134,7 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
     let client_id = new.options.client_id;
     let select = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
     let written = with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         if let Some(client_id) = client_id {
             let seen = sqlx::query_as::<_, (i64, i64)>(FIND_CLIENT_ID)
                 .bind(workspace_id).bind(&role).bind(contact_id).bind(client_id)
@@ -356,7 +356,7 @@ async fn write_steps(
     let select = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2{lock}");
     let reselect = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
     let written = with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         // Read inside the transaction so the transition applies to the state it replaces.
         let row = sqlx::query_as::<_, Conversation>(&select).bind(workspace_id).bind(id)
             .fetch_optional(&mut *tx).await?.or_not_found("conversation")?;
@@ -516,7 +516,7 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreRes
     let read = edit.read.unwrap_or(current.read);
     let title = edit.title.or(current.title);
     let seq = with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         sqlx::query(
             "UPDATE conversations SET read = $3, title = $4, custom_attributes = $5, updated_at = $6 \
              WHERE workspace_id = $1 AND id = $2")
@@ -533,7 +533,7 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreRes
 /// Deletes a conversation with its parts, participants and taggings.
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
     let seq = with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         let contact_ids: Vec<i64> = sqlx::query_scalar(CONTACT_IDS).bind(workspace_id).bind(id)
             .fetch_all(&mut *tx).await?;
         sqlx::query("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'conversation' AND target_id = $2")

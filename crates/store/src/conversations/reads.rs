@@ -56,7 +56,7 @@ pub async fn mark_read(
         }
     };
     let seq = with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         let changed = match reader {
             Reader::Contact(contact_id) => sqlx::query(
                 "UPDATE conversation_contacts SET last_read_part_id = $3 WHERE workspace_id = $1 \

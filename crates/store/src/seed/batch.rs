@@ -97,7 +97,7 @@ pub(crate) use bind_rows;
 /// Inserts every row of every table, in order, inside one transaction.
 pub async fn insert_all(db: &crate::Db, tables: &[Rows]) -> crate::StoreResult<()> {
     crate::with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         for rows in tables {
             for (sql, chunk) in rows.statements(db.backend(), false) {
                 bind_rows!(sqlx::query(&sql), chunk).execute(&mut *tx).await?;
@@ -112,7 +112,7 @@ pub async fn insert_all(db: &crate::Db, tables: &[Rows]) -> crate::StoreResult<(
 /// with insertion order on both engines, so sorting the returned ids restores the row order).
 pub async fn insert_returning_ids(db: &crate::Db, rows: &Rows) -> crate::StoreResult<Vec<i64>> {
     crate::with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         let mut ids = Vec::with_capacity(rows.rows.len());
         for (sql, chunk) in rows.statements(db.backend(), true) {
             let mut got: Vec<i64> = bind_rows!(sqlx::query_scalar::<_, i64>(&sql), chunk).fetch_all(&mut *tx).await?;

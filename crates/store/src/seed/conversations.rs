@@ -326,7 +326,7 @@ pub async fn insert(db: &Db, workspace_id: i64, plans: &[ConvPlan]) -> StoreResu
         ]);
     }
     with_pool!(db, pool => {
-        let mut tx = crate::BeginWrite::begin_write(pool).await?;
+        let mut tx = db.begin_write(pool).await?;
         let mut ids = Vec::with_capacity(plans.len());
         for (sql, chunk) in conversations.statements(db.backend(), true) {
             let mut got: Vec<i64> =
