@@ -7,7 +7,7 @@ import {
 import { MessengerSocket } from './socket';
 import { key, loadPending, loadToken, newClientId, savePending, saveToken, type PendingSend } from './storage';
 import type { BootSettings, FrameMessage, UpdateSettings } from '../shared/bridge';
-import type { BootAnswer, Contact, ConversationAnswer, ConversationSummary, Part, ServerFrame, Workspace } from './types';
+import type { Attachment, BootAnswer, Contact, ConversationAnswer, ConversationSummary, Part, ServerFrame, Workspace } from './types';
 
 export type View = { name: 'home' } | { name: 'conversation'; id: string | null; thread: string | null };
 
@@ -145,6 +145,12 @@ export class Messenger {
     }
     this.token = null;
     this.set({ phase: 'waiting', conversations: {}, pending: [], contact: null, unreadCount: 0, view: { name: 'home' } });
+  }
+
+  /** Where the visitor's browser fetches an attachment (an `<img src>` cannot send a header). */
+  attachmentUrl(attachment: Attachment): string {
+    if (attachment.url) return attachment.url;
+    return `/messenger/attachments/${encodeURIComponent(key(attachment.id))}?token=${encodeURIComponent(this.token ?? '')}`;
   }
 
   // ---- navigation -----------------------------------------------------------------------

@@ -14,7 +14,8 @@ export interface Attachment {
   name: string;
   content_type: string;
   size: number;
-  url: string;
+  /** Absent in current servers: the bytes are at /messenger/attachments/{id}?token=VISITOR_TOKEN. */
+  url?: string | null;
 }
 
 export interface Part {

@@ -37,7 +37,7 @@ export function ConversationView({ state, messenger }: { state: MessengerState; 
           const previous = parts[index - 1];
           const showName = !previous || authorKind(previous) !== authorKind(part) || previous.author.id !== part.author.id;
           const status = index === lastUserIndex ? (Number(part.id) <= readUpTo ? 'Seen' : 'Sent') : undefined;
-          return <MessageBubble key={String(part.id)} part={part} showName={showName} status={status} />;
+          return <MessageBubble key={String(part.id)} part={part} showName={showName} status={status} urlFor={(a) => messenger.attachmentUrl(a)} />;
         })}
         {pending.map((p) => (
           <PendingBubble key={p.clientId} body={p.body} createdAt={p.createdAt} failed={!!p.failed} onRetry={() => messenger.retry(p.clientId)} />

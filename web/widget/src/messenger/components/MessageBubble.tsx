@@ -1,5 +1,5 @@
 // One message bubble (data-testid `rapport-message`, data-author user|admin|bot; leads are `user`).
-import type { Part } from '../types';
+import type { Attachment, Part } from '../types';
 import { sanitizeHtml } from '../sanitize';
 import { fullTime, shortTime } from '../time';
 
@@ -14,7 +14,7 @@ function Body({ body }: { body: string }) {
   return <div class="body" dangerouslySetInnerHTML={{ __html: sanitizeHtml(body) }} />;
 }
 
-export function MessageBubble(props: { part: Part; status?: string; showName: boolean }) {
+export function MessageBubble(props: { part: Part; status?: string; showName: boolean; urlFor(attachment: Attachment): string }) {
   const { part } = props;
   const author = authorKind(part);
   return (
@@ -27,9 +27,9 @@ export function MessageBubble(props: { part: Part; status?: string; showName: bo
             {part.attachments.map((attachment) => (
               <li key={String(attachment.id)}>
                 {attachment.content_type.startsWith('image/') ? (
-                  <img src={attachment.url} alt={attachment.name} loading="lazy" />
+                  <img src={props.urlFor(attachment)} alt={attachment.name} loading="lazy" />
                 ) : (
-                  <a href={attachment.url} target="_blank" rel="noopener noreferrer">{attachment.name}</a>
+                  <a href={props.urlFor(attachment)} target="_blank" rel="noopener noreferrer">{attachment.name}</a>
                 )}
               </li>
             ))}
