@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  adminMessages, adminReply, api, findConversation, marker, me, messengerFrame, openBrowser, openDemo, startConversation,
+  adminMessages, adminReply, api, findConversation, marker, me, openBrowser, openDemo, startConversation,
 } from './helpers.mjs';
 
 let admin;
@@ -97,7 +97,7 @@ test('the launcher badge counts admin replies while the messenger is closed', as
   await startConversation(page, text);
   const conversation = await findConversation(text);
   await page.getByTestId('rapport-launcher').click(); // closes the messenger
-  await messengerFrame(page).getByTestId('rapport-composer').waitFor({ state: 'hidden' });
+  await page.locator('[data-testid="rapport-launcher"][data-open="false"]').waitFor();
 
   await adminReply(conversation.id, admin.id, marker('are you there'));
   const badge = page.getByTestId('rapport-unread-badge');

@@ -53,6 +53,7 @@ export function createMessengerDom(options: DomOptions): MessengerDom {
   launcher.className = options.hideLauncher ? 'launcher hidden' : 'launcher';
   if (options.alignLeft) launcher.classList.add('left');
   launcher.setAttribute('data-testid', 'rapport-launcher');
+  launcher.setAttribute('data-open', 'false');
   launcher.setAttribute('aria-label', 'Open the messenger');
   launcher.innerHTML = LAUNCHER_ICONS;
   const badge = document.createElement('span');
@@ -76,6 +77,7 @@ export function createMessengerDom(options: DomOptions): MessengerDom {
       frame.classList.toggle('open', open);
       launcher.classList.toggle('open', open);
       launcher.setAttribute('aria-label', open ? 'Close the messenger' : 'Open the messenger');
+      launcher.setAttribute('data-open', String(open));
     },
     setUnread(count) {
       badge.hidden = count <= 0;

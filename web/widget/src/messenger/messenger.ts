@@ -5,7 +5,7 @@ import {
   lastAdminPart, withAdminRead, withLoaded, withPart, withSummary, withVisitorRead, type Conversations,
 } from './conversations';
 import { MessengerSocket } from './socket';
-import { key, loadPending, loadToken, newClientId, savePending, saveToken, type PendingSend } from './storage';
+import { key, wireId, loadPending, loadToken, newClientId, savePending, saveToken, type PendingSend } from './storage';
 import type { BootSettings, FrameMessage, UpdateSettings } from '../shared/bridge';
 import type { Attachment, BootAnswer, Contact, ConversationAnswer, ConversationSummary, Part, ServerFrame, Workspace } from './types';
 
@@ -224,7 +224,7 @@ export class Messenger {
     for (const pending of this.state.pending) {
       if (pending.failed) continue;
       if (pending.conversationId) {
-        this.socket.send({ type: 'send', conversation_id: pending.conversationId, body: pending.body, client_id: pending.clientId });
+        this.socket.send({ type: 'send', conversation_id: wireId(pending.conversationId), body: pending.body, client_id: pending.clientId });
       } else if (pending.thread === pending.clientId) {
         this.socket.send({ type: 'send', body: pending.body, client_id: pending.clientId });
       } // later messages of a new conversation wait for its id
@@ -235,7 +235,7 @@ export class Messenger {
     const view = this.state.view;
     if (view.name !== 'conversation' || !view.id || Date.now() - this.lastTypingSent < TYPING_SENT_EVERY_MS) return;
     this.lastTypingSent = Date.now();
-    this.socket.send({ type: 'typing', conversation_id: view.id });
+    this.socket.send({ type: 'typing', conversation_id: wireId(view.id) });
   }
 
   // ---- what the server says -----------------------------------------------------------------
@@ -336,6 +336,6 @@ export class Messenger {
     const last = lastAdminPart(conversation);
     if (conversation.unread) this.set({ conversations: withVisitorRead(this.state.conversations, view.id) });
     if (!last || this.readSent[view.id] === key(last.id)) return;
-    if (this.socket.send({ type: 'read', conversation_id: view.id, part_id: last.id })) this.readSent[view.id] = key(last.id);
+    if (this.socket.send({ type: 'read', conversation_id: wireId(view.id), part_id: last.id })) this.readSent[view.id] = key(last.id);
   }
 }

@@ -61,3 +61,8 @@ export function newClientId(): string {
 export function key(id: Id): string {
   return String(id);
 }
+
+/** An id as the server sent it: numeric ids go back on the wire as numbers. */
+export function wireId(id: string): Id {
+  return /^[0-9]{1,15}$/.test(id) ? Number(id) : id;
+}
