@@ -135,7 +135,8 @@ fn write_manifest(dist: &Path) {
     }
     let mut files = Vec::new();
     collect(dist, "", &mut files);
-    let mut code = String::from("/// Every file of the built widget bundle: path relative to web/dist/widget, and its bytes.\n");
+    let mut code =
+        String::from("/// Every file of the built widget bundle: path relative to web/dist/widget, and its bytes.\n");
     code.push_str("pub static WIDGET_FILES: &[(&str, &[u8])] = &[\n");
     for (name, path) in files {
         let absolute = path.canonicalize().expect("canonical path");

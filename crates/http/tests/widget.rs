@@ -44,7 +44,9 @@ async fn messenger_frame_is_html_naming_immutable_assets() {
 #[tokio::test]
 async fn unknown_assets_are_404_and_never_escape_the_bundle() {
     for app in TestApp::all().await {
-        for path in ["/messenger/assets/nope.js", "/messenger/assets/../widget.js", "/messenger/assets/%2e%2e/frame.html"] {
+        for path in
+            ["/messenger/assets/nope.js", "/messenger/assets/../widget.js", "/messenger/assets/%2e%2e/frame.html"]
+        {
             let response = app.request_as(None, Method::GET, path, None).await;
             assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}");
         }

@@ -104,7 +104,8 @@ async fn demo(State(state): State<AppState>, Query(query): Query<DemoQuery>) -> 
     };
     let mut settings = serde_json::Map::new();
     settings.insert("app_id".into(), workspace.app_id.clone().into());
-    let identity = [("user_id", &query.user_id), ("email", &query.email), ("user_hash", &query.user_hash), ("name", &query.name)];
+    let identity =
+        [("user_id", &query.user_id), ("email", &query.email), ("user_hash", &query.user_hash), ("name", &query.name)];
     for (key, value) in identity {
         if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
             settings.insert(key.into(), value.into());
