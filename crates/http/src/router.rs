@@ -1,4 +1,5 @@
-//! All routes in one place: `/healthz`, and the API under `/api` with its middleware.
+//! All routes in one place: `/healthz`, the API under `/api` with its middleware, and the messenger
+//! widget (`/widget.js`, `/messenger/frame`, `/demo`).
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api", api)
+        .merge(routes::widget::routes())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state)
 }

@@ -9,5 +9,6 @@ pub mod events;
 pub mod notes;
 pub mod tags;
 pub mod teams;
+pub mod widget;
 
 pub type ApiRouter = utoipa_axum::router::OpenApiRouter<crate::AppState>;
