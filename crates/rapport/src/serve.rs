@@ -36,14 +36,15 @@ pub struct ServeArgs {
 }
 
 /// The data directory: the flag, else the SQLite file's directory, else ./rapport-data.
-fn data_dir(args: &ServeArgs) -> PathBuf {
-    if let Some(dir) = &args.data_dir {
-        return dir.clone();
+fn data_dir(flag: Option<&Path>, database_url: &str) -> PathBuf {
+    if let Some(dir) = flag {
+        return dir.to_path_buf();
     }
-    let url = &args.db.database_url;
-    let sqlite_file =
-        url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).filter(|p| !p.starts_with(":memory:"));
-    let file = sqlite_file.map(|p| Path::new(p.split('?').next().unwrap_or(p)).to_path_buf());
+    let sqlite_file = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .filter(|p| !p.starts_with(":memory:"));
+    let file = sqlite_file.map(|p| PathBuf::from(p.split('?').next().unwrap_or(p)));
     match file.as_ref().and_then(|f| f.parent()) {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         Some(_) => PathBuf::from("."),
@@ -66,7 +67,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         api_calls_per_minute: args.api_calls_per_minute,
         secure_cookies: args.secure_cookies,
         max_body_bytes: args.max_body_bytes,
-        attachments_dir: data_dir(&args).join("attachments"),
+        attachments_dir: data_dir(args.data_dir.as_deref(), &args.db.database_url).join("attachments"),
         ..HttpConfig::default()
     };
     let app = rapport_http::router(AppState::new(db.clone(), config));
@@ -97,4 +98,19 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_directory_defaults_next_to_the_sqlite_file() {
+        assert_eq!(data_dir(Some(Path::new("/srv/rapport")), "sqlite://x.db"), PathBuf::from("/srv/rapport"));
+        assert_eq!(data_dir(None, "sqlite:///var/lib/rapport/rapport.db?mode=rwc"), PathBuf::from("/var/lib/rapport"));
+        assert_eq!(data_dir(None, "sqlite://./rapport-data/rapport.db"), PathBuf::from("./rapport-data"));
+        assert_eq!(data_dir(None, "sqlite://rapport.db"), PathBuf::from("."));
+        assert_eq!(data_dir(None, "sqlite::memory:"), PathBuf::from("./rapport-data"));
+        assert_eq!(data_dir(None, "postgres://db/rapport"), PathBuf::from("./rapport-data"));
+    }
 }
