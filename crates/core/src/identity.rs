@@ -69,6 +69,63 @@ pub fn verify_visitor_token(secret: &str, token: &str) -> Option<VisitorClaims> 
     })
 }
 
+/// The identity a valid `user_jwt` vouches for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JwtIdentity {
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Checks an HS256 JWT signed with the workspace's identity secret and returns its `user_id`
+/// and/or `email` claims. Refused: another algorithm, a bad signature, an `exp` at or before
+/// `now` (unix seconds), a `nbf` after it, or neither claim.
+pub fn verify_user_jwt(secret: &str, jwt: &str, now: i64) -> Option<JwtIdentity> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let mut fields = jwt.trim().split('.');
+    let (header, claims, signature) = (fields.next()?, fields.next()?, fields.next()?);
+    if fields.next().is_some() {
+        return None;
+    }
+    let header: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
+        return None;
+    }
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{}.{}", jwt.trim().split('.').next()?, claims).as_bytes());
+    mac.verify_slice(&URL_SAFE_NO_PAD.decode(signature).ok()?).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
+    let time = |name: &str| claims.get(name).map(|v| v.as_f64());
+    match time("exp") {
+        Some(Some(exp)) if exp > now as f64 => {}
+        None => {}
+        _ => return None,
+    }
+    match time("nbf") {
+        Some(Some(nbf)) if nbf <= now as f64 => {}
+        None => {}
+        _ => return None,
+    }
+    let text = |name: &str| match claims.get(name) {
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let identity = JwtIdentity { user_id: text("user_id"), email: text("email") };
+    (identity.user_id.is_some() || identity.email.is_some()).then_some(identity)
+}
+
+/// Signs an HS256 JWT over `claims` (what a customer's back end does; used by tests and docs).
+pub fn sign_user_jwt(secret: &str, claims: &serde_json::Value) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let body = URL_SAFE_NO_PAD.encode(claims.to_string().as_bytes());
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(format!("{header}.{body}").as_bytes());
+    format!("{header}.{body}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +161,36 @@ mod tests {
         }
         // A token is not a user_hash of anything obvious.
         assert_ne!(token.rsplit('.').next().unwrap(), user_hash("s3cret", "abc123.42.1700000000"));
+    }
+
+    #[test]
+    fn user_jwts_are_checked() {
+        use serde_json::json;
+        let now = 1_700_000_000;
+        let good = sign_user_jwt("s3cret", &json!({"user_id": "u-1", "email": "a@b.c", "exp": now + 60}));
+        assert_eq!(
+            verify_user_jwt("s3cret", &good, now),
+            Some(JwtIdentity { user_id: Some("u-1".into()), email: Some("a@b.c".into()) })
+        );
+        assert_eq!(verify_user_jwt("other", &good, now), None);
+        assert_eq!(verify_user_jwt("s3cret", &good, now + 60), None, "expired");
+        let numeric = sign_user_jwt("s3cret", &json!({"user_id": 42}));
+        assert_eq!(verify_user_jwt("s3cret", &numeric, now).unwrap().user_id.as_deref(), Some("42"));
+        assert_eq!(verify_user_jwt("s3cret", &sign_user_jwt("s3cret", &json!({"name": "x"})), now), None);
+        assert_eq!(
+            verify_user_jwt("s3cret", &sign_user_jwt("s3cret", &json!({"user_id": "u", "exp": "soon"})), now),
+            None
+        );
+        // alg "none" and tampered claims are refused.
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        let parts: Vec<&str> = good.split('.').collect();
+        let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), parts[1]);
+        assert_eq!(verify_user_jwt("s3cret", &none, now), None);
+        let forged = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(br#"{"user_id":"admin"}"#), parts[2]);
+        assert_eq!(verify_user_jwt("s3cret", &forged, now), None);
+        for bad in ["", "a.b", "a.b.c.d", "!!.!!.!!"] {
+            assert_eq!(verify_user_jwt("s3cret", bad, now), None);
+        }
     }
 }

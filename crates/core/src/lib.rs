@@ -5,8 +5,11 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod attachment;
 pub mod attributes;
 pub mod contact;
 pub mod conversation;
 pub mod identity;
+pub mod messenger;
+pub mod office_hours;
 pub mod search;

@@ -14,6 +14,7 @@ mod router;
 pub mod routes;
 pub mod visitor;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use error::{AppError, AppResult};
@@ -38,8 +39,10 @@ pub struct HttpConfig {
     pub login_attempts_per_window: u32,
     /// Set the `Secure` attribute on cookies (off only for plain-HTTP local use).
     pub secure_cookies: bool,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes (uploads have their own 10 MB limit).
     pub max_body_bytes: usize,
+    /// Where attachment bytes are stored: a directory outside any web root.
+    pub attachments_dir: PathBuf,
 }
 
 impl Default for HttpConfig {
@@ -50,6 +53,7 @@ impl Default for HttpConfig {
             login_attempts_per_window: 10,
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
+            attachments_dir: std::env::temp_dir().join("rapport-attachments"),
         }
     }
 }

@@ -45,6 +45,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::tags::routes())
         .merge(routes::data_attributes::routes())
         .merge(routes::events::routes())
+        .merge(routes::attachments::routes())
+        .merge(routes::messenger::settings::routes())
 }
 
 /// The OpenAPI document of the API, generated from the handlers' annotations.
@@ -67,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .nest("/api", api)
         .merge(routes::widget::routes())
+        .merge(routes::messenger::routes())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state)
 }

@@ -1,4 +1,6 @@
 //! `rapport serve`: migrate, optionally seed the demo, then serve HTTP until SIGINT/SIGTERM.
+use std::path::{Path, PathBuf};
+
 use anyhow::Context;
 use clap::Args;
 use rapport_http::{AppState, HttpConfig};
@@ -27,6 +29,27 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "RAPPORT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Directory for stored files (attachments go in `<data-dir>/attachments`); defaults to the
+    /// SQLite file's directory, or ./rapport-data with PostgreSQL. Keep it outside any web root.
+    #[arg(long, env = "RAPPORT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The data directory: the flag, else the SQLite file's directory, else ./rapport-data.
+fn data_dir(flag: Option<&Path>, database_url: &str) -> PathBuf {
+    if let Some(dir) = flag {
+        return dir.to_path_buf();
+    }
+    let sqlite_file = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .filter(|p| !p.starts_with(":memory:"));
+    let file = sqlite_file.map(|p| PathBuf::from(p.split('?').next().unwrap_or(p)));
+    match file.as_ref().and_then(|f| f.parent()) {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        Some(_) => PathBuf::from("."),
+        None => PathBuf::from("./rapport-data"),
+    }
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -44,6 +67,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         api_calls_per_minute: args.api_calls_per_minute,
         secure_cookies: args.secure_cookies,
         max_body_bytes: args.max_body_bytes,
+        attachments_dir: data_dir(args.data_dir.as_deref(), &args.db.database_url).join("attachments"),
         ..HttpConfig::default()
     };
     let app = rapport_http::router(AppState::new(db.clone(), config));
@@ -74,4 +98,19 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_directory_defaults_next_to_the_sqlite_file() {
+        assert_eq!(data_dir(Some(Path::new("/srv/rapport")), "sqlite://x.db"), PathBuf::from("/srv/rapport"));
+        assert_eq!(data_dir(None, "sqlite:///var/lib/rapport/rapport.db?mode=rwc"), PathBuf::from("/var/lib/rapport"));
+        assert_eq!(data_dir(None, "sqlite://./rapport-data/rapport.db"), PathBuf::from("./rapport-data"));
+        assert_eq!(data_dir(None, "sqlite://rapport.db"), PathBuf::from("."));
+        assert_eq!(data_dir(None, "sqlite::memory:"), PathBuf::from("./rapport-data"));
+        assert_eq!(data_dir(None, "postgres://db/rapport"), PathBuf::from("./rapport-data"));
+    }
 }

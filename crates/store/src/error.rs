@@ -12,6 +12,9 @@ pub enum StoreError {
     Invalid(String),
     #[error("database error: {0}")]
     Db(sqlx::Error),
+    /// Reading or writing stored files (attachments) failed.
+    #[error("file storage error: {0}")]
+    Io(#[from] std::io::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -13,12 +13,14 @@ pub mod seed;
 pub mod testing;
 
 pub mod admins;
+pub mod attachments;
 pub mod companies;
 pub mod contacts;
 pub mod conversations;
 pub mod data_attributes;
 pub mod event_log;
 pub mod events;
+pub mod messenger;
 pub mod notes;
 pub mod sessions;
 pub mod tags;

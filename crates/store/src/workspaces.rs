@@ -70,3 +70,37 @@ pub async fn list(db: &Db) -> StoreResult<Vec<Workspace>> {
 pub async fn count(db: &Db) -> StoreResult<i64> {
     Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM workspaces").fetch_one(pool).await)?)
 }
+
+/// How the workspace's messenger looks and what it promises (`/api/messenger/settings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct MessengerSettings {
+    /// `#rrggbb`.
+    pub messenger_color: String,
+    pub messenger_greeting: String,
+    /// JSON text: `{"mon": [[540, 1020]], …}` minutes after local midnight; `{}` = always open.
+    pub office_hours: String,
+    pub reply_time_minutes: i64,
+    pub identity_enforced: bool,
+}
+
+/// The messenger settings of a workspace.
+pub async fn messenger_settings(db: &Db, id: i64) -> StoreResult<MessengerSettings> {
+    with_pool!(db, pool => sqlx::query_as::<_, MessengerSettings>(
+        "SELECT messenger_color, messenger_greeting, office_hours, reply_time_minutes, identity_enforced \
+         FROM workspaces WHERE id = $1")
+        .bind(id).fetch_optional(pool).await)?
+    .or_not_found("workspace")
+}
+
+/// Replaces the messenger settings. The caller has validated them (`rapport_core::messenger`,
+/// `rapport_core::office_hours`).
+pub async fn set_messenger_settings(db: &Db, id: i64, settings: &MessengerSettings) -> StoreResult<MessengerSettings> {
+    with_pool!(db, pool => sqlx::query_as::<_, MessengerSettings>(
+        "UPDATE workspaces SET messenger_color = $2, messenger_greeting = $3, office_hours = $4, \
+         reply_time_minutes = $5, identity_enforced = $6, updated_at = $7 WHERE id = $1 \
+         RETURNING messenger_color, messenger_greeting, office_hours, reply_time_minutes, identity_enforced")
+        .bind(id).bind(&settings.messenger_color).bind(&settings.messenger_greeting).bind(&settings.office_hours)
+        .bind(settings.reply_time_minutes).bind(settings.identity_enforced).bind(now())
+        .fetch_optional(pool).await)?
+    .or_not_found("workspace")
+}

@@ -1,11 +1,13 @@
 //! One module per resource; each exposes `routes()` with its handlers and their OpenAPI paths.
 pub mod admins;
+pub mod attachments;
 pub mod auth;
 pub mod companies;
 pub mod contacts;
 pub mod conversations;
 pub mod data_attributes;
 pub mod events;
+pub mod messenger;
 pub mod notes;
 pub mod tags;
 pub mod teams;

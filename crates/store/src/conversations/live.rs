@@ -93,6 +93,28 @@ pub async fn live_part(db: &Db, workspace_id: i64, part_id: i64) -> StoreResult<
     with_attachments(db, workspace_id, vec![row]).await?.pop().or_not_found("conversation_part")
 }
 
+/// The last part contacts see (a `comment`, `close` or `open`) of each of the conversations.
+pub async fn last_public_parts(db: &Db, workspace_id: i64, conversation_ids: &[i64]) -> StoreResult<Vec<LivePart>> {
+    if conversation_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..conversation_ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "{PART_SELECT} WHERE p.workspace_id = $1 AND p.id IN (SELECT MAX(id) FROM conversation_parts \
+         WHERE workspace_id = $1 AND conversation_id IN ({}) AND part_type IN ('comment', 'close', 'open') \
+         GROUP BY conversation_id) ORDER BY p.id",
+        placeholders.join(", ")
+    );
+    let rows = with_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, PartRow>(&sql).bind(workspace_id);
+        for id in conversation_ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(pool).await
+    })?;
+    with_attachments(db, workspace_id, rows).await
+}
+
 async fn with_attachments(db: &Db, workspace_id: i64, rows: Vec<PartRow>) -> StoreResult<Vec<LivePart>> {
     if rows.is_empty() {
         return Ok(Vec::new());

@@ -17,7 +17,7 @@ pub(crate) use actions::{conversation_event, CONTACT_IDS};
 pub use actions::{
     create, delete, reply_or_act, send, update, Change, ContactRef, Edit, NewConversation, SendOptions, Sent,
 };
-pub use live::{live_part, live_parts, summary, AttachmentRef, LivePart};
+pub use live::{last_public_parts, live_part, live_parts, summary, AttachmentRef, LivePart};
 pub use reads::{mark_read, receipts, unread_for_contact, Reader};
 
 /// Most parts a conversation shows, as in Intercom.

@@ -3,7 +3,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
 use rapport_core::conversation::Assignee;
-use rapport_store::conversations::{self, Change, ContactRef};
+use rapport_store::conversations::{self, Change, ContactRef, SendOptions};
 use rapport_store::tags::{self, Target};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -35,6 +35,10 @@ pub(super) struct ReplyRequest {
     user_id: Option<String>,
     email: Option<String>,
     body: Option<String>,
+    /// Rapport extension: ids from `POST /attachments` uploaded by the same admin, sent with
+    /// this reply or note.
+    #[schema(value_type = Option<Vec<String>>)]
+    attachment_ids: Option<Vec<BodyId>>,
 }
 
 /// A contact's reply, an admin's reply, or an admin's note. A contact must already take part in
@@ -86,7 +90,10 @@ pub(super) async fn reply(
         }
         _ => return Err(AppError::invalid("type", "type must be user or admin")),
     };
-    conversations::reply_or_act(&state.db, auth.workspace_id(), id, change).await?;
+    let attachment_ids =
+        req.attachment_ids.iter().flatten().map(|a| a.parse("attachment")).collect::<AppResult<Vec<i64>>>()?;
+    let options = SendOptions { client_id: None, attachment_ids: &attachment_ids };
+    conversations::send(&state.db, auth.workspace_id(), id, change, options).await?;
     full(&state, auth.workspace_id(), id, Display::Html).await
 }
 

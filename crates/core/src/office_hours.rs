@@ -1,0 +1,268 @@
+//! Office hours and the messenger's "expected reply" line: whether the team is in now (in the
+//! workspace's timezone, so daylight-saving changes are honoured) and what to tell a visitor.
+//!
+//! Hours are stored as JSON `{"mon": [[540, 1020]], …}`: per weekday, intervals of minutes after
+//! local midnight, `[start, end)`. An empty object means always open.
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, TimeZone, Timelike, Weekday};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+/// Why office hours were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OfficeHoursError {
+    #[error("office_hours must be an object keyed by mon, tue, wed, thu, fri, sat, sun")]
+    NotAnObject,
+    #[error("office_hours has an unknown day {0:?} (use mon, tue, wed, thu, fri, sat, sun)")]
+    UnknownDay(String),
+    #[error("office_hours.{0} must be a list of [start, end] minute pairs")]
+    BadInterval(String),
+    #[error("office_hours.{0}: each interval needs 0 <= start < end <= 1440")]
+    OutOfRange(String),
+    #[error("office_hours.{0}: intervals overlap")]
+    Overlap(String),
+}
+
+const DAYS: [(&str, Weekday); 7] = [
+    ("mon", Weekday::Mon),
+    ("tue", Weekday::Tue),
+    ("wed", Weekday::Wed),
+    ("thu", Weekday::Thu),
+    ("fri", Weekday::Fri),
+    ("sat", Weekday::Sat),
+    ("sun", Weekday::Sun),
+];
+
+/// Validated office hours: per weekday, sorted non-overlapping `[start, end)` minute intervals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeHours {
+    days: BTreeMap<u32, Vec<(u32, u32)>>,
+    always_open: bool,
+}
+
+impl OfficeHours {
+    /// Parses and validates the JSON form; `{}` is always open.
+    pub fn parse(value: &serde_json::Value) -> Result<Self, OfficeHoursError> {
+        let object = value.as_object().ok_or(OfficeHoursError::NotAnObject)?;
+        let mut days = BTreeMap::new();
+        for (key, intervals) in object {
+            let (_, weekday) =
+                DAYS.iter().find(|(name, _)| name == key).ok_or_else(|| OfficeHoursError::UnknownDay(key.clone()))?;
+            let bad = || OfficeHoursError::BadInterval(key.clone());
+            let mut list = Vec::new();
+            for pair in intervals.as_array().ok_or_else(bad)? {
+                let pair = pair.as_array().filter(|p| p.len() == 2).ok_or_else(bad)?;
+                let start = pair[0].as_u64().ok_or_else(bad)?;
+                let end = pair[1].as_u64().ok_or_else(bad)?;
+                if start >= end || end > 1440 {
+                    return Err(OfficeHoursError::OutOfRange(key.clone()));
+                }
+                list.push((start as u32, end as u32));
+            }
+            list.sort_unstable();
+            if list.windows(2).any(|w| w[1].0 < w[0].1) {
+                return Err(OfficeHoursError::Overlap(key.clone()));
+            }
+            days.insert(weekday.num_days_from_monday(), list);
+        }
+        Ok(Self { always_open: object.is_empty(), days })
+    }
+
+    /// Parses stored text; unreadable text reads as always open (it was validated on write).
+    pub fn from_stored(text: &str) -> Self {
+        serde_json::from_str(text)
+            .ok()
+            .and_then(|v| Self::parse(&v).ok())
+            .unwrap_or(Self { days: BTreeMap::new(), always_open: true })
+    }
+
+    /// The canonical JSON form (days in week order, intervals sorted).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        for (name, weekday) in DAYS {
+            if let Some(list) = self.days.get(&weekday.num_days_from_monday()) {
+                object.insert(name.into(), serde_json::json!(list.iter().map(|(s, e)| [*s, *e]).collect::<Vec<_>>()));
+            }
+        }
+        serde_json::Value::Object(object)
+    }
+
+    fn intervals(&self, weekday: Weekday) -> &[(u32, u32)] {
+        self.days.get(&weekday.num_days_from_monday()).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Whether the team is in at unix time `now`, read on the wall clock of `tz`.
+    pub fn is_open(&self, tz: Tz, now: i64) -> bool {
+        if self.always_open {
+            return true;
+        }
+        let local = local_time(tz, now);
+        let minute = local.hour() * 60 + local.minute();
+        self.intervals(local.weekday()).iter().any(|(start, end)| *start <= minute && minute < *end)
+    }
+
+    /// The next opening after `now` as (days from today, minute of that day), within a week.
+    pub fn next_open(&self, tz: Tz, now: i64) -> Option<(u32, u32)> {
+        let local = local_time(tz, now);
+        let minute = local.hour() * 60 + local.minute();
+        let mut weekday = local.weekday();
+        for days_ahead in 0..=7 {
+            let found =
+                self.intervals(weekday).iter().map(|(start, _)| *start).find(|start| days_ahead > 0 || *start > minute);
+            if let Some(start) = found {
+                return Some((days_ahead, start));
+            }
+            weekday = weekday.succ();
+        }
+        None
+    }
+}
+
+fn local_time(tz: Tz, now: i64) -> chrono::DateTime<Tz> {
+    tz.timestamp_opt(now, 0).single().unwrap_or_else(|| tz.timestamp_opt(0, 0).unwrap())
+}
+
+/// What the messenger shows under the team's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectedReply {
+    pub online: bool,
+    pub text: String,
+}
+
+fn reply_time_text(minutes: i64) -> String {
+    match minutes {
+        m if m <= 1 => "Typically replies in under a minute".into(),
+        m if m < 60 => format!("Typically replies in under {m} minutes"),
+        60 => "Typically replies in under an hour".into(),
+        m if m < 24 * 60 => format!("Typically replies in under {} hours", (m + 59) / 60),
+        m if m <= 24 * 60 => "Typically replies in a day".into(),
+        m => format!("Typically replies in {} days", (m + 24 * 60 - 1) / (24 * 60)),
+    }
+}
+
+/// The expected reply at unix time `now`: online with the usual reply time inside office hours,
+/// otherwise when the team is back ("Back Monday at 09:00"), in the workspace's timezone.
+pub fn expected_reply(hours: &OfficeHours, tz: Tz, reply_time_minutes: i64, now: i64) -> ExpectedReply {
+    if hours.is_open(tz, now) {
+        return ExpectedReply { online: true, text: reply_time_text(reply_time_minutes) };
+    }
+    let text = match hours.next_open(tz, now) {
+        None => "We'll reply as soon as we can".to_string(),
+        Some((days_ahead, minute)) => {
+            let time = format!("{:02}:{:02}", minute / 60, minute % 60);
+            let day = match days_ahead {
+                0 => "today".to_string(),
+                1 => "tomorrow".to_string(),
+                n => {
+                    let mut weekday = local_time(tz, now).weekday();
+                    for _ in 0..n {
+                        weekday = weekday.succ();
+                    }
+                    weekday_name(weekday).to_string()
+                }
+            };
+            format!("Back {day} at {time}")
+        }
+    };
+    ExpectedReply { online: false, text }
+}
+
+fn weekday_name(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "Monday",
+        Weekday::Tue => "Tuesday",
+        Weekday::Wed => "Wednesday",
+        Weekday::Thu => "Thursday",
+        Weekday::Fri => "Friday",
+        Weekday::Sat => "Saturday",
+        Weekday::Sun => "Sunday",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn weekdays_nine_to_five() -> OfficeHours {
+        let day = json!([[540, 1020]]);
+        OfficeHours::parse(&json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day})).unwrap()
+    }
+
+    fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
+        chrono::Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().timestamp()
+    }
+
+    #[test]
+    fn empty_hours_are_always_open() {
+        let hours = OfficeHours::parse(&json!({})).unwrap();
+        let reply = expected_reply(&hours, chrono_tz::UTC, 5, at(2024, 1, 6, 3, 0));
+        assert_eq!(reply, ExpectedReply { online: true, text: "Typically replies in under 5 minutes".into() });
+        assert!(OfficeHours::from_stored("not json").is_open(chrono_tz::UTC, 0));
+    }
+
+    #[test]
+    fn inside_hours_is_online_with_the_reply_time() {
+        let hours = weekdays_nine_to_five();
+        // Wednesday 2024-01-10 10:00 UTC.
+        let reply = expected_reply(&hours, chrono_tz::UTC, 120, at(2024, 1, 10, 10, 0));
+        assert_eq!(reply, ExpectedReply { online: true, text: "Typically replies in under 2 hours".into() });
+    }
+
+    #[test]
+    fn friday_evening_is_back_monday() {
+        let hours = weekdays_nine_to_five();
+        // Friday 2024-01-12 18:00 in Paris (17:00 UTC, winter time).
+        let reply = expected_reply(&hours, chrono_tz::Europe::Paris, 5, at(2024, 1, 12, 17, 0));
+        assert_eq!(reply, ExpectedReply { online: false, text: "Back Monday at 09:00".into() });
+        // Early the same morning: later today; late on Monday: tomorrow.
+        let early = expected_reply(&hours, chrono_tz::Europe::Paris, 5, at(2024, 1, 12, 6, 0));
+        assert_eq!(early.text, "Back today at 09:00");
+        let late = expected_reply(&hours, chrono_tz::Europe::Paris, 5, at(2024, 1, 15, 20, 0));
+        assert_eq!(late.text, "Back tomorrow at 09:00");
+    }
+
+    #[test]
+    fn daylight_saving_time_moves_the_utc_window() {
+        let hours = weekdays_nine_to_five();
+        let ny = chrono_tz::America::New_York;
+        // 13:30 UTC is 08:30 EST on Friday 2024-03-08 (closed) and 09:30 EDT on Monday 2024-03-11 (open).
+        assert!(!hours.is_open(ny, at(2024, 3, 8, 13, 30)));
+        assert!(hours.is_open(ny, at(2024, 3, 11, 13, 30)));
+        // 21:30 UTC is 17:30 EDT (closed) in summer but 16:30 EST (open) in winter.
+        assert!(!hours.is_open(ny, at(2024, 7, 10, 21, 30)));
+        assert!(hours.is_open(ny, at(2024, 1, 10, 21, 30)));
+        // A timezone without daylight saving: Tokyo, 09:00 JST = 00:00 UTC all year.
+        let tokyo = chrono_tz::Asia::Tokyo;
+        assert!(hours.is_open(tokyo, at(2024, 7, 10, 0, 0)));
+        assert!(hours.is_open(tokyo, at(2024, 1, 10, 0, 0)));
+        assert!(!hours.is_open(tokyo, at(2024, 1, 9, 23, 59)));
+    }
+
+    #[test]
+    fn hours_without_any_interval_never_open() {
+        let hours = OfficeHours::parse(&json!({"mon": []})).unwrap();
+        let reply = expected_reply(&hours, chrono_tz::UTC, 5, at(2024, 1, 8, 10, 0));
+        assert_eq!(reply, ExpectedReply { online: false, text: "We'll reply as soon as we can".into() });
+    }
+
+    #[test]
+    fn bad_hours_are_refused() {
+        for bad in [
+            json!([]),
+            json!({"monday": [[0, 60]]}),
+            json!({"mon": [[60, 0]]}),
+            json!({"mon": [[0, 1441]]}),
+            json!({"mon": [[0, 60, 90]]}),
+            json!({"mon": [["9", "17"]]}),
+            json!({"mon": [[-5, 60]]}),
+            json!({"mon": [[0, 120], [60, 180]]}),
+            json!({"mon": "9-5"}),
+        ] {
+            assert!(OfficeHours::parse(&bad).is_err(), "{bad}");
+        }
+        let ok = OfficeHours::parse(&json!({"tue": [[780, 1020], [540, 720]]})).unwrap();
+        assert_eq!(ok.to_json(), json!({"tue": [[540, 720], [780, 1020]]}));
+    }
+}

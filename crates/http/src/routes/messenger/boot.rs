@@ -1,0 +1,229 @@
+//! `POST /messenger/boot` (who is this visitor: a lead, a resumed contact, or a verified user),
+//! `POST /messenger/update` (their details and current page) and `POST /messenger/events`.
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono_tz::Tz;
+use rapport_core::attributes;
+use rapport_core::contact::{ContactRole, Email};
+use rapport_core::identity::{sign_visitor_token, VisitorClaims};
+use rapport_core::office_hours::{expected_reply, OfficeHours};
+use rapport_store::contacts::{self, Contact, ContactFields};
+use rapport_store::events::{self, NewEvent};
+use rapport_store::workspaces::{self, Workspace};
+use rapport_store::{conversations, event_log, messenger, now, StoreError};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::{contact_json, identity};
+use crate::extract::{ApiJson, BodyId};
+use crate::visitor::{visitor_from_token, Visitor};
+use crate::{AppError, AppResult, AppState};
+
+#[derive(Deserialize)]
+pub(super) struct BootRequest {
+    app_id: Option<String>,
+    visitor_token: Option<String>,
+    user_id: Option<BodyId>,
+    email: Option<String>,
+    user_hash: Option<String>,
+    user_jwt: Option<String>,
+    #[serde(flatten)]
+    details: Details,
+}
+
+/// What a visitor may tell about themselves (boot and update).
+#[derive(Deserialize, Default)]
+pub(super) struct Details {
+    name: Option<String>,
+    phone: Option<String>,
+    custom_attributes: Option<Map<String, Value>>,
+    current_url: Option<String>,
+}
+
+/// A page URL: http(s), at most 2048 characters.
+fn checked_url(raw: Option<&str>) -> AppResult<Option<String>> {
+    let Some(url) = raw.map(str::trim).filter(|u| !u.is_empty()) else { return Ok(None) };
+    let lower = url.to_ascii_lowercase();
+    if url.len() > 2048 || !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        return Err(AppError::invalid("current_url", "current_url must be an http(s) URL of at most 2048 characters"));
+    }
+    Ok(Some(url.to_string()))
+}
+
+fn parse_email(raw: Option<&str>) -> AppResult<Option<Email>> {
+    raw.map(|e| Email::parse(e).map_err(|err| AppError::invalid("email", err.to_string()))).transpose()
+}
+
+impl Details {
+    /// Refuses NUL characters, which no text column can hold.
+    fn check(&self) -> AppResult<()> {
+        for (field, value) in [("name", &self.name), ("phone", &self.phone), ("current_url", &self.current_url)] {
+            if value.as_deref().is_some_and(|v| v.contains('\0')) {
+                return Err(AppError::invalid(field, format!("{field} must not contain NUL characters")));
+            }
+        }
+        Ok(())
+    }
+
+    fn fields(&self) -> ContactFields {
+        ContactFields {
+            name: self.name.clone().map(Some),
+            phone: self.phone.clone().map(Some),
+            custom_attributes: self.custom_attributes.clone(),
+            ..Default::default()
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.name.is_none() && self.phone.is_none() && self.custom_attributes.is_none()
+    }
+}
+
+/// Starts (or resumes) the messenger. See `docs/REALTIME.md` section 4.
+pub(super) async fn boot(State(state): State<AppState>, ApiJson(req): ApiJson<BootRequest>) -> AppResult<Json<Value>> {
+    let app_id =
+        req.app_id.as_deref().map(str::trim).filter(|a| !a.is_empty()).ok_or_else(|| AppError::missing("app_id"))?;
+    let workspace = match workspaces::find_by_app_id(&state.db, app_id).await {
+        Err(StoreError::NotFound { .. }) => {
+            return Err(AppError::not_found("app_not_found", "No messenger has this app_id"))
+        }
+        other => other?,
+    };
+    req.details.check()?;
+    let url = checked_url(req.details.current_url.as_deref())?;
+    let claimed = identity::resolve(
+        &workspace,
+        req.user_id.as_ref().map(|u| u.0.as_str()),
+        req.email.as_deref(),
+        req.user_hash.as_deref(),
+        req.user_jwt.as_deref(),
+        now(),
+    )?;
+    // A token that does not check out (stale, merged away, another workspace's) is ignored.
+    let previous = match req.visitor_token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => visitor_from_token(&state, token).await.ok().filter(|v| v.workspace.id == workspace.id),
+        None => None,
+    };
+    let ws = workspace.id;
+    let contact = match claimed {
+        Some(claimed) => {
+            let email = parse_email(claimed.email.as_deref())?;
+            let found =
+                messenger::find_user(&state.db, ws, claimed.user_id.as_deref(), claimed.email.as_deref()).await?;
+            let mut fields = req.details.fields();
+            if email.is_some() {
+                fields.email = Some(email);
+            }
+            let user = match found {
+                Some(user) => contacts::update(&state.db, ws, user.id, fields).await?,
+                None => {
+                    fields.role = Some(ContactRole::User);
+                    fields.external_id = Some(claimed.user_id.clone());
+                    contacts::create(&state.db, ws, fields).await?
+                }
+            };
+            match previous {
+                // The lead becomes the user: their conversations move over.
+                Some(lead) if lead.role == "lead" && lead.contact_id != user.id => {
+                    contacts::merge(&state.db, ws, lead.contact_id, user.id).await?
+                }
+                _ => user,
+            }
+        }
+        None => match previous {
+            Some(visitor) if req.details.is_empty() => contacts::find(&state.db, ws, visitor.contact_id).await?,
+            Some(visitor) => contacts::update(&state.db, ws, visitor.contact_id, req.details.fields()).await?,
+            None => {
+                let mut fields = req.details.fields();
+                fields.role = Some(ContactRole::Lead);
+                contacts::create(&state.db, ws, fields).await?
+            }
+        },
+    };
+    messenger::touch(&state.db, ws, contact.id, url.as_deref()).await?;
+    let claims = VisitorClaims { app_id: workspace.app_id.clone(), contact_id: contact.id, issued_at: now() };
+    let token = sign_visitor_token(&workspace.identity_secret, &claims);
+    Ok(Json(json!({
+        "visitor_token": token,
+        "contact": contact_json(&contact),
+        "workspace": workspace_json(&state, &workspace).await?,
+        "unread_count": unread_count(&state, ws, contact.id).await?,
+        "seq": event_log::last_seq(&state.db, ws).await?,
+    })))
+}
+
+async fn workspace_json(state: &AppState, workspace: &Workspace) -> AppResult<Value> {
+    let settings = workspaces::messenger_settings(&state.db, workspace.id).await?;
+    let tz: Tz = workspace.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let hours = OfficeHours::from_stored(&settings.office_hours);
+    let reply = expected_reply(&hours, tz, settings.reply_time_minutes, now());
+    Ok(json!({
+        "app_id": workspace.app_id,
+        "name": workspace.name,
+        "color": settings.messenger_color,
+        "greeting": settings.messenger_greeting,
+        "expected_reply": reply,
+    }))
+}
+
+/// Admin messages the contact has not read, over all their conversations.
+pub(super) async fn unread_count(state: &AppState, workspace_id: i64, contact_id: i64) -> AppResult<i64> {
+    let unread = conversations::unread_for_contact(&state.db, workspace_id, contact_id).await?;
+    Ok(unread.iter().map(|(_, n)| n).sum())
+}
+
+#[derive(Deserialize)]
+pub(super) struct UpdateRequest {
+    email: Option<String>,
+    #[serde(flatten)]
+    details: Details,
+}
+
+/// Updates the visitor's name, email, phone, custom attributes and current page.
+pub(super) async fn update(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ApiJson(req): ApiJson<UpdateRequest>,
+) -> AppResult<Json<Value>> {
+    req.details.check()?;
+    let url = checked_url(req.details.current_url.as_deref())?;
+    let email = parse_email(req.email.as_deref())?;
+    let ws = visitor.workspace.id;
+    let mut fields = req.details.fields();
+    if email.is_some() {
+        fields.email = Some(email);
+    }
+    let contact: Contact = if req.details.is_empty() && fields.email.is_none() {
+        contacts::find(&state.db, ws, visitor.contact_id).await?
+    } else {
+        contacts::update(&state.db, ws, visitor.contact_id, fields).await?
+    };
+    messenger::touch(&state.db, ws, contact.id, url.as_deref()).await?;
+    Ok(Json(json!({"contact": contact_json(&contact)})))
+}
+
+#[derive(Deserialize)]
+pub(super) struct EventRequest {
+    event_name: Option<String>,
+    metadata: Option<Value>,
+}
+
+/// Records a data event for the visitor (202, empty body).
+pub(super) async fn events(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ApiJson(req): ApiJson<EventRequest>,
+) -> AppResult<StatusCode> {
+    let name = req.event_name.as_deref().ok_or_else(|| AppError::missing("event_name"))?;
+    attributes::event_name(name).map_err(|e| AppError::invalid("event_name", e.to_string()))?;
+    let metadata = match req.metadata {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(AppError::invalid("metadata", "metadata must be an object")),
+    };
+    attributes::validate_event_metadata(&metadata).map_err(|e| AppError::invalid("metadata", e.to_string()))?;
+    let new = NewEvent { contact_id: visitor.contact_id, event_name: name, created_at: now(), metadata: &metadata };
+    events::record(&state.db, visitor.workspace.id, new).await?;
+    Ok(StatusCode::ACCEPTED)
+}

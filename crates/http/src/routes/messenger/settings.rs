@@ -1,0 +1,94 @@
+//! `GET/PUT /api/messenger/settings`: the messenger's colour, greeting, office hours, usual reply
+//! time and identity-verification enforcement. Every teammate may read them; only owners and
+//! admins change them and see the identity secret.
+use axum::extract::State;
+use axum::Json;
+use rapport_core::messenger::{parse_color, parse_greeting, parse_reply_time, SettingError};
+use rapport_core::office_hours::OfficeHours;
+use rapport_store::workspaces::{self, MessengerSettings};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa_axum::routes;
+
+use crate::extract::{ApiJson, Auth};
+use crate::routes::ApiRouter;
+use crate::{AppError, AppResult, AppState};
+
+pub fn routes() -> ApiRouter {
+    ApiRouter::new().routes(routes!(show, replace))
+}
+
+fn settings_json(auth: &Auth, s: &MessengerSettings) -> Value {
+    let mut body = json!({
+        "type": "messenger_settings",
+        "app_id": auth.workspace.app_id,
+        "color": s.messenger_color,
+        "greeting": s.messenger_greeting,
+        "office_hours": OfficeHours::from_stored(&s.office_hours).to_json(),
+        "reply_time_minutes": s.reply_time_minutes,
+        "identity_enforced": s.identity_enforced,
+    });
+    if auth.admin.role().can_manage_workspace() {
+        body["identity_secret"] = json!(auth.workspace.identity_secret);
+    }
+    body
+}
+
+/// The messenger settings (`identity_secret` only for owners and admins).
+#[utoipa::path(get, path = "/messenger/settings", tag = "Messenger",
+    responses((status = 200, description = "messenger_settings")))]
+async fn show(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value>> {
+    let settings = workspaces::messenger_settings(&state.db, auth.workspace_id()).await?;
+    Ok(Json(settings_json(&auth, &settings)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct SettingsRequest {
+    /// `#rrggbb`.
+    color: Option<String>,
+    /// At most 500 characters.
+    greeting: Option<String>,
+    /// `{"mon": [[540, 1020]], …}`: minutes after local midnight in the workspace's timezone;
+    /// `{}` means always open.
+    #[schema(value_type = Option<Object>)]
+    office_hours: Option<Value>,
+    /// 1 to 10080.
+    reply_time_minutes: Option<i64>,
+    /// Refuse messenger users without a valid `user_hash` or `user_jwt`.
+    identity_enforced: Option<bool>,
+}
+
+fn refused(e: SettingError) -> AppError {
+    AppError::invalid(e.field(), e.to_string())
+}
+
+/// Changes the given settings; every value is checked before anything is written.
+#[utoipa::path(put, path = "/messenger/settings", tag = "Messenger", request_body = SettingsRequest,
+    responses((status = 200, description = "messenger_settings"), (status = 400, description = "parameter_invalid"),
+        (status = 403, description = "forbidden")))]
+async fn replace(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(req): ApiJson<SettingsRequest>,
+) -> AppResult<Json<Value>> {
+    auth.require_manage()?;
+    let mut settings = workspaces::messenger_settings(&state.db, auth.workspace_id()).await?;
+    if let Some(color) = &req.color {
+        settings.messenger_color = parse_color(color).map_err(refused)?;
+    }
+    if let Some(greeting) = &req.greeting {
+        settings.messenger_greeting = parse_greeting(greeting).map_err(refused)?;
+    }
+    if let Some(hours) = &req.office_hours {
+        let hours = OfficeHours::parse(hours).map_err(|e| AppError::invalid("office_hours", e.to_string()))?;
+        settings.office_hours = hours.to_json().to_string();
+    }
+    if let Some(minutes) = req.reply_time_minutes {
+        settings.reply_time_minutes = parse_reply_time(minutes).map_err(refused)?;
+    }
+    if let Some(enforced) = req.identity_enforced {
+        settings.identity_enforced = enforced;
+    }
+    let saved = workspaces::set_messenger_settings(&state.db, auth.workspace_id(), &settings).await?;
+    Ok(Json(settings_json(&auth, &saved)))
+}

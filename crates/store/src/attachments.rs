@@ -1,0 +1,120 @@
+//! Files attached to messages: a metadata row per file, the bytes on disk under the attachments
+//! directory (outside any web root) at `storage_key` = `<workspace_id>/<random hex>`.
+//!
+//! An upload belongs to its uploader until a message of theirs claims it
+//! (`conversations::send` / `create` with `SendOptions::attachment_ids`).
+use std::path::{Path, PathBuf};
+
+use rand::Rng;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::{now, with_pool, Db, OptionExt, StoreResult};
+
+/// An attachment's metadata.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Attachment {
+    pub id: i64,
+    pub workspace_id: i64,
+    /// The message it was sent with; `None` while uploaded but not sent.
+    pub part_id: Option<i64>,
+    /// `admin` or `contact`.
+    pub uploader_type: String,
+    pub uploader_id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    /// Hex SHA-256 of the bytes.
+    pub sha256: String,
+    #[serde(skip)]
+    pub storage_key: String,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str =
+    "id, workspace_id, part_id, uploader_type, uploader_id, name, content_type, size, sha256, storage_key, created_at";
+
+/// Who uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Uploader {
+    Admin(i64),
+    Contact(i64),
+}
+
+impl Uploader {
+    fn columns(self) -> (&'static str, i64) {
+        match self {
+            Uploader::Admin(id) => ("admin", id),
+            Uploader::Contact(id) => ("contact", id),
+        }
+    }
+}
+
+/// A checked upload (see `rapport_core::attachment::accept`).
+pub struct NewAttachment<'a> {
+    pub uploader: Uploader,
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+fn path_of(dir: &Path, storage_key: &str) -> PathBuf {
+    storage_key.split('/').fold(dir.to_path_buf(), |path, part| path.join(part))
+}
+
+/// Writes the bytes under `dir`, then the row. A failed insert removes the file again.
+pub async fn create(db: &Db, dir: &Path, workspace_id: i64, new: NewAttachment<'_>) -> StoreResult<Attachment> {
+    let storage_key = format!("{workspace_id}/{}", hex::encode(rand::thread_rng().gen::<[u8; 16]>()));
+    let path = path_of(dir, &storage_key);
+    if let Some(parent) = path.parent() {
+        tokio::fs::create_dir_all(parent).await?;
+    }
+    // Write to a temporary name first so a crash never leaves a half-written file under its key.
+    let partial = path.with_extension("partial");
+    tokio::fs::write(&partial, new.bytes).await?;
+    tokio::fs::File::open(&partial).await?.sync_all().await?;
+    tokio::fs::rename(&partial, &path).await?;
+    let (uploader_type, uploader_id) = new.uploader.columns();
+    let sql = format!(
+        "INSERT INTO attachments (workspace_id, part_id, uploader_type, uploader_id, name, content_type, size, \
+         sha256, storage_key, created_at) VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
+    );
+    let inserted = with_pool!(db, pool => sqlx::query_as::<_, Attachment>(&sql)
+        .bind(workspace_id).bind(uploader_type).bind(uploader_id).bind(new.name).bind(new.content_type)
+        .bind(new.bytes.len() as i64).bind(hex::encode(Sha256::digest(new.bytes))).bind(&storage_key).bind(now())
+        .fetch_one(pool).await);
+    match inserted {
+        Ok(row) => Ok(row),
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// An attachment of the workspace (what teammates may fetch).
+pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Attachment> {
+    let sql = format!("SELECT {COLUMNS} FROM attachments WHERE workspace_id = $1 AND id = $2");
+    with_pool!(db, pool => sqlx::query_as::<_, Attachment>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
+        .or_not_found("attachment")
+}
+
+/// An attachment a contact may fetch: one they uploaded, or one sent with a message they see
+/// (a public part of a conversation they take part in). Anything else is not found.
+pub async fn find_for_contact(db: &Db, workspace_id: i64, id: i64, contact_id: i64) -> StoreResult<Attachment> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM attachments a WHERE a.workspace_id = $1 AND a.id = $2 AND \
+         ((a.uploader_type = 'contact' AND a.uploader_id = $3) OR EXISTS (SELECT 1 FROM conversation_parts p \
+         JOIN conversation_contacts cc ON cc.workspace_id = p.workspace_id AND cc.conversation_id = p.conversation_id \
+         WHERE p.workspace_id = $1 AND p.id = a.part_id AND cc.contact_id = $3 \
+         AND p.part_type IN ('comment', 'close', 'open')))"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, Attachment>(&sql)
+        .bind(workspace_id).bind(id).bind(contact_id).fetch_optional(pool).await)?
+    .or_not_found("attachment")
+}
+
+/// The stored bytes of an attachment.
+pub async fn read(dir: &Path, attachment: &Attachment) -> StoreResult<Vec<u8>> {
+    Ok(tokio::fs::read(path_of(dir, &attachment.storage_key)).await?)
+}

@@ -1,0 +1,79 @@
+//! What the messenger (the widget's API) reads and writes about its visitor beyond the shared
+//! repositories: finding the user a boot names, last-seen tracking, and the visitor's
+//! conversations. Everything is scoped to one workspace and one contact.
+use crate::contacts::{self, Contact};
+use crate::conversations::{Conversation, COLUMNS};
+use crate::{execute, now, with_pool, Db, StoreResult};
+
+/// The user (never a lead) a boot names: by the customer's `user_id` when given, else by email
+/// (case-insensitive; the oldest user with it).
+pub async fn find_user(
+    db: &Db,
+    workspace_id: i64,
+    user_id: Option<&str>,
+    email: Option<&str>,
+) -> StoreResult<Option<Contact>> {
+    let found = if let Some(user_id) = user_id {
+        let sql = format!(
+            "SELECT {} FROM contacts WHERE workspace_id = $1 AND external_id = $2 AND role = 'user' \
+             AND merged_into_id IS NULL",
+            contacts::COLUMNS
+        );
+        with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+            .bind(workspace_id).bind(user_id).fetch_optional(pool).await)?
+    } else if let Some(email) = email {
+        let sql = format!(
+            "SELECT {} FROM contacts WHERE workspace_id = $1 AND LOWER(email) = $2 AND role = 'user' \
+             AND merged_into_id IS NULL ORDER BY id LIMIT 1",
+            contacts::COLUMNS
+        );
+        with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+            .bind(workspace_id).bind(email.trim().to_lowercase()).fetch_optional(pool).await)?
+    } else {
+        None
+    };
+    Ok(found)
+}
+
+/// Records that the visitor is here now, on `url` when given.
+pub async fn touch(db: &Db, workspace_id: i64, contact_id: i64, url: Option<&str>) -> StoreResult<()> {
+    execute!(db, pool => sqlx::query(
+        "UPDATE contacts SET last_seen_at = $3, last_seen_url = COALESCE($4, last_seen_url) \
+         WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id).bind(contact_id).bind(now()).bind(url).execute(pool).await)?;
+    Ok(())
+}
+
+/// The page the contact was last seen on.
+pub async fn last_seen_url(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<Option<String>> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, Option<String>>(
+        "SELECT last_seen_url FROM contacts WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id).bind(contact_id).fetch_optional(pool).await)?
+    .flatten())
+}
+
+/// Whether the contact takes part in the conversation.
+pub async fn takes_part(db: &Db, workspace_id: i64, conversation_id: i64, contact_id: i64) -> StoreResult<bool> {
+    let found = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2 \
+         AND contact_id = $3")
+        .bind(workspace_id).bind(conversation_id).bind(contact_id).fetch_optional(pool).await)?;
+    Ok(found.is_some())
+}
+
+/// The contact's conversations, most recently updated first, at most `limit`.
+pub async fn conversations_of(
+    db: &Db,
+    workspace_id: i64,
+    contact_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<Conversation>> {
+    let columns = COLUMNS.split(", ").map(|c| format!("c.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM conversations c JOIN conversation_contacts cc \
+         ON cc.workspace_id = c.workspace_id AND cc.conversation_id = c.id \
+         WHERE c.workspace_id = $1 AND cc.contact_id = $2 ORDER BY c.updated_at DESC, c.id DESC LIMIT $3"
+    );
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, Conversation>(&sql)
+        .bind(workspace_id).bind(contact_id).bind(limit).fetch_all(pool).await)?)
+}
