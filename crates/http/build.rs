@@ -42,13 +42,13 @@ fn main() {
         } else {
             panic!(
                 "the messenger widget is not built and npm is not on PATH.\n\
-                 Install Node.js 20+ with npm, or build it elsewhere: `cd web/widget && npm ci && npm run build` \
+                 Install Node.js 20+ with npm, or build it elsewhere: `cd web/widget && npm install && npm run build` \
                  (writes web/dist/widget)."
             );
         }
     }
     if !dist.join("widget.js").exists() {
-        panic!("web/dist/widget/widget.js is missing: run `cd web/widget && npm ci && npm run build`");
+        panic!("web/dist/widget/widget.js is missing: run `cd web/widget && npm install && npm run build`");
     }
     write_manifest(&dist);
 }
@@ -95,11 +95,12 @@ fn run(widget: &Path, args: &[&str], out: Option<&Path>) {
     }
 }
 
-/// `npm ci` when node_modules is missing, then `npm run build` into a fresh folder that replaces
+/// `npm install` (from the lock file) when node_modules is missing, then `npm run build` into a
+/// fresh folder that replaces
 /// web/dist/widget whole, so a concurrent or failed build never leaves a half-written bundle.
 fn build(widget: &Path, dist: &Path) {
     if !widget.join("node_modules").exists() {
-        run(widget, &["ci", "--no-audit", "--no-fund"], None);
+        run(widget, &["install", "--no-audit", "--no-fund"], None);
     }
     let parent = dist.parent().expect("dist has a parent");
     fs::create_dir_all(parent).expect("create web/dist");

@@ -62,6 +62,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         crate::demo::seed_if_empty(&db, &public_url).await?;
     }
+    // Keep the query planner's statistics in step with the data (a no-op on PostgreSQL).
+    let planner_db = db.clone();
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            if let Err(e) = planner_db.optimize().await {
+                tracing::warn!(error = %e, "refreshing planner statistics failed");
+            }
+        }
+    });
     let config = HttpConfig {
         public_url: public_url.clone(),
         api_calls_per_minute: args.api_calls_per_minute,

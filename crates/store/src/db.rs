@@ -125,6 +125,20 @@ impl Db {
             Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
+        self.optimize().await
+    }
+
+    /// Refreshes the query planner's statistics where they are missing or stale (SQLite's
+    /// `PRAGMA optimize`, sampling at most 1,000 rows per index, so it takes milliseconds).
+    /// Without statistics SQLite may walk a workspace-wide index instead of a selective one: on
+    /// 1M conversations a page of the inbox took seconds instead of milliseconds. PostgreSQL's
+    /// autovacuum keeps its own statistics, so this is a no-op there. Run at start and hourly.
+    pub async fn optimize(&self) -> StoreResult<()> {
+        if let Pool::Sqlite(pool) = &self.pool {
+            let mut conn = pool.acquire().await?;
+            sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
+            sqlx::query("PRAGMA optimize = 0x10002").execute(&mut *conn).await?;
+        }
         Ok(())
     }
 

@@ -115,6 +115,8 @@ pub async fn seed_scale(
             tracing::info!(done, total = conversations, "seeded conversations");
         }
     }
+    // The planner needs statistics for the new volume (see `Db::optimize`).
+    db.optimize().await?;
     Ok(ScaleSummary { contacts, conversations, parts, seconds: started.elapsed().as_secs_f64() })
 }
 
