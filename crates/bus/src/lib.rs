@@ -93,10 +93,10 @@ impl Bus {
         if !url.starts_with("nats://") {
             return Err(BusError::UnsupportedUrl(url.to_string()));
         }
-        let connect_error = |e: &dyn std::fmt::Display| BusError::Connect { url: url.to_string(), message: e.to_string() };
+        let connect_error =
+            |e: &dyn std::fmt::Display| BusError::Connect { url: url.to_string(), message: e.to_string() };
         let client = async_nats::connect(url).await.map_err(|e| connect_error(&e))?;
-        let mut subscriber =
-            client.subscribe(format!("{SUBJECT_PREFIX}*")).await.map_err(|e| connect_error(&e))?;
+        let mut subscriber = client.subscribe(format!("{SUBJECT_PREFIX}*")).await.map_err(|e| connect_error(&e))?;
         // The subscription is registered with the server before the bus is handed out.
         client.flush().await.map_err(|e| connect_error(&e))?;
         let node_id = random_node_id();
@@ -109,7 +109,9 @@ impl Bus {
                     Ok(envelope) => {
                         let _ = sender.send(envelope.signal);
                     }
-                    Err(e) => tracing::warn!(error = %e, subject = %message.subject, "ignoring an unreadable bus message"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, subject = %message.subject, "ignoring an unreadable bus message")
+                    }
                 }
             }
             tracing::warn!("the NATS subscription ended; live delivery falls back to polling the log");

@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod live;
 pub mod pagination;
 mod rate_limit;
 mod router;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub db: rapport_store::Db,
     pub config: Arc<HttpConfig>,
     pub limits: Arc<rate_limit::RateLimits>,
+    /// The node's real-time hub (WebSocket fan-out, bus doorbells, presence).
+    pub live: Arc<live::Hub>,
 }
 
 /// Settings of the HTTP layer that the binary passes in.
@@ -55,9 +58,16 @@ impl Default for HttpConfig {
 }
 
 impl AppState {
+    /// The state of a single node: its hub rings an in-process bus. Call it inside a tokio runtime.
     pub fn new(db: rapport_store::Db, config: HttpConfig) -> Self {
+        Self::with_bus(db, config, rapport_bus::Bus::in_process())
+    }
+
+    /// The state of a node on a shared bus (`rapport_bus::Bus::connect("nats://…")`).
+    pub fn with_bus(db: rapport_store::Db, config: HttpConfig, bus: rapport_bus::Bus) -> Self {
         let limits =
             Arc::new(rate_limit::RateLimits::new(config.api_calls_per_minute, config.login_attempts_per_window));
-        Self { db, config: Arc::new(config), limits }
+        let live = live::Hub::start(db.clone(), bus);
+        Self { db, config: Arc::new(config), limits, live }
     }
 }

@@ -64,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::api_rate_limit));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/ws", get(crate::live::agent_socket))
+        .route("/messenger/ws", get(crate::live::visitor_socket))
         .nest("/api", api)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state)

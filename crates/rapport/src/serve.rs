@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "RAPPORT_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// The bus between nodes: empty for a single node (in process), or `nats://host:port`.
+    #[arg(long, env = "RAPPORT_BUS", default_value = "")]
+    pub bus: String,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -46,7 +49,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         ..HttpConfig::default()
     };
-    let app = rapport_http::router(AppState::new(db.clone(), config));
+    let bus = rapport_bus::Bus::connect(&args.bus).await?;
+    if bus.is_shared() {
+        tracing::info!(node = bus.node_id(), "bus: NATS");
+    }
+    let app = rapport_http::router(AppState::with_bus(db.clone(), config, bus));
     println!("Rapport is listening on {public_url}");
     tracing::info!(%address, "listening");
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
