@@ -43,6 +43,9 @@ pub struct HttpConfig {
     pub secure_cookies: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How often the live hub re-reads the log of workspaces with open sockets, whatever the bus
+    /// says (the safety net that makes a lost doorbell only a delay).
+    pub live_poll_interval: std::time::Duration,
 }
 
 impl Default for HttpConfig {
@@ -53,6 +56,7 @@ impl Default for HttpConfig {
             login_attempts_per_window: 10,
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
+            live_poll_interval: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -67,7 +71,7 @@ impl AppState {
     pub fn with_bus(db: rapport_store::Db, config: HttpConfig, bus: rapport_bus::Bus) -> Self {
         let limits =
             Arc::new(rate_limit::RateLimits::new(config.api_calls_per_minute, config.login_attempts_per_window));
-        let live = live::Hub::start(db.clone(), bus);
+        let live = live::Hub::start(db.clone(), bus, config.live_poll_interval);
         Self { db, config: Arc::new(config), limits, live }
     }
 }

@@ -4,8 +4,17 @@
 use anyhow::{bail, Context};
 
 /// Keys the config file may set.
-const KEYS: &[&str] =
-    &["database_url", "listen", "public_url", "api_calls_per_minute", "secure_cookies", "max_body_bytes", "log", "bus"];
+const KEYS: &[&str] = &[
+    "database_url",
+    "listen",
+    "public_url",
+    "api_calls_per_minute",
+    "secure_cookies",
+    "max_body_bytes",
+    "log",
+    "bus",
+    "live_poll_ms",
+];
 
 pub fn load_config_file_into_env() -> anyhow::Result<()> {
     let path = explicit_config_path().or_else(|| std::env::var("RAPPORT_CONFIG").ok());

@@ -30,6 +30,10 @@ pub struct ServeArgs {
     /// The bus between nodes: empty for a single node (in process), or `nats://host:port`.
     #[arg(long, env = "RAPPORT_BUS", default_value = "")]
     pub bus: String,
+    /// How often each node re-reads the event log of workspaces with open sockets, in
+    /// milliseconds: the safety net for lost bus messages.
+    #[arg(long, env = "RAPPORT_LIVE_POLL_MS", default_value_t = 1000)]
+    pub live_poll_ms: u64,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -47,6 +51,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         api_calls_per_minute: args.api_calls_per_minute,
         secure_cookies: args.secure_cookies,
         max_body_bytes: args.max_body_bytes,
+        live_poll_interval: std::time::Duration::from_millis(args.live_poll_ms),
         ..HttpConfig::default()
     };
     let bus = rapport_bus::Bus::connect(&args.bus).await?;

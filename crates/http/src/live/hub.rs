@@ -16,8 +16,6 @@ use tokio::sync::broadcast;
 pub(crate) const PAGE: i64 = 500;
 /// Items buffered per socket before it lags (and re-reads the log itself).
 const FEED_CAPACITY: usize = 4096;
-/// How often the log of workspaces with open sockets is re-read even without a doorbell.
-const POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// What a workspace's feed carries to its sockets.
 #[derive(Debug, Clone)]
@@ -52,8 +50,9 @@ pub struct Hub {
 
 impl Hub {
     /// Creates the hub and, inside a tokio runtime, starts its tasks: commits -> bus doorbells,
-    /// bus signals -> feeds, and the one-second poll. The tasks end when the hub is dropped.
-    pub fn start(db: Db, bus: Bus) -> Arc<Hub> {
+    /// bus signals -> feeds, and the poll every `poll_every` (one second by default). The tasks
+    /// end when the hub is dropped.
+    pub fn start(db: Db, bus: Bus, poll_every: Duration) -> Arc<Hub> {
         let hub = Arc::new(Hub {
             db,
             bus,
@@ -64,7 +63,7 @@ impl Hub {
         if tokio::runtime::Handle::try_current().is_ok() {
             tokio::spawn(ring_doorbells(hub.db.committed(), hub.bus.clone(), Arc::downgrade(&hub)));
             tokio::spawn(hear_signals(hub.bus.subscribe(), Arc::downgrade(&hub)));
-            tokio::spawn(poll(Arc::downgrade(&hub)));
+            tokio::spawn(poll(Arc::downgrade(&hub), poll_every));
         } else {
             tracing::warn!("the live hub was built outside a tokio runtime: it will not deliver events");
         }
@@ -283,8 +282,8 @@ async fn hear_signals(mut signals: broadcast::Receiver<Signal>, hub: Weak<Hub>) 
 }
 
 /// Every second, re-reads the log of each workspace with open sockets (lost doorbells only delay).
-async fn poll(hub: Weak<Hub>) {
-    let mut ticker = tokio::time::interval(POLL_EVERY);
+async fn poll(hub: Weak<Hub>, every: Duration) {
+    let mut ticker = tokio::time::interval(every.max(Duration::from_millis(10)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
