@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod live;
 pub mod pagination;
 mod rate_limit;
 mod router;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub db: rapport_store::Db,
     pub config: Arc<HttpConfig>,
     pub limits: Arc<rate_limit::RateLimits>,
+    /// The node's real-time hub (WebSocket fan-out, bus doorbells, presence).
+    pub live: Arc<live::Hub>,
 }
 
 /// Settings of the HTTP layer that the binary passes in.
@@ -43,6 +46,9 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Where attachment bytes are stored: a directory outside any web root.
     pub attachments_dir: PathBuf,
+    /// How often the live hub re-reads the log of workspaces with open sockets, whatever the bus
+    /// says (the safety net that makes a lost doorbell only a delay).
+    pub live_poll_interval: std::time::Duration,
 }
 
 impl Default for HttpConfig {
@@ -54,14 +60,22 @@ impl Default for HttpConfig {
             secure_cookies: false,
             max_body_bytes: 1024 * 1024,
             attachments_dir: std::env::temp_dir().join("rapport-attachments"),
+            live_poll_interval: std::time::Duration::from_secs(1),
         }
     }
 }
 
 impl AppState {
+    /// The state of a single node: its hub rings an in-process bus. Call it inside a tokio runtime.
     pub fn new(db: rapport_store::Db, config: HttpConfig) -> Self {
+        Self::with_bus(db, config, rapport_bus::Bus::in_process())
+    }
+
+    /// The state of a node on a shared bus (`rapport_bus::Bus::connect("nats://…")`).
+    pub fn with_bus(db: rapport_store::Db, config: HttpConfig, bus: rapport_bus::Bus) -> Self {
         let limits =
             Arc::new(rate_limit::RateLimits::new(config.api_calls_per_minute, config.login_attempts_per_window));
-        Self { db, config: Arc::new(config), limits }
+        let live = live::Hub::start(db.clone(), bus, config.live_poll_interval);
+        Self { db, config: Arc::new(config), limits, live }
     }
 }

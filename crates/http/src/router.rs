@@ -67,6 +67,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::api_rate_limit));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/ws", get(crate::live::agent_socket))
+        .route("/messenger/ws", get(crate::live::visitor_socket))
         .nest("/api", api)
         .merge(routes::widget::routes())
         .merge(routes::messenger::routes())

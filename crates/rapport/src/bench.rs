@@ -1,4 +1,4 @@
-//! `rapport bench <write|query|memory>`: load generators against a running server, through the
+//! `rapport bench <write|query|memory|live>`: load generators against a running server, through the
 //! public Intercom-compatible API only (so they measure what a client sees), plus the idle memory
 //! of a freshly started `rapport serve`. Methodology and commands: docs/BENCHMARKS.md.
 use std::fmt;
@@ -62,6 +62,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         idle_seconds: u64,
     },
+    /// The real-time path: WebSocket latency, idle sockets' memory, acknowledged messages/s.
+    #[command(subcommand)]
+    Live(crate::bench_live::LiveBench),
 }
 
 /// Which server to load, and as whom.
@@ -105,6 +108,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             };
             println!("{}", run_memory_bench(&binary, &database_url, idle_seconds).await?);
         }
+        BenchCommand::Live(bench) => crate::bench_live::run(bench).await?,
     }
     Ok(())
 }

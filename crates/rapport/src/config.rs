@@ -13,6 +13,8 @@ const KEYS: &[&str] = &[
     "max_body_bytes",
     "data_dir",
     "log",
+    "bus",
+    "live_poll_ms",
 ];
 
 pub fn load_config_file_into_env() -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_live;
 mod cli;
 mod config;
 mod demo;

@@ -33,6 +33,13 @@ pub struct ServeArgs {
     /// SQLite file's directory, or ./rapport-data with PostgreSQL. Keep it outside any web root.
     #[arg(long, env = "RAPPORT_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The bus between nodes: empty for a single node (in process), or `nats://host:port`.
+    #[arg(long, env = "RAPPORT_BUS", default_value = "")]
+    pub bus: String,
+    /// How often each node re-reads the event log of workspaces with open sockets, in
+    /// milliseconds: the safety net for lost bus messages.
+    #[arg(long, env = "RAPPORT_LIVE_POLL_MS", default_value_t = 1000)]
+    pub live_poll_ms: u64,
 }
 
 /// The data directory: the flag, else the SQLite file's directory, else ./rapport-data.
@@ -79,9 +86,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         max_body_bytes: args.max_body_bytes,
         attachments_dir: data_dir(args.data_dir.as_deref(), &args.db.database_url).join("attachments"),
+        live_poll_interval: std::time::Duration::from_millis(args.live_poll_ms),
         ..HttpConfig::default()
     };
-    let app = rapport_http::router(AppState::new(db.clone(), config));
+    let bus = rapport_bus::Bus::connect(&args.bus).await?;
+    if bus.is_shared() {
+        tracing::info!(node = bus.node_id(), "bus: NATS");
+    }
+    let app = rapport_http::router(AppState::with_bus(db.clone(), config, bus));
     println!("Rapport is listening on {public_url}");
     tracing::info!(%address, "listening");
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;

@@ -3,6 +3,9 @@
 #[allow(dead_code)]
 #[path = "../src/bench.rs"]
 mod bench;
+#[allow(dead_code)]
+#[path = "../src/bench_live.rs"]
+mod bench_live;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,0 +1,208 @@
+//! The WebSocket frames of `docs/REALTIME.md` section 3: what clients may send, parsed strictly,
+//! and what the server sends.
+use rapport_store::event_log::Event;
+use rapport_store::StoreError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::extract::BodyId;
+
+/// Largest client frame accepted, in bytes.
+pub(crate) const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// A frame a client sent.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum ClientFrame {
+    Send {
+        conversation_id: Option<BodyId>,
+        body: String,
+        client_id: String,
+        #[serde(default)]
+        attachment_ids: Vec<BodyId>,
+    },
+    Note {
+        conversation_id: BodyId,
+        body: String,
+        client_id: String,
+    },
+    Typing {
+        conversation_id: BodyId,
+    },
+    Read {
+        conversation_id: BodyId,
+        part_id: Option<BodyId>,
+    },
+    Subscribe {
+        conversations: Subscription,
+    },
+    Presence {
+        status: String,
+    },
+    Ping {},
+}
+
+/// Which conversations' events an agent socket receives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Subscription {
+    All(AllWord),
+    Only(Vec<BodyId>),
+}
+
+/// The word `all`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AllWord {
+    All,
+}
+
+impl ClientFrame {
+    /// The client id of a frame that carries one (echoed in its error frame).
+    pub(crate) fn client_id(&self) -> Option<&str> {
+        match self {
+            ClientFrame::Send { client_id, .. } | ClientFrame::Note { client_id, .. } => Some(client_id),
+            _ => None,
+        }
+    }
+}
+
+/// Why a frame was refused: the `code` and `message` of its error frame.
+#[derive(Debug)]
+pub(crate) struct FrameError {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl FrameError {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    pub(crate) fn bad_frame(message: impl Into<String>) -> Self {
+        Self::new("bad_frame", message)
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Self::new("invalid", message)
+    }
+
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
+        Self::new("forbidden", message)
+    }
+
+    pub(crate) fn not_found(entity: &str) -> Self {
+        Self::new("not_found", format!("{entity} not found"))
+    }
+
+    pub(crate) fn to_frame(&self, client_id: Option<&str>) -> Value {
+        let mut frame = json!({"type": "error", "code": self.code, "message": self.message});
+        if let Some(client_id) = client_id {
+            frame["client_id"] = json!(client_id);
+        }
+        frame
+    }
+}
+
+impl From<StoreError> for FrameError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound { entity } => FrameError::not_found(entity),
+            StoreError::Conflict(message) | StoreError::Invalid(message) => FrameError::invalid(message),
+            other => {
+                tracing::error!(error = %other, "live: internal error");
+                FrameError::new("server_error", "An internal error occurred; try again")
+            }
+        }
+    }
+}
+
+/// Parses a text frame: too large, not JSON, unknown type and wrong field types are refused.
+pub(crate) fn parse(text: &str) -> Result<ClientFrame, FrameError> {
+    if text.len() > MAX_FRAME_BYTES {
+        return Err(FrameError::new("too_large", format!("frames are limited to {MAX_FRAME_BYTES} bytes")));
+    }
+    let value: Value = serde_json::from_str(text).map_err(|e| FrameError::bad_frame(format!("not JSON: {e}")))?;
+    if !value.get("type").is_some_and(Value::is_string) {
+        return Err(FrameError::bad_frame("a frame is a JSON object with a string \"type\""));
+    }
+    serde_json::from_value(value).map_err(|e| FrameError::bad_frame(e.to_string()))
+}
+
+/// An id in a frame; anything that is not one of ours is "not found".
+pub(crate) fn id_of(id: &BodyId, entity: &'static str) -> Result<i64, FrameError> {
+    id.0.trim().parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| FrameError::not_found(entity))
+}
+
+/// A message body: required and not blank.
+pub(crate) fn body_of(body: &str) -> Result<&str, FrameError> {
+    if body.trim().is_empty() {
+        return Err(FrameError::invalid("body must not be empty"));
+    }
+    Ok(body)
+}
+
+/// A client id: required, 1 to 255 characters.
+pub(crate) fn client_id_of(client_id: &str) -> Result<&str, FrameError> {
+    if client_id.trim().is_empty() || client_id.len() > 255 {
+        return Err(FrameError::invalid("client_id must be 1 to 255 characters"));
+    }
+    Ok(client_id)
+}
+
+pub(crate) fn hello(seq: i64, unread_count: Option<i64>) -> Value {
+    let mut frame = json!({"type": "hello", "seq": seq});
+    if let Some(count) = unread_count {
+        frame["unread_count"] = json!(count);
+    }
+    frame
+}
+
+pub(crate) fn event(event: &Event) -> Value {
+    json!({"type": "event", "seq": event.seq, "kind": event.kind, "conversation_id": event.conversation_id,
+        "data": event.payload()})
+}
+
+pub(crate) fn ack(client_id: &str, conversation_id: i64, part: Value, seq: Option<i64>) -> Value {
+    json!({"type": "ack", "client_id": client_id, "conversation_id": conversation_id, "part": part, "seq": seq})
+}
+
+pub(crate) fn typing(conversation_id: i64, author: &Value) -> Value {
+    json!({"type": "typing", "conversation_id": conversation_id, "author": author})
+}
+
+pub(crate) fn presence(admin_id: i64, status: &str) -> Value {
+    json!({"type": "presence", "admin_id": admin_id, "status": status})
+}
+
+pub(crate) fn unread(count: i64) -> Value {
+    json!({"type": "unread", "count": count})
+}
+
+pub(crate) fn pong() -> Value {
+    json!({"type": "pong"})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_frames_are_refused_precisely() {
+        assert_eq!(parse("nope").unwrap_err().code, "bad_frame");
+        assert_eq!(parse("[1]").unwrap_err().code, "bad_frame");
+        assert_eq!(parse(r#"{"type":"launch"}"#).unwrap_err().code, "bad_frame");
+        assert_eq!(parse(r#"{"type":"send","body":5,"client_id":"a"}"#).unwrap_err().code, "bad_frame");
+        assert_eq!(parse(&"x".repeat(MAX_FRAME_BYTES + 1)).unwrap_err().code, "too_large");
+        assert!(matches!(parse(r#"{"type":"ping"}"#), Ok(ClientFrame::Ping {})));
+        assert!(matches!(
+            parse(r#"{"type":"subscribe","conversations":"all"}"#),
+            Ok(ClientFrame::Subscribe { conversations: Subscription::All(_) })
+        ));
+        assert!(matches!(
+            parse(r#"{"type":"subscribe","conversations":[1,"2"]}"#),
+            Ok(ClientFrame::Subscribe { conversations: Subscription::Only(ids) }) if ids.len() == 2
+        ));
+        assert_eq!(parse(r#"{"type":"subscribe","conversations":"some"}"#).unwrap_err().code, "bad_frame");
+    }
+}

@@ -1,0 +1,245 @@
+//! One WebSocket, agent or visitor: hello, the backlog after `since`, then live events, each
+//! exactly once and in order, interleaved with the client's frames.
+//!
+//! Exactly once: the socket joins the workspace's feed *before* it reads the backlog, and skips
+//! every row with `seq <=` the last one it handled. When it lags behind the feed, it reads the
+//! missed rows from the log itself.
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use rapport_bus::Signal;
+use rapport_store::event_log::{self, Event};
+use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::frames::{self, FrameError};
+use super::hub::{FeedGuard, Hub, Live, PAGE};
+
+/// Who is on the other end of a socket.
+pub(crate) enum Viewer {
+    Agent {
+        admin_id: i64,
+        name: String,
+        can_write: bool,
+        /// `None`: every conversation of the workspace.
+        subscription: Option<HashSet<i64>>,
+    },
+    Visitor {
+        contact_id: i64,
+        role: String,
+        name: Option<String>,
+        /// The unread count last sent.
+        unread: i64,
+    },
+}
+
+/// A socket's state.
+pub(crate) struct Session {
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) workspace_id: i64,
+    pub(crate) viewer: Viewer,
+    /// The seq of the last log row handled (sent or filtered out).
+    last_seq: i64,
+    /// Contacts of conversations seen so far (to relay typing without a query each time).
+    pub(crate) participants: HashMap<i64, Vec<i64>>,
+    /// Frames waiting to be written.
+    pub(crate) outbox: Vec<Value>,
+}
+
+impl Session {
+    pub(crate) fn new(hub: Arc<Hub>, workspace_id: i64, viewer: Viewer) -> Self {
+        Session { hub, workspace_id, viewer, last_seq: 0, participants: HashMap::new(), outbox: Vec::new() }
+    }
+
+    pub(crate) fn push(&mut self, frame: Value) {
+        self.outbox.push(frame);
+    }
+
+    fn is_agent(&self) -> bool {
+        matches!(self.viewer, Viewer::Agent { .. })
+    }
+
+    /// Runs the socket until the client leaves.
+    pub(crate) async fn run(mut self, socket: WebSocket, since: Option<i64>) {
+        let (mut sink, mut stream) = socket.split();
+        let mut guard = match self.open(since).await {
+            Ok(guard) => guard,
+            Err(error) => {
+                let _ = sink.send(text(&error.to_frame(None))).await;
+                let _ = sink.close().await;
+                return;
+            }
+        };
+        let Some(mut receiver) = guard.receiver.take() else { return };
+        loop {
+            for frame in std::mem::take(&mut self.outbox) {
+                if sink.send(text(&frame)).await.is_err() {
+                    return self.close().await;
+                }
+            }
+            tokio::select! {
+                incoming = stream.next() => match incoming {
+                    Some(Ok(Message::Text(body))) => self.on_text(body.as_str()).await,
+                    Some(Ok(Message::Binary(_))) => {
+                        self.push(FrameError::bad_frame("frames are JSON text, not binary").to_frame(None));
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                },
+                live = receiver.recv() => match live {
+                    Ok(Live::Event(event)) => self.deliver(&event).await,
+                    Ok(Live::Signal(signal)) => self.relay(&signal),
+                    Err(RecvError::Lagged(_)) => self.read_log().await,
+                    Err(RecvError::Closed) => break,
+                },
+            }
+        }
+        drop(receiver);
+        self.close().await;
+    }
+
+    /// Joins the feed, then says hello and sends the backlog.
+    async fn open(&mut self, since: Option<i64>) -> Result<FeedGuard, FrameError> {
+        let guard = self.hub.join(self.workspace_id).await?;
+        let last = event_log::last_seq(&self.hub.db, self.workspace_id).await?;
+        let unread = match self.viewer {
+            Viewer::Visitor { contact_id, .. } => Some(self.unread_count(contact_id).await?),
+            Viewer::Agent { .. } => None,
+        };
+        if let (Viewer::Visitor { unread: sent, .. }, Some(count)) = (&mut self.viewer, unread) {
+            *sent = count;
+        }
+        self.push(frames::hello(last, unread));
+        if let Viewer::Agent { admin_id, .. } = self.viewer {
+            self.hub.agent_connected(self.workspace_id, admin_id).await;
+            for (admin, status) in self.hub.presence_snapshot(self.workspace_id) {
+                self.push(frames::presence(admin, &status));
+            }
+        }
+        // A `since` beyond the log's end names events that do not exist: start at the end.
+        self.last_seq = since.map_or(last, |since| since.min(last));
+        self.read_log().await;
+        Ok(guard)
+    }
+
+    /// Handles every log row after the last one handled, straight from the database.
+    async fn read_log(&mut self) {
+        loop {
+            let rows = match event_log::after(&self.hub.db, self.workspace_id, self.last_seq, PAGE).await {
+                Ok(rows) => rows,
+                Err(e) => return tracing::warn!(error = %e, "live: cannot read the event log"),
+            };
+            let full = rows.len() as i64 == PAGE;
+            for row in &rows {
+                self.deliver(row).await;
+            }
+            if !full {
+                return;
+            }
+        }
+    }
+
+    /// Sends a log row if this socket may see it and has not handled it yet.
+    async fn deliver(&mut self, event: &Event) {
+        if event.seq <= self.last_seq {
+            return;
+        }
+        self.last_seq = event.seq;
+        if let Some(conversation_id) = event.conversation_id {
+            let contact_ids = event.contact_ids();
+            if !contact_ids.is_empty() {
+                self.participants.insert(conversation_id, contact_ids);
+            }
+        }
+        let visible = match &self.viewer {
+            Viewer::Agent { subscription: None, .. } => true,
+            Viewer::Agent { subscription: Some(ids), .. } => event.conversation_id.is_some_and(|c| ids.contains(&c)),
+            Viewer::Visitor { contact_id, .. } => event.is_for_everyone() && event.contact_ids().contains(contact_id),
+        };
+        if !visible {
+            return;
+        }
+        self.push(frames::event(event));
+        if let Viewer::Visitor { contact_id, unread, .. } = self.viewer {
+            if matches!(event.kind.as_str(), "conversation.created" | "conversation_part.created" | "conversation.read")
+            {
+                match self.unread_count(contact_id).await {
+                    Ok(count) if count != unread => {
+                        if let Viewer::Visitor { unread, .. } = &mut self.viewer {
+                            *unread = count;
+                        }
+                        self.push(frames::unread(count));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e.message, "live: cannot count unread messages"),
+                }
+            }
+        }
+    }
+
+    /// Passes on typing and presence signals meant for this socket.
+    fn relay(&mut self, signal: &Signal) {
+        match (signal, &self.viewer) {
+            (Signal::Typing { conversation_id, author, contact_ids, .. }, viewer) => {
+                let is_admin = author["type"] == "admin";
+                let author_id = author["id"].as_i64();
+                let wanted = match viewer {
+                    Viewer::Agent { admin_id, subscription, .. } => {
+                        !(is_admin && author_id == Some(*admin_id))
+                            && subscription.as_ref().is_none_or(|ids| ids.contains(conversation_id))
+                    }
+                    Viewer::Visitor { contact_id, .. } => {
+                        contact_ids.contains(contact_id) && (is_admin || author_id != Some(*contact_id))
+                    }
+                };
+                if wanted {
+                    self.push(frames::typing(*conversation_id, author));
+                }
+            }
+            (Signal::Presence { admin_id, status, .. }, Viewer::Agent { .. }) => {
+                self.push(frames::presence(*admin_id, status));
+            }
+            _ => {}
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) {
+        let frame = match frames::parse(text) {
+            Ok(frame) => frame,
+            Err(error) => return self.push(error.to_frame(None)),
+        };
+        let client_id = frame.client_id().map(str::to_string);
+        if let Err(error) = self.handle(frame).await {
+            self.push(error.to_frame(client_id.as_deref()));
+        }
+    }
+
+    /// The visitor's unread admin messages over all their conversations.
+    async fn unread_count(&self, contact_id: i64) -> Result<i64, FrameError> {
+        let counts =
+            rapport_store::conversations::unread_for_contact(&self.hub.db, self.workspace_id, contact_id).await?;
+        Ok(counts.iter().map(|(_, n)| n).sum())
+    }
+
+    /// The typing author as frames show it.
+    pub(crate) fn author(&self) -> Value {
+        match &self.viewer {
+            Viewer::Agent { admin_id, name, .. } => json!({"type": "admin", "id": admin_id, "name": name}),
+            Viewer::Visitor { contact_id, role, name, .. } => json!({"type": role, "id": contact_id, "name": name}),
+        }
+    }
+
+    async fn close(&self) {
+        if let Viewer::Agent { admin_id, .. } = self.viewer {
+            if self.is_agent() {
+                self.hub.agent_disconnected(self.workspace_id, admin_id).await;
+            }
+        }
+    }
+}
+
+fn text(frame: &Value) -> Message {
+    Message::Text(frame.to_string().into())
+}
