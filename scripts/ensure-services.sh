@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Makes sure the PostgreSQL server the tests use is up (on this project's machines it is installed
-# from Debian's packages; this starts it when it has stopped).
+# Makes sure the PostgreSQL and NATS servers the tests use are up (on this project's machines they
+# are installed from Debian's packages; this starts them when they have stopped).
 set -euo pipefail
+nats_up() { (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; }
+if ! nats_up; then
+  if command -v nats-server >/dev/null 2>&1; then
+    (nats-server -a 127.0.0.1 -p 4222 -js > /tmp/rapport-nats.log 2>&1 &)
+  fi
+  for _ in $(seq 1 30); do nats_up && break; sleep 1; done
+  nats_up || { echo "NATS is not reachable on 127.0.0.1:4222 (the multi-node test needs it)" >&2; exit 1; }
+fi
 if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   exit 0
 fi
