@@ -328,3 +328,21 @@ async fn agents_see_presence_and_subscribe_narrows_events() {
         assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(second), "the first was filtered out");
     }
 }
+
+#[tokio::test]
+async fn agents_sign_in_by_bearer_header_or_by_cookie_from_this_site_only() {
+    for app in TestApp::all().await {
+        let address = serve(app.router.clone()).await;
+        let bearer = format!("Bearer {}", app.token);
+        assert!(live_support::connect_with(&address, "/ws", &[("authorization", &bearer)]).await.is_ok());
+
+        let login = json!({"email": "owner@example.com", "password": "correct horse battery"});
+        let r = app.request_as(None, axum::http::Method::POST, "/api/auth/login", Some(login)).await;
+        let cookie = r.headers["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        let same_site = format!("http://{address}");
+        let from_here = [("cookie", cookie.as_str()), ("origin", same_site.as_str())];
+        assert!(live_support::connect_with(&address, "/ws", &from_here).await.is_ok());
+        let from_elsewhere = [("cookie", cookie.as_str()), ("origin", "https://evil.example")];
+        assert_eq!(live_support::connect_with(&address, "/ws", &from_elsewhere).await.err(), Some(403));
+    }
+}

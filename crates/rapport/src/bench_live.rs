@@ -200,6 +200,11 @@ async fn visitors(server: SocketAddr, setup: &Setup) -> anyhow::Result<Vec<(Sock
     Ok(list)
 }
 
+/// Microseconds from 1 µs to 10 minutes, 3 significant digits.
+fn histogram() -> anyhow::Result<Histogram<u64>> {
+    Ok(Histogram::new_with_bounds(1, 600_000_000, 3)?)
+}
+
 fn ms(histogram: &Histogram<u64>, quantile: f64) -> f64 {
     histogram.value_at_quantile(quantile) as f64 / 1000.0
 }
@@ -227,7 +232,7 @@ async fn latency(server: &LiveServer, rate: u64, seconds: u64, count: usize) -> 
         sinks.push((sink, conversation_id));
     }
     let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let histogram = Arc::new(Mutex::new(Histogram::<u64>::new(3)?));
+    let histogram = Arc::new(Mutex::new(histogram()?));
     let total = rate * seconds;
     let receiver = {
         let (sent, histogram) = (sent.clone(), histogram.clone());
@@ -287,7 +292,7 @@ async fn durable(server: &LiveServer, seconds: u64, count: usize) -> anyhow::Res
     let mut tasks = Vec::new();
     for (i, (mut ws, conversation_id)) in visitors(node.address, &setup).await?.into_iter().enumerate() {
         tasks.push(tokio::spawn(async move {
-            let mut histogram = Histogram::<u64>::new(3).expect("histogram");
+            let mut histogram = histogram().expect("histogram");
             let mut n = 0u64;
             while Instant::now() < deadline {
                 let started = Instant::now();
@@ -298,7 +303,7 @@ async fn durable(server: &LiveServer, seconds: u64, count: usize) -> anyhow::Res
             Ok::<_, anyhow::Error>(histogram)
         }));
     }
-    let mut all = Histogram::<u64>::new(3)?;
+    let mut all = histogram()?;
     for task in tasks {
         all.add(task.await??)?;
     }

@@ -158,9 +158,44 @@ pub(crate) fn hello(seq: i64, unread_count: Option<i64>) -> Value {
     frame
 }
 
-pub(crate) fn event(event: &Event) -> Value {
-    json!({"type": "event", "seq": event.seq, "kind": event.kind, "conversation_id": event.conversation_id,
-        "data": event.payload()})
+/// A log row as sockets need it, parsed and framed once per node whatever the number of sockets.
+#[derive(Debug)]
+pub(crate) struct LiveEvent {
+    pub(crate) seq: i64,
+    pub(crate) kind: String,
+    pub(crate) conversation_id: Option<i64>,
+    pub(crate) for_everyone: bool,
+    /// The conversation's contacts when the event was written.
+    pub(crate) contact_ids: Vec<i64>,
+    /// `data.part.author.type`, or `data.reader` as `(type, id)`, for the unread count.
+    pub(crate) part_author_type: Option<String>,
+    pub(crate) reader: Option<(String, i64)>,
+    /// The `event` frame, serialized.
+    pub(crate) frame: axum::extract::ws::Utf8Bytes,
+}
+
+impl From<&Event> for LiveEvent {
+    fn from(event: &Event) -> Self {
+        let payload = event.payload();
+        let contact_ids = event.contact_ids();
+        let part_author_type = payload["part"]["author"]["type"].as_str().map(str::to_string);
+        let reader = match (payload["reader"]["type"].as_str(), payload["reader"]["id"].as_i64()) {
+            (Some(kind), Some(id)) => Some((kind.to_string(), id)),
+            _ => None,
+        };
+        let frame = json!({"type": "event", "seq": event.seq, "kind": event.kind,
+            "conversation_id": event.conversation_id, "data": payload});
+        LiveEvent {
+            seq: event.seq,
+            kind: event.kind.clone(),
+            conversation_id: event.conversation_id,
+            for_everyone: event.is_for_everyone(),
+            contact_ids,
+            part_author_type,
+            reader,
+            frame: frame.to_string().into(),
+        }
+    }
 }
 
 pub(crate) fn ack(client_id: &str, conversation_id: i64, part: Value, seq: Option<i64>) -> Value {

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use rapport_bus::{Bus, Signal};
-use rapport_store::event_log::{self, Event};
+use rapport_store::event_log;
+
+use super::frames::LiveEvent;
 use rapport_store::Db;
 use tokio::sync::broadcast;
 
@@ -20,7 +22,7 @@ const FEED_CAPACITY: usize = 4096;
 /// What a workspace's feed carries to its sockets.
 #[derive(Debug, Clone)]
 pub(crate) enum Live {
-    Event(Arc<Event>),
+    Event(Arc<LiveEvent>),
     Signal(Signal),
 }
 
@@ -78,31 +80,30 @@ impl Hub {
     /// Joins a workspace's feed: returns it and a receiver of everything fanned out from now on.
     /// Dropping the returned guard leaves it (the last socket to leave closes the feed).
     pub(crate) async fn join(self: &Arc<Self>, workspace_id: i64) -> Result<FeedGuard, rapport_store::StoreError> {
-        let existing = self.feeds.lock().unwrap_or_else(|e| e.into_inner()).get(&workspace_id).cloned();
-        let feed = match existing {
-            Some(feed) => feed,
-            None => {
-                // A new feed starts at the log's end: sockets read their own backlog.
-                let last = event_log::last_seq(&self.db, workspace_id).await?;
-                let mut feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
-                feeds
-                    .entry(workspace_id)
-                    .or_insert_with(|| {
-                        Arc::new(Feed {
-                            sender: broadcast::channel(FEED_CAPACITY).0,
-                            delivered: tokio::sync::Mutex::new(last),
-                            delivered_hint: AtomicI64::new(last),
-                            reading: AtomicBool::new(false),
-                            rang_again: AtomicBool::new(false),
-                            sockets: Mutex::new(0),
-                        })
-                    })
-                    .clone()
-            }
-        };
+        // The socket is counted under the map's lock, so a feed cannot close between lookup and join.
+        if let Some(feed) = self.feeds.lock().unwrap_or_else(|e| e.into_inner()).get(&workspace_id) {
+            return Ok(self.guard(workspace_id, feed));
+        }
+        // A new feed starts at the log's end: sockets read their own backlog.
+        let last = event_log::last_seq(&self.db, workspace_id).await?;
+        let mut feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
+        let feed = feeds.entry(workspace_id).or_insert_with(|| {
+            Arc::new(Feed {
+                sender: broadcast::channel(FEED_CAPACITY).0,
+                delivered: tokio::sync::Mutex::new(last),
+                delivered_hint: AtomicI64::new(last),
+                reading: AtomicBool::new(false),
+                rang_again: AtomicBool::new(false),
+                sockets: Mutex::new(0),
+            })
+        });
+        Ok(self.guard(workspace_id, feed))
+    }
+
+    fn guard(self: &Arc<Self>, workspace_id: i64, feed: &Arc<Feed>) -> FeedGuard {
         *feed.sockets.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         let receiver = feed.sender.subscribe();
-        Ok(FeedGuard { hub: Arc::clone(self), workspace_id, feed, receiver: Some(receiver) })
+        FeedGuard { hub: Arc::clone(self), workspace_id, feed: Arc::clone(feed), receiver: Some(receiver) }
     }
 
     fn leave(&self, workspace_id: i64, feed: &Arc<Feed>) {
@@ -129,7 +130,7 @@ impl Hub {
             let full = rows.len() as i64 == PAGE;
             for row in rows {
                 *delivered = row.seq;
-                let _ = feed.sender.send(Live::Event(Arc::new(row)));
+                let _ = feed.sender.send(Live::Event(Arc::new(LiveEvent::from(&row))));
             }
             feed.delivered_hint.store(*delivered, Ordering::Relaxed);
             if !full {

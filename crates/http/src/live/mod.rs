@@ -23,6 +23,8 @@ use crate::{AppError, AppResult, AppState};
 /// Largest WebSocket message read at all; frames over 64 KiB but under this get a `too_large`
 /// error frame, larger ones close the socket (the client is not speaking our protocol).
 const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// Initial read buffer and write batching threshold of a socket.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 
 #[derive(Deserialize)]
 struct SocketParams {
@@ -110,6 +112,12 @@ pub async fn visitor_socket(
     Ok(configure(upgrade).on_upgrade(move |socket| session.run(socket, since)))
 }
 
+/// Small starting buffers (they grow for a large frame): an idle socket then costs a few KiB
+/// instead of the 128 KiB read buffer tungstenite reserves by default.
 fn configure(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
-    upgrade.max_message_size(MAX_MESSAGE_BYTES).max_frame_size(MAX_MESSAGE_BYTES)
+    upgrade
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
 }

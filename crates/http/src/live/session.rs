@@ -10,11 +10,11 @@ use std::sync::Arc;
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use rapport_bus::Signal;
-use rapport_store::event_log::{self, Event};
+use rapport_store::event_log;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::frames::{self, FrameError};
+use super::frames::{self, FrameError, LiveEvent};
 use super::hub::{FeedGuard, Hub, Live, PAGE};
 
 /// Who is on the other end of a socket.
@@ -45,7 +45,7 @@ pub(crate) struct Session {
     /// Contacts of conversations seen so far (to relay typing without a query each time).
     pub(crate) participants: HashMap<i64, Vec<i64>>,
     /// Frames waiting to be written.
-    pub(crate) outbox: Vec<Value>,
+    outbox: Vec<Message>,
 }
 
 impl Session {
@@ -54,11 +54,7 @@ impl Session {
     }
 
     pub(crate) fn push(&mut self, frame: Value) {
-        self.outbox.push(frame);
-    }
-
-    fn is_agent(&self) -> bool {
-        matches!(self.viewer, Viewer::Agent { .. })
+        self.outbox.push(text(&frame));
     }
 
     /// Runs the socket until the client leaves.
@@ -75,7 +71,7 @@ impl Session {
         let Some(mut receiver) = guard.receiver.take() else { return };
         loop {
             for frame in std::mem::take(&mut self.outbox) {
-                if sink.send(text(&frame)).await.is_err() {
+                if sink.send(frame).await.is_err() {
                     return self.close().await;
                 }
             }
@@ -133,7 +129,7 @@ impl Session {
             };
             let full = rows.len() as i64 == PAGE;
             for row in &rows {
-                self.deliver(row).await;
+                self.deliver(&LiveEvent::from(row)).await;
             }
             if !full {
                 return;
@@ -142,29 +138,37 @@ impl Session {
     }
 
     /// Sends a log row if this socket may see it and has not handled it yet.
-    async fn deliver(&mut self, event: &Event) {
+    async fn deliver(&mut self, event: &LiveEvent) {
         if event.seq <= self.last_seq {
             return;
         }
         self.last_seq = event.seq;
-        if let Some(conversation_id) = event.conversation_id {
-            let contact_ids = event.contact_ids();
-            if !contact_ids.is_empty() {
-                self.participants.insert(conversation_id, contact_ids);
+        if let (Some(conversation_id), false) = (event.conversation_id, event.contact_ids.is_empty()) {
+            if self.participants.get(&conversation_id) != Some(&event.contact_ids) {
+                self.participants.insert(conversation_id, event.contact_ids.clone());
             }
         }
         let visible = match &self.viewer {
             Viewer::Agent { subscription: None, .. } => true,
             Viewer::Agent { subscription: Some(ids), .. } => event.conversation_id.is_some_and(|c| ids.contains(&c)),
-            Viewer::Visitor { contact_id, .. } => event.is_for_everyone() && event.contact_ids().contains(contact_id),
+            Viewer::Visitor { contact_id, .. } => event.for_everyone && event.contact_ids.contains(contact_id),
         };
         if !visible {
             return;
         }
-        self.push(frames::event(event));
+        self.outbox.push(Message::Text(event.frame.clone()));
         if let Viewer::Visitor { contact_id, unread, .. } = self.viewer {
-            if matches!(event.kind.as_str(), "conversation.created" | "conversation_part.created" | "conversation.read")
-            {
+            // Only an admin's message or the visitor's own receipt changes what they have unread.
+            let recount = match event.kind.as_str() {
+                "conversation.created" | "conversation_part.created" => {
+                    event.part_author_type.as_deref() == Some("admin")
+                }
+                "conversation.read" => {
+                    event.reader.as_ref().is_some_and(|(kind, id)| kind == "contact" && *id == contact_id)
+                }
+                _ => false,
+            };
+            if recount {
                 match self.unread_count(contact_id).await {
                     Ok(count) if count != unread => {
                         if let Viewer::Visitor { unread, .. } = &mut self.viewer {
@@ -233,9 +237,7 @@ impl Session {
 
     async fn close(&self) {
         if let Viewer::Agent { admin_id, .. } = self.viewer {
-            if self.is_agent() {
-                self.hub.agent_disconnected(self.workspace_id, admin_id).await;
-            }
+            self.hub.agent_disconnected(self.workspace_id, admin_id).await;
         }
     }
 }

@@ -102,3 +102,24 @@ impl Client {
         }
     }
 }
+
+/// Connects with extra request headers; `Err(status)` when the handshake is refused.
+pub async fn connect_with(address: &str, path: &str, headers: &[(&str, &str)]) -> Result<Client, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{address}{path}").into_client_request().unwrap();
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            axum::http::HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => {
+            let mut client = Client { ws };
+            assert_eq!(client.next().await["type"], "hello");
+            Ok(client)
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(other) => panic!("unexpected error {other}"),
+    }
+}
