@@ -26,17 +26,27 @@ pub async fn mark_read(
     part_id: Option<i64>,
 ) -> StoreResult<Option<i64>> {
     find(db, workspace_id, id).await?;
-    let last: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(
-        "SELECT MAX(id) FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2")
-        .bind(workspace_id).bind(id).fetch_one(pool).await)?;
-    let Some(last) = last else { return Ok(None) };
+    // A contact's receipt can only name a part they see (never a note or an assignment).
+    let visible = match reader {
+        Reader::Contact(_) => " AND part_type IN ('comment', 'close', 'open')",
+        Reader::Admin(_) => "",
+    };
+    let last_sql =
+        format!("SELECT MAX(id) FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2{visible}");
+    let named_sql = format!(
+        "SELECT id FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2 AND id = $3{visible}"
+    );
     let part_id = match part_id {
-        None => last,
+        None => {
+            let last: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(&last_sql)
+                .bind(workspace_id).bind(id).fetch_one(pool).await)?;
+            let Some(last) = last else { return Ok(None) };
+            last
+        }
         Some(p) => {
-            let belongs: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(
-                "SELECT id FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2 AND id = $3")
+            let named: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(&named_sql)
                 .bind(workspace_id).bind(id).bind(p).fetch_optional(pool).await)?;
-            belongs.or_not_found("conversation_part")?
+            named.or_not_found("conversation_part")?
         }
     };
     let reader_json = match reader {
