@@ -97,9 +97,10 @@ impl Bus {
             |e: &dyn std::fmt::Display| BusError::Connect { url: url.to_string(), message: e.to_string() };
         let client = async_nats::connect(url).await.map_err(|e| connect_error(&e))?;
         let mut subscriber = client.subscribe(format!("{SUBJECT_PREFIX}*")).await.map_err(|e| connect_error(&e))?;
-        // The subscription is registered with the server before the bus is handed out.
-        client.flush().await.map_err(|e| connect_error(&e))?;
         let node_id = random_node_id();
+        // The subscription must be registered with the server before the bus is handed out, or the
+        // first signals of other nodes are missed.
+        registered(&client, &node_id).await.map_err(|e| connect_error(&e))?;
         let local = broadcast::channel(LOCAL_CAPACITY).0;
         let (own, sender) = (node_id.clone(), local.clone());
         tokio::spawn(async move {
@@ -170,6 +171,24 @@ impl Default for Bus {
 impl std::fmt::Debug for Bus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bus").field("node_id", &self.inner.node_id).field("nats", &self.is_shared()).finish()
+    }
+}
+
+/// Returns once the server has processed everything this client sent before. `flush` only empties
+/// our buffer; the server handles each connection's messages in order, so a message to ourselves
+/// coming back proves that the subscriptions sent before it are in place.
+async fn registered(client: &async_nats::Client, node_id: &str) -> Result<(), String> {
+    let subject = format!("rapport.node.{node_id}.ready");
+    let mut probe = client.subscribe(subject.clone()).await.map_err(|e| e.to_string())?;
+    client.publish(subject, Vec::new().into()).await.map_err(|e| e.to_string())?;
+    client.flush().await.map_err(|e| e.to_string())?;
+    match tokio::time::timeout(std::time::Duration::from_secs(10), probe.next()).await {
+        Ok(Some(_)) => {
+            let _ = probe.unsubscribe().await;
+            Ok(())
+        }
+        Ok(None) => Err("the connection closed while subscribing".to_string()),
+        Err(_) => Err("the server did not confirm the subscription within 10 s".to_string()),
     }
 }
 
