@@ -63,7 +63,11 @@ test('signing in shows the inbox with live counts; a wrong password is refused; 
   await page.locator('[data-testid="count-all"]', { hasText: String(counts.all) }).waitFor();
   // A reload keeps the session (cookie) and the CSRF token.
   await page.reload();
-  await page.getByTestId('conversation-item').first().waitFor();
+  await page.getByTestId('view-all').click();
+  await page.getByTestId('conversation-item').nth(3).click();
+  await page.getByTestId('context-panel').getByTestId('contact-name').waitFor();
+  await page.waitForTimeout(300);
+  await shot(page, 'inbox');
   await page.getByTestId('sign-out').click();
   await page.getByTestId('login-form').waitFor();
   assert.deepEqual(errors, []);
@@ -81,7 +85,6 @@ test('two agents triage the same conversation and see each other live; shortcuts
   }
   const { page } = ada;
   await page.getByTestId('context-panel').locator('[data-testid="contact-name"]', { hasText: 'Casey Customer' }).waitFor();
-  await shot(page, 'conversation');
 
   // Sam starts typing a reply: Ada sees the collision warning.
   await sam.page.getByTestId('composer').pressSequentially('On it');
@@ -121,6 +124,7 @@ test('two agents triage the same conversation and see each other live; shortcuts
   await sam.page.locator(`[data-testid="conversation"][data-state="snoozed"]`).waitFor();
   await page.locator('body').press('Shift+C');
   await sam.page.locator(`[data-testid="conversation"][data-state="closed"]`).waitFor();
+  await shot(sam.page, 'conversation');
 
   const stored = await api(`/conversations/${id}`);
   assert.equal(stored.state, 'closed');
@@ -144,7 +148,6 @@ test('a customer message arrives live while the agent is on another view, and in
   await page.getByTestId('view-unassigned').click();
   await page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).click();
   await page.getByTestId('inbox-list').waitFor();
-  await shot(page, 'inbox');
   const more = marker('hello again');
   await customerReplies(id, contact.id, more);
   await page.locator('[data-testid="timeline-message"]', { hasText: more }).waitFor();
@@ -170,5 +173,22 @@ test('search finds a conversation by message text and a contact by email; the pa
   await page.keyboard.type('Go to All');
   await page.keyboard.press('Enter');
   await page.locator('[data-testid="view-all"][aria-current="page"]').waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test('after a dropped connection the app resyncs from its last seq: what happened meanwhile shows up once', async () => {
+  const { page, context, errors } = await agent('lukas@acme.example');
+  const { contact, id } = await customerWrites(marker('before the drop'));
+  await page.getByTestId('view-all').click();
+  await page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).click();
+  await page.getByTestId('conversation').waitFor();
+  await context.setOffline(true);
+  await page.locator('[data-testid="live-status"]', { hasText: 'offline' }).waitFor();
+  const meanwhile = marker('written while you were offline');
+  await customerReplies(id, contact.id, meanwhile);
+  await context.setOffline(false);
+  await page.locator('[data-testid="live-status"]', { hasText: 'live' }).waitFor();
+  await page.locator('[data-testid="timeline-message"]', { hasText: meanwhile }).waitFor();
+  assert.equal(await page.locator('[data-testid="timeline-message"]', { hasText: meanwhile }).count(), 1);
   assert.deepEqual(errors, []);
 });
