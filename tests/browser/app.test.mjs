@@ -192,3 +192,33 @@ test('after a dropped connection the app resyncs from its last seq: what happene
   assert.equal(await page.locator('[data-testid="timeline-message"]', { hasText: meanwhile }).count(), 1);
   assert.deepEqual(errors, []);
 });
+
+test('bulk: ctrl+click and x select several conversations, then assign and close them at once', async () => {
+  const { page, errors } = await agent('jordan@acme.example');
+  const first = await customerWrites(marker('bulk one'));
+  const second = await customerWrites(marker('bulk two'));
+  await page.getByTestId('view-all').click();
+  const row = (id) => page.locator(`[data-testid="conversation-item"][data-id="${id}"]`);
+  await row(second.id).waitFor();
+  await row(first.id).waitFor();
+  await row(first.id).click({ modifiers: ['Control'] });
+  await row(second.id).click({ modifiers: ['Control'] });
+  await page.locator('[data-testid="bulk-bar"]', { hasText: '2 selected' }).waitFor();
+  await page.getByTestId('bulk-assign').click();
+  await page.getByTestId('assign-picker').waitFor();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('bulk-bar').waitFor({ state: 'detached' });
+  const jordan = (await api('/admins')).admins.find((a) => a.email === 'jordan@acme.example');
+  for (const { id } of [first, second]) {
+    assert.equal(String((await api(`/conversations/${id}`)).admin_assignee_id), String(jordan.id));
+  }
+  // x toggles the active row into the selection; Close closes both.
+  await row(first.id).click();
+  await page.locator('body').press('x');
+  await row(second.id).click({ modifiers: ['Control'] });
+  await page.locator('[data-testid="bulk-bar"]', { hasText: '2 selected' }).waitFor();
+  await page.getByTestId('bulk-close').click();
+  await row(first.id).waitFor({ state: 'detached' });
+  for (const { id } of [first, second]) assert.equal((await api(`/conversations/${id}`)).state, 'closed');
+  assert.deepEqual(errors, []);
+});

@@ -22,8 +22,11 @@ export class Live {
 
   start(): void { this.closed = false; this.connect(); }
 
+  /// Closes the socket for good (sign-out, workspace switch): the next start begins afresh.
   stop(): void {
     this.closed = true;
+    this.seq = null;
+    this.retry = 0;
     window.clearTimeout(this.timer);
     this.socket?.close();
     this.socket = null;
