@@ -20,7 +20,28 @@ export class Live {
   status: 'connecting' | 'live' | 'offline' = 'connecting';
   onStatus: (status: Live['status']) => void = () => undefined;
 
-  start(): void { this.closed = false; this.connect(); }
+  private lastFrame = 0;
+  private heartbeat: number | undefined;
+  private readonly onOffline = () => this.drop();
+  private readonly onOnline = () => {
+    if (this.closed || this.socket) return;
+    window.clearTimeout(this.timer);
+    this.connect();
+  };
+
+  /// Opens the socket; the browser's offline/online events drop and reopen it at once, and a
+  /// ping every 25 s closes a socket that has heard nothing for 60 s (a half-open connection).
+  start(): void {
+    this.closed = false;
+    window.addEventListener('offline', this.onOffline);
+    window.addEventListener('online', this.onOnline);
+    this.heartbeat = window.setInterval(() => {
+      if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - this.lastFrame > 60_000) this.drop();
+      else this.send({ type: 'ping' });
+    }, 25_000);
+    this.connect();
+  }
 
   /// Closes the socket for good (sign-out, workspace switch): the next start begins afresh.
   stop(): void {
@@ -28,6 +49,9 @@ export class Live {
     this.seq = null;
     this.retry = 0;
     window.clearTimeout(this.timer);
+    window.clearInterval(this.heartbeat);
+    window.removeEventListener('offline', this.onOffline);
+    window.removeEventListener('online', this.onOnline);
     this.socket?.close();
     this.socket = null;
   }
@@ -42,7 +66,14 @@ export class Live {
   }
 
   /// Drops the socket as a network failure would (used by tests and the "reconnect" command).
-  drop(): void { this.socket?.close(); }
+  drop(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const onclose = socket.onclose;
+    socket.onmessage = null;
+    socket.close();
+    onclose?.call(socket, new CloseEvent('close'));
+  }
 
   private setStatus(status: Live['status']): void { this.status = status; this.onStatus(status); }
 
@@ -53,6 +84,7 @@ export class Live {
     this.socket = socket;
     this.setStatus('connecting');
     socket.onmessage = (message) => {
+      this.lastFrame = Date.now();
       const frame = JSON.parse(String(message.data)) as Frame;
       if (frame.type === 'hello') {
         this.retry = 0;
@@ -69,6 +101,7 @@ export class Live {
       this.socket = null;
       if (this.closed) return;
       this.setStatus('offline');
+      if (navigator.onLine === false) return; // the `online` event reopens it
       const delay = Math.min(10_000, 500 * 2 ** this.retry++);
       this.timer = window.setTimeout(() => this.connect(), delay);
     };
