@@ -68,6 +68,15 @@ test('signing in shows the inbox with live counts; a wrong password is refused; 
   await page.getByTestId('context-panel').getByTestId('contact-name').waitFor();
   await page.waitForTimeout(300);
   await shot(page, 'inbox');
+  // A browser that lost the CSRF token is refused (nothing changes) and asked to sign in again.
+  const before = await api(`/conversations/${await page.getByTestId('conversation').getAttribute('data-id')}`);
+  await page.evaluate(() => localStorage.removeItem('rapport.csrf'));
+  await page.getByTestId('close').click();
+  await page.getByTestId('login-form').waitFor();
+  assert.equal((await api(`/conversations/${before.id}`)).state, before.state);
+  await page.getByTestId('login-password').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('conversation').waitFor();
   await page.getByTestId('sign-out').click();
   await page.getByTestId('login-form').waitFor();
   assert.deepEqual(errors, []);

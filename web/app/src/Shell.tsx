@@ -130,6 +130,10 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
   }, [next, loading, view, state, sort, me.id]);
 
   useEffect(() => { setItems([]); setActive(-1); setSelected(new Set()); void reload(false); }, [view, state, sort]);
+  // The keyboard cursor follows the open conversation when the list reloads under it.
+  useEffect(() => {
+    if (openId) setActive(items.findIndex((c) => c.id === openId));
+  }, [items]);
   useEffect(loadCounts, [state]);
 
   const loadOpen = useCallback(async (id: string) => {

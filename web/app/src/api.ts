@@ -56,7 +56,9 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   if (!response.ok) {
     const errors = (json as { errors?: { code: string; message: string }[] }).errors ?? [];
     const first = errors[0] ?? { code: 'error', message: response.statusText };
-    if (response.status === 401 && path !== '/auth/login') onUnauthorized();
+    // A 401, or a session whose CSRF token this browser lost: sign in again.
+    const lostCsrf = response.status === 403 && /csrf/i.test(first.message);
+    if ((response.status === 401 && path !== '/auth/login') || lostCsrf) onUnauthorized();
     throw new ApiError(response.status, first.message, first.code);
   }
   return json as T;

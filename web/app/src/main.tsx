@@ -50,10 +50,12 @@ function App() {
   const [current, setCurrent] = useState<Session | null | undefined>(undefined);
   const [switchTo, setSwitchTo] = useState<{ app_id: string; name: string } | null>(null);
   const [workspaces, setWorkspaces] = useState<Workspaces>(savedWorkspaces);
+  // Kept when a session ends on its own (expired, CSRF token lost), so signing in again is one field.
+  const [lastEmail, setLastEmail] = useState('');
 
   useEffect(() => {
     api.whenSignedOut(() => setCurrent(null));
-    api.session().then(setCurrent, () => setCurrent(null));
+    api.session().then((s) => { setLastEmail(s.admin.email); setCurrent(s); }, () => setCurrent(null));
   }, []);
 
   const signedIn = (s: Session) => {
@@ -63,18 +65,20 @@ function App() {
       setWorkspaces(s.workspaces);
     }
     setSwitchTo(null);
+    setLastEmail(s.admin.email);
     setCurrent(s);
   };
   const signOut = async () => {
     try { await api.logout(); } catch { /* the session may already be gone */ }
     api.csrf.clear();
     localStorage.removeItem(WORKSPACES_KEY);
+    setLastEmail('');
     setCurrent(null);
   };
 
   if (current === undefined) return <main class="splash" aria-busy="true">Loading…</main>;
   if (current === null || switchTo) {
-    return <Login onSignedIn={signedIn} email={current?.admin.email} appId={switchTo?.app_id} workspaceName={switchTo?.name} />;
+    return <Login onSignedIn={signedIn} email={current?.admin.email ?? (lastEmail || undefined)} appId={switchTo?.app_id} workspaceName={switchTo?.name} />;
   }
   return (
     <Shell
