@@ -125,14 +125,15 @@ export function List(p: ListProps) {
         </div>
       )}
       <div class="scroller" ref={scroller} onScroll={(e) => setTop((e.target as HTMLDivElement).scrollTop)}
-        data-testid="inbox-list" role="listbox" aria-label="Conversations" tabIndex={-1}>
+        data-testid="inbox-list" role="listbox" aria-label="Conversations (j/k to move)" tabIndex={0}
+        aria-activedescendant={p.items[p.active] ? `conversation-${p.items[p.active].id}` : undefined}>
         <div style={{ height: `${p.items.length * ROW}px`, position: 'relative' }}>
           {p.items.slice(first, last).map((c, offset) => {
             const i = first + offset;
             const who = c.source.author.name || c.source.author.email || 'Visitor';
             const classes = ['row', i === p.active ? 'active' : '', c.id === p.openId ? 'open' : '', p.selected.has(c.id) ? 'selected' : '', c.read ? '' : 'unread'];
             return (
-              <div key={c.id} role="option" aria-selected={c.id === p.openId} class={classes.join(' ')} style={{ top: `${i * ROW}px`, height: `${ROW}px` }}
+              <div key={c.id} id={`conversation-${c.id}`} role="option" aria-selected={c.id === p.openId} class={classes.join(' ')} style={{ top: `${i * ROW}px`, height: `${ROW}px` }}
                 data-testid="conversation-item" data-id={c.id}
                 onClick={(e) => (e.shiftKey || e.ctrlKey || e.metaKey ? p.onSelect(i, e) : p.onOpen(i))}>
                 <span class="avatar" aria-hidden="true">{initials(who)}</span>
