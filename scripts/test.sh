@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, every Rust test on SQLite and PostgreSQL, and the
 # compatibility test that drives a real server with the official Intercom SDK, and the browser
-# tests of the messenger widget.
+# tests of the messenger widget and the agent app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +19,5 @@ cargo test --workspace
 echo "== Intercom SDK compatibility (intercom-client 7 over HTTP against a real server)"
 cargo build -p rapport
 RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/sdk/run.sh
-echo "== Browser tests (Playwright driving Debian's Chromium through the messenger widget)"
+echo "== Browser tests (Playwright driving Debian's Chromium through the messenger widget and the agent app)"
 RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/browser/run.sh

@@ -45,6 +45,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::tags::routes())
         .merge(routes::data_attributes::routes())
         .merge(routes::events::routes())
+        .merge(routes::inbox::routes())
         .merge(routes::attachments::routes())
         .merge(routes::messenger::settings::routes())
 }
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/messenger/ws", get(crate::live::visitor_socket))
         .nest("/api", api)
         .merge(routes::widget::routes())
+        .merge(routes::app::routes())
         .merge(routes::messenger::routes())
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state)

@@ -1,5 +1,6 @@
 //! One module per resource; each exposes `routes()` with its handlers and their OpenAPI paths.
 pub mod admins;
+pub mod app;
 pub mod attachments;
 pub mod auth;
 pub mod companies;
@@ -7,6 +8,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod data_attributes;
 pub mod events;
+pub mod inbox;
 pub mod messenger;
 pub mod notes;
 pub mod tags;

@@ -10,6 +10,7 @@ use crate::workspaces::Workspace;
 use crate::{bind_values, with_pool, Db, OptionExt, StoreError, StoreResult};
 
 mod actions;
+pub mod counts;
 mod live;
 mod reads;
 

@@ -1,0 +1,158 @@
+// The left side: the views with their live counts, and the virtualised conversation list.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Admin, Conversation, Counts, Team } from './api';
+import { ago, initials, plain } from './format';
+
+export type ViewKey = 'unassigned' | 'mine' | 'all' | `team:${string}`;
+export const STATES = ['open', 'snoozed', 'closed'] as const;
+export type State = (typeof STATES)[number];
+export const SORTS = {
+  newest: { label: 'Newest', field: 'updated_at', order: 'desc' },
+  oldest: { label: 'Oldest', field: 'updated_at', order: 'asc' },
+  waiting: { label: 'Waiting longest', field: 'waiting_since', order: 'asc' },
+  priority: { label: 'Priority first', field: 'priority', order: 'desc' },
+} as const;
+export type SortKey = keyof typeof SORTS;
+
+interface SidebarProps {
+  me: Admin; teams: Team[]; counts: Counts | null; view: ViewKey; state: State; workspace: string;
+  onView: (v: ViewKey) => void; onState: (s: State) => void; onSignOut: () => void; liveStatus: string;
+  workspaces: { app_id: string; name: string }[]; onSwitch: (appId: string) => void;
+}
+
+export function Sidebar(p: SidebarProps) {
+  const count = (key: ViewKey): number | undefined => {
+    if (!p.counts) return undefined;
+    if (key === 'all' || key === 'unassigned' || key === 'mine') return p.counts[key];
+    return p.counts.teams.find((t) => `team:${t.id}` === key)?.count ?? 0;
+  };
+  const item = (key: ViewKey, label: string) => (
+    <li key={key}>
+      <button class={`view ${p.view === key ? 'current' : ''}`} aria-current={p.view === key ? 'page' : undefined}
+        data-testid={`view-${key.replace(':', '-')}`} onClick={() => p.onView(key)}>
+        <span>{label}</span><span class="count" data-testid={`count-${key.replace(':', '-')}`}>{count(key) ?? ''}</span>
+      </button>
+    </li>
+  );
+  return (
+    <nav class="sidebar" aria-label="Inboxes">
+      <div class="brand">
+        <span class="logo" aria-hidden="true">R</span>
+        {p.workspaces.length > 1 ? (
+          <select aria-label="Workspace" data-testid="workspace-switch" value={p.workspaces.find((w) => w.name === p.workspace)?.app_id}
+            onChange={(e) => p.onSwitch((e.target as HTMLSelectElement).value)}>
+            {p.workspaces.map((w) => <option key={w.app_id} value={w.app_id}>{w.name}</option>)}
+          </select>
+        ) : <span class="workspace">{p.workspace}</span>}
+      </div>
+      <div class="states" role="group" aria-label="State">
+        {STATES.map((s) => (
+          <button key={s} class={p.state === s ? 'on' : ''} aria-pressed={p.state === s} data-testid={`state-${s}`} onClick={() => p.onState(s)}>
+            {s[0].toUpperCase() + s.slice(1)}
+          </button>
+        ))}
+      </div>
+      <ul class="views">
+        {item('unassigned', 'Unassigned')}
+        {item('mine', 'Mine')}
+        {item('all', 'All')}
+      </ul>
+      {p.teams.length > 0 && <h3 class="group">Teams</h3>}
+      <ul class="views">{p.teams.map((t) => item(`team:${t.id}`, t.name))}</ul>
+      <div class="me">
+        <span class="avatar" aria-hidden="true">{initials(p.me.name)}</span>
+        <span class="me-name">{p.me.name}<small class={`live ${p.liveStatus}`} data-testid="live-status">{p.liveStatus}</small></span>
+        <button class="link" data-testid="sign-out" onClick={p.onSignOut}>Sign out</button>
+      </div>
+    </nav>
+  );
+}
+
+const ROW = 72;
+const OVERSCAN = 6;
+
+interface ListProps {
+  items: Conversation[]; active: number; openId: string | null; selected: Set<string>; loading: boolean; hasMore: boolean;
+  admins: Admin[]; title: string; sort: SortKey; onSort: (s: SortKey) => void;
+  onOpen: (index: number) => void; onSelect: (index: number, e: MouseEvent) => void; onMore: () => void;
+  bulk: { onAssign: () => void; onTag: () => void; onClose: () => void; onClear: () => void };
+}
+
+export function List(p: ListProps) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const [top, setTop] = useState(0);
+  const [height, setHeight] = useState(800);
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const measure = () => setHeight(el.clientHeight);
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  // Keep the active row in view when moving with the keyboard.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || p.active < 0) return;
+    const y = p.active * ROW;
+    if (y < el.scrollTop) el.scrollTop = y;
+    else if (y + ROW > el.scrollTop + el.clientHeight) el.scrollTop = y + ROW - el.clientHeight;
+  }, [p.active]);
+  useEffect(() => {
+    if (p.hasMore && !p.loading && (top + height) / ROW > p.items.length - 15) p.onMore();
+  }, [top, height, p.items.length, p.hasMore, p.loading]);
+  const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
+  const last = Math.min(p.items.length, Math.ceil((top + height) / ROW) + OVERSCAN);
+  const adminName = (id: Conversation['admin_assignee_id']) => p.admins.find((a) => String(a.id) === String(id))?.name;
+  return (
+    <section class="list" aria-label={`${p.title} conversations`}>
+      <header class="list-head">
+        <h1>{p.title}</h1>
+        <label class="sort"><span class="sr">Sort</span>
+          <select data-testid="sort" value={p.sort} onChange={(e) => p.onSort((e.target as HTMLSelectElement).value as SortKey)}>
+            {Object.entries(SORTS).map(([key, s]) => <option key={key} value={key}>{s.label}</option>)}
+          </select>
+        </label>
+      </header>
+      {p.selected.size > 0 && (
+        <div class="bulk" role="toolbar" aria-label="Bulk actions" data-testid="bulk-bar">
+          <span>{p.selected.size} selected</span>
+          <button onClick={p.bulk.onAssign} data-testid="bulk-assign">Assign</button>
+          <button onClick={p.bulk.onTag} data-testid="bulk-tag">Tag</button>
+          <button onClick={p.bulk.onClose} data-testid="bulk-close">Close</button>
+          <button class="link" onClick={p.bulk.onClear}>Clear</button>
+        </div>
+      )}
+      <div class="scroller" ref={scroller} onScroll={(e) => setTop((e.target as HTMLDivElement).scrollTop)}
+        data-testid="inbox-list" role="listbox" aria-label="Conversations (j/k to move)" tabIndex={0}
+        aria-activedescendant={p.items[p.active] ? `conversation-${p.items[p.active].id}` : undefined}>
+        <div style={{ height: `${p.items.length * ROW}px`, position: 'relative' }}>
+          {p.items.slice(first, last).map((c, offset) => {
+            const i = first + offset;
+            const who = c.source.author.name || c.source.author.email || 'Visitor';
+            const classes = ['row', i === p.active ? 'active' : '', c.id === p.openId ? 'open' : '', p.selected.has(c.id) ? 'selected' : '', c.read ? '' : 'unread'];
+            return (
+              <div key={c.id} id={`conversation-${c.id}`} role="option" aria-selected={c.id === p.openId} class={classes.join(' ')} style={{ top: `${i * ROW}px`, height: `${ROW}px` }}
+                data-testid="conversation-item" data-id={c.id}
+                onClick={(e) => (e.shiftKey || e.ctrlKey || e.metaKey ? p.onSelect(i, e) : p.onOpen(i))}>
+                <span class="avatar" aria-hidden="true">{initials(who)}</span>
+                <span class="row-main">
+                  <span class="row-top"><strong>{who}</strong><time>{ago(c.updated_at)}</time></span>
+                  <span class="row-body">{c.title || plain(c.source.body) || '—'}</span>
+                  <span class="row-meta">
+                    {c.priority === 'priority' && <span class="pill prio">Priority</span>}
+                    {c.admin_assignee_id ? <span class="pill">{adminName(c.admin_assignee_id) ?? 'Assigned'}</span> : <span class="pill muted">Unassigned</span>}
+                    {c.tags.tags.slice(0, 2).map((t) => <span key={t.id} class="pill tag">{t.name}</span>)}
+                  </span>
+                </span>
+              </div>
+            );
+          })}
+        </div>
+        {!p.loading && p.items.length === 0 && <p class="empty-list">No conversations here. Nice work.</p>}
+        {p.loading && <p class="loading">Loading…</p>}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,394 @@
+// The signed-in app: views, list, open conversation, context panel, pickers and shortcuts, all
+// kept live over the agent socket.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import * as api from './api';
+import type { Admin, Conversation, Counts, Filter, SavedReply, Session, Tag, Team } from './api';
+import { ConversationView } from './Conversation';
+import type { Action } from './Conversation';
+import { ContextPanel } from './Context';
+import { List, SORTS, Sidebar, STATES } from './Inbox';
+import type { SortKey, State, ViewKey } from './Inbox';
+import { live } from './live';
+import { Picker, ShortcutSheet } from './Picker';
+import type { Choice } from './Picker';
+import { snoozePresets, SnoozeCustom } from './snooze';
+import { plain } from './format';
+
+type Overlay = null | { kind: 'assign' | 'tag' | 'snooze' | 'snooze-custom' | 'saved' | 'search' | 'palette' | 'help'; targets: string[] };
+interface Typing { name: string; admin: boolean; until: number }
+
+function readLocation(): { view: ViewKey; state: State; sort: SortKey; open: string | null } {
+  const params = new URLSearchParams(location.search);
+  const view = (location.pathname.replace(/^\/app\/?/, '').split('/')[0] || 'unassigned') as ViewKey;
+  const state = (STATES as readonly string[]).includes(params.get('state') ?? '') ? (params.get('state') as State) : 'open';
+  const sort = (params.get('sort') ?? 'newest') in SORTS ? (params.get('sort') as SortKey) : 'newest';
+  return { view, state, sort, open: params.get('c') };
+}
+
+function filtersFor(view: ViewKey, state: State, me: string): Filter[] {
+  const filters: Filter[] = [{ field: 'state', operator: '=', value: state }];
+  if (view === 'mine') filters.push({ field: 'admin_assignee_id', operator: '=', value: Number(me) });
+  else if (view === 'unassigned') {
+    filters.push({ field: 'admin_assignee_id', operator: '=', value: null }, { field: 'team_assignee_id', operator: '=', value: null });
+  } else if (view.startsWith('team:')) filters.push({ field: 'team_assignee_id', operator: '=', value: Number(view.slice(5)) });
+  return filters;
+}
+
+/// Calls `fn` at most once per `ms`, trailing (later calls within the window are merged).
+function useDebounced(fn: () => void, ms: number): () => void {
+  const timer = useRef<number | undefined>();
+  const latest = useRef(fn);
+  latest.current = fn;
+  return useCallback(() => {
+    if (timer.current !== undefined) return;
+    timer.current = window.setTimeout(() => { timer.current = undefined; latest.current(); }, ms);
+  }, [ms]);
+}
+
+interface Props { session: Session; workspaces: { app_id: string; name: string }[]; onSignOut: () => void; onSwitch: (appId: string) => void }
+
+export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
+  const me = session.admin;
+  const initial = useMemo(readLocation, []);
+  const [view, setView] = useState<ViewKey>(initial.view);
+  const [state, setState] = useState<State>(initial.state);
+  const [sort, setSort] = useState<SortKey>(initial.sort);
+  const [admins, setAdmins] = useState<Admin[]>([]);
+  const [teams, setTeams] = useState<Team[]>([]);
+  const [tags, setTags] = useState<Tag[]>([]);
+  const [saved, setSaved] = useState<SavedReply[] | null>(null);
+  const [counts, setCounts] = useState<Counts | null>(null);
+  const [items, setItems] = useState<Conversation[]>([]);
+  const [next, setNext] = useState<string | undefined>();
+  const [loading, setLoading] = useState(true);
+  const [active, setActive] = useState(-1);
+  const [openId, setOpenId] = useState<string | null>(initial.open);
+  const [open, setOpen] = useState<Conversation | null>(null);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [overlay, setOverlay] = useState<Overlay>(null);
+  const [mode, setMode] = useState<'reply' | 'note'>('reply');
+  const [drafts, setDrafts] = useState<Record<string, string>>({});
+  const [sending, setSending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [typing, setTyping] = useState<Record<string, Typing[]>>({});
+  const [liveStatus, setLiveStatus] = useState(live.status);
+  const [found, setFound] = useState<Choice[]>([]);
+  const composer = useRef<HTMLTextAreaElement | null>(null);
+  const generation = useRef(0);
+  const lastTyping = useRef(0);
+
+  const title = view === 'all' ? 'All' : view === 'mine' ? 'Mine' : view === 'unassigned' ? 'Unassigned' : teams.find((t) => `team:${t.id}` === view)?.name ?? 'Team';
+
+  useEffect(() => {
+    api.admins().then(setAdmins).catch(() => undefined);
+    api.teams().then(setTeams).catch(() => undefined);
+    api.tags().then(setTags).catch(() => undefined);
+    api.savedReplies().then(setSaved).catch(() => setSaved(null));
+  }, []);
+
+  // The URL follows the view, so deep links and reloads land in the same place.
+  useEffect(() => {
+    const params = new URLSearchParams();
+    if (state !== 'open') params.set('state', state);
+    if (sort !== 'newest') params.set('sort', sort);
+    if (openId) params.set('c', openId);
+    const query = params.toString();
+    history.replaceState(null, '', `/app/${view}${query ? `?${query}` : ''}`);
+  }, [view, state, sort, openId]);
+
+  const loadCounts = useCallback(() => { api.counts(state).then(setCounts).catch(() => undefined); }, [state]);
+
+  /// Loads the list again from the top, as many rows as are loaded now (the live refresh), or a first page.
+  const reload = useCallback(async (keep: boolean) => {
+    const mine = ++generation.current;
+    setLoading(true);
+    try {
+      const size = keep ? Math.min(150, Math.max(50, items.length)) : 50;
+      const page = await api.searchConversations(filtersFor(view, state, me.id), SORTS[sort], undefined, size);
+      if (mine !== generation.current) return;
+      setItems(page.data);
+      setNext(page.next);
+    } catch (e) {
+      if (mine === generation.current) setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      if (mine === generation.current) setLoading(false);
+    }
+  }, [view, state, sort, me.id, items.length]);
+
+  const more = useCallback(async () => {
+    if (!next || loading) return;
+    const mine = generation.current;
+    setLoading(true);
+    try {
+      const page = await api.searchConversations(filtersFor(view, state, me.id), SORTS[sort], next);
+      if (mine !== generation.current) return;
+      setItems((old) => [...old, ...page.data.filter((c) => !old.some((o) => o.id === c.id))]);
+      setNext(page.next);
+    } finally {
+      if (mine === generation.current) setLoading(false);
+    }
+  }, [next, loading, view, state, sort, me.id]);
+
+  useEffect(() => { setItems([]); setActive(-1); setSelected(new Set()); void reload(false); }, [view, state, sort]);
+  // The keyboard cursor follows the open conversation when the list reloads under it.
+  useEffect(() => {
+    if (openId) setActive(items.findIndex((c) => c.id === openId));
+  }, [items]);
+  useEffect(loadCounts, [state]);
+
+  const loadOpen = useCallback(async (id: string) => {
+    try {
+      const c = await api.conversation(id);
+      setOpen((old) => (old && old.id !== id && openIdRef.current !== id ? old : c));
+      if (!c.read) live.send({ type: 'read', conversation_id: id });
+    } catch (e) {
+      if (e instanceof api.ApiError && e.status === 404) { setOpen(null); setOpenId(null); }
+    }
+  }, []);
+  const openIdRef = useRef(openId);
+  openIdRef.current = openId;
+  useEffect(() => { setOpen(null); setError(null); if (openId) void loadOpen(openId); }, [openId]);
+
+  const refreshList = useDebounced(() => { void reload(true); loadCounts(); }, 300);
+  const refreshOpen = useDebounced(() => { if (openIdRef.current) void loadOpen(openIdRef.current); }, 100);
+
+  useEffect(() => {
+    live.onStatus = setLiveStatus;
+    const off = live.on((frame) => {
+      if (frame.type === 'event') {
+        refreshList();
+        if (String(frame.conversation_id) === openIdRef.current) refreshOpen();
+      } else if (frame.type === 'typing') {
+        const author = frame.author;
+        if (author.type === 'admin' && String(author.id) === String(me.id)) return;
+        const key = String(frame.conversation_id);
+        const entry: Typing = { name: author.name || 'Customer', admin: author.type === 'admin', until: Date.now() + 4000 };
+        setTyping((all) => ({ ...all, [key]: [...(all[key] ?? []).filter((t) => t.name !== entry.name), entry] }));
+      }
+    });
+    live.start();
+    const sweep = window.setInterval(() => {
+      setTyping((all) => {
+        const now = Date.now();
+        let changed = false;
+        const kept: Record<string, Typing[]> = {};
+        for (const [key, list] of Object.entries(all)) {
+          const fresh = list.filter((t) => t.until > now);
+          if (fresh.length !== list.length) changed = true;
+          if (fresh.length) kept[key] = fresh;
+        }
+        return changed ? kept : all;
+      });
+    }, 1000);
+    return () => { off(); live.stop(); window.clearInterval(sweep); };
+  }, []);
+
+  const openAt = (index: number) => {
+    const c = items[index];
+    if (!c) return;
+    setActive(index);
+    setOpenId(c.id);
+  };
+  const select = (index: number, e: MouseEvent | null) => {
+    const c = items[index];
+    if (!c) return;
+    setSelected((old) => {
+      const next = new Set(old);
+      if (e?.shiftKey && active >= 0) {
+        const [from, to] = [Math.min(active, index), Math.max(active, index)];
+        for (let i = from; i <= to; i++) if (items[i]) next.add(items[i].id);
+      } else if (next.has(c.id)) next.delete(c.id);
+      else next.add(c.id);
+      return next;
+    });
+    setActive(index);
+  };
+
+  const targets = (): string[] => (selected.size ? [...selected] : openId ? [openId] : []);
+  const run = async (ids: string[], action: (id: string) => Promise<unknown>) => {
+    setError(null);
+    try {
+      await Promise.all(ids.map(action));
+      if (ids.length > 1) setSelected(new Set());
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+    refreshList();
+    if (openId && ids.includes(openId)) void loadOpen(openId);
+  };
+
+  const act = (a: Action, ids = targets()) => {
+    if (!ids.length) return;
+    if (a === 'close') void run(ids, (id) => api.setState(id, me.id, 'close'));
+    else if (a === 'open') void run(ids, (id) => api.setState(id, me.id, 'open'));
+    else if (a === 'assign-me') void run(ids, (id) => api.assign(id, me.id, 'admin', me.id));
+    else setOverlay({ kind: a, targets: ids });
+  };
+
+  const send = async () => {
+    if (!open) return;
+    const body = (drafts[open.id] ?? '').trim();
+    if (!body) return;
+    setSending(true);
+    setError(null);
+    try {
+      const html = `<p>${body.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br>')}</p>`;
+      const updated = await api.reply(open.id, me.id, html, mode === 'note');
+      setOpen(updated);
+      setDrafts((d) => ({ ...d, [open.id]: '' }));
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setSending(false);
+    }
+  };
+
+  const typed = () => {
+    if (!openId || Date.now() - lastTyping.current < 2000) return;
+    lastTyping.current = Date.now();
+    live.send({ type: 'typing', conversation_id: openId });
+  };
+
+  // Keyboard: list movement and one-key actions when no field has focus.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') { e.preventDefault(); setOverlay({ kind: 'palette', targets: targets() }); return; }
+      if (overlay) return;
+      const target = e.target as HTMLElement;
+      if (target.closest('input, textarea, select, [contenteditable]') || e.ctrlKey || e.metaKey || e.altKey) return;
+      const key = e.key;
+      const handled = () => e.preventDefault();
+      if (key === 'j' || key === 'ArrowDown') { handled(); openAt(Math.min(active + 1, items.length - 1)); }
+      else if (key === 'k' || key === 'ArrowUp') { handled(); openAt(Math.max(active - 1, 0)); }
+      else if (key === 'Enter' && active >= 0) { handled(); openAt(active); }
+      else if (key === 'x' && active >= 0) { handled(); select(active, null); }
+      else if (key === 'r' && open) { handled(); setMode('reply'); composer.current?.focus(); }
+      else if (key === 'n' && open) { handled(); setMode('note'); composer.current?.focus(); }
+      else if (key === 'a') { handled(); act('assign'); }
+      else if (key === 't') { handled(); act('tag'); }
+      else if (key === 'z') { handled(); act('snooze'); }
+      else if (key === 'C') { handled(); act(open?.state === 'closed' && !selected.size ? 'open' : 'close'); }
+      else if (key === '/') { handled(); setFound([]); setOverlay({ kind: 'search', targets: [] }); }
+      else if (key === '?') { handled(); setOverlay({ kind: 'help', targets: [] }); }
+      else if (key === 'Escape') { setSelected(new Set()); }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  });
+
+  const searchTimer = useRef<number | undefined>();
+  const search = (q: string) => {
+    window.clearTimeout(searchTimer.current);
+    if (q.trim().length < 2) { setFound([]); return; }
+    searchTimer.current = window.setTimeout(async () => {
+      const [conversations, contacts] = await Promise.all([api.searchText(q).catch(() => []), api.searchContacts(q).catch(() => [])]);
+      setFound([
+        ...conversations.map((c) => ({ id: `c${c.id}`, label: c.source.author.name || c.source.author.email || 'Conversation', hint: plain(c.source.body).slice(0, 70), run: () => setOpenId(c.id) })),
+        ...contacts.map((p) => ({ id: `p${p.id}`, label: p.name || p.email || 'Contact', hint: `Contact · ${p.email ?? ''}`, run: () => {
+          void api.searchConversations([{ field: 'contact_ids', operator: '=', value: p.id }], SORTS.newest, undefined, 1).then((page) => { if (page.data[0]) setOpenId(page.data[0].id); });
+        } })),
+      ]);
+    }, 150);
+  };
+
+  const pickerFor = (o: NonNullable<Overlay>) => {
+    const close = () => setOverlay(null);
+    const ids = o.targets;
+    const many = ids.length > 1 ? ` (${ids.length})` : '';
+    switch (o.kind) {
+      case 'help': return <ShortcutSheet onClose={close} />;
+      case 'snooze-custom': return <SnoozeCustom onClose={close} onPick={(until) => void run(ids, (id) => api.snooze(id, me.id, until))} />;
+      case 'assign': {
+        const choices: Choice[] = [
+          { id: 'me', label: `Me (${me.name})`, run: () => void run(ids, (id) => api.assign(id, me.id, 'admin', me.id)) },
+          ...admins.filter((a) => String(a.id) !== String(me.id)).map((a) => ({ id: `a${a.id}`, label: a.name, hint: a.email, run: () => void run(ids, (id) => api.assign(id, me.id, 'admin', a.id)) })),
+          ...teams.map((t) => ({ id: `t${t.id}`, label: t.name, hint: 'Team', run: () => void run(ids, (id) => api.assign(id, me.id, 'team', t.id)) })),
+          { id: 'none', label: 'Unassign', hint: 'Teammate', run: () => void run(ids, (id) => api.assign(id, me.id, 'admin', '0')) },
+        ];
+        return <Picker title={`Assign${many}`} testid="assign-picker" choices={choices} onClose={close} />;
+      }
+      case 'tag': {
+        const apply = (tag: Tag) => void run(ids, (id) => api.tagConversation(id, me.id, tag.id));
+        const choices = tags.map((t) => ({ id: t.id, label: t.name, run: () => apply(t) }));
+        const create = (name: string) => async () => {
+          try { const tag = await api.createTag(name); setTags((all) => [...all.filter((t) => t.id !== tag.id), tag]); apply(tag); } catch (e) { setError(e instanceof Error ? e.message : String(e)); }
+        };
+        return <TagPicker title={`Tag${many}`} choices={choices} onClose={close} onCreate={(name) => void create(name)()} />;
+      }
+      case 'snooze': {
+        const choices: Choice[] = [
+          ...snoozePresets().map((p) => ({ id: p.label, label: p.label, hint: p.hint, run: () => void run(ids, (id) => api.snooze(id, me.id, p.until)) })),
+          { id: 'custom', label: 'Custom time…', run: () => setOverlay({ kind: 'snooze-custom', targets: ids }) },
+        ];
+        return <Picker title={`Snooze${many}`} testid="snooze-picker" choices={choices} onClose={close} />;
+      }
+      case 'saved': {
+        const conv = open;
+        const choices = (saved ?? []).map((r) => ({ id: r.id, label: r.name, hint: plain(r.body).slice(0, 60), run: () => {
+          if (!conv) return;
+          void api.renderSavedReply(r.id, conv.id).then((body) => { setDrafts((d) => ({ ...d, [conv.id]: (d[conv.id] ?? '') + plain(body) })); composer.current?.focus(); }, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+        } }));
+        return <Picker title="Saved replies" testid="saved-reply-picker" choices={choices} onClose={close} />;
+      }
+      case 'search':
+        return <Picker title="Search conversations and contacts" testid="search" placeholder="Search messages, names, emails…" choices={[]} extra={found} onQuery={search} onClose={close} />;
+      case 'palette': {
+        const go = (v: ViewKey) => () => { setView(v); setOpenId(null); };
+        const choices: Choice[] = [
+          { id: 'reply', label: 'Reply', hint: 'r', run: () => { setMode('reply'); composer.current?.focus(); } },
+          { id: 'note', label: 'Write a note', hint: 'n', run: () => { setMode('note'); composer.current?.focus(); } },
+          { id: 'assign', label: 'Assign…', hint: 'a', run: () => act('assign', ids) },
+          { id: 'assign-me', label: 'Assign to me', run: () => act('assign-me', ids) },
+          { id: 'tag', label: 'Tag…', hint: 't', run: () => act('tag', ids) },
+          { id: 'snooze', label: 'Snooze…', hint: 'z', run: () => act('snooze', ids) },
+          { id: 'close', label: 'Close', hint: 'shift+c', run: () => act('close', ids) },
+          { id: 'open', label: 'Reopen', run: () => act('open', ids) },
+          { id: 'search', label: 'Search', hint: '/', run: () => setOverlay({ kind: 'search', targets: [] }) },
+          { id: 'v-un', label: 'Go to Unassigned', run: go('unassigned') },
+          { id: 'v-mine', label: 'Go to Mine', run: go('mine') },
+          { id: 'v-all', label: 'Go to All', run: go('all') },
+          ...teams.map((t) => ({ id: `v-${t.id}`, label: `Go to ${t.name}`, run: go(`team:${t.id}`) })),
+          ...STATES.map((s) => ({ id: `s-${s}`, label: `Show ${s}`, run: () => setState(s) })),
+          ...Object.entries(SORTS).map(([k, s]) => ({ id: `o-${k}`, label: `Sort: ${s.label}`, run: () => setSort(k as SortKey) })),
+          { id: 'help', label: 'Keyboard shortcuts', hint: '?', run: () => setOverlay({ kind: 'help', targets: [] }) },
+          { id: 'signout', label: 'Sign out', run: onSignOut },
+        ];
+        return <Picker title="Command" testid="palette" placeholder="Type a command…" choices={choices} onClose={close} />;
+      }
+    }
+  };
+
+  return (
+    <div class="app">
+      <Sidebar me={me} teams={teams} counts={counts} view={view} state={state} workspace={session.app.name}
+        onView={(v) => { setView(v); setOpenId(null); }} onState={setState} onSignOut={onSignOut} liveStatus={liveStatus}
+        workspaces={workspaces} onSwitch={onSwitch} />
+      <List items={items} active={active} openId={openId} selected={selected} loading={loading} hasMore={!!next}
+        admins={admins} title={title} sort={sort} onSort={setSort} onOpen={openAt} onSelect={select} onMore={() => void more()}
+        bulk={{ onAssign: () => act('assign', [...selected]), onTag: () => act('tag', [...selected]), onClose: () => act('close', [...selected]), onClear: () => setSelected(new Set()) }} />
+      {open ? (
+        <>
+          <ConversationView conversation={open} me={me} admins={admins} teams={teams} typing={typing[open.id] ?? []}
+            mode={mode} onMode={setMode} draft={drafts[open.id] ?? ''} onDraft={(text) => setDrafts((d) => ({ ...d, [open.id]: text }))}
+            onSend={() => void send()} sending={sending} error={error} onAction={(a) => act(a, [open.id])} onTyping={typed}
+            onUntag={(tagId) => void run([open.id], (id) => api.untagConversation(id, me.id, tagId))}
+            composerRef={composer} hasSavedReplies={!!saved} />
+          <ContextPanel conversation={open} onOpen={setOpenId} />
+        </>
+      ) : (
+        <section class="conversation empty-state" aria-label="No conversation open">
+          <p>{openId ? 'Loading…' : 'Pick a conversation — j/k to move, ? for shortcuts.'}</p>
+          {error && <p class="error" role="alert">{error}</p>}
+        </section>
+      )}
+      {overlay && pickerFor(overlay)}
+    </div>
+  );
+}
+
+function TagPicker({ title, choices, onClose, onCreate }: { title: string; choices: Choice[]; onClose: () => void; onCreate: (name: string) => void }) {
+  const [query, setQuery] = useState('');
+  const exact = choices.some((c) => c.label.toLowerCase() === query.trim().toLowerCase());
+  const extra = query.trim() && !exact ? [{ id: 'create', label: `Create tag “${query.trim()}”`, run: () => onCreate(query.trim()) }] : [];
+  return <Picker title={title} testid="tag-picker" choices={choices} extra={extra} onQuery={setQuery} onClose={onClose} />;
+}
