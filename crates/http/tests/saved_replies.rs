@@ -193,3 +193,27 @@ async fn viewers_read_only_and_other_workspaces_see_nothing() {
         assert_eq!(app.get(&format!("/api/saved_replies/{id}")).await.body["name"], "Greeting");
     }
 }
+
+#[tokio::test]
+async fn openapi_documents_the_settings_endpoints() {
+    let app = TestApp::all().await.remove(0);
+    let r = app.get("/api/openapi.json").await;
+    let paths = &r.body["paths"];
+    for (path, method) in [
+        ("/saved_replies", "post"),
+        ("/saved_replies/{id}", "put"),
+        ("/saved_replies/{id}/render", "post"),
+        ("/admins/invites", "post"),
+        ("/invites/{token}", "get"),
+        ("/invites/{token}/accept", "post"),
+        ("/admins/{id}", "put"),
+        ("/admins/{id}", "get"),
+        ("/admins/{id}/deactivate", "post"),
+        ("/admins/{id}/reactivate", "post"),
+        ("/tokens", "post"),
+        ("/tokens/{id}", "delete"),
+        ("/messenger/settings/rotate_identity_secret", "post"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path} missing from the OpenAPI document");
+    }
+}
