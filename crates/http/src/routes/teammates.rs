@@ -68,7 +68,8 @@ async fn change_role(
 }
 
 /// Deactivates a teammate: their sessions and API tokens stop working at once, they cannot sign
-/// in, and conversations can no longer be assigned to them. Idempotent.
+/// in, their open `/ws` sockets are closed (code 4401), and conversations can no longer be
+/// assigned to them. Idempotent.
 #[utoipa::path(post, path = "/admins/{id}/deactivate", tag = "Admins", params(("id" = String, Path)),
     responses((status = 200, description = "admin"), (status = 400, description = "parameter_invalid (yourself)"),
         (status = 403, description = "forbidden"), (status = 404, description = "admin_not_found")))]
@@ -78,6 +79,9 @@ async fn deactivate(State(state): State<AppState>, auth: Auth, Path(id): Path<St
         return Err(AppError::invalid("id", "You cannot deactivate yourself"));
     }
     let admin = admins::deactivate(&state.db, auth.workspace_id(), target.id).await?;
+    // Their sessions and tokens are dead already; this closes sockets they opened before.
+    let signal = rapport_bus::Signal::AdminDeactivated { workspace_id: admin.workspace_id, admin_id: admin.id };
+    state.live.bus().publish(signal).await;
     respond(&state, &admin).await
 }
 
