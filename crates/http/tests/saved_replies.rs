@@ -5,10 +5,12 @@ use common::TestApp;
 use rapport_core::admin::AdminRole;
 use serde_json::{json, Value};
 
-/// A contact "Ada Lovelace" with plan "Pro" at "Analytical Engines", in a new conversation.
+/// A contact "Ada Lovelace" with plan "Pro" (and no tier) at "Analytical Engines", in a new conversation.
 async fn conversation_with_customer(app: &TestApp) -> String {
-    let attr = json!({"name": "plan", "model": "contact", "data_type": "string"});
-    assert_eq!(app.post("/api/data_attributes", attr).await.status, StatusCode::OK);
+    for name in ["plan", "tier"] {
+        let attr = json!({"name": name, "model": "contact", "data_type": "string"});
+        assert_eq!(app.post("/api/data_attributes", attr).await.status, StatusCode::OK);
+    }
     let r = app
         .post(
             "/api/contacts",
@@ -74,6 +76,7 @@ async fn bad_saved_replies_are_refused_and_change_nothing() {
             (json!({"name": "X", "body": "Hi {{contact.firstname}}"}), "parameter_invalid", "contact.firstname"),
             (json!({"name": "X", "body": "Hi {{contact.name"}), "parameter_invalid", "unterminated"),
             (json!({"name": "X", "body": "{{__proto__}}"}), "parameter_invalid", "__proto__"),
+            (json!({"name": "X", "body": "{{contact.custom_attributes.plann}}"}), "parameter_invalid", "plann"),
             (json!({"name": "X", "body": "{{contact.name | upcase}}"}), "parameter_invalid", "fallback"),
             (json!({"name": "X", "body": "a".repeat(20_001)}), "parameter_invalid", "20000"),
             (json!({"name": "X", "body": "  "}), "parameter_invalid", "empty"),
@@ -106,7 +109,7 @@ async fn render_fills_the_conversations_customer_company_and_admin() {
     for app in TestApp::all().await {
         let conversation = conversation_with_customer(&app).await;
         let body = "Hi {{contact.first_name}} ({{contact.email}}) from {{company.name}} on {{contact.custom_attributes.plan}}; \
-                    {{admin.first_name}} here about #{{conversation.id}}. {{contact.custom_attributes.missing | fallback: \"-\"}}";
+                    {{admin.first_name}} here about #{{conversation.id}}. {{contact.custom_attributes.tier | fallback: \"-\"}}";
         let reply = create(&app, "Full", body).await;
         let path = format!("/api/saved_replies/{}/render", reply["id"].as_str().unwrap());
         let r = app.post(&path, json!({"conversation_id": conversation})).await;

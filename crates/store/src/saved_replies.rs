@@ -1,6 +1,7 @@
 //! Saved replies (macros): named templates the inbox inserts into its composer. Bodies are
 //! checked with [`rapport_core::template`] when saved, so a stored body always renders.
-use rapport_core::template::{Template, Values};
+use rapport_core::attributes::Model;
+use rapport_core::template::{Template, Values, Variable};
 use serde::Serialize;
 
 use crate::admins::Admin;
@@ -40,11 +41,27 @@ fn check_name(name: &str) -> StoreResult<&str> {
     Ok(name)
 }
 
-fn check_body(body: &str) -> StoreResult<&str> {
+/// A body must parse, and each custom attribute it names must be one of the workspace's
+/// contact attributes, so a typo is caught when the reply is saved rather than sent.
+async fn check_body<'a>(db: &Db, workspace_id: i64, body: &'a str) -> StoreResult<&'a str> {
     if body.trim().is_empty() {
         return Err(StoreError::Invalid("body must not be empty".into()));
     }
-    Template::parse(body).map_err(|e| StoreError::Invalid(format!("body: {e}")))?;
+    let template = Template::parse(body).map_err(|e| StoreError::Invalid(format!("body: {e}")))?;
+    let mut named = template.variables().filter_map(|v| match v {
+        Variable::ContactCustomAttribute(name) => Some(name),
+        _ => None,
+    });
+    if let Some(first) = named.next() {
+        let defined = crate::data_attributes::list(db, workspace_id, Some(Model::Contact), true).await?;
+        for name in std::iter::once(first).chain(named) {
+            if !defined.iter().any(|a| &a.name == name) {
+                return Err(StoreError::Invalid(format!(
+                    "body: unknown variable \"contact.custom_attributes.{name}\": no contact data attribute is named {name:?}"
+                )));
+            }
+        }
+    }
     Ok(body)
 }
 
@@ -57,7 +74,8 @@ fn conflict_on_name(e: sqlx::Error) -> StoreError {
 
 pub async fn create(db: &Db, workspace_id: i64, fields: SavedReplyFields<'_>) -> StoreResult<SavedReply> {
     let name = check_name(fields.name.ok_or_else(|| StoreError::Invalid("name is required".into()))?)?;
-    let body = check_body(fields.body.ok_or_else(|| StoreError::Invalid("body is required".into()))?)?;
+    let body = fields.body.ok_or_else(|| StoreError::Invalid("body is required".into()))?;
+    let body = check_body(db, workspace_id, body).await?;
     let sql = format!(
         "INSERT INTO saved_replies (workspace_id, name, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
          RETURNING {COLUMNS}"
@@ -69,7 +87,10 @@ pub async fn create(db: &Db, workspace_id: i64, fields: SavedReplyFields<'_>) ->
 
 pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: SavedReplyFields<'_>) -> StoreResult<SavedReply> {
     let name = fields.name.map(check_name).transpose()?;
-    let body = fields.body.map(check_body).transpose()?;
+    let body = match fields.body {
+        Some(body) => Some(check_body(db, workspace_id, body).await?),
+        None => None,
+    };
     let current = find(db, workspace_id, id).await?;
     let sql = format!(
         "UPDATE saved_replies SET name = $3, body = $4, updated_at = $5 WHERE workspace_id = $1 AND id = $2 \
