@@ -31,6 +31,8 @@ pub enum Signal {
     Typing { workspace_id: i64, conversation_id: i64, author: Value, contact_ids: Vec<i64> },
     /// A teammate's presence changed: `online`, `away` or `offline`.
     Presence { workspace_id: i64, admin_id: i64, status: String },
+    /// A teammate was deactivated: every node closes their open sockets.
+    AdminDeactivated { workspace_id: i64, admin_id: i64 },
 }
 
 impl Signal {
@@ -39,7 +41,8 @@ impl Signal {
         match self {
             Signal::Advanced { workspace_id, .. }
             | Signal::Typing { workspace_id, .. }
-            | Signal::Presence { workspace_id, .. } => *workspace_id,
+            | Signal::Presence { workspace_id, .. }
+            | Signal::AdminDeactivated { workspace_id, .. } => *workspace_id,
         }
     }
 }

@@ -35,6 +35,12 @@ impl AdminRole {
     pub fn can_manage_workspace(self) -> bool {
         self >= AdminRole::Admin
     }
+
+    /// May invite, re-role, deactivate or reactivate a teammate whose role is (or becomes)
+    /// `target`: admins and owners may, but only owners touch owners or make new ones.
+    pub fn may_manage(self, target: AdminRole) -> bool {
+        self.can_manage_workspace() && (target != AdminRole::Owner || self == AdminRole::Owner)
+    }
 }
 
 impl fmt::Display for AdminRole {
@@ -67,5 +73,14 @@ mod tests {
         assert!(!AdminRole::Viewer.can_write());
         assert!(AdminRole::Agent.can_write() && !AdminRole::Agent.can_manage_workspace());
         assert!(AdminRole::Admin.can_manage_workspace());
+    }
+
+    #[test]
+    fn only_owners_manage_owners() {
+        assert!(AdminRole::Owner.may_manage(AdminRole::Owner));
+        assert!(AdminRole::Admin.may_manage(AdminRole::Admin) && AdminRole::Admin.may_manage(AdminRole::Viewer));
+        assert!(!AdminRole::Admin.may_manage(AdminRole::Owner));
+        assert!(!AdminRole::Agent.may_manage(AdminRole::Viewer));
+        assert!(!AdminRole::Viewer.may_manage(AdminRole::Viewer));
     }
 }

@@ -13,3 +13,4 @@ pub mod identity;
 pub mod messenger;
 pub mod office_hours;
 pub mod search;
+pub mod template;

@@ -48,6 +48,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::inbox::routes())
         .merge(routes::attachments::routes())
         .merge(routes::messenger::settings::routes())
+        .merge(routes::saved_replies::routes())
+        .merge(routes::teammates::routes())
+        .merge(routes::invites::routes())
+        .merge(routes::tokens::routes())
 }
 
 /// The OpenAPI document of the API, generated from the handlers' annotations.

@@ -165,3 +165,48 @@ pub async fn team_ids(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<
         "SELECT team_id FROM team_members WHERE workspace_id = $1 AND admin_id = $2 ORDER BY team_id")
         .bind(workspace_id).bind(admin_id).fetch_all(pool).await)?)
 }
+
+/// Changes an admin's role. Demoting the workspace's last active owner is refused, checked in the
+/// same statement that writes so two concurrent demotions cannot both pass on one database turn.
+pub async fn set_role(db: &Db, workspace_id: i64, id: i64, role: AdminRole) -> StoreResult<Admin> {
+    let current = find(db, workspace_id, id).await?;
+    let sql = format!(
+        "UPDATE admins SET role = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 \
+         AND (role <> 'owner' OR $3 = 'owner' OR EXISTS (SELECT 1 FROM admins o WHERE o.workspace_id = $1 \
+         AND o.id <> $2 AND o.role = 'owner' AND o.active = $5)) RETURNING {COLUMNS}"
+    );
+    let updated = with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        let row = sqlx::query_as::<_, Admin>(&sql)
+            .bind(workspace_id).bind(id).bind(role.as_str()).bind(now()).bind(true)
+            .fetch_optional(&mut *tx).await?;
+        tx.commit().await?;
+        row
+    });
+    match updated {
+        Some(admin) => Ok(admin),
+        None if current.role() == AdminRole::Owner => Err(StoreError::Invalid(
+            "the workspace's last owner cannot be demoted; make someone else owner first".into(),
+        )),
+        None => Err(StoreError::not_found("admin")),
+    }
+}
+
+/// Lets a deactivated admin sign in again. Their old sessions and tokens stay ended.
+pub async fn reactivate(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {
+    let sql = format!(
+        "UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql)
+        .bind(workspace_id).bind(id).bind(true).bind(now()).fetch_optional(pool).await)?
+    .or_not_found("admin")
+}
+
+/// An admin conversations may be assigned to: one of the workspace's, and active.
+pub async fn find_assignable(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {
+    let admin = find(db, workspace_id, id).await?;
+    if !admin.active {
+        return Err(StoreError::Invalid(format!("admin {id} is deactivated and cannot be assigned conversations")));
+    }
+    Ok(admin)
+}

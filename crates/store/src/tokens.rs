@@ -51,6 +51,12 @@ pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<ApiToken>> {
     Ok(with_pool!(db, pool => sqlx::query_as::<_, ApiToken>(&sql).bind(workspace_id).fetch_all(pool).await)?)
 }
 
+/// The workspace's tokens that still work, oldest first.
+pub async fn list_active(db: &Db, workspace_id: i64) -> StoreResult<Vec<ApiToken>> {
+    let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE workspace_id = $1 AND revoked_at IS NULL ORDER BY id");
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, ApiToken>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+}
+
 pub async fn revoke(db: &Db, workspace_id: i64, id: i64) -> StoreResult<ApiToken> {
     let sql = format!(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"

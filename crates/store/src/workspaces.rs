@@ -104,3 +104,23 @@ pub async fn set_messenger_settings(db: &Db, id: i64, settings: &MessengerSettin
         .fetch_optional(pool).await)?
     .or_not_found("workspace")
 }
+
+/// Renames the workspace (the name the messenger and invitations show).
+pub async fn rename(db: &Db, id: i64, name: &str) -> StoreResult<Workspace> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(crate::StoreError::Invalid("name must be 1 to 200 characters".into()));
+    }
+    let sql = format!("UPDATE workspaces SET name = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}");
+    with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql).bind(id).bind(name).bind(now()).fetch_optional(pool).await)?
+        .or_not_found("workspace")
+}
+
+/// Replaces the identity-verification secret with a fresh random one: every `user_hash` and
+/// `user_jwt` made with the old secret stops verifying at once.
+pub async fn rotate_identity_secret(db: &Db, id: i64) -> StoreResult<Workspace> {
+    let secret = hex::encode(rand::thread_rng().gen::<[u8; 32]>());
+    let sql = format!("UPDATE workspaces SET identity_secret = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}");
+    with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql).bind(id).bind(&secret).bind(now()).fetch_optional(pool).await)?
+        .or_not_found("workspace")
+}

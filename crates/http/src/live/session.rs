@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use rapport_bus::Signal;
 use rapport_store::event_log;
@@ -16,6 +16,9 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::frames::{self, FrameError, LiveEvent};
 use super::hub::{FeedGuard, Hub, Live, PAGE};
+
+/// The close frame a deactivated teammate's sockets get (4401: an application "unauthorized").
+const DEACTIVATED: CloseFrame = CloseFrame { code: 4401, reason: Utf8Bytes::from_static("deactivated") };
 
 /// Who is on the other end of a socket.
 pub(crate) enum Viewer {
@@ -86,6 +89,10 @@ impl Session {
                 },
                 live = receiver.recv() => match live {
                     Ok(Live::Event(event)) => self.deliver(&event).await,
+                    Ok(Live::Signal(signal)) if self.is_ended_by(&signal) => {
+                        let _ = sink.send(Message::Close(Some(DEACTIVATED))).await;
+                        break;
+                    }
                     Ok(Live::Signal(signal)) => self.relay(&signal),
                     Err(RecvError::Lagged(_)) => self.read_log().await,
                     Err(RecvError::Closed) => break,
@@ -181,6 +188,12 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Whether the signal ends this socket: its teammate was deactivated.
+    fn is_ended_by(&self, signal: &Signal) -> bool {
+        matches!((signal, &self.viewer), (Signal::AdminDeactivated { admin_id, .. }, Viewer::Agent { admin_id: mine, .. })
+            if admin_id == mine)
     }
 
     /// Passes on typing and presence signals meant for this socket.

@@ -14,7 +14,7 @@ use super::ApiRouter;
 use crate::extract::{cookie, ApiJson, Auth, AuthVia, SESSION_COOKIE};
 use crate::{AppError, AppResult, AppState};
 
-const SESSION_TTL_SECONDS: i64 = 14 * 24 * 3600;
+pub(crate) const SESSION_TTL_SECONDS: i64 = 14 * 24 * 3600;
 
 pub fn routes() -> ApiRouter {
     ApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(current_session))
@@ -28,7 +28,7 @@ struct LoginRequest {
     app_id: Option<String>,
 }
 
-fn session_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
+pub(crate) fn session_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     let secure = if state.config.secure_cookies { "; Secure" } else { "" };
     let cookie = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
     HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))

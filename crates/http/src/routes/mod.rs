@@ -9,10 +9,14 @@ pub mod conversations;
 pub mod data_attributes;
 pub mod events;
 pub mod inbox;
+pub mod invites;
 pub mod messenger;
 pub mod notes;
+pub mod saved_replies;
 pub mod tags;
+pub mod teammates;
 pub mod teams;
+pub mod tokens;
 pub mod widget;
 
 pub type ApiRouter = utoipa_axum::router::OpenApiRouter<crate::AppState>;

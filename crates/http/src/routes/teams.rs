@@ -25,6 +25,7 @@ pub fn team_json(t: &TeamWithMembers) -> Value {
         "admin_ids": t.admin_ids,
         "assignment_limit": t.team.assignment_limit,
         "distribution_method": t.team.distribution_method,
+        "assignment_method": t.team.distribution_method,
     })
 }
 
@@ -54,6 +55,8 @@ struct TeamRequest {
     name: Option<String>,
     /// `manual`, `round_robin` or `balanced`.
     distribution_method: Option<String>,
+    /// The same setting under the inbox's name; give one or the other (or both equal).
+    assignment_method: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>)]
     assignment_limit: Option<Option<i64>>,
@@ -63,12 +66,18 @@ struct TeamRequest {
 }
 
 impl TeamRequest {
-    fn fields(&self) -> TeamFields<'_> {
-        TeamFields {
+    fn fields(&self) -> AppResult<TeamFields<'_>> {
+        let method = match (self.distribution_method.as_deref(), self.assignment_method.as_deref()) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(AppError::invalid("assignment_method", "assignment_method and distribution_method differ"))
+            }
+            (a, b) => a.or(b),
+        };
+        Ok(TeamFields {
             name: self.name.as_deref(),
-            distribution_method: self.distribution_method.as_deref(),
+            distribution_method: method,
             assignment_limit: self.assignment_limit,
-        }
+        })
     }
 }
 
@@ -92,7 +101,7 @@ async fn create_team(
         rapport_store::admins::find(&state.db, ws, id).await?;
         member_ids.push(id);
     }
-    let team = teams::create(&state.db, ws, body.fields()).await?;
+    let team = teams::create(&state.db, ws, body.fields()?).await?;
     for admin_id in member_ids {
         teams::add_member(&state.db, ws, team.id, admin_id).await?;
     }
@@ -113,7 +122,7 @@ async fn update_team(
     if !body.admin_ids.is_empty() {
         return Err(AppError::invalid("admin_ids", "change members with PUT/DELETE /teams/{id}/admins/{admin_id}"));
     }
-    teams::update(&state.db, auth.workspace_id(), id, body.fields()).await?;
+    teams::update(&state.db, auth.workspace_id(), id, body.fields()?).await?;
     Ok(Json(team_json(&teams::find_with_members(&state.db, auth.workspace_id(), id).await?)))
 }
 

@@ -75,6 +75,18 @@ impl Client {
         }
     }
 
+    /// Skips frames until the server closes the socket; returns the close code.
+    pub async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.ws.next()).await.expect("a close in time")?;
+            match message {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
     /// The next frame of this `type`, skipping others.
     pub async fn next_of(&mut self, kind: &str) -> Value {
         loop {

@@ -312,7 +312,7 @@ pub async fn send(
             admin(admin_id).await?;
             let assigned_to = match assignee {
                 Assignee::Admin(to) => {
-                    crate::admins::find(db, workspace_id, to).await?;
+                    crate::admins::find_assignable(db, workspace_id, to).await?;
                     Some(("admin", to))
                 }
                 Assignee::Team(to) => {

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use rapport_core::messenger::{parse_color, parse_greeting, parse_reply_time, SettingError};
 use rapport_core::office_hours::OfficeHours;
-use rapport_store::workspaces::{self, MessengerSettings};
+use rapport_store::workspaces::{self, MessengerSettings, Workspace};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::routes;
@@ -15,13 +15,14 @@ use crate::routes::ApiRouter;
 use crate::{AppError, AppResult, AppState};
 
 pub fn routes() -> ApiRouter {
-    ApiRouter::new().routes(routes!(show, replace))
+    ApiRouter::new().routes(routes!(show, replace)).routes(routes!(rotate_identity_secret))
 }
 
-fn settings_json(auth: &Auth, s: &MessengerSettings) -> Value {
+fn settings_json(auth: &Auth, workspace: &Workspace, s: &MessengerSettings) -> Value {
     let mut body = json!({
         "type": "messenger_settings",
-        "app_id": auth.workspace.app_id,
+        "app_id": workspace.app_id,
+        "name": workspace.name,
         "color": s.messenger_color,
         "greeting": s.messenger_greeting,
         "office_hours": OfficeHours::from_stored(&s.office_hours).to_json(),
@@ -29,7 +30,7 @@ fn settings_json(auth: &Auth, s: &MessengerSettings) -> Value {
         "identity_enforced": s.identity_enforced,
     });
     if auth.admin.role().can_manage_workspace() {
-        body["identity_secret"] = json!(auth.workspace.identity_secret);
+        body["identity_secret"] = json!(workspace.identity_secret);
     }
     body
 }
@@ -39,11 +40,13 @@ fn settings_json(auth: &Auth, s: &MessengerSettings) -> Value {
     responses((status = 200, description = "messenger_settings")))]
 async fn show(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value>> {
     let settings = workspaces::messenger_settings(&state.db, auth.workspace_id()).await?;
-    Ok(Json(settings_json(&auth, &settings)))
+    Ok(Json(settings_json(&auth, &auth.workspace, &settings)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct SettingsRequest {
+    /// The workspace's name, shown atop the messenger (1 to 200 characters).
+    name: Option<String>,
     /// `#rrggbb`.
     color: Option<String>,
     /// At most 500 characters.
@@ -89,6 +92,29 @@ async fn replace(
     if let Some(enforced) = req.identity_enforced {
         settings.identity_enforced = enforced;
     }
+    if let Some(name) = &req.name {
+        if name.trim().is_empty() || name.trim().chars().count() > 200 {
+            return Err(AppError::invalid("name", "name must be 1 to 200 characters"));
+        }
+    }
+    // Every value is valid now; the two writes cannot fail on input.
+    let workspace = match &req.name {
+        Some(name) => workspaces::rename(&state.db, auth.workspace_id(), name).await?,
+        None => auth.workspace.clone(),
+    };
     let saved = workspaces::set_messenger_settings(&state.db, auth.workspace_id(), &settings).await?;
-    Ok(Json(settings_json(&auth, &saved)))
+    Ok(Json(settings_json(&auth, &workspace, &saved)))
+}
+
+/// Replaces the identity-verification secret with a new random one (owners and admins). Every
+/// `user_hash`/`user_jwt` made with the old secret, and every messenger visitor token signed
+/// with it, stops verifying at once: update your servers with the new `identity_secret`.
+#[utoipa::path(post, path = "/messenger/settings/rotate_identity_secret", tag = "Messenger",
+    responses((status = 200, description = "messenger_settings with the new identity_secret"),
+        (status = 403, description = "forbidden")))]
+async fn rotate_identity_secret(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value>> {
+    auth.require_manage()?;
+    let workspace = workspaces::rotate_identity_secret(&state.db, auth.workspace_id()).await?;
+    let settings = workspaces::messenger_settings(&state.db, auth.workspace_id()).await?;
+    Ok(Json(settings_json(&auth, &workspace, &settings)))
 }

@@ -1,0 +1,150 @@
+//! Teammate invitations: a one-time link that lets the invitee choose a password and join.
+//! Only the SHA-256 of the token is stored; accepting marks it used in the same transaction
+//! that creates the admin, so a link works once even when clicked twice at the same moment.
+use rand::distributions::{Alphanumeric, DistString};
+use rapport_core::admin::AdminRole;
+use serde::Serialize;
+
+use crate::admins::{hash_password, Admin};
+use crate::tokens::hash_secret;
+use crate::workspaces::Workspace;
+use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+
+/// How long an invitation link works.
+pub const INVITE_TTL_SECONDS: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Invite {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub invited_by: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub accepted_at: Option<i64>,
+    /// The admin the invitation became, once accepted.
+    pub admin_id: Option<i64>,
+}
+
+const COLUMNS: &str = "id, workspace_id, email, name, role, invited_by, created_at, expires_at, accepted_at, admin_id";
+const ADMIN_COLUMNS: &str = "id, workspace_id, email, name, password_hash, role, job_title, away_mode_enabled, \
+    away_mode_reassign, away_status_reason_id, active, created_at, updated_at";
+
+fn check_name(name: &str) -> StoreResult<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(StoreError::Invalid("name must be 1 to 200 characters".into()));
+    }
+    Ok(name)
+}
+
+/// Invites `email` with `role`; returns the invitation and the plaintext token (never stored).
+pub async fn create(
+    db: &Db,
+    workspace_id: i64,
+    invited_by: i64,
+    email: &str,
+    name: &str,
+    role: AdminRole,
+) -> StoreResult<(Invite, String)> {
+    let email = rapport_core::contact::Email::parse(email).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let name = check_name(name)?;
+    if crate::admins::find_by_email(db, workspace_id, email.as_str()).await.is_ok() {
+        return Err(StoreError::Conflict(format!(
+            "an admin with email {} already exists in this workspace",
+            email.as_str()
+        )));
+    }
+    let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 43);
+    let at = now();
+    let sql = format!(
+        "INSERT INTO admin_invites (workspace_id, email, name, role, token_hash, invited_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+    );
+    let invite = with_pool!(db, pool => sqlx::query_as::<_, Invite>(&sql)
+        .bind(workspace_id).bind(email.as_str()).bind(name).bind(role.as_str()).bind(hash_secret(&token))
+        .bind(invited_by).bind(at).bind(at + INVITE_TTL_SECONDS)
+        .fetch_one(pool).await)?;
+    Ok((invite, token))
+}
+
+/// The workspace's invitations not yet accepted, revoked or expired, newest first.
+pub async fn list_pending(db: &Db, workspace_id: i64) -> StoreResult<Vec<Invite>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM admin_invites WHERE workspace_id = $1 AND accepted_at IS NULL AND expires_at > $2 \
+         ORDER BY id DESC"
+    );
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, Invite>(&sql)
+        .bind(workspace_id).bind(now()).fetch_all(pool).await)?)
+}
+
+/// Withdraws an invitation that has not been accepted; its link stops working.
+pub async fn revoke(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
+    let deleted = execute!(db, pool => sqlx::query(
+        "DELETE FROM admin_invites WHERE workspace_id = $1 AND id = $2 AND accepted_at IS NULL")
+        .bind(workspace_id).bind(id).execute(pool).await)?;
+    if deleted == 0 {
+        return Err(StoreError::not_found("invite"));
+    }
+    Ok(())
+}
+
+/// A usable invitation (not accepted, not expired) and its workspace, by plaintext token.
+pub async fn find_by_token(db: &Db, token: &str) -> StoreResult<(Invite, Workspace)> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM admin_invites WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > $2"
+    );
+    let invite = with_pool!(db, pool => sqlx::query_as::<_, Invite>(&sql)
+        .bind(hash_secret(token)).bind(now()).fetch_optional(pool).await)?
+    .or_not_found("invite")?;
+    let workspace = crate::workspaces::find(db, invite.workspace_id).await?;
+    Ok((invite, workspace))
+}
+
+/// Accepts an invitation: marks it used and creates the admin with the chosen name and password,
+/// in one transaction. A used, expired or unknown token is "not found".
+pub async fn accept(db: &Db, token: &str, name: &str, password: &str) -> StoreResult<Admin> {
+    let name = check_name(name)?;
+    if password.chars().count() < 8 {
+        return Err(StoreError::Invalid("password must be at least 8 characters".into()));
+    }
+    if password.len() > 1024 {
+        return Err(StoreError::Invalid("password must be at most 1024 bytes".into()));
+    }
+    find_by_token(db, token).await?;
+    let password = password.to_string();
+    // argon2 is deliberately slow: keep it off the async workers.
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| StoreError::Invalid(format!("cannot hash password: {e}")))??;
+    let at = now();
+    let claim = format!(
+        "UPDATE admin_invites SET accepted_at = $2 WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > $2 \
+         RETURNING {COLUMNS}"
+    );
+    let insert = format!(
+        "INSERT INTO admins (workspace_id, email, name, password_hash, role, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {ADMIN_COLUMNS}"
+    );
+    let result: Result<Admin, StoreError> = with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        let invite = sqlx::query_as::<_, Invite>(&claim)
+            .bind(hash_secret(token)).bind(at).fetch_optional(&mut *tx).await?
+            .or_not_found("invite")?;
+        let admin = sqlx::query_as::<_, Admin>(&insert)
+            .bind(invite.workspace_id).bind(&invite.email).bind(name).bind(&hash).bind(&invite.role).bind(at)
+            .fetch_one(&mut *tx).await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict(format!(
+                    "an admin with email {} already exists in this workspace", invite.email)),
+                other => other,
+            })?;
+        sqlx::query("UPDATE admin_invites SET admin_id = $2 WHERE id = $1")
+            .bind(invite.id).bind(admin.id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(admin)
+    });
+    result
+}
