@@ -4,7 +4,7 @@ use argon2::Argon2;
 use rapport_core::admin::AdminRole;
 use serde::Serialize;
 
-use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, with_pool, Backend, Db, OptionExt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Admin {
@@ -136,22 +136,52 @@ pub async fn set_away(
 
 /// Deactivates an admin and ends every session and API token they hold, in one transaction.
 pub async fn deactivate(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {
+    let current = find(db, workspace_id, id).await?;
     let sql = format!(
-        "UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        "UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 \
+         AND ({ANOTHER_ACTIVE_OWNER}) RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => {
+    let admin = with_pool!(db, pool => {
         let mut tx = db.begin_write(pool).await?;
+        if db.backend() == Backend::Postgres {
+            sqlx::query(LOCK_OWNERS).bind(workspace_id).execute(&mut *tx).await?;
+        }
         let admin = sqlx::query_as::<_, Admin>(&sql)
-            .bind(workspace_id).bind(id).bind(false).bind(now())
+            .bind(workspace_id).bind(id).bind(false).bind(now()).bind(true)
             .fetch_optional(&mut *tx).await?;
+        if admin.is_none() {
+            return last_owner_or_missing(&current);
+        }
         sqlx::query("DELETE FROM sessions WHERE workspace_id = $1 AND admin_id = $2")
             .bind(workspace_id).bind(id).execute(&mut *tx).await?;
         sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE workspace_id = $1 AND admin_id = $2 AND revoked_at IS NULL")
             .bind(workspace_id).bind(id).bind(now()).execute(&mut *tx).await?;
         tx.commit().await?;
-        admin.or_not_found("admin")
-    })
+        Ok::<_, StoreError>(admin)
+    })?;
+    admin.or_not_found("admin")
 }
+
+/// Refusals of a write guarded by [`ANOTHER_ACTIVE_OWNER`]: an owner is the last one, anyone else is gone.
+fn last_owner_or_missing<T>(current: &Admin) -> StoreResult<T> {
+    if current.role() == AdminRole::Owner {
+        Err(StoreError::Invalid(
+            "the workspace's last owner cannot be demoted or deactivated; make someone else owner first".into(),
+        ))
+    } else {
+        Err(StoreError::not_found("admin"))
+    }
+}
+
+/// SQL condition (with `$1` the workspace, `$2` the admin, `$5` = true) that holds unless the admin
+/// is the workspace's last active owner.
+const ANOTHER_ACTIVE_OWNER: &str = "role <> 'owner' OR EXISTS (SELECT 1 FROM admins o WHERE o.workspace_id = $1 \
+     AND o.id <> $2 AND o.role = 'owner' AND o.active = $5)";
+
+/// On PostgreSQL, two owners demoting or deactivating each other at once would each still see the
+/// other as an owner; locking the owner rows first makes the second wait and then see the first's
+/// change. SQLite writers already take turns.
+const LOCK_OWNERS: &str = "SELECT id FROM admins WHERE workspace_id = $1 AND role = 'owner' FOR UPDATE";
 
 /// The team ids of each admin of the workspace, as `(admin_id, team_id)` pairs ordered by admin.
 pub async fn team_memberships(db: &Db, workspace_id: i64) -> StoreResult<Vec<(i64, i64)>> {
@@ -167,16 +197,18 @@ pub async fn team_ids(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<
 }
 
 /// Changes an admin's role. Demoting the workspace's last active owner is refused, checked in the
-/// same statement that writes so two concurrent demotions cannot both pass on one database turn.
+/// statement that writes, after the owner rows are locked ([`LOCK_OWNERS`]).
 pub async fn set_role(db: &Db, workspace_id: i64, id: i64, role: AdminRole) -> StoreResult<Admin> {
     let current = find(db, workspace_id, id).await?;
     let sql = format!(
         "UPDATE admins SET role = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 \
-         AND (role <> 'owner' OR $3 = 'owner' OR EXISTS (SELECT 1 FROM admins o WHERE o.workspace_id = $1 \
-         AND o.id <> $2 AND o.role = 'owner' AND o.active = $5)) RETURNING {COLUMNS}"
+         AND ($3 = 'owner' OR {ANOTHER_ACTIVE_OWNER}) RETURNING {COLUMNS}"
     );
     let updated = with_pool!(db, pool => {
         let mut tx = db.begin_write(pool).await?;
+        if db.backend() == Backend::Postgres {
+            sqlx::query(LOCK_OWNERS).bind(workspace_id).execute(&mut *tx).await?;
+        }
         let row = sqlx::query_as::<_, Admin>(&sql)
             .bind(workspace_id).bind(id).bind(role.as_str()).bind(now()).bind(true)
             .fetch_optional(&mut *tx).await?;
@@ -185,10 +217,7 @@ pub async fn set_role(db: &Db, workspace_id: i64, id: i64, role: AdminRole) -> S
     });
     match updated {
         Some(admin) => Ok(admin),
-        None if current.role() == AdminRole::Owner => Err(StoreError::Invalid(
-            "the workspace's last owner cannot be demoted; make someone else owner first".into(),
-        )),
-        None => Err(StoreError::not_found("admin")),
+        None => last_owner_or_missing(&current),
     }
 }
 

@@ -48,10 +48,32 @@ async fn admins_are_unique_per_workspace_and_deactivation_ends_sessions() {
         .await;
         assert!(matches!(bad, Err(StoreError::Invalid(_))));
 
-        let (cookie, _csrf) = sessions::create(&db, ws.id, owner.id, 3600).await.unwrap();
+        let agent = admins::create(
+            &db,
+            ws.id,
+            NewAdmin {
+                email: "agent@example.com",
+                name: "Agent",
+                password: None,
+                role: AdminRole::Agent,
+                job_title: None,
+            },
+        )
+        .await
+        .unwrap();
+        let (cookie, _csrf) = sessions::create(&db, ws.id, agent.id, 3600).await.unwrap();
         assert!(sessions::authenticate(&db, &cookie).await.unwrap().is_some());
-        admins::deactivate(&db, ws.id, owner.id).await.unwrap();
+        admins::deactivate(&db, ws.id, agent.id).await.unwrap();
         assert!(sessions::authenticate(&db, &cookie).await.unwrap().is_none());
+
+        // The last active owner can be neither deactivated nor demoted, and stays as they were.
+        let (owner_cookie, _) = sessions::create(&db, ws.id, owner.id, 3600).await.unwrap();
+        let refused = admins::deactivate(&db, ws.id, owner.id).await;
+        assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+        let refused = admins::set_role(&db, ws.id, owner.id, AdminRole::Admin).await;
+        assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+        assert!(sessions::authenticate(&db, &owner_cookie).await.unwrap().is_some());
+        assert_eq!(admins::find(&db, ws.id, owner.id).await.unwrap().role(), AdminRole::Owner);
         assert_eq!(workspaces::find_by_app_id(&db, &ws.app_id).await.unwrap().id, ws.id);
     }
 }
@@ -74,5 +96,46 @@ async fn teams_keep_members_inside_their_workspace() {
         assert!(matches!(teams::update(&db, ws.id, team.id, bad).await, Err(StoreError::Invalid(_))));
         teams::delete(&db, ws.id, team.id).await.unwrap();
         assert!(teams::find(&db, ws.id, team.id).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn two_owners_removing_each_other_at_once_leave_one_owner() {
+    for db in testing::all().await {
+        for deactivating in [false, true] {
+            let (ws, first) = testing::workspace(&db).await;
+            let second = admins::create(
+                &db,
+                ws.id,
+                NewAdmin {
+                    email: "second@example.com",
+                    name: "Second",
+                    password: None,
+                    role: AdminRole::Owner,
+                    job_title: None,
+                },
+            )
+            .await
+            .unwrap();
+            let remove = |id: i64| {
+                let db = db.clone();
+                async move {
+                    if deactivating {
+                        admins::deactivate(&db, ws.id, id).await.map(|_| ())
+                    } else {
+                        admins::set_role(&db, ws.id, id, AdminRole::Agent).await.map(|_| ())
+                    }
+                }
+            };
+            let (a, b) = tokio::join!(tokio::spawn(remove(first.id)), tokio::spawn(remove(second.id)));
+            let results = [a.unwrap(), b.unwrap()];
+            assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+            let mut owners = 0;
+            for id in [first.id, second.id] {
+                let admin = admins::find(&db, ws.id, id).await.unwrap();
+                owners += usize::from(admin.active && admin.role() == AdminRole::Owner);
+            }
+            assert_eq!(owners, 1);
+        }
     }
 }
