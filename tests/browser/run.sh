@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser tests of the messenger widget: Debian's Chromium (scripts/ensure-browser.sh) driven by
+# Browser tests of the messenger widget and the agent app: Debian's Chromium (scripts/ensure-browser.sh) driven by
 # playwright-core under node:test, against `rapport serve --demo` on a free port with a fresh SQLite
 # database. The server and the temporary files go away on exit.
 #
@@ -10,46 +10,11 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rapport-target}"
-
-if [[ -z "${RAPPORT_BIN:-}" ]]; then
-  echo "==> cargo build --release -p rapport"
-  cargo build --release -p rapport
-  RAPPORT_BIN="$CARGO_TARGET_DIR/release/rapport"
-fi
+SUITE=browser
+source tests/start-server.sh
 
 export RAPPORT_CHROMIUM="$(scripts/ensure-browser.sh | tail -n 1)"
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/rapport-browser.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-DATABASE_URL="sqlite://$WORK/rapport.db"
-PORT="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-export RAPPORT_URL="http://127.0.0.1:$PORT"
-
-echo "==> rapport serve --demo on $RAPPORT_URL (log: $WORK/server.log)"
-"$RAPPORT_BIN" serve --demo --listen "127.0.0.1:$PORT" --database-url "$DATABASE_URL" >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-
-healthy=""
-for _ in $(seq 1 300); do
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "rapport serve exited:" >&2; cat "$WORK/server.log" >&2; exit 1
-  fi
-  if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$RAPPORT_URL/healthz"; then
-    healthy=1; break
-  fi
-  sleep 0.2
-done
-[[ -n "$healthy" ]] || { echo "rapport serve never became healthy:" >&2; cat "$WORK/server.log" >&2; exit 1; }
+start_server --demo
 
 # The demo prints "  API token: TOKEN"; `workspace list` prints each workspace as JSON.
 RAPPORT_TOKEN="$(sed -n 's/^ *API token: *//p' "$WORK/server.log" | head -n 1 | tr -d '\r')"

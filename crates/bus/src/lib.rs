@@ -27,10 +27,25 @@ pub enum Signal {
     /// The workspace's event log now reaches `seq` (a doorbell: read the log to learn what).
     Advanced { workspace_id: i64, seq: i64 },
     /// Someone is typing in a conversation. `author` is `{type, id, name}`; `contact_ids` are the
-    /// conversation's contacts, so nodes can pick the visitors' sockets without a query.
-    Typing { workspace_id: i64, conversation_id: i64, author: Value, contact_ids: Vec<i64> },
-    /// A teammate's presence changed: `online`, `away` or `offline`.
-    Presence { workspace_id: i64, admin_id: i64, status: String },
+    /// conversation's contacts, so nodes can pick the visitors' sockets without a query. `note`:
+    /// a teammate writing an internal note (only teammates hear it).
+    Typing {
+        workspace_id: i64,
+        conversation_id: i64,
+        author: Value,
+        contact_ids: Vec<i64>,
+        #[serde(default)]
+        note: bool,
+    },
+    /// A teammate's presence on node `node` (its bus id): `online`, `away` or `offline`. Nodes
+    /// repeat it as a heartbeat while the teammate has sockets there.
+    Presence {
+        workspace_id: i64,
+        admin_id: i64,
+        status: String,
+        #[serde(default)]
+        node: String,
+    },
     /// A teammate was deactivated: every node closes their open sockets.
     AdminDeactivated { workspace_id: i64, admin_id: i64 },
 }

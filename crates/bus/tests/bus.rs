@@ -58,6 +58,7 @@ async fn two_nats_nodes_hear_each_other_once() {
         conversation_id: 9,
         author: serde_json::json!({"type": "admin", "id": 2, "name": "Ada"}),
         contact_ids: vec![4],
+        note: true,
     };
     b.publish(typing.clone()).await;
     b.flush().await;
@@ -65,7 +66,7 @@ async fn two_nats_nodes_hear_each_other_once() {
     assert_eq!(next_for(&mut b_rx, workspace_id).await, typing);
 
     // A marker after everything: if A had heard its own echo of `advanced`, it would come first.
-    let presence = Signal::Presence { workspace_id, admin_id: 2, status: "away".into() };
+    let presence = Signal::Presence { workspace_id, admin_id: 2, status: "away".into(), node: "b".into() };
     b.publish(presence.clone()).await;
     b.flush().await;
     assert_eq!(next_for(&mut a_rx, workspace_id).await, presence, "no echo of A's own signal arrived before");

@@ -49,6 +49,16 @@ pub struct HttpConfig {
     /// How often the live hub re-reads the log of workspaces with open sockets, whatever the bus
     /// says (the safety net that makes a lost doorbell only a delay).
     pub live_poll_interval: std::time::Duration,
+    /// How often each node repeats its teammates' presence on the bus; a node silent for three
+    /// heartbeats (it died) no longer keeps anyone online.
+    pub presence_heartbeat: std::time::Duration,
+    /// Messenger calls (`/messenger/…`) allowed per minute per client IP.
+    pub messenger_calls_per_minute_per_ip: u32,
+    /// Messenger calls allowed per minute per app_id (all visitors of a workspace together).
+    pub messenger_calls_per_minute_per_app: u32,
+    /// The header a trusted reverse proxy puts the client's IP in (`X-Forwarded-For`,
+    /// `X-Real-IP`); `None` (the default) uses the TCP peer and ignores such headers.
+    pub trusted_client_ip_header: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -61,6 +71,10 @@ impl Default for HttpConfig {
             max_body_bytes: 1024 * 1024,
             attachments_dir: std::env::temp_dir().join("rapport-attachments"),
             live_poll_interval: std::time::Duration::from_secs(1),
+            presence_heartbeat: std::time::Duration::from_secs(10),
+            messenger_calls_per_minute_per_ip: 600,
+            messenger_calls_per_minute_per_app: 60_000,
+            trusted_client_ip_header: None,
         }
     }
 }
@@ -73,9 +87,8 @@ impl AppState {
 
     /// The state of a node on a shared bus (`rapport_bus::Bus::connect("nats://…")`).
     pub fn with_bus(db: rapport_store::Db, config: HttpConfig, bus: rapport_bus::Bus) -> Self {
-        let limits =
-            Arc::new(rate_limit::RateLimits::new(config.api_calls_per_minute, config.login_attempts_per_window));
-        let live = live::Hub::start(db.clone(), bus, config.live_poll_interval);
+        let limits = Arc::new(rate_limit::RateLimits::new(&config));
+        let live = live::Hub::start(db.clone(), bus, config.live_poll_interval, config.presence_heartbeat);
         Self { db, config: Arc::new(config), limits, live }
     }
 }

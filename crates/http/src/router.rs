@@ -70,14 +70,16 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(intercom_version))
         .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::api_rate_limit));
+    let messenger = routes::messenger::routes()
+        .route("/messenger/ws", get(crate::live::visitor_socket))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::rate_limit::messenger_rate_limit));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/ws", get(crate::live::agent_socket))
-        .route("/messenger/ws", get(crate::live::visitor_socket))
         .nest("/api", api)
         .merge(routes::widget::routes())
         .merge(routes::app::routes())
-        .merge(routes::messenger::routes())
+        .merge(messenger)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state)
 }

@@ -4,6 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use rapport_core::identity;
+use rapport_store::contacts::Contact;
 use rapport_store::workspaces::{self, Workspace};
 
 use crate::{AppError, AppResult, AppState};
@@ -21,14 +22,27 @@ fn invalid_token() -> AppError {
     AppError::new(StatusCode::UNAUTHORIZED, "visitor_token_invalid", "the visitor token is missing or invalid")
 }
 
+/// 403 for a contact that may not use the messenger: blocked or archived by the team.
+pub fn check_may_chat(contact: &Contact) -> AppResult<()> {
+    if contact.blocked {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "contact_blocked", "This contact is blocked"));
+    }
+    if contact.archived {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "contact_archived", "This contact is archived"));
+    }
+    Ok(())
+}
+
 /// Checks a visitor token: its workspace exists, the signature holds with that workspace's
-/// secret, and its contact still exists there (a merged lead's token stops working: boot again).
+/// secret, and its contact still exists there (a merged lead's token stops working: boot again)
+/// and is neither blocked nor archived (403).
 pub async fn visitor_from_token(state: &AppState, token: &str) -> AppResult<Visitor> {
     let app_id = identity::visitor_token_app_id(token).ok_or_else(invalid_token)?;
     let workspace = workspaces::find_by_app_id(&state.db, app_id).await.map_err(|_| invalid_token())?;
     let claims = identity::verify_visitor_token(&workspace.identity_secret, token).ok_or_else(invalid_token)?;
     let contact =
         rapport_store::contacts::find(&state.db, workspace.id, claims.contact_id).await.map_err(|_| invalid_token())?;
+    check_may_chat(&contact)?;
     Ok(Visitor { contact_id: contact.id, role: contact.role.clone(), workspace })
 }
 

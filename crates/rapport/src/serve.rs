@@ -23,6 +23,17 @@ pub struct ServeArgs {
     /// API calls allowed per minute per credential.
     #[arg(long, env = "RAPPORT_API_CALLS_PER_MINUTE", default_value_t = 10_000)]
     pub api_calls_per_minute: u32,
+    /// Messenger calls (`/messenger/…`: boot, messages, uploads, sockets) allowed per minute per
+    /// client IP.
+    #[arg(long, env = "RAPPORT_MESSENGER_CALLS_PER_MINUTE_PER_IP", default_value_t = 600)]
+    pub messenger_calls_per_minute_per_ip: u32,
+    /// Messenger calls allowed per minute per app_id (all of a workspace's visitors together).
+    #[arg(long, env = "RAPPORT_MESSENGER_CALLS_PER_MINUTE_PER_APP", default_value_t = 60_000)]
+    pub messenger_calls_per_minute_per_app: u32,
+    /// Behind a reverse proxy: the header it puts the client's IP in (`X-Forwarded-For`, whose
+    /// last entry counts, or `X-Real-IP`). Leave unset otherwise: the header is then ignored.
+    #[arg(long, env = "RAPPORT_TRUSTED_CLIENT_IP_HEADER")]
+    pub trusted_client_ip_header: Option<String>,
     /// Mark cookies Secure (use behind HTTPS).
     #[arg(long, env = "RAPPORT_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -40,6 +51,10 @@ pub struct ServeArgs {
     /// milliseconds: the safety net for lost bus messages.
     #[arg(long, env = "RAPPORT_LIVE_POLL_MS", default_value_t = 1000)]
     pub live_poll_ms: u64,
+    /// How often each node repeats its teammates' presence on the bus, in milliseconds; a node
+    /// silent for three heartbeats no longer keeps anyone online.
+    #[arg(long, env = "RAPPORT_PRESENCE_HEARTBEAT_MS", default_value_t = 10_000)]
+    pub presence_heartbeat_ms: u64,
 }
 
 /// The data directory: the flag, else the SQLite file's directory, else ./rapport-data.
@@ -80,13 +95,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     });
+    let attachments_dir = data_dir(args.data_dir.as_deref(), &args.db.database_url).join("attachments");
+    tokio::spawn(sweep_unsent_uploads(db.clone(), attachments_dir.clone()));
     let config = HttpConfig {
         public_url: public_url.clone(),
         api_calls_per_minute: args.api_calls_per_minute,
         secure_cookies: args.secure_cookies,
         max_body_bytes: args.max_body_bytes,
-        attachments_dir: data_dir(args.data_dir.as_deref(), &args.db.database_url).join("attachments"),
+        attachments_dir,
         live_poll_interval: std::time::Duration::from_millis(args.live_poll_ms),
+        presence_heartbeat: std::time::Duration::from_millis(args.presence_heartbeat_ms),
+        messenger_calls_per_minute_per_ip: args.messenger_calls_per_minute_per_ip,
+        messenger_calls_per_minute_per_app: args.messenger_calls_per_minute_per_app,
+        trusted_client_ip_header: args.trusted_client_ip_header.clone(),
         ..HttpConfig::default()
     };
     let bus = rapport_bus::Bus::connect(&args.bus).await?;
@@ -96,9 +117,27 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let app = rapport_http::router(AppState::with_bus(db.clone(), config, bus));
     println!("Rapport is listening on {public_url}");
     tracing::info!(%address, "listening");
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
     db.close().await;
     Ok(())
+}
+
+/// How long an upload may wait to be sent with a message before the sweep deletes it.
+const UNSENT_UPLOAD_GRACE_SECONDS: i64 = 24 * 3600;
+
+/// Every hour, deletes uploads (row and file) that no message claimed within the grace period.
+async fn sweep_unsent_uploads(db: rapport_store::Db, dir: PathBuf) {
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        let cutoff = rapport_store::now() - UNSENT_UPLOAD_GRACE_SECONDS;
+        match rapport_store::attachments::delete_unsent(&db, &dir, cutoff).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted unsent uploads"),
+            Err(e) => tracing::warn!(error = %e, "sweeping unsent uploads failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

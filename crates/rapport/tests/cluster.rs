@@ -41,9 +41,14 @@ impl Drop for Node {
 }
 
 fn start_node(db_url: &str) -> Node {
+    start_node_with(db_url, &[])
+}
+
+fn start_node_with(db_url: &str, extra: &[&str]) -> Node {
     let mut process = Command::new(env!("CARGO_BIN_EXE_rapport"))
         // Without the poll, only NATS doorbells can carry events between the nodes.
         .args(["serve", "--listen", "127.0.0.1:0", "--bus", &nats_url(), "--live-poll-ms", "3600000"])
+        .args(extra)
         .env("RAPPORT_DATABASE_URL", db_url)
         .env_remove("RAPPORT_CONFIG")
         .stdout(Stdio::piped())
@@ -146,4 +151,73 @@ async fn two_nodes_deliver_each_others_events_over_nats() {
             break;
         }
     }
+}
+
+/// The next `presence` frame about `admin_id` (others skipped): its status.
+async fn presence_of(socket: &mut Socket, admin_id: i64) -> String {
+    loop {
+        let frame = next_of(socket, "presence").await;
+        if frame["admin_id"].as_i64() == Some(admin_id) {
+            return frame["status"].as_str().unwrap_or("").to_string();
+        }
+    }
+}
+
+/// Every `presence` frame about `admin_id` that arrives before the answer to a ping.
+async fn presence_until_pong(socket: &mut Socket, admin_id: i64) -> Vec<String> {
+    socket.send(Message::Text(json!({"type": "ping"}).to_string().into())).await.unwrap();
+    let mut heard = Vec::new();
+    loop {
+        let frame = next(socket).await;
+        match frame["type"].as_str() {
+            Some("pong") => return heard,
+            Some("presence") if frame["admin_id"].as_i64() == Some(admin_id) => {
+                heard.push(frame["status"].as_str().unwrap_or("").to_string())
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn presence_spans_nodes_and_outlives_no_node() {
+    let db = rapport_store::testing::postgres_url().await;
+    let app_id = rapport(&["workspace", "create", "--name", "Presence"], &db);
+    let mut tokens = Vec::new();
+    for (email, name) in [("ann@acme.test", "Ann"), ("bob@acme.test", "Bob")] {
+        let create = ["admin", "create", "--workspace", &app_id, "--email", email, "--name", name];
+        let id: i64 = rapport(&[&create[..], &["--password", "long enough pw"]].concat(), &db).parse().unwrap();
+        tokens.push((id, rapport(&["token", "create", "--workspace", &app_id, "--admin", email], &db)));
+    }
+    let [(ann, ann_token), (_, bob_token)] = <[(i64, String); 2]>::try_from(tokens).unwrap();
+    let heartbeat = ["--presence-heartbeat-ms", "200"];
+    let (a, b) = (start_node_with(&db, &heartbeat), start_node_with(&db, &heartbeat));
+    let c = start_node_with(&db, &heartbeat);
+    let mut bob_on_b = connect(&b.address, &format!("/ws?token={bob_token}")).await;
+
+    // Ann opens the inbox on A: Bob, on B, sees her online.
+    let mut ann_on_a = connect(&a.address, &format!("/ws?token={ann_token}")).await;
+    assert_eq!(presence_of(&mut bob_on_b, ann).await, "online");
+    // She also has it open on B; closing the tab on A leaves her online, heartbeats after too.
+    let mut ann_on_b = connect(&b.address, &format!("/ws?token={ann_token}")).await;
+    ann_on_a.close(None).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(presence_until_pong(&mut bob_on_b, ann).await, Vec::<String>::new(), "Ann went offline too early");
+    // A node that started before she came learned of her from the heartbeats.
+    let (mut bob_on_c, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/ws?token={bob_token}", c.address)).await.expect("connect");
+    assert_eq!(next(&mut bob_on_c).await["type"], "hello");
+    assert_eq!(presence_of(&mut bob_on_c, ann).await, "online", "the snapshot after hello names Ann");
+    drop(bob_on_c);
+
+    // Her last socket anywhere closes: offline.
+    ann_on_b.close(None).await.unwrap();
+    assert_eq!(presence_of(&mut bob_on_b, ann).await, "offline");
+
+    // She comes back on C and C dies without a word: B forgets her after three missed beats.
+    let _ann_on_c = connect(&c.address, &format!("/ws?token={ann_token}")).await;
+    assert_eq!(presence_of(&mut bob_on_b, ann).await, "online");
+    drop(c);
+    assert_eq!(presence_of(&mut bob_on_b, ann).await, "offline");
+    drop(a);
 }

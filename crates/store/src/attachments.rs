@@ -118,3 +118,32 @@ pub async fn find_for_contact(db: &Db, workspace_id: i64, id: i64, contact_id: i
 pub async fn read(dir: &Path, attachment: &Attachment) -> StoreResult<Vec<u8>> {
     Ok(tokio::fs::read(path_of(dir, &attachment.storage_key)).await?)
 }
+
+/// Uploads deleted per statement while sweeping.
+const SWEEP_BATCH: i64 = 500;
+
+/// Deletes uploads that no message claimed and that were uploaded before `created_before`: the
+/// rows first, then their files (a file already gone is fine). Returns how many were deleted.
+/// An upload claimed meanwhile keeps its part and is not touched.
+pub async fn delete_unsent(db: &Db, dir: &Path, created_before: i64) -> StoreResult<u64> {
+    let sql = "DELETE FROM attachments WHERE id IN (SELECT id FROM attachments \
+               WHERE part_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2) \
+               AND part_id IS NULL RETURNING storage_key";
+    let mut deleted = 0;
+    loop {
+        let keys: Vec<String> = with_pool!(db, pool => sqlx::query_scalar(sql)
+            .bind(created_before).bind(SWEEP_BATCH).fetch_all(pool).await)?;
+        for key in &keys {
+            match tokio::fs::remove_file(path_of(dir, key)).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    tracing::warn!(error = %e, storage_key = %key, "cannot delete an unsent upload's file")
+                }
+                _ => {}
+            }
+        }
+        deleted += keys.len() as u64;
+        if (keys.len() as i64) < SWEEP_BATCH {
+            return Ok(deleted);
+        }
+    }
+}

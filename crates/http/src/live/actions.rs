@@ -35,14 +35,18 @@ impl Session {
                 let sent = self.send(Some(conversation_id), body, options, true).await?;
                 self.ack(client_id, sent);
             }
-            ClientFrame::Typing { conversation_id } => {
+            ClientFrame::Typing { conversation_id, note } => {
                 let conversation_id = id_of(&conversation_id, "conversation")?;
+                if note && matches!(self.viewer, Viewer::Visitor { .. }) {
+                    return Err(FrameError::forbidden("only teammates write notes"));
+                }
                 let contact_ids = self.participants_of(conversation_id).await?;
                 let signal = Signal::Typing {
                     workspace_id: self.workspace_id,
                     conversation_id,
                     author: self.author(),
                     contact_ids,
+                    note,
                 };
                 self.hub.bus.publish(signal).await;
             }

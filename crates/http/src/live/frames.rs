@@ -28,6 +28,9 @@ pub(crate) enum ClientFrame {
     },
     Typing {
         conversation_id: BodyId,
+        /// An agent writing an internal note rather than a reply.
+        #[serde(default)]
+        note: bool,
     },
     Read {
         conversation_id: BodyId,
@@ -202,8 +205,8 @@ pub(crate) fn ack(client_id: &str, conversation_id: i64, part: Value, seq: Optio
     json!({"type": "ack", "client_id": client_id, "conversation_id": conversation_id, "part": part, "seq": seq})
 }
 
-pub(crate) fn typing(conversation_id: i64, author: &Value) -> Value {
-    json!({"type": "typing", "conversation_id": conversation_id, "author": author})
+pub(crate) fn typing(conversation_id: i64, author: &Value, note: bool) -> Value {
+    json!({"type": "typing", "conversation_id": conversation_id, "author": author, "note": note})
 }
 
 pub(crate) fn presence(admin_id: i64, status: &str) -> Value {

@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rapport_bus::{Bus, Signal};
 use rapport_store::event_log;
 
 use super::frames::LiveEvent;
+use super::presence::{lifetime, PresenceBook};
 use rapport_store::Db;
 use tokio::sync::broadcast;
 
@@ -44,28 +45,25 @@ pub struct Hub {
     pub(crate) db: Db,
     pub(crate) bus: Bus,
     feeds: Mutex<HashMap<i64, Arc<Feed>>>,
-    /// Per workspace, per admin: this node's open agent sockets and the admin's status.
-    local_presence: Mutex<HashMap<(i64, i64), (usize, String)>>,
-    /// Per workspace: the last status heard for each admin (any node), for new sockets.
-    known_presence: Mutex<HashMap<i64, HashMap<i64, String>>>,
+    /// Teammates' presence: this node's agent sockets, and what every node said.
+    presence: PresenceBook,
+    /// Held while presence is computed and published, so a heartbeat taken before a socket
+    /// closed cannot reach the bus after that socket's `offline`.
+    presence_publishing: tokio::sync::Mutex<()>,
 }
 
 impl Hub {
     /// Creates the hub and, inside a tokio runtime, starts its tasks: commits -> bus doorbells,
-    /// bus signals -> feeds, and the poll every `poll_every` (one second by default). The tasks
-    /// end when the hub is dropped.
-    pub fn start(db: Db, bus: Bus, poll_every: Duration) -> Arc<Hub> {
-        let hub = Arc::new(Hub {
-            db,
-            bus,
-            feeds: Mutex::default(),
-            local_presence: Mutex::default(),
-            known_presence: Mutex::default(),
-        });
+    /// bus signals -> feeds, the poll every `poll_every` (one second by default) and the presence
+    /// heartbeat every `heartbeat`. The tasks end when the hub is dropped.
+    pub fn start(db: Db, bus: Bus, poll_every: Duration, heartbeat: Duration) -> Arc<Hub> {
+        let presence = PresenceBook::new(bus.node_id());
+        let hub = Arc::new(Hub { db, bus, feeds: Mutex::default(), presence, presence_publishing: Default::default() });
         if tokio::runtime::Handle::try_current().is_ok() {
             tokio::spawn(ring_doorbells(hub.db.committed(), hub.bus.clone(), Arc::downgrade(&hub)));
             tokio::spawn(hear_signals(hub.bus.subscribe(), Arc::downgrade(&hub)));
             tokio::spawn(poll(Arc::downgrade(&hub), poll_every));
+            tokio::spawn(beat(Arc::downgrade(&hub), heartbeat));
         } else {
             tracing::warn!("the live hub was built outside a tokio runtime: it will not deliver events");
         }
@@ -160,66 +158,39 @@ impl Hub {
         }
     }
 
-    /// An agent socket opened: the admin is online unless they already were here.
+    /// An agent socket opened: the admin is online unless they already were on this node.
     pub(crate) async fn agent_connected(&self, workspace_id: i64, admin_id: i64) {
-        let first = {
-            let mut presence = self.local_presence.lock().unwrap_or_else(|e| e.into_inner());
-            let entry = presence.entry((workspace_id, admin_id)).or_insert((0, "online".to_string()));
-            entry.0 += 1;
-            entry.0 == 1
-        };
-        if first {
-            self.bus.publish(Signal::Presence { workspace_id, admin_id, status: "online".into() }).await;
+        let _publishing = self.presence_publishing.lock().await;
+        if let Some(signal) = self.presence.connected(workspace_id, admin_id) {
+            self.bus.publish(signal).await;
         }
     }
 
-    /// An agent socket closed: the admin goes offline when it was their last on this node.
+    /// An agent socket closed: this node lets the admin go when it was their last one here
+    /// (they stay online while another node holds them).
     pub(crate) async fn agent_disconnected(&self, workspace_id: i64, admin_id: i64) {
-        let last = {
-            let mut presence = self.local_presence.lock().unwrap_or_else(|e| e.into_inner());
-            match presence.get_mut(&(workspace_id, admin_id)) {
-                Some(entry) if entry.0 > 1 => {
-                    entry.0 -= 1;
-                    false
-                }
-                Some(_) => {
-                    presence.remove(&(workspace_id, admin_id));
-                    true
-                }
-                None => false,
-            }
-        };
-        if last {
-            self.bus.publish(Signal::Presence { workspace_id, admin_id, status: "offline".into() }).await;
+        let _publishing = self.presence_publishing.lock().await;
+        if let Some(signal) = self.presence.disconnected(workspace_id, admin_id) {
+            self.bus.publish(signal).await;
         }
     }
 
     /// An agent set their status (`online` or `away`).
     pub(crate) async fn set_presence(&self, workspace_id: i64, admin_id: i64, status: &str) {
-        if let Some(entry) =
-            self.local_presence.lock().unwrap_or_else(|e| e.into_inner()).get_mut(&(workspace_id, admin_id))
-        {
-            entry.1 = status.to_string();
-        }
-        self.bus.publish(Signal::Presence { workspace_id, admin_id, status: status.into() }).await;
+        let _publishing = self.presence_publishing.lock().await;
+        self.bus.publish(self.presence.set(workspace_id, admin_id, status)).await;
     }
 
-    /// The last status heard for each admin of the workspace who is not offline.
+    /// The status of each admin of the workspace who is not offline.
     pub(crate) fn presence_snapshot(&self, workspace_id: i64) -> Vec<(i64, String)> {
-        let known = self.known_presence.lock().unwrap_or_else(|e| e.into_inner());
-        let mut list: Vec<(i64, String)> =
-            known.get(&workspace_id).map(|m| m.iter().map(|(a, s)| (*a, s.clone())).collect()).unwrap_or_default();
-        list.sort();
-        list
+        self.presence.snapshot(workspace_id)
     }
 
-    fn remember_presence(&self, workspace_id: i64, admin_id: i64, status: &str) {
-        let mut known = self.known_presence.lock().unwrap_or_else(|e| e.into_inner());
-        let admins = known.entry(workspace_id).or_default();
-        if status == "offline" {
-            admins.remove(&admin_id);
-        } else {
-            admins.insert(admin_id, status.to_string());
+    /// Tells this node's agent sockets of the workspace that an admin's overall status changed.
+    fn announce_presence(&self, workspace_id: i64, admin_id: i64, status: String) {
+        if let Some(feed) = self.feed(workspace_id) {
+            let node = self.bus.node_id().to_string();
+            let _ = feed.sender.send(Live::Signal(Signal::Presence { workspace_id, admin_id, status, node }));
         }
     }
 }
@@ -264,8 +235,12 @@ async fn hear_signals(mut signals: broadcast::Receiver<Signal>, hub: Weak<Hub>) 
         };
         let Some(hub) = hub.upgrade() else { return };
         let workspace_id = signal.workspace_id();
-        if let Signal::Presence { admin_id, status, .. } = &signal {
-            hub.remember_presence(workspace_id, *admin_id, status);
+        if let Signal::Presence { admin_id, status, node, .. } = &signal {
+            // Sockets hear an admin's overall status, and only when it changes.
+            if let Some(overall) = hub.presence.heard(workspace_id, *admin_id, node, status, Instant::now()) {
+                hub.announce_presence(workspace_id, *admin_id, overall);
+            }
+            continue;
         }
         let Some(feed) = hub.feed(workspace_id) else { continue };
         match signal {
@@ -278,6 +253,27 @@ async fn hear_signals(mut signals: broadcast::Receiver<Signal>, hub: Weak<Hub>) 
             other => {
                 let _ = feed.sender.send(Live::Signal(other));
             }
+        }
+    }
+}
+
+/// Every heartbeat, repeats this node's admins on the bus and forgets nodes gone silent.
+async fn beat(hub: Weak<Hub>, every: Duration) {
+    let every = every.max(Duration::from_millis(10));
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let Some(hub) = hub.upgrade() else { return };
+        {
+            let _publishing = hub.presence_publishing.lock().await;
+            for signal in hub.presence.heartbeats() {
+                hub.bus.publish(signal).await;
+            }
+        }
+        let Some(silent_since) = Instant::now().checked_sub(lifetime(every)) else { continue };
+        for (workspace_id, admin_id, status) in hub.presence.expire(silent_since) {
+            hub.announce_presence(workspace_id, admin_id, status);
         }
     }
 }

@@ -4,6 +4,7 @@
 mod actions;
 mod frames;
 mod hub;
+mod presence;
 mod session;
 
 use axum::extract::ws::WebSocketUpgrade;

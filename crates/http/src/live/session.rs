@@ -14,7 +14,7 @@ use rapport_store::event_log;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::frames::{self, FrameError, LiveEvent};
+use super::frames::{self, ClientFrame, FrameError, LiveEvent};
 use super::hub::{FeedGuard, Hub, Live, PAGE};
 
 /// The close frame a deactivated teammate's sockets get (4401: an application "unauthorized").
@@ -61,9 +61,13 @@ impl Session {
     }
 
     /// Runs the socket until the client leaves.
+    ///
+    /// An idle socket waits here for most of its life, so this future stays small: the work on a
+    /// frame or an event (database reads, framing) runs in a boxed future of its own, allocated
+    /// only while it runs, instead of sizing every socket's task for the largest of them.
     pub(crate) async fn run(mut self, socket: WebSocket, since: Option<i64>) {
         let (mut sink, mut stream) = socket.split();
-        let mut guard = match self.open(since).await {
+        let mut guard = match Box::pin(self.open(since)).await {
             Ok(guard) => guard,
             Err(error) => {
                 let _ = sink.send(text(&error.to_frame(None))).await;
@@ -75,12 +79,12 @@ impl Session {
         loop {
             for frame in std::mem::take(&mut self.outbox) {
                 if sink.send(frame).await.is_err() {
-                    return self.close().await;
+                    return Box::pin(self.close()).await;
                 }
             }
             tokio::select! {
                 incoming = stream.next() => match incoming {
-                    Some(Ok(Message::Text(body))) => self.on_text(body.as_str()).await,
+                    Some(Ok(Message::Text(body))) => Box::pin(self.on_text(body.as_str())).await,
                     Some(Ok(Message::Binary(_))) => {
                         self.push(FrameError::bad_frame("frames are JSON text, not binary").to_frame(None));
                     }
@@ -88,19 +92,19 @@ impl Session {
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 },
                 live = receiver.recv() => match live {
-                    Ok(Live::Event(event)) => self.deliver(&event).await,
+                    Ok(Live::Event(event)) => Box::pin(self.deliver(&event)).await,
                     Ok(Live::Signal(signal)) if self.is_ended_by(&signal) => {
                         let _ = sink.send(Message::Close(Some(DEACTIVATED))).await;
                         break;
                     }
                     Ok(Live::Signal(signal)) => self.relay(&signal),
-                    Err(RecvError::Lagged(_)) => self.read_log().await,
+                    Err(RecvError::Lagged(_)) => Box::pin(self.read_log()).await,
                     Err(RecvError::Closed) => break,
                 },
             }
         }
         drop(receiver);
-        self.close().await;
+        Box::pin(self.close()).await;
     }
 
     /// Joins the feed, then says hello and sends the backlog.
@@ -199,7 +203,7 @@ impl Session {
     /// Passes on typing and presence signals meant for this socket.
     fn relay(&mut self, signal: &Signal) {
         match (signal, &self.viewer) {
-            (Signal::Typing { conversation_id, author, contact_ids, .. }, viewer) => {
+            (Signal::Typing { conversation_id, author, contact_ids, note, .. }, viewer) => {
                 let is_admin = author["type"] == "admin";
                 let author_id = author["id"].as_i64();
                 let wanted = match viewer {
@@ -207,12 +211,13 @@ impl Session {
                         !(is_admin && author_id == Some(*admin_id))
                             && subscription.as_ref().is_none_or(|ids| ids.contains(conversation_id))
                     }
+                    // A note is internal: its writer never shows as typing to the visitor.
                     Viewer::Visitor { contact_id, .. } => {
-                        contact_ids.contains(contact_id) && (is_admin || author_id != Some(*contact_id))
+                        !*note && contact_ids.contains(contact_id) && (is_admin || author_id != Some(*contact_id))
                     }
                 };
                 if wanted {
-                    self.push(frames::typing(*conversation_id, author));
+                    self.push(frames::typing(*conversation_id, author, *note));
                 }
             }
             (Signal::Presence { admin_id, status, .. }, Viewer::Agent { .. }) => {
@@ -228,8 +233,25 @@ impl Session {
             Err(error) => return self.push(error.to_frame(None)),
         };
         let client_id = frame.client_id().map(str::to_string);
+        let writes = matches!(frame, ClientFrame::Send { .. } | ClientFrame::Read { .. });
+        if let (true, Viewer::Visitor { contact_id, .. }) = (writes, &self.viewer) {
+            if let Err(error) = self.check_may_chat(*contact_id).await {
+                return self.push(error.to_frame(client_id.as_deref()));
+            }
+        }
         if let Err(error) = self.handle(frame).await {
             self.push(error.to_frame(client_id.as_deref()));
+        }
+    }
+
+    /// A visitor blocked, archived or merged away since their socket opened may no longer write.
+    async fn check_may_chat(&self, contact_id: i64) -> Result<(), FrameError> {
+        let gone = || FrameError::forbidden("this contact can no longer use the messenger");
+        match rapport_store::contacts::find(&self.hub.db, self.workspace_id, contact_id).await {
+            Ok(contact) if contact.blocked || contact.archived => Err(gone()),
+            Ok(_) => Ok(()),
+            Err(rapport_store::StoreError::NotFound { .. }) => Err(gone()),
+            Err(other) => Err(other.into()),
         }
     }
 

@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 
 use super::{contact_json, identity};
 use crate::extract::{ApiJson, BodyId};
-use crate::visitor::{visitor_from_token, Visitor};
+use crate::visitor::{check_may_chat, visitor_from_token, Visitor};
 use crate::{AppError, AppResult, AppState};
 
 #[derive(Deserialize)]
@@ -100,9 +100,13 @@ pub(super) async fn boot(State(state): State<AppState>, ApiJson(req): ApiJson<Bo
         req.user_jwt.as_deref(),
         now(),
     )?;
-    // A token that does not check out (stale, merged away, another workspace's) is ignored.
+    // A token that does not check out (stale, merged away, another workspace's) is ignored; a
+    // blocked or archived contact's is refused.
     let previous = match req.visitor_token.as_deref().filter(|t| !t.is_empty()) {
-        Some(token) => visitor_from_token(&state, token).await.ok().filter(|v| v.workspace.id == workspace.id),
+        Some(token) => match visitor_from_token(&state, token).await {
+            Err(refused) if refused.status == StatusCode::FORBIDDEN => return Err(refused),
+            found => found.ok().filter(|v| v.workspace.id == workspace.id),
+        },
         None => None,
     };
     let ws = workspace.id;
@@ -116,7 +120,10 @@ pub(super) async fn boot(State(state): State<AppState>, ApiJson(req): ApiJson<Bo
                 fields.email = Some(email);
             }
             let user = match found {
-                Some(user) => contacts::update(&state.db, ws, user.id, fields).await?,
+                Some(user) => {
+                    check_may_chat(&user)?;
+                    contacts::update(&state.db, ws, user.id, fields).await?
+                }
                 None => {
                     fields.role = Some(ContactRole::User);
                     fields.external_id = Some(claimed.user_id.clone());
