@@ -107,12 +107,16 @@ export class Messenger {
     await this.loadConversations();
   }
 
-  /** Boots with the stored token; a token the server no longer knows is dropped and boot retried. */
+  /**
+   * Boots with the stored token; a token the server no longer knows is dropped and boot retried.
+   * Any other refusal (a blocked or archived contact, a failed identity check) stands: retrying
+   * without the token would quietly make the visitor a new lead.
+   */
   private async bootRequest(body: Omit<BootSettings, 'reset'>, token: string | null): Promise<BootAnswer> {
     try {
       return await call<BootAnswer>('/messenger/boot', { method: 'POST', body: { ...body, visitor_token: token ?? undefined } });
     } catch (error) {
-      const stale = token && error instanceof ApiError && error.status >= 400 && error.status < 500 && error.code !== 'identity_verification_failed';
+      const stale = token && error instanceof ApiError && error.code === 'visitor_token_invalid';
       if (!stale) throw error;
       saveToken(this.appId, null);
       return call<BootAnswer>('/messenger/boot', { method: 'POST', body });
