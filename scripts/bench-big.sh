@@ -45,7 +45,7 @@ du -sh "$work" 2>/dev/null || true
 serve
 export RAPPORT_URL="$url" RAPPORT_TOKEN="$token"
 echo "== query ($backend)"
-"$bin" bench query --seconds 20 --concurrency 8 --depth 50 --word invoice
+"$bin" bench query --seconds "${QUERY_SECONDS:-8}" --concurrency 8 --depth 50 --word invoice
 echo "== write ($backend)"
 "$bin" bench write --seconds 15 --concurrency 16
 kill "$server"; wait "$server" || true
