@@ -63,7 +63,7 @@ pub async fn compile(
 ) -> StoreResult<SqlCondition> {
     let parsed = dsl::parse(query).map_err(|e| StoreError::Invalid(e.0))?;
     let custom = custom_attribute_types(db, workspace.id, model.core(), &parsed).await?;
-    let dense = dense_text_filters(db, model, &parsed).await?;
+    let dense = dense_text_filters(db, workspace.id, model, &parsed).await?;
     let mut builder = sql::Builder::new(db.backend(), model.core(), workspace, &custom, &dense, first_param.max(1));
     let sql = builder.query(&parsed).map_err(|e| StoreError::Invalid(e.0))?;
     if builder.binds.len() > MAX_BINDS {
@@ -72,8 +72,9 @@ pub async fn compile(
     Ok(SqlCondition { sql, binds: builder.binds })
 }
 
-/// Above this many full-text hits a word is "dense": a page is found faster by scanning
-/// conversations in page order and checking each one than by collecting every hit first.
+/// A word is "dense" when its full-text hits reach 2% of the workspace's conversations (at least
+/// 200, at most this many): a page is then found faster by scanning conversations in page order
+/// and checking each one than by collecting every hit first.
 const DENSE_HITS: i64 = 20_000;
 
 /// The SQLite text filters whose words are dense (see [`DENSE_HITS`]); counted from the
@@ -81,6 +82,7 @@ const DENSE_HITS: i64 = 20_000;
 /// statistics, so nothing is probed there.
 async fn dense_text_filters(
     db: &Db,
+    workspace_id: i64,
     model: SearchModel,
     query: &dsl::Query,
 ) -> StoreResult<HashSet<(sql::TextField, String)>> {
@@ -88,6 +90,7 @@ async fn dense_text_filters(
     if db.backend() != Backend::Sqlite || model != SearchModel::Conversations {
         return Ok(dense);
     }
+    let mut threshold = None;
     for filter in query.filters() {
         let (Some(field), dsl::RawValue::One(dsl::Scalar::Text(value))) =
             (sql::TextField::of(&filter.field), &filter.value)
@@ -101,10 +104,19 @@ async fn dense_text_filters(
             sql::TextField::SourceBody => "conversations_source_fts",
             sql::TextField::PartsBody => "conversation_parts_fts",
         };
+        let threshold = match threshold {
+            Some(t) => t,
+            None => {
+                let count: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(
+                    "SELECT count FROM workspace_conversation_counts WHERE workspace_id = $1")
+                    .bind(workspace_id).fetch_optional(pool).await)?;
+                *threshold.insert((count.unwrap_or(0) / 50).clamp(200, DENSE_HITS))
+            }
+        };
         let probe = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH $1 LIMIT $2)");
         let hits: i64 =
-            with_pool!(db, pool => sqlx::query_scalar(&probe).bind(&fts).bind(DENSE_HITS).fetch_one(pool).await)?;
-        if hits >= DENSE_HITS {
+            with_pool!(db, pool => sqlx::query_scalar(&probe).bind(&fts).bind(threshold).fetch_one(pool).await)?;
+        if hits >= threshold {
             dense.insert((field, value.clone()));
         }
     }
