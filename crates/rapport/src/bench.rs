@@ -25,7 +25,7 @@ pub enum BenchCommand {
     Query {
         #[command(flatten)]
         target: Target,
-        /// Seconds spent on each of the five queries.
+        /// Seconds spent on each query.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
         #[arg(long, default_value_t = 8)]
@@ -369,8 +369,9 @@ impl Default for QueryOptions {
 
 /// Read latency on a big database, each query for `seconds` at `concurrency`: the first page
 /// and a deep cursor page of `GET /conversations`, the two inbox filters of
-/// `POST /conversations/search` (my open conversations; a team's open conversations) and a
-/// `source.body ~ word` text search.
+/// `POST /conversations/search` (my open conversations; a team's open conversations), a
+/// `source.body ~ word` text search, the agent inbox's sorted views, `parts.body` searches (the
+/// word and an absent one) and a contact search by name or email.
 pub async fn run_query_bench(
     base_url: &str,
     token: &str,
@@ -393,7 +394,7 @@ pub async fn run_query_bench(
 
     let search = |query: Value| json!({"query": query, "pagination": {"per_page": 50}});
     let eq = |field: &str, value: Value| json!({"field": field, "operator": "=", "value": value});
-    let queries: Vec<(String, reqwest::Method, String, Option<Value>)> = vec![
+    let mut queries: Vec<(String, reqwest::Method, String, Option<Value>)> = vec![
         ("GET /conversations (first)".into(), reqwest::Method::GET, "/conversations?per_page=50".into(), None),
         (
             format!("GET /conversations (page {})", options.depth + 1),
@@ -424,6 +425,65 @@ pub async fn run_query_bench(
             Some(search(json!({"field": "source.body", "operator": "~", "value": options.word}))),
         ),
     ];
+    // The agent inbox's views (web app): state × assignee shape × sort.
+    let sorted = |query: Value, field: &str, order: &str| json!({"query": query, "sort": {"field": field, "order": order}, "pagination": {"per_page": 50}});
+    let and = |filters: Vec<Value>| json!({"operator": "AND", "value": filters});
+    let unassigned = || vec![eq("admin_assignee_id", Value::Null), eq("team_assignee_id", Value::Null)];
+    let views: Vec<(&str, Value, &str, &str)> = vec![
+        ("unassigned open", and([vec![eq("state", json!("open"))], unassigned()].concat()), "updated_at", "desc"),
+        ("unassigned open", and([vec![eq("state", json!("open"))], unassigned()].concat()), "priority", "desc"),
+        (
+            "mine open",
+            and(vec![eq("state", json!("open")), eq("admin_assignee_id", json!(admin_id))]),
+            "priority",
+            "desc",
+        ),
+        (
+            "mine snoozed",
+            and(vec![eq("state", json!("snoozed")), eq("admin_assignee_id", json!(admin_id))]),
+            "updated_at",
+            "desc",
+        ),
+        (
+            "team open",
+            and(vec![eq("state", json!("open")), eq("team_assignee_id", json!(team_id))]),
+            "waiting_since",
+            "asc",
+        ),
+        (
+            "team closed",
+            and(vec![eq("state", json!("closed")), eq("team_assignee_id", json!(team_id))]),
+            "created_at",
+            "desc",
+        ),
+        ("all open", eq("state", json!("open")), "created_at", "asc"),
+        ("all open", eq("state", json!("open")), "priority", "desc"),
+        ("all closed", eq("state", json!("closed")), "updated_at", "desc"),
+    ];
+    for (view, query, field, order) in views {
+        queries.push((
+            format!("inbox {view}, {field} {order}"),
+            reqwest::Method::POST,
+            "/conversations/search".into(),
+            Some(sorted(query, field, order)),
+        ));
+    }
+    for word in [options.word.as_str(), "passwrd"] {
+        queries.push((
+            format!("search parts.body ~ {word}"),
+            reqwest::Method::POST,
+            "/conversations/search".into(),
+            Some(search(json!({"field": "parts.body", "operator": "~", "value": word}))),
+        ));
+    }
+    let q = "smith";
+    queries.push((
+        format!("contacts name ~ {q} OR email ~ {q}"),
+        reqwest::Method::POST,
+        "/contacts/search".into(),
+        Some(search(json!({"operator": "OR", "value": [
+            {"field": "name", "operator": "~", "value": q}, {"field": "email", "operator": "~", "value": q}]}))),
+    ));
     let mut ops = Vec::new();
     for (name, method, path, body) in queries {
         let deadline = Instant::now() + Duration::from_secs(seconds);

@@ -4,13 +4,13 @@
 //!
 //! Parsing and type rules live in `rapport_core::search`; this module maps each field to its SQL
 //! (`sql` submodule) and resolves custom attributes through the workspace's `data_attributes`.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rapport_core::search::{self as dsl, fields, FieldType, Model};
 use serde_json::Value;
 
 use crate::workspaces::Workspace;
-use crate::{with_pool, Db, StoreError, StoreResult};
+use crate::{with_pool, Backend, Db, StoreError, StoreResult};
 
 mod sql;
 
@@ -63,12 +63,64 @@ pub async fn compile(
 ) -> StoreResult<SqlCondition> {
     let parsed = dsl::parse(query).map_err(|e| StoreError::Invalid(e.0))?;
     let custom = custom_attribute_types(db, workspace.id, model.core(), &parsed).await?;
-    let mut builder = sql::Builder::new(db.backend(), model.core(), workspace, &custom, first_param.max(1));
+    let dense = dense_text_filters(db, workspace.id, model, &parsed).await?;
+    let mut builder = sql::Builder::new(db.backend(), model.core(), workspace, &custom, &dense, first_param.max(1));
     let sql = builder.query(&parsed).map_err(|e| StoreError::Invalid(e.0))?;
     if builder.binds.len() > MAX_BINDS {
         return Err(StoreError::Invalid(format!("the query is too large (more than {MAX_BINDS} values)")));
     }
     Ok(SqlCondition { sql, binds: builder.binds })
+}
+
+/// A word is "dense" when its full-text hits reach 2% of the workspace's conversations (at least
+/// 200, at most this many): a page is then found faster by scanning conversations in page order
+/// and checking each one than by collecting every hit first.
+const DENSE_HITS: i64 = 20_000;
+
+/// The SQLite text filters whose words are dense (see [`DENSE_HITS`]); counted from the
+/// full-text index, stopping at the threshold. PostgreSQL's planner weighs this itself from its
+/// statistics, so nothing is probed there.
+async fn dense_text_filters(
+    db: &Db,
+    workspace_id: i64,
+    model: SearchModel,
+    query: &dsl::Query,
+) -> StoreResult<HashSet<(sql::TextField, String)>> {
+    let mut dense = HashSet::new();
+    if db.backend() != Backend::Sqlite || model != SearchModel::Conversations {
+        return Ok(dense);
+    }
+    let mut threshold = None;
+    for filter in query.filters() {
+        let (Some(field), dsl::RawValue::One(dsl::Scalar::Text(value))) =
+            (sql::TextField::of(&filter.field), &filter.value)
+        else {
+            continue;
+        };
+        let Some(fts) = sql::fts_query(&sql::words_of(value)) else {
+            continue;
+        };
+        let table = match field {
+            sql::TextField::SourceBody => "conversations_source_fts",
+            sql::TextField::PartsBody => "conversation_parts_fts",
+        };
+        let threshold = match threshold {
+            Some(t) => t,
+            None => {
+                let count: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(
+                    "SELECT count FROM workspace_conversation_counts WHERE workspace_id = $1")
+                    .bind(workspace_id).fetch_optional(pool).await)?;
+                *threshold.insert((count.unwrap_or(0) / 50).clamp(200, DENSE_HITS))
+            }
+        };
+        let probe = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH $1 LIMIT $2)");
+        let hits: i64 =
+            with_pool!(db, pool => sqlx::query_scalar(&probe).bind(&fts).bind(threshold).fetch_one(pool).await)?;
+        if hits >= threshold {
+            dense.insert((field, value.clone()));
+        }
+    }
+    Ok(dense)
 }
 
 /// The types of every custom attribute the query names, from the workspace's definitions; an

@@ -1,5 +1,5 @@
 use rapport_core::conversation::Assignee;
-use rapport_store::conversations::{self, Change, ContactRef, Edit, NewConversation};
+use rapport_store::conversations::{self, Change, ContactRef, Cursor, Edit, NewConversation, Sort};
 use rapport_store::{testing, with_pool, Db, StoreError};
 
 /// Inserts a contact with plain SQL (the contacts repository is not this module's business).
@@ -157,14 +157,14 @@ async fn lists_page_newest_first_to_the_end_and_delete_removes_everything() {
         let mut seen = Vec::new();
         let mut after = None;
         loop {
-            let page = conversations::list(&db, ws.id, 3, after).await.unwrap();
+            let page = conversations::list(&db, ws.id, Sort::default(), 3, after.as_ref()).await.unwrap();
             assert_eq!(page.total_count, 7);
             seen.extend(page.conversations.iter().map(|c| c.id));
             if !page.has_more {
                 break;
             }
             let last = page.conversations.last().unwrap();
-            after = Some((last.updated_at, last.id));
+            after = Some(Cursor { sort: Sort::default(), key: Sort::default().key(last) });
         }
         let mut expected = ids.clone();
         expected.reverse();
@@ -181,6 +181,6 @@ async fn lists_page_newest_first_to_the_end_and_delete_removes_everything() {
         conversations::delete(&db, ws.id, ids[0]).await.unwrap();
         assert!(conversations::find(&db, ws.id, ids[0]).await.is_err());
         assert_eq!(rapport_store::tags::usage_count(&db, ws.id, tag.id).await.unwrap(), 0);
-        assert_eq!(conversations::list(&db, ws.id, 50, None).await.unwrap().total_count, 6);
+        assert_eq!(conversations::list(&db, ws.id, Sort::default(), 50, None).await.unwrap().total_count, 6);
     }
 }

@@ -143,6 +143,8 @@ const CONVERSATION_FIELDS: &[(&str, FieldType)] = &[
     ("source.delivered_as", FieldType::Text),
     ("source.subject", FieldType::Text),
     ("source.body", FieldType::Text),
+    // Rapport extension: any part of the conversation (opening message, reply or note).
+    ("parts.body", FieldType::Text),
     ("source.author.id", FieldType::Reference),
     ("source.author.type", FieldType::Text),
     ("source.url", FieldType::Text),

@@ -1,16 +1,15 @@
 //! Conversations: reading one with its parts, contacts, teammates and tags; cursor-paged lists and
-//! search (newest activity first). Writes live in [`actions`]; the rules of each transition live
+//! search in [`listing`]. Writes live in [`actions`]; the rules of each transition live
 //! in `rapport_core::conversation`.
 use rapport_core::conversation::{self as core, ConversationState, Statistics};
 use serde::Serialize;
 
-use crate::search::{SearchModel, SqlCondition};
 use crate::tags::{self, AppliedTag, Target};
-use crate::workspaces::Workspace;
-use crate::{bind_values, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{with_pool, Db, OptionExt, StoreError, StoreResult};
 
 mod actions;
 pub mod counts;
+mod listing;
 mod live;
 mod reads;
 
@@ -18,6 +17,7 @@ pub(crate) use actions::{conversation_event, CONTACT_IDS};
 pub use actions::{
     create, delete, reply_or_act, send, update, Change, ContactRef, Edit, NewConversation, SendOptions, Sent,
 };
+pub use listing::{list, search, Cursor, Sort, SortField, TOTAL_COUNT_CAP};
 pub use live::{last_public_parts, live_part, live_parts, summary, AttachmentRef, LivePart};
 pub use reads::{mark_read, receipts, unread_for_contact, Reader};
 
@@ -238,60 +238,4 @@ pub async fn related(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<Rel
     })?;
     let tags = tags::tags_of(db, workspace_id, Target::Conversation, ids).await?;
     Ok(Related { contacts, tags, teammates })
-}
-
-/// Where a page starts: after the row with this `(updated_at, id)`.
-pub type Cursor = (i64, i64);
-
-/// The workspace's conversations, most recently updated first (index `conversations_by_updated`).
-pub async fn list(db: &Db, workspace_id: i64, per_page: i64, after: Option<Cursor>) -> StoreResult<Page> {
-    page_where(db, workspace_id, None, per_page, after).await
-}
-
-/// Conversations matching an Intercom search `query`, most recently updated first.
-pub async fn search(
-    db: &Db,
-    workspace: &Workspace,
-    query: &serde_json::Value,
-    per_page: i64,
-    after: Option<Cursor>,
-) -> StoreResult<Page> {
-    let condition = crate::search::compile(db, workspace, SearchModel::Conversations, query, 2).await?;
-    page_where(db, workspace.id, Some(&condition), per_page, after).await
-}
-
-async fn page_where(
-    db: &Db,
-    workspace_id: i64,
-    condition: Option<&SqlCondition>,
-    per_page: i64,
-    after: Option<Cursor>,
-) -> StoreResult<Page> {
-    let (filter, binds) = match condition {
-        Some(c) => (format!(" AND ({})", c.sql), c.binds.as_slice()),
-        None => (String::new(), &[][..]),
-    };
-    let next = 2 + binds.len();
-    let count_sql = format!("SELECT COUNT(*) FROM conversations WHERE workspace_id = $1{filter}");
-    // Without a cursor the page starts after (MAX, MAX), so one SQL text serves both cases.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1{filter} \
-         AND (updated_at < ${next} OR (updated_at = ${next} AND id < ${})) \
-         ORDER BY updated_at DESC, id DESC LIMIT ${}",
-        next + 1,
-        next + 2
-    );
-    let (after_at, after_id) = after.unwrap_or((i64::MAX, i64::MAX));
-    let (total_count, mut rows) = with_pool!(db, pool => {
-        let total: i64 = bind_values!(sqlx::query_scalar(&count_sql).bind(workspace_id), binds)
-            .fetch_one(pool).await?;
-        let q = bind_values!(sqlx::query_as::<_, Conversation>(&sql).bind(workspace_id), binds);
-        let rows = q.bind(after_at).bind(after_id).bind(per_page + 1).fetch_all(pool).await?;
-        Ok::<_, sqlx::Error>((total, rows))
-    })?;
-    let has_more = rows.len() as i64 > per_page;
-    rows.truncate(per_page as usize);
-    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
-    let related = related(db, workspace_id, &ids).await?;
-    Ok(Page { conversations: rows, related, total_count, has_more })
 }

@@ -1,6 +1,6 @@
 //! Field → SQL mapping and the SQL text of each operator. Every value goes through
 //! [`Builder::bind`]; the only text spliced into SQL comes from the whitelists in this file.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono_tz::Tz;
 use rapport_core::search::{self as dsl, fields, Combinator, FieldType, Model, Operand, Operator, SearchError};
@@ -16,8 +16,8 @@ enum Target {
     Expr(&'static str),
     /// A text column stored in lower case (emails), so equality values are lower-cased too.
     Lower(&'static str),
-    /// A text column where `=`/`~` (and their negations) match every word of the value.
-    Words(&'static str),
+    /// Message text where `=`/`~` (and their negations) match every word of the value.
+    Words(TextField),
     /// An assignee column, where `0` and `null` both mean "unassigned".
     Assignee(&'static str),
     /// Ids of tags applied to the row (`taggings.target_type` given).
@@ -30,6 +30,40 @@ enum Target {
     Segment,
     /// A custom attribute read from the `custom_attributes` JSON document.
     Custom(String),
+}
+
+/// The message text the search can match word by word, each with its full-text index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum TextField {
+    /// `source.body`: the opening message (`conversations.source_body`).
+    SourceBody,
+    /// `parts.body` (Rapport extension): any part of the conversation, notes included.
+    PartsBody,
+}
+
+impl TextField {
+    pub(super) fn of(field: &str) -> Option<TextField> {
+        match field {
+            "source.body" => Some(TextField::SourceBody),
+            "parts.body" => Some(TextField::PartsBody),
+            _ => None,
+        }
+    }
+}
+
+/// The words of a text value, split on whitespace.
+pub(super) fn words_of(value: &str) -> Vec<&str> {
+    value.split_whitespace().collect()
+}
+
+/// The FTS5 query that narrows rows to those containing every word of 3+ characters (the
+/// trigram tokenizer cannot index shorter ones), or `None` when no word is that long. Each word
+/// is a double-quoted FTS5 string with inner quotes doubled: whatever it contains (`NEAR`, `*`,
+/// `-`, parentheses, `OR`, quotes) is literal text, never query syntax.
+pub(super) fn fts_query(words: &[&str]) -> Option<String> {
+    let quoted: Vec<String> =
+        words.iter().filter(|w| w.chars().count() >= 3).map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
+    (!quoted.is_empty()).then(|| quoted.join(" AND "))
 }
 
 fn target(model: Model, field: &str) -> Option<Target> {
@@ -92,7 +126,8 @@ fn target(model: Model, field: &str) -> Option<Target> {
             "source.type" => Expr("source_type"),
             "source.delivered_as" => Expr("source_delivered_as"),
             "source.subject" => Expr("source_subject"),
-            "source.body" => Words("source_body"),
+            "source.body" => Words(TextField::SourceBody),
+            "parts.body" => Words(TextField::PartsBody),
             "source.author.id" => Expr("source_author_id"),
             "source.author.type" => Expr("source_author_type"),
             "source.url" => Expr("source_url"),
@@ -148,6 +183,9 @@ pub(super) struct Builder<'a> {
     workspace_id: i64,
     tz: Tz,
     custom: &'a HashMap<String, FieldType>,
+    /// Text filters (field, value) matching so many rows that scanning in page order and
+    /// checking each row beats collecting every match from the full-text index (SQLite).
+    dense: &'a HashSet<(TextField, String)>,
     next: usize,
     pub(super) binds: Vec<SqlValue>,
 }
@@ -158,6 +196,7 @@ impl<'a> Builder<'a> {
         model: Model,
         workspace: &Workspace,
         custom: &'a HashMap<String, FieldType>,
+        dense: &'a HashSet<(TextField, String)>,
         first_param: usize,
     ) -> Self {
         Builder {
@@ -166,6 +205,7 @@ impl<'a> Builder<'a> {
             workspace_id: workspace.id,
             tz: dsl::timezone(&workspace.timezone),
             custom,
+            dense,
             next: first_param,
             binds: Vec::new(),
         }
@@ -220,7 +260,7 @@ impl<'a> Builder<'a> {
                 };
                 Ok(self.compare(column, op, &lowered))
             }
-            Target::Words(column) => Ok(self.words(column, op, &operand)),
+            Target::Words(field) => self.words(field, op, &operand),
             Target::Assignee(column) => Ok(self.assignee(column, op, &operand)),
             Target::Tagged(target_type) => {
                 let ids = self.id_list(&operand);
@@ -373,29 +413,81 @@ impl<'a> Builder<'a> {
         format!("(LOWER({expr}) LIKE LOWER({placeholder}) ESCAPE '\\')")
     }
 
-    /// `source.body`: `=`/`~` match when every word of the value appears (case-insensitive).
-    fn words(&mut self, column: &'static str, op: Operator, operand: &Operand) -> String {
+    /// `source.body` / `parts.body`: `=`/`~` match when every word of the value appears
+    /// (case-insensitive substring), `!=`/`!~` when not; for `parts.body`, every word in the same
+    /// part. The LIKE checks decide; the trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL)
+    /// only narrows the candidates, so both engines answer exactly what the LIKE scan did.
+    fn words(&mut self, field: TextField, op: Operator, operand: &Operand) -> Result<String, SearchError> {
         use Operator::*;
-        let Operand::Text(value) = operand else {
-            return self.compare(column, op, operand);
+        let value = match operand {
+            Operand::Text(value) if matches!(op, Eq | Ne | Contains | NotContains) => value,
+            _ => {
+                return match field {
+                    TextField::SourceBody => Ok(self.compare("source_body", op, operand)),
+                    TextField::PartsBody => fail("parts.body takes a text value with ~, !~, = or !=".to_string()),
+                }
+            }
         };
-        if !matches!(op, Eq | Ne | Contains | NotContains) {
-            return self.compare(column, op, operand);
-        }
-        let words: Vec<&str> = value.split_whitespace().collect();
+        let words = words_of(value);
         let positive = if words.is_empty() {
             "(1 = 1)".to_string()
         } else {
-            let parts: Vec<String> = words.iter().map(|w| self.like(column, format!("%{}%", like_escape(w)))).collect();
-            format!("({})", parts.join(" AND "))
+            let indexed = self.backend == Backend::Sqlite && !self.dense.contains(&(field, value.clone()));
+            let fts = fts_query(&words).filter(|_| indexed);
+            match field {
+                TextField::SourceBody => self.source_words(&words, fts),
+                TextField::PartsBody => self.part_words(&words, fts),
+            }
         };
-        match op {
+        Ok(match op {
             Ne | NotContains => negate(&positive),
             _ => positive,
+        })
+    }
+
+    fn likes(&mut self, column: &str, words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| self.like(column, format!("%{}%", like_escape(w)))).collect()
+    }
+
+    fn source_words(&mut self, words: &[&str], fts: Option<String>) -> String {
+        let mut checks = Vec::new();
+        if let Some(fts) = fts {
+            let fts = self.bind(SqlValue::Text(fts));
+            checks.push(format!(
+                "id IN (SELECT rowid FROM conversations_source_fts WHERE conversations_source_fts MATCH {fts})"
+            ));
+        }
+        checks.extend(self.likes("source_body", words));
+        format!("({})", checks.join(" AND "))
+    }
+
+    /// With an FTS query: the conversations of the matching parts, collected through the index.
+    /// Without (PostgreSQL, whose planner picks between the GIN index and an ordered scan itself;
+    /// dense words; words under 3 characters): a per-conversation check of its parts.
+    fn part_words(&mut self, words: &[&str], fts: Option<String>) -> String {
+        match fts {
+            Some(fts) => {
+                let fts = self.bind(SqlValue::Text(fts));
+                let ws = self.bind(SqlValue::Int(self.workspace_id));
+                let likes = self.likes("p.body", words).join(" AND ");
+                format!(
+                    "(id IN (SELECT p.conversation_id FROM conversation_parts p WHERE p.workspace_id = {ws} \
+                     AND p.id IN (SELECT rowid FROM conversation_parts_fts WHERE conversation_parts_fts MATCH {fts}) \
+                     AND {likes}))"
+                )
+            }
+            None => {
+                let likes = self.likes("p.body", words).join(" AND ");
+                format!(
+                    "(EXISTS (SELECT 1 FROM conversation_parts p WHERE p.conversation_id = conversations.id \
+                     AND {likes}))"
+                )
+            }
         }
     }
 
-    /// Assignee ids, where `0` and `null` both mean "unassigned".
+    /// Assignee ids, where `0` and `null` both mean "unassigned", stored as NULL (migration 0009
+    /// normalised old zeros), so "unassigned" is one index range.
     fn assignee(&mut self, column: &'static str, op: Operator, operand: &Operand) -> String {
         use Operator::*;
         let ids: Vec<i64> = match (op, operand) {
@@ -406,7 +498,7 @@ impl<'a> Builder<'a> {
         };
         let mut parts = Vec::new();
         if ids.contains(&0) {
-            parts.push(format!("{column} IS NULL OR {column} = 0"));
+            parts.push(format!("{column} IS NULL"));
         }
         let assigned: Vec<String> = ids.iter().filter(|id| **id != 0).map(|id| self.bind(SqlValue::Int(*id))).collect();
         if !assigned.is_empty() {

@@ -2,7 +2,7 @@
 //! state changes, assignment and tags in [`actions`].
 use axum::extract::{Path, State};
 use axum::Json;
-use rapport_store::conversations::{self, Edit, NewConversation, Page};
+use rapport_store::conversations::{self, Cursor, Edit, NewConversation, Page, Sort, SortField};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa_axum::routes;
@@ -35,20 +35,59 @@ pub(crate) async fn full(state: &AppState, workspace_id: i64, id: i64, display: 
     Ok(Json(conversation_json(&d.conversation, &d.related, Some(&d.parts), display)))
 }
 
-/// A cursor of our own: the sort key of the page's last row and the page's number.
-fn cursor(starting_after: Option<&str>) -> AppResult<(Option<(i64, i64)>, i64)> {
+/// A cursor of our own: `[sort tag, sort key of the page's last row…, page number]`. A cursor
+/// issued under another sort is refused.
+fn cursor(starting_after: Option<&str>, sort: Sort) -> AppResult<(Option<Cursor>, i64)> {
     match starting_after.filter(|s| !s.is_empty()) {
         None => Ok((None, 1)),
         Some(raw) => {
-            let key = pagination::decode_cursor(raw, 3)?;
-            Ok((Some((key[0], key[1])), key[2] + 1))
+            let mut key = pagination::decode_cursor(raw, sort.key_len() + 2)?;
+            if key[0] != sort.tag() {
+                return Err(AppError::invalid("starting_after", "starting_after was issued for another sort"));
+            }
+            let page = key.pop().unwrap_or(0);
+            key.remove(0);
+            Ok((Some(Cursor { sort, key }), page + 1))
         }
     }
 }
 
-fn list_json(page: &Page, page_number: i64, per_page: i64) -> Value {
-    let next = page.has_more.then(|| page.conversations.last()).flatten();
-    let next = next.map(|c| pagination::encode_cursor(&[c.updated_at, c.id, page_number]));
+/// The search body's `sort` (Rapport extension): `{"field": updated_at|created_at|waiting_since|
+/// priority, "order": desc|asc}`, default `updated_at` `desc`.
+fn parse_sort(sort: Option<&Value>) -> AppResult<Sort> {
+    let Some(sort) = sort.filter(|s| !s.is_null()) else {
+        return Ok(Sort::default());
+    };
+    let Some(sort) = sort.as_object() else {
+        return Err(AppError::invalid("sort", "sort must be an object {field, order}"));
+    };
+    if let Some(unknown) = sort.keys().find(|k| !["field", "order"].contains(&k.as_str())) {
+        return Err(AppError::invalid(
+            "sort",
+            format!("sort has no member {:?}", unknown.chars().take(64).collect::<String>()),
+        ));
+    }
+    let field = match sort.get("field") {
+        None => SortField::default(),
+        Some(f) => f.as_str().and_then(SortField::parse).ok_or_else(|| {
+            AppError::invalid("sort.field", "sort.field must be updated_at, created_at, waiting_since or priority")
+        })?,
+    };
+    let descending = match sort.get("order").map(|o| o.as_str()) {
+        None | Some(Some("desc")) => true,
+        Some(Some("asc")) => false,
+        Some(_) => return Err(AppError::invalid("sort.order", "sort.order must be desc or asc")),
+    };
+    Ok(Sort { field, descending })
+}
+
+fn list_json(page: &Page, sort: Sort, page_number: i64, per_page: i64) -> Value {
+    let next = page.has_more.then(|| page.conversations.last()).flatten().map(|c| {
+        let mut key = vec![sort.tag()];
+        key.extend(sort.key(c));
+        key.push(page_number);
+        pagination::encode_cursor(&key)
+    });
     let items: Vec<Value> =
         page.conversations.iter().map(|c| conversation_json(c, &page.related, None, Display::Html)).collect();
     json!({
@@ -69,9 +108,10 @@ async fn list_conversations(
     ApiQuery(params): ApiQuery<CursorParams>,
 ) -> AppResult<Json<Value>> {
     let per_page = pagination::per_page(params.per_page)?;
-    let (after, page_number) = cursor(params.starting_after.as_deref())?;
-    let page = conversations::list(&state.db, auth.workspace_id(), per_page, after).await?;
-    Ok(Json(list_json(&page, page_number, per_page)))
+    let sort = Sort::default();
+    let (after, page_number) = cursor(params.starting_after.as_deref(), sort)?;
+    let page = conversations::list(&state.db, auth.workspace_id(), sort, per_page, after.as_ref()).await?;
+    Ok(Json(list_json(&page, sort, page_number, per_page)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -82,6 +122,11 @@ struct SearchRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pagination: Option<SearchPagination>,
+    /// Rapport extension: `{"field": "updated_at"|"created_at"|"waiting_since"|"priority",
+    /// "order": "desc"|"asc"}`; default `updated_at` `desc`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    sort: Option<Value>,
 }
 
 /// Searches conversations with Intercom's query language; answers a `conversation.list`.
@@ -95,9 +140,10 @@ async fn search_conversations(
     let query = body.query.ok_or_else(|| AppError::missing("query"))?;
     let paging = body.pagination.unwrap_or_default();
     let per_page = pagination::per_page(paging.per_page)?;
-    let (after, page_number) = cursor(paging.starting_after.as_deref())?;
-    let page = conversations::search(&state.db, &auth.workspace, &query, per_page, after).await?;
-    Ok(Json(list_json(&page, page_number, per_page)))
+    let sort = parse_sort(body.sort.as_ref())?;
+    let (after, page_number) = cursor(paging.starting_after.as_deref(), sort)?;
+    let page = conversations::search(&state.db, &auth.workspace, &query, sort, per_page, after.as_ref()).await?;
+    Ok(Json(list_json(&page, sort, page_number, per_page)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -1,0 +1,186 @@
+//! Cursor-paged lists and searches of conversations in one of four orders, each read in the
+//! order of an index of migration 0009 (never sorted in memory), with a cheap `total_count`.
+use super::{related, Conversation, Page, COLUMNS};
+use crate::search::{SearchModel, SqlCondition};
+use crate::workspaces::Workspace;
+use crate::{bind_values, with_pool, Db, StoreError, StoreResult};
+
+/// A filtered `total_count` is exact below this and reads this value when at least this many
+/// conversations match (counting further would cost a scan of every match per page).
+pub const TOTAL_COUNT_CAP: i64 = 1_000;
+
+/// `waiting_since` as a sort key: conversations not waiting sort after every waiting one.
+const WAITING: &str = "COALESCE(waiting_since, 9223372036854775807)";
+/// `priority` as an ascending sort key: priority conversations first.
+const PRIORITY: &str = "(CASE WHEN priority THEN 0 ELSE 1 END)";
+
+/// What a list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortField {
+    #[default]
+    UpdatedAt,
+    CreatedAt,
+    WaitingSince,
+    /// Priority conversations first, then longest waiting (`waiting_since` ascending), then id.
+    Priority,
+}
+
+impl SortField {
+    pub const ALL: [SortField; 4] =
+        [SortField::UpdatedAt, SortField::CreatedAt, SortField::WaitingSince, SortField::Priority];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortField::UpdatedAt => "updated_at",
+            SortField::CreatedAt => "created_at",
+            SortField::WaitingSince => "waiting_since",
+            SortField::Priority => "priority",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<SortField> {
+        SortField::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The key's SQL expressions, most significant first (the expressions of the indexes).
+    fn key_sql(self) -> &'static [&'static str] {
+        match self {
+            SortField::UpdatedAt => &["updated_at", "id"],
+            SortField::CreatedAt => &["created_at", "id"],
+            SortField::WaitingSince => &[WAITING, "id"],
+            SortField::Priority => &[PRIORITY, WAITING, "id"],
+        }
+    }
+}
+
+/// A list order. `descending` is the API's `order: desc`; for `priority`, `desc` (the natural
+/// reading, "most urgent first") is priority first and longest waiting first, `asc` its reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    /// Most recently updated first, as Intercom lists.
+    fn default() -> Self {
+        Sort { field: SortField::UpdatedAt, descending: true }
+    }
+}
+
+impl Sort {
+    /// Whether the key (see `key_sql`) ascends down the page.
+    fn key_ascends(self) -> bool {
+        match self.field {
+            SortField::Priority => self.descending,
+            _ => !self.descending,
+        }
+    }
+
+    /// The sort key of a row, as a cursor after it carries it.
+    pub fn key(self, c: &Conversation) -> Vec<i64> {
+        let waiting = c.waiting_since.unwrap_or(i64::MAX);
+        match self.field {
+            SortField::UpdatedAt => vec![c.updated_at, c.id],
+            SortField::CreatedAt => vec![c.created_at, c.id],
+            SortField::WaitingSince => vec![waiting, c.id],
+            SortField::Priority => vec![i64::from(!c.priority), waiting, c.id],
+        }
+    }
+
+    /// A small number naming this sort in cursors, so a cursor of one sort is refused by another.
+    pub fn tag(self) -> i64 {
+        let field = SortField::ALL.iter().position(|f| *f == self.field).unwrap_or(0) as i64;
+        1 + field * 2 + i64::from(self.descending)
+    }
+
+    pub fn from_tag(tag: i64) -> Option<Sort> {
+        let field = *SortField::ALL.get(usize::try_from(tag - 1).ok()? / 2)?;
+        Some(Sort { field, descending: (tag - 1) % 2 == 1 })
+    }
+
+    /// How many numbers a key of this sort has.
+    pub fn key_len(self) -> usize {
+        self.field.key_sql().len()
+    }
+}
+
+/// Where a page starts: after the row with this sort key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub sort: Sort,
+    pub key: Vec<i64>,
+}
+
+/// The workspace's conversations in `sort` order (`total_count` exact, from the maintained count).
+pub async fn list(db: &Db, workspace_id: i64, sort: Sort, per_page: i64, after: Option<&Cursor>) -> StoreResult<Page> {
+    page_where(db, workspace_id, None, sort, per_page, after).await
+}
+
+/// Conversations matching an Intercom search `query`, in `sort` order (`total_count` capped at
+/// [`TOTAL_COUNT_CAP`]).
+pub async fn search(
+    db: &Db,
+    workspace: &Workspace,
+    query: &serde_json::Value,
+    sort: Sort,
+    per_page: i64,
+    after: Option<&Cursor>,
+) -> StoreResult<Page> {
+    let condition = crate::search::compile(db, workspace, SearchModel::Conversations, query, 2).await?;
+    page_where(db, workspace.id, Some(&condition), sort, per_page, after).await
+}
+
+async fn page_where(
+    db: &Db,
+    workspace_id: i64,
+    condition: Option<&SqlCondition>,
+    sort: Sort,
+    per_page: i64,
+    after: Option<&Cursor>,
+) -> StoreResult<Page> {
+    if let Some(cursor) = after {
+        if cursor.sort != sort || cursor.key.len() != sort.key_len() {
+            return Err(StoreError::Invalid("the cursor was issued for another sort".to_string()));
+        }
+    }
+    let (filter, binds) = match condition {
+        Some(c) => (format!(" AND ({})", c.sql), c.binds.as_slice()),
+        None => (String::new(), &[][..]),
+    };
+    let keys = sort.field.key_sql();
+    let (direction, comparison) = if sort.key_ascends() { ("ASC", ">") } else { ("DESC", "<") };
+    let mut next = 2 + binds.len();
+    let mut sql = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1{filter}");
+    if after.is_some() {
+        // A row-value comparison: one index range on both engines.
+        let params: Vec<String> = (next..next + keys.len()).map(|i| format!("${i}")).collect();
+        sql += &format!(" AND ({}) {comparison} ({})", keys.join(", "), params.join(", "));
+        next += keys.len();
+    }
+    let order: Vec<String> = keys.iter().map(|k| format!("{k} {direction}")).collect();
+    sql += &format!(" ORDER BY {} LIMIT ${next}", order.join(", "));
+    let count_sql = match condition {
+        None => "SELECT COALESCE((SELECT count FROM workspace_conversation_counts WHERE workspace_id = $1), 0)"
+            .to_string(),
+        Some(_) => format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM conversations WHERE workspace_id = $1{filter} LIMIT {TOTAL_COUNT_CAP}) AS m"
+        ),
+    };
+    let after_key = after.map(|c| c.key.as_slice()).unwrap_or_default();
+    let (total_count, mut rows) = with_pool!(db, pool => {
+        let total: i64 = bind_values!(sqlx::query_scalar(&count_sql).bind(workspace_id), binds)
+            .fetch_one(pool).await?;
+        let mut q = bind_values!(sqlx::query_as::<_, Conversation>(&sql).bind(workspace_id), binds);
+        for value in after_key {
+            q = q.bind(*value);
+        }
+        let rows = q.bind(per_page + 1).fetch_all(pool).await?;
+        Ok::<_, sqlx::Error>((total, rows))
+    })?;
+    let has_more = rows.len() as i64 > per_page;
+    rows.truncate(per_page as usize);
+    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let related = related(db, workspace_id, &ids).await?;
+    Ok(Page { conversations: rows, related, total_count, has_more })
+}
