@@ -95,6 +95,16 @@ async fn fake_api() -> (String, Arc<Seen>) {
                 Json(json!({"type": "conversation.list", "conversations": []}))
             }),
         )
+        .route(
+            "/api/contacts/search",
+            post(|State(seen): State<Arc<Seen>>, Json(body): Json<Value>| async move {
+                if body["query"].is_null() {
+                    seen.bad.fetch_add(1, Ordering::Relaxed);
+                }
+                seen.searches.fetch_add(1, Ordering::Relaxed);
+                Json(json!({"type": "list", "data": []}))
+            }),
+        )
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -129,7 +139,7 @@ async fn query_bench_runs_every_query() {
     let (url, seen) = fake_api().await;
     let options = bench::QueryOptions { depth: 5, word: "refund".into() };
     let report = bench::run_query_bench(&url, "tok", 1, 2, &options).await.expect("query bench");
-    assert_eq!(report.ops.len(), 5, "{report}");
+    assert_eq!(report.ops.len(), 17, "{report}");
     for op in &report.ops {
         assert!(op.ok > 0 && op.errors == 0, "{report}");
     }
