@@ -140,6 +140,9 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
                 .bind(workspace_id).bind(&role).bind(contact_id).bind(client_id)
                 .fetch_optional(&mut *tx).await?;
             if let Some((conversation_id, part_id)) = seen {
+                // Nothing was written; the commit waits until any batch holding the first send is
+                // durable, so the replay reads it from the database.
+                tx.commit().await?;
                 return replay(db, workspace_id, conversation_id, part_id).await;
             }
         }
@@ -366,7 +369,10 @@ async fn write_steps(
                 .fetch_optional(&mut *tx).await?;
             match seen {
                 Some((conversation_id, part_id)) if conversation_id == id => {
-                    return replay(db, workspace_id, conversation_id, part_id).await;
+                    // Nothing was written; the commit waits until any batch holding the first send is
+                // durable, so the replay reads it from the database.
+                tx.commit().await?;
+                return replay(db, workspace_id, conversation_id, part_id).await;
                 }
                 Some(_) => return Err(client_id_conflict()),
                 None => {}
