@@ -115,6 +115,27 @@ pub(crate) struct Group<DB: Database> {
 #[derive(Default)]
 struct Batch {
     outcome: OnceLock<Result<(), String>>,
+    /// Rung when `outcome` is set.
+    done: tokio::sync::Notify,
+}
+
+impl Batch {
+    fn finish(&self, outcome: Result<(), String>) {
+        let _ = self.outcome.set(outcome);
+        self.done.notify_waiters();
+    }
+
+    /// Waits until the batch has committed or failed.
+    async fn finished(&self) {
+        loop {
+            // Created before the check, so a `finish` in between still wakes it.
+            let notified = self.done.notified();
+            if self.outcome.get().is_some() {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 /// The write turn, held.
@@ -197,20 +218,28 @@ impl<DB: Database> Writer<DB> {
 
 impl<DB: Database> Group<DB> {
     /// Commits the open batch, if any, and tells its members.
+    /// The `COMMIT` runs on a task of its own, so a cancelled request (a client that went away)
+    /// cannot cut it short and leave the other members without an outcome.
     async fn commit_batch(&mut self) {
         if let Some(tx) = self.tx.take() {
-            let outcome = tx.commit().await.map_err(|e| format!("the write batch could not commit: {e}"));
-            if outcome.is_ok() {
-                self.stats.commits.fetch_add(1, Ordering::Relaxed);
+            let (batch, stats) = (self.batch.clone(), self.stats.clone());
+            let commit = tokio::spawn(async move {
+                let outcome = tx.commit().await.map_err(|e| format!("the write batch could not commit: {e}"));
+                if outcome.is_ok() {
+                    stats.commits.fetch_add(1, Ordering::Relaxed);
+                }
+                batch.finish(outcome);
+            });
+            if commit.await.is_err() {
+                self.batch.finish(Err("the write batch's commit panicked".into()));
             }
-            let _ = self.batch.outcome.set(outcome);
         }
     }
 
     /// Ends the open batch without committing (dropping a transaction rolls it back).
     fn abandon_batch(&mut self, error: String) {
         self.tx = None;
-        let _ = self.batch.outcome.set(Err(error));
+        self.batch.finish(Err(error));
     }
 }
 
@@ -280,6 +309,7 @@ async fn commit_member<DB: Database>(mut turn: Turn<DB>) -> Result<(), sqlx::Err
         turn.group().commit_batch().await;
         let stats = turn.writer.stats.clone();
         drop(turn);
+        batch.finished().await;
         return outcome(&batch, &stats);
     }
     // Others are queued: let them add to the batch, and come back to commit it.
@@ -288,10 +318,13 @@ async fn commit_member<DB: Database>(mut turn: Turn<DB>) -> Result<(), sqlx::Err
     let mut waiting = Waiting { writer: Some(writer.clone()) };
     let mut turn = writer.take_turn().await;
     waiting.writer = None;
-    if batch.outcome.get().is_none() {
-        turn.group().commit_batch().await;
+    let group = turn.group();
+    if batch.outcome.get().is_none() && group.tx.is_some() && Arc::ptr_eq(&group.batch, &batch) {
+        group.commit_batch().await;
     }
     drop(turn);
+    // Committed by another member, or its commit is still in flight on a task.
+    batch.finished().await;
     outcome(&batch, &writer.stats)
 }
 

@@ -175,3 +175,47 @@ async fn a_lone_dropped_write_releases_the_database() {
         assert_ne!(rapport_store::workspaces::find(&other, ws.id).await.unwrap().name, "Never");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancelled_writer_leaves_the_others_acknowledged() {
+    for url in urls().await {
+        let db = open(&url).await;
+        let (ws, _) = testing::workspace(&db).await;
+        let writers = with_pool!(&db, pool => {
+            let tx = db.begin_write(pool).await.unwrap();
+            let writers: Vec<_> = (0..20)
+                .map(|i| {
+                    let db = db.clone();
+                    tokio::spawn(async move {
+                        if i == 5 {
+                            // A client that goes away while its write waits in the queue.
+                            let write = insert_then_maybe_fail(&db, ws.id, "cancelled", false);
+                            let _ = tokio::time::timeout(Duration::from_millis(1), write).await;
+                            return Ok(());
+                        }
+                        insert_then_maybe_fail(&db, ws.id, &format!("kept-{i}"), false).await
+                    })
+                })
+                .collect();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            tx.commit().await.unwrap();
+            writers
+        });
+        for writer in writers {
+            tokio::time::timeout(Duration::from_secs(10), writer)
+                .await
+                .expect("no writer hangs")
+                .unwrap()
+                .expect("the other writes are acknowledged");
+        }
+        let other = Db::connect(&url).await.unwrap();
+        for i in (0..20).filter(|i| *i != 5) {
+            contacts::find_by_external_id(&other, ws.id, &format!("kept-{i}")).await.expect("acknowledged write kept");
+        }
+        // The database still takes writes (no batch was left open).
+        tokio::time::timeout(Duration::from_secs(5), contacts::create(&other, ws.id, user("after")))
+            .await
+            .expect("the write lock was released")
+            .unwrap();
+    }
+}
