@@ -172,8 +172,9 @@ pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> St
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
          RETURNING {COLUMNS}"
     );
-    let _turn = db.write_turn().await;
-    with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+    with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        let contact = sqlx::query_as::<_, Contact>(&sql)
         .bind(workspace_id)
         .bind(fields.role.unwrap_or(ContactRole::User).as_str())
         .bind(fields.external_id.flatten())
@@ -189,8 +190,11 @@ pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> St
         .bind(fields.language_override.flatten())
         .bind(&attributes)
         .bind(now())
-        .fetch_one(pool).await)
-    .map_err(conflict_on_external_id)
+        .fetch_one(&mut *tx).await
+        .map_err(conflict_on_external_id)?;
+        tx.commit().await?;
+        Ok(contact)
+    })
 }
 
 /// Updates the given fields; custom attributes are merged key by key into the stored ones.
@@ -214,8 +218,9 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, mut fields: ContactFiel
          language_override = $14, custom_attributes = $15, updated_at = $16 \
          WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING {COLUMNS}"
     );
-    let _turn = db.write_turn().await;
-    with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+    with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        let contact = sqlx::query_as::<_, Contact>(&sql)
         .bind(workspace_id).bind(id).bind(role.as_str())
         .bind(fields.external_id.unwrap_or(current.external_id))
         .bind(email).bind(email_domain)
@@ -229,9 +234,12 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, mut fields: ContactFiel
         .bind(fields.language_override.unwrap_or(current.language_override))
         .bind(Value::Object(attributes).to_string())
         .bind(now())
-        .fetch_optional(pool).await)
-    .map_err(conflict_on_external_id)?
-    .or_not_found("contact")
+        .fetch_optional(&mut *tx).await
+        .map_err(conflict_on_external_id)?
+        .or_not_found("contact")?;
+        tx.commit().await?;
+        Ok(contact)
+    })
 }
 
 /// A live (not merged) contact of the workspace.
@@ -293,10 +301,14 @@ async fn set_flag(db: &Db, workspace_id: i64, id: i64, column: &'static str, val
         "UPDATE contacts SET {column} = $3, updated_at = $4 \
          WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING {COLUMNS}"
     );
-    let _turn = db.write_turn().await;
-    with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
-        .bind(workspace_id).bind(id).bind(value).bind(now()).fetch_optional(pool).await)?
-    .or_not_found("contact")
+    with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        let contact = sqlx::query_as::<_, Contact>(&sql)
+            .bind(workspace_id).bind(id).bind(value).bind(now()).fetch_optional(&mut *tx).await?
+            .or_not_found("contact")?;
+        tx.commit().await?;
+        Ok(contact)
+    })
 }
 
 /// One cursor page of contacts.

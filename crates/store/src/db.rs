@@ -4,10 +4,9 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use std::sync::Arc;
+use tokio::sync::broadcast;
 
-use tokio::sync::{broadcast, Mutex, OwnedMutexGuard};
-
+use crate::write_tx::{WriteTx, Writer};
 use crate::StoreResult;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -33,8 +32,9 @@ pub struct Db {
     pool: Pool,
     commits: broadcast::Sender<Committed>,
     /// SQLite has one writer: write transactions of this process take turns here, in arrival
-    /// order, instead of spinning in SQLite's busy handler (which sleeps up to 100 ms per retry).
-    write_turn: Arc<Mutex<()>>,
+    /// order, instead of spinning in SQLite's busy handler (which sleeps up to 100 ms per retry),
+    /// and share commits (group commit, see `write_tx.rs`).
+    writer: Writer<sqlx::Sqlite>,
 }
 
 /// Announced after a transaction that appended to the event log commits: the workspace's log now
@@ -52,7 +52,7 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool =
                 PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-            return Ok(Self::new(Pool::Postgres(pool)));
+            return Ok(Self::new(Pool::Postgres(pool), false));
         }
         if !url.starts_with("sqlite:") {
             return Err(crate::StoreError::Invalid(format!(
@@ -83,29 +83,28 @@ impl Db {
             .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
             .connect_with(options)
             .await?;
-        Ok(Self::new(Pool::Sqlite(pool)))
+        // RAPPORT_SQLITE_GROUP_COMMIT=off commits every write alone (to compare, in benchmarks).
+        let group_commit = std::env::var("RAPPORT_SQLITE_GROUP_COMMIT").map_or(true, |v| v != "off");
+        Ok(Self::new(Pool::Sqlite(pool), group_commit && !memory))
     }
 
-    fn new(pool: Pool) -> Self {
-        Self { pool, commits: broadcast::channel(4096).0, write_turn: Arc::new(Mutex::new(())) }
+    fn new(pool: Pool, batching: bool) -> Self {
+        Self { pool, commits: broadcast::channel(4096).0, writer: Writer::new(batching) }
     }
 
     /// Starts a write transaction on `pool` (this Db's pool, from [`crate::with_pool!`]). On
-    /// SQLite it first waits for this process's writer turn, then takes the database's write lock
-    /// up front (`BEGIN IMMEDIATE`), so a transaction that reads before it writes never fails
-    /// with `SQLITE_BUSY_SNAPSHOT`. On PostgreSQL it is a plain `BEGIN`.
-    /// For a single-statement write outside [`Db::begin_write`]: on SQLite, waits for and holds
-    /// this process's writer turn until the guard drops; on PostgreSQL, nothing.
-    pub(crate) async fn write_turn(&self) -> Option<OwnedMutexGuard<()>> {
-        match self.pool {
-            Pool::Sqlite(_) => Some(self.write_turn.clone().lock_owned().await),
-            Pool::Postgres(_) => None,
-        }
+    /// SQLite it waits for this process's writer turn and joins the open write batch (opening
+    /// it with `BEGIN IMMEDIATE`, so a transaction that reads before it writes never fails with
+    /// `SQLITE_BUSY_SNAPSHOT`) inside a savepoint of its own; see `write_tx.rs` for the group
+    /// commit. On PostgreSQL it is a plain `BEGIN`.
+    pub async fn begin_write<P: BeginWrite>(&self, pool: &P) -> Result<WriteTx<P::Database>, sqlx::Error> {
+        pool.begin_write(self).await
     }
 
-    pub async fn begin_write<P: BeginWrite>(&self, pool: &P) -> Result<WriteTx<P::Database>, sqlx::Error> {
-        let turn = if P::ONE_WRITER { Some(self.write_turn.clone().lock_owned().await) } else { None };
-        Ok(WriteTx { tx: pool.begin_write().await?, _turn: turn })
+    /// Write transactions and the commits that made them durable, since this Db was opened
+    /// (SQLite's group commit; on PostgreSQL both stay 0, each transaction commits alone).
+    pub fn write_stats(&self) -> crate::WriteStats {
+        self.writer.stats()
     }
 
     /// Hears every [`Committed`] announcement of this process from now on.
@@ -135,6 +134,8 @@ impl Db {
     /// autovacuum keeps its own statistics, so this is a no-op there. Run at start and hourly.
     pub async fn optimize(&self) -> StoreResult<()> {
         if let Pool::Sqlite(pool) = &self.pool {
+            // ANALYZE writes: no write batch may hold the lock meanwhile.
+            let _turn = self.writer.exclusive_turn().await;
             let mut conn = pool.acquire().await?;
             sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
             sqlx::query("PRAGMA optimize = 0x10002").execute(&mut *conn).await?;
@@ -164,58 +165,25 @@ impl Db {
     }
 }
 
-/// A write transaction (see [`Db::begin_write`]). Use it like a connection (`&mut *tx`) and end it
-/// with [`WriteTx::commit`]; dropping it rolls back.
-pub struct WriteTx<DB: sqlx::Database> {
-    tx: sqlx::Transaction<'static, DB>,
-    _turn: Option<OwnedMutexGuard<()>>,
-}
-
-impl<DB: sqlx::Database> WriteTx<DB> {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-}
-
-impl<DB: sqlx::Database> std::ops::Deref for WriteTx<DB> {
-    type Target = DB::Connection;
-    fn deref(&self) -> &DB::Connection {
-        &self.tx
-    }
-}
-
-impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
-        &mut self.tx
-    }
-}
-
 /// How each backend's pool starts a write transaction; used through [`Db::begin_write`].
 pub trait BeginWrite {
-    type Database: sqlx::Database;
-    /// Whether the engine has a single writer, so writers of this process should take turns.
-    const ONE_WRITER: bool;
+    type Database: crate::write_tx::Database;
     fn begin_write(
         &self,
-    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+        db: &Db,
+    ) -> impl std::future::Future<Output = Result<WriteTx<Self::Database>, sqlx::Error>> + Send;
 }
 
 impl BeginWrite for SqlitePool {
     type Database = sqlx::Sqlite;
-    const ONE_WRITER: bool = true;
-    fn begin_write(
-        &self,
-    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send {
-        self.begin_with("BEGIN IMMEDIATE")
+    async fn begin_write(&self, db: &Db) -> Result<WriteTx<sqlx::Sqlite>, sqlx::Error> {
+        db.writer.begin(|| self.begin_with("BEGIN IMMEDIATE")).await
     }
 }
 
 impl BeginWrite for PgPool {
     type Database = sqlx::Postgres;
-    const ONE_WRITER: bool = false;
-    fn begin_write(
-        &self,
-    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {
-        self.begin()
+    async fn begin_write(&self, _db: &Db) -> Result<WriteTx<sqlx::Postgres>, sqlx::Error> {
+        Ok(WriteTx::own(self.begin().await?))
     }
 }

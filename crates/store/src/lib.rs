@@ -11,6 +11,7 @@ pub mod search;
 pub mod seed;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod write_tx;
 
 pub mod admins;
 pub mod attachments;
@@ -30,8 +31,9 @@ pub mod teams;
 pub mod tokens;
 pub mod workspaces;
 
-pub use db::{Backend, BeginWrite, Committed, Db, Pool, WriteTx};
+pub use db::{Backend, BeginWrite, Committed, Db, Pool};
 pub use error::{OptionExt, StoreError, StoreResult};
+pub use write_tx::{WriteStats, WriteTx};
 
 /// The current time as unix seconds, the unit every timestamp column uses.
 pub fn now() -> i64 {

@@ -2,7 +2,7 @@
 use rand::distributions::{Alphanumeric, DistString};
 
 use crate::admins::Admin;
-use crate::tokens::hash_secret;
+use crate::tokens::{hash_secret, AdminInWorkspace, ADMIN_IN_WORKSPACE};
 use crate::workspaces::Workspace;
 use crate::{execute, now, with_pool, Db, StoreResult};
 
@@ -28,18 +28,28 @@ pub async fn create(db: &Db, workspace_id: i64, admin_id: i64, ttl_seconds: i64)
     Ok((secret, csrf))
 }
 
-/// Resolves a cookie value to a live session of an active admin.
+/// Resolves a cookie value to a live session of an active admin, in one query (nothing is
+/// cached: a deleted session or a deactivated admin is refused by the next request).
 pub async fn authenticate(db: &Db, secret: &str) -> StoreResult<Option<Session>> {
-    let row: Option<(i64, i64, String, i64)> = with_pool!(db, pool => sqlx::query_as::<_, (i64, i64, String, i64)>(
-        "SELECT workspace_id, admin_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-        .bind(hash_secret(secret)).bind(now()).fetch_optional(pool).await)?;
-    let Some((workspace_id, admin_id, csrf_token, expires_at)) = row else { return Ok(None) };
-    let admin = crate::admins::find(db, workspace_id, admin_id).await?;
-    if !admin.active {
-        return Ok(None);
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        who: AdminInWorkspace,
+        csrf_token: String,
+        expires_at: i64,
     }
-    let workspace = crate::workspaces::find(db, workspace_id).await?;
-    Ok(Some(Session { workspace, admin, csrf_token, expires_at }))
+    let sql = format!(
+        "SELECT {ADMIN_IN_WORKSPACE}, s.csrf_token, s.expires_at FROM sessions s \
+         JOIN admins a ON a.id = s.admin_id AND a.workspace_id = s.workspace_id \
+         JOIN workspaces w ON w.id = s.workspace_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.active = $3"
+    );
+    let row = with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
+        .bind(hash_secret(secret)).bind(now()).bind(true).fetch_optional(pool).await)?;
+    Ok(row.map(|row| {
+        let (workspace, admin) = row.who.split();
+        Session { workspace, admin, csrf_token: row.csrf_token, expires_at: row.expires_at }
+    }))
 }
 
 pub async fn delete(db: &Db, secret: &str) -> StoreResult<()> {

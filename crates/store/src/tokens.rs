@@ -65,16 +65,58 @@ pub async fn revoke(db: &Db, workspace_id: i64, id: i64) -> StoreResult<ApiToken
         .or_not_found("token")
 }
 
+/// An admin with their workspace, read in one query (see [`authenticate`]). The workspace's
+/// columns carry a `ws_` prefix; its id is the admin's `workspace_id`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AdminInWorkspace {
+    #[sqlx(flatten)]
+    pub admin: Admin,
+    ws_app_id: String,
+    ws_name: String,
+    ws_timezone: String,
+    ws_identity_secret: String,
+    ws_identity_enforced: bool,
+    ws_tracking_key: String,
+    ws_created_at: i64,
+    ws_updated_at: i64,
+}
+
+/// The select list of [`AdminInWorkspace`] over `admins a JOIN workspaces w`.
+pub(crate) const ADMIN_IN_WORKSPACE: &str = "a.id, a.workspace_id, a.email, a.name, a.password_hash, a.role, \
+    a.job_title, a.away_mode_enabled, a.away_mode_reassign, a.away_status_reason_id, a.active, a.created_at, \
+    a.updated_at, w.app_id AS ws_app_id, w.name AS ws_name, w.timezone AS ws_timezone, \
+    w.identity_secret AS ws_identity_secret, w.identity_enforced AS ws_identity_enforced, \
+    w.tracking_key AS ws_tracking_key, w.created_at AS ws_created_at, w.updated_at AS ws_updated_at";
+
+impl AdminInWorkspace {
+    pub(crate) fn split(self) -> (Workspace, Admin) {
+        let workspace = Workspace {
+            id: self.admin.workspace_id,
+            app_id: self.ws_app_id,
+            name: self.ws_name,
+            timezone: self.ws_timezone,
+            identity_secret: self.ws_identity_secret,
+            identity_enforced: self.ws_identity_enforced,
+            tracking_key: self.ws_tracking_key,
+            created_at: self.ws_created_at,
+            updated_at: self.ws_updated_at,
+        };
+        (workspace, self.admin)
+    }
+}
+
 /// Resolves a plaintext token to its workspace and (active) admin; `None` for unknown or revoked.
-/// One indexed lookup joins token and admin, since this runs on every API call.
+/// One indexed lookup joins token, admin and workspace, since this runs on every API call.
+/// Nothing is cached: a revoked token or a deactivated admin is refused by the next request,
+/// on every node.
 pub async fn authenticate(db: &Db, plaintext: &str) -> StoreResult<Option<(Workspace, Admin)>> {
-    let sql = "SELECT a.id, a.workspace_id, a.email, a.name, a.password_hash, a.role, a.job_title, \
-               a.away_mode_enabled, a.away_mode_reassign, a.away_status_reason_id, a.active, a.created_at, a.updated_at \
-               FROM api_tokens t JOIN admins a ON a.id = t.admin_id AND a.workspace_id = t.workspace_id \
-               WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.active = $2";
-    let admin = with_pool!(db, pool => sqlx::query_as::<_, Admin>(sql)
+    let sql = format!(
+        "SELECT {ADMIN_IN_WORKSPACE} FROM api_tokens t \
+         JOIN admins a ON a.id = t.admin_id AND a.workspace_id = t.workspace_id \
+         JOIN workspaces w ON w.id = a.workspace_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.active = $2"
+    );
+    let found = with_pool!(db, pool => sqlx::query_as::<_, AdminInWorkspace>(&sql)
         .bind(hash_secret(plaintext)).bind(true).fetch_optional(pool).await)?;
-    let Some(admin) = admin else { return Ok(None) };
-    let workspace = crate::workspaces::find(db, admin.workspace_id).await?;
-    Ok(Some((workspace, admin)))
+    Ok(found.map(AdminInWorkspace::split))
 }

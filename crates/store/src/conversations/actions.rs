@@ -140,6 +140,9 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
                 .bind(workspace_id).bind(&role).bind(contact_id).bind(client_id)
                 .fetch_optional(&mut *tx).await?;
             if let Some((conversation_id, part_id)) = seen {
+                // Nothing was written; the commit waits until any batch holding the first send is
+                // durable, so the replay reads it from the database.
+                tx.commit().await?;
                 return replay(db, workspace_id, conversation_id, part_id).await;
             }
         }
@@ -230,20 +233,21 @@ async fn participant(
     workspace_id: i64,
     conversation_id: i64,
     contact: ContactRef<'_>,
-) -> StoreResult<(i64, String)> {
+) -> StoreResult<(i64, String, Option<String>)> {
     let condition = match contact {
         ContactRef::Id(_) => "c.id = $3",
         ContactRef::ExternalId(_) => "c.external_id = $3",
         ContactRef::Email(_) => "LOWER(c.email) = LOWER($3)",
     };
     let sql = format!(
-        "SELECT c.id, c.role, cc.contact_id FROM contacts c LEFT JOIN conversation_contacts cc \
+        "SELECT c.id, c.role, c.name, cc.contact_id FROM contacts c LEFT JOIN conversation_contacts cc \
          ON cc.contact_id = c.id AND cc.conversation_id = $2 AND cc.workspace_id = c.workspace_id \
          WHERE c.workspace_id = $1 AND c.merged_into_id IS NULL AND {condition} \
          ORDER BY (cc.contact_id IS NULL), c.id LIMIT 1"
     );
     let row = with_pool!(db, pool => {
-        let q = sqlx::query_as::<_, (i64, String, Option<i64>)>(&sql).bind(workspace_id).bind(conversation_id);
+        let q = sqlx::query_as::<_, (i64, String, Option<String>, Option<i64>)>(&sql)
+            .bind(workspace_id).bind(conversation_id);
         match contact {
             ContactRef::Id(id) => q.bind(id).fetch_optional(pool).await,
             ContactRef::ExternalId(s) | ContactRef::Email(s) => q.bind(s).fetch_optional(pool).await,
@@ -251,7 +255,7 @@ async fn participant(
     })?
     .or_not_found("contact")?;
     match row {
-        (id, role, Some(_)) => Ok((id, role)),
+        (id, role, name, Some(_)) => Ok((id, role, name)),
         _ => Err(StoreError::Invalid("the contact is not a participant of this conversation".into())),
     }
 }
@@ -271,10 +275,16 @@ pub async fn send(
     options: SendOptions<'_>,
 ) -> StoreResult<Sent> {
     find(db, workspace_id, id).await?;
-    let admin = |admin_id| crate::admins::find(db, workspace_id, admin_id);
+    // The author's name goes into the live payload; it is read here, outside the write turn.
+    let author_name;
+    let admin = |admin_id| {
+        let found = crate::admins::find(db, workspace_id, admin_id);
+        async move { found.await.map(|a| a.name) }
+    };
     let steps = match change {
         Change::ContactReply { contact, body } => {
-            let (contact_id, role) = participant(db, workspace_id, id, contact).await?;
+            let (contact_id, role, name) = participant(db, workspace_id, id, contact).await?;
+            author_name = name;
             vec![Step {
                 action: Action::ContactReply,
                 author_type: role,
@@ -284,15 +294,15 @@ pub async fn send(
             }]
         }
         Change::AdminComment { admin_id, body } => {
-            admin(admin_id).await?;
+            author_name = Some(admin(admin_id).await?);
             vec![by_admin(Action::AdminComment { admin_id }, admin_id, Some(body))]
         }
         Change::AdminNote { admin_id, body } => {
-            admin(admin_id).await?;
+            author_name = Some(admin(admin_id).await?);
             vec![by_admin(Action::AdminNote { admin_id }, admin_id, Some(body))]
         }
         Change::Close { admin_id, body } => {
-            admin(admin_id).await?;
+            author_name = Some(admin(admin_id).await?);
             let mut steps = Vec::new();
             if let Some(body) = body {
                 steps.push(by_admin(Action::AdminComment { admin_id }, admin_id, Some(body)));
@@ -301,15 +311,15 @@ pub async fn send(
             steps
         }
         Change::Open { admin_id } => {
-            admin(admin_id).await?;
+            author_name = Some(admin(admin_id).await?);
             vec![by_admin(Action::Open { admin_id }, admin_id, None)]
         }
         Change::Snooze { admin_id, until } => {
-            admin(admin_id).await?;
+            author_name = Some(admin(admin_id).await?);
             vec![by_admin(Action::Snooze { admin_id, until }, admin_id, None)]
         }
         Change::Assign { admin_id, assignee, body } => {
-            admin(admin_id).await?;
+            author_name = Some(admin(admin_id).await?);
             let assigned_to = match assignee {
                 Assignee::Admin(to) => {
                     crate::admins::find_assignable(db, workspace_id, to).await?;
@@ -326,7 +336,7 @@ pub async fn send(
             vec![step]
         }
     };
-    write_steps(db, workspace_id, id, &steps, options).await
+    write_steps(db, workspace_id, id, &steps, author_name, options).await
 }
 
 async fn write_steps(
@@ -334,6 +344,7 @@ async fn write_steps(
     workspace_id: i64,
     id: i64,
     steps: &[Step<'_>],
+    author_name: Option<String>,
     options: SendOptions<'_>,
 ) -> StoreResult<Sent> {
     let at = now();
@@ -342,19 +353,12 @@ async fn write_steps(
     if message.is_none() && (options.client_id.is_some() || !options.attachment_ids.is_empty()) {
         return Err(StoreError::Invalid("client_id and attachments need a message body".into()));
     }
-    let author = &steps[0];
-    let name_sql = if author.author_type == "admin" {
-        "SELECT name FROM admins WHERE workspace_id = $1 AND id = $2"
-    } else {
-        "SELECT name FROM contacts WHERE workspace_id = $1 AND id = $2"
-    };
     let contact_replied = steps.iter().find(|s| s.action == Action::ContactReply).map(|s| s.author_id);
     let admin_commented = steps.iter().any(|s| matches!(s.action, Action::AdminComment { .. }));
     // PostgreSQL: lock the row so concurrent actions apply one after the other (SQLite's
     // BEGIN IMMEDIATE already serialises writers).
     let lock = if db.backend() == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
     let select = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2{lock}");
-    let reselect = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
     let written = with_pool!(db, pool => {
         let mut tx = db.begin_write(pool).await?;
         // Read inside the transaction so the transition applies to the state it replaces.
@@ -366,7 +370,10 @@ async fn write_steps(
                 .fetch_optional(&mut *tx).await?;
             match seen {
                 Some((conversation_id, part_id)) if conversation_id == id => {
-                    return replay(db, workspace_id, conversation_id, part_id).await;
+                    // Nothing was written; the commit waits until any batch holding the first send is
+                // durable, so the replay reads it from the database.
+                tx.commit().await?;
+                return replay(db, workspace_id, conversation_id, part_id).await;
                 }
                 Some(_) => return Err(client_id_conflict()),
                 None => {}
@@ -398,13 +405,14 @@ async fn write_steps(
         }
         let s = &machine.statistics;
         let reply_times = serde_json::to_string(&s.reply_times).unwrap_or_else(|_| "[]".into());
-        sqlx::query(
+        let conversation = sqlx::query_as::<_, Conversation>(&format!(
             "UPDATE conversations SET state = $3, read = $4, waiting_since = $5, snoozed_until = $6, \
              admin_assignee_id = $7, team_assignee_id = $8, first_contact_reply_at = $9, first_admin_reply_at = $10, \
              first_assignment_at = $11, last_assignment_at = $12, first_close_at = $13, last_close_at = $14, \
              last_closed_by_id = $15, last_contact_reply_at = $16, last_admin_reply_at = $17, count_reopens = $18, \
              count_assignments = $19, count_parts = $20, last_assignment_admin_reply_at = $21, \
-             time_to_assignment = $22, reply_times = $23, updated_at = $24 WHERE workspace_id = $1 AND id = $2")
+             time_to_assignment = $22, reply_times = $23, updated_at = $24 WHERE workspace_id = $1 AND id = $2 \
+             RETURNING {COLUMNS}"))
             .bind(workspace_id).bind(id).bind(machine.state.as_str()).bind(machine.read)
             .bind(machine.waiting_since).bind(machine.snoozed_until)
             .bind(machine.admin_assignee_id).bind(machine.team_assignee_id)
@@ -413,7 +421,7 @@ async fn write_steps(
             .bind(s.last_contact_reply_at).bind(s.last_admin_reply_at).bind(s.count_reopens)
             .bind(s.count_assignments).bind(s.count_parts).bind(s.last_assignment_admin_reply_at)
             .bind(s.time_to_assignment).bind(reply_times).bind(at)
-            .execute(&mut *tx).await?;
+            .fetch_one(&mut *tx).await?;
         if let Some(contact_id) = contact_replied {
             sqlx::query("UPDATE contacts SET last_replied_at = $3 WHERE workspace_id = $1 AND id = $2")
                 .bind(workspace_id).bind(contact_id).bind(at).execute(&mut *tx).await?;
@@ -424,12 +432,8 @@ async fn write_steps(
                          (SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2)")
                 .bind(workspace_id).bind(id).bind(at).execute(&mut *tx).await?;
         }
-        let conversation = sqlx::query_as::<_, Conversation>(&reselect).bind(workspace_id).bind(id)
-            .fetch_one(&mut *tx).await?;
         let contact_ids: Vec<i64> = sqlx::query_scalar(CONTACT_IDS).bind(workspace_id).bind(id)
             .fetch_all(&mut *tx).await?;
-        let author_name: Option<String> = sqlx::query_scalar(name_sql).bind(workspace_id).bind(author.author_id)
-            .fetch_optional(&mut *tx).await?.flatten();
         let mut parts = Vec::with_capacity(steps.len());
         let mut seq = 0;
         for (i, (step, part_id)) in steps.iter().zip(&part_ids).enumerate() {

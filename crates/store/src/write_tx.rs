@@ -1,0 +1,361 @@
+//! Write transactions, and SQLite's group commit.
+//!
+//! PostgreSQL: every [`WriteTx`] is its own transaction.
+//!
+//! SQLite has one writer, so this process's writers take turns (a FIFO lock, the *write turn*)
+//! and share one open *batch* transaction: each writer runs inside its own `SAVEPOINT`, and
+//! [`WriteTx::commit`] releases the savepoint and then waits until the batch commits. A writer
+//! whose savepoint is released hands the turn on when others are queued and comes back to
+//! commit the batch when the queue reaches it again (unless a later member already did);
+//! when nobody is queued it commits at once. So under load one `COMMIT` (and one set of WAL page
+//! writes) covers many requests, and alone a request commits as before.
+//!
+//! Guarantees: [`WriteTx::commit`] returns `Ok` only after the batch holding the write has
+//! committed (acknowledged data is durable as any commit is). A writer that fails or is dropped
+//! before `commit` has its savepoint rolled back: the others' writes stay. If the batch's
+//! `COMMIT` itself fails, every member of that batch gets the error and none of it is written.
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use std::future::Future;
+use std::pin::Pin;
+
+use sqlx::{Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// An engine [`WriteTx`] works on: it can run a statement on its own connection.
+pub trait Database: sqlx::Database {
+    fn run<'c>(
+        conn: &'c mut Self::Connection,
+        sql: &'static str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
+}
+
+impl Database for sqlx::Sqlite {
+    fn run<'c>(
+        conn: &'c mut Self::Connection,
+        sql: &'static str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>> {
+        Box::pin(async move { conn.execute(sql).await.map(drop) })
+    }
+}
+
+impl Database for sqlx::Postgres {
+    fn run<'c>(
+        conn: &'c mut Self::Connection,
+        sql: &'static str,
+    ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>> {
+        Box::pin(async move { conn.execute(sql).await.map(drop) })
+    }
+}
+
+/// A write transaction (see [`crate::Db::begin_write`]). Use it like a connection (`&mut *tx`)
+/// and end it with [`WriteTx::commit`]; dropping it undoes its writes.
+pub struct WriteTx<DB: Database> {
+    inner: Option<Inner<DB>>,
+}
+
+enum Inner<DB: Database> {
+    /// A transaction of its own (PostgreSQL).
+    Own(Transaction<'static, DB>),
+    /// A savepoint in the writer's open batch (SQLite), holding the write turn.
+    Member(Turn<DB>),
+}
+
+/// One process's writer of a single-writer engine: the write turn and the batch it guards.
+pub(crate) struct Writer<DB: Database> {
+    group: Arc<Mutex<Group<DB>>>,
+    /// Writers waiting for the turn (new ones and members coming back to commit).
+    queued: Arc<AtomicUsize>,
+    stats: Arc<Stats>,
+}
+
+/// How many write transactions and batch commits a [`crate::Db`] has made (SQLite).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Write transactions committed.
+    pub writes: u64,
+    /// `COMMIT`s that made them durable (fewer than `writes` when batches were shared).
+    pub commits: u64,
+}
+
+#[derive(Default)]
+struct Stats {
+    writes: AtomicU64,
+    commits: AtomicU64,
+}
+
+impl<DB: Database> Clone for Writer<DB> {
+    fn clone(&self) -> Self {
+        Self { group: self.group.clone(), queued: self.queued.clone(), stats: self.stats.clone() }
+    }
+}
+
+impl<DB: Database> std::fmt::Debug for Writer<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").field("queued", &self.queued.load(Ordering::Relaxed)).finish()
+    }
+}
+
+/// What the write turn guards.
+pub(crate) struct Group<DB: Database> {
+    /// The open batch transaction, between `BEGIN IMMEDIATE` and its `COMMIT`.
+    tx: Option<Transaction<'static, DB>>,
+    /// The outcome of the open batch, shared with its members.
+    batch: Arc<Batch>,
+    /// A member's savepoint is open. Seen by the next holder of the turn only when a member
+    /// was dropped before its commit: that holder rolls the savepoint back first.
+    savepoint_open: bool,
+    /// Whether members wait to share a commit. Off for an in-memory database, whose single
+    /// connection an open batch would keep from readers.
+    batching: bool,
+    stats: Arc<Stats>,
+}
+
+#[derive(Default)]
+struct Batch {
+    outcome: OnceLock<Result<(), String>>,
+    /// Rung when `outcome` is set.
+    done: tokio::sync::Notify,
+}
+
+impl Batch {
+    fn finish(&self, outcome: Result<(), String>) {
+        let _ = self.outcome.set(outcome);
+        self.done.notify_waiters();
+    }
+
+    /// Waits until the batch has committed or failed.
+    async fn finished(&self) {
+        loop {
+            // Created before the check, so a `finish` in between still wakes it.
+            let notified = self.done.notified();
+            if self.outcome.get().is_some() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// The write turn, held.
+pub(crate) struct Turn<DB: Database> {
+    guard: Option<OwnedMutexGuard<Group<DB>>>,
+    writer: Writer<DB>,
+}
+
+const SAVEPOINT: &str = "SAVEPOINT rapport_write";
+const RELEASE: &str = "RELEASE rapport_write";
+const ROLLBACK: &str = "ROLLBACK TO rapport_write";
+
+impl<DB: Database> Writer<DB> {
+    pub(crate) fn new(batching: bool) -> Self {
+        let stats = Arc::new(Stats::default());
+        let group = Group { tx: None, batch: Arc::default(), savepoint_open: false, batching, stats: stats.clone() };
+        Self { group: Arc::new(Mutex::new(group)), queued: Arc::default(), stats }
+    }
+
+    pub(crate) fn stats(&self) -> WriteStats {
+        WriteStats {
+            writes: self.stats.writes.load(Ordering::Relaxed),
+            commits: self.stats.commits.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Waits for the write turn (in arrival order). A savepoint left by a dropped member is
+    /// rolled back before the turn is handed out.
+    pub(crate) async fn take_turn(&self) -> Turn<DB> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let guard = self.group.clone().lock_owned().await;
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        let mut turn = Turn { guard: Some(guard), writer: self.clone() };
+        let group = turn.group();
+        if group.savepoint_open {
+            group.savepoint_open = false;
+            if let Some(tx) = group.tx.as_mut() {
+                let undone = match DB::run(tx, ROLLBACK).await {
+                    Ok(_) => DB::run(tx, RELEASE).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = undone {
+                    group.abandon_batch(format!("the write batch could not undo a failed write: {e}"));
+                }
+            }
+        }
+        turn
+    }
+
+    /// The write turn with no batch open, for a write outside [`WriteTx`] (it commits the open
+    /// batch first, so the database's write lock is free).
+    pub(crate) async fn exclusive_turn(&self) -> Turn<DB> {
+        let mut turn = self.take_turn().await;
+        turn.group().commit_batch().await;
+        turn
+    }
+
+    /// Starts a member: takes the turn, opens the batch if none is open (with `begin`), and
+    /// opens the member's savepoint.
+    pub(crate) async fn begin<F, Fut>(&self, begin: F) -> Result<WriteTx<DB>, sqlx::Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Transaction<'static, DB>, sqlx::Error>>,
+    {
+        let mut turn = self.take_turn().await;
+        let group = turn.group();
+        if group.tx.is_none() {
+            group.tx = Some(begin().await?);
+            group.batch = Arc::default();
+        }
+        let tx = group.tx.as_mut().expect("the batch is open");
+        if let Err(e) = DB::run(tx, SAVEPOINT).await {
+            group.abandon_batch(format!("the write batch could not start a write: {e}"));
+            return Err(e);
+        }
+        group.savepoint_open = true;
+        Ok(WriteTx { inner: Some(Inner::Member(turn)) })
+    }
+}
+
+impl<DB: Database> Group<DB> {
+    /// Commits the open batch, if any, and tells its members.
+    /// The `COMMIT` runs on a task of its own, so a cancelled request (a client that went away)
+    /// cannot cut it short and leave the other members without an outcome.
+    async fn commit_batch(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            let (batch, stats) = (self.batch.clone(), self.stats.clone());
+            let commit = tokio::spawn(async move {
+                let outcome = tx.commit().await.map_err(|e| format!("the write batch could not commit: {e}"));
+                if outcome.is_ok() {
+                    stats.commits.fetch_add(1, Ordering::Relaxed);
+                }
+                batch.finish(outcome);
+            });
+            if commit.await.is_err() {
+                self.batch.finish(Err("the write batch's commit panicked".into()));
+            }
+        }
+    }
+
+    /// Ends the open batch without committing (dropping a transaction rolls it back).
+    fn abandon_batch(&mut self, error: String) {
+        self.tx = None;
+        self.batch.finish(Err(error));
+    }
+}
+
+impl<DB: Database> Turn<DB> {
+    fn group(&mut self) -> &mut Group<DB> {
+        self.guard.as_mut().expect("the turn is held")
+    }
+}
+
+impl<DB: Database> Drop for Turn<DB> {
+    fn drop(&mut self) {
+        let Some(guard) = self.guard.take() else { return };
+        let abandoned = guard.savepoint_open;
+        drop(guard);
+        if abandoned {
+            // A member dropped before its commit: roll its savepoint back and commit the rest
+            // of the batch now, since no member may be left to come back for it.
+            settle(self.writer.clone());
+        }
+    }
+}
+
+/// Rolls back an abandoned savepoint and commits the open batch, on a task of its own.
+fn settle<DB: Database>(writer: Writer<DB>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    runtime.spawn(async move {
+        let mut turn = writer.take_turn().await;
+        turn.group().commit_batch().await;
+    });
+}
+
+/// A member waiting to come back to its batch; if dropped while waiting (its request was
+/// cancelled), the batch is committed on a task so it does not stay open.
+struct Waiting<DB: Database> {
+    writer: Option<Writer<DB>>,
+}
+
+impl<DB: Database> Drop for Waiting<DB> {
+    fn drop(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            settle(writer);
+        }
+    }
+}
+
+impl<DB: Database> WriteTx<DB> {
+    pub(crate) fn own(tx: Transaction<'static, DB>) -> Self {
+        Self { inner: Some(Inner::Own(tx)) }
+    }
+
+    /// Makes the writes durable; returns only after the commit that holds them.
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        match self.inner.take().expect("a write transaction commits once") {
+            Inner::Own(tx) => tx.commit().await,
+            Inner::Member(turn) => commit_member(turn).await,
+        }
+    }
+}
+
+async fn commit_member<DB: Database>(mut turn: Turn<DB>) -> Result<(), sqlx::Error> {
+    let group = turn.group();
+    let tx = group.tx.as_mut().expect("a member's batch is open");
+    DB::run(tx, RELEASE).await?; // on failure the turn's drop rolls the savepoint back
+    group.savepoint_open = false;
+    let batch = group.batch.clone();
+    if !group.batching || turn.writer.queued.load(Ordering::SeqCst) == 0 {
+        turn.group().commit_batch().await;
+        let stats = turn.writer.stats.clone();
+        drop(turn);
+        batch.finished().await;
+        return outcome(&batch, &stats);
+    }
+    // Others are queued: let them add to the batch, and come back to commit it.
+    let writer = turn.writer.clone();
+    drop(turn);
+    let mut waiting = Waiting { writer: Some(writer.clone()) };
+    let mut turn = writer.take_turn().await;
+    waiting.writer = None;
+    let group = turn.group();
+    if batch.outcome.get().is_none() && group.tx.is_some() && Arc::ptr_eq(&group.batch, &batch) {
+        group.commit_batch().await;
+    }
+    drop(turn);
+    // Committed by another member, or its commit is still in flight on a task.
+    batch.finished().await;
+    outcome(&batch, &writer.stats)
+}
+
+fn outcome(batch: &Batch, stats: &Stats) -> Result<(), sqlx::Error> {
+    match batch.outcome.get() {
+        Some(Ok(())) => {
+            stats.writes.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+        Some(Err(e)) => Err(sqlx::Error::Io(std::io::Error::other(e.clone()))),
+        None => Err(sqlx::Error::Io(std::io::Error::other("the write batch ended without a commit"))),
+    }
+}
+
+impl<DB: Database> std::ops::Deref for WriteTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        match self.inner.as_ref().expect("live write transaction") {
+            Inner::Own(tx) => tx,
+            Inner::Member(turn) => {
+                turn.guard.as_ref().expect("the turn is held").tx.as_ref().expect("a member's batch is open")
+            }
+        }
+    }
+}
+
+impl<DB: Database> std::ops::DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self.inner.as_mut().expect("live write transaction") {
+            Inner::Own(tx) => tx,
+            Inner::Member(turn) => turn.group().tx.as_mut().expect("a member's batch is open"),
+        }
+    }
+}
