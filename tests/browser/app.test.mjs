@@ -1,5 +1,5 @@
-// The agent inbox at /app: sign in, two agents triaging live, keyboard actions, a customer message
-// arriving live, search. Set RAPPORT_SCREENSHOTS=dir to save screenshots of the main screens.
+// The agent inbox at /app: sign in, two agents triaging live, keyboard actions, a saved reply, a
+// customer message arriving live, search. Set RAPPORT_SCREENSHOTS=dir to save screenshots of the main screens.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
@@ -82,7 +82,7 @@ test('signing in shows the inbox with live counts; a wrong password is refused; 
   assert.deepEqual(errors, []);
 });
 
-test('two agents triage the same conversation and see each other live; shortcuts reply, note, assign, tag, snooze, close', async () => {
+test('two agents triage the same conversation and see each other live; shortcuts reply, note, assign, tag, priority, snooze, close', async () => {
   const text = marker('my invoice is wrong');
   const { contact, id } = await customerWrites(text);
   const ada = await agent('owner@acme.example');
@@ -126,6 +126,10 @@ test('two agents triage the same conversation and see each other live; shortcuts
   await page.keyboard.press('Enter');
   await sam.page.getByTestId('conversation-tags').getByText(tag).waitFor();
 
+  // p: priority; Sam sees the toggle pressed.
+  await page.locator('body').press('p');
+  await sam.page.locator('[data-testid="priority"][aria-pressed="true"]').waitFor();
+
   // z: snooze; shift+c reopens nothing yet — close from snoozed.
   await page.locator('body').press('z');
   await page.getByTestId('snooze-picker').waitFor();
@@ -137,6 +141,7 @@ test('two agents triage the same conversation and see each other live; shortcuts
 
   const stored = await api(`/conversations/${id}`);
   assert.equal(stored.state, 'closed');
+  assert.equal(stored.priority, 'priority');
   assert.equal(String(stored.admin_assignee_id), String(owner.id));
   assert.ok(stored.tags.tags.some((t) => t.name === tag));
   const bodies = stored.conversation_parts.conversation_parts.map((p) => `${p.part_type}:${p.body}`).join('\n');
@@ -145,6 +150,35 @@ test('two agents triage the same conversation and see each other live; shortcuts
   assert.ok(contact.id);
   assert.deepEqual(ada.errors, []);
   assert.deepEqual(sam.errors, []);
+});
+
+test('a saved reply with variables is rendered for the conversation, then sent', async () => {
+  const name = marker('Refund steps');
+  await api('/saved_replies', {
+    method: 'POST',
+    body: { name, body: 'Hi {{contact.first_name | fallback: "there"}}, {{admin.first_name}} here: your refund is on its way.' },
+  });
+  const { id } = await customerWrites(marker('where is my refund'));
+  const { page, errors } = await agent('owner@acme.example');
+  await page.getByTestId('view-all').click();
+  await page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).click();
+  await page.getByTestId('conversation').waitFor();
+
+  await page.locator('body').press('r');
+  await page.keyboard.press('Control+/');
+  await page.getByTestId('saved-reply-picker').locator('input').fill(name);
+  await page.keyboard.press('Enter');
+  const expected = `Hi Casey, ${owner.name.split(' ')[0]} here: your refund is on its way.`;
+  await page.waitForFunction(
+    (text) => document.querySelector('[data-testid="composer"]')?.value === text,
+    expected,
+  );
+  await page.keyboard.press('Control+Enter');
+  await page.locator('[data-testid="timeline-message"]', { hasText: expected }).waitFor();
+  const stored = await api(`/conversations/${id}`);
+  const bodies = stored.conversation_parts.conversation_parts.map((p) => p.body).join('\n');
+  assert.ok(bodies.includes(expected), bodies);
+  assert.deepEqual(errors, []);
 });
 
 test('a customer message arrives live while the agent is on another view, and in the open conversation', async () => {

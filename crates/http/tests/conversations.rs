@@ -296,6 +296,19 @@ async fn update_tags_and_delete() {
         let r = app.put(&format!("/api/conversations/{id}"), json!({"custom_attributes": {"tier": 2}})).await;
         assert_eq!(r.body["custom_attributes"], json!({"issue": "shipping", "tier": 2}));
 
+        // Priority, with Intercom's values; anything else is refused and changes nothing.
+        assert_eq!(r.body["priority"], "not_priority");
+        let r = app.put(&format!("/api/conversations/{id}"), json!({"priority": "priority"})).await;
+        assert_eq!((r.status, r.body["priority"].as_str()), (StatusCode::OK, Some("priority")), "{}", r.text);
+        for bad in [json!("urgent"), json!(true), json!(1)] {
+            let r = app.put(&format!("/api/conversations/{id}"), json!({"priority": bad, "title": "Changed"})).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}: {}", r.text);
+        }
+        let c = get(&app, &id).await;
+        assert_eq!((c["priority"].as_str(), c["title"].as_str()), (Some("priority"), Some("Late order")));
+        let r = app.put(&format!("/api/conversations/{id}"), json!({"priority": "not_priority"})).await;
+        assert_eq!(r.body["priority"], "not_priority");
+
         let tag = rapport_store::tags::find_or_create(&app.db, app.workspace.id, "vip").await.unwrap();
         let r = app
             .post(&format!("/api/conversations/{id}/tags"), json!({"id": tag.id.to_string(), "admin_id": app.owner.id}))

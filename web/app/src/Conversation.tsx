@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Admin, Conversation as Conv, Part, Team } from './api';
 import { initials, plain, when } from './format';
 
-export type Action = 'assign' | 'tag' | 'snooze' | 'close' | 'open' | 'saved' | 'assign-me';
+export type Action = 'assign' | 'tag' | 'snooze' | 'close' | 'open' | 'saved' | 'assign-me' | 'priority';
 
 interface Props {
   conversation: Conv; me: Admin; admins: Admin[]; teams: Team[];
@@ -88,6 +88,8 @@ export function ConversationView(p: Props) {
             {assignee ?? 'Unassigned'}{team ? ` · ${team}` : ''}
           </button>
           <button data-testid="tag" onClick={() => p.onAction('tag')} title="Tag (t)">Tag</button>
+          <button data-testid="priority" class={c.priority === 'priority' ? 'prio-on' : ''} aria-pressed={c.priority === 'priority'}
+            onClick={() => p.onAction('priority')} title="Priority (p)">Priority</button>
           <button data-testid="snooze" onClick={() => p.onAction('snooze')} title="Snooze (z)">Snooze</button>
           {c.state === 'closed'
             ? <button data-testid="reopen" class="primary" onClick={() => p.onAction('open')} title="Reopen (shift+c)">Reopen</button>

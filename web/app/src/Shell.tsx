@@ -222,6 +222,11 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
     if (a === 'close') void run(ids, (id) => api.setState(id, me.id, 'close'));
     else if (a === 'open') void run(ids, (id) => api.setState(id, me.id, 'open'));
     else if (a === 'assign-me') void run(ids, (id) => api.assign(id, me.id, 'admin', me.id));
+    // One conversation toggles; a selection is marked priority.
+    else if (a === 'priority') {
+      const on = !(ids.length === 1 && open?.id === ids[0] && open.priority === 'priority');
+      void run(ids, (id) => api.setPriority(id, on));
+    }
     else setOverlay({ kind: a, targets: ids });
   };
 
@@ -267,6 +272,7 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
       else if (key === 'a') { handled(); act('assign'); }
       else if (key === 't') { handled(); act('tag'); }
       else if (key === 'z') { handled(); act('snooze'); }
+      else if (key === 'p') { handled(); act('priority'); }
       else if (key === 'C') { handled(); act(open?.state === 'closed' && !selected.size ? 'open' : 'close'); }
       else if (key === '/') { handled(); setFound([]); setOverlay({ kind: 'search', targets: [] }); }
       else if (key === '?') { handled(); setOverlay({ kind: 'help', targets: [] }); }
@@ -341,6 +347,7 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
           { id: 'assign-me', label: 'Assign to me', run: () => act('assign-me', ids) },
           { id: 'tag', label: 'Tag…', hint: 't', run: () => act('tag', ids) },
           { id: 'snooze', label: 'Snooze…', hint: 'z', run: () => act('snooze', ids) },
+          { id: 'priority', label: 'Toggle priority', hint: 'p', run: () => act('priority', ids) },
           { id: 'close', label: 'Close', hint: 'shift+c', run: () => act('close', ids) },
           { id: 'open', label: 'Reopen', run: () => act('open', ids) },
           { id: 'search', label: 'Search', hint: '/', run: () => setOverlay({ kind: 'search', targets: [] }) },

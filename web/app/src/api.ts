@@ -116,6 +116,8 @@ export const assign = (id: Id, adminId: Id, kind: 'admin' | 'team', assignee: Id
   api<Conversation>('POST', `/conversations/${id}/parts`, { message_type: 'assignment', type: kind, admin_id: adminId, assignee_id: assignee });
 export const setState = (id: Id, adminId: Id, state: 'close' | 'open') =>
   api<Conversation>('POST', `/conversations/${id}/parts`, { message_type: state, type: 'admin', admin_id: adminId });
+export const setPriority = (id: Id, priority: boolean) =>
+  api<Conversation>('PUT', `/conversations/${id}`, { priority: priority ? 'priority' : 'not_priority' });
 export const snooze = (id: Id, adminId: Id, until: number) =>
   api<Conversation>('POST', `/conversations/${id}/parts`, { message_type: 'snoozed', type: 'admin', admin_id: adminId, snoozed_until: until });
 export const tagConversation = (id: Id, adminId: Id, tagId: Id) =>

@@ -87,6 +87,8 @@ pub enum Change<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Edit {
     pub read: Option<bool>,
+    /// Whether the conversation is marked priority (Intercom's `priority` / `not_priority`).
+    pub priority: Option<bool>,
     pub title: Option<String>,
     pub custom_attributes: Option<Map<String, Value>>,
 }
@@ -507,8 +509,8 @@ macro_rules! conversation_event {
 }
 pub(crate) use conversation_event;
 
-/// Marks read, retitles, or merges custom attributes (checked against the workspace's
-/// conversation attributes first).
+/// Marks read, sets priority, retitles, or merges custom attributes (checked against the
+/// workspace's conversation attributes first).
 pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreResult<Conversation> {
     let current = find(db, workspace_id, id).await?;
     let mut attributes = current.custom_attributes();
@@ -518,13 +520,14 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreRes
     }
     let attributes = Value::Object(attributes).to_string();
     let read = edit.read.unwrap_or(current.read);
+    let priority = edit.priority.unwrap_or(current.priority);
     let title = edit.title.or(current.title);
     let seq = with_pool!(db, pool => {
         let mut tx = db.begin_write(pool).await?;
         sqlx::query(
-            "UPDATE conversations SET read = $3, title = $4, custom_attributes = $5, updated_at = $6 \
+            "UPDATE conversations SET read = $3, title = $4, custom_attributes = $5, updated_at = $6, priority = $7 \
              WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(id).bind(read).bind(title).bind(attributes).bind(now())
+            .bind(workspace_id).bind(id).bind(read).bind(title).bind(attributes).bind(now()).bind(priority)
             .execute(&mut *tx).await?;
         let seq = conversation_event!(tx, workspace_id, id, "conversation.updated", Audience::Admins, Value::Null)?;
         tx.commit().await?;

@@ -227,12 +227,22 @@ async fn find_conversation(
 #[derive(Deserialize, utoipa::ToSchema)]
 struct UpdateRequest {
     read: Option<bool>,
+    priority: Option<Priority>,
     title: Option<String>,
     #[schema(value_type = Object)]
     custom_attributes: Option<Map<String, Value>>,
 }
 
-/// Marks a conversation read, retitles it, or sets custom attributes (merged into the existing).
+/// Intercom's priority values.
+#[derive(Deserialize, utoipa::ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum Priority {
+    Priority,
+    NotPriority,
+}
+
+/// Marks a conversation read, sets its priority, retitles it, or sets custom attributes (merged
+/// into the existing).
 #[utoipa::path(put, path = "/conversations/{id}", tag = "Conversations", params(("id" = String, Path)),
     request_body = UpdateRequest,
     responses((status = 200, description = "conversation"), (status = 404, description = "not_found")))]
@@ -244,7 +254,12 @@ async fn update_conversation(
 ) -> AppResult<Json<Value>> {
     auth.require_write()?;
     let id = parse_id(&id, "conversation")?;
-    let edit = Edit { read: body.read, title: body.title, custom_attributes: body.custom_attributes };
+    let edit = Edit {
+        read: body.read,
+        priority: body.priority.map(|p| matches!(p, Priority::Priority)),
+        title: body.title,
+        custom_attributes: body.custom_attributes,
+    };
     conversations::update(&state.db, auth.workspace_id(), id, edit).await?;
     full(&state, auth.workspace_id(), id, Display::Html).await
 }
