@@ -21,7 +21,8 @@ function readLocation(): { view: ViewKey; state: State; sort: SortKey; open: str
   const params = new URLSearchParams(location.search);
   const view = (location.pathname.replace(/^\/app\/?/, '').split('/')[0] || 'unassigned') as ViewKey;
   const state = (STATES as readonly string[]).includes(params.get('state') ?? '') ? (params.get('state') as State) : 'open';
-  const sort = (params.get('sort') ?? 'newest') in SORTS ? (params.get('sort') as SortKey) : 'newest';
+  const asked = params.get('sort') ?? '';
+  const sort: SortKey = Object.prototype.hasOwnProperty.call(SORTS, asked) ? (asked as SortKey) : 'newest';
   return { view, state, sort, open: params.get('c') };
 }
 

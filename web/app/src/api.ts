@@ -83,7 +83,8 @@ interface SearchAnswer<T> { conversations?: T[]; data?: T[]; pages?: { next?: { 
 export async function searchConversations(filters: Filter[], sort: Sort, after?: string, perPage = 50): Promise<Page<Conversation>> {
   const query = filters.length === 1 ? filters[0] : { operator: 'AND', value: filters };
   const answer = await api<SearchAnswer<Conversation>>('POST', '/conversations/search', {
-    query, sort, pagination: { per_page: perPage, starting_after: after },
+    // Only the members the API knows: it refuses any other (a 400, not a silent default).
+    query, sort: { field: sort.field, order: sort.order }, pagination: { per_page: perPage, starting_after: after },
   });
   return { data: answer.conversations ?? answer.data ?? [], next: answer.pages?.next?.starting_after ?? undefined };
 }
