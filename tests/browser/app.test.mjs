@@ -236,10 +236,9 @@ test('after a dropped connection the app resyncs from its last seq: what happene
   assert.deepEqual(errors, []);
 });
 
-// Known flaky after the merge of group commit and sorted search (1 run in 3 in a full suite): once
-// the bulk assignment answers, the selection is sometimes not cleared (an assignment failing with
-// an error the app only shows inside an open conversation is suspected). Runs and reports as TODO
-// until that is found; see the issue note.
+// Was flaky in full runs (1 in 3): Enter pressed as soon as the assign picker showed could arrive
+// before the picker's input had focus. Pickers now focus before their first paint; this stays TODO
+// (it runs and reports, but cannot fail the suite) until it has proven stable over more runs.
 test('bulk: ctrl+click and x select several conversations, then assign and close them at once', { todo: 'flaky: selection not always cleared after bulk assign' }, async () => {
   const { page, errors } = await agent('jordan@acme.example');
   const first = await customerWrites(marker('bulk one'));

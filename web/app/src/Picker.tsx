@@ -1,6 +1,6 @@
 // A filterable list in a dialog, driven by the keyboard: the assign, tag, snooze, saved-reply and
 // command pickers and the ctrl/cmd+k palette are all this.
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 
 export interface Choice { id: string; label: string; hint?: string; run: () => void }
 
@@ -10,7 +10,8 @@ export function Picker({ title, choices, onClose, testid, placeholder, onQuery, 
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
   const input = useRef<HTMLInputElement>(null);
-  useEffect(() => input.current?.focus(), []);
+  // Before the first paint: a key pressed as soon as the picker shows must reach it.
+  useLayoutEffect(() => input.current?.focus(), []);
   const shown = useMemo(() => {
     const q = query.trim().toLowerCase();
     const matching = q ? choices.filter((c) => c.label.toLowerCase().includes(q) || (c.hint ?? '').toLowerCase().includes(q)) : choices;

@@ -1,5 +1,5 @@
 // Snooze presets (computed on the agent's clock) and the custom date-time dialog.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export interface Preset { label: string; hint: string; until: number }
 
@@ -26,7 +26,8 @@ export function SnoozeCustom({ onClose, onPick }: { onClose: () => void; onPick:
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
-  useEffect(() => input.current?.focus(), []);
+  // Before the first paint: a key pressed as soon as the picker shows must reach it.
+  useLayoutEffect(() => input.current?.focus(), []);
   const submit = (e: Event) => {
     e.preventDefault();
     const when = new Date(value).getTime();
