@@ -6,22 +6,8 @@
 set -euo pipefail
 backend="$1"
 conversations="${2:-1000000}"
-bin="${RAPPORT_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/rapport-target}/release/rapport}"
-work=$(mktemp -d /tmp/rapport-bench-XXXX)
-case "$backend" in
-  sqlite) db="sqlite://$work/rapport.db" ;;
-  postgres)
-    name="rapport_bench_$(date +%s)"
-    psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $name" postgres
-    db="postgres://postgres@127.0.0.1:5432/$name" ;;
-  *) echo "usage: $0 sqlite|postgres [conversations]" >&2; exit 2 ;;
-esac
-port=$((20000 + RANDOM % 20000))
-url="http://127.0.0.1:$port"
-app_id=$("$bin" workspace create --database-url "$db" --name Bench | tail -n 1)
-"$bin" admin create --database-url "$db" --workspace "$app_id" --email bench@example.com --name "Bench Owner" \
-  --password bench-password --role owner > /dev/null
-token=$("$bin" token create --database-url "$db" --workspace "$app_id" --admin bench@example.com | tail -n 1)
+bench=bench usage="$0 sqlite|postgres [conversations]"
+source "$(dirname "$0")/bench-setup.sh"
 
 serve() {
   "$bin" serve --listen "127.0.0.1:$port" --database-url "$db" --api-calls-per-minute 100000000 > "$work/serve.log" 2>&1 &

@@ -6,22 +6,8 @@
 set -euo pipefail
 backend="$1"; seconds="${2:-20}"; runs="${3:-3}"; shift 3 || true
 levels=("${@:-16 64}"); [ $# -eq 0 ] && levels=(16 64)
-bin="${RAPPORT_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/rapport-target}/release/rapport}"
-work=$(mktemp -d /tmp/rapport-wbench-XXXX)
-case "$backend" in
-  sqlite) db="sqlite://$work/rapport.db" ;;
-  postgres)
-    name="rapport_wbench_$(date +%s)"
-    psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $name" postgres
-    db="postgres://postgres@127.0.0.1:5432/$name" ;;
-  *) echo "usage: $0 sqlite|postgres [seconds] [runs] [concurrency...]" >&2; exit 2 ;;
-esac
-port=$((20000 + RANDOM % 20000))
-url="http://127.0.0.1:$port"
-app_id=$("$bin" workspace create --database-url "$db" --name Bench | tail -n 1)
-"$bin" admin create --database-url "$db" --workspace "$app_id" --email bench@example.com --name "Bench Owner" \
-  --password bench-password --role owner > /dev/null
-token=$("$bin" token create --database-url "$db" --workspace "$app_id" --admin bench@example.com | tail -n 1)
+bench=wbench usage="$0 sqlite|postgres [seconds] [runs] [concurrency...]"
+source "$(dirname "$0")/bench-setup.sh"
 # The default limit (10,000 calls a minute per credential) would refuse most of a run.
 RAPPORT_API_CALLS_PER_MINUTE=1000000000 "$bin" serve --listen "127.0.0.1:$port" --database-url "$db" > "$work/serve.log" 2>&1 &
 server=$!

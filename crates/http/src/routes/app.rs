@@ -32,18 +32,6 @@ fn file(path: &str) -> Option<&'static [u8]> {
     bundle::APP_FILES.iter().find(|(name, _)| *name == path).map(|(_, bytes)| *bytes)
 }
 
-fn content_type(path: &str) -> &'static str {
-    match path.rsplit('.').next() {
-        Some("js") => "application/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("html") => "text/html; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("woff2") => "font/woff2",
-        _ => "application/octet-stream",
-    }
-}
-
 fn respond(path: &str, cache: &'static str, csp: Option<&'static str>) -> Response {
     let Some(bytes) = file(path) else {
         return (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "Not found")
@@ -51,7 +39,7 @@ fn respond(path: &str, cache: &'static str, csp: Option<&'static str>) -> Respon
     };
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(path)));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(super::widget::content_type(path)));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if let Some(csp) = csp {

@@ -37,7 +37,8 @@ fn file(path: &str) -> Option<&'static [u8]> {
     bundle::WIDGET_FILES.iter().find(|(name, _)| *name == path).map(|(_, bytes)| *bytes)
 }
 
-fn content_type(path: &str) -> &'static str {
+/// The Content-Type of an embedded bundle file (the widget's and the agent app's), by extension.
+pub(crate) fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next() {
         Some("js") => "application/javascript; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
