@@ -157,8 +157,12 @@ pub fn bearer_token(parts: &Parts) -> Option<String> {
 }
 
 pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+    cookie_in(&parts.headers, name)
+}
+
+/// [`cookie`] over bare headers (for middleware, which holds a whole request).
+pub fn cookie_in(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

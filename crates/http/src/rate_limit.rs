@@ -92,15 +92,25 @@ impl RateLimits {
     }
 }
 
-/// Middleware for `/api`: counts the call against its credential and sets the headers.
+/// The bucket an `/api` call counts against: its bearer/basic credential, else its session
+/// cookie (only that cookie: others a browser sends may change between calls), else the client's
+/// address, so callers without a credential (sign-in, invite acceptance) do not share one bucket.
+fn api_caller(limits: &RateLimits, request: &Request) -> [u8; 32] {
+    let headers = request.headers();
+    let caller = if let Some(auth) = headers.get(axum::http::header::AUTHORIZATION) {
+        [b"authorization:".as_slice(), auth.as_bytes()].concat()
+    } else if let Some(session) = crate::extract::cookie_in(headers, crate::extract::SESSION_COOKIE) {
+        format!("session:{session}").into_bytes()
+    } else {
+        let ip = client_ip(limits, request).map(|ip| ip.to_string()).unwrap_or_default();
+        format!("address:{ip}").into_bytes()
+    };
+    Sha256::digest(&caller).into()
+}
+
+/// Middleware for `/api`: counts the call against its caller (see [`api_caller`]) and sets the headers.
 pub async fn api_rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let credential = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .or_else(|| request.headers().get(axum::http::header::COOKIE))
-        .map(|v| v.as_bytes().to_vec())
-        .unwrap_or_default();
-    let key: [u8; 32] = Sha256::digest(&credential).into();
+    let key = api_caller(&state.limits, &request);
     let limit = state.limits.api_per_window;
     let (allowed, remaining, reset) = {
         let mut map = state.limits.api.lock().unwrap_or_else(|e| e.into_inner());

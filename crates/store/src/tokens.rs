@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use crate::admins::Admin;
 use crate::workspaces::Workspace;
-use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ApiToken {
@@ -105,18 +105,40 @@ impl AdminInWorkspace {
     }
 }
 
+/// How stale a token's `last_used_at` may get before a call records it again: recording every
+/// call would turn each API read into a write.
+pub const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
+
+#[derive(sqlx::FromRow)]
+struct TokenHolder {
+    #[sqlx(flatten)]
+    holder: AdminInWorkspace,
+    token_id: i64,
+    token_last_used_at: Option<i64>,
+}
+
 /// Resolves a plaintext token to its workspace and (active) admin; `None` for unknown or revoked.
 /// One indexed lookup joins token, admin and workspace, since this runs on every API call.
 /// Nothing is cached: a revoked token or a deactivated admin is refused by the next request,
-/// on every node.
+/// on every node. The token's `last_used_at` is recorded to within
+/// [`LAST_USED_RESOLUTION_SECONDS`], so a busy token costs one write a minute, not one a call.
 pub async fn authenticate(db: &Db, plaintext: &str) -> StoreResult<Option<(Workspace, Admin)>> {
     let sql = format!(
-        "SELECT {ADMIN_IN_WORKSPACE} FROM api_tokens t \
+        "SELECT {ADMIN_IN_WORKSPACE}, t.id AS token_id, t.last_used_at AS token_last_used_at FROM api_tokens t \
          JOIN admins a ON a.id = t.admin_id AND a.workspace_id = t.workspace_id \
          JOIN workspaces w ON w.id = a.workspace_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.active = $2"
     );
-    let found = with_pool!(db, pool => sqlx::query_as::<_, AdminInWorkspace>(&sql)
+    let found = with_pool!(db, pool => sqlx::query_as::<_, TokenHolder>(&sql)
         .bind(hash_secret(plaintext)).bind(true).fetch_optional(pool).await)?;
-    Ok(found.map(AdminInWorkspace::split))
+    let Some(found) = found else { return Ok(None) };
+    let now = now();
+    if found.token_last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION_SECONDS) {
+        // The guard keeps concurrent first calls of a minute to one effective write.
+        let sql = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 \
+                   AND (last_used_at IS NULL OR last_used_at <= $3)";
+        let stale_before = now - LAST_USED_RESOLUTION_SECONDS;
+        execute!(db, pool => sqlx::query(sql).bind(found.token_id).bind(now).bind(stale_before).execute(pool).await)?;
+    }
+    Ok(Some(found.holder.split()))
 }

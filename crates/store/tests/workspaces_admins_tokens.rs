@@ -10,8 +10,13 @@ async fn tokens_authenticate_only_their_workspace_and_die_with_revocation() {
         assert_ne!(ws_a.app_id, ws_b.app_id);
 
         let (token, plaintext) = tokens::create(&db, ws_a.id, owner_a.id, "ci").await.unwrap();
+        assert_eq!(token.last_used_at, None, "a new token has not been used");
+        let before = rapport_store::now();
         let (ws, admin) = tokens::authenticate(&db, &plaintext).await.unwrap().unwrap();
         assert_eq!((ws.id, admin.id), (ws_a.id, owner_a.id));
+        let listed = tokens::list(&db, ws_a.id).await.unwrap();
+        let used = listed.iter().find(|t| t.id == token.id).unwrap().last_used_at.expect("use recorded");
+        assert!(used >= before && used <= rapport_store::now());
         assert!(tokens::authenticate(&db, "rpt_nope").await.unwrap().is_none());
 
         // Another workspace cannot revoke it, and the stored form is not the plaintext.
