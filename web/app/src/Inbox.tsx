@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Admin, Conversation, Counts, Team } from './api';
 import { ago, initials, plain } from './format';
+import { linkTo } from './settings/route';
 
 export type ViewKey = 'unassigned' | 'mine' | 'all' | `team:${string}`;
 export const STATES = ['open', 'snoozed', 'closed'] as const;
@@ -62,6 +63,7 @@ export function Sidebar(p: SidebarProps) {
       <div class="me">
         <span class="avatar" aria-hidden="true">{initials(p.me.name)}</span>
         <span class="me-name">{p.me.name}<small class={`live ${p.liveStatus}`} data-testid="live-status">{p.liveStatus}</small></span>
+        <a class="link" {...linkTo('/app/settings')} data-testid="settings-link" title="Settings (g s)">Settings</a>
         <button class="link" data-testid="sign-out" onClick={p.onSignOut}>Sign out</button>
       </div>
     </nav>

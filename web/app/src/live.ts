@@ -19,6 +19,8 @@ export class Live {
   private timer: number | undefined;
   status: 'connecting' | 'live' | 'offline' = 'connecting';
   onStatus: (status: Live['status']) => void = () => undefined;
+  /** The server ended this teammate's access (close code 4401, e.g. deactivated): no reconnect. */
+  onEnded: (reason: string) => void = () => undefined;
 
   private lastFrame = 0;
   private heartbeat: number | undefined;
@@ -96,10 +98,11 @@ export class Live {
       }
       for (const listener of this.listeners) listener(frame);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
       if (this.closed) return;
+      if (event.code === 4401) { this.stop(); this.onEnded(event.reason); return; }
       this.setStatus('offline');
       if (navigator.onLine === false) return; // the `online` event reopens it
       const delay = Math.min(10_000, 500 * 2 ** this.retry++);
