@@ -33,6 +33,14 @@ async function signIn(email, password = PASSWORD) {
   return o;
 }
 
+/** One owner session for the whole file (sign-ins are rate-limited per email); its page-error list is emptied for each test. */
+let owner;
+async function asOwner() {
+  owner ??= await signIn('owner@acme.example');
+  owner.errors.length = 0;
+  return owner;
+}
+
 async function shot(page, name) {
   if (!SHOTS) return;
   await page.waitForTimeout(250);
@@ -52,7 +60,9 @@ async function statusWith(token, path) {
 }
 
 test('an owner invites a teammate, who accepts in another browser and is signed in; a role change, then deactivation drops their app to sign-in', async () => {
-  const { page, errors } = await signIn('owner@acme.example');
+  const { page, errors } = await asOwner();
+  await page.goto(`${BASE}/app`);
+  await page.getByTestId('inbox-list').waitFor();
   // g then s opens the settings from the inbox; the sidebar link and the palette lead there too.
   await page.locator('body').press('g');
   await page.keyboard.press('s');
@@ -154,7 +164,7 @@ test('viewers and agents see read-only settings where the API would refuse', asy
 });
 
 test('an API token is shown once, works, and answers 401 once revoked', async () => {
-  const { page, errors } = await signIn('owner@acme.example');
+  const { page, errors } = await asOwner();
   await page.goto(`${BASE}/app/settings/tokens`);
   await page.getByTestId('settings-tokens').waitFor();
   const name = marker('CRM sync');
@@ -180,7 +190,7 @@ test('an API token is shown once, works, and answers 401 once revoked', async ()
 });
 
 test('a team is created, gets a member and balanced assignment with a capacity limit', async () => {
-  const { page, errors } = await signIn('owner@acme.example');
+  const { page, errors } = await asOwner();
   await page.goto(`${BASE}/app/settings/teams`);
   const name = marker('Escalations');
   await page.getByTestId('team-create-name').fill(name);
@@ -203,11 +213,11 @@ test('a team is created, gets a member and balanced assignment with a capacity l
 });
 
 test('the messenger colour is saved and served; an invalid one is refused inline and nothing changes', async () => {
-  const { page, errors } = await signIn('owner@acme.example');
+  const { page, errors } = await asOwner();
   await page.goto(`${BASE}/app/settings/messenger`);
   await page.getByTestId('messenger-form').waitFor();
   await page.getByTestId('messenger-color').fill('#0b7285');
-  await page.getByTestId('messenger-greeting').fill('Hi there 👋 We usually answer within the hour.');
+  await page.getByTestId('messenger-greeting').fill('Hi there! We usually answer within the hour.');
   await page.getByTestId('messenger-save').click();
   await page.getByTestId('messenger-saved').waitFor();
   let settings = await api('/messenger/settings');
@@ -227,7 +237,7 @@ test('the messenger colour is saved and served; an invalid one is refused inline
 });
 
 test('a saved reply with a variable shows the server-rendered preview as it is written, and is saved', async () => {
-  const { page, errors } = await signIn('owner@acme.example');
+  const { page, errors } = await asOwner();
   await page.goto(`${BASE}/app/settings/saved-replies`);
   await page.getByTestId('saved-reply-new').click();
   const name = marker('Refund sent');
@@ -253,7 +263,7 @@ test('a saved reply with a variable shows the server-rendered preview as it is w
 });
 
 test('tags are created and deleted from the settings', async () => {
-  const { page, errors } = await signIn('owner@acme.example');
+  const { page, errors } = await asOwner();
   await page.goto(`${BASE}/app/settings/tags`);
   const name = marker('churn-risk');
   await page.getByTestId('tag-create-name').fill(name);

@@ -60,10 +60,12 @@ export function Sidebar(p: SidebarProps) {
       </ul>
       {p.teams.length > 0 && <h3 class="group">Teams</h3>}
       <ul class="views">{p.teams.map((t) => item(`team:${t.id}`, t.name))}</ul>
+      <ul class="views settings-entry">
+        <li><a class="view" {...linkTo('/app/settings')} data-testid="settings-link"><span>Settings</span><kbd aria-label="shortcut g then s">g s</kbd></a></li>
+      </ul>
       <div class="me">
         <span class="avatar" aria-hidden="true">{initials(p.me.name)}</span>
         <span class="me-name">{p.me.name}<small class={`live ${p.liveStatus}`} data-testid="live-status">{p.liveStatus}</small></span>
-        <a class="link" {...linkTo('/app/settings')} data-testid="settings-link" title="Settings (g s)">Settings</a>
         <button class="link" data-testid="sign-out" onClick={p.onSignOut}>Sign out</button>
       </div>
     </nav>

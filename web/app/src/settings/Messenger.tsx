@@ -31,6 +31,8 @@ function Look({ settings, readOnly, onSaved }: { settings: MessengerSettings; re
   const [reply, setReply] = useState(settings.reply_time_minutes);
   const [done, setDone] = useState(false);
   const save = useRequest();
+  // An edit makes the last answer stale: its error and the "Saved" note go.
+  useEffect(() => { save.setError(null); setDone(false); }, [name, color, greeting, reply]);
   const changes: Partial<MessengerSettings> = {};
   if (name !== settings.name) changes.name = name;
   if (color.toLowerCase() !== settings.color.toLowerCase()) changes.color = color;
@@ -57,7 +59,7 @@ function Look({ settings, readOnly, onSaved }: { settings: MessengerSettings; re
             <span class="hint" id="color-hint">#rrggbb</span>
           </div>
           <label>Greeting<textarea rows={3} maxLength={500} value={greeting} onInput={input(setGreeting)} data-testid="messenger-greeting"
-            placeholder="Hi there 👋 Ask us anything." /></label>
+            placeholder="Hi there! Ask us anything." /></label>
           <label>Usual reply time
             <select value={String(reply)} onChange={(e) => setReply(Number((e.target as HTMLSelectElement).value))} data-testid="messenger-reply-time">
               {times.map(([m, label]) => <option key={m} value={String(m)}>{label}</option>)}
@@ -77,11 +79,13 @@ function Look({ settings, readOnly, onSaved }: { settings: MessengerSettings; re
             <span>{times.find(([m]) => m === reply)?.[1] ?? ''}</span>
           </div>
           <div class="wp-body">
-            <p class="wp-bubble">{greeting || 'Hi there 👋 Ask us anything.'}</p>
+            <p class="wp-bubble">{greeting || 'Hi there! Ask us anything.'}</p>
             <p class="wp-bubble me" style={{ background: valid ? color : settings.color }}>Hello! I have a question.</p>
           </div>
         </div>
-        <div class="wp-launcher" style={{ background: valid ? color : settings.color }} aria-hidden="true">💬</div>
+        <div class="wp-launcher" style={{ background: valid ? color : settings.color }} aria-hidden="true">
+          <svg viewBox="0 0 24 24" width="24" height="24" fill="#fff"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z" /></svg>
+        </div>
         <figcaption class="muted">Preview</figcaption>
       </figure>
     </div>
@@ -100,7 +104,7 @@ function Identity({ settings, readOnly, onSaved }: { settings: MessengerSettings
     <section class="settings-block" aria-labelledby="identity-title" data-testid="identity">
       <h3 id="identity-title">Identity verification</h3>
       <p class="muted">Your server signs each signed-in customer’s <code>user_id</code> with this secret (<code>user_hash</code>, HMAC-SHA256, or a
-        <code> user_jwt</code>), so nobody can chat as someone else. Keep the secret on your server only.</p>
+        {' '}<code>user_jwt</code>), so nobody can chat as someone else. Keep the secret on your server only.</p>
       <label class="switch">
         <input type="checkbox" role="switch" checked={settings.identity_enforced} disabled={!!readOnly || toggle.busy}
           onChange={() => void flip()} data-testid="identity-enforced" />
@@ -109,11 +113,12 @@ function Identity({ settings, readOnly, onSaved }: { settings: MessengerSettings
       <ErrorLine error={toggle.error} />
       {settings.identity_secret ? (
         <div class="secret">
-          {shown ? <CopyField label="Identity verification secret" value={settings.identity_secret} testid="identity-secret" />
-            : <code class="masked" data-testid="identity-secret-masked">{'•'.repeat(32)}</code>}
-          <div class="form-actions">
+          <span class="secret-label">Secret</span>
+          <div class="secret-row">
+            {shown ? <CopyField label="Identity verification secret" value={settings.identity_secret} testid="identity-secret" />
+              : <span class="masked" data-testid="identity-secret-masked" aria-label="Secret hidden">{'•'.repeat(40)}</span>}
             <button type="button" onClick={() => setShown(!shown)} data-testid="identity-reveal">{shown ? 'Hide' : 'Reveal'}</button>
-            <button type="button" class="danger-link" onClick={() => setRotate(true)} data-testid="identity-rotate">Rotate secret…</button>
+            <button type="button" class="danger-link" onClick={() => setRotate(true)} data-testid="identity-rotate">Rotate…</button>
           </div>
         </div>
       ) : <p class="muted">Only owners and admins see the secret.</p>}

@@ -64,6 +64,7 @@ function Editor({ reply, sample, readOnly, onSaved, onDeleted }: {
   const textarea = useRef<HTMLTextAreaElement>(null);
   const save = useRequest();
   const dirty = !reply || name !== reply.name || body !== reply.body;
+  useEffect(() => save.setError(null), [name, body]);
 
   // The preview follows the text, 250 ms after the last keystroke; a stale answer is dropped.
   useEffect(() => {
@@ -111,7 +112,7 @@ function Editor({ reply, sample, readOnly, onSaved, onDeleted }: {
         </fieldset>
       </form>
       <div class="preview" aria-live="polite" data-testid="saved-reply-preview-box">
-        <h4>Preview{sample && <span class="muted"> · for {sample.name}’s conversation</span>}</h4>
+        <h4>Preview{sample && <span class="muted"> · as it would read in {sample.name}’s conversation</span>}</h4>
         {!sample && <p class="muted">Preview appears once the workspace has an open conversation.</p>}
         {preview.error && <p class="error" data-testid="saved-reply-preview-error">{preview.error}</p>}
         {preview.text !== null && <div class="preview-text" data-testid="saved-reply-preview">{preview.text}</div>}

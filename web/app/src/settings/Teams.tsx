@@ -71,6 +71,7 @@ function TeamCard({ team, people, readOnly, onChange, onDeleted }: {
   const [confirm, setConfirm] = useState(false);
   const save = useRequest();
   const members = useRequest();
+  useEffect(() => save.setError(null), [name, method, limit]);
   const saved = { name: team.name, method: team.assignment_method ?? 'manual', limit: team.assignment_limit === null ? '' : String(team.assignment_limit) };
   const dirty = name !== saved.name || method !== saved.method || limit.trim() !== saved.limit;
   const id = `team-${team.id}`;
@@ -105,11 +106,10 @@ function TeamCard({ team, people, readOnly, onChange, onDeleted }: {
             </label>
             <label>Capacity per teammate
               <input type="number" min={1} step={1} inputMode="numeric" value={limit} placeholder="No limit" onInput={input(setLimit)}
-                data-testid="team-limit" aria-describedby={`${id}-limit-hint`} />
+                data-testid="team-limit" title="The most open conversations automatic assignment gives one teammate; empty for no limit" />
             </label>
           </div>
           <p class="hint" id={`${id}-method-hint`}>{METHODS.find((m) => m.value === method)?.hint}</p>
-          <p class="hint" id={`${id}-limit-hint`}>The most open conversations automatic assignment gives one teammate; empty for no limit.</p>
           <div class="form-actions">
             <button type="submit" class="primary" disabled={!dirty || save.busy} data-testid="team-save">{save.busy ? 'Saving…' : 'Save'}</button>
             <button type="button" class="danger-link" onClick={() => setConfirm(true)} data-testid="team-delete">Delete team</button>

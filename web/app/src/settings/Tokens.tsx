@@ -30,7 +30,7 @@ export function Tokens({ me }: { me: Admin }) {
     const token = await create.run(() => data.createToken(name.trim()));
     if (!token) return;
     setFresh(token);
-    setTokens((all) => [token, ...(all ?? [])]);
+    setTokens((all) => [{ ...token, token: undefined }, ...(all ?? [])]);
     setName('');
   };
   const owner = (id: string) => people.find((p) => String(p.id) === String(id))?.name ?? `#${id}`;

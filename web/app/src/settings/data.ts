@@ -66,7 +66,7 @@ export async function sampleConversation(): Promise<{ id: Id; name: string } | n
     { query: { field: 'state', operator: '=', value: 'open' }, sort: { field: 'updated_at', order: 'desc' }, pagination: { per_page: 1 } },
   );
   const c = answer.conversations?.[0];
-  return c ? { id: c.id, name: c.source.author.name || c.source.author.email || `#${c.id}` } : null;
+  return c ? { id: c.id, name: c.source.author.name || c.source.author.email || `conversation #${c.id}` } : null;
 }
 
 export const messenger = () => api<MessengerSettings>('GET', '/messenger/settings');
