@@ -160,9 +160,15 @@ async fn preview_renders_unsaved_text_and_refuses_what_create_would() {
     for app in TestApp::all().await {
         let conversation = conversation_with_customer(&app).await;
         let preview = |body: Value| app.post("/api/saved_replies/preview", body);
-        let r = preview(json!({"body": "Hi {{contact.first_name}} from {{company.name}}", "conversation_id": conversation})).await;
+        let r = preview(
+            json!({"body": "Hi {{contact.first_name}} from {{company.name}}", "conversation_id": conversation}),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        assert_eq!((&r.body["type"], &r.body["body"]), (&json!("saved_reply.rendered"), &json!("Hi Ada from Analytical Engines")));
+        assert_eq!(
+            (&r.body["type"], &r.body["body"]),
+            (&json!("saved_reply.rendered"), &json!("Hi Ada from Analytical Engines"))
+        );
 
         // A viewer may preview; what create refuses, preview refuses with the same field.
         let (_, viewer) = app.teammate("viewer@example.com", AdminRole::Viewer).await;

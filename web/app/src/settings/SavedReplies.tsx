@@ -11,7 +11,7 @@ export function SavedReplies({ me }: { me: Admin }) {
   const readOnly = data.canWrite(data.roleOf(me)) ? null : data.writeReason;
   const [replies, setReplies] = useState<SavedReply[] | null>(null);
   const [editing, setEditing] = useState<SavedReply | 'new' | null>(null);
-  const [sample, setSample] = useState<{ id: string; name: string } | null>(null);
+  const [sample, setSample] = useState<{ id: string; label: string } | null>(null);
   const load = useRequest();
   useEffect(() => {
     void load.run(async () => {
@@ -54,7 +54,7 @@ export function SavedReplies({ me }: { me: Admin }) {
 }
 
 function Editor({ reply, sample, readOnly, onSaved, onDeleted }: {
-  reply: SavedReply | null; sample: { id: string; name: string } | null; readOnly: string | null;
+  reply: SavedReply | null; sample: { id: string; label: string } | null; readOnly: string | null;
   onSaved: (r: SavedReply) => void; onDeleted: (id: string) => void;
 }) {
   const [name, setName] = useState(reply?.name ?? '');
@@ -112,7 +112,7 @@ function Editor({ reply, sample, readOnly, onSaved, onDeleted }: {
         </fieldset>
       </form>
       <div class="preview" aria-live="polite" data-testid="saved-reply-preview-box">
-        <h4>Preview{sample && <span class="muted"> · as it would read in {sample.name}’s conversation</span>}</h4>
+        <h4>Preview{sample && <span class="muted"> · as it would read in {sample.label}</span>}</h4>
         {!sample && <p class="muted">Preview appears once the workspace has an open conversation.</p>}
         {preview.error && <p class="error" data-testid="saved-reply-preview-error">{preview.error}</p>}
         {preview.text !== null && <div class="preview-text" data-testid="saved-reply-preview">{preview.text}</div>}

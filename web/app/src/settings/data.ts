@@ -60,13 +60,15 @@ export const deleteSavedReply = (id: Id) => api<unknown>('DELETE', `/saved_repli
 export const previewSavedReply = async (body: string, conversationId: Id) =>
   (await api<{ body: string }>('POST', '/saved_replies/preview', { body, conversation_id: conversationId })).body;
 /** The newest conversation, to preview saved replies against (none in an empty workspace). */
-export async function sampleConversation(): Promise<{ id: Id; name: string } | null> {
+export async function sampleConversation(): Promise<{ id: Id; label: string } | null> {
   const answer = await api<{ conversations?: { id: Id; source: { author: { name: string | null; email?: string | null } } }[] }>(
     'POST', '/conversations/search',
     { query: { field: 'state', operator: '=', value: 'open' }, sort: { field: 'updated_at', order: 'desc' }, pagination: { per_page: 1 } },
   );
   const c = answer.conversations?.[0];
-  return c ? { id: c.id, name: c.source.author.name || c.source.author.email || `conversation #${c.id}` } : null;
+  if (!c) return null;
+  const who = c.source.author.name || c.source.author.email;
+  return { id: c.id, label: who ? `${who}’s conversation` : `conversation #${c.id}` };
 }
 
 export const messenger = () => api<MessengerSettings>('GET', '/messenger/settings');
