@@ -143,6 +143,14 @@ test('an owner invites a teammate, who accepts in another browser and is signed 
 
 test('viewers and agents see read-only settings where the API would refuse', async () => {
   const { page } = await signIn('hannah@acme.example');
+  // The palette leads to the settings, g then i back to the inbox, the sidebar link there again.
+  await page.keyboard.press('Control+k');
+  await page.getByTestId('palette').locator('input').fill('settings');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('settings-teammates').waitFor();
+  await page.locator('body').press('g');
+  await page.keyboard.press('i');
+  await page.getByTestId('inbox-list').waitFor();
   await page.getByTestId('settings-link').click();
   await page.getByTestId('settings-teammates').waitFor();
   await page.getByTestId('read-only').waitFor();
@@ -266,14 +274,22 @@ test('tags are created and deleted from the settings', async () => {
   const { page, errors } = await asOwner();
   await page.goto(`${BASE}/app/settings/tags`);
   const name = marker('churn-risk');
+  // By keyboard: Enter submits the form; the dialog opens on Cancel, Tab reaches Delete.
   await page.getByTestId('tag-create-name').fill(name);
-  await page.getByTestId('tag-create').click();
+  await page.keyboard.press('Enter');
   const row = page.locator(`[data-testid="tag-row"][data-name="${name}"]`);
   await row.waitFor();
   assert.ok((await api('/tags')).data.some((t) => t.name === name));
   await shot(page, 'settings-tags');
-  await row.getByTestId('tag-delete').click();
-  await page.getByTestId('confirm-ok').click();
+  await row.getByTestId('tag-delete').focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('confirm').waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByTestId('confirm').waitFor({ state: 'detached' });
+  assert.ok((await api('/tags')).data.some((t) => t.name === name), 'Esc changed nothing');
+  await row.getByTestId('tag-delete').press('Enter');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
   await row.waitFor({ state: 'detached' });
   assert.ok(!(await api('/tags')).data.some((t) => t.name === name));
   assert.deepEqual(errors, []);
