@@ -141,6 +141,23 @@ test('an owner invites a teammate, who accepts in another browser and is signed 
   assert.deepEqual(errors, []);
 });
 
+test('a teammate deactivated while their connection was down is signed out when it comes back', async () => {
+  const { page, context, errors } = await signIn('priya@acme.example');
+  await page.locator('[data-testid="live-status"]', { hasText: 'live' }).waitFor();
+  const priya = (await api('/admins')).admins.find((a) => a.email === 'priya@acme.example');
+  await context.setOffline(true);
+  await page.locator('[data-testid="live-status"]', { hasText: 'offline' }).waitFor();
+  await api(`/admins/${priya.id}/deactivate`, { method: 'POST' });
+  try {
+    await context.setOffline(false);
+    // The socket's reconnect is refused; the app checks its session and returns to the form.
+    await page.getByTestId('login-form').waitFor();
+  } finally {
+    await api(`/admins/${priya.id}/reactivate`, { method: 'POST' });
+  }
+  assert.deepEqual(errors, []);
+});
+
 test('viewers and agents see read-only settings where the API would refuse', async () => {
   const { page } = await signIn('hannah@acme.example');
   // The palette leads to the settings, g then i back to the inbox, the sidebar link there again.

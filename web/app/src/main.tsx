@@ -65,6 +65,8 @@ function App() {
       setNotice('Your access to this workspace was turned off by an admin, so you were signed out.');
       setCurrent(null);
     };
+    // A reconnect refused (e.g. the session ended while the socket was away): a 401 here signs out.
+    live.onRefused = () => { api.session().catch(() => undefined); };
     api.session().then((s) => { setLastEmail(s.admin.email); setCurrent(s); }, () => setCurrent(null));
   }, []);
 

@@ -59,8 +59,15 @@ export function Confirm({ title, children, action, danger, onConfirm, onClose }:
     await run(async () => { await onConfirm(); ok = true; });
     if (ok) onClose();
   };
+  // Esc closes; Tab stays within the dialog.
   const onKey = (e: KeyboardEvent) => {
     if (e.key === 'Escape') { e.preventDefault(); onClose(); }
+    if (e.key === 'Tab') {
+      const buttons = [...(e.currentTarget as HTMLElement).querySelectorAll<HTMLButtonElement>('button:not(:disabled)')];
+      const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+      const next = buttons[(at + (e.shiftKey ? buttons.length - 1 : 1)) % buttons.length];
+      if (next) { e.preventDefault(); next.focus(); }
+    }
     e.stopPropagation();
   };
   return (
