@@ -18,7 +18,7 @@ export function SavedReplies({ me }: { me: Admin }) {
       const [list, conversation] = await Promise.all([data.savedReplies(), data.sampleConversation().catch(() => null)]);
       setReplies(list);
       setSample(conversation);
-      if (list[0]) setEditing(list[0]);
+      setEditing((chosen) => chosen ?? list[0] ?? null); // unless one was chosen (or New) meanwhile
     });
   }, []);
   const saved = (reply: SavedReply) => {
