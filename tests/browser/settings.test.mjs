@@ -237,7 +237,7 @@ test('a team is created, gets a member and balanced assignment with a capacity l
   assert.deepEqual(errors, []);
 });
 
-test('the messenger colour is saved and served; an invalid one is refused inline and nothing changes', async () => {
+test('the messenger colour and office hours are saved and served; invalid ones are refused inline and nothing changes', async () => {
   const { page, errors } = await asOwner();
   await page.goto(`${BASE}/app/settings/messenger`);
   await page.getByTestId('messenger-form').waitFor();
@@ -258,6 +258,30 @@ test('the messenger colour is saved and served; an invalid one is refused inline
   assert.equal(await page.getByTestId('identity-secret').inputValue(), settings.identity_secret);
   await page.getByTestId('identity-reveal').click();
   await shot(page, 'settings-messenger');
+
+  // Office hours: Mon–Fri 9–17 offered; Monday until 18:00, Friday closed.
+  const before = settings.office_hours;
+  await page.getByTestId('hours-custom').check();
+  await page.getByTestId('hours-mon-to').fill('18:00');
+  await page.getByTestId('hours-fri-open').uncheck();
+  await page.getByTestId('hours-save').click();
+  await page.getByTestId('hours-saved').waitFor();
+  const nine = [[540, 1020]];
+  assert.deepEqual((await api('/messenger/settings')).office_hours,
+    { mon: [[540, 1080]], tue: nine, wed: nine, thu: nine, fri: [], sat: [], sun: [] });
+  await page.getByTestId('office-hours').scrollIntoViewIfNeeded();
+  await shot(page, 'settings-office-hours');
+  // An interval that ends before it starts is refused inline; nothing changes.
+  await page.getByTestId('hours-tue-from').fill('17:00');
+  await page.getByTestId('hours-tue-to').fill('09:00');
+  await page.getByTestId('hours-save').click();
+  await page.getByTestId('hours-error').waitFor();
+  assert.deepEqual((await api('/messenger/settings')).office_hours.tue, nine);
+  await page.getByTestId('hours-always').check();
+  await page.getByTestId('hours-save').click();
+  await page.getByTestId('hours-saved').waitFor();
+  assert.deepEqual((await api('/messenger/settings')).office_hours, {});
+  if (Object.keys(before).length) await api('/messenger/settings', { method: 'PUT', body: { office_hours: before } });
   assert.deepEqual(errors, []);
 });
 

@@ -1,9 +1,10 @@
 // Messenger: the widget's name, colour, greeting and usual reply time (with a live look at the
-// launcher and header), and identity verification: reveal, copy or rotate the secret, enforce it.
+// launcher and header), office hours, and identity verification: reveal, copy or rotate the secret, enforce it.
 import { useEffect, useState } from 'preact/hooks';
 import type { Admin } from '../api';
 import * as data from './data';
 import type { MessengerSettings } from './data';
+import { OfficeHours } from './OfficeHours';
 import { Confirm, CopyField, ErrorLine, Header, ReadOnly, input, useRequest } from './ui';
 
 const REPLY_TIMES: [number, string][] = [[5, 'In a few minutes'], [15, 'Within 15 minutes'], [60, 'Within an hour'], [240, 'Within a few hours'], [1440, 'Within a day']];
@@ -19,6 +20,7 @@ export function Messenger({ me }: { me: Admin }) {
       <ReadOnly reason={readOnly} />
       <ErrorLine error={load.error} />
       {settings && <Look settings={settings} readOnly={readOnly} onSaved={setSettings} />}
+      {settings && <OfficeHours settings={settings} readOnly={readOnly} onSaved={setSettings} />}
       {settings && <Identity settings={settings} readOnly={readOnly} onSaved={setSettings} />}
     </>
   );

@@ -29,7 +29,10 @@ export interface Token { id: Id; name: string; admin_id: Id; created_at: number;
 export interface MessengerSettings {
   app_id: string; name: string; color: string; greeting: string | null; reply_time_minutes: number;
   identity_enforced: boolean; identity_secret?: string;
+  /** Per weekday (`mon`…`sun`), `[start, end)` minutes after local midnight; `{}` is always open. */
+  office_hours: Hours;
 }
+export type Hours = Partial<Record<string, [number, number][]>>;
 
 export const teammates = async () => (await api<{ admins: Teammate[] }>('GET', '/admins')).admins;
 export const changeRole = (id: Id, role: Role) => api<Teammate>('PUT', `/admins/${id}`, { role });
