@@ -138,6 +138,11 @@ test('an owner invites a teammate, who accepts in another browser and is signed 
   await invitee.page.getByTestId('login-password').fill('robin-password-1');
   await invitee.page.getByTestId('login-submit').click();
   await invitee.page.getByTestId('login-error').waitFor();
+  // Reactivating asks first too; then they may sign in again.
+  await row.getByTestId('teammate-reactivate').click();
+  await page.getByTestId('confirm-ok').click();
+  await row.locator('[data-testid="teammate-status"]', { hasText: 'Active' }).waitFor();
+  assert.equal((await api(`/admins/${robin.id}`)).active, true);
   assert.deepEqual(errors, []);
 });
 

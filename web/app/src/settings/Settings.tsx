@@ -48,7 +48,7 @@ export function Settings({ session, path }: { session: Session; path: string }) 
       <nav class="sidebar settings-nav" aria-label="Settings">
         <div class="brand"><span class="logo" aria-hidden="true">R</span><span>{session.app.name}</span></div>
         <a class="back" {...linkTo('/app')} data-testid="settings-back">← Back to inbox</a>
-        <h3 class="group">Settings</h3>
+        <h1 class="group">Settings</h1>
         <ul class="views">
           {SECTIONS.map((s) => (
             <li key={s.key}>

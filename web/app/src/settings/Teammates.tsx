@@ -13,7 +13,7 @@ export function Teammates({ me }: { me: Admin }) {
   const manager = data.canManage(myRole);
   const [list, setList] = useState<Teammate[] | null>(null);
   const [pending, setPending] = useState<Invite[]>([]);
-  const [confirm, setConfirm] = useState<null | { kind: 'deactivate' | 'revoke'; id: string; name: string }>(null);
+  const [confirm, setConfirm] = useState<null | { kind: 'deactivate' | 'reactivate' | 'revoke'; id: string; name: string }>(null);
   const [rowError, setRowError] = useState<{ id: string; message: string } | null>(null);
   const load = useRequest();
 
@@ -68,7 +68,7 @@ export function Teammates({ me }: { me: Admin }) {
                       onClick={() => setConfirm({ kind: 'deactivate', id: t.id, name: t.name })}>Deactivate</button>
                   ) : (
                     <button type="button" disabled={!!why} title={why ?? undefined} data-testid="teammate-reactivate"
-                      onClick={() => void rowAction(t.id, () => data.reactivate(t.id))}>Reactivate</button>
+                      onClick={() => setConfirm({ kind: 'reactivate', id: t.id, name: t.name })}>Reactivate</button>
                   )}
                 </td>
               </tr>,
@@ -107,6 +107,12 @@ export function Teammates({ me }: { me: Admin }) {
           onConfirm={async () => replace(await data.deactivate(confirm.id))}>
           They are signed out everywhere at once, their API tokens stop working, and they cannot sign in
           until reactivated. Their conversations and messages stay.
+        </Confirm>
+      )}
+      {confirm?.kind === 'reactivate' && (
+        <Confirm title={`Reactivate ${confirm.name}?`} action="Reactivate" onClose={() => setConfirm(null)}
+          onConfirm={async () => replace(await data.reactivate(confirm.id))}>
+          They can sign in again with their old password, with the role shown here. API tokens they had stay revoked.
         </Confirm>
       )}
       {confirm?.kind === 'revoke' && (
