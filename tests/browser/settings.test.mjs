@@ -234,7 +234,8 @@ test('a team is created, gets a member and balanced assignment with a capacity l
   await card.getByTestId('team-method').selectOption('balanced');
   await card.getByTestId('team-limit').fill('5');
   await card.getByTestId('team-save').click();
-  await card.locator('[data-testid="team-save"]:disabled').waitFor();
+  // Saved: the button reads "Save" again (not "Saving…") and is disabled, nothing being changed.
+  await card.locator('[data-testid="team-save"]:disabled', { hasText: /^Save$/ }).waitFor();
   const team = (await api('/teams')).teams.find((t) => t.name === name);
   assert.deepEqual([team.admin_ids.map(String), team.assignment_method, team.assignment_limit], [[String(sam.id)], 'balanced', 5]);
   await card.scrollIntoViewIfNeeded();
