@@ -156,6 +156,49 @@ async fn render_inserts_values_as_text() {
 }
 
 #[tokio::test]
+async fn preview_renders_unsaved_text_and_refuses_what_create_would() {
+    for app in TestApp::all().await {
+        let conversation = conversation_with_customer(&app).await;
+        let preview = |body: Value| app.post("/api/saved_replies/preview", body);
+        let r = preview(
+            json!({"body": "Hi {{contact.first_name}} from {{company.name}}", "conversation_id": conversation}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(
+            (&r.body["type"], &r.body["body"]),
+            (&json!("saved_reply.rendered"), &json!("Hi Ada from Analytical Engines"))
+        );
+
+        // A viewer may preview; what create refuses, preview refuses with the same field.
+        let (_, viewer) = app.teammate("viewer@example.com", AdminRole::Viewer).await;
+        let ok = json!({"body": "{{admin.name}}", "conversation_id": conversation});
+        let r = app.request_as(Some(&viewer), Method::POST, "/api/saved_replies/preview", Some(ok)).await;
+        assert_eq!((r.status, &r.body["body"]), (StatusCode::OK, &json!("Teammate")));
+        let r = preview(json!({"body": "Hi {{contact.shoe_size}}", "conversation_id": conversation})).await;
+        assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "parameter_invalid"), "{}", r.text);
+        assert!(r.text.contains("shoe_size"), "{}", r.text);
+        let refused = app.post("/api/saved_replies", json!({"name": "Bad", "body": "Hi {{contact.shoe_size}}"})).await;
+        assert_eq!(refused.error_code(), "parameter_invalid");
+        let r = preview(json!({"conversation_id": conversation})).await;
+        assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "parameter_not_found"));
+        let r = preview(json!({"body": "Hi"})).await;
+        assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "parameter_not_found"));
+        // Another workspace's conversation is not found; a stored reply's render takes no body.
+        let other = app.other_workspace().await;
+        let theirs = conversation_with_customer(&other).await;
+        let r = preview(json!({"body": "Hi", "conversation_id": theirs})).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let reply = create(&app, "Greeting", "Hi").await;
+        let path = format!("/api/saved_replies/{}/render", reply["id"].as_str().unwrap());
+        let r = app.post(&path, json!({"conversation_id": conversation, "body": "x"})).await;
+        assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "parameter_invalid"));
+        // Nothing was stored by previews.
+        assert_eq!(app.get("/api/saved_replies").await.body["data"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
 async fn viewers_read_only_and_other_workspaces_see_nothing() {
     for app in TestApp::all().await {
         let conversation = conversation_with_customer(&app).await;
@@ -206,6 +249,7 @@ async fn openapi_documents_the_settings_endpoints() {
         ("/saved_replies", "post"),
         ("/saved_replies/{id}", "put"),
         ("/saved_replies/{id}/render", "post"),
+        ("/saved_replies/preview", "post"),
         ("/admins/invites", "post"),
         ("/invites/{token}", "get"),
         ("/invites/{token}/accept", "post"),

@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Admin, Conversation, Counts, Team } from './api';
 import { ago, initials, plain } from './format';
+import { linkTo } from './settings/route';
 
 export type ViewKey = 'unassigned' | 'mine' | 'all' | `team:${string}`;
 export const STATES = ['open', 'snoozed', 'closed'] as const;
@@ -59,6 +60,9 @@ export function Sidebar(p: SidebarProps) {
       </ul>
       {p.teams.length > 0 && <h3 class="group">Teams</h3>}
       <ul class="views">{p.teams.map((t) => item(`team:${t.id}`, t.name))}</ul>
+      <ul class="views settings-entry">
+        <li><a class="view" {...linkTo('/app/settings')} data-testid="settings-link"><span>Settings</span><kbd aria-label="shortcut g then s">g s</kbd></a></li>
+      </ul>
       <div class="me">
         <span class="avatar" aria-hidden="true">{initials(p.me.name)}</span>
         <span class="me-name">{p.me.name}<small class={`live ${p.liveStatus}`} data-testid="live-status">{p.liveStatus}</small></span>

@@ -59,7 +59,7 @@ export const SHORTCUTS: [string, string][] = [
   ['z', 'Snooze'], ['p', 'Priority (toggle)'], ['Shift + C', 'Close (or reopen)'],
   ['x', 'Select for bulk actions'], ['Shift/Ctrl + click', 'Select a range / toggle'],
   ['Ctrl/⌘ + Enter', 'Send'], ['#  or Ctrl + /', 'Insert a saved reply'], ['Esc', 'Leave the composer / close'],
-  ['/', 'Search'], ['Ctrl/⌘ + K', 'Command palette'], ['?', 'This sheet'],
+  ['/', 'Search'], ['g then s', 'Settings'], ['Ctrl/⌘ + K', 'Command palette'], ['?', 'This sheet'],
 ];
 
 export function ShortcutSheet({ onClose }: { onClose: () => void }) {

@@ -13,6 +13,7 @@ import { Picker, ShortcutSheet } from './Picker';
 import type { Choice } from './Picker';
 import { snoozePresets, SnoozeCustom } from './snooze';
 import { plain } from './format';
+import { navigate } from './settings/route';
 
 type Overlay = null | { kind: 'assign' | 'tag' | 'snooze' | 'snooze-custom' | 'saved' | 'search' | 'palette' | 'help'; targets: string[] };
 interface Typing { name: string; admin: boolean; until: number }
@@ -256,6 +257,7 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
   };
 
   // Keyboard: list movement and one-key actions when no field has focus.
+  const goAt = useRef(0); // when `g` was pressed: `g` then `s` opens the settings
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') { e.preventDefault(); setOverlay({ kind: 'palette', targets: targets() }); return; }
@@ -277,6 +279,8 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
       else if (key === 'C') { handled(); act(open?.state === 'closed' && !selected.size ? 'open' : 'close'); }
       else if (key === '/') { handled(); setFound([]); setOverlay({ kind: 'search', targets: [] }); }
       else if (key === '?') { handled(); setOverlay({ kind: 'help', targets: [] }); }
+      else if (key === 'g') { goAt.current = Date.now(); }
+      else if (key === 's' && Date.now() - goAt.current < 1500) { handled(); navigate('/app/settings'); }
       else if (key === 'Escape') { setSelected(new Set()); }
     };
     window.addEventListener('keydown', onKey);
@@ -359,6 +363,7 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
           ...STATES.map((s) => ({ id: `s-${s}`, label: `Show ${s}`, run: () => setState(s) })),
           ...Object.entries(SORTS).map(([k, s]) => ({ id: `o-${k}`, label: `Sort: ${s.label}`, run: () => setSort(k as SortKey) })),
           { id: 'help', label: 'Keyboard shortcuts', hint: '?', run: () => setOverlay({ kind: 'help', targets: [] }) },
+          { id: 'settings', label: 'Settings', hint: 'g s', run: () => navigate('/app/settings') },
           { id: 'signout', label: 'Sign out', run: onSignOut },
         ];
         return <Picker title="Command" testid="palette" placeholder="Type a command…" choices={choices} onClose={close} />;

@@ -19,6 +19,10 @@ export class Live {
   private timer: number | undefined;
   status: 'connecting' | 'live' | 'offline' = 'connecting';
   onStatus: (status: Live['status']) => void = () => undefined;
+  /** The server ended this teammate's access (close code 4401, e.g. deactivated): no reconnect. */
+  onEnded: (reason: string) => void = () => undefined;
+  /** A socket closed before its hello (refused, or the server is away): the app checks its session. */
+  onRefused: () => void = () => undefined;
 
   private lastFrame = 0;
   private heartbeat: number | undefined;
@@ -96,10 +100,14 @@ export class Live {
       }
       for (const listener of this.listeners) listener(frame);
     };
-    socket.onclose = () => {
+    let greeted = false;
+    socket.addEventListener('message', () => { greeted = true; }, { once: true });
+    socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
       if (this.closed) return;
+      if (event.code === 4401) { this.stop(); this.onEnded(event.reason); return; }
+      if (!greeted) this.onRefused();
       this.setStatus('offline');
       if (navigator.onLine === false) return; // the `online` event reopens it
       const delay = Math.min(10_000, 500 * 2 ** this.retry++);

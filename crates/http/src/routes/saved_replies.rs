@@ -2,7 +2,7 @@
 //! the sandboxed template engine of `rapport_core::template`. Everyone reads; agents and up write.
 use axum::extract::{Path, State};
 use axum::Json;
-use rapport_core::template::Output;
+use rapport_core::template::{Output, Template};
 use rapport_store::saved_replies::{self, SavedReply, SavedReplyFields};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -17,6 +17,7 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(list_saved_replies, create_saved_reply))
         .routes(routes!(find_saved_reply, update_saved_reply, delete_saved_reply))
         .routes(routes!(render_saved_reply))
+        .routes(routes!(preview_saved_reply))
 }
 
 pub fn saved_reply_json(r: &SavedReply) -> Value {
@@ -133,6 +134,31 @@ struct RenderRequest {
     /// `text` (default: values inserted verbatim, for a plain-text composer) or `html` (values
     /// HTML-escaped, for an HTML body).
     format: Option<String>,
+    /// Preview only: the template text to render (an unsaved edit).
+    #[serde(default)]
+    body: Option<String>,
+}
+
+impl RenderRequest {
+    fn output(&self) -> AppResult<Output> {
+        match self.format.as_deref() {
+            None | Some("text") => Ok(Output::Text),
+            Some("html") => Ok(Output::Html),
+            Some(_) => Err(AppError::invalid("format", "format must be text or html")),
+        }
+    }
+
+    fn conversation_id(&self) -> AppResult<i64> {
+        self.conversation_id.as_ref().ok_or_else(|| AppError::missing("conversation_id"))?.parse("conversation")
+    }
+}
+
+/// Fills `template` for the conversation as the calling admin.
+async fn render(state: &AppState, auth: &Auth, template: &Template, request: &RenderRequest) -> AppResult<String> {
+    let output = request.output()?;
+    let conversation_id = request.conversation_id()?;
+    let values = saved_replies::template_values(&state.db, auth.workspace_id(), conversation_id, &auth.admin).await?;
+    Ok(template.render(&values, output))
 }
 
 /// Renders a saved reply for a conversation: its first contact (and that contact's first
@@ -149,16 +175,27 @@ async fn render_saved_reply(
     ApiJson(body): ApiJson<RenderRequest>,
 ) -> AppResult<Json<Value>> {
     let id = parse_id(&id, "saved_reply")?;
-    let output = match body.format.as_deref() {
-        None | Some("text") => Output::Text,
-        Some("html") => Output::Html,
-        Some(_) => return Err(AppError::invalid("format", "format must be text or html")),
-    };
-    let conversation_id =
-        body.conversation_id.as_ref().ok_or_else(|| AppError::missing("conversation_id"))?.parse("conversation")?;
-    let ws = auth.workspace_id();
-    let reply = saved_replies::find(&state.db, ws, id).await?;
-    let values = saved_replies::template_values(&state.db, ws, conversation_id, &auth.admin).await?;
-    let rendered = reply.template()?.render(&values, output);
+    if body.body.is_some() {
+        return Err(AppError::invalid("body", "body is for POST /saved_replies/preview"));
+    }
+    let reply = saved_replies::find(&state.db, auth.workspace_id(), id).await?;
+    let rendered = render(&state, &auth, &reply.template()?, &body).await?;
     Ok(Json(json!({"type": "saved_reply.rendered", "id": reply.id.to_string(), "body": rendered})))
+}
+
+/// Renders template text that is not saved yet (the settings editor's live preview) exactly as
+/// `render` would once saved: `{body, conversation_id, format?}`. A body the engine refuses is
+/// `400 parameter_invalid` naming the problem, as create would answer. Any role.
+#[utoipa::path(post, path = "/saved_replies/preview", tag = "Saved replies", request_body = RenderRequest,
+    responses((status = 200, description = "saved_reply.rendered (without id)"), (status = 400, description = "parameter_invalid"),
+        (status = 404, description = "not_found (conversation)")))]
+async fn preview_saved_reply(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<RenderRequest>,
+) -> AppResult<Json<Value>> {
+    let source = body.body.as_deref().ok_or_else(|| AppError::missing("body"))?;
+    let template = Template::parse(source).map_err(|e| AppError::invalid("body", format!("body: {e}")))?;
+    let rendered = render(&state, &auth, &template, &body).await?;
+    Ok(Json(json!({"type": "saved_reply.rendered", "body": rendered})))
 }
