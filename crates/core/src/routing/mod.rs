@@ -223,6 +223,29 @@ impl RuleSet {
         found
     }
 
+    /// What changed from `self` to `after`, by rule id: `{"added": [ids], "removed": [ids],
+    /// "changed": [{"id", "before", "after"}], "reordered": bool}` (for the audit log).
+    pub fn diff(&self, after: &RuleSet) -> Value {
+        let find = |set: &'_ RuleSet, id: &str| set.rules.iter().position(|r| r.id == id);
+        let added: Vec<&str> =
+            after.rules.iter().filter(|r| find(self, &r.id).is_none()).map(|r| r.id.as_str()).collect();
+        let removed: Vec<&str> =
+            self.rules.iter().filter(|r| find(after, &r.id).is_none()).map(|r| r.id.as_str()).collect();
+        let mut changed = Vec::new();
+        for rule in &after.rules {
+            if let Some(i) = find(self, &rule.id) {
+                let (before, now) = (self.rules[i].to_json(), rule.to_json());
+                if before != now {
+                    changed.push(json!({"id": rule.id, "before": before, "after": now}));
+                }
+            }
+        }
+        let kept = |set: &RuleSet, other: &RuleSet| -> Vec<String> {
+            set.rules.iter().filter(|r| find(other, &r.id).is_some()).map(|r| r.id.clone()).collect()
+        };
+        json!({"added": added, "removed": removed, "changed": changed, "reordered": kept(self, after) != kept(after, self)})
+    }
+
     /// Runs the rules in order against `subject`, explaining every rule that did not match.
     pub fn evaluate<'a>(&'a self, subject: &'a Subject) -> Trace<'a> {
         self.run(subject, true)
