@@ -459,3 +459,49 @@ async fn distribute_locked(db: &Db, workspace_id: i64, id: i64, author: i64, tea
     }
     Ok(())
 }
+
+// ---- impact preview ----
+
+/// Most past conversations one impact preview replays.
+pub const MAX_IMPACT: i64 = 10_000;
+/// Examples an impact preview shows.
+const IMPACT_EXAMPLES: usize = 10;
+
+/// How the draft would route recent conversations compared with the live rules.
+#[derive(Debug, Clone, Serialize)]
+pub struct Impact {
+    pub replayed: usize,
+    /// Conversations whose final assignee or actions differ.
+    pub different: usize,
+    pub examples: Vec<Value>,
+}
+
+/// Replays the last `count` conversations (newest first, each at the time it started) through
+/// the draft and the live rules with the same evaluation as the live path.
+pub async fn impact(db: &Db, workspace_id: i64, count: i64) -> StoreResult<Impact> {
+    let draft = draft_rules(db, workspace_id).await?;
+    let live = live_rules(db, workspace_id).await?;
+    let sql = format!(
+        "SELECT {} FROM conversations WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        conversations::COLUMNS
+    );
+    let recent = with_pool!(db, pool => sqlx::query_as::<_, Conversation>(&sql)
+        .bind(workspace_id).bind(count.clamp(0, MAX_IMPACT)).fetch_all(pool).await)?;
+    let mut impact = Impact { replayed: recent.len(), different: 0, examples: Vec::new() };
+    for conversation in &recent {
+        let subject = subject(db, workspace_id, conversation, conversation.created_at).await?;
+        let (before, after) = (live.decide(&subject), draft.decide(&subject));
+        if before.assignee != after.assignee || before.actions != after.actions {
+            impact.different += 1;
+            if impact.examples.len() < IMPACT_EXAMPLES {
+                let summary = |t: &Trace<'_>| json!({"assignee": t.assignee, "actions": t.actions});
+                impact.examples.push(json!({
+                    "conversation_id": conversation.id.to_string(),
+                    "live": summary(&before),
+                    "draft": summary(&after),
+                }));
+            }
+        }
+    }
+    Ok(impact)
+}
