@@ -328,3 +328,61 @@ async fn concurrent_arrivals_are_spread_fairly_within_capacity() {
         assert_eq!(over, 0);
     }
 }
+
+/// The simulator and the live path agree: on a generated corpus, what the live rules did to each
+/// new conversation is what the simulation of the same rules on it says.
+#[tokio::test]
+async fn the_simulator_agrees_with_the_live_path_on_a_generated_corpus() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let teams = [
+            team(&db, ws.id, "Enterprise", "manual", None, &[]).await,
+            team(&db, ws.id, "Billing", "manual", None, &[]).await,
+            team(&db, ws.id, "Rest", "manual", None, &[]).await,
+        ];
+        let rules = json!({"rules": [
+            {"id": "ent", "name": "Enterprise", "stop_processing": true,
+             "conditions": {"all": [{"field": "company.plan", "op": "in", "value": ["enterprise", "scale"]},
+                                    {"none": [{"field": "conversation.text", "op": "contains", "value": "spam"}]}]},
+             "actions": [{"type": "assign_team", "team_id": teams[0]}, {"type": "tag", "tag": "ent"}]},
+            {"id": "bill", "name": "Billing", "stop_processing": false,
+             "conditions": {"any": [{"field": "conversation.text", "op": "regex", "value": "invoice|refund"},
+                                    {"field": "company.monthly_spend", "op": "gt", "value": 4000}]},
+             "actions": [{"type": "assign_team", "team_id": teams[1]}]},
+            {"id": "low", "name": "Low spend", "stop_processing": false,
+             "conditions": {"field": "company.plan", "op": "eq", "value": "free"},
+             "actions": [{"type": "assign_team", "team_id": teams[2]}, {"type": "tag", "tag": "free"}]}
+        ]});
+        routing::save_draft(&db, ws.id, owner.id, &rules).await.unwrap();
+        routing::publish(&db, ws.id, owner.id).await.unwrap();
+        let live = routing::live_rules(&db, ws.id).await.unwrap();
+        let plans = ["enterprise", "scale", "free", "pro"];
+        let texts = ["my invoice", "spam spam", "hello", "REFUND now", "login broken"];
+        for i in 0..20 {
+            let contact = customer(&db, ws.id, &format!("c{i}@example.com"), plans[i % plans.len()]).await;
+            let c = start(&db, ws.id, contact, texts[(i * 7) % texts.len()]).await;
+            // The simulation on the conversation as it arrived (no team yet, no tags).
+            let mut arrived = c.clone();
+            arrived.team_assignee_id = None;
+            let mut subject = routing::subject(&db, ws.id, &arrived, c.created_at).await.unwrap();
+            subject.conversation.insert("tags".into(), json!([]));
+            let trace = live.evaluate(&subject);
+            assert_eq!(trace.assignee.team_id, c.team_assignee_id, "conversation {i}: {trace:?}");
+            let mut expected: Vec<String> = trace
+                .actions
+                .iter()
+                .filter_map(|a| match a.action {
+                    rapport_core::routing::RuleAction::Tag { tag } => Some(tag.clone()),
+                    _ => None,
+                })
+                .collect();
+            expected.sort();
+            let tags = rapport_store::tags::tags_of(&db, ws.id, rapport_store::tags::Target::Conversation, &[c.id])
+                .await
+                .unwrap();
+            let mut applied: Vec<String> = tags.into_iter().map(|t| t.name).collect();
+            applied.sort();
+            assert_eq!(applied, expected, "conversation {i}");
+        }
+    }
+}
