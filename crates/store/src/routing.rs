@@ -234,27 +234,52 @@ fn tag_names(tags: &[crate::tags::AppliedTag]) -> Value {
     Value::Array(tags.iter().map(|t| Value::String(t.name.clone())).collect())
 }
 
-/// The rules' view of a conversation (its first contact and that contact's first company) at
-/// unix time `now`, with the workspace's office hours.
-pub async fn subject(db: &Db, workspace_id: i64, conversation: &Conversation, at: i64) -> StoreResult<Subject> {
-    let tags = crate::tags::tags_of(db, workspace_id, Target::Conversation, &[conversation.id]).await?;
+/// The workspace's office hours and timezone, which decide `time.office_hours`.
+pub struct Schedule {
+    hours: OfficeHours,
+    tz: chrono_tz::Tz,
+}
+
+impl Schedule {
+    /// Sets the subject's time and whether it falls inside office hours.
+    pub fn place(&self, subject: Subject, at: i64) -> Subject {
+        subject.at(at, &self.hours, self.tz)
+    }
+}
+
+pub async fn schedule(db: &Db, workspace_id: i64) -> StoreResult<Schedule> {
+    let settings = crate::workspaces::messenger_settings(db, workspace_id).await?;
+    let workspace = crate::workspaces::find(db, workspace_id).await?;
+    Ok(Schedule {
+        hours: OfficeHours::from_stored(&settings.office_hours),
+        tz: workspace.timezone.parse().unwrap_or(chrono_tz::UTC),
+    })
+}
+
+fn conversation_map(conversation: &Conversation, tags: Value) -> Map<String, Value> {
     let mut c = Map::new();
     c.insert("channel".into(), json!(conversation.source_type));
     c.insert("text".into(), json!(conversation.source_body));
     c.insert("subject".into(), json!(conversation.source_subject));
     c.insert("page_url".into(), json!(conversation.source_url));
     c.insert("priority".into(), json!(conversation.priority));
-    c.insert("tags".into(), tag_names(&tags));
+    c.insert("tags".into(), tags);
     c.insert("state".into(), json!(conversation.state));
     c.insert("team_assignee_id".into(), json!(conversation.team_assignee_id));
     c.insert("admin_assignee_id".into(), json!(conversation.admin_assignee_id));
     c.insert("custom_attributes".into(), Value::Object(conversation.custom_attributes()));
     c.insert("created_at".into(), json!(conversation.created_at));
-    let contact = match crate::contacts::find(db, workspace_id, conversation.contact_id).await {
+    c
+}
+
+/// A contact and their first company as the rules see them.
+type People = (Map<String, Value>, Map<String, Value>);
+
+/// The rules' view of a contact and their first company (empty maps when absent).
+async fn people(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<People> {
+    let contact = match crate::contacts::find(db, workspace_id, contact_id).await {
         Ok(found) => found,
-        Err(StoreError::NotFound { .. }) => {
-            return at_time(db, workspace_id, Subject { conversation: c, ..Default::default() }, at).await
-        }
+        Err(StoreError::NotFound { .. }) => return Ok((Map::new(), Map::new())),
         Err(e) => return Err(e),
     };
     let mut person = object(&contact);
@@ -270,15 +295,26 @@ pub async fn subject(db: &Db, workspace_id: i64, conversation: &Conversation, at
         }
         None => Map::new(),
     };
-    at_time(db, workspace_id, Subject { conversation: c, contact: person, company, ..Default::default() }, at).await
+    Ok((person, company))
 }
 
-/// Sets the subject's time and whether it is inside the workspace's office hours.
+/// The rules' view of a conversation (its first contact and that contact's first company) at
+/// unix time `at`, with the workspace's office hours.
+pub async fn subject(db: &Db, workspace_id: i64, conversation: &Conversation, at: i64) -> StoreResult<Subject> {
+    let tags = crate::tags::tags_of(db, workspace_id, Target::Conversation, &[conversation.id]).await?;
+    let (contact, company) = people(db, workspace_id, conversation.contact_id).await?;
+    let subject = Subject {
+        conversation: conversation_map(conversation, tag_names(&tags)),
+        contact,
+        company,
+        ..Default::default()
+    };
+    Ok(schedule(db, workspace_id).await?.place(subject, at))
+}
+
+/// Sets a (sample) subject's time and whether it is inside the workspace's office hours.
 pub async fn at_time(db: &Db, workspace_id: i64, subject: Subject, at: i64) -> StoreResult<Subject> {
-    let settings = crate::workspaces::messenger_settings(db, workspace_id).await?;
-    let workspace = crate::workspaces::find(db, workspace_id).await?;
-    let tz: chrono_tz::Tz = workspace.timezone.parse().unwrap_or(chrono_tz::UTC);
-    Ok(subject.at(at, &OfficeHours::from_stored(&settings.office_hours), tz))
+    Ok(schedule(db, workspace_id).await?.place(subject, at))
 }
 
 // ---- the live path ----
@@ -488,8 +524,27 @@ pub async fn impact(db: &Db, workspace_id: i64, count: i64) -> StoreResult<Impac
     let recent = with_pool!(db, pool => sqlx::query_as::<_, Conversation>(&sql)
         .bind(workspace_id).bind(count.clamp(0, MAX_IMPACT)).fetch_all(pool).await)?;
     let mut impact = Impact { replayed: recent.len(), different: 0, examples: Vec::new() };
+    // Loaded once: the schedule, the conversations' tags (by chunks), each contact once.
+    let schedule = schedule(db, workspace_id).await?;
+    let mut tags: std::collections::HashMap<i64, Vec<Value>> = std::collections::HashMap::new();
+    for chunk in recent.chunks(500) {
+        let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
+        for tag in crate::tags::tags_of(db, workspace_id, Target::Conversation, &ids).await? {
+            tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
+        }
+    }
+    let mut known: std::collections::HashMap<i64, People> = Default::default();
     for conversation in &recent {
-        let subject = subject(db, workspace_id, conversation, conversation.created_at).await?;
+        let (contact, company) = match known.entry(conversation.contact_id) {
+            std::collections::hash_map::Entry::Occupied(seen) => seen.get().clone(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(people(db, workspace_id, conversation.contact_id).await?).clone()
+            }
+        };
+        let names = Value::Array(tags.remove(&conversation.id).unwrap_or_default());
+        let subject =
+            Subject { conversation: conversation_map(conversation, names), contact, company, ..Default::default() };
+        let subject = schedule.place(subject, conversation.created_at);
         let (before, after) = (live.decide(&subject), draft.decide(&subject));
         if before.assignee != after.assignee || before.actions != after.actions {
             impact.different += 1;

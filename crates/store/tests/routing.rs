@@ -386,3 +386,58 @@ async fn the_simulator_agrees_with_the_live_path_on_a_generated_corpus() {
         }
     }
 }
+
+/// Impact preview over 10,000 past conversations (1,000 contacts with companies, 20 rules per
+/// side). Run with `cargo test -p rapport-store --release --test routing bench_impact -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn bench_impact_over_ten_thousand_conversations() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let teams =
+            [team(&db, ws.id, "A", "manual", None, &[]).await, team(&db, ws.id, "B", "manual", None, &[]).await];
+        let plans = ["free", "pro", "enterprise", "scale"];
+        let mut contacts = Vec::new();
+        for i in 0..1000 {
+            contacts.push(customer(&db, ws.id, &format!("b{i}@example.com"), plans[i % plans.len()]).await);
+        }
+        for chunk in 0..20 {
+            let mut sql = String::from(
+                "INSERT INTO conversations (workspace_id, contact_id, state, source_type, source_delivered_as, \
+                 source_body, source_author_type, source_author_id, created_at, updated_at) VALUES ",
+            );
+            let rows: Vec<String> = (0..500)
+                .map(|j| {
+                    let n = chunk * 500 + j;
+                    let contact = contacts[n % contacts.len()];
+                    format!("({}, {contact}, 'open', 'conversation', 'customer_initiated', 'message {n} about invoice {}', \
+                             'user', {contact}, {}, {})", ws.id, n % 97, 1_700_000_000 + n, 1_700_000_000 + n)
+                })
+                .collect();
+            sql.push_str(&rows.join(", "));
+            with_pool!(&db, pool => sqlx::query(&sql).execute(pool).await.map(|_| ())).unwrap();
+        }
+        let side = |team: i64, offset: usize| -> Value {
+            let rules: Vec<Value> = (0..20)
+                .map(|i| json!({"id": format!("r{i}"), "name": format!("Rule {i}"), "stop_processing": false,
+                    "conditions": {"all": [{"field": "company.plan", "op": "eq", "value": plans[(i + offset) % plans.len()]},
+                                           {"field": "conversation.text", "op": "contains", "value": format!("invoice {i}")}]},
+                    "actions": [{"type": "assign_team", "team_id": team}]}))
+                .collect();
+            json!({ "rules": rules })
+        };
+        routing::save_draft(&db, ws.id, owner.id, &side(teams[0], 0)).await.unwrap();
+        routing::publish(&db, ws.id, owner.id).await.unwrap();
+        routing::save_draft(&db, ws.id, owner.id, &side(teams[1], 1)).await.unwrap();
+        let start = std::time::Instant::now();
+        let impact = routing::impact(&db, ws.id, 10_000).await.unwrap();
+        println!(
+            "{:?}: impact over {} conversations: {:?} ({} different)",
+            db.backend(),
+            impact.replayed,
+            start.elapsed(),
+            impact.different
+        );
+        assert_eq!(impact.replayed, 10_000);
+    }
+}
