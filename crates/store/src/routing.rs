@@ -2,6 +2,7 @@
 //! live), an audit log, and the live path that runs the live rules on a conversation and applies
 //! their actions through the same functions as a teammate's actions (so events reach the log and
 //! the inbox live). The rules themselves are `rapport_core::routing`.
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use rapport_core::conversation::Assignee;
@@ -277,25 +278,59 @@ type People = (Map<String, Value>, Map<String, Value>);
 
 /// The rules' view of a contact and their first company (empty maps when absent).
 async fn people(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<People> {
-    let contact = match crate::contacts::find(db, workspace_id, contact_id).await {
-        Ok(found) => found,
-        Err(StoreError::NotFound { .. }) => return Ok((Map::new(), Map::new())),
-        Err(e) => return Err(e),
-    };
-    let mut person = object(&contact);
-    person.insert("custom_attributes".into(), Value::Object(contact.custom_attributes_map()));
-    person.insert("tags".into(), tag_names(&crate::contacts::tags(db, workspace_id, contact.id).await?));
-    let company = crate::companies::list_for_contact(db, workspace_id, contact.id).await?.into_iter().next();
-    let company = match company {
-        Some(company) => {
-            let tags = crate::tags::tags_of(db, workspace_id, Target::Company, &[company.id]).await?;
-            let mut map = object(&company);
-            map.insert("tags".into(), tag_names(&tags));
-            map
+    Ok(people_of(db, workspace_id, &[contact_id]).await?.remove(&contact_id).unwrap_or_default())
+}
+
+/// [`people`] for many contacts: contacts and tags are read by chunks of ids, companies one
+/// query per contact.
+async fn people_of(db: &Db, workspace_id: i64, contact_ids: &[i64]) -> StoreResult<HashMap<i64, People>> {
+    let mut found = HashMap::new();
+    for chunk in contact_ids.chunks(500) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT {} FROM contacts WHERE workspace_id = $1 AND id IN ({})",
+            crate::contacts::COLUMNS,
+            placeholders.join(", ")
+        );
+        let contacts = with_pool!(db, pool => {
+            let mut q = sqlx::query_as::<_, crate::contacts::Contact>(&sql).bind(workspace_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();
+        for tag in crate::tags::tags_of(db, workspace_id, Target::Contact, chunk).await? {
+            tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
         }
-        None => Map::new(),
-    };
-    Ok((person, company))
+        let mut companies = Vec::new();
+        for contact in &contacts {
+            let company = crate::companies::list_for_contact(db, workspace_id, contact.id).await?.into_iter().next();
+            companies.push(company);
+        }
+        let company_ids: Vec<i64> = companies.iter().flatten().map(|c| c.id).collect();
+        let mut company_tags: HashMap<i64, Vec<Value>> = HashMap::new();
+        for ids in company_ids.chunks(500) {
+            for tag in crate::tags::tags_of(db, workspace_id, Target::Company, ids).await? {
+                company_tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
+            }
+        }
+        for (contact, company) in contacts.into_iter().zip(companies) {
+            let mut person = object(&contact);
+            person.insert("custom_attributes".into(), Value::Object(contact.custom_attributes_map()));
+            person.insert("tags".into(), Value::Array(tags.remove(&contact.id).unwrap_or_default()));
+            let company = match company {
+                Some(company) => {
+                    let mut map = object(&company);
+                    map.insert("tags".into(), Value::Array(company_tags.get(&company.id).cloned().unwrap_or_default()));
+                    map
+                }
+                None => Map::new(),
+            };
+            found.insert(contact.id, (person, company));
+        }
+    }
+    Ok(found)
 }
 
 /// The rules' view of a conversation (its first contact and that contact's first company) at
@@ -524,23 +559,21 @@ pub async fn impact(db: &Db, workspace_id: i64, count: i64) -> StoreResult<Impac
     let recent = with_pool!(db, pool => sqlx::query_as::<_, Conversation>(&sql)
         .bind(workspace_id).bind(count.clamp(0, MAX_IMPACT)).fetch_all(pool).await)?;
     let mut impact = Impact { replayed: recent.len(), different: 0, examples: Vec::new() };
-    // Loaded once: the schedule, the conversations' tags (by chunks), each contact once.
+    // Loaded once: the schedule, the conversations' tags and contacts (by chunks of ids).
     let schedule = schedule(db, workspace_id).await?;
-    let mut tags: std::collections::HashMap<i64, Vec<Value>> = std::collections::HashMap::new();
+    let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();
     for chunk in recent.chunks(500) {
         let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
         for tag in crate::tags::tags_of(db, workspace_id, Target::Conversation, &ids).await? {
             tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
         }
     }
-    let mut known: std::collections::HashMap<i64, People> = Default::default();
+    let mut contact_ids: Vec<i64> = recent.iter().map(|c| c.contact_id).collect();
+    contact_ids.sort_unstable();
+    contact_ids.dedup();
+    let people = people_of(db, workspace_id, &contact_ids).await?;
     for conversation in &recent {
-        let (contact, company) = match known.entry(conversation.contact_id) {
-            std::collections::hash_map::Entry::Occupied(seen) => seen.get().clone(),
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(people(db, workspace_id, conversation.contact_id).await?).clone()
-            }
-        };
+        let (contact, company) = people.get(&conversation.contact_id).cloned().unwrap_or_default();
         let names = Value::Array(tags.remove(&conversation.id).unwrap_or_default());
         let subject =
             Subject { conversation: conversation_map(conversation, names), contact, company, ..Default::default() };
