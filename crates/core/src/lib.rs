@@ -12,5 +12,6 @@ pub mod conversation;
 pub mod identity;
 pub mod messenger;
 pub mod office_hours;
+pub mod routing;
 pub mod search;
 pub mod template;

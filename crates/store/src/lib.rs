@@ -24,6 +24,7 @@ pub mod events;
 pub mod invites;
 pub mod messenger;
 pub mod notes;
+pub mod routing;
 pub mod saved_replies;
 pub mod sessions;
 pub mod tags;

@@ -1,6 +1,7 @@
 //! One module per resource; each exposes `routes()` with its handlers and their OpenAPI paths.
 pub mod admins;
 pub mod app;
+pub mod assignment_rules;
 pub mod attachments;
 pub mod auth;
 pub mod companies;

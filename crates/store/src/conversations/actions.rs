@@ -203,8 +203,14 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
         tx.commit().await?;
         (conversation, part, seq)
     });
-    let (conversation, part, seq) = written;
+    let (mut conversation, part, seq) = written;
     db.announce(workspace_id, seq);
+    // A new conversation (not an import) goes through the live assignment rules.
+    if new.created_at.is_none() {
+        if let Some(routed) = crate::routing::run_after(db, workspace_id, conversation.id).await {
+            conversation = routed;
+        }
+    }
     Ok(Sent { conversation, parts: vec![part], seq: Some(seq), replayed: false })
 }
 
@@ -276,7 +282,7 @@ pub async fn send(
     change: Change<'_>,
     options: SendOptions<'_>,
 ) -> StoreResult<Sent> {
-    find(db, workspace_id, id).await?;
+    let was_closed = find(db, workspace_id, id).await?.state == "closed";
     // The author's name goes into the live payload; it is read here, outside the write turn.
     let author_name;
     let admin = |admin_id| {
@@ -338,7 +344,14 @@ pub async fn send(
             vec![step]
         }
     };
-    write_steps(db, workspace_id, id, &steps, author_name, options).await
+    let mut sent = write_steps(db, workspace_id, id, &steps, author_name, options).await?;
+    // A customer writing again in a closed conversation goes through the assignment rules.
+    if was_closed && matches!(change, Change::ContactReply { .. }) && !sent.replayed {
+        if let Some(routed) = crate::routing::run_after(db, workspace_id, id).await {
+            sent.conversation = routed;
+        }
+    }
+    Ok(sent)
 }
 
 async fn write_steps(

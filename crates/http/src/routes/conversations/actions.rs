@@ -222,8 +222,9 @@ pub(super) async fn detach_tag(
     Ok(Json(json!({"type": "tag", "id": tag.id.to_string(), "name": tag.name})))
 }
 
-/// Runs the workspace's assignment rules on a conversation. Rules arrive in a later issue; until
-/// then this answers the conversation unchanged.
+/// Runs the workspace's live assignment rules on a conversation now, with the calling admin as
+/// the author of their actions, and answers the conversation afterwards (unchanged when no rules
+/// are live or none matches).
 #[utoipa::path(post, path = "/conversations/{id}/run_assignment_rules", tag = "Conversations",
     params(("id" = String, Path)),
     responses((status = 200, description = "conversation"), (status = 404, description = "not_found")))]
@@ -234,5 +235,7 @@ pub(super) async fn run_assignment_rules(
 ) -> AppResult<Json<Value>> {
     auth.require_write()?;
     let id = parse_id(&id, "conversation")?;
+    rapport_store::conversations::find(&state.db, auth.workspace_id(), id).await?;
+    rapport_store::routing::run(&state.db, auth.workspace_id(), id, Some(auth.admin.id)).await?;
     full(&state, auth.workspace_id(), id, Display::Html).await
 }

@@ -1,0 +1,595 @@
+//! Assignment rules: the workspace's draft rule set, numbered published versions (the highest is
+//! live), an audit log, and the live path that runs the live rules on a conversation and applies
+//! their actions through the same functions as a teammate's actions (so events reach the log and
+//! the inbox live). The rules themselves are `rapport_core::routing`.
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use rapport_core::conversation::Assignee;
+use rapport_core::office_hours::OfficeHours;
+use rapport_core::routing::distribute::{self, Candidate, Method};
+use rapport_core::routing::{RuleAction, RuleSet, Subject, TakenAction, Trace};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::conversations::{self, Change, Conversation, Edit};
+use crate::tags::Target;
+use crate::{execute, now, with_pool, Db, OptionExt, Pool, StoreError, StoreResult};
+
+/// The rule set being edited.
+#[derive(Debug, Clone, Serialize)]
+pub struct Draft {
+    /// `{"rules": [...]}` in canonical form.
+    pub rules: Value,
+    pub updated_by: Option<i64>,
+    pub updated_at: Option<i64>,
+    /// The version live now (`None` before the first publish).
+    pub live_version: Option<i64>,
+}
+
+/// A published rule set.
+#[derive(Debug, Clone, Serialize)]
+pub struct Version {
+    pub version: i64,
+    pub rules: Value,
+    pub published_by: Option<i64>,
+    pub published_at: i64,
+}
+
+/// One change to the rules: who, when, what (`draft_updated`, `published`, `restored`) and the
+/// diff against the rules before.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub admin_id: Option<i64>,
+    pub action: String,
+    pub version: Option<i64>,
+    pub diff: Value,
+    pub created_at: i64,
+}
+
+fn parse_json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| json!({"rules": []}))
+}
+
+fn version_of((version, rules, published_by, published_at): (i64, String, Option<i64>, i64)) -> Version {
+    Version { version, rules: parse_json(&rules), published_by, published_at }
+}
+
+const VERSION_COLUMNS: &str = "version, rules, published_by, published_at";
+
+/// The live (highest) version, if any was published.
+pub async fn live(db: &Db, workspace_id: i64) -> StoreResult<Option<Version>> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 ORDER BY version DESC LIMIT 1"
+    );
+    let row = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, Option<i64>, i64)>(&sql)
+        .bind(workspace_id).fetch_optional(pool).await)?;
+    Ok(row.map(version_of))
+}
+
+/// Every published version, newest first.
+pub async fn versions(db: &Db, workspace_id: i64) -> StoreResult<Vec<Version>> {
+    let sql =
+        format!("SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 ORDER BY version DESC");
+    let rows = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, Option<i64>, i64)>(&sql)
+        .bind(workspace_id).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(version_of).collect())
+}
+
+/// The draft; before the first edit it is a copy of the live rules (or no rules).
+pub async fn draft(db: &Db, workspace_id: i64) -> StoreResult<Draft> {
+    let row = with_pool!(db, pool => sqlx::query_as::<_, (String, Option<i64>, i64)>(
+        "SELECT rules, updated_by, updated_at FROM assignment_rule_drafts WHERE workspace_id = $1")
+        .bind(workspace_id).fetch_optional(pool).await)?;
+    let live = live(db, workspace_id).await?;
+    let live_version = live.as_ref().map(|v| v.version);
+    Ok(match row {
+        Some((rules, updated_by, updated_at)) => {
+            Draft { rules: parse_json(&rules), updated_by, updated_at: Some(updated_at), live_version }
+        }
+        None => Draft {
+            rules: live.map(|v| v.rules).unwrap_or_else(|| json!({"rules": []})),
+            updated_by: None,
+            updated_at: None,
+            live_version,
+        },
+    })
+}
+
+/// The draft as a rule set.
+pub async fn draft_rules(db: &Db, workspace_id: i64) -> StoreResult<RuleSet> {
+    Ok(RuleSet::from_stored(&draft(db, workspace_id).await?.rules.to_string()))
+}
+
+/// The live rules (no rules before the first publish).
+pub async fn live_rules(db: &Db, workspace_id: i64) -> StoreResult<RuleSet> {
+    Ok(live(db, workspace_id).await?.map(|v| RuleSet::from_stored(&v.rules.to_string())).unwrap_or_default())
+}
+
+/// Validates a rule set: its shape (`rapport_core::routing`), and that every team and teammate
+/// it assigns to exists in the workspace. Errors name the offending path.
+pub async fn validate(db: &Db, workspace_id: i64, rules: &Value) -> StoreResult<RuleSet> {
+    let set = RuleSet::parse(rules).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    for (path, action) in set.assignees() {
+        let found = match action {
+            RuleAction::AssignTeam { team_id } => crate::teams::find(db, workspace_id, *team_id).await.map(|_| ()),
+            RuleAction::AssignTeammate { admin_id } => {
+                crate::admins::find_assignable(db, workspace_id, *admin_id).await.map(|_| ())
+            }
+            _ => Ok(()),
+        };
+        match found {
+            Ok(()) => {}
+            Err(StoreError::NotFound { entity }) => {
+                return Err(StoreError::Invalid(format!("{path}: no such {entity} in this workspace")))
+            }
+            Err(StoreError::Invalid(message)) => return Err(StoreError::Invalid(format!("{path}: {message}"))),
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(set)
+}
+
+/// Replaces the draft (validated first: a refused draft changes nothing) and records the change.
+pub async fn save_draft(db: &Db, workspace_id: i64, admin_id: i64, rules: &Value) -> StoreResult<Draft> {
+    let set = validate(db, workspace_id, rules).await?;
+    let before = draft_rules(db, workspace_id).await?;
+    write_draft(db, workspace_id, admin_id, &set, "draft_updated", None, before.diff(&set)).await?;
+    draft(db, workspace_id).await
+}
+
+async fn write_draft(
+    db: &Db,
+    workspace_id: i64,
+    admin_id: i64,
+    set: &RuleSet,
+    action: &str,
+    version: Option<i64>,
+    diff: Value,
+) -> StoreResult<()> {
+    let at = now();
+    let text = set.to_json().to_string();
+    with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        sqlx::query("INSERT INTO assignment_rule_drafts (workspace_id, rules, updated_by, updated_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id) DO UPDATE SET rules = excluded.rules, \
+                     updated_by = excluded.updated_by, updated_at = excluded.updated_at")
+            .bind(workspace_id).bind(&text).bind(admin_id).bind(at).execute(&mut *tx).await?;
+        sqlx::query(AUDIT).bind(workspace_id).bind(admin_id).bind(action).bind(version)
+            .bind(diff.to_string()).bind(at).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+const AUDIT: &str = "INSERT INTO assignment_rule_audit (workspace_id, admin_id, action, version, diff, created_at) \
+    VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Publishes the draft as a new numbered version, which goes live. The draft is validated again
+/// (a team may have been deleted since it was saved).
+pub async fn publish(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<Version> {
+    let draft = draft(db, workspace_id).await?;
+    let set = validate(db, workspace_id, &draft.rules).await?;
+    let diff = live_rules(db, workspace_id).await?.diff(&set);
+    let text = set.to_json().to_string();
+    let at = now();
+    let version = with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        let version: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM assignment_rule_versions WHERE workspace_id = $1")
+            .bind(workspace_id).fetch_one(&mut *tx).await?;
+        sqlx::query("INSERT INTO assignment_rule_versions (workspace_id, version, rules, published_by, published_at) \
+                     VALUES ($1, $2, $3, $4, $5)")
+            .bind(workspace_id).bind(version).bind(&text).bind(admin_id).bind(at).execute(&mut *tx).await?;
+        sqlx::query(AUDIT).bind(workspace_id).bind(admin_id).bind("published").bind(version)
+            .bind(diff.to_string()).bind(at).execute(&mut *tx).await?;
+        tx.commit().await?;
+        version
+    });
+    Ok(Version { version, rules: set.to_json(), published_by: Some(admin_id), published_at: at })
+}
+
+/// Copies a published version into the draft (publish to make it live again).
+pub async fn restore(db: &Db, workspace_id: i64, admin_id: i64, version: i64) -> StoreResult<Draft> {
+    let sql =
+        format!("SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 AND version = $2");
+    let found = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, Option<i64>, i64)>(&sql)
+        .bind(workspace_id).bind(version).fetch_optional(pool).await)?
+    .or_not_found("version")?;
+    let set = RuleSet::from_stored(&found.1);
+    let before = draft_rules(db, workspace_id).await?;
+    write_draft(db, workspace_id, admin_id, &set, "restored", Some(version), before.diff(&set)).await?;
+    draft(db, workspace_id).await
+}
+
+/// The audit log, newest first, at most `limit` entries before entry id `before` (paging).
+pub async fn audit(db: &Db, workspace_id: i64, before: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+    let rows = with_pool!(db, pool => sqlx::query_as::<_, (i64, Option<i64>, String, Option<i64>, String, i64)>(
+        "SELECT id, admin_id, action, version, diff, created_at FROM assignment_rule_audit \
+         WHERE workspace_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
+        .bind(workspace_id).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(pool).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, admin_id, action, version, diff, created_at)| AuditEntry {
+            id,
+            admin_id,
+            action,
+            version,
+            diff: serde_json::from_str(&diff).unwrap_or(Value::Null),
+            created_at,
+        })
+        .collect())
+}
+
+// ---- what the rules see ----
+
+fn object(value: impl Serialize) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+fn tag_names(tags: &[crate::tags::AppliedTag]) -> Value {
+    Value::Array(tags.iter().map(|t| Value::String(t.name.clone())).collect())
+}
+
+/// The workspace's office hours and timezone, which decide `time.office_hours`.
+pub struct Schedule {
+    hours: OfficeHours,
+    tz: chrono_tz::Tz,
+}
+
+impl Schedule {
+    /// Sets the subject's time and whether it falls inside office hours.
+    pub fn place(&self, subject: Subject, at: i64) -> Subject {
+        subject.at(at, &self.hours, self.tz)
+    }
+}
+
+pub async fn schedule(db: &Db, workspace_id: i64) -> StoreResult<Schedule> {
+    let settings = crate::workspaces::messenger_settings(db, workspace_id).await?;
+    let workspace = crate::workspaces::find(db, workspace_id).await?;
+    Ok(Schedule {
+        hours: OfficeHours::from_stored(&settings.office_hours),
+        tz: workspace.timezone.parse().unwrap_or(chrono_tz::UTC),
+    })
+}
+
+fn conversation_map(conversation: &Conversation, tags: Value) -> Map<String, Value> {
+    let mut c = Map::new();
+    c.insert("channel".into(), json!(conversation.source_type));
+    c.insert("text".into(), json!(conversation.source_body));
+    c.insert("subject".into(), json!(conversation.source_subject));
+    c.insert("page_url".into(), json!(conversation.source_url));
+    c.insert("priority".into(), json!(conversation.priority));
+    c.insert("tags".into(), tags);
+    c.insert("state".into(), json!(conversation.state));
+    c.insert("team_assignee_id".into(), json!(conversation.team_assignee_id));
+    c.insert("admin_assignee_id".into(), json!(conversation.admin_assignee_id));
+    c.insert("custom_attributes".into(), Value::Object(conversation.custom_attributes()));
+    c.insert("created_at".into(), json!(conversation.created_at));
+    c
+}
+
+/// A contact and their first company as the rules see them.
+type People = (Map<String, Value>, Map<String, Value>);
+
+/// The rules' view of a contact and their first company (empty maps when absent).
+async fn people(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<People> {
+    Ok(people_of(db, workspace_id, &[contact_id]).await?.remove(&contact_id).unwrap_or_default())
+}
+
+/// [`people`] for many contacts: contacts and tags are read by chunks of ids, companies one
+/// query per contact.
+async fn people_of(db: &Db, workspace_id: i64, contact_ids: &[i64]) -> StoreResult<HashMap<i64, People>> {
+    let mut found = HashMap::new();
+    for chunk in contact_ids.chunks(500) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT {} FROM contacts WHERE workspace_id = $1 AND id IN ({})",
+            crate::contacts::COLUMNS,
+            placeholders.join(", ")
+        );
+        let contacts = with_pool!(db, pool => {
+            let mut q = sqlx::query_as::<_, crate::contacts::Contact>(&sql).bind(workspace_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();
+        for tag in crate::tags::tags_of(db, workspace_id, Target::Contact, chunk).await? {
+            tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
+        }
+        let mut companies = Vec::new();
+        for contact in &contacts {
+            let company = crate::companies::list_for_contact(db, workspace_id, contact.id).await?.into_iter().next();
+            companies.push(company);
+        }
+        let company_ids: Vec<i64> = companies.iter().flatten().map(|c| c.id).collect();
+        let mut company_tags: HashMap<i64, Vec<Value>> = HashMap::new();
+        for ids in company_ids.chunks(500) {
+            for tag in crate::tags::tags_of(db, workspace_id, Target::Company, ids).await? {
+                company_tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
+            }
+        }
+        for (contact, company) in contacts.into_iter().zip(companies) {
+            let mut person = object(&contact);
+            person.insert("custom_attributes".into(), Value::Object(contact.custom_attributes_map()));
+            person.insert("tags".into(), Value::Array(tags.remove(&contact.id).unwrap_or_default()));
+            let company = match company {
+                Some(company) => {
+                    let mut map = object(&company);
+                    map.insert("tags".into(), Value::Array(company_tags.get(&company.id).cloned().unwrap_or_default()));
+                    map
+                }
+                None => Map::new(),
+            };
+            found.insert(contact.id, (person, company));
+        }
+    }
+    Ok(found)
+}
+
+/// The rules' view of a conversation (its first contact and that contact's first company) at
+/// unix time `at`, with the workspace's office hours.
+pub async fn subject(db: &Db, workspace_id: i64, conversation: &Conversation, at: i64) -> StoreResult<Subject> {
+    let tags = crate::tags::tags_of(db, workspace_id, Target::Conversation, &[conversation.id]).await?;
+    let (contact, company) = people(db, workspace_id, conversation.contact_id).await?;
+    let subject = Subject {
+        conversation: conversation_map(conversation, tag_names(&tags)),
+        contact,
+        company,
+        ..Default::default()
+    };
+    Ok(schedule(db, workspace_id).await?.place(subject, at))
+}
+
+/// Sets a (sample) subject's time and whether it is inside the workspace's office hours.
+pub async fn at_time(db: &Db, workspace_id: i64, subject: Subject, at: i64) -> StoreResult<Subject> {
+    Ok(schedule(db, workspace_id).await?.place(subject, at))
+}
+
+// ---- the live path ----
+
+/// What running the live rules did to a conversation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    /// The live version that ran.
+    pub version: i64,
+    /// The actions taken, in order, with the rule that took each.
+    pub actions: Vec<Value>,
+    /// The conversation afterwards.
+    #[serde(skip)]
+    pub conversation: Option<Conversation>,
+}
+
+/// Runs the live rules on a conversation and applies their actions, authored by `author` (the
+/// admin who asked), or else by the admin who published the live version. `Ok(None)` when no
+/// rules are live.
+pub async fn run(
+    db: &Db,
+    workspace_id: i64,
+    conversation_id: i64,
+    author: Option<i64>,
+) -> StoreResult<Option<Applied>> {
+    let Some(live) = live(db, workspace_id).await? else { return Ok(None) };
+    let set = RuleSet::from_stored(&live.rules.to_string());
+    let conversation = conversations::find(db, workspace_id, conversation_id).await?;
+    let subject = subject(db, workspace_id, &conversation, now()).await?;
+    let trace = set.decide(&subject);
+    let Some(author) = author.or(live.published_by) else { return Ok(None) };
+    apply(db, workspace_id, &conversation, author, &trace).await?;
+    Ok(Some(Applied {
+        version: live.version,
+        actions: trace.actions.iter().map(|a| json!({"rule_id": a.rule_id, "action": a.action})).collect(),
+        conversation: Some(conversations::find(db, workspace_id, conversation_id).await?),
+    }))
+}
+
+/// Runs the live rules after an event the rules react to (a conversation started, a customer
+/// replied to a closed one) and returns the conversation when they ran. The triggering change is
+/// already stored: a failure here is logged, never returned, so it cannot lose the message.
+pub async fn run_after(db: &Db, workspace_id: i64, conversation_id: i64) -> Option<Conversation> {
+    // Boxed: the rules act through `conversations::send`, which calls back here.
+    match Box::pin(run(db, workspace_id, conversation_id, None)).await {
+        Ok(applied) => applied.and_then(|a| a.conversation),
+        Err(error) => {
+            tracing::warn!(workspace_id, conversation_id, %error, "assignment rules failed");
+            None
+        }
+    }
+}
+
+/// Applies a trace's actions: tags, priority and notes first, then the final assignment (a team
+/// completes it with its distribution method), then snooze or close.
+async fn apply(
+    db: &Db,
+    workspace_id: i64,
+    conversation: &Conversation,
+    author: i64,
+    trace: &Trace<'_>,
+) -> StoreResult<()> {
+    let id = conversation.id;
+    let mut later: Vec<&TakenAction> = Vec::new();
+    for taken in &trace.actions {
+        match taken.action {
+            RuleAction::Tag { tag } => {
+                let tag = crate::tags::find_or_create(db, workspace_id, tag).await?;
+                crate::tags::apply(db, workspace_id, tag.id, Target::Conversation, id, Some(author)).await?;
+            }
+            RuleAction::SetPriority { priority } => {
+                conversations::update(db, workspace_id, id, Edit { priority: Some(*priority), ..Edit::default() })
+                    .await?;
+            }
+            RuleAction::AddNote { body } => {
+                conversations::reply_or_act(db, workspace_id, id, Change::AdminNote { admin_id: author, body }).await?;
+            }
+            RuleAction::Snooze { .. } | RuleAction::CloseWithMessage { .. } => later.push(taken),
+            RuleAction::AssignTeam { .. } | RuleAction::AssignTeammate { .. } | RuleAction::ApplySla { .. } => {}
+        }
+    }
+    let assignee = trace.assignee;
+    let changed =
+        assignee.team_id != conversation.team_assignee_id || assignee.admin_id != conversation.admin_assignee_id;
+    if changed {
+        match (assignee.team_id, assignee.admin_id) {
+            (Some(team_id), None) => assign_to_team(db, workspace_id, id, author, team_id).await?,
+            (team_id, admin_id) => {
+                if let Some(team_id) = team_id.filter(|t| Some(*t) != conversation.team_assignee_id) {
+                    assign(db, workspace_id, id, author, Assignee::Team(team_id)).await?;
+                }
+                if let Some(admin_id) = admin_id {
+                    assign(db, workspace_id, id, author, Assignee::Admin(admin_id)).await?;
+                }
+            }
+        }
+    }
+    for taken in later {
+        let change = match taken.action {
+            RuleAction::Snooze { minutes } => Change::Snooze { admin_id: author, until: now() + minutes * 60 },
+            RuleAction::CloseWithMessage { body } => Change::Close { admin_id: author, body: Some(body) },
+            _ => continue,
+        };
+        conversations::reply_or_act(db, workspace_id, id, change).await?;
+    }
+    Ok(())
+}
+
+async fn assign(db: &Db, workspace_id: i64, id: i64, author: i64, assignee: Assignee) -> StoreResult<()> {
+    let change = Change::Assign { admin_id: author, assignee, body: None };
+    conversations::reply_or_act(db, workspace_id, id, change).await.map(|_| ())
+}
+
+/// One team assignment at a time in this process, so each pick sees the open counts the previous
+/// one left (PostgreSQL adds an advisory lock for other nodes).
+static DISTRIBUTION: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::sync::Mutex::new(()));
+
+/// Assigns a conversation to a team and, by the team's distribution method, to one of its
+/// available teammates under their capacity (`assignment_limit` open conversations each).
+pub async fn assign_to_team(db: &Db, workspace_id: i64, id: i64, author: i64, team_id: i64) -> StoreResult<()> {
+    let _turn = DISTRIBUTION.lock().await;
+    match db.pool() {
+        Pool::Postgres(pool) => {
+            // Held for the transaction, released by its commit or (on any early return) rollback.
+            let mut lock = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind((workspace_id << 32) ^ team_id)
+                .execute(&mut *lock)
+                .await?;
+            let result = distribute_locked(db, workspace_id, id, author, team_id).await;
+            lock.commit().await?;
+            result
+        }
+        Pool::Sqlite(_) => distribute_locked(db, workspace_id, id, author, team_id).await,
+    }
+}
+
+async fn distribute_locked(db: &Db, workspace_id: i64, id: i64, author: i64, team_id: i64) -> StoreResult<()> {
+    let team = crate::teams::find(db, workspace_id, team_id).await?;
+    let members = crate::teams::member_ids(db, workspace_id, team_id).await?;
+    let admins = crate::admins::list(db, workspace_id).await?;
+    let open = with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT c.admin_assignee_id, COUNT(*) FROM conversations c JOIN team_members m \
+         ON m.admin_id = c.admin_assignee_id AND m.workspace_id = c.workspace_id \
+         WHERE c.workspace_id = $1 AND m.team_id = $2 AND c.state = 'open' GROUP BY c.admin_assignee_id")
+        .bind(workspace_id).bind(team_id).fetch_all(pool).await)?;
+    let last = with_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT last_admin_id FROM team_assignment_cursors WHERE workspace_id = $1 AND team_id = $2")
+        .bind(workspace_id).bind(team_id).fetch_optional(pool).await)?
+    .flatten();
+    let candidates: Vec<Candidate> = members
+        .iter()
+        .filter_map(|member| admins.iter().find(|a| a.id == *member))
+        .map(|admin| Candidate {
+            admin_id: admin.id,
+            open: open.iter().find(|(a, _)| *a == admin.id).map(|(_, n)| *n).unwrap_or(0),
+            away: admin.away_mode_enabled || !admin.active,
+        })
+        .collect();
+    let picked = distribute::pick(Method::parse(&team.distribution_method), &candidates, team.assignment_limit, last);
+    let current = conversations::find(db, workspace_id, id).await?;
+    if current.team_assignee_id != Some(team_id) {
+        assign(db, workspace_id, id, author, Assignee::Team(team_id)).await?;
+    }
+    match picked {
+        Some(admin_id) => {
+            assign(db, workspace_id, id, author, Assignee::Admin(admin_id)).await?;
+            execute!(db, pool => sqlx::query(
+                "INSERT INTO team_assignment_cursors (workspace_id, team_id, last_admin_id) VALUES ($1, $2, $3) \
+                 ON CONFLICT (workspace_id, team_id) DO UPDATE SET last_admin_id = excluded.last_admin_id")
+                .bind(workspace_id).bind(team_id).bind(admin_id).execute(pool).await)?;
+        }
+        // The team holds it: a previous teammate assignment is cleared.
+        None if current.admin_assignee_id.is_some() => {
+            assign(db, workspace_id, id, author, Assignee::NoAdmin).await?;
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+// ---- impact preview ----
+
+/// Most past conversations one impact preview replays.
+pub const MAX_IMPACT: i64 = 10_000;
+/// Examples an impact preview shows.
+const IMPACT_EXAMPLES: usize = 10;
+
+/// How the draft would route recent conversations compared with the live rules.
+#[derive(Debug, Clone, Serialize)]
+pub struct Impact {
+    pub replayed: usize,
+    /// Conversations whose final assignee or actions differ.
+    pub different: usize,
+    pub examples: Vec<Value>,
+}
+
+/// Replays the last `count` conversations (newest first, each at the time it started) through
+/// the draft and the live rules with the same evaluation as the live path.
+pub async fn impact(db: &Db, workspace_id: i64, count: i64) -> StoreResult<Impact> {
+    let draft = draft_rules(db, workspace_id).await?;
+    let live = live_rules(db, workspace_id).await?;
+    let sql = format!(
+        "SELECT {} FROM conversations WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        conversations::COLUMNS
+    );
+    let recent = with_pool!(db, pool => sqlx::query_as::<_, Conversation>(&sql)
+        .bind(workspace_id).bind(count.clamp(0, MAX_IMPACT)).fetch_all(pool).await)?;
+    let mut impact = Impact { replayed: recent.len(), different: 0, examples: Vec::new() };
+    // Loaded once: the schedule, the conversations' tags and contacts (by chunks of ids).
+    let schedule = schedule(db, workspace_id).await?;
+    let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();
+    for chunk in recent.chunks(500) {
+        let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
+        for tag in crate::tags::tags_of(db, workspace_id, Target::Conversation, &ids).await? {
+            tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
+        }
+    }
+    let mut contact_ids: Vec<i64> = recent.iter().map(|c| c.contact_id).collect();
+    contact_ids.sort_unstable();
+    contact_ids.dedup();
+    let people = people_of(db, workspace_id, &contact_ids).await?;
+    for conversation in &recent {
+        let (contact, company) = people.get(&conversation.contact_id).cloned().unwrap_or_default();
+        let names = Value::Array(tags.remove(&conversation.id).unwrap_or_default());
+        let subject =
+            Subject { conversation: conversation_map(conversation, names), contact, company, ..Default::default() };
+        let subject = schedule.place(subject, conversation.created_at);
+        let (before, after) = (live.decide(&subject), draft.decide(&subject));
+        if before.assignee != after.assignee || before.actions != after.actions {
+            impact.different += 1;
+            if impact.examples.len() < IMPACT_EXAMPLES {
+                let summary = |t: &Trace<'_>| json!({"assignee": t.assignee, "actions": t.actions});
+                impact.examples.push(json!({
+                    "conversation_id": conversation.id.to_string(),
+                    "live": summary(&before),
+                    "draft": summary(&after),
+                }));
+            }
+        }
+    }
+    Ok(impact)
+}

@@ -1,0 +1,443 @@
+//! Assignment rules in the store: draft, versions, audit, and the live path (rules run when a
+//! conversation starts or a customer writes again in a closed one; teams distribute fairly under
+//! concurrency without exceeding a teammate's capacity). Every test runs on SQLite and PostgreSQL.
+use rapport_core::admin::AdminRole;
+use rapport_store::admins::NewAdmin;
+use rapport_store::conversations::{self, Change, ContactRef, NewConversation};
+use rapport_store::teams::TeamFields;
+use rapport_store::{routing, testing, with_pool, Db, StoreError};
+use serde_json::{json, Value};
+
+async fn team(db: &Db, ws: i64, name: &str, method: &str, limit: Option<i64>, members: &[i64]) -> i64 {
+    let fields = TeamFields { name: Some(name), distribution_method: Some(method), assignment_limit: Some(limit) };
+    let team = rapport_store::teams::create(db, ws, fields).await.unwrap();
+    for admin in members {
+        rapport_store::teams::add_member(db, ws, team.id, *admin).await.unwrap();
+    }
+    team.id
+}
+
+async fn agents(db: &Db, ws: i64, count: usize) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for i in 0..count {
+        let new = NewAdmin {
+            email: &format!("agent{i}@example.com"),
+            name: &format!("Agent {i}"),
+            password: None,
+            role: AdminRole::Agent,
+            job_title: None,
+        };
+        ids.push(rapport_store::admins::create(db, ws, new).await.unwrap().id);
+    }
+    ids
+}
+
+async fn start(db: &Db, ws: i64, contact_id: i64, body: &str) -> conversations::Conversation {
+    let new = NewConversation { contact_id, body, subject: None, created_at: None, options: Default::default() };
+    conversations::create(db, ws, new).await.unwrap().conversation
+}
+
+/// A user of a company on `plan`.
+async fn customer(db: &Db, ws: i64, email: &str, plan: &str) -> i64 {
+    let contact = testing::contact(db, ws, "user", None, Some(email)).await.unwrap();
+    with_pool!(db, pool => {
+        let company: i64 = sqlx::query_scalar(
+            "INSERT INTO companies (workspace_id, company_id, name, plan, monthly_spend, created_at, updated_at) \
+             VALUES ($1, $2, $2, $3, 5000, 1, 1) RETURNING id")
+            .bind(ws).bind(format!("co-{email}")).bind(plan).fetch_one(pool).await.unwrap();
+        sqlx::query("INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, 1)")
+            .bind(ws).bind(contact).bind(company).execute(pool).await.unwrap();
+    });
+    contact
+}
+
+fn vip_rules(vip_team: i64, general_team: i64) -> Value {
+    json!({"rules": [
+        {"id": "vip", "name": "Enterprise to VIP", "stop_processing": true,
+         "conditions": {"all": [{"field": "company.plan", "op": "eq", "value": "enterprise"}]},
+         "actions": [{"type": "assign_team", "team_id": vip_team}, {"type": "tag", "tag": "vip"},
+                     {"type": "set_priority", "priority": true}]},
+        {"id": "general", "name": "Everyone else",
+         "actions": [{"type": "assign_team", "team_id": general_team}, {"type": "add_note", "body": "Routed by rules"}]}
+    ]})
+}
+
+/// The canonical form a stored rule set is read back in.
+fn canonical(rules: &Value) -> Value {
+    rapport_core::routing::RuleSet::parse(rules).unwrap().to_json()
+}
+
+async fn rows(db: &Db, sql: &str, ws: i64) -> i64 {
+    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql).bind(ws).fetch_one(pool).await).unwrap()
+}
+
+#[tokio::test]
+async fn drafts_publish_into_numbered_versions_that_can_be_restored_with_an_audit_log() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let vip = team(&db, ws.id, "VIP", "manual", None, &[]).await;
+        let general = team(&db, ws.id, "General", "manual", None, &[]).await;
+        // Before any edit the draft is empty and nothing is live.
+        let draft = routing::draft(&db, ws.id).await.unwrap();
+        assert_eq!((draft.rules, draft.live_version), (json!({"rules": []}), None));
+
+        let saved = routing::save_draft(&db, ws.id, owner.id, &vip_rules(vip, general)).await.unwrap();
+        assert_eq!(saved.rules["rules"].as_array().unwrap().len(), 2);
+        assert_eq!(saved.updated_by, Some(owner.id));
+        let v1 = routing::publish(&db, ws.id, owner.id).await.unwrap();
+        assert_eq!(v1.version, 1);
+
+        // Edit: drop the general rule, publish v2, then restore v1 into the draft.
+        let mut edited = vip_rules(vip, general);
+        edited["rules"].as_array_mut().unwrap().pop();
+        routing::save_draft(&db, ws.id, owner.id, &edited).await.unwrap();
+        assert_eq!(routing::publish(&db, ws.id, owner.id).await.unwrap().version, 2);
+        assert_eq!(routing::live(&db, ws.id).await.unwrap().unwrap().rules, canonical(&edited));
+        let restored = routing::restore(&db, ws.id, owner.id, 1).await.unwrap();
+        assert_eq!(restored.rules, v1.rules);
+        assert_eq!(restored.live_version, Some(2));
+        let versions: Vec<i64> = routing::versions(&db, ws.id).await.unwrap().iter().map(|v| v.version).collect();
+        assert_eq!(versions, [2, 1]);
+        assert!(matches!(routing::restore(&db, ws.id, owner.id, 9).await, Err(StoreError::NotFound { .. })));
+
+        let audit = routing::audit(&db, ws.id, None, 50).await.unwrap();
+        let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+        assert_eq!(actions, ["restored", "published", "draft_updated", "published", "draft_updated"]);
+        assert_eq!(audit[0].diff["added"], json!(["general"]));
+        assert_eq!(audit[2].diff["removed"], json!(["general"]));
+        assert_eq!(audit[4].diff["added"], json!(["vip", "general"]));
+        assert!(audit.iter().all(|a| a.admin_id == Some(owner.id)));
+        // Paging.
+        let older = routing::audit(&db, ws.id, Some(audit[1].id), 2).await.unwrap();
+        assert_eq!(older.iter().map(|a| a.id).collect::<Vec<_>>(), [audit[2].id, audit[3].id]);
+
+        // Another workspace sees none of it.
+        let (other, _) = testing::workspace(&db).await;
+        assert!(routing::versions(&db, other.id).await.unwrap().is_empty());
+        assert!(routing::audit(&db, other.id, None, 50).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_refused_draft_names_the_offending_path_and_changes_nothing() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let (other, _) = testing::workspace(&db).await;
+        let foreign_team = team(&db, other.id, "Theirs", "manual", None, &[]).await;
+        let mine = team(&db, ws.id, "Mine", "manual", None, &[]).await;
+        routing::save_draft(&db, ws.id, owner.id, &vip_rules(mine, mine)).await.unwrap();
+        let audit_before = routing::audit(&db, ws.id, None, 50).await.unwrap().len();
+        let cases = [
+            (vip_rules(mine, foreign_team), "rules[1].actions[0]: no such team"),
+            (
+                json!({"rules": [{"id": "x", "name": "X", "actions": [{"type": "tag", "tag": "t"}],
+                    "conditions": {"all": [{"field": "conversation.text", "op": "regex", "value": "(("}]}}]}),
+                "rules[0].conditions.all[0]: invalid regex",
+            ),
+            (
+                json!({"rules": [{"id": "x", "name": "X", "actions": [{"type": "assign_teammate", "admin_id": 99999}]}]}),
+                "rules[0].actions[0]: no such admin",
+            ),
+        ];
+        for (rules, message) in cases {
+            match routing::save_draft(&db, ws.id, owner.id, &rules).await {
+                Err(StoreError::Invalid(m)) => assert!(m.starts_with(message), "{m}"),
+                other => panic!("expected Invalid, got {other:?}"),
+            }
+        }
+        assert_eq!(routing::draft(&db, ws.id).await.unwrap().rules, canonical(&vip_rules(mine, mine)));
+        assert_eq!(routing::audit(&db, ws.id, None, 50).await.unwrap().len(), audit_before);
+    }
+}
+
+#[tokio::test]
+async fn live_rules_route_new_conversations_and_customers_writing_again() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let staff = agents(&db, ws.id, 2).await;
+        let vip = team(&db, ws.id, "VIP", "round_robin", None, &staff).await;
+        let general = team(&db, ws.id, "General", "manual", None, &[]).await;
+        let big = customer(&db, ws.id, "cto@bigco.example", "enterprise").await;
+        let small = customer(&db, ws.id, "me@tiny.example", "free").await;
+
+        // Nothing published: nothing happens.
+        let c = start(&db, ws.id, big, "Hello").await;
+        assert_eq!((c.team_assignee_id, c.admin_assignee_id), (None, None));
+
+        routing::save_draft(&db, ws.id, owner.id, &vip_rules(vip, general)).await.unwrap();
+        // A draft is not live.
+        assert_eq!(start(&db, ws.id, big, "Hello").await.team_assignee_id, None);
+        routing::publish(&db, ws.id, owner.id).await.unwrap();
+        let seq_before = rapport_store::event_log::last_seq(&db, ws.id).await.unwrap();
+
+        let c = start(&db, ws.id, big, "Our production is down").await;
+        assert_eq!(c.team_assignee_id, Some(vip));
+        assert_eq!(c.admin_assignee_id, Some(staff[0]), "round robin starts with the first teammate");
+        assert!(c.priority);
+        let tags =
+            rapport_store::tags::tags_of(&db, ws.id, rapport_store::tags::Target::Conversation, &[c.id]).await.unwrap();
+        assert_eq!(tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["vip"]);
+        // The actions went through the event log like a teammate's.
+        let events = rapport_store::event_log::after(&db, ws.id, seq_before, 100).await.unwrap();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert!(kinds.contains(&"conversation.created"), "{kinds:?}");
+        assert!(kinds.iter().filter(|k| **k == "conversation_part.created").count() >= 2, "{kinds:?}");
+
+        let next = start(&db, ws.id, big, "Still down").await;
+        assert_eq!(next.admin_assignee_id, Some(staff[1]));
+
+        // The general rule: team only (manual), plus a note.
+        let c2 = start(&db, ws.id, small, "How do I export?").await;
+        assert_eq!((c2.team_assignee_id, c2.admin_assignee_id), (Some(general), None));
+        let notes = rows(
+            &db,
+            &format!("SELECT COUNT(*) FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = {} AND part_type = 'note'", c2.id),
+            ws.id,
+        )
+        .await;
+        assert_eq!(notes, 1);
+
+        // Closed, reassigned by hand, then the customer writes again: the rules run again.
+        let closed = conversations::reply_or_act(&db, ws.id, c.id, Change::Close { admin_id: owner.id, body: None })
+            .await
+            .unwrap();
+        let moved = conversations::reply_or_act(
+            &db,
+            ws.id,
+            closed.id,
+            Change::Assign {
+                admin_id: owner.id,
+                assignee: rapport_core::conversation::Assignee::Team(general),
+                body: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(moved.team_assignee_id, Some(general));
+        let again = conversations::reply_or_act(
+            &db,
+            ws.id,
+            c.id,
+            Change::ContactReply { contact: ContactRef::Id(big), body: "It is down again" },
+        )
+        .await
+        .unwrap();
+        assert_eq!((again.state.as_str(), again.team_assignee_id), ("open", Some(vip)));
+        // A reply in an open conversation does not re-route.
+        let manual = conversations::reply_or_act(
+            &db,
+            ws.id,
+            c.id,
+            Change::Assign {
+                admin_id: owner.id,
+                assignee: rapport_core::conversation::Assignee::Team(general),
+                body: None,
+            },
+        )
+        .await
+        .unwrap();
+        let kept = conversations::reply_or_act(
+            &db,
+            ws.id,
+            manual.id,
+            Change::ContactReply { contact: ContactRef::Id(big), body: "Any news?" },
+        )
+        .await
+        .unwrap();
+        assert_eq!(kept.team_assignee_id, Some(general));
+
+        // On demand, authored by the caller.
+        let applied = routing::run(&db, ws.id, c.id, Some(owner.id)).await.unwrap().unwrap();
+        assert_eq!(applied.version, 1);
+        assert_eq!(applied.conversation.unwrap().team_assignee_id, Some(vip));
+    }
+}
+
+#[tokio::test]
+async fn away_teammates_and_full_ones_get_nothing() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let staff = agents(&db, ws.id, 3).await;
+        let support = team(&db, ws.id, "Support", "balanced", Some(1), &staff).await;
+        with_pool!(&db, pool => sqlx::query("UPDATE admins SET away_mode_enabled = $2 WHERE id = $1")
+            .bind(staff[1]).bind(true).execute(pool).await.map(|_| ()))
+        .unwrap();
+        let rules =
+            json!({"rules": [{"id": "all", "name": "All", "actions": [{"type": "assign_team", "team_id": support}]}]});
+        routing::save_draft(&db, ws.id, owner.id, &rules).await.unwrap();
+        routing::publish(&db, ws.id, owner.id).await.unwrap();
+        let someone = testing::contact(&db, ws.id, "lead", None, None).await.unwrap();
+        let mut assigned = Vec::new();
+        for _ in 0..3 {
+            let c = start(&db, ws.id, someone, "hi").await;
+            assert_eq!(c.team_assignee_id, Some(support));
+            assigned.push(c.admin_assignee_id);
+        }
+        // Limit 1 each, the second teammate away: two get one each, the third waits on the team.
+        assert_eq!(assigned, [Some(staff[0]), Some(staff[2]), None]);
+    }
+}
+
+/// Many conversations arriving at once: no teammate above capacity, and an even spread.
+#[tokio::test]
+async fn concurrent_arrivals_are_spread_fairly_within_capacity() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let staff = agents(&db, ws.id, 6).await;
+        let (round_staff, balanced_staff) = staff.split_at(3);
+        let balanced = team(&db, ws.id, "Balanced", "balanced", Some(10), balanced_staff).await;
+        let round = team(&db, ws.id, "Round", "round_robin", None, round_staff).await;
+        let rules = json!({"rules": [
+            {"id": "rr", "name": "Round robin", "conditions": {"field": "conversation.text", "op": "contains", "value": "round"},
+             "actions": [{"type": "assign_team", "team_id": round}]},
+            {"id": "bal", "name": "Balanced", "actions": [{"type": "assign_team", "team_id": balanced}]}
+        ]});
+        routing::save_draft(&db, ws.id, owner.id, &rules).await.unwrap();
+        routing::publish(&db, ws.id, owner.id).await.unwrap();
+        let someone = testing::contact(&db, ws.id, "lead", None, None).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..60 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let body = if i % 3 == 0 { "round please" } else { "balanced please" };
+                start(&db, ws.id, someone, body).await
+            }));
+        }
+        let mut per_team = std::collections::HashMap::<(i64, Option<i64>), i64>::new();
+        for task in tasks {
+            let c = task.await.unwrap();
+            *per_team.entry((c.team_assignee_id.unwrap(), c.admin_assignee_id)).or_default() += 1;
+        }
+        // Round robin: 20 conversations over 3 teammates, 7/7/6.
+        let mut round_counts: Vec<i64> =
+            round_staff.iter().map(|a| per_team.get(&(round, Some(*a))).copied().unwrap_or(0)).collect();
+        round_counts.sort_unstable();
+        assert_eq!(round_counts, [6, 7, 7], "{per_team:?}");
+        // Balanced, capacity 10: 40 conversations fill the 3 teammates, 10 wait on the team.
+        for admin in balanced_staff {
+            assert_eq!(per_team.get(&(balanced, Some(*admin))), Some(&10), "{per_team:?}");
+        }
+        assert_eq!(per_team.get(&(balanced, None)), Some(&10), "{per_team:?}");
+        let over = rows(
+            &db,
+            "SELECT COUNT(*) FROM (SELECT admin_assignee_id FROM conversations WHERE workspace_id = $1 \
+             AND state = 'open' AND admin_assignee_id IS NOT NULL GROUP BY admin_assignee_id HAVING COUNT(*) > 10) x",
+            ws.id,
+        )
+        .await;
+        assert_eq!(over, 0);
+    }
+}
+
+/// The simulator and the live path agree: on a generated corpus, what the live rules did to each
+/// new conversation is what the simulation of the same rules on it says.
+#[tokio::test]
+async fn the_simulator_agrees_with_the_live_path_on_a_generated_corpus() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let teams = [
+            team(&db, ws.id, "Enterprise", "manual", None, &[]).await,
+            team(&db, ws.id, "Billing", "manual", None, &[]).await,
+            team(&db, ws.id, "Rest", "manual", None, &[]).await,
+        ];
+        let rules = json!({"rules": [
+            {"id": "ent", "name": "Enterprise", "stop_processing": true,
+             "conditions": {"all": [{"field": "company.plan", "op": "in", "value": ["enterprise", "scale"]},
+                                    {"none": [{"field": "conversation.text", "op": "contains", "value": "spam"}]}]},
+             "actions": [{"type": "assign_team", "team_id": teams[0]}, {"type": "tag", "tag": "ent"}]},
+            {"id": "bill", "name": "Billing", "stop_processing": false,
+             "conditions": {"any": [{"field": "conversation.text", "op": "regex", "value": "invoice|refund"},
+                                    {"field": "company.monthly_spend", "op": "gt", "value": 4000}]},
+             "actions": [{"type": "assign_team", "team_id": teams[1]}]},
+            {"id": "low", "name": "Low spend", "stop_processing": false,
+             "conditions": {"field": "company.plan", "op": "eq", "value": "free"},
+             "actions": [{"type": "assign_team", "team_id": teams[2]}, {"type": "tag", "tag": "free"}]}
+        ]});
+        routing::save_draft(&db, ws.id, owner.id, &rules).await.unwrap();
+        routing::publish(&db, ws.id, owner.id).await.unwrap();
+        let live = routing::live_rules(&db, ws.id).await.unwrap();
+        let plans = ["enterprise", "scale", "free", "pro"];
+        let texts = ["my invoice", "spam spam", "hello", "REFUND now", "login broken"];
+        for i in 0..20 {
+            let contact = customer(&db, ws.id, &format!("c{i}@example.com"), plans[i % plans.len()]).await;
+            let c = start(&db, ws.id, contact, texts[(i * 7) % texts.len()]).await;
+            // The simulation on the conversation as it arrived (no team yet, no tags).
+            let mut arrived = c.clone();
+            arrived.team_assignee_id = None;
+            let mut subject = routing::subject(&db, ws.id, &arrived, c.created_at).await.unwrap();
+            subject.conversation.insert("tags".into(), json!([]));
+            let trace = live.evaluate(&subject);
+            assert_eq!(trace.assignee.team_id, c.team_assignee_id, "conversation {i}: {trace:?}");
+            let mut expected: Vec<String> = trace
+                .actions
+                .iter()
+                .filter_map(|a| match a.action {
+                    rapport_core::routing::RuleAction::Tag { tag } => Some(tag.clone()),
+                    _ => None,
+                })
+                .collect();
+            expected.sort();
+            let tags = rapport_store::tags::tags_of(&db, ws.id, rapport_store::tags::Target::Conversation, &[c.id])
+                .await
+                .unwrap();
+            let mut applied: Vec<String> = tags.into_iter().map(|t| t.name).collect();
+            applied.sort();
+            assert_eq!(applied, expected, "conversation {i}");
+        }
+    }
+}
+
+/// Impact preview over 10,000 past conversations (1,000 contacts with companies, 20 rules per
+/// side). Run with `cargo test -p rapport-store --release --test routing bench_impact -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn bench_impact_over_ten_thousand_conversations() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let teams =
+            [team(&db, ws.id, "A", "manual", None, &[]).await, team(&db, ws.id, "B", "manual", None, &[]).await];
+        let plans = ["free", "pro", "enterprise", "scale"];
+        let mut contacts = Vec::new();
+        for i in 0..1000 {
+            contacts.push(customer(&db, ws.id, &format!("b{i}@example.com"), plans[i % plans.len()]).await);
+        }
+        for chunk in 0..20 {
+            let mut sql = String::from(
+                "INSERT INTO conversations (workspace_id, contact_id, state, source_type, source_delivered_as, \
+                 source_body, source_author_type, source_author_id, created_at, updated_at) VALUES ",
+            );
+            let rows: Vec<String> = (0..500)
+                .map(|j| {
+                    let n = chunk * 500 + j;
+                    let contact = contacts[n % contacts.len()];
+                    format!("({}, {contact}, 'open', 'conversation', 'customer_initiated', 'message {n} about invoice {}', \
+                             'user', {contact}, {}, {})", ws.id, n % 97, 1_700_000_000 + n, 1_700_000_000 + n)
+                })
+                .collect();
+            sql.push_str(&rows.join(", "));
+            with_pool!(&db, pool => sqlx::query(&sql).execute(pool).await.map(|_| ())).unwrap();
+        }
+        let side = |team: i64, offset: usize| -> Value {
+            let rules: Vec<Value> = (0..20)
+                .map(|i| json!({"id": format!("r{i}"), "name": format!("Rule {i}"), "stop_processing": false,
+                    "conditions": {"all": [{"field": "company.plan", "op": "eq", "value": plans[(i + offset) % plans.len()]},
+                                           {"field": "conversation.text", "op": "contains", "value": format!("invoice {i}")}]},
+                    "actions": [{"type": "assign_team", "team_id": team}]}))
+                .collect();
+            json!({ "rules": rules })
+        };
+        routing::save_draft(&db, ws.id, owner.id, &side(teams[0], 0)).await.unwrap();
+        routing::publish(&db, ws.id, owner.id).await.unwrap();
+        routing::save_draft(&db, ws.id, owner.id, &side(teams[1], 1)).await.unwrap();
+        let start = std::time::Instant::now();
+        let impact = routing::impact(&db, ws.id, 10_000).await.unwrap();
+        println!(
+            "{:?}: impact over {} conversations: {:?} ({} different)",
+            db.backend(),
+            impact.replayed,
+            start.elapsed(),
+            impact.different
+        );
+        assert_eq!(impact.replayed, 10_000);
+    }
+}
