@@ -35,9 +35,7 @@ async fn a_note_mentions_active_teammates_only() {
         let v = lead(&app).await;
         let id = start(&app, &v, "Help", "c-1").await;
         let (tess, _) = app.teammate("tess@example.com", AdminRole::Agent).await;
-        let note = |mentions: Value| {
-            json!({"message_type": "note", "body": "<p>@Teammate please look</p>", "mentioned_admin_ids": mentions})
-        };
+        let note = |mentions: Value| json!({"message_type": "note", "body": "<p>@Teammate please look</p>", "mentioned_admin_ids": mentions});
 
         let r = admin_reply(&app, id, note(json!([tess.id.to_string()]))).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -72,7 +70,8 @@ async fn a_customer_message_is_tagged_and_untagged() {
         let v = lead(&app).await;
         let id = start(&app, &v, "Help", "c-1").await;
         let path = format!("/messenger/conversations/{id}/messages");
-        let r = as_visitor(&app, &v, Method::POST, &path, Some(json!({"body": "It crashed", "client_id": "c-2"}))).await;
+        let r =
+            as_visitor(&app, &v, Method::POST, &path, Some(json!({"body": "It crashed", "client_id": "c-2"}))).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         let part_id = r.body["part"]["id"].as_i64().unwrap();
         let tag = app.post("/api/tags", json!({"name": "bug"})).await.body["id"].as_str().unwrap().to_string();
@@ -91,14 +90,18 @@ async fn a_customer_message_is_tagged_and_untagged() {
 
         // The opening message is a part too.
         let source = c["source"]["id"].as_str().unwrap();
-        let r = app.post(&format!("/api/conversations/{id}/parts/{source}/tags"), json!({"id": tag, "admin_id": owner})).await;
+        let r = app
+            .post(&format!("/api/conversations/{id}/parts/{source}/tags"), json!({"id": tag, "admin_id": owner}))
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(conversation(&app, id).await["source"]["tags"][0]["name"], "bug");
 
         // Bad input: nothing changes.
         let r = app.post(&tag_path, json!({"admin_id": owner})).await;
         assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "parameter_not_found"));
-        let r = app.post(&format!("/api/conversations/{id}/parts/999999/tags"), json!({"id": tag, "admin_id": owner})).await;
+        let r = app
+            .post(&format!("/api/conversations/{id}/parts/999999/tags"), json!({"id": tag, "admin_id": owner}))
+            .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         let r = app.post(&tag_path, json!({"id": "999999", "admin_id": owner})).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -106,7 +109,10 @@ async fn a_customer_message_is_tagged_and_untagged() {
         let r = other.post(&tag_path, json!({"id": tag, "admin_id": other.owner.id})).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         let c = conversation(&app, id).await;
-        assert_eq!(parts(&c).iter().find(|p| p["id"] == part_id.to_string()).unwrap()["tags"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            parts(&c).iter().find(|p| p["id"] == part_id.to_string()).unwrap()["tags"].as_array().unwrap().len(),
+            1
+        );
 
         let r = app.delete(&format!("{tag_path}/{tag}")).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -129,7 +135,10 @@ async fn attachments_sent_with_a_reply_or_note_show_on_the_part() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let shown = &parts(&r.body).last().unwrap()["attachments"][0];
         assert_eq!((shown["type"].as_str(), shown["name"].as_str()), (Some("upload"), Some("shot.png")));
-        assert_eq!((shown["content_type"].as_str(), shown["filesize"].as_i64()), (Some("image/png"), Some(PNG.len() as i64)));
+        assert_eq!(
+            (shown["content_type"].as_str(), shown["filesize"].as_i64()),
+            (Some("image/png"), Some(PNG.len() as i64))
+        );
         let url = shown["url"].as_str().unwrap();
         assert!(url.ends_with(&format!("/api/attachments/{image}")), "{url}");
         let file = app.get(&format!("/api/attachments/{image}")).await;
@@ -143,7 +152,8 @@ async fn attachments_sent_with_a_reply_or_note_show_on_the_part() {
         let pdf = upload(&app, &app.token, "/api/attachments", "log.txt", "text/plain", b"trace").await;
         let pdf = pdf.body["id"].as_i64().unwrap();
         let before = parts(&conversation(&app, id).await).len();
-        let r = admin_reply(&app, id, json!({"message_type": "note", "body": "log", "attachment_ids": [pdf, 999999]})).await;
+        let r = admin_reply(&app, id, json!({"message_type": "note", "body": "log", "attachment_ids": [pdf, 999999]}))
+            .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         assert_eq!(parts(&conversation(&app, id).await).len(), before);
         let r = admin_reply(&app, id, json!({"message_type": "note", "body": "log", "attachment_ids": [pdf]})).await;

@@ -13,7 +13,8 @@ async fn teammate(db: &Db, workspace_id: i64, email: &str) -> i64 {
 
 async fn conversation(db: &Db, workspace_id: i64) -> (i64, i64) {
     let joe = testing::contact(db, workspace_id, "lead", None, None).await.unwrap();
-    let new = NewConversation { contact_id: joe, body: "Hi", subject: None, created_at: None, options: Default::default() };
+    let new =
+        NewConversation { contact_id: joe, body: "Hi", subject: None, created_at: None, options: Default::default() };
     let sent = conversations::create(db, workspace_id, new).await.unwrap();
     (sent.conversation.id, sent.parts[0].id)
 }
@@ -76,7 +77,10 @@ async fn a_bad_mention_is_refused_and_writes_nothing() {
         let note = Change::AdminNote { admin_id: owner.id, body: "@someone" };
         for bad in [vec![stranger], vec![tess, gone], vec![999_999]] {
             let r = conversations::send(&db, ws.id, id, note, mentioning(&bad)).await;
-            assert!(matches!(r, Err(StoreError::Invalid(ref m)) if m.contains("mentioned_admin_ids")), "{bad:?}: {r:?}");
+            assert!(
+                matches!(r, Err(StoreError::Invalid(ref m)) if m.contains("mentioned_admin_ids")),
+                "{bad:?}: {r:?}"
+            );
         }
         // Only notes mention.
         let comment = Change::AdminComment { admin_id: owner.id, body: "@Tess" };
@@ -126,7 +130,8 @@ async fn a_part_carries_its_tags_and_each_change_is_logged() {
         let r = conversations::untag_part(&db, ws.id, id, source, tag.id).await;
         assert!(matches!(r, Err(StoreError::NotFound { entity: "tag" })));
         let log = event_log::after(&db, ws.id, 0, 100).await.unwrap();
-        let kinds: Vec<&str> = log.iter().map(|e| e.kind.as_str()).filter(|k| k.starts_with("conversation_part.t")).collect();
+        let kinds: Vec<&str> =
+            log.iter().map(|e| e.kind.as_str()).filter(|k| k.starts_with("conversation_part.t")).collect();
         assert_eq!(kinds, vec!["conversation_part.tagged", "conversation_part.untagged"]);
         let tagged = log.iter().find(|e| e.kind == "conversation_part.tagged").unwrap();
         assert_eq!(tagged.payload()["part_id"], json!(source));

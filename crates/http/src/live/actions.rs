@@ -22,7 +22,8 @@ impl Session {
                 let client_id = client_id_of(&client_id)?;
                 let attachment_ids =
                     attachment_ids.iter().map(|id| id_of(id, "attachment")).collect::<Result<Vec<_>, _>>()?;
-                let options = SendOptions { client_id: Some(client_id), attachment_ids: &attachment_ids, ..Default::default() };
+                let options =
+                    SendOptions { client_id: Some(client_id), attachment_ids: &attachment_ids, ..Default::default() };
                 let conversation_id = conversation_id.as_ref().map(|id| id_of(id, "conversation")).transpose()?;
                 let sent = self.send(conversation_id, body, options, false).await?;
                 self.ack(client_id, sent);

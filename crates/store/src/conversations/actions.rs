@@ -374,7 +374,9 @@ async fn write_steps(
         return Err(StoreError::Invalid("mentioned_admin_ids: only a note can mention teammates".into()));
     }
     if mentions.len() > MAX_MENTIONS {
-        return Err(StoreError::Invalid(format!("mentioned_admin_ids: a note mentions at most {MAX_MENTIONS} teammates")));
+        return Err(StoreError::Invalid(format!(
+            "mentioned_admin_ids: a note mentions at most {MAX_MENTIONS} teammates"
+        )));
     }
     let contact_replied = steps.iter().find(|s| s.action == Action::ContactReply).map(|s| s.author_id);
     let admin_commented = steps.iter().any(|s| matches!(s.action, Action::AdminComment { .. }));

@@ -21,8 +21,8 @@ pub use actions::{
 };
 pub use listing::{list, search, Cursor, Sort, SortField, TOTAL_COUNT_CAP};
 pub use live::{last_public_parts, live_part, live_parts, summary, AttachmentRef, LivePart};
-pub use tagging::{tag_part, untag_part};
 pub use reads::{mark_read, receipts, unread_for_contact, Reader};
+pub use tagging::{tag_part, untag_part};
 
 /// Most parts a conversation shows, as in Intercom.
 pub const MAX_PARTS: i64 = 500;
