@@ -130,8 +130,11 @@ async fn a_part_carries_its_tags_and_each_change_is_logged() {
         let r = conversations::untag_part(&db, ws.id, id, source, tag.id).await;
         assert!(matches!(r, Err(StoreError::NotFound { entity: "tag" })));
         let log = event_log::after(&db, ws.id, 0, 100).await.unwrap();
-        let kinds: Vec<&str> =
-            log.iter().map(|e| e.kind.as_str()).filter(|k| k.starts_with("conversation_part.t")).collect();
+        let kinds: Vec<&str> = log
+            .iter()
+            .map(|e| e.kind.as_str())
+            .filter(|k| k.starts_with("conversation_part.") && k.ends_with("tagged"))
+            .collect();
         assert_eq!(kinds, vec!["conversation_part.tagged", "conversation_part.untagged"]);
         let tagged = log.iter().find(|e| e.kind == "conversation_part.tagged").unwrap();
         assert_eq!(tagged.payload()["part_id"], json!(source));
