@@ -97,8 +97,17 @@ pub(super) async fn reply(
     };
     let attachment_ids =
         req.attachment_ids.iter().flatten().map(|a| a.parse("attachment")).collect::<AppResult<Vec<i64>>>()?;
-    let mentioned_admin_ids =
-        req.mentioned_admin_ids.iter().flatten().map(|a| a.parse("admin")).collect::<AppResult<Vec<i64>>>()?;
+    // A malformed id is a bad value here (400), like an unknown one, rather than a missing admin.
+    let mentioned_admin_ids = req
+        .mentioned_admin_ids
+        .iter()
+        .flatten()
+        .map(|a| {
+            a.0.trim().parse::<i64>().map_err(|_| {
+                AppError::invalid("mentioned_admin_ids", "mentioned_admin_ids must be ids of active teammates")
+            })
+        })
+        .collect::<AppResult<Vec<i64>>>()?;
     if !mentioned_admin_ids.is_empty() && message_type != "note" {
         return Err(AppError::invalid("mentioned_admin_ids", "only a note can mention teammates"));
     }
