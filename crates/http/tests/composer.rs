@@ -20,6 +20,12 @@ fn parts(c: &Value) -> &Vec<Value> {
     c["conversation_parts"]["conversation_parts"].as_array().unwrap()
 }
 
+/// The part with this id.
+fn part(c: &Value, id: i64) -> &Value {
+    let id = id.to_string();
+    parts(c).iter().find(|p| p["id"].as_str() == Some(id.as_str())).unwrap()
+}
+
 async fn mentions_of(app: &TestApp, admin_id: i64) -> Vec<String> {
     let query = json!({"query": {"operator": "AND", "value": [
         {"field": "state", "operator": "=", "value": "open"},
@@ -83,8 +89,7 @@ async fn a_customer_message_is_tagged_and_untagged() {
         assert_eq!((r.body["type"].as_str(), r.body["name"].as_str()), (Some("tag"), Some("bug")));
         assert_eq!(r.body["applied_by"]["id"], owner);
         let c = conversation(&app, id).await;
-        let part = parts(&c).iter().find(|p| p["id"] == part_id.to_string()).unwrap();
-        assert_eq!(part["tags"][0]["name"], "bug");
+        assert_eq!(part(&c, part_id)["tags"][0]["name"], "bug");
         assert_eq!(c["tags"]["tags"], json!([]), "the conversation itself is not tagged");
         assert_eq!(c["source"]["tags"], json!([]));
 
@@ -109,17 +114,14 @@ async fn a_customer_message_is_tagged_and_untagged() {
         let r = other.post(&tag_path, json!({"id": tag, "admin_id": other.owner.id})).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         let c = conversation(&app, id).await;
-        assert_eq!(
-            parts(&c).iter().find(|p| p["id"] == part_id.to_string()).unwrap()["tags"].as_array().unwrap().len(),
-            1
-        );
+        assert_eq!(part(&c, part_id)["tags"].as_array().unwrap().len(), 1);
 
         let r = app.delete(&format!("{tag_path}/{tag}")).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let r = app.delete(&format!("{tag_path}/{tag}")).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         let c = conversation(&app, id).await;
-        assert_eq!(parts(&c).iter().find(|p| p["id"] == part_id.to_string()).unwrap()["tags"], json!([]));
+        assert_eq!(part(&c, part_id)["tags"], json!([]));
     }
 }
 
