@@ -3,7 +3,7 @@
 // paste) reach the other agent and the API.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { api, customerReplies, customerWrites, marker, me, signIn } from './helpers.mjs';
+import { api, customerReplies, customerWrites, marker, me, screenshot, signIn } from './helpers.mjs';
 
 let owner;
 let sam;
@@ -45,6 +45,7 @@ test('a note mentioning a teammate notifies them live and lists the conversation
   const popup = page.getByTestId('mention-popup');
   await popup.locator('[role="option"]', { hasText: sam.name }).waitFor();
   // Arrow keys move, Enter picks the highlighted teammate (not the send).
+  await screenshot(page, 'mention');
   const options = await popup.locator('[role="option"]').allTextContents();
   const index = options.findIndex((o) => o.includes(sam.name));
   for (let i = 0; i < index; i++) await page.keyboard.press('ArrowDown');
@@ -64,6 +65,7 @@ test('a note mentioning a teammate notifies them live and lists the conversation
   const notice = other.page.locator(`[data-testid="mention-notification"][data-conversation-id="${id}"]`);
   await notice.waitFor();
   assert.match(await notice.textContent(), new RegExp(`${owner.name} mentioned you`));
+  await screenshot(other.page, 'mention-notification');
   await notice.getByTestId('mention-link').click();
   await other.page.locator(`[data-testid="conversation"][data-id="${id}"]`).waitFor();
   await other.page.locator('[data-testid="view-mentions"][aria-current="page"]').waitFor();
@@ -91,6 +93,7 @@ test("shift+T tags the customer's last message, shown on that message", async ()
   await page.keyboard.press('Enter');
   const message = page.locator(`[data-testid="timeline-message"][data-part-id="${lastPart.id}"]`);
   await message.getByTestId('part-tags').getByText(tag).waitFor();
+  await screenshot(page, 'part-tag');
 
   const stored = await api(`/conversations/${id}`);
   const part = stored.conversation_parts.conversation_parts.find((p) => p.id === lastPart.id);
@@ -127,6 +130,7 @@ test('files attached to a reply (button and paste) upload with progress, can be 
   await page.locator('[data-testid="upload"].done').nth(2).waitFor();
   await page.locator('[data-testid="upload"]', { hasText: 'wrong.txt' }).getByRole('button', { name: 'Remove wrong.txt' }).click();
   assert.equal(await page.getByTestId('upload').count(), 2);
+  await screenshot(page, 'attachments-tray');
 
   const text = marker('here you go');
   await page.getByTestId('composer').fill(text);
@@ -137,6 +141,7 @@ test('files attached to a reply (button and paste) upload with progress, can be 
   await thumb.waitFor();
   await other.page.waitForFunction((el) => el.complete && el.naturalWidth === 1, await thumb.elementHandle());
   assert.equal(await page.getByTestId('upload').count(), 0, 'the tray is empty after sending');
+  await screenshot(other.page, 'attachments');
 
   const stored = await api(`/conversations/${id}`);
   const reply = stored.conversation_parts.conversation_parts.find((p) => p.body?.includes(text));

@@ -1,5 +1,6 @@
 // Shared by the browser tests: the server run.sh started, its REST API, and a Chromium per test.
 import { createHmac, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 export const BASE = process.env.RAPPORT_URL ?? 'http://127.0.0.1:8080';
@@ -123,4 +124,12 @@ export async function customerWrites(text) {
 /** The contact replies in their conversation; answers the conversation. */
 export async function customerReplies(conversationId, contactId, text) {
   return api(`/conversations/${conversationId}/reply`, { method: 'POST', body: { message_type: 'comment', type: 'user', intercom_user_id: contactId, body: `<p>${text}</p>` } });
+}
+
+/** Saves a screenshot of the page as `$RAPPORT_SCREENSHOTS/name.png` when that is set. */
+export async function screenshot(page, name) {
+  const dir = process.env.RAPPORT_SCREENSHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: `${dir}/${name}.png` });
 }

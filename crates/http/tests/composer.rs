@@ -2,10 +2,12 @@
 //! searchable), tags on one part (Rapport extension), and attachments on a reply or note shown
 //! on the part. On SQLite and PostgreSQL.
 mod common;
+mod live_support;
 mod messenger_support;
 
 use axum::http::{Method, StatusCode};
 use common::TestApp;
+use live_support::{connect, serve};
 use messenger_support::{admin_reply, as_visitor, lead, start, upload, PNG};
 use rapport_core::admin::AdminRole;
 use serde_json::{json, Value};
@@ -161,5 +163,44 @@ async fn attachments_sent_with_a_reply_or_note_show_on_the_part() {
         let r = admin_reply(&app, id, json!({"message_type": "note", "body": "log", "attachment_ids": [pdf]})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(parts(&r.body).last().unwrap()["attachments"][0]["name"], "log.txt");
+    }
+}
+
+#[tokio::test]
+async fn the_mentioned_teammate_hears_the_note_on_their_socket() {
+    for app in TestApp::all().await {
+        let address = serve(app.router.clone()).await;
+        let v = lead(&app).await;
+        let id = start(&app, &v, "Help", "c-1").await;
+        let (tess, tess_token) = app.teammate("tess@example.com", AdminRole::Agent).await;
+        let (mut writer, _) = connect(&address, &format!("/ws?token={}", app.token)).await;
+        let (mut listener, _) = connect(&address, &format!("/ws?token={tess_token}")).await;
+
+        // A note over REST, then one over the socket: Tess's socket hears both, naming her.
+        let r =
+            admin_reply(&app, id, json!({"message_type": "note", "body": "@Tess", "mentioned_admin_ids": [tess.id]}))
+                .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let heard = listener.next_event().await;
+        assert_eq!(heard["kind"], "conversation_part.created", "{heard}");
+        assert_eq!(heard["data"]["part"]["mentioned_admin_ids"], json!([tess.id]), "{heard}");
+        let note = json!({"type": "note", "conversation_id": id, "body": "@Tess again", "client_id": "n-1",
+            "mentioned_admin_ids": [tess.id.to_string()]});
+        let ack = writer.ask(note).await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        assert_eq!(ack["part"]["mentioned_admin_ids"], json!([tess.id]), "{ack}");
+        let heard = listener.next_event().await;
+        assert_eq!(heard["data"]["part"]["mentioned_admin_ids"], json!([tess.id]), "{heard}");
+
+        // A reply without mentions does not carry the member; a bad mention is refused.
+        let r = admin_reply(&app, id, json!({"body": "Hello"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let heard = listener.next_event().await;
+        assert!(heard["data"]["part"].get("mentioned_admin_ids").is_none(), "{heard}");
+        let other = app.other_workspace().await;
+        let bad = json!({"type": "note", "conversation_id": id, "body": "x", "client_id": "n-2",
+            "mentioned_admin_ids": [other.owner.id]});
+        let refused = writer.ask(bad).await;
+        assert_eq!((refused["type"].as_str(), refused["code"].as_str()), (Some("error"), Some("invalid")), "{refused}");
     }
 }
