@@ -204,3 +204,18 @@ async fn the_mentioned_teammate_hears_the_note_on_their_socket() {
         assert_eq!((refused["type"].as_str(), refused["code"].as_str()), (Some("error"), Some("invalid")), "{refused}");
     }
 }
+
+#[tokio::test]
+async fn an_opening_message_not_stored_as_a_part_shows_no_tags() {
+    for app in TestApp::all().await {
+        // The demo's conversations were written without their opening message as a part (like an
+        // import): `source.tags` is null, telling clients `source.id` is not a part to tag.
+        let demo = rapport_store::seed::seed_demo(&app.db).await.unwrap();
+        let r = app.request_as(Some(&demo.token), Method::GET, "/api/conversations?per_page=1", None).await;
+        let id = r.body["conversations"][0]["id"].as_str().unwrap().to_string();
+        let r = app.request_as(Some(&demo.token), Method::GET, &format!("/api/conversations/{id}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.body["source"]["tags"], Value::Null, "{}", r.body["source"]);
+        assert!(r.body["source"]["id"].is_string());
+    }
+}

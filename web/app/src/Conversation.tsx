@@ -41,8 +41,9 @@ function systemText(part: Part, admins: Admin[], teams: Team[]): string {
 /// Every part of the timeline, the opening message first (with its real part id when it has one).
 export function timelineParts(c: Conv): Part[] {
   const source: Part = {
-    id: c.source.id ?? `source-${c.id}`, part_type: 'source', body: c.source.body, created_at: c.created_at,
-    author: c.source.author, attachments: c.source.attachments, tags: c.source.tags,
+    // The opening message is a part (taggable) when the API lists its tags.
+    id: Array.isArray(c.source.tags) && c.source.id ? c.source.id : `source-${c.id}`, part_type: 'source', body: c.source.body, created_at: c.created_at,
+    author: c.source.author, attachments: c.source.attachments, tags: c.source.tags ?? undefined,
   };
   return [source, ...(c.conversation_parts?.conversation_parts ?? [])];
 }

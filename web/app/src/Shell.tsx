@@ -285,7 +285,7 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
         handled();
         const last = customerLastMessage(open);
         if (last) setOverlay({ kind: 'part-tag', targets: [String(last.id)] });
-        else setError('The customer has no message to tag yet');
+        else setError("The customer's last message cannot be tagged (none yet, or an imported opening message)");
       }
       else if (key === 'z') { handled(); act('snooze'); }
       else if (key === 'p') { handled(); act('priority'); }

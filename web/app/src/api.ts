@@ -16,7 +16,7 @@ export interface Conversation {
   id: Id; title: string | null; created_at: number; updated_at: number; waiting_since: number | null;
   snoozed_until: number | null; state: string; read: boolean; priority: string;
   admin_assignee_id: number | string | null; team_assignee_id: number | string | null;
-  source: { id?: Id; body: string; url: string | null; author: Author; subject?: string; attachments?: Attachment[]; tags?: Tag[] };
+  source: { id?: Id; body: string; url: string | null; author: Author; subject?: string; attachments?: Attachment[]; tags?: Tag[] | null };
   contacts: { contacts: { id: Id }[] }; tags: { tags: Tag[] };
   conversation_parts?: { total_count: number; conversation_parts: Part[] };
   custom_attributes?: Record<string, unknown>;

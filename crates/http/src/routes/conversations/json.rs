@@ -155,8 +155,9 @@ pub fn conversation_json(
                 .unwrap_or_default(),
             "url": c.source_url,
             "redacted": false,
-            // Rapport extension: the tags of the opening message (a part like any other).
-            "tags": source_part.map(part_tags_json).unwrap_or_default(),
+            // Rapport extension: the tags of the opening message when it is stored as a part (then
+            // `id` is that part's, which can be tagged); `null` for older conversations without one.
+            "tags": source_part.map(part_tags_json),
         },
         "contacts": {
             "type": "contact.list",
