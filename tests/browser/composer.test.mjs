@@ -1,6 +1,6 @@
 // The agent composer: @mention a teammate in a note (they are notified live and find it under
-// Mentions), shift+T tags the customer's last message, and files attached to a reply (button and
-// paste) reach the other agent and the API.
+// Mentions), shift+T tags the customer's last message, and files attached to a reply (button, paste
+// and drop) reach the other agent and the API.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { api, customerReplies, customerWrites, marker, me, screenshot, signIn } from './helpers.mjs';
@@ -69,6 +69,7 @@ test('a note mentioning a teammate notifies them live and lists the conversation
   await notice.getByTestId('mention-link').click();
   await other.page.locator(`[data-testid="conversation"][data-id="${id}"]`).waitFor();
   await other.page.locator('[data-testid="view-mentions"][aria-current="page"]').waitFor();
+  await other.page.locator('[data-testid="timeline-note"] [data-testid="mention"]', { hasText: `@${sam.name}` }).waitFor();
   await other.page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).waitFor();
   // Ada, who was not mentioned, was not notified, and her Mentions view does not list it.
   assert.equal(await page.getByTestId('mention-notification').count(), 0);
@@ -108,7 +109,7 @@ test("shift+T tags the customer's last message, shown on that message", async ()
   assert.deepEqual(errors, []);
 });
 
-test('files attached to a reply (button and paste) upload with progress, can be removed, and reach the other agent', async () => {
+test('files attached to a reply (button, paste and drop) upload with progress, can be removed, and reach the other agent', async () => {
   const { id } = await customerWrites(marker('send me the invoice'));
   const ada = await agent('owner@acme.example');
   const other = await agent('sam@acme.example');
@@ -127,9 +128,16 @@ test('files attached to a reply (button and paste) upload with progress, can be 
     data.items.add(new File([new Uint8Array(bytes)], 'screenshot.png', { type: 'image/png' }));
     area.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
   }, [...PNG]);
-  await page.locator('[data-testid="upload"].done').nth(2).waitFor();
+  // Drop a file on the composer.
+  await page.getByTestId('composer-form').evaluate((form) => {
+    const data = new DataTransfer();
+    data.items.add(new File(['id,total\n42,10\n'], 'totals.csv', { type: 'text/csv' }));
+    form.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+    form.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+  });
+  await page.locator('[data-testid="upload"].done').nth(3).waitFor();
   await page.locator('[data-testid="upload"]', { hasText: 'wrong.txt' }).getByRole('button', { name: 'Remove wrong.txt' }).click();
-  assert.equal(await page.getByTestId('upload').count(), 2);
+  assert.equal(await page.getByTestId('upload').count(), 3);
   await screenshot(page, 'attachments-tray');
 
   const text = marker('here you go');
@@ -137,6 +145,7 @@ test('files attached to a reply (button and paste) upload with progress, can be 
   await page.keyboard.press('Control+Enter');
   const sent = other.page.locator('[data-testid="timeline-message"]', { hasText: text });
   await sent.getByTestId('attachment-file').getByText('invoice.txt').waitFor();
+  await sent.getByTestId('attachment-file').getByText('totals.csv').waitFor();
   const thumb = sent.getByTestId('attachment-image');
   await thumb.waitFor();
   await other.page.waitForFunction((el) => el.complete && el.naturalWidth === 1, await thumb.elementHandle());
@@ -145,7 +154,7 @@ test('files attached to a reply (button and paste) upload with progress, can be 
 
   const stored = await api(`/conversations/${id}`);
   const reply = stored.conversation_parts.conversation_parts.find((p) => p.body?.includes(text));
-  assert.deepEqual(reply.attachments.map((a) => [a.name, a.content_type]).sort(), [['invoice.txt', 'text/plain'], ['screenshot.png', 'image/png']]);
+  assert.deepEqual(reply.attachments.map((a) => [a.name, a.content_type]).sort(), [['invoice.txt', 'text/plain'], ['screenshot.png', 'image/png'], ['totals.csv', 'text/csv']]);
   assert.deepEqual(ada.errors, []);
   assert.deepEqual(other.errors, []);
 });

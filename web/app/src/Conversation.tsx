@@ -77,6 +77,14 @@ function Files({ files }: { files: Attachment[] }) {
   );
 }
 
+/// The text with each `@Name` of a mentioned teammate highlighted.
+function WithMentions({ text, names }: { text: string; names: string[] }) {
+  if (names.length === 0) return <>{text}</>;
+  const escaped = names.map((n) => `@${n}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const pieces = text.split(new RegExp(`(${escaped.join('|')})`, 'g'));
+  return <>{pieces.map((piece, i) => (i % 2 === 1 ? <mark key={i} class="mention" data-testid="mention">{piece}</mark> : piece))}</>;
+}
+
 function Message({ part, admins, teams, onUntag }: { part: Part; admins: Admin[]; teams: Team[]; onUntag: (tagId: string) => void }) {
   const isNote = part.part_type === 'note';
   const isComment = part.part_type === 'comment' || part.part_type === 'source';
@@ -95,7 +103,7 @@ function Message({ part, admins, teams, onUntag }: { part: Part; admins: Admin[]
       <span class="avatar" aria-hidden="true">{initials(who)}</span>
       <div class="bubble">
         <div class="meta"><strong>{who}</strong>{isNote && <span class="pill note-pill">Note</span>}<time>{when(part.created_at)}</time></div>
-        <div class="text">{plain(part.body)}</div>
+        <div class="text"><WithMentions text={plain(part.body)} names={(part.mentioned_admin_ids ?? []).map((id) => nameOf(admins, id)).filter((n): n is string => !!n)} /></div>
         {part.attachments && part.attachments.length > 0 && <Files files={part.attachments} />}
         {part.tags && part.tags.length > 0 && (
           <div class="part-tags" data-testid="part-tags">
