@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { api, BASE, marker, me, openBrowser } from './helpers.mjs';
+import { api, BASE, customerReplies, customerWrites, marker, me, openBrowser, PASSWORD, signIn } from './helpers.mjs';
 
-const PASSWORD = 'rapport-demo';
 const SHOTS = process.env.RAPPORT_SCREENSHOTS;
 let owner;
 before(async () => {
@@ -15,15 +14,8 @@ before(async () => {
 
 const sessions = [];
 async function agent(email) {
-  const opened = await openBrowser();
+  const opened = await signIn(email);
   sessions.push(opened);
-  await opened.page.setViewportSize({ width: 1440, height: 860 });
-  await opened.page.goto(`${BASE}/app`);
-  await opened.page.getByTestId('login-email').fill(email);
-  await opened.page.getByTestId('login-password').fill(PASSWORD);
-  await opened.page.getByTestId('login-submit').click();
-  await opened.page.getByTestId('inbox-list').waitFor();
-  await opened.page.locator('[data-testid="live-status"]', { hasText: 'live' }).waitFor();
   return opened;
 }
 after(async () => {
@@ -32,17 +24,6 @@ after(async () => {
 
 async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png` });
-}
-
-/** A new conversation from a new contact, through the REST API (as the messenger would store it). */
-async function customerWrites(text) {
-  const contact = await api('/contacts', { method: 'POST', body: { role: 'user', email: `${marker('c')}@customer.example`, name: 'Casey Customer' } });
-  const created = await api('/conversations', { method: 'POST', body: { from: { type: 'user', id: contact.id }, body: `<p>${text}</p>` } });
-  return { contact, id: String(created.conversation_id ?? created.id) };
-}
-
-async function customerReplies(conversationId, contactId, text) {
-  await api(`/conversations/${conversationId}/reply`, { method: 'POST', body: { message_type: 'comment', type: 'user', intercom_user_id: contactId, body: `<p>${text}</p>` } });
 }
 
 test('signing in shows the inbox with live counts; a wrong password is refused; signing out returns to the form', async () => {

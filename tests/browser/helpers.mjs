@@ -1,5 +1,6 @@
 // Shared by the browser tests: the server run.sh started, its REST API, and a Chromium per test.
 import { createHmac, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 export const BASE = process.env.RAPPORT_URL ?? 'http://127.0.0.1:8080';
@@ -95,4 +96,40 @@ export async function startConversation(page, text) {
 /** The admin bubbles in the messenger that contain `text`. */
 export function adminMessages(frame, text) {
   return frame.locator('[data-testid="rapport-message"][data-author="admin"]', { hasText: text });
+}
+
+/** The demo teammates' password. */
+export const PASSWORD = 'rapport-demo';
+
+/** A fresh browser signed in to the agent app as `email`, on a laptop-sized screen, its socket live. */
+export async function signIn(email) {
+  const opened = await openBrowser();
+  await opened.page.setViewportSize({ width: 1440, height: 860 });
+  await opened.page.goto(`${BASE}/app`);
+  await opened.page.getByTestId('login-email').fill(email);
+  await opened.page.getByTestId('login-password').fill(PASSWORD);
+  await opened.page.getByTestId('login-submit').click();
+  await opened.page.getByTestId('inbox-list').waitFor();
+  await opened.page.locator('[data-testid="live-status"]', { hasText: 'live' }).waitFor();
+  return opened;
+}
+
+/** A new conversation from a new contact, through the REST API (as the messenger would store it). */
+export async function customerWrites(text) {
+  const contact = await api('/contacts', { method: 'POST', body: { role: 'user', email: `${marker('c')}@customer.example`, name: 'Casey Customer' } });
+  const created = await api('/conversations', { method: 'POST', body: { from: { type: 'user', id: contact.id }, body: `<p>${text}</p>` } });
+  return { contact, id: String(created.conversation_id ?? created.id) };
+}
+
+/** The contact replies in their conversation; answers the conversation. */
+export async function customerReplies(conversationId, contactId, text) {
+  return api(`/conversations/${conversationId}/reply`, { method: 'POST', body: { message_type: 'comment', type: 'user', intercom_user_id: contactId, body: `<p>${text}</p>` } });
+}
+
+/** Saves a screenshot of the page as `$RAPPORT_SCREENSHOTS/name.png` when that is set. */
+export async function screenshot(page, name) {
+  const dir = process.env.RAPPORT_SCREENSHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: `${dir}/${name}.png` });
 }

@@ -27,6 +27,8 @@ pub enum Target {
     Contact,
     Company,
     Conversation,
+    /// One message or event of a conversation (Rapport extension; see `conversations::tag_part`).
+    ConversationPart,
 }
 
 impl Target {
@@ -35,6 +37,7 @@ impl Target {
             Target::Contact => "contact",
             Target::Company => "company",
             Target::Conversation => "conversation",
+            Target::ConversationPart => "conversation_part",
         }
     }
 
@@ -43,6 +46,7 @@ impl Target {
             Target::Contact => "contacts",
             Target::Company => "companies",
             Target::Conversation => "conversations",
+            Target::ConversationPart => "conversation_parts",
         }
     }
 }

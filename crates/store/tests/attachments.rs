@@ -38,7 +38,7 @@ async fn unsent_uploads_are_swept_after_their_grace_period_and_sent_ones_stay() 
         let unsent = upload(&db, dir.as_path(), ws.id, Uploader::Contact(joe), "unsent.txt").await;
         let by_admin = upload(&db, dir.as_path(), ws.id, Uploader::Admin(owner.id), "draft.txt").await;
         let elsewhere = upload(&db, dir.as_path(), other_ws.id, Uploader::Admin(owner.id), "other.txt").await;
-        let options = SendOptions { client_id: None, attachment_ids: &[sent.id] };
+        let options = SendOptions { client_id: None, attachment_ids: &[sent.id], ..Default::default() };
         let new = NewConversation { contact_id: joe, body: "see file", subject: None, created_at: None, options };
         conversations::create(&db, ws.id, new).await.unwrap();
 

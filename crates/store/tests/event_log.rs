@@ -15,7 +15,7 @@ fn start(contact_id: i64, body: &'static str, client_id: Option<&'static str>) -
         body,
         subject: None,
         created_at: None,
-        options: SendOptions { client_id, attachment_ids: &[] },
+        options: SendOptions { client_id, attachment_ids: &[], ..Default::default() },
     }
 }
 
@@ -90,7 +90,7 @@ async fn a_repeated_client_id_stores_one_message() {
         let id = first.conversation.id;
 
         let reply = || Change::ContactReply { contact: ContactRef::Id(joe), body: "More" };
-        let options = SendOptions { client_id: Some("c-2"), attachment_ids: &[] };
+        let options = SendOptions { client_id: Some("c-2"), attachment_ids: &[], ..Default::default() };
         let one = conversations::send(&db, ws.id, id, reply(), options).await.unwrap();
         let two = conversations::send(&db, ws.id, id, reply(), options).await.unwrap();
         assert_eq!(one.parts[0].id, two.parts[0].id);
@@ -118,14 +118,14 @@ async fn refused_changes_write_no_event() {
         let joe = testing::contact(&db, ws.id, "user", Some("joe"), None).await.unwrap();
         let id = conversations::create(&db, ws.id, start(joe, "Hi", None)).await.unwrap().conversation.id;
         // An unknown attachment rolls the whole message back.
-        let options = SendOptions { client_id: None, attachment_ids: &[999] };
+        let options = SendOptions { client_id: None, attachment_ids: &[999], ..Default::default() };
         let reply = Change::ContactReply { contact: ContactRef::Id(joe), body: "See file" };
         assert!(matches!(conversations::send(&db, ws.id, id, reply, options).await, Err(StoreError::NotFound { .. })));
         // Opening an open conversation is not a transition.
         let open = Change::Open { admin_id: owner.id };
         assert!(conversations::send(&db, ws.id, id, open, SendOptions::default()).await.is_err());
         // A client id on an action without a message.
-        let options = SendOptions { client_id: Some("x"), attachment_ids: &[] };
+        let options = SendOptions { client_id: Some("x"), attachment_ids: &[], ..Default::default() };
         let close = Change::Close { admin_id: owner.id, body: None };
         assert!(matches!(conversations::send(&db, ws.id, id, close, options).await, Err(StoreError::Invalid(_))));
         assert_eq!(events(&db, ws.id).await.len(), 1);

@@ -1,6 +1,8 @@
 // The open conversation: header with one-click actions, the timeline, the composer.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Admin, Conversation as Conv, Part, Team } from './api';
+import { attachmentUrl } from './api';
+import type { Admin, Attachment, Conversation as Conv, Extras, Part, Team } from './api';
+import { Composer } from './Composer';
 import { initials, plain, when } from './format';
 
 export type Action = 'assign' | 'tag' | 'snooze' | 'close' | 'open' | 'saved' | 'assign-me' | 'priority';
@@ -8,8 +10,9 @@ export type Action = 'assign' | 'tag' | 'snooze' | 'close' | 'open' | 'saved' | 
 interface Props {
   conversation: Conv; me: Admin; admins: Admin[]; teams: Team[];
   typing: { name: string; admin: boolean }[]; mode: 'reply' | 'note'; onMode: (m: 'reply' | 'note') => void;
-  draft: string; onDraft: (text: string) => void; onSend: () => void; sending: boolean; error: string | null;
+  draft: string; onDraft: (text: string) => void; onSend: (extras: Extras) => Promise<boolean>; sending: boolean; error: string | null;
   onAction: (a: Action) => void; onTyping: () => void; onUntag: (tagId: string) => void;
+  onUntagPart: (partId: string, tagId: string) => void;
   composerRef: { current: HTMLTextAreaElement | null }; hasSavedReplies: boolean;
 }
 
@@ -35,7 +38,54 @@ function systemText(part: Part, admins: Admin[], teams: Team[]): string {
   }
 }
 
-function Message({ part, admins, teams }: { part: Part; admins: Admin[]; teams: Team[] }) {
+/// Every part of the timeline, the opening message first (with its real part id when it has one).
+export function timelineParts(c: Conv): Part[] {
+  const source: Part = {
+    // The opening message is a part (taggable) when the API lists its tags.
+    id: Array.isArray(c.source.tags) && c.source.id ? c.source.id : `source-${c.id}`, part_type: 'source', body: c.source.body, created_at: c.created_at,
+    author: c.source.author, attachments: c.source.attachments, tags: c.source.tags ?? undefined,
+  };
+  return [source, ...(c.conversation_parts?.conversation_parts ?? [])];
+}
+
+const fromCustomer = (part: Part) => part.author.type !== 'admin' && part.author.type !== 'bot';
+
+/// The customer's last message (what shift+T tags), if it can be tagged.
+export function customerLastMessage(c: Conv): Part | undefined {
+  const messages = timelineParts(c).filter((part) => (part.part_type === 'comment' || part.part_type === 'source') && fromCustomer(part));
+  const last = messages[messages.length - 1];
+  return last && !String(last.id).startsWith('source-') ? last : undefined;
+}
+
+function size(bytes: number | undefined): string {
+  if (bytes === undefined) return '';
+  return bytes < 1024 ? `${bytes} B` : bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/// Images as thumbnails (served with `nosniff` and a sandbox CSP), other files as download links.
+function Files({ files }: { files: Attachment[] }) {
+  return (
+    <ul class="files" data-testid="attachments">
+      {files.map((f) => (
+        <li key={f.id}>
+          {f.content_type.startsWith('image/')
+            ? <a href={attachmentUrl(f.id)} target="_blank" rel="noopener noreferrer"><img class="thumb" src={attachmentUrl(f.id)} alt={f.name} loading="lazy" data-testid="attachment-image" /></a>
+            : <a class="file" href={attachmentUrl(f.id)} download={f.name} data-testid="attachment-file">{f.name}<span class="hint">{size(f.filesize)}</span></a>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/// The text with each `@Name` of a mentioned teammate highlighted.
+function WithMentions({ text, names }: { text: string; names: string[] }) {
+  if (names.length === 0) return <>{text}</>;
+  const escaped = names.map((n) => `@${n}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const pieces = text.split(new RegExp(`(${escaped.join('|')})`, 'g'));
+  return <>{pieces.map((piece, i) => (i % 2 === 1 ? <mark key={i} class="mention" data-testid="mention">{piece}</mark> : piece))}</>;
+}
+
+function Message({ part, admins, teams, onUntag }: { part: Part; admins: Admin[]; teams: Team[]; onUntag: (tagId: string) => void }) {
   const isNote = part.part_type === 'note';
   const isComment = part.part_type === 'comment' || part.part_type === 'source';
   if (!isNote && !isComment) {
@@ -46,14 +96,22 @@ function Message({ part, admins, teams }: { part: Part; admins: Admin[]; teams: 
       </li>
     );
   }
-  const fromTeam = part.author.type === 'admin' || part.author.type === 'bot';
+  const fromTeam = !fromCustomer(part);
   const who = part.author.name || part.author.email || (fromTeam ? 'Teammate' : 'Customer');
   return (
-    <li class={`msg ${fromTeam ? 'out' : 'in'} ${isNote ? 'note' : ''}`} data-testid={isNote ? 'timeline-note' : 'timeline-message'}>
+    <li class={`msg ${fromTeam ? 'out' : 'in'} ${isNote ? 'note' : ''}`} data-testid={isNote ? 'timeline-note' : 'timeline-message'} data-part-id={part.id}>
       <span class="avatar" aria-hidden="true">{initials(who)}</span>
       <div class="bubble">
         <div class="meta"><strong>{who}</strong>{isNote && <span class="pill note-pill">Note</span>}<time>{when(part.created_at)}</time></div>
-        <div class="text">{plain(part.body)}</div>
+        <div class="text"><WithMentions text={plain(part.body)} names={(part.mentioned_admin_ids ?? []).map((id) => nameOf(admins, id)).filter((n): n is string => !!n)} /></div>
+        {part.attachments && part.attachments.length > 0 && <Files files={part.attachments} />}
+        {part.tags && part.tags.length > 0 && (
+          <div class="part-tags" data-testid="part-tags">
+            {part.tags.map((t) => (
+              <span key={t.id} class="pill tag">{t.name}<button class="x" aria-label={`Remove tag ${t.name} from this message`} onClick={() => onUntag(t.id)}>×</button></span>
+            ))}
+          </div>
+        )}
       </div>
     </li>
   );
@@ -62,10 +120,7 @@ function Message({ part, admins, teams }: { part: Part; admins: Admin[]; teams: 
 export function ConversationView(p: Props) {
   const c = p.conversation;
   const timeline = useRef<HTMLOListElement>(null);
-  const parts: Part[] = [
-    { id: `source-${c.id}`, part_type: 'source', body: c.source.body, created_at: c.created_at, author: c.source.author },
-    ...(c.conversation_parts?.conversation_parts ?? []),
-  ];
+  const parts = timelineParts(c);
   useEffect(() => {
     const el = timeline.current;
     if (el) el.scrollTop = el.scrollHeight;
@@ -104,7 +159,7 @@ export function ConversationView(p: Props) {
         </div>
       )}
       <ol class="timeline" ref={timeline} aria-label="Messages" aria-live="polite">
-        {parts.map((part) => <Message key={part.id} part={part} admins={p.admins} teams={p.teams} />)}
+        {parts.map((part) => <Message key={part.id} part={part} admins={p.admins} teams={p.teams} onUntag={(tagId) => p.onUntagPart(part.id, tagId)} />)}
       </ol>
       {p.typing.filter((t) => !t.admin).map((t) => (
         <div key={t.name} class="typing" data-testid="typing" role="status">{t.name} is typing…</div>
@@ -112,30 +167,10 @@ export function ConversationView(p: Props) {
       {p.typing.filter((t) => t.admin).map((t) => (
         <div key={t.name} class="collision" data-testid="collision" role="status">{t.name} is also replying</div>
       ))}
-      <form class={`composer ${p.mode}`} onSubmit={(e) => { e.preventDefault(); p.onSend(); }}>
-        <div class="composer-tabs" role="tablist" aria-label="Composer mode">
-          <button type="button" role="tab" aria-selected={p.mode === 'reply'} class={p.mode === 'reply' ? 'on' : ''} onClick={() => p.onMode('reply')} data-testid="reply-toggle">Reply</button>
-          <button type="button" role="tab" aria-selected={p.mode === 'note'} class={p.mode === 'note' ? 'on' : ''} onClick={() => p.onMode('note')} data-testid="note-toggle">Note</button>
-          {p.hasSavedReplies && <button type="button" class="link saved" onClick={() => p.onAction('saved')} data-testid="saved-replies">Saved replies</button>}
-        </div>
-        <textarea
-          ref={(el) => { p.composerRef.current = el; }} data-testid="composer" rows={3} value={p.draft}
-          aria-label={p.mode === 'note' ? 'Write an internal note' : `Reply to ${who}`}
-          placeholder={p.mode === 'note' ? 'Internal note — only teammates see this' : `Reply to ${who}…  (Ctrl+Enter to send)`}
-          onInput={(e) => { p.onDraft((e.target as HTMLTextAreaElement).value); p.onTyping(); }}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); p.onSend(); }
-            else if ((e.key === '/' && e.ctrlKey) || (e.key === '#' && p.draft === '' && p.hasSavedReplies)) { e.preventDefault(); p.onAction('saved'); }
-            else if (e.key === 'Escape') (e.target as HTMLTextAreaElement).blur();
-          }}
-        />
-        <div class="composer-foot">
-          {p.error && <span class="error" role="alert">{p.error}</span>}
-          <button type="submit" class="primary" data-testid="send" disabled={p.sending || p.draft.trim() === ''}>
-            {p.mode === 'note' ? 'Add note' : 'Send'}
-          </button>
-        </div>
-      </form>
+      <Composer conversationId={c.id} me={p.me} admins={p.admins} who={who} mode={p.mode} onMode={p.onMode}
+        draft={p.draft} onDraft={p.onDraft} onSend={p.onSend} sending={p.sending} error={p.error}
+        onSavedReplies={() => p.onAction('saved')} hasSavedReplies={p.hasSavedReplies} onTyping={p.onTyping}
+        composerRef={p.composerRef} />
     </section>
   );
 }

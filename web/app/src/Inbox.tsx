@@ -4,7 +4,7 @@ import type { Admin, Conversation, Counts, Team } from './api';
 import { ago, initials, plain } from './format';
 import { linkTo } from './settings/route';
 
-export type ViewKey = 'unassigned' | 'mine' | 'all' | `team:${string}`;
+export type ViewKey = 'unassigned' | 'mine' | 'all' | 'mentions' | `team:${string}`;
 export const STATES = ['open', 'snoozed', 'closed'] as const;
 export type State = (typeof STATES)[number];
 export const SORTS = {
@@ -23,7 +23,7 @@ interface SidebarProps {
 
 export function Sidebar(p: SidebarProps) {
   const count = (key: ViewKey): number | undefined => {
-    if (!p.counts) return undefined;
+    if (!p.counts || key === 'mentions') return undefined;
     if (key === 'all' || key === 'unassigned' || key === 'mine') return p.counts[key];
     return p.counts.teams.find((t) => `team:${t.id}` === key)?.count ?? 0;
   };
@@ -57,6 +57,7 @@ export function Sidebar(p: SidebarProps) {
         {item('unassigned', 'Unassigned')}
         {item('mine', 'Mine')}
         {item('all', 'All')}
+        {item('mentions', 'Mentions')}
       </ul>
       {p.teams.length > 0 && <h3 class="group">Teams</h3>}
       <ul class="views">{p.teams.map((t) => item(`team:${t.id}`, t.name))}</ul>

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import * as api from './api';
 import type { Admin, Conversation, Counts, Filter, SavedReply, Session, Tag, Team } from './api';
-import { ConversationView } from './Conversation';
+import { ConversationView, customerLastMessage } from './Conversation';
 import type { Action } from './Conversation';
 import { ContextPanel } from './Context';
 import { List, SORTS, Sidebar, STATES } from './Inbox';
@@ -14,8 +14,10 @@ import type { Choice } from './Picker';
 import { snoozePresets, SnoozeCustom } from './snooze';
 import { plain } from './format';
 import { navigate } from './settings/route';
+import { mentionIn, MentionNotifications } from './Mentions';
+import type { Mention } from './Mentions';
 
-type Overlay = null | { kind: 'assign' | 'tag' | 'snooze' | 'snooze-custom' | 'saved' | 'search' | 'palette' | 'help'; targets: string[] };
+type Overlay = null | { kind: 'assign' | 'tag' | 'part-tag' | 'snooze' | 'snooze-custom' | 'saved' | 'search' | 'palette' | 'help'; targets: string[] };
 interface Typing { name: string; admin: boolean; until: number }
 
 function readLocation(): { view: ViewKey; state: State; sort: SortKey; open: string | null } {
@@ -29,7 +31,8 @@ function readLocation(): { view: ViewKey; state: State; sort: SortKey; open: str
 
 function filtersFor(view: ViewKey, state: State, me: string): Filter[] {
   const filters: Filter[] = [{ field: 'state', operator: '=', value: state }];
-  if (view === 'mine') filters.push({ field: 'admin_assignee_id', operator: '=', value: Number(me) });
+  if (view === 'mentions') filters.push({ field: 'mentioned_admin_ids', operator: '=', value: Number(me) });
+  else if (view === 'mine') filters.push({ field: 'admin_assignee_id', operator: '=', value: Number(me) });
   else if (view === 'unassigned') {
     filters.push({ field: 'admin_assignee_id', operator: '=', value: null }, { field: 'team_assignee_id', operator: '=', value: null });
   } else if (view.startsWith('team:')) filters.push({ field: 'team_assignee_id', operator: '=', value: Number(view.slice(5)) });
@@ -75,11 +78,12 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
   const [typing, setTyping] = useState<Record<string, Typing[]>>({});
   const [liveStatus, setLiveStatus] = useState(live.status);
   const [found, setFound] = useState<Choice[]>([]);
+  const [mentions, setMentions] = useState<Mention[]>([]);
   const composer = useRef<HTMLTextAreaElement | null>(null);
   const generation = useRef(0);
   const lastTyping = useRef(0);
 
-  const title = view === 'all' ? 'All' : view === 'mine' ? 'Mine' : view === 'unassigned' ? 'Unassigned' : teams.find((t) => `team:${t.id}` === view)?.name ?? 'Team';
+  const title = view === 'all' ? 'All' : view === 'mentions' ? 'Mentions' : view === 'mine' ? 'Mine' : view === 'unassigned' ? 'Unassigned' : teams.find((t) => `team:${t.id}` === view)?.name ?? 'Team';
 
   useEffect(() => {
     api.admins().then(setAdmins).catch(() => undefined);
@@ -158,6 +162,8 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
     live.onStatus = setLiveStatus;
     const off = live.on((frame) => {
       if (frame.type === 'event') {
+        const mention = mentionIn(frame, me.id);
+        if (mention) setMentions((all) => [...all.filter((m) => m.key !== mention.key), mention].slice(-5));
         refreshList();
         if (String(frame.conversation_id) === openIdRef.current) refreshOpen();
       } else if (frame.type === 'typing') {
@@ -232,19 +238,22 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
     else setOverlay({ kind: a, targets: ids });
   };
 
-  const send = async () => {
-    if (!open) return;
-    const body = (drafts[open.id] ?? '').trim();
-    if (!body) return;
+  /// Sends the draft with its files and mentions; a message of files alone is sent as 📎.
+  const send = async (extras: api.Extras): Promise<boolean> => {
+    if (!open) return false;
+    const body = (drafts[open.id] ?? '').trim() || (extras.attachmentIds.length ? '📎' : '');
+    if (!body) return false;
     setSending(true);
     setError(null);
     try {
       const html = `<p>${body.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br>')}</p>`;
-      const updated = await api.reply(open.id, me.id, html, mode === 'note');
+      const updated = await api.reply(open.id, me.id, html, mode === 'note', extras);
       setOpen(updated);
       setDrafts((d) => ({ ...d, [open.id]: '' }));
+      return true;
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
+      return false;
     } finally {
       setSending(false);
     }
@@ -274,6 +283,12 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
       else if (key === 'n' && open) { handled(); setMode('note'); composer.current?.focus(); }
       else if (key === 'a') { handled(); act('assign'); }
       else if (key === 't') { handled(); act('tag'); }
+      else if (key === 'T' && open) {
+        handled();
+        const last = customerLastMessage(open);
+        if (last) setOverlay({ kind: 'part-tag', targets: [String(last.id)] });
+        else setError("The customer's last message cannot be tagged (none yet, or an imported opening message)");
+      }
       else if (key === 'z') { handled(); act('snooze'); }
       else if (key === 'p') { handled(); act('priority'); }
       else if (key === 'C') { handled(); act(open?.state === 'closed' && !selected.size ? 'open' : 'close'); }
@@ -302,6 +317,15 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
     }, 150);
   };
 
+  /// The tag picker: pick a tag or create one by name, then `apply` it.
+  const tagPicker = (title: string, apply: (tag: Tag) => void) => {
+    const choices = tags.map((t) => ({ id: t.id, label: t.name, run: () => apply(t) }));
+    const create = async (name: string) => {
+      try { const tag = await api.createTag(name); setTags((all) => [...all.filter((t) => t.id !== tag.id), tag]); apply(tag); } catch (e) { setError(e instanceof Error ? e.message : String(e)); }
+    };
+    return <TagPicker title={title} choices={choices} onClose={() => setOverlay(null)} onCreate={(name) => void create(name)} />;
+  };
+
   const pickerFor = (o: NonNullable<Overlay>) => {
     const close = () => setOverlay(null);
     const ids = o.targets;
@@ -318,13 +342,11 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
         ];
         return <Picker title={`Assign${many}`} testid="assign-picker" choices={choices} onClose={close} />;
       }
-      case 'tag': {
-        const apply = (tag: Tag) => void run(ids, (id) => api.tagConversation(id, me.id, tag.id));
-        const choices = tags.map((t) => ({ id: t.id, label: t.name, run: () => apply(t) }));
-        const create = (name: string) => async () => {
-          try { const tag = await api.createTag(name); setTags((all) => [...all.filter((t) => t.id !== tag.id), tag]); apply(tag); } catch (e) { setError(e instanceof Error ? e.message : String(e)); }
-        };
-        return <TagPicker title={`Tag${many}`} choices={choices} onClose={close} onCreate={(name) => void create(name)()} />;
+      case 'tag': return tagPicker(`Tag${many}`, (tag) => void run(ids, (id) => api.tagConversation(id, me.id, tag.id)));
+      case 'part-tag': {
+        const conv = open;
+        if (!conv) return null;
+        return tagPicker("Tag the customer's last message", (tag) => void run([conv.id], (id) => api.tagPart(id, ids[0], me.id, tag.id)));
       }
       case 'snooze': {
         const choices: Choice[] = [
@@ -351,6 +373,7 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
           { id: 'assign', label: 'Assign…', hint: 'a', run: () => act('assign', ids) },
           { id: 'assign-me', label: 'Assign to me', run: () => act('assign-me', ids) },
           { id: 'tag', label: 'Tag…', hint: 't', run: () => act('tag', ids) },
+          { id: 'part-tag', label: "Tag the customer's last message…", hint: 'shift+t', run: () => { const last = open && customerLastMessage(open); if (last) setOverlay({ kind: 'part-tag', targets: [String(last.id)] }); } },
           { id: 'snooze', label: 'Snooze…', hint: 'z', run: () => act('snooze', ids) },
           { id: 'priority', label: 'Toggle priority', hint: 'p', run: () => act('priority', ids) },
           { id: 'close', label: 'Close', hint: 'shift+c', run: () => act('close', ids) },
@@ -359,6 +382,7 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
           { id: 'v-un', label: 'Go to Unassigned', run: go('unassigned') },
           { id: 'v-mine', label: 'Go to Mine', run: go('mine') },
           { id: 'v-all', label: 'Go to All', run: go('all') },
+          { id: 'v-mentions', label: 'Go to Mentions', run: go('mentions') },
           ...teams.map((t) => ({ id: `v-${t.id}`, label: `Go to ${t.name}`, run: go(`team:${t.id}`) })),
           ...STATES.map((s) => ({ id: `s-${s}`, label: `Show ${s}`, run: () => setState(s) })),
           ...Object.entries(SORTS).map(([k, s]) => ({ id: `o-${k}`, label: `Sort: ${s.label}`, run: () => setSort(k as SortKey) })),
@@ -383,8 +407,9 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
         <>
           <ConversationView conversation={open} me={me} admins={admins} teams={teams} typing={typing[open.id] ?? []}
             mode={mode} onMode={setMode} draft={drafts[open.id] ?? ''} onDraft={(text) => setDrafts((d) => ({ ...d, [open.id]: text }))}
-            onSend={() => void send()} sending={sending} error={error} onAction={(a) => act(a, [open.id])} onTyping={typed}
+            onSend={send} sending={sending} error={error} onAction={(a) => act(a, [open.id])} onTyping={typed}
             onUntag={(tagId) => void run([open.id], (id) => api.untagConversation(id, me.id, tagId))}
+            onUntagPart={(partId, tagId) => void run([open.id], (id) => api.untagPart(id, partId, tagId))}
             composerRef={composer} hasSavedReplies={!!saved} />
           <ContextPanel conversation={open} onOpen={setOpenId} />
         </>
@@ -395,6 +420,9 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
         </section>
       )}
       {overlay && pickerFor(overlay)}
+      <MentionNotifications mentions={mentions}
+        onOpen={(m) => { setMentions((all) => all.filter((x) => x.key !== m.key)); setView('mentions'); setOpenId(m.conversationId); }}
+        onDismiss={(m) => setMentions((all) => all.filter((x) => x.key !== m.key))} />
     </div>
   );
 }

@@ -2,19 +2,21 @@
 // the CSRF token the login returned (kept in localStorage so a reload keeps working).
 export type Id = string;
 
-export interface Admin { id: Id; name: string; email: string; role?: string; team_ids?: Id[] }
+export interface Admin { id: Id; name: string; email: string; role?: string; team_ids?: Id[]; active?: boolean }
 export interface Team { id: Id; name: string; admin_ids: Id[] }
 export interface Tag { id: Id; name: string }
 export interface Author { type: string; id: Id; name: string | null; email?: string | null }
+export interface Attachment { id: Id; name: string; content_type: string; filesize?: number; url?: string }
 export interface Part {
   id: Id; part_type: string; body: string | null; created_at: number; author: Author;
   assigned_to?: { type: string; id: Id } | null;
+  attachments?: Attachment[]; tags?: Tag[]; mentioned_admin_ids?: Id[];
 }
 export interface Conversation {
   id: Id; title: string | null; created_at: number; updated_at: number; waiting_since: number | null;
   snoozed_until: number | null; state: string; read: boolean; priority: string;
   admin_assignee_id: number | string | null; team_assignee_id: number | string | null;
-  source: { body: string; url: string | null; author: Author; subject?: string };
+  source: { id?: Id; body: string; url: string | null; author: Author; subject?: string; attachments?: Attachment[]; tags?: Tag[] | null };
   contacts: { contacts: { id: Id }[] }; tags: { tags: Tag[] };
   conversation_parts?: { total_count: number; conversation_parts: Part[] };
   custom_attributes?: Record<string, unknown>;
@@ -111,8 +113,50 @@ export async function searchContacts(text: string): Promise<Contact[]> {
   return answer.data;
 }
 
-export const reply = (id: Id, adminId: Id, body: string, note: boolean) =>
-  api<Conversation>('POST', `/conversations/${id}/reply`, { message_type: note ? 'note' : 'comment', type: 'admin', admin_id: adminId, body });
+/// What a reply or note carries besides its text: uploaded files, and (notes) mentioned teammates.
+export interface Extras { attachmentIds: Id[]; mentionedAdminIds: Id[] }
+export const reply = (id: Id, adminId: Id, body: string, note: boolean, extras?: Extras) =>
+  api<Conversation>('POST', `/conversations/${id}/reply`, {
+    message_type: note ? 'note' : 'comment', type: 'admin', admin_id: adminId, body,
+    attachment_ids: extras?.attachmentIds.length ? extras.attachmentIds : undefined,
+    mentioned_admin_ids: note && extras?.mentionedAdminIds.length ? extras.mentionedAdminIds : undefined,
+  });
+export const tagPart = (id: Id, partId: Id, adminId: Id, tagId: Id) =>
+  api<Tag>('POST', `/conversations/${id}/parts/${partId}/tags`, { id: tagId, admin_id: adminId });
+export const untagPart = (id: Id, partId: Id, tagId: Id) =>
+  api<Tag>('DELETE', `/conversations/${id}/parts/${partId}/tags/${tagId}`);
+/// Where a teammate downloads an attachment (same origin, session cookie).
+export const attachmentUrl = (id: Id) => `/api/attachments/${encodeURIComponent(id)}`;
+
+/// Uploads a file for the next reply or note (`POST /api/attachments`), reporting progress
+/// (0–1). XMLHttpRequest because fetch has no upload progress.
+export function upload(file: File, onProgress: (fraction: number) => void): { done: Promise<Attachment>; abort: () => void } {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<Attachment>((resolve, reject) => {
+    xhr.open('POST', '/api/attachments');
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('X-CSRF-Token', csrf.get());
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.onload = () => {
+      let json: { id?: number | string; errors?: { code: string; message: string }[] } = {};
+      try { json = JSON.parse(xhr.responseText || '{}') as typeof json; } catch { /* not JSON */ }
+      if (xhr.status === 201 && json.id !== undefined) {
+        resolve({ ...(json as Attachment), id: String(json.id) });
+      } else {
+        const first = json.errors?.[0] ?? { code: 'error', message: xhr.statusText || 'upload failed' };
+        if (xhr.status === 401) onUnauthorized();
+        reject(new ApiError(xhr.status, first.message, first.code));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'the upload failed (network)', 'network'));
+    xhr.onabort = () => reject(new ApiError(0, 'upload cancelled', 'aborted'));
+    const form = new FormData();
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
+  return { done, abort: () => xhr.abort() };
+}
 export const assign = (id: Id, adminId: Id, kind: 'admin' | 'team', assignee: Id) =>
   api<Conversation>('POST', `/conversations/${id}/parts`, { message_type: 'assignment', type: kind, admin_id: adminId, assignee_id: assignee });
 export const setState = (id: Id, adminId: Id, state: 'close' | 'open') =>

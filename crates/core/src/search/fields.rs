@@ -151,6 +151,8 @@ const CONVERSATION_FIELDS: &[(&str, FieldType)] = &[
     ("contact_ids", FieldType::Reference),
     ("teammate_ids", FieldType::Reference),
     ("tag_ids", FieldType::Reference),
+    // Rapport extension: teammates @mentioned in a note of the conversation.
+    ("mentioned_admin_ids", FieldType::Reference),
     ("statistics.time_to_assignment", FieldType::Integer),
     ("statistics.time_to_admin_reply", FieldType::Integer),
     ("statistics.time_to_first_close", FieldType::Integer),

@@ -22,15 +22,22 @@ impl Session {
                 let client_id = client_id_of(&client_id)?;
                 let attachment_ids =
                     attachment_ids.iter().map(|id| id_of(id, "attachment")).collect::<Result<Vec<_>, _>>()?;
-                let options = SendOptions { client_id: Some(client_id), attachment_ids: &attachment_ids };
+                let options =
+                    SendOptions { client_id: Some(client_id), attachment_ids: &attachment_ids, ..Default::default() };
                 let conversation_id = conversation_id.as_ref().map(|id| id_of(id, "conversation")).transpose()?;
                 let sent = self.send(conversation_id, body, options, false).await?;
                 self.ack(client_id, sent);
             }
-            ClientFrame::Note { conversation_id, body, client_id } => {
+            ClientFrame::Note { conversation_id, body, client_id, mentioned_admin_ids } => {
                 let body = body_of(&body)?;
                 let client_id = client_id_of(&client_id)?;
-                let options = SendOptions { client_id: Some(client_id), attachment_ids: &[] };
+                let mentioned_admin_ids =
+                    mentioned_admin_ids.iter().map(|id| id_of(id, "admin")).collect::<Result<Vec<_>, _>>()?;
+                let options = SendOptions {
+                    client_id: Some(client_id),
+                    mentioned_admin_ids: &mentioned_admin_ids,
+                    ..Default::default()
+                };
                 let conversation_id = id_of(&conversation_id, "conversation")?;
                 let sent = self.send(Some(conversation_id), body, options, true).await?;
                 self.ack(client_id, sent);

@@ -25,6 +25,9 @@ pub(crate) enum ClientFrame {
         conversation_id: BodyId,
         body: String,
         client_id: String,
+        /// Teammates the note @mentions (active admins of the workspace).
+        #[serde(default)]
+        mentioned_admin_ids: Vec<BodyId>,
     },
     Typing {
         conversation_id: BodyId,

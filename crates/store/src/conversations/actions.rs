@@ -27,7 +27,12 @@ pub struct SendOptions<'a> {
     pub client_id: Option<&'a str>,
     /// Attachments the author uploaded and not yet sent; they become the message's.
     pub attachment_ids: &'a [i64],
+    /// Teammates an admin's note mentions: each must be an active admin of the workspace.
+    pub mentioned_admin_ids: &'a [i64],
 }
+
+/// Most teammates one note may mention.
+pub const MAX_MENTIONS: usize = 50;
 
 /// The result of a send or action.
 #[derive(Debug, Clone)]
@@ -104,6 +109,12 @@ const FIND_CLIENT_ID: &str = "SELECT conversation_id, id FROM conversation_parts
 /// Gives unsent uploads of the author to a part; evaluates to the number of rows claimed.
 const CLAIM_ATTACHMENT: &str = "UPDATE attachments SET part_id = $3 WHERE workspace_id = $1 AND id = $2 \
     AND part_id IS NULL AND uploader_type = $4 AND uploader_id = $5";
+
+/// Counts the active admins of the workspace with this id (0 or 1).
+const ACTIVE_ADMIN: &str = "SELECT COUNT(*) FROM admins WHERE workspace_id = $1 AND id = $2 AND active = $3";
+
+const INSERT_MENTION: &str = "INSERT INTO conversation_mentions (workspace_id, conversation_id, part_id, admin_id, \
+    created_at) VALUES ($1, $2, $3, $4, $5)";
 
 const SELECT_ATTACHMENTS: &str = "SELECT part_id, id, name, content_type, size FROM attachments \
     WHERE workspace_id = $1 AND part_id = $2 ORDER BY id";
@@ -189,6 +200,7 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
             author: crate::event_log::author(&role, contact_id, name.as_deref()),
             client_id: client_id.map(str::to_string),
             attachments,
+            mentioned_admin_ids: Vec::new(),
             created_at: at,
         };
         let event = NewEvent {
@@ -368,6 +380,17 @@ async fn write_steps(
     if message.is_none() && (options.client_id.is_some() || !options.attachment_ids.is_empty()) {
         return Err(StoreError::Invalid("client_id and attachments need a message body".into()));
     }
+    let mut mentions = options.mentioned_admin_ids.to_vec();
+    mentions.sort_unstable();
+    mentions.dedup();
+    if !mentions.is_empty() && !message.is_some_and(|m| matches!(steps[m].action, Action::AdminNote { .. })) {
+        return Err(StoreError::Invalid("mentioned_admin_ids: only a note can mention teammates".into()));
+    }
+    if mentions.len() > MAX_MENTIONS {
+        return Err(StoreError::Invalid(format!(
+            "mentioned_admin_ids: a note mentions at most {MAX_MENTIONS} teammates"
+        )));
+    }
     let contact_replied = steps.iter().find(|s| s.action == Action::ContactReply).map(|s| s.author_id);
     let admin_commented = steps.iter().any(|s| matches!(s.action, Action::AdminComment { .. }));
     // PostgreSQL: lock the row so concurrent actions apply one after the other (SQLite's
@@ -394,6 +417,15 @@ async fn write_steps(
                 None => {}
             }
         }
+        // Checked inside the write so a teammate deactivated meanwhile is never mentioned.
+        for admin_id in &mentions {
+            let active: i64 = sqlx::query_scalar(ACTIVE_ADMIN).bind(workspace_id).bind(*admin_id).bind(true)
+                .fetch_one(&mut *tx).await?;
+            if active == 0 {
+                return Err(StoreError::Invalid(format!(
+                    "mentioned_admin_ids: {admin_id} is not an active teammate of this workspace")));
+            }
+        }
         let mut machine = row.machine()?;
         let mut part_ids = Vec::with_capacity(steps.len());
         for (i, step) in steps.iter().enumerate() {
@@ -414,6 +446,10 @@ async fn write_steps(
                     if claimed == 0 {
                         return Err(StoreError::not_found("attachment"));
                     }
+                }
+                for admin_id in &mentions {
+                    sqlx::query(INSERT_MENTION).bind(workspace_id).bind(id).bind(part_id).bind(*admin_id).bind(at)
+                        .execute(&mut *tx).await?;
                 }
             }
             part_ids.push(part_id);
@@ -467,6 +503,7 @@ async fn write_steps(
                 author: crate::event_log::author(&step.author_type, step.author_id, author_name.as_deref()),
                 client_id: if Some(i) == message { options.client_id.map(str::to_string) } else { None },
                 attachments,
+                mentioned_admin_ids: if Some(i) == message { mentions.clone() } else { Vec::new() },
                 created_at: at,
             };
             let event = NewEvent {
@@ -557,6 +594,9 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
         let contact_ids: Vec<i64> = sqlx::query_scalar(CONTACT_IDS).bind(workspace_id).bind(id)
             .fetch_all(&mut *tx).await?;
         sqlx::query("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'conversation' AND target_id = $2")
+            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'conversation_part' AND target_id IN \
+                     (SELECT id FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2)")
             .bind(workspace_id).bind(id).execute(&mut *tx).await?;
         let deleted = sqlx::query("DELETE FROM conversations WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id).bind(id).execute(&mut *tx).await?.rows_affected();

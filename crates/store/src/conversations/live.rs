@@ -16,6 +16,9 @@ pub struct LivePart {
     pub author: Value,
     pub client_id: Option<String>,
     pub attachments: Vec<AttachmentRef>,
+    /// Teammates a note mentions (shown only when there are some, so visitors' parts are unchanged).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mentioned_admin_ids: Vec<i64>,
     pub created_at: i64,
 }
 
@@ -115,27 +118,59 @@ pub async fn last_public_parts(db: &Db, workspace_id: i64, conversation_ids: &[i
     with_attachments(db, workspace_id, rows).await
 }
 
-async fn with_attachments(db: &Db, workspace_id: i64, rows: Vec<PartRow>) -> StoreResult<Vec<LivePart>> {
-    if rows.is_empty() {
+/// The attachments of each of the parts, in upload order (one query).
+pub(crate) async fn attachments_of(db: &Db, workspace_id: i64, part_ids: &[i64]) -> StoreResult<Vec<AttachmentRef>> {
+    if part_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (0..rows.len()).map(|i| format!("${}", i + 2)).collect();
     let sql = format!(
         "SELECT part_id, id, name, content_type, size FROM attachments WHERE workspace_id = $1 \
          AND part_id IN ({}) ORDER BY id",
-        placeholders.join(", ")
+        super::placeholders(2, part_ids.len())
     );
-    let attachments = with_pool!(db, pool => {
+    Ok(with_pool!(db, pool => {
         let mut q = sqlx::query_as::<_, AttachmentRef>(&sql).bind(workspace_id);
-        for row in &rows {
-            q = q.bind(row.id);
+        for id in part_ids {
+            q = q.bind(*id);
         }
         q.fetch_all(pool).await
-    })?;
+    })?)
+}
+
+/// `(part_id, admin_id)` of every teammate the parts mention (one query).
+pub(crate) async fn mentions_of(db: &Db, workspace_id: i64, part_ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+    if part_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT part_id, admin_id FROM conversation_mentions WHERE workspace_id = $1 AND part_id IN ({}) \
+         ORDER BY part_id, admin_id",
+        super::placeholders(2, part_ids.len())
+    );
+    Ok(with_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, (i64, i64)>(&sql).bind(workspace_id);
+        for id in part_ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(pool).await
+    })?)
+}
+
+/// The admins each part mentions, from [`mentions_of`]'s rows.
+pub(crate) fn mentioned_by(mentions: &[(i64, i64)], part_id: i64) -> Vec<i64> {
+    mentions.iter().filter(|(part, _)| *part == part_id).map(|(_, admin)| *admin).collect()
+}
+
+async fn with_attachments(db: &Db, workspace_id: i64, rows: Vec<PartRow>) -> StoreResult<Vec<LivePart>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let attachments = attachments_of(db, workspace_id, &ids).await?;
+    let notes: Vec<i64> = rows.iter().filter(|r| r.part_type == "note").map(|r| r.id).collect();
+    let mentions = mentions_of(db, workspace_id, &notes).await?;
     Ok(rows
         .into_iter()
         .map(|r| LivePart {
             attachments: attachments.iter().filter(|a| a.part_id == Some(r.id)).cloned().collect(),
+            mentioned_admin_ids: mentioned_by(&mentions, r.id),
             author: crate::event_log::author(&r.author_type, r.author_id, r.author_name.as_deref()),
             id: r.id,
             conversation_id: r.conversation_id,

@@ -12,14 +12,17 @@ pub mod counts;
 mod listing;
 mod live;
 mod reads;
+mod tagging;
 
 pub(crate) use actions::{conversation_event, CONTACT_IDS};
 pub use actions::{
     create, delete, reply_or_act, send, update, Change, ContactRef, Edit, NewConversation, SendOptions, Sent,
+    MAX_MENTIONS,
 };
 pub use listing::{list, search, Cursor, Sort, SortField, TOTAL_COUNT_CAP};
 pub use live::{last_public_parts, live_part, live_parts, summary, AttachmentRef, LivePart};
 pub use reads::{mark_read, receipts, unread_for_contact, Reader};
+pub use tagging::{tag_part, untag_part};
 
 /// Most parts a conversation shows, as in Intercom.
 pub const MAX_PARTS: i64 = 500;
@@ -150,6 +153,14 @@ pub struct Part {
     pub state: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    #[sqlx(skip)]
+    pub attachments: Vec<AttachmentRef>,
+    /// Tags applied to this part (`Target::ConversationPart`).
+    #[sqlx(skip)]
+    pub tags: Vec<AppliedTag>,
+    /// Teammates a note mentions.
+    #[sqlx(skip)]
+    pub mentioned_admin_ids: Vec<i64>,
 }
 
 /// What a page of conversations shows besides the rows, loaded with one query each.
@@ -199,8 +210,23 @@ pub async fn find_detail(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Det
          LEFT JOIN contacts c ON p.author_type <> 'admin' AND c.id = p.author_id AND c.workspace_id = p.workspace_id \
          WHERE p.workspace_id = $1 AND p.conversation_id = $2 ORDER BY p.id LIMIT $3")
         .bind(workspace_id).bind(id).bind(MAX_PARTS + 1).fetch_all(pool).await)?;
+    let parts = with_part_extras(db, workspace_id, parts).await?;
     let related = related(db, workspace_id, &[id]).await?;
     Ok(Detail { conversation, parts, related })
+}
+
+/// Fills each part's attachments, tags and mentions: three queries for all the parts.
+async fn with_part_extras(db: &Db, workspace_id: i64, mut parts: Vec<Part>) -> StoreResult<Vec<Part>> {
+    let ids: Vec<i64> = parts.iter().map(|p| p.id).collect();
+    let attachments = live::attachments_of(db, workspace_id, &ids).await?;
+    let tags = tags::tags_of(db, workspace_id, Target::ConversationPart, &ids).await?;
+    let mentions = live::mentions_of(db, workspace_id, &ids).await?;
+    for part in &mut parts {
+        part.attachments = attachments.iter().filter(|a| a.part_id == Some(part.id)).cloned().collect();
+        part.tags = tags.iter().filter(|t| t.target_id == part.id).cloned().collect();
+        part.mentioned_admin_ids = live::mentioned_by(&mentions, part.id);
+    }
+    Ok(parts)
 }
 
 fn placeholders(from: usize, count: usize) -> String {

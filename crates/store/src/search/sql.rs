@@ -26,6 +26,8 @@ enum Target {
     ConversationContacts,
     /// The teammates (admins) assigned to or having written in the conversation.
     Teammates,
+    /// The teammates @mentioned in a note of the conversation (`conversation_mentions`).
+    Mentioned,
     /// `segment_id`: there are no segments yet.
     Segment,
     /// A custom attribute read from the `custom_attributes` JSON document.
@@ -133,6 +135,7 @@ fn target(model: Model, field: &str) -> Option<Target> {
             "source.url" => Expr("source_url"),
             "contact_ids" => ConversationContacts,
             "teammate_ids" => Teammates,
+            "mentioned_admin_ids" => Mentioned,
             "tag_ids" => Tagged("conversation"),
             "statistics.time_to_assignment" => Expr("(first_assignment_at - created_at)"),
             "statistics.time_to_admin_reply" => Expr("(first_admin_reply_at - created_at)"),
@@ -286,6 +289,15 @@ impl<'a> Builder<'a> {
                 let positive = format!(
                     "(admin_assignee_id IN ({ids}) OR id IN (SELECT conversation_id FROM conversation_parts \
                      WHERE workspace_id = {ws} AND author_type = 'admin' AND author_id IN ({ids})))"
+                );
+                Ok(self.polarity(op, positive))
+            }
+            Target::Mentioned => {
+                let ids = self.id_list(&operand);
+                let ws = self.bind(SqlValue::Int(self.workspace_id));
+                let positive = format!(
+                    "id IN (SELECT conversation_id FROM conversation_mentions WHERE workspace_id = {ws} \
+                     AND admin_id IN ({ids}))"
                 );
                 Ok(self.polarity(op, positive))
             }

@@ -39,6 +39,11 @@ pub(super) struct ReplyRequest {
     /// this reply or note.
     #[schema(value_type = Option<Vec<String>>)]
     attachment_ids: Option<Vec<BodyId>>,
+    /// Rapport extension, notes only: teammates the note @mentions (active admins of the
+    /// workspace, at most 50). They are told live and find the conversation under
+    /// `mentioned_admin_ids` in search.
+    #[schema(value_type = Option<Vec<String>>)]
+    mentioned_admin_ids: Option<Vec<BodyId>>,
 }
 
 /// A contact's reply, an admin's reply, or an admin's note. A contact must already take part in
@@ -92,7 +97,22 @@ pub(super) async fn reply(
     };
     let attachment_ids =
         req.attachment_ids.iter().flatten().map(|a| a.parse("attachment")).collect::<AppResult<Vec<i64>>>()?;
-    let options = SendOptions { client_id: None, attachment_ids: &attachment_ids };
+    // A malformed id is a bad value here (400), like an unknown one, rather than a missing admin.
+    let mentioned_admin_ids = req
+        .mentioned_admin_ids
+        .iter()
+        .flatten()
+        .map(|a| {
+            a.0.trim().parse::<i64>().map_err(|_| {
+                AppError::invalid("mentioned_admin_ids", "mentioned_admin_ids must be ids of active teammates")
+            })
+        })
+        .collect::<AppResult<Vec<i64>>>()?;
+    if !mentioned_admin_ids.is_empty() && message_type != "note" {
+        return Err(AppError::invalid("mentioned_admin_ids", "only a note can mention teammates"));
+    }
+    let options =
+        SendOptions { client_id: None, attachment_ids: &attachment_ids, mentioned_admin_ids: &mentioned_admin_ids };
     conversations::send(&state.db, auth.workspace_id(), id, change, options).await?;
     full(&state, auth.workspace_id(), id, Display::Html).await
 }
@@ -219,6 +239,44 @@ pub(super) async fn detach_tag(
     }
     conversations::find(&state.db, ws, id).await?;
     let tag = tags::remove(&state.db, ws, tag_id, Target::Conversation, id).await?;
+    Ok(Json(json!({"type": "tag", "id": tag.id.to_string(), "name": tag.name})))
+}
+
+/// Rapport extension: tags one part of a conversation (a customer's message, say); answers the
+/// tag with when and by whom it was applied. The part shows it in its `tags`.
+#[utoipa::path(post, path = "/conversations/{id}/parts/{part_id}/tags", tag = "Conversations",
+    params(("id" = String, Path), ("part_id" = String, Path)), request_body = TagRequest,
+    responses((status = 200, description = "tag"),
+        (status = 404, description = "not_found (conversation, conversation_part, tag or admin)")))]
+pub(super) async fn tag_part(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, part_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<TagRequest>,
+) -> AppResult<Json<Value>> {
+    auth.require_write()?;
+    let id = parse_id(&id, "conversation")?;
+    let part_id = parse_id(&part_id, "conversation_part")?;
+    let tag_id = req.id.as_ref().ok_or_else(|| AppError::missing("id"))?.parse("tag")?;
+    let admin_id = required_admin(&req.admin_id)?;
+    let applied = conversations::tag_part(&state.db, auth.workspace_id(), id, part_id, tag_id, admin_id).await?;
+    Ok(Json(applied_tag_json(&applied)))
+}
+
+/// Rapport extension: removes a tag from one part of a conversation.
+#[utoipa::path(delete, path = "/conversations/{id}/parts/{part_id}/tags/{tag_id}", tag = "Conversations",
+    params(("id" = String, Path), ("part_id" = String, Path), ("tag_id" = String, Path)),
+    responses((status = 200, description = "tag"), (status = 404, description = "not_found / tag_not_found")))]
+pub(super) async fn untag_part(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((id, part_id, tag_id)): Path<(String, String, String)>,
+) -> AppResult<Json<Value>> {
+    auth.require_write()?;
+    let id = parse_id(&id, "conversation")?;
+    let part_id = parse_id(&part_id, "conversation_part")?;
+    let tag_id = parse_id(&tag_id, "tag")?;
+    let tag = conversations::untag_part(&state.db, auth.workspace_id(), id, part_id, tag_id).await?;
     Ok(Json(json!({"type": "tag", "id": tag.id.to_string(), "name": tag.name})))
 }
 

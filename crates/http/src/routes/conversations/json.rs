@@ -1,6 +1,6 @@
 //! The Intercom shapes of a conversation, its parts, statistics and the message that starts it.
 use rapport_core::conversation::plaintext;
-use rapport_store::conversations::{Conversation, Part, Related};
+use rapport_store::conversations::{AttachmentRef, Conversation, Part, Related};
 use rapport_store::tags::AppliedTag;
 use serde_json::{json, Value};
 
@@ -60,7 +60,26 @@ fn author_json(kind: &str, id: i64, name: &Option<String>, email: &Option<String
     json!({"type": kind, "id": id.to_string(), "name": name, "email": email})
 }
 
-pub fn part_json(p: &Part, display: Display) -> Value {
+/// An attachment as a part lists it: Intercom's `part_attachment` plus our `id`. `files` is the
+/// URL the teammate downloads from (`{public_url}/api/attachments`).
+fn attachment_json(a: &AttachmentRef, files: &str) -> Value {
+    json!({
+        "type": "upload",
+        "id": a.id.to_string(),
+        "name": a.name,
+        "url": format!("{files}/{}", a.id),
+        "content_type": a.content_type,
+        "filesize": a.size,
+    })
+}
+
+/// A tag as a part shows it (Intercom's `tag_basic` plus when and by whom it was applied).
+fn part_tags_json(p: &Part) -> Vec<Value> {
+    p.tags.iter().map(applied_tag_json).collect()
+}
+
+/// One part. `files` is the URL attachments are downloaded under (see [`attachment_json`]).
+pub fn part_json(p: &Part, display: Display, files: &str) -> Value {
     json!({
         "type": "conversation_part",
         "id": p.id.to_string(),
@@ -74,20 +93,27 @@ pub fn part_json(p: &Part, display: Display) -> Value {
             _ => Value::Null,
         },
         "author": author_json(&p.author_type, p.author_id, &p.author_name, &p.author_email),
-        "attachments": [],
+        "attachments": p.attachments.iter().map(|a| attachment_json(a, files)).collect::<Vec<_>>(),
         "external_id": null,
         "redacted": p.redacted,
         "email_message_metadata": null,
         "state": p.state,
-        "tags": [],
+        "tags": part_tags_json(p),
+        "mentioned_admin_ids": p.mentioned_admin_ids.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
         "event_details": null,
         "app_package_code": null,
     })
 }
 
 /// A conversation. `parts` (opening message first) is given for the full view and omitted in
-/// lists, as Intercom does.
-pub fn conversation_json(c: &Conversation, related: &Related, parts: Option<&[Part]>, display: Display) -> Value {
+/// lists, as Intercom does; `files` is the URL attachments are downloaded under.
+pub fn conversation_json(
+    c: &Conversation,
+    related: &Related,
+    parts: Option<&[Part]>,
+    display: Display,
+    files: &str,
+) -> Value {
     let contacts: Vec<_> = related.contacts.iter().filter(|p| p.conversation_id == c.id).collect();
     let source_author = contacts.iter().find(|p| p.id == c.source_author_id);
     let teammates: Vec<Value> = related
@@ -97,6 +123,7 @@ pub fn conversation_json(c: &Conversation, related: &Related, parts: Option<&[Pa
         .map(|(_, admin)| json!({"type": "admin", "id": admin.to_string()}))
         .collect();
     let tags: Vec<Value> = related.tags.iter().filter(|t| t.target_id == c.id).map(applied_tag_json).collect();
+    let source_part = parts.and_then(|parts| parts.iter().find(|p| Some(p.id) == c.source_part_id));
     let mut body = json!({
         "type": "conversation",
         "id": c.id.to_string(),
@@ -123,9 +150,14 @@ pub fn conversation_json(c: &Conversation, related: &Related, parts: Option<&[Pa
                 &source_author.and_then(|p| p.name.clone()),
                 &source_author.and_then(|p| p.email.clone()),
             ),
-            "attachments": [],
+            "attachments": source_part
+                .map(|p| p.attachments.iter().map(|a| attachment_json(a, files)).collect::<Vec<_>>())
+                .unwrap_or_default(),
             "url": c.source_url,
             "redacted": false,
+            // Rapport extension: the tags of the opening message when it is stored as a part (then
+            // `id` is that part's, which can be tagged); `null` for older conversations without one.
+            "tags": source_part.map(part_tags_json),
         },
         "contacts": {
             "type": "contact.list",
@@ -152,7 +184,7 @@ pub fn conversation_json(c: &Conversation, related: &Related, parts: Option<&[Pa
             .iter()
             .filter(|p| Some(p.id) != c.source_part_id)
             .take(rapport_store::conversations::MAX_PARTS as usize)
-            .map(|p| part_json(p, display))
+            .map(|p| part_json(p, display, files))
             .collect();
         body["conversation_parts"] = json!({
             "type": "conversation_part.list",

@@ -26,13 +26,16 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(actions::parts))
         .routes(routes!(actions::attach_tag))
         .routes(routes!(actions::detach_tag))
+        .routes(routes!(actions::tag_part))
+        .routes(routes!(actions::untag_part))
         .routes(routes!(actions::run_assignment_rules))
 }
 
 /// The full view of one conversation, as `find`, `/reply` and `/parts` answer.
 pub(crate) async fn full(state: &AppState, workspace_id: i64, id: i64, display: Display) -> AppResult<Json<Value>> {
     let d = conversations::find_detail(&state.db, workspace_id, id).await?;
-    Ok(Json(conversation_json(&d.conversation, &d.related, Some(&d.parts), display)))
+    let files = format!("{}/api/attachments", state.config.public_url);
+    Ok(Json(conversation_json(&d.conversation, &d.related, Some(&d.parts), display, &files)))
 }
 
 /// A cursor of our own: `[sort tag, sort key of the page's last row…, page number]`. A cursor
@@ -89,7 +92,7 @@ fn list_json(page: &Page, sort: Sort, page_number: i64, per_page: i64) -> Value 
         pagination::encode_cursor(&key)
     });
     let items: Vec<Value> =
-        page.conversations.iter().map(|c| conversation_json(c, &page.related, None, Display::Html)).collect();
+        page.conversations.iter().map(|c| conversation_json(c, &page.related, None, Display::Html, "")).collect();
     json!({
         "type": "conversation.list",
         "pages": pagination::cursor_pages(page_number, per_page, page.total_count, next),

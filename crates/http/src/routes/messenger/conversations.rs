@@ -63,7 +63,11 @@ impl SendRequest {
     }
 
     fn options(message: &Message) -> SendOptions<'_> {
-        SendOptions { client_id: Some(&message.client_id), attachment_ids: &message.attachment_ids }
+        SendOptions {
+            client_id: Some(&message.client_id),
+            attachment_ids: &message.attachment_ids,
+            ..Default::default()
+        }
     }
 }
 
