@@ -351,6 +351,7 @@ pub async fn send(
             sent.conversation = routed;
         }
     }
+    crate::sla::after_part(db, workspace_id, id).await;
     Ok(sent)
 }
 
