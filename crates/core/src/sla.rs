@@ -270,7 +270,7 @@ pub fn evaluate(policy: &Policy, clock: &BusinessClock, applied_at: i64, timelin
         runs.push(new_run(Target::TimeToClose, s, applied_at));
     }
     let counts = |r: &Running, snoozed: bool, closed: bool, waiting: bool| {
-        !snoozed && !closed && !(r.target == Target::TimeToClose && waiting)
+        !(snoozed || closed || (r.target == Target::TimeToClose && waiting))
     };
     // Resume or pause every run for the conditions at `at`.
     let settle = |runs: &mut Vec<Running>, at: i64, snoozed: bool, closed: bool, waiting: bool| {
