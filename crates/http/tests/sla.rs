@@ -369,3 +369,22 @@ async fn team_office_hours_and_holidays_drive_the_clock() {
         );
     }
 }
+
+#[tokio::test]
+async fn openapi_documents_the_sla_endpoints() {
+    let app = TestApp::all().await.remove(0);
+    let paths = app.get("/api/openapi.json").await.body["paths"].clone();
+    for (path, method) in [
+        ("/sla_policies", "get"),
+        ("/sla_policies", "post"),
+        ("/sla_policies/{id}", "put"),
+        ("/sla_policies/{id}", "delete"),
+        ("/conversations/{id}/sla", "post"),
+        ("/conversations/{id}/sla", "delete"),
+        ("/teams/{id}/office_hours", "get"),
+        ("/teams/{id}/office_hours", "put"),
+        ("/teams/{id}/office_hours", "delete"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path} is not documented");
+    }
+}
