@@ -175,6 +175,7 @@ pub async fn set_team_hours(
          office_hours = excluded.office_hours, holidays = excluded.holidays, updated_at = excluded.updated_at")
         .bind(team_id).bind(workspace_id).bind(timezone).bind(office_hours.to_json().to_string())
         .bind(holidays_json(holidays).to_string()).bind(now()).execute(pool).await)?;
+    recheck(db, workspace_id, Some(team_id)).await?;
     team_hours(db, workspace_id, team_id).await?.or_not_found("team")
 }
 
@@ -183,6 +184,15 @@ pub async fn clear_team_hours(db: &Db, workspace_id: i64, team_id: i64) -> Store
     crate::teams::find(db, workspace_id, team_id).await?;
     execute!(db, pool => sqlx::query("DELETE FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2")
         .bind(workspace_id).bind(team_id).execute(pool).await)?;
+    recheck(db, workspace_id, Some(team_id)).await
+}
+
+/// Asks the sweep to re-evaluate, at once, the active SLAs counting in changed hours: a team's
+/// (`Some(team_id)`), or the whole workspace's (`None`).
+pub async fn recheck(db: &Db, workspace_id: i64, team_id: Option<i64>) -> StoreResult<()> {
+    execute!(db, pool => sqlx::query(
+        "UPDATE conversation_slas SET next_check_at = $3 WHERE workspace_id = $1 AND status = 'active'          AND ($2 IS NULL OR conversation_id IN              (SELECT id FROM conversations WHERE workspace_id = $1 AND team_assignee_id = $2))")
+        .bind(workspace_id).bind(team_id).bind(now()).execute(pool).await)?;
     Ok(())
 }
 
@@ -197,7 +207,7 @@ pub async fn workspace_holidays(db: &Db, workspace_id: i64) -> StoreResult<Vec<c
 pub async fn set_workspace_holidays(db: &Db, workspace_id: i64, holidays: &[chrono::NaiveDate]) -> StoreResult<()> {
     execute!(db, pool => sqlx::query("UPDATE workspaces SET holidays = $2 WHERE id = $1")
         .bind(workspace_id).bind(holidays_json(holidays).to_string()).execute(pool).await)?;
-    Ok(())
+    recheck(db, workspace_id, None).await
 }
 
 /// The business clock of a team: its own hours when it has them, else the workspace's.
@@ -349,7 +359,15 @@ pub async fn evaluate(
     let Some(policy_id) = row.sla_policy_id.filter(|_| row.status != Status::Cancelled.as_str()) else {
         return Ok(Some(row));
     };
-    let conversation = crate::conversations::find(db, workspace_id, conversation_id).await?;
+    let conversation = match crate::conversations::find(db, workspace_id, conversation_id).await {
+        Err(StoreError::NotFound { .. }) => {
+            // Deleted meanwhile (its SLA row goes with it where foreign keys cascade): stop looking.
+            execute!(db, pool => sqlx::query("UPDATE conversation_slas SET next_check_at = NULL                 WHERE workspace_id = $1 AND conversation_id = $2")
+                .bind(workspace_id).bind(conversation_id).execute(pool).await)?;
+            return Ok(None);
+        }
+        other => other?,
+    };
     let policy = find_policy(db, workspace_id, policy_id).await?;
     let clock = if policy.business_hours {
         business_clock(db, workspace_id, conversation.team_assignee_id).await?

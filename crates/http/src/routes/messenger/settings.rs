@@ -122,6 +122,8 @@ async fn replace(
     let saved = workspaces::set_messenger_settings(&state.db, auth.workspace_id(), &settings).await?;
     if let Some(holidays) = &holidays {
         rapport_store::sla::set_workspace_holidays(&state.db, auth.workspace_id(), holidays).await?;
+    } else if req.office_hours.is_some() {
+        rapport_store::sla::recheck(&state.db, auth.workspace_id(), None).await?;
     }
     with_holidays(&state, auth.workspace_id(), settings_json(&auth, &workspace, &saved)).await
 }
