@@ -280,3 +280,31 @@ fn policies_are_validated() {
     p.at_risk_percent = 100;
     assert_eq!(p.validate().unwrap_err().field, "at_risk_percent");
 }
+
+/// `cargo test -p rapport-core --release sla::tests::bench_evaluate -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_evaluate() {
+    let clock = BusinessClock::new(nine_to_five(), NY, parse_holidays(&json!(["2024-03-15"])).unwrap());
+    let p = policy(Some(3600), Some(1800), Some(5 * 86_400));
+    let start = at(NY, 2024, 3, 4, 16, 0);
+    // Two weeks of back and forth: 20 turns, with a snooze, spanning the DST change.
+    let mut timeline = Vec::new();
+    for turn in 0..20 {
+        let t = start + turn * 15 * 3600;
+        timeline.push(m(t, Happening::CustomerMessage));
+        timeline.push(m(t + 1200, Happening::TeamReply));
+        if turn == 10 {
+            timeline.push(m(t + 1300, Happening::Snoozed { until: t + 86_400 }));
+        }
+    }
+    let now = start + 15 * 86_400;
+    let runs = 5_000;
+    let begin = std::time::Instant::now();
+    let mut total = 0;
+    for _ in 0..runs {
+        total += std::hint::black_box(evaluate(&p, &clock, start, std::hint::black_box(&timeline), now)).runs.len();
+    }
+    let per = begin.elapsed().as_secs_f64() / runs as f64 * 1e6;
+    println!("SLA evaluation, {} moments, {} runs, business hours: {per:.1} µs wall", timeline.len(), total / runs);
+}
