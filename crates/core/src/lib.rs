@@ -14,4 +14,5 @@ pub mod messenger;
 pub mod office_hours;
 pub mod routing;
 pub mod search;
+pub mod sla;
 pub mod template;

@@ -3,9 +3,9 @@
 //!
 //! Hours are stored as JSON `{"mon": [[540, 1020]], …}`: per weekday, intervals of minutes after
 //! local midnight, `[start, end)`. An empty object means always open.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, TimeZone, Timelike, Weekday};
+use chrono::{Datelike, NaiveDate, TimeZone, Timelike, Weekday};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -114,6 +114,170 @@ impl OfficeHours {
                 return Some((days_ahead, start));
             }
             weekday = weekday.succ();
+        }
+        None
+    }
+}
+
+/// Why a holiday list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HolidaysError {
+    #[error("holidays must be a list of dates \"YYYY-MM-DD\"")]
+    NotAList,
+    #[error("holidays: {0:?} is not a date \"YYYY-MM-DD\"")]
+    BadDate(String),
+    #[error("holidays: at most {MAX_HOLIDAYS} dates")]
+    TooMany,
+}
+
+/// The most holidays one calendar holds.
+pub const MAX_HOLIDAYS: usize = 1000;
+
+/// Parses and validates a holiday list `["2024-12-25", …]` (sorted, duplicates dropped).
+pub fn parse_holidays(value: &serde_json::Value) -> Result<Vec<NaiveDate>, HolidaysError> {
+    let list = value.as_array().ok_or(HolidaysError::NotAList)?;
+    if list.len() > MAX_HOLIDAYS {
+        return Err(HolidaysError::TooMany);
+    }
+    let mut dates = list
+        .iter()
+        .map(|v| {
+            let text = v.as_str().ok_or_else(|| HolidaysError::BadDate(v.to_string()))?;
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| HolidaysError::BadDate(text.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    dates.sort_unstable();
+    dates.dedup();
+    Ok(dates)
+}
+
+/// Stored holiday text read back (validated on write; unreadable text reads as none).
+pub fn holidays_from_stored(text: &str) -> Vec<NaiveDate> {
+    serde_json::from_str(text).ok().and_then(|v| parse_holidays(&v).ok()).unwrap_or_default()
+}
+
+/// The canonical JSON form of a holiday list.
+pub fn holidays_json(dates: &[NaiveDate]) -> serde_json::Value {
+    serde_json::json!(dates.iter().map(|d| d.format("%Y-%m-%d").to_string()).collect::<Vec<_>>())
+}
+
+/// How far ahead [`BusinessClock::deadline`] looks for enough open time before giving up.
+const HORIZON_DAYS: i64 = 5 * 366;
+
+/// A business-hours clock: weekly office hours read on the wall clock of a timezone, with whole
+/// local days off (holidays). It measures time that counts (`elapsed`) and finds when a budget of
+/// counted seconds runs out (`deadline`). Daylight-saving changes are honoured: a local time that
+/// does not exist (spring forward) starts at the first minute that does, an ambiguous one (fall
+/// back) is read as its earlier instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusinessClock {
+    hours: OfficeHours,
+    tz: Tz,
+    holidays: BTreeSet<NaiveDate>,
+}
+
+impl BusinessClock {
+    pub fn new(hours: OfficeHours, tz: Tz, holidays: impl IntoIterator<Item = NaiveDate>) -> Self {
+        Self { hours, tz, holidays: holidays.into_iter().collect() }
+    }
+
+    /// Every second counts (a calendar clock).
+    pub fn calendar() -> Self {
+        Self::new(OfficeHours::parse(&serde_json::json!({})).expect("empty hours are valid"), chrono_tz::UTC, [])
+    }
+
+    fn is_wall_clock(&self) -> bool {
+        self.hours.always_open && self.holidays.is_empty()
+    }
+
+    /// The unix instant of `minute` after local midnight of `date`.
+    fn instant(&self, date: NaiveDate, minute: u32) -> i64 {
+        let mut naive = date.and_hms_opt(0, 0, 0).expect("midnight exists") + chrono::Duration::minutes(minute.into());
+        // A gap never lasts a day; step forward to the first local minute that exists.
+        for _ in 0..1440 {
+            if let Some(t) = self.tz.from_local_datetime(&naive).earliest() {
+                return t.timestamp();
+            }
+            naive += chrono::Duration::minutes(1);
+        }
+        naive.and_utc().timestamp()
+    }
+
+    /// The open `[start, end)` unix intervals of one local date.
+    fn open_on(&self, date: NaiveDate) -> Vec<(i64, i64)> {
+        if self.holidays.contains(&date) {
+            return Vec::new();
+        }
+        let whole_day = [(0, 1440)];
+        let intervals: &[(u32, u32)] =
+            if self.hours.always_open { &whole_day } else { self.hours.intervals(date.weekday()) };
+        intervals.iter().map(|(s, e)| (self.instant(date, *s), self.instant(date, *e))).filter(|(s, e)| s < e).collect()
+    }
+
+    fn local_date(&self, at: i64) -> NaiveDate {
+        local_time(self.tz, at).date_naive()
+    }
+
+    /// The hours, timezone and holidays this clock reads.
+    pub fn parts(&self) -> (&OfficeHours, Tz, Vec<NaiveDate>) {
+        (&self.hours, self.tz, self.holidays.iter().copied().collect())
+    }
+
+    /// Whether time counts at `at` (open and not a holiday).
+    pub fn is_open(&self, at: i64) -> bool {
+        let date = self.local_date(at);
+        [date.pred_opt(), Some(date)]
+            .into_iter()
+            .flatten()
+            .any(|d| self.open_on(d).iter().any(|(s, e)| *s <= at && at < *e))
+    }
+
+    /// Counted seconds in `[t0, t1)` (0 when `t1 <= t0`).
+    pub fn elapsed(&self, t0: i64, t1: i64) -> i64 {
+        if t1 <= t0 {
+            return 0;
+        }
+        if self.is_wall_clock() {
+            return t1 - t0;
+        }
+        let (first, last) = (self.local_date(t0), self.local_date(t1));
+        let mut total = 0;
+        let mut date = first.pred_opt().unwrap_or(first);
+        while date <= last {
+            for (s, e) in self.open_on(date) {
+                total += (e.min(t1) - s.max(t0)).max(0);
+            }
+            date = date.succ_opt().unwrap_or(date);
+            if date == NaiveDate::MAX {
+                break;
+            }
+        }
+        total
+    }
+
+    /// The earliest instant `t >= t0` with `elapsed(t0, t) == seconds`; `None` when the clock is
+    /// not open for that long within about five years.
+    pub fn deadline(&self, t0: i64, seconds: i64) -> Option<i64> {
+        if seconds <= 0 {
+            return Some(t0);
+        }
+        if self.is_wall_clock() {
+            return Some(t0 + seconds);
+        }
+        let mut left = seconds;
+        let mut date = self.local_date(t0).pred_opt()?;
+        for _ in 0..HORIZON_DAYS {
+            for (s, e) in self.open_on(date) {
+                let start = s.max(t0);
+                if e <= start {
+                    continue;
+                }
+                if left <= e - start {
+                    return Some(start + left);
+                }
+                left -= e - start;
+            }
+            date = date.succ_opt()?;
         }
         None
     }

@@ -53,6 +53,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::invites::routes())
         .merge(routes::tokens::routes())
         .merge(routes::assignment_rules::routes())
+        .merge(routes::sla_policies::routes())
 }
 
 /// The OpenAPI document of the API, generated from the handlers' annotations.

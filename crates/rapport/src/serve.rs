@@ -97,6 +97,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     });
     let attachments_dir = data_dir(args.data_dir.as_deref(), &args.db.database_url).join("attachments");
     tokio::spawn(sweep_unsent_uploads(db.clone(), attachments_dir.clone()));
+    tokio::spawn(sweep_slas(db.clone()));
     let config = HttpConfig {
         public_url: public_url.clone(),
         api_calls_per_minute: args.api_calls_per_minute,
@@ -136,6 +137,29 @@ async fn sweep_unsent_uploads(db: rapport_store::Db, dir: PathBuf) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted unsent uploads"),
             Err(e) => tracing::warn!(error = %e, "sweeping unsent uploads failed"),
+        }
+    }
+}
+
+/// How often the SLA sweep looks for conversations whose SLA may have changed state.
+const SLA_SWEEP_SECONDS: u64 = 5;
+
+/// Every few seconds, evaluates the SLAs whose next at-risk or breach instant has come (emitting
+/// `sla.at_risk` / `sla.breached`; safe with several nodes, see `rapport_store::sla`).
+async fn sweep_slas(db: rapport_store::Db) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(SLA_SWEEP_SECONDS));
+    loop {
+        tick.tick().await;
+        // Batches of 500 until nothing more is due.
+        loop {
+            match rapport_store::sla::sweep(&db, rapport_store::now(), 500).await {
+                Ok(500) => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "sweeping SLAs failed");
+                    break;
+                }
+            }
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod notes;
 pub mod routing;
 pub mod saved_replies;
 pub mod sessions;
+pub mod sla;
 pub mod tags;
 pub mod teams;
 pub mod tokens;

@@ -428,7 +428,14 @@ async fn apply(
                 conversations::reply_or_act(db, workspace_id, id, Change::AdminNote { admin_id: author, body }).await?;
             }
             RuleAction::Snooze { .. } | RuleAction::CloseWithMessage { .. } => later.push(taken),
-            RuleAction::AssignTeam { .. } | RuleAction::AssignTeammate { .. } | RuleAction::ApplySla { .. } => {}
+            RuleAction::ApplySla { policy_id } => {
+                // A policy deleted since the rules were published is skipped, not fatal.
+                match crate::sla::apply(db, workspace_id, id, *policy_id, now()).await {
+                    Err(StoreError::NotFound { .. }) => tracing::warn!(workspace_id, policy_id, "SLA policy not found"),
+                    other => drop(other?),
+                }
+            }
+            RuleAction::AssignTeam { .. } | RuleAction::AssignTeammate { .. } => {}
         }
     }
     let assignee = trace.assignee;

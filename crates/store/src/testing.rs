@@ -117,3 +117,25 @@ pub async fn contact(
     };
     Ok(crate::contacts::create(db, workspace_id, fields).await?.id)
 }
+
+/// Moves a conversation, its parts and its applied SLA to the instant `at`, as if written then:
+/// how tests put a conversation at a chosen wall-clock moment (Friday 16:55 in New York, say)
+/// without waiting for it.
+pub async fn backdate_conversation(db: &Db, conversation_id: i64, at: i64) {
+    let statements = [
+        "UPDATE conversations SET created_at = $2, updated_at = $2, waiting_since = $2 WHERE id = $1",
+        "UPDATE conversation_parts SET created_at = $2, updated_at = $2 WHERE conversation_id = $1",
+        "UPDATE conversation_slas SET applied_at = $2, next_check_at = $2 WHERE conversation_id = $1",
+    ];
+    for sql in statements {
+        crate::execute!(db, pool => sqlx::query(sql).bind(conversation_id).bind(at).execute(pool).await)
+            .expect("backdate conversation");
+    }
+}
+
+/// Sets a workspace's timezone (there is no API for it yet).
+pub async fn set_timezone(db: &Db, workspace_id: i64, timezone: &str) {
+    crate::execute!(db, pool => sqlx::query("UPDATE workspaces SET timezone = $2 WHERE id = $1")
+        .bind(workspace_id).bind(timezone).execute(pool).await)
+    .expect("set timezone");
+}

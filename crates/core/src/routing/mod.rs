@@ -64,7 +64,7 @@ pub enum RuleAction {
     CloseWithMessage {
         body: String,
     },
-    /// Recorded in the trace; SLA policies themselves are not built yet.
+    /// Applies an SLA policy (its clocks are `rapport_core::sla`; the store applies it).
     ApplySla {
         policy_id: i64,
     },

@@ -148,6 +148,8 @@ const CONVERSATION_FIELDS: &[(&str, FieldType)] = &[
     ("source.author.id", FieldType::Reference),
     ("source.author.type", FieldType::Text),
     ("source.url", FieldType::Text),
+    // Rapport extension: the SLA state (on_track, at_risk, breached; null without an SLA).
+    ("sla_state", FieldType::Text),
     ("contact_ids", FieldType::Reference),
     ("teammate_ids", FieldType::Reference),
     ("tag_ids", FieldType::Reference),

@@ -22,7 +22,8 @@ struct CountsQuery {
 }
 
 /// Conversations per inbox view in one state: `unassigned` (no teammate and no team), `mine`
-/// (assigned to the caller), each team with at least one (by team assignee), and `all`.
+/// (assigned to the caller), each team with at least one (by team assignee), and `all`; plus
+/// `sla_at_risk` and `sla_breached`: open or snoozed conversations in that SLA state (any state filter).
 #[utoipa::path(get, path = "/inbox/counts", tag = "Inbox", params(CountsQuery),
     responses((status = 200, description = "inbox.counts"), (status = 400, description = "parameter_invalid")))]
 async fn counts(State(state): State<AppState>, auth: Auth, Query(query): Query<CountsQuery>) -> AppResult<Json<Value>> {
@@ -31,6 +32,7 @@ async fn counts(State(state): State<AppState>, auth: Auth, Query(query): Query<C
         return Err(AppError::invalid("state", "state must be open, snoozed or closed"));
     }
     let counts = inbox_counts(&state.db, auth.workspace_id(), wanted, auth.admin.id).await?;
+    let (sla_at_risk, sla_breached) = rapport_store::sla::counts(&state.db, auth.workspace_id()).await?;
     let teams: Vec<Value> =
         counts.teams.iter().map(|(id, count)| json!({"id": id.to_string(), "count": count})).collect();
     Ok(Json(json!({
@@ -40,5 +42,7 @@ async fn counts(State(state): State<AppState>, auth: Auth, Query(query): Query<C
         "unassigned": counts.unassigned,
         "mine": counts.mine,
         "teams": teams,
+        "sla_at_risk": sla_at_risk,
+        "sla_breached": sla_breached,
     })))
 }

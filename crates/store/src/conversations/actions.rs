@@ -363,6 +363,7 @@ pub async fn send(
             sent.conversation = routed;
         }
     }
+    crate::sla::after_part(db, workspace_id, id).await;
     Ok(sent)
 }
 

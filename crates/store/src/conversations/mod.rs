@@ -170,6 +170,8 @@ pub struct Related {
     pub tags: Vec<AppliedTag>,
     /// (conversation id, admin id) of every admin who wrote a part.
     pub teammates: Vec<(i64, i64)>,
+    /// The SLA applied to each conversation that has one.
+    pub slas: Vec<crate::sla::ConversationSla>,
 }
 
 /// One conversation with everything its full view shows. `parts` starts with the opening
@@ -263,5 +265,6 @@ pub async fn related(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<Rel
         Ok::<_, sqlx::Error>((contacts, q.fetch_all(pool).await?))
     })?;
     let tags = tags::tags_of(db, workspace_id, Target::Conversation, ids).await?;
-    Ok(Related { contacts, tags, teammates })
+    let slas = crate::sla::for_conversations(db, workspace_id, ids).await?;
+    Ok(Related { contacts, tags, teammates, slas })
 }

@@ -133,6 +133,7 @@ fn target(model: Model, field: &str) -> Option<Target> {
             "source.author.id" => Expr("source_author_id"),
             "source.author.type" => Expr("source_author_type"),
             "source.url" => Expr("source_url"),
+            "sla_state" => Expr("(SELECT s.state FROM conversation_slas s WHERE s.conversation_id = conversations.id)"),
             "contact_ids" => ConversationContacts,
             "teammate_ids" => Teammates,
             "mentioned_admin_ids" => Mentioned,

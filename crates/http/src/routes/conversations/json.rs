@@ -124,6 +124,7 @@ pub fn conversation_json(
         .collect();
     let tags: Vec<Value> = related.tags.iter().filter(|t| t.target_id == c.id).map(applied_tag_json).collect();
     let source_part = parts.and_then(|parts| parts.iter().find(|p| Some(p.id) == c.source_part_id));
+    let sla = related.slas.iter().find(|s| s.conversation_id == c.id);
     let mut body = json!({
         "type": "conversation",
         "id": c.id.to_string(),
@@ -170,7 +171,8 @@ pub fn conversation_json(
             .map(|at| json!({"created_at": at, "type": "conversation", "url": c.source_url})),
         "tags": {"type": "tag.list", "tags": tags},
         "conversation_rating": null,
-        "sla_applied": null,
+        "sla_applied": sla.map(|s| s.sla_applied_json()),
+        "sla_state": sla.map(|s| s.sla_state_json()),
         "statistics": statistics_json(c),
         "custom_attributes": c.custom_attributes(),
         "topics": {},

@@ -40,7 +40,14 @@ fn settings_json(auth: &Auth, workspace: &Workspace, s: &MessengerSettings) -> V
     responses((status = 200, description = "messenger_settings")))]
 async fn show(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value>> {
     let settings = workspaces::messenger_settings(&state.db, auth.workspace_id()).await?;
-    Ok(Json(settings_json(&auth, &auth.workspace, &settings)))
+    with_holidays(&state, auth.workspace_id(), settings_json(&auth, &auth.workspace, &settings)).await
+}
+
+/// Adds the workspace's holidays (`rapport_store::sla`) to the settings.
+async fn with_holidays(state: &AppState, workspace_id: i64, mut body: Value) -> AppResult<Json<Value>> {
+    let holidays = rapport_store::sla::workspace_holidays(&state.db, workspace_id).await?;
+    body["holidays"] = rapport_core::office_hours::holidays_json(&holidays);
+    Ok(Json(body))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -57,6 +64,10 @@ struct SettingsRequest {
     office_hours: Option<Value>,
     /// 1 to 10080.
     reply_time_minutes: Option<i64>,
+    /// Whole days off in the workspace's timezone, `["2024-12-25", …]`: SLA clocks do not count
+    /// them (teams with their own hours have their own holidays).
+    #[schema(value_type = Option<Vec<String>>)]
+    holidays: Option<Value>,
     /// Refuse messenger users without a valid `user_hash` or `user_jwt`.
     identity_enforced: Option<bool>,
 }
@@ -86,6 +97,12 @@ async fn replace(
         let hours = OfficeHours::parse(hours).map_err(|e| AppError::invalid("office_hours", e.to_string()))?;
         settings.office_hours = hours.to_json().to_string();
     }
+    let holidays = match &req.holidays {
+        Some(h) => Some(
+            rapport_core::office_hours::parse_holidays(h).map_err(|e| AppError::invalid("holidays", e.to_string()))?,
+        ),
+        None => None,
+    };
     if let Some(minutes) = req.reply_time_minutes {
         settings.reply_time_minutes = parse_reply_time(minutes).map_err(refused)?;
     }
@@ -103,7 +120,12 @@ async fn replace(
         None => auth.workspace.clone(),
     };
     let saved = workspaces::set_messenger_settings(&state.db, auth.workspace_id(), &settings).await?;
-    Ok(Json(settings_json(&auth, &workspace, &saved)))
+    if let Some(holidays) = &holidays {
+        rapport_store::sla::set_workspace_holidays(&state.db, auth.workspace_id(), holidays).await?;
+    } else if req.office_hours.is_some() {
+        rapport_store::sla::recheck(&state.db, auth.workspace_id(), None).await?;
+    }
+    with_holidays(&state, auth.workspace_id(), settings_json(&auth, &workspace, &saved)).await
 }
 
 /// Replaces the identity-verification secret with a new random one (owners and admins). Every

@@ -1,0 +1,473 @@
+//! SLA policies, office hours per team, holidays, and the SLA applied to a conversation.
+//!
+//! A conversation's SLA row keeps its last evaluation (`rapport_core::sla::evaluate` over the
+//! conversation's parts): the state, the runs with their due times, the event keys already
+//! emitted and `next_check_at`, the next instant the state can change by time alone. It is
+//! re-evaluated after every part and by the sweep (`rapport serve`, every few seconds) when
+//! `next_check_at` has come. Each evaluation writes with `WHERE revision = <read revision>` and
+//! appends its `sla.at_risk` / `sla.breached` events in the same transaction, so when several
+//! nodes evaluate at once only one write (and one set of events) wins.
+use std::collections::BTreeSet;
+
+use chrono_tz::Tz;
+use rapport_core::office_hours::{holidays_from_stored, holidays_json, BusinessClock, OfficeHours};
+use rapport_core::sla::{self, Evaluation, Happening, Moment, Policy, State, Status};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::event_log::{Audience, NewEvent};
+use crate::{execute, log_event, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+
+// ---- policies ----
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SlaPolicy {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub name: String,
+    pub first_response_seconds: Option<i64>,
+    pub next_response_seconds: Option<i64>,
+    pub time_to_close_seconds: Option<i64>,
+    pub business_hours: bool,
+    pub at_risk_percent: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl SlaPolicy {
+    pub fn policy(&self) -> Policy {
+        Policy {
+            first_response_seconds: self.first_response_seconds,
+            next_response_seconds: self.next_response_seconds,
+            time_to_close_seconds: self.time_to_close_seconds,
+            business_hours: self.business_hours,
+            at_risk_percent: self.at_risk_percent,
+        }
+    }
+}
+
+const POLICY_COLUMNS: &str = "id, workspace_id, name, first_response_seconds, next_response_seconds, \
+    time_to_close_seconds, business_hours, at_risk_percent, created_at, updated_at";
+
+fn checked(name: &str, policy: &Policy) -> StoreResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(StoreError::Invalid("name must be 1 to 255 characters".into()));
+    }
+    policy.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
+    Ok(name.to_string())
+}
+
+fn conflict_on_name(e: sqlx::Error) -> StoreError {
+    match StoreError::from(e) {
+        StoreError::Conflict(_) => StoreError::Conflict("an SLA policy with this name already exists".into()),
+        other => other,
+    }
+}
+
+pub async fn list_policies(db: &Db, workspace_id: i64) -> StoreResult<Vec<SlaPolicy>> {
+    let sql = format!("SELECT {POLICY_COLUMNS} FROM sla_policies WHERE workspace_id = $1 ORDER BY id");
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, SlaPolicy>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+}
+
+pub async fn find_policy(db: &Db, workspace_id: i64, id: i64) -> StoreResult<SlaPolicy> {
+    let sql = format!("SELECT {POLICY_COLUMNS} FROM sla_policies WHERE workspace_id = $1 AND id = $2");
+    with_pool!(db, pool => sqlx::query_as::<_, SlaPolicy>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
+        .or_not_found("sla_policy")
+}
+
+pub async fn create_policy(db: &Db, workspace_id: i64, name: &str, policy: &Policy) -> StoreResult<SlaPolicy> {
+    let name = checked(name, policy)?;
+    let sql = format!(
+        "INSERT INTO sla_policies (workspace_id, name, first_response_seconds, next_response_seconds, \
+         time_to_close_seconds, business_hours, at_risk_percent, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {POLICY_COLUMNS}"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, SlaPolicy>(&sql)
+        .bind(workspace_id).bind(&name).bind(policy.first_response_seconds).bind(policy.next_response_seconds)
+        .bind(policy.time_to_close_seconds).bind(policy.business_hours).bind(policy.at_risk_percent).bind(now())
+        .fetch_one(pool).await)
+    .map_err(conflict_on_name)
+}
+
+/// Replaces a policy's name and targets. Conversations it is applied to follow the new targets
+/// at their next evaluation.
+pub async fn update_policy(db: &Db, workspace_id: i64, id: i64, name: &str, policy: &Policy) -> StoreResult<SlaPolicy> {
+    let name = checked(name, policy)?;
+    let sql = format!(
+        "UPDATE sla_policies SET name = $3, first_response_seconds = $4, next_response_seconds = $5, \
+         time_to_close_seconds = $6, business_hours = $7, at_risk_percent = $8, updated_at = $9 \
+         WHERE workspace_id = $1 AND id = $2 RETURNING {POLICY_COLUMNS}"
+    );
+    let updated = with_pool!(db, pool => sqlx::query_as::<_, SlaPolicy>(&sql)
+        .bind(workspace_id).bind(id).bind(&name).bind(policy.first_response_seconds)
+        .bind(policy.next_response_seconds).bind(policy.time_to_close_seconds).bind(policy.business_hours)
+        .bind(policy.at_risk_percent).bind(now()).fetch_optional(pool).await)
+    .map_err(conflict_on_name)?
+    .or_not_found("sla_policy")?;
+    execute!(db, pool => sqlx::query(
+        "UPDATE conversation_slas SET sla_name = $3, next_check_at = $4, revision = revision + 1 \
+         WHERE workspace_id = $1 AND sla_policy_id = $2 AND status = 'active'")
+        .bind(workspace_id).bind(id).bind(&name).bind(now()).execute(pool).await)?;
+    Ok(updated)
+}
+
+/// Deletes a policy; the conversations it is active on keep their history with status `cancelled`.
+pub async fn delete_policy(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
+    find_policy(db, workspace_id, id).await?;
+    with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        sqlx::query("UPDATE conversation_slas SET sla_policy_id = NULL, next_check_at = NULL, revision = revision + 1, \
+                     status = CASE WHEN status = 'active' THEN 'cancelled' ELSE status END \
+                     WHERE workspace_id = $1 AND sla_policy_id = $2")
+            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sla_policies WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+// ---- office hours per team, holidays ----
+
+/// A team's own office hours (a team without them works the workspace's).
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamHours {
+    pub team_id: i64,
+    pub timezone: String,
+    /// Canonical JSON (see `rapport_core::office_hours`).
+    pub office_hours: Value,
+    pub holidays: Value,
+    pub updated_at: i64,
+}
+
+pub async fn team_hours(db: &Db, workspace_id: i64, team_id: i64) -> StoreResult<Option<TeamHours>> {
+    let row = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, String, String, i64)>(
+        "SELECT team_id, timezone, office_hours, holidays, updated_at FROM team_office_hours \
+         WHERE workspace_id = $1 AND team_id = $2")
+        .bind(workspace_id).bind(team_id).fetch_optional(pool).await)?;
+    Ok(row.map(|(team_id, timezone, hours, holidays, updated_at)| TeamHours {
+        team_id,
+        timezone,
+        office_hours: OfficeHours::from_stored(&hours).to_json(),
+        holidays: holidays_json(&holidays_from_stored(&holidays)),
+        updated_at,
+    }))
+}
+
+/// Sets a team's own hours. `office_hours` and `holidays` must already be validated (the
+/// canonical JSON of `OfficeHours` and of a holiday list); the timezone is checked here.
+pub async fn set_team_hours(
+    db: &Db,
+    workspace_id: i64,
+    team_id: i64,
+    timezone: &str,
+    office_hours: &OfficeHours,
+    holidays: &[chrono::NaiveDate],
+) -> StoreResult<TeamHours> {
+    crate::teams::find(db, workspace_id, team_id).await?;
+    if timezone.parse::<Tz>().is_err() {
+        return Err(StoreError::Invalid(format!("unknown timezone {timezone:?}")));
+    }
+    execute!(db, pool => sqlx::query(
+        "INSERT INTO team_office_hours (team_id, workspace_id, timezone, office_hours, holidays, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (team_id) DO UPDATE SET timezone = excluded.timezone, \
+         office_hours = excluded.office_hours, holidays = excluded.holidays, updated_at = excluded.updated_at")
+        .bind(team_id).bind(workspace_id).bind(timezone).bind(office_hours.to_json().to_string())
+        .bind(holidays_json(holidays).to_string()).bind(now()).execute(pool).await)?;
+    recheck(db, workspace_id, Some(team_id)).await?;
+    team_hours(db, workspace_id, team_id).await?.or_not_found("team")
+}
+
+/// Removes a team's own hours: it works the workspace's again.
+pub async fn clear_team_hours(db: &Db, workspace_id: i64, team_id: i64) -> StoreResult<()> {
+    crate::teams::find(db, workspace_id, team_id).await?;
+    execute!(db, pool => sqlx::query("DELETE FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2")
+        .bind(workspace_id).bind(team_id).execute(pool).await)?;
+    recheck(db, workspace_id, Some(team_id)).await
+}
+
+/// Asks the sweep to re-evaluate, at once, the active SLAs counting in changed hours: a team's
+/// (`Some(team_id)`), or the whole workspace's (`None`).
+pub async fn recheck(db: &Db, workspace_id: i64, team_id: Option<i64>) -> StoreResult<()> {
+    execute!(db, pool => sqlx::query(
+        "UPDATE conversation_slas SET next_check_at = $3 WHERE workspace_id = $1 AND status = 'active'          AND ($2 IS NULL OR conversation_id IN              (SELECT id FROM conversations WHERE workspace_id = $1 AND team_assignee_id = $2))")
+        .bind(workspace_id).bind(team_id).bind(now()).execute(pool).await)?;
+    Ok(())
+}
+
+/// The workspace's holidays (dates in its timezone).
+pub async fn workspace_holidays(db: &Db, workspace_id: i64) -> StoreResult<Vec<chrono::NaiveDate>> {
+    let text = with_pool!(db, pool => sqlx::query_scalar::<_, String>("SELECT holidays FROM workspaces WHERE id = $1")
+        .bind(workspace_id).fetch_optional(pool).await)?
+    .or_not_found("workspace")?;
+    Ok(holidays_from_stored(&text))
+}
+
+pub async fn set_workspace_holidays(db: &Db, workspace_id: i64, holidays: &[chrono::NaiveDate]) -> StoreResult<()> {
+    execute!(db, pool => sqlx::query("UPDATE workspaces SET holidays = $2 WHERE id = $1")
+        .bind(workspace_id).bind(holidays_json(holidays).to_string()).execute(pool).await)?;
+    recheck(db, workspace_id, None).await
+}
+
+/// The business clock of a team: its own hours when it has them, else the workspace's.
+pub async fn business_clock(db: &Db, workspace_id: i64, team_id: Option<i64>) -> StoreResult<BusinessClock> {
+    if let Some(team_id) = team_id {
+        let row = with_pool!(db, pool => sqlx::query_as::<_, (String, String, String)>(
+            "SELECT timezone, office_hours, holidays FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2")
+            .bind(workspace_id).bind(team_id).fetch_optional(pool).await)?;
+        if let Some((tz, hours, holidays)) = row {
+            let tz = tz.parse().unwrap_or(chrono_tz::UTC);
+            return Ok(BusinessClock::new(OfficeHours::from_stored(&hours), tz, holidays_from_stored(&holidays)));
+        }
+    }
+    let workspace = crate::workspaces::find(db, workspace_id).await?;
+    let settings = crate::workspaces::messenger_settings(db, workspace_id).await?;
+    let tz = workspace.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let holidays = workspace_holidays(db, workspace_id).await?;
+    Ok(BusinessClock::new(OfficeHours::from_stored(&settings.office_hours), tz, holidays))
+}
+
+// ---- the SLA of a conversation ----
+
+/// The SLA applied to a conversation, as last evaluated.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ConversationSla {
+    pub conversation_id: i64,
+    pub sla_policy_id: Option<i64>,
+    pub sla_name: String,
+    pub applied_at: i64,
+    /// Intercom's `sla_status`: active, hit, missed, cancelled.
+    pub status: String,
+    /// on_track, at_risk, breached.
+    pub state: String,
+    /// JSON list of runs (see `rapport_core::sla::Run::to_json`).
+    pub runs: String,
+    /// JSON list of the event keys already emitted (`first_response@<start>:at_risk`).
+    pub notified: String,
+    pub next_check_at: Option<i64>,
+    pub revision: i64,
+    pub evaluated_at: i64,
+}
+
+impl ConversationSla {
+    /// Intercom's `sla_applied`.
+    pub fn sla_applied_json(&self) -> Value {
+        json!({"type": "conversation_sla_summary", "sla_name": self.sla_name, "sla_status": self.status})
+    }
+
+    /// Rapport's `sla_state`: the overall state and every run with its due time.
+    pub fn sla_state_json(&self) -> Value {
+        let runs: Value = serde_json::from_str(&self.runs).unwrap_or_else(|_| json!([]));
+        json!({"state": self.state, "evaluated_at": self.evaluated_at, "targets": runs})
+    }
+}
+
+const SLA_COLUMNS: &str = "conversation_id, sla_policy_id, sla_name, applied_at, status, state, runs, notified, \
+    next_check_at, revision, evaluated_at";
+
+/// The SLAs of these conversations (of this workspace).
+pub async fn for_conversations(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<Vec<ConversationSla>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let sql =
+        format!("SELECT {SLA_COLUMNS} FROM conversation_slas WHERE workspace_id = $1 AND conversation_id IN ({list})");
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, ConversationSla>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+}
+
+pub async fn of_conversation(db: &Db, workspace_id: i64, conversation_id: i64) -> StoreResult<Option<ConversationSla>> {
+    Ok(for_conversations(db, workspace_id, &[conversation_id]).await?.into_iter().next())
+}
+
+/// Applies a policy to a conversation from `at` on (replacing the SLA it had, whose clocks start
+/// again) and evaluates it at `at`.
+pub async fn apply(
+    db: &Db,
+    workspace_id: i64,
+    conversation_id: i64,
+    policy_id: i64,
+    at: i64,
+) -> StoreResult<ConversationSla> {
+    crate::conversations::find(db, workspace_id, conversation_id).await?;
+    let policy = find_policy(db, workspace_id, policy_id).await?;
+    execute!(db, pool => sqlx::query(
+        "INSERT INTO conversation_slas (conversation_id, workspace_id, sla_policy_id, sla_name, applied_at, \
+         status, state, runs, notified, next_check_at, revision, evaluated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'active', 'on_track', '[]', '[]', $5, 0, $5) \
+         ON CONFLICT (conversation_id) DO UPDATE SET sla_policy_id = excluded.sla_policy_id, \
+         sla_name = excluded.sla_name, applied_at = excluded.applied_at, status = 'active', state = 'on_track', \
+         runs = '[]', notified = '[]', next_check_at = excluded.next_check_at, \
+         revision = conversation_slas.revision + 1, evaluated_at = excluded.evaluated_at")
+        .bind(conversation_id).bind(workspace_id).bind(policy.id).bind(&policy.name).bind(at)
+        .execute(pool).await)?;
+    evaluate(db, workspace_id, conversation_id, at).await?.or_not_found("conversation_sla")
+}
+
+/// Removes the SLA from a conversation: its status becomes `cancelled` and its clocks stop.
+pub async fn cancel(db: &Db, workspace_id: i64, conversation_id: i64) -> StoreResult<ConversationSla> {
+    execute!(db, pool => sqlx::query(
+        "UPDATE conversation_slas SET status = 'cancelled', next_check_at = NULL, revision = revision + 1 \
+         WHERE workspace_id = $1 AND conversation_id = $2")
+        .bind(workspace_id).bind(conversation_id).execute(pool).await)?;
+    of_conversation(db, workspace_id, conversation_id).await?.or_not_found("conversation_sla")
+}
+
+/// The conversation's parts as the SLA clocks see them.
+async fn timeline(
+    db: &Db,
+    workspace_id: i64,
+    conversation_id: i64,
+    snoozed_until: Option<i64>,
+) -> StoreResult<Vec<Moment>> {
+    let parts = with_pool!(db, pool => sqlx::query_as::<_, (String, String, i64)>(
+        "SELECT part_type, author_type, created_at FROM conversation_parts \
+         WHERE workspace_id = $1 AND conversation_id = $2 ORDER BY created_at, id")
+        .bind(workspace_id).bind(conversation_id).fetch_all(pool).await)?;
+    let last_snooze = parts.iter().rposition(|(kind, _, _)| kind == "snoozed");
+    Ok(parts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (kind, author, at))| {
+            let customer = !matches!(author.as_str(), "admin" | "bot");
+            let what = match kind.as_str() {
+                "comment" if customer => Happening::CustomerMessage,
+                "comment" => Happening::TeamReply,
+                "close" => Happening::Closed,
+                "open" => Happening::Opened,
+                // An earlier snooze ended with whatever came next (a reopen, a message, a close).
+                "snoozed" if Some(i) == last_snooze => Happening::Snoozed { until: snoozed_until.unwrap_or(i64::MAX) },
+                "snoozed" => Happening::Snoozed { until: i64::MAX },
+                _ => return None,
+            };
+            Some(Moment { at: *at, what })
+        })
+        .collect())
+}
+
+/// Evaluates a conversation's SLA at `now`, stores the result if nobody else changed the row
+/// meanwhile, and appends `sla.at_risk` / `sla.breached` for runs newly in that state (each
+/// once). Returns the row afterwards; `None` when the conversation has no SLA.
+pub async fn evaluate(
+    db: &Db,
+    workspace_id: i64,
+    conversation_id: i64,
+    now: i64,
+) -> StoreResult<Option<ConversationSla>> {
+    let Some(row) = of_conversation(db, workspace_id, conversation_id).await? else { return Ok(None) };
+    let Some(policy_id) = row.sla_policy_id.filter(|_| row.status != Status::Cancelled.as_str()) else {
+        return Ok(Some(row));
+    };
+    let conversation = match crate::conversations::find(db, workspace_id, conversation_id).await {
+        Err(StoreError::NotFound { .. }) => {
+            // Deleted meanwhile (its SLA row goes with it where foreign keys cascade): stop looking.
+            execute!(db, pool => sqlx::query("UPDATE conversation_slas SET next_check_at = NULL                 WHERE workspace_id = $1 AND conversation_id = $2")
+                .bind(workspace_id).bind(conversation_id).execute(pool).await)?;
+            return Ok(None);
+        }
+        other => other?,
+    };
+    let policy = find_policy(db, workspace_id, policy_id).await?;
+    let clock = if policy.business_hours {
+        business_clock(db, workspace_id, conversation.team_assignee_id).await?
+    } else {
+        BusinessClock::calendar()
+    };
+    let moments = timeline(db, workspace_id, conversation_id, conversation.snoozed_until).await?;
+    let evaluation = sla::evaluate(&policy.policy(), &clock, row.applied_at, &moments, now);
+    let mut notified: BTreeSet<String> = serde_json::from_str(&row.notified).unwrap_or_default();
+    let events = new_events(&evaluation, &mut notified);
+    let runs = Value::Array(evaluation.runs.iter().map(sla::Run::to_json).collect()).to_string();
+    let notified_text = serde_json::to_string(&notified).unwrap_or_else(|_| "[]".into());
+    let contact_ids = [conversation.contact_id];
+    let seq = with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        let won = sqlx::query(
+            "UPDATE conversation_slas SET status = $4, state = $5, runs = $6, notified = $7, next_check_at = $8, \
+             revision = revision + 1, evaluated_at = $9 WHERE workspace_id = $1 AND conversation_id = $2 AND revision = $3")
+            .bind(workspace_id).bind(conversation_id).bind(row.revision).bind(evaluation.status.as_str())
+            .bind(evaluation.state.as_str()).bind(&runs).bind(&notified_text).bind(evaluation.next_check_at)
+            .bind(now).execute(&mut *tx).await?.rows_affected() == 1;
+        let mut seq = None;
+        if won {
+            for (kind, run) in &events {
+                let event = NewEvent {
+                    workspace_id,
+                    kind,
+                    conversation_id: Some(conversation_id),
+                    audience: Audience::Admins,
+                    payload: json!({
+                        "conversation": {"id": conversation_id, "contact_ids": contact_ids},
+                        "sla_name": row.sla_name,
+                        "target": run.target,
+                        "target_seconds": run.seconds,
+                        "started_at": run.started_at,
+                        "due_at": run.due_at,
+                        "elapsed_seconds": run.elapsed,
+                    }),
+                    created_at: now,
+                };
+                seq = Some(log_event!(tx, &event)?);
+            }
+        }
+        tx.commit().await?;
+        seq
+    });
+    if let Some(seq) = seq {
+        db.announce(workspace_id, seq);
+    }
+    of_conversation(db, workspace_id, conversation_id).await
+}
+
+/// The events a new evaluation owes: `sla.at_risk` the first time a run is seen at risk (not
+/// when first seen already breached), `sla.breached` the first time it is seen breached.
+fn new_events<'a>(evaluation: &'a Evaluation, notified: &mut BTreeSet<String>) -> Vec<(&'static str, &'a sla::Run)> {
+    let mut events = Vec::new();
+    for run in &evaluation.runs {
+        let kind = match run.state {
+            State::AtRisk => "at_risk",
+            State::Breached => "breached",
+            State::OnTrack => continue,
+        };
+        if notified.insert(format!("{}:{kind}", run.key())) {
+            events.push((if kind == "at_risk" { "sla.at_risk" } else { "sla.breached" }, run));
+        }
+    }
+    events
+}
+
+/// Re-evaluates a conversation's SLA after a part was written. The part is already stored: a
+/// failure is logged, never returned.
+pub async fn after_part(db: &Db, workspace_id: i64, conversation_id: i64) {
+    if let Err(error) = evaluate(db, workspace_id, conversation_id, now()).await {
+        tracing::warn!(workspace_id, conversation_id, %error, "evaluating the SLA failed");
+    }
+}
+
+/// Evaluates up to `limit` SLAs whose `next_check_at` has come, across workspaces; returns how
+/// many were evaluated. Safe to run on several nodes at once (see the module documentation).
+pub async fn sweep(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
+    let due = with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT workspace_id, conversation_id FROM conversation_slas \
+         WHERE next_check_at IS NOT NULL AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2")
+        .bind(now).bind(limit).fetch_all(pool).await)?;
+    for (workspace_id, conversation_id) in &due {
+        if let Err(error) = evaluate(db, *workspace_id, *conversation_id, now).await {
+            tracing::warn!(workspace_id, conversation_id, %error, "evaluating the SLA failed");
+        }
+    }
+    Ok(due.len())
+}
+
+/// How many of the workspace's conversations are in each SLA state (`at_risk`, `breached`),
+/// counting only open and snoozed conversations.
+pub async fn counts(db: &Db, workspace_id: i64) -> StoreResult<(i64, i64)> {
+    let rows = with_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(
+        "SELECT s.state, COUNT(*) FROM conversation_slas s JOIN conversations c ON c.id = s.conversation_id \
+         WHERE s.workspace_id = $1 AND c.workspace_id = $1 AND c.state <> 'closed' AND s.state <> 'on_track' \
+         GROUP BY s.state")
+        .bind(workspace_id).fetch_all(pool).await)?;
+    let count = |state: &str| rows.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
+    Ok((count("at_risk"), count("breached")))
+}
