@@ -1,0 +1,63 @@
+// Switching conversations in the agent app with a 500-part conversation (issue 4 point 9: < 100 ms).
+// Prints figures, asserts none (timings go in docs/BENCHMARKS.md): for each run, the time from the
+// click on the row to the frame after the whole timeline is in the DOM, measured in the page.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { api, BASE, marker, me, openBrowser } from './helpers.mjs';
+
+const PARTS = 500;
+const RUNS = Number(process.env.RAPPORT_SWITCH_RUNS ?? 8);
+let opened;
+after(async () => { await opened?.close(); });
+
+test('switching to a 500-part conversation: the timeline renders whole (timings printed)', async () => {
+  const owner = await me();
+  const contact = await api('/contacts', { method: 'POST', body: { role: 'user', email: `${marker('long')}@customer.example`, name: 'Lorna Long' } });
+  const created = await api('/conversations', { method: 'POST', body: { from: { type: 'user', id: contact.id }, body: '<p>Part 1 of a long thread</p>' } });
+  const long = String(created.conversation_id ?? created.id);
+  // The opening message is one part of the timeline; 499 replies, customer and teammate in turn.
+  for (let i = 2; i <= PARTS; i++) {
+    const body = `<p>Part ${i}: ${'a fairly ordinary support message with a few words in it. '.repeat(1 + (i % 3))}</p>`;
+    const reply = i % 2
+      ? { message_type: 'comment', type: 'user', intercom_user_id: contact.id, body }
+      : { message_type: 'comment', type: 'admin', admin_id: owner.id, body };
+    await api(`/conversations/${long}/reply`, { method: 'POST', body: reply });
+  }
+  const small = await api('/conversations', { method: 'POST', body: { from: { type: 'user', id: contact.id }, body: `<p>${marker('short one')}</p>` } });
+  const short = String(small.conversation_id ?? small.id);
+
+  opened = await openBrowser();
+  const { page, errors } = opened;
+  await page.setViewportSize({ width: 1440, height: 860 });
+  await page.goto(`${BASE}/app`);
+  await page.getByTestId('login-email').fill('owner@acme.example');
+  await page.getByTestId('login-password').fill('rapport-demo');
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('view-all').click();
+  for (const id of [long, short]) await page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).waitFor();
+
+  // In the page: click the row, then poll every animation frame until the conversation shows
+  // `parts` timeline entries; the time is taken at the next frame (the one that paints it).
+  const open = (id, parts) => page.evaluate(([id, parts]) => new Promise((resolve) => {
+    const started = performance.now();
+    document.querySelector(`[data-testid="conversation-item"][data-id="${id}"]`).click();
+    const check = () => {
+      const shown = document.querySelectorAll(`[data-testid="conversation"][data-id="${id}"] .timeline > li`).length;
+      if (shown >= parts) requestAnimationFrame(() => resolve(performance.now() - started));
+      else requestAnimationFrame(check);
+    };
+    check();
+  }), [id, parts]);
+
+  const times = [];
+  for (let run = 0; run < RUNS; run++) {
+    await open(short, 1);
+    times.push(await open(long, PARTS));
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  console.log(`switch to a ${PARTS}-part conversation, ${RUNS} runs (ms): ${times.map((t) => t.toFixed(1)).join(' ')}; median ${median.toFixed(1)}, max ${sorted[sorted.length - 1].toFixed(1)}`);
+  const stored = await api(`/conversations/${long}`);
+  assert.equal(stored.conversation_parts.conversation_parts.length + 1, PARTS);
+  assert.deepEqual(errors, []);
+});
