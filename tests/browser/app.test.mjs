@@ -286,6 +286,10 @@ test('bulk: rows reordered live under a selection keep it; the bulk action hits 
   await page.locator(`[data-testid="conversation"][data-id="${c.id}"]`).waitFor();
 
   // The customer writes again in a (it moves to the top), then a new conversation d arrives above it.
+  // Times are in seconds, ties ordered by id: the reply must come a second after c was created to
+  // sort above it.
+  const { created_at: cCreated } = await api(`/conversations/${c.id}`);
+  while (Math.floor(Date.now() / 1000) <= cCreated) await new Promise((resolve) => setTimeout(resolve, 50));
   await customerReplies(a.id, a.contact.id, marker('me again'));
   await firstRow().and(row(a.id)).waitFor();
   const d = await customerWrites(marker('reorder d'));
