@@ -119,7 +119,10 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
       if (frame.type === 'event') {
         patchList.current([frame.conversation_id]);
         refreshCounts();
-        if (String(frame.conversation_id) === openIdRef.current) refreshOpen();
+        // A teammate reading it changes nothing the open conversation shows (opening an unread
+        // conversation would otherwise load it twice).
+        const teammateRead = frame.kind === 'conversation.read' && frame.data.reader?.type === 'admin';
+        if (String(frame.conversation_id) === openIdRef.current && !teammateRead) refreshOpen();
       } else if (frame.type === 'typing') {
         const author = frame.author;
         if (author.type === 'admin' && String(author.id) === String(me.id)) return;
