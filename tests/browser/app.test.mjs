@@ -314,3 +314,32 @@ test('bulk: rows reordered live under a selection keep it; the bulk action hits 
   assert.ok(await row(d.id).isVisible());
   assert.deepEqual(errors, []);
 });
+
+test('a long list: only the rows in view are in the DOM; a live arrival keeps the loaded pages and what is on screen', async () => {
+  const { page, errors } = await agent('mei@acme.example');
+  await page.getByTestId('view-all').click();
+  const list = page.getByTestId('inbox-list');
+  await page.getByTestId('conversation-item').first().waitFor();
+  const open = (await api('/inbox/counts?state=open')).all;
+  const rows = () => list.evaluate((el) => Math.round(el.firstElementChild.getBoundingClientRect().height / 72));
+  // Scroll to the end until every open conversation is loaded (pages of 50 load near the bottom).
+  while ((await rows()) < open) {
+    const before = await rows();
+    await list.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await page.waitForFunction((n) => document.querySelector('[data-testid="inbox-list"]').firstElementChild.getBoundingClientRect().height / 72 > n, before);
+  }
+  assert.ok(open > 150, `the demo has ${open} open conversations`);
+  assert.ok(await page.getByTestId('conversation-item').count() < 40);
+  // Somewhere in the middle: remember the row at the top of the view.
+  const top = await list.evaluate((el) => { el.scrollTop = 120 * 72; return el.scrollTop; });
+  const topId = () => list.evaluate((el) => [...el.querySelectorAll('[data-testid="conversation-item"]')].find((r) => Math.abs(r.offsetTop - el.scrollTop) < 1)?.dataset.id);
+  await page.waitForFunction((y) => [...document.querySelectorAll('[data-testid="conversation-item"]')].some((r) => r.offsetTop === y), top);
+  const reading = await topId();
+  const { id } = await customerWrites(marker('arrives on top'));
+  await page.waitForFunction((n) => document.querySelector('[data-testid="inbox-list"]').firstElementChild.getBoundingClientRect().height / 72 === n, open + 1);
+  assert.equal(await list.evaluate((el) => el.scrollTop), top + 72);
+  assert.equal(await topId(), reading);
+  await list.evaluate((el) => { el.scrollTop = 0; });
+  await page.locator('[data-testid="conversation-item"]').first().and(page.locator(`[data-id="${id}"]`)).waitFor();
+  assert.deepEqual(errors, []);
+});
