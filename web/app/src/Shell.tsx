@@ -159,7 +159,8 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
     setError(null);
     try {
       await Promise.all(ids.map(action));
-      if (ids.length > 1) selection.clear();
+      // An action on the selection ends it (one selected conversation too).
+      if (ids.length === selected.size && ids.every((id) => selected.has(id))) selection.clear();
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
