@@ -111,13 +111,12 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
   const refreshCounts = useDebounced(loadCounts, 300);
   const refreshOpen = useDebounced(() => { if (openIdRef.current) void loadOpen(openIdRef.current); }, 100);
 
-  const patchList = useRef(list.patch);
-  patchList.current = list.patch;
+  const { patch } = list; // stable for the component's life
   useEffect(() => {
     live.onStatus = setLiveStatus;
     const off = live.on((frame) => {
       if (frame.type === 'event') {
-        patchList.current([frame.conversation_id]);
+        patch([frame.conversation_id]);
         refreshCounts();
         // A teammate reading it changes nothing the open conversation shows (opening an unread
         // conversation would otherwise load it twice).
