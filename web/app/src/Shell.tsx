@@ -116,7 +116,7 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
     live.onStatus = setLiveStatus;
     const off = live.on((frame) => {
       if (frame.type === 'event') {
-        patch([frame.conversation_id]);
+        patch([frame.conversation_id], frame.data.conversation);
         refreshCounts();
         // A teammate reading it changes nothing the open conversation shows (opening an unread
         // conversation would otherwise load it twice).

@@ -5,7 +5,9 @@
 // conversations *under the view's own filters* (one search: the filters plus `id IN [...]`), then
 // removes each from the list and puts back the ones that still match at their place in the sort.
 // A row whose new place lies beyond the loaded pages is left for the page that will bring it.
-// Nothing else moves: loaded pages and the scroll position stay.
+// Nothing else moves: loaded pages and the scroll position stay. An event whose conversation
+// summary shows it outside the view, for a conversation the list neither shows nor is asking
+// about, costs no request.
 //
 // The selection and the keyboard cursor hold conversation ids, never row indexes, so a row that
 // moves carries its selection with it.
@@ -23,6 +25,19 @@ export const SORTS = {
   priority: { label: 'Priority first', field: 'priority', order: 'desc' },
 } as const;
 export type SortKey = keyof typeof SORTS;
+
+/// What an event says of its conversation after the change (REALTIME.md, "summary").
+export type Summary = Record<string, unknown>;
+
+/// Whether a conversation with this summary is in the view of `filters` (only `=` filters on
+/// fields the summary carries, which is all `filtersFor` makes); `undefined` when it cannot tell.
+export function inView(summary: Summary, filters: Filter[]): boolean | undefined {
+  for (const f of filters) {
+    if (f.operator !== '=' || !(f.field in summary)) return undefined;
+    if (String(summary[f.field] ?? null) !== String(f.value ?? null)) return false;
+  }
+  return true;
+}
 
 /// The search filters of a view (as the API takes them).
 export function filtersFor(view: ViewKey, state: State, me: string): Filter[] {
@@ -81,8 +96,8 @@ export interface LiveList {
   items: Conversation[]; loading: boolean; hasMore: boolean;
   /// Loads the next page.
   more: () => void;
-  /// Refreshes these conversations' rows (from socket events or after an action).
-  patch: (ids: (string | number)[]) => void;
+  /// Refreshes these conversations' rows (after an action, or an event with the conversation's summary).
+  patch: (ids: (string | number)[], summary?: Summary) => void;
 }
 
 /// The rows of the view `filters` in `sort`, loaded by page and patched in place.
@@ -98,6 +113,7 @@ export function useLiveList(filters: Filter[], sort: SortKey, onError: (message:
   const generation = useRef(0);
   const loadingRef = useRef(false);
   const pending = useRef(new Set<string>());
+  const inflight = useRef(new Set<string>());
   const patching = useRef(false);
   const timer = useRef<number | undefined>();
   const errorRef = useRef(onError);
@@ -116,6 +132,7 @@ export function useLiveList(filters: Filter[], sort: SortKey, onError: (message:
     const mine = generation.current;
     const { filters, sort } = query.current;
     patching.current = true;
+    inflight.current = new Set(ids);
     try {
       const idFilter: Filter = { field: 'id', operator: 'IN', value: ids.map(Number) };
       const page = await api.searchConversations([...filters, idFilter], SORTS[sort], undefined, ids.length);
@@ -126,10 +143,12 @@ export function useLiveList(filters: Filter[], sort: SortKey, onError: (message:
       ids.forEach((id) => pending.current.add(id));
       errorRef.current(e instanceof Error ? e.message : String(e));
       patching.current = false;
+      inflight.current.clear();
       timer.current = window.setTimeout(() => void flush(), 2000);
       return;
     }
     patching.current = false;
+    inflight.current.clear();
     if (pending.current.size && timer.current === undefined) void flush();
   }, []);
 
@@ -137,9 +156,16 @@ export function useLiveList(filters: Filter[], sort: SortKey, onError: (message:
     if (timer.current === undefined) timer.current = window.setTimeout(() => void flush(), 50);
   }, [flush]);
 
-  const patch = useCallback((ids: (string | number)[]) => {
-    for (const id of ids) pending.current.add(String(id));
-    schedule();
+  const patch = useCallback((ids: (string | number)[], summary?: Summary) => {
+    for (const raw of ids) {
+      const id = String(raw);
+      // Nothing shows it or may bring it (no request or page under way that could): skip it.
+      const unseen = !loadingRef.current && !pending.current.has(id) && !inflight.current.has(id)
+        && !itemsRef.current.some((c) => String(c.id) === id);
+      if (summary && unseen && inView(summary, query.current.filters) === false) continue;
+      pending.current.add(id);
+    }
+    if (pending.current.size) schedule();
   }, [schedule]);
 
   const load = useCallback(async (after: string | undefined) => {
