@@ -1,19 +1,10 @@
 // The left side: the views with their live counts, and the virtualised conversation list.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Admin, Conversation, Counts, Team } from './api';
 import { ago, initials, plain } from './format';
 import { linkTo } from './settings/route';
-
-export type ViewKey = 'unassigned' | 'mine' | 'all' | 'mentions' | `team:${string}`;
-export const STATES = ['open', 'snoozed', 'closed'] as const;
-export type State = (typeof STATES)[number];
-export const SORTS = {
-  newest: { label: 'Newest', field: 'updated_at', order: 'desc' },
-  oldest: { label: 'Oldest', field: 'updated_at', order: 'asc' },
-  waiting: { label: 'Waiting longest', field: 'waiting_since', order: 'asc' },
-  priority: { label: 'Priority first', field: 'priority', order: 'desc' },
-} as const;
-export type SortKey = keyof typeof SORTS;
+import { SORTS, STATES } from './list';
+import type { SortKey, State, ViewKey } from './list';
 
 interface SidebarProps {
   me: Admin; teams: Team[]; counts: Counts | null; view: ViewKey; state: State; workspace: string;
@@ -77,16 +68,20 @@ const ROW = 72;
 const OVERSCAN = 6;
 
 interface ListProps {
-  items: Conversation[]; active: number; openId: string | null; selected: Set<string>; loading: boolean; hasMore: boolean;
+  items: Conversation[]; active: number; activeId: string | null; openId: string | null; selected: Set<string>; loading: boolean; hasMore: boolean;
   admins: Admin[]; title: string; sort: SortKey; onSort: (s: SortKey) => void;
-  onOpen: (index: number) => void; onSelect: (index: number, e: MouseEvent) => void; onMore: () => void;
-  bulk: { onAssign: () => void; onTag: () => void; onClose: () => void; onClear: () => void };
+  onOpen: (id: string) => void; onSelect: (id: string, e: MouseEvent) => void; onMore: () => void;
+  bulk: { onAssign: () => void; onTag: () => void; onClose: () => void; onSelectAll: () => void; onClear: () => void };
 }
 
+/// The virtualised list: only the rows in view (plus a few) are in the DOM, whatever is loaded.
 export function List(p: ListProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const [top, setTop] = useState(0);
   const [height, setHeight] = useState(800);
+  // The row at the top of the view: when rows are inserted or removed above it, the scroll
+  // position moves with it, so what the agent is reading stays put.
+  const anchor = useRef<{ id: string; offset: number } | null>(null);
   useEffect(() => {
     const el = scroller.current;
     if (!el) return;
@@ -96,14 +91,32 @@ export function List(p: ListProps) {
     observer.observe(el);
     return () => observer.disconnect();
   }, []);
-  // Keep the active row in view when moving with the keyboard.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const held = anchor.current;
+    if (el && held && el.scrollTop > 0) {
+      const at = p.items.findIndex((c) => String(c.id) === held.id);
+      if (at >= 0 && at * ROW + held.offset !== el.scrollTop) {
+        el.scrollTop = at * ROW + held.offset;
+        setTop(el.scrollTop);
+      }
+    }
+    remember();
+  }, [p.items]);
+  const remember = () => {
+    const el = scroller.current;
+    if (!el) return;
+    const row = p.items[Math.floor(el.scrollTop / ROW)];
+    anchor.current = row ? { id: String(row.id), offset: el.scrollTop % ROW } : null;
+  };
+  // Keep the cursor's row in view when it moves (not when live changes move the row).
   useEffect(() => {
     const el = scroller.current;
     if (!el || p.active < 0) return;
     const y = p.active * ROW;
     if (y < el.scrollTop) el.scrollTop = y;
     else if (y + ROW > el.scrollTop + el.clientHeight) el.scrollTop = y + ROW - el.clientHeight;
-  }, [p.active]);
+  }, [p.activeId]);
   useEffect(() => {
     if (p.hasMore && !p.loading && (top + height) / ROW > p.items.length - 15) p.onMore();
   }, [top, height, p.items.length, p.hasMore, p.loading]);
@@ -126,21 +139,22 @@ export function List(p: ListProps) {
           <button onClick={p.bulk.onAssign} data-testid="bulk-assign">Assign</button>
           <button onClick={p.bulk.onTag} data-testid="bulk-tag">Tag</button>
           <button onClick={p.bulk.onClose} data-testid="bulk-close">Close</button>
-          <button class="link" onClick={p.bulk.onClear}>Clear</button>
+          <button class="link" onClick={p.bulk.onSelectAll} data-testid="bulk-select-all">Select all</button>
+          <button class="link" onClick={p.bulk.onClear} data-testid="bulk-clear">Clear</button>
         </div>
       )}
-      <div class="scroller" ref={scroller} onScroll={(e) => setTop((e.target as HTMLDivElement).scrollTop)}
+      <div class="scroller" ref={scroller} onScroll={(e) => { setTop((e.target as HTMLDivElement).scrollTop); remember(); }}
         data-testid="inbox-list" role="listbox" aria-label="Conversations (j/k to move)" tabIndex={0}
         aria-activedescendant={p.items[p.active] ? `conversation-${p.items[p.active].id}` : undefined}>
         <div style={{ height: `${p.items.length * ROW}px`, position: 'relative' }}>
           {p.items.slice(first, last).map((c, offset) => {
             const i = first + offset;
             const who = c.source.author.name || c.source.author.email || 'Visitor';
-            const classes = ['row', i === p.active ? 'active' : '', c.id === p.openId ? 'open' : '', p.selected.has(c.id) ? 'selected' : '', c.read ? '' : 'unread'];
+            const classes = ['row', String(c.id) === p.activeId ? 'active' : '', c.id === p.openId ? 'open' : '', p.selected.has(String(c.id)) ? 'selected' : '', c.read ? '' : 'unread'];
             return (
               <div key={c.id} id={`conversation-${c.id}`} role="option" aria-selected={c.id === p.openId} class={classes.join(' ')} style={{ top: `${i * ROW}px`, height: `${ROW}px` }}
                 data-testid="conversation-item" data-id={c.id}
-                onClick={(e) => (e.shiftKey || e.ctrlKey || e.metaKey ? p.onSelect(i, e) : p.onOpen(i))}>
+                onClick={(e) => (e.shiftKey || e.ctrlKey || e.metaKey ? p.onSelect(String(c.id), e) : p.onOpen(String(c.id)))}>
                 <span class="avatar" aria-hidden="true">{initials(who)}</span>
                 <span class="row-main">
                   <span class="row-top"><strong>{who}</strong><time>{ago(c.updated_at)}</time></span>

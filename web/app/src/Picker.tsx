@@ -57,7 +57,7 @@ export const SHORTCUTS: [string, string][] = [
   ['j / ↓', 'Next conversation'], ['k / ↑', 'Previous conversation'], ['Enter', 'Open the selected conversation'],
   ['r', 'Reply'], ['n', 'Write a note'], ['a', 'Assign'], ['t', 'Tag the conversation'], ['Shift + T', "Tag the customer's last message"],
   ['z', 'Snooze'], ['p', 'Priority (toggle)'], ['Shift + C', 'Close (or reopen)'],
-  ['x', 'Select for bulk actions'], ['Shift/Ctrl + click', 'Select a range / toggle'],
+  ['x', 'Select for bulk actions'], ['Shift + X', 'Select every loaded conversation'], ['Shift/Ctrl + click', 'Select a range / toggle'],
   ['Ctrl/⌘ + Enter', 'Send'], ['@ (in a note)', 'Mention a teammate'], ['#  or Ctrl + /', 'Insert a saved reply'], ['Esc', 'Leave the composer / close'],
   ['/', 'Search'], ['g then s', 'Settings'], ['Ctrl/⌘ + K', 'Command palette'], ['?', 'This sheet'],
 ];

@@ -2,12 +2,13 @@
 // kept live over the agent socket.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import * as api from './api';
-import type { Admin, Conversation, Counts, Filter, SavedReply, Session, Tag, Team } from './api';
+import type { Admin, Conversation, Counts, SavedReply, Session, Tag, Team } from './api';
 import { ConversationView, customerLastMessage } from './Conversation';
 import type { Action } from './Conversation';
 import { ContextPanel } from './Context';
-import { List, SORTS, Sidebar, STATES } from './Inbox';
-import type { SortKey, State, ViewKey } from './Inbox';
+import { List, Sidebar } from './Inbox';
+import { filtersFor, SORTS, STATES, useLiveList, useSelection } from './list';
+import type { SortKey, State, ViewKey } from './list';
 import { live } from './live';
 import { Picker, ShortcutSheet } from './Picker';
 import type { Choice } from './Picker';
@@ -27,16 +28,6 @@ function readLocation(): { view: ViewKey; state: State; sort: SortKey; open: str
   const asked = params.get('sort') ?? '';
   const sort: SortKey = Object.prototype.hasOwnProperty.call(SORTS, asked) ? (asked as SortKey) : 'newest';
   return { view, state, sort, open: params.get('c') };
-}
-
-function filtersFor(view: ViewKey, state: State, me: string): Filter[] {
-  const filters: Filter[] = [{ field: 'state', operator: '=', value: state }];
-  if (view === 'mentions') filters.push({ field: 'mentioned_admin_ids', operator: '=', value: Number(me) });
-  else if (view === 'mine') filters.push({ field: 'admin_assignee_id', operator: '=', value: Number(me) });
-  else if (view === 'unassigned') {
-    filters.push({ field: 'admin_assignee_id', operator: '=', value: null }, { field: 'team_assignee_id', operator: '=', value: null });
-  } else if (view.startsWith('team:')) filters.push({ field: 'team_assignee_id', operator: '=', value: Number(view.slice(5)) });
-  return filters;
 }
 
 /// Calls `fn` at most once per `ms`, trailing (later calls within the window are merged).
@@ -63,13 +54,8 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
   const [tags, setTags] = useState<Tag[]>([]);
   const [saved, setSaved] = useState<SavedReply[] | null>(null);
   const [counts, setCounts] = useState<Counts | null>(null);
-  const [items, setItems] = useState<Conversation[]>([]);
-  const [next, setNext] = useState<string | undefined>();
-  const [loading, setLoading] = useState(true);
-  const [active, setActive] = useState(-1);
   const [openId, setOpenId] = useState<string | null>(initial.open);
   const [open, setOpen] = useState<Conversation | null>(null);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
   const [overlay, setOverlay] = useState<Overlay>(null);
   const [mode, setMode] = useState<'reply' | 'note'>('reply');
   const [drafts, setDrafts] = useState<Record<string, string>>({});
@@ -80,7 +66,6 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
   const [found, setFound] = useState<Choice[]>([]);
   const [mentions, setMentions] = useState<Mention[]>([]);
   const composer = useRef<HTMLTextAreaElement | null>(null);
-  const generation = useRef(0);
   const lastTyping = useRef(0);
 
   const title = view === 'all' ? 'All' : view === 'mentions' ? 'Mentions' : view === 'mine' ? 'Mine' : view === 'unassigned' ? 'Unassigned' : teams.find((t) => `team:${t.id}` === view)?.name ?? 'Team';
@@ -104,42 +89,14 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
 
   const loadCounts = useCallback(() => { api.counts(state).then(setCounts).catch(() => undefined); }, [state]);
 
-  /// Loads the list again from the top, as many rows as are loaded now (the live refresh), or a first page.
-  const reload = useCallback(async (keep: boolean) => {
-    const mine = ++generation.current;
-    setLoading(true);
-    try {
-      const size = keep ? Math.min(150, Math.max(50, items.length)) : 50;
-      const page = await api.searchConversations(filtersFor(view, state, me.id), SORTS[sort], undefined, size);
-      if (mine !== generation.current) return;
-      setItems(page.data);
-      setNext(page.next);
-    } catch (e) {
-      if (mine === generation.current) setError(e instanceof Error ? e.message : String(e));
-    } finally {
-      if (mine === generation.current) setLoading(false);
-    }
-  }, [view, state, sort, me.id, items.length]);
-
-  const more = useCallback(async () => {
-    if (!next || loading) return;
-    const mine = generation.current;
-    setLoading(true);
-    try {
-      const page = await api.searchConversations(filtersFor(view, state, me.id), SORTS[sort], next);
-      if (mine !== generation.current) return;
-      setItems((old) => [...old, ...page.data.filter((c) => !old.some((o) => o.id === c.id))]);
-      setNext(page.next);
-    } finally {
-      if (mine === generation.current) setLoading(false);
-    }
-  }, [next, loading, view, state, sort, me.id]);
-
-  useEffect(() => { setItems([]); setActive(-1); setSelected(new Set()); void reload(false); }, [view, state, sort]);
-  // The keyboard cursor follows the open conversation when the list reloads under it.
-  useEffect(() => {
-    if (openId) setActive(items.findIndex((c) => c.id === openId));
-  }, [items]);
+  const filters = useMemo(() => filtersFor(view, state, me.id), [view, state, me.id]);
+  const list = useLiveList(filters, sort, setError);
+  const { items } = list;
+  const selection = useSelection(items);
+  const { selected } = selection;
+  useEffect(() => { selection.setActive(null); }, [view, state, sort]);
+  // The keyboard cursor goes to whatever conversation opens (a click, search, the context panel).
+  useEffect(() => { if (openId) selection.setActive(openId); }, [openId]);
   useEffect(loadCounts, [state]);
 
   const loadOpen = useCallback(async (id: string) => {
@@ -155,17 +112,22 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
   openIdRef.current = openId;
   useEffect(() => { setOpen(null); setError(null); if (openId) void loadOpen(openId); }, [openId]);
 
-  const refreshList = useDebounced(() => { void reload(true); loadCounts(); }, 300);
+  const refreshCounts = useDebounced(loadCounts, 300);
   const refreshOpen = useDebounced(() => { if (openIdRef.current) void loadOpen(openIdRef.current); }, 100);
 
+  const { patch } = list; // stable for the component's life
   useEffect(() => {
     live.onStatus = setLiveStatus;
     const off = live.on((frame) => {
       if (frame.type === 'event') {
         const mention = mentionIn(frame, me.id);
         if (mention) setMentions((all) => [...all.filter((m) => m.key !== mention.key), mention].slice(-5));
-        refreshList();
-        if (String(frame.conversation_id) === openIdRef.current) refreshOpen();
+        patch([frame.conversation_id], frame.data.conversation);
+        refreshCounts();
+        // A teammate reading it changes nothing the open conversation shows (opening an unread
+        // conversation would otherwise load it twice).
+        const teammateRead = frame.kind === 'conversation.read' && frame.data.reader?.type === 'admin';
+        if (String(frame.conversation_id) === openIdRef.current && !teammateRead) refreshOpen();
       } else if (frame.type === 'typing') {
         const author = frame.author;
         if (author.type === 'admin' && String(author.id) === String(me.id)) return;
@@ -191,25 +153,10 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
     return () => { off(); live.stop(); window.clearInterval(sweep); };
   }, []);
 
-  const openAt = (index: number) => {
-    const c = items[index];
-    if (!c) return;
-    setActive(index);
-    setOpenId(c.id);
-  };
-  const select = (index: number, e: MouseEvent | null) => {
-    const c = items[index];
-    if (!c) return;
-    setSelected((old) => {
-      const next = new Set(old);
-      if (e?.shiftKey && active >= 0) {
-        const [from, to] = [Math.min(active, index), Math.max(active, index)];
-        for (let i = from; i <= to; i++) if (items[i]) next.add(items[i].id);
-      } else if (next.has(c.id)) next.delete(c.id);
-      else next.add(c.id);
-      return next;
-    });
-    setActive(index);
+  const openRow = (id: string | null) => {
+    if (!id) return;
+    selection.setActive(id);
+    setOpenId(id);
   };
 
   const targets = (): string[] => (selected.size ? [...selected] : openId ? [openId] : []);
@@ -217,11 +164,13 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
     setError(null);
     try {
       await Promise.all(ids.map(action));
-      if (ids.length > 1) setSelected(new Set());
+      // An action on the selection ends it (one selected conversation too).
+      if (ids.length === selected.size && ids.every((id) => selected.has(id))) selection.clear();
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
-    refreshList();
+    list.patch(ids);
+    refreshCounts();
     if (openId && ids.includes(openId)) void loadOpen(openId);
   };
 
@@ -275,10 +224,11 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
       if (target.closest('input, textarea, select, [contenteditable]') || e.ctrlKey || e.metaKey || e.altKey) return;
       const key = e.key;
       const handled = () => e.preventDefault();
-      if (key === 'j' || key === 'ArrowDown') { handled(); openAt(Math.min(active + 1, items.length - 1)); }
-      else if (key === 'k' || key === 'ArrowUp') { handled(); openAt(Math.max(active - 1, 0)); }
-      else if (key === 'Enter' && active >= 0) { handled(); openAt(active); }
-      else if (key === 'x' && active >= 0) { handled(); select(active, null); }
+      if (key === 'j' || key === 'ArrowDown') { handled(); openRow(selection.move(1)); }
+      else if (key === 'k' || key === 'ArrowUp') { handled(); openRow(selection.move(-1)); }
+      else if (key === 'Enter' && selection.active >= 0) { handled(); openRow(selection.activeId); }
+      else if (key === 'x' && selection.active >= 0 && selection.activeId) { handled(); selection.toggle(selection.activeId, false); }
+      else if (key === 'X') { handled(); selection.selectAll(); }
       else if (key === 'r' && open) { handled(); setMode('reply'); composer.current?.focus(); }
       else if (key === 'n' && open) { handled(); setMode('note'); composer.current?.focus(); }
       else if (key === 'a') { handled(); act('assign'); }
@@ -296,7 +246,7 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
       else if (key === '?') { handled(); setOverlay({ kind: 'help', targets: [] }); }
       else if (key === 'g') { goAt.current = Date.now(); }
       else if (key === 's' && Date.now() - goAt.current < 1500) { handled(); navigate('/app/settings'); }
-      else if (key === 'Escape') { setSelected(new Set()); }
+      else if (key === 'Escape') { selection.clear(); }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -378,6 +328,7 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
           { id: 'priority', label: 'Toggle priority', hint: 'p', run: () => act('priority', ids) },
           { id: 'close', label: 'Close', hint: 'shift+c', run: () => act('close', ids) },
           { id: 'open', label: 'Reopen', run: () => act('open', ids) },
+          { id: 'select-all', label: 'Select every loaded conversation', hint: 'shift+x', run: selection.selectAll },
           { id: 'search', label: 'Search', hint: '/', run: () => setOverlay({ kind: 'search', targets: [] }) },
           { id: 'v-un', label: 'Go to Unassigned', run: go('unassigned') },
           { id: 'v-mine', label: 'Go to Mine', run: go('mine') },
@@ -400,9 +351,9 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
       <Sidebar me={me} teams={teams} counts={counts} view={view} state={state} workspace={session.app.name}
         onView={(v) => { setView(v); setOpenId(null); }} onState={setState} onSignOut={onSignOut} liveStatus={liveStatus}
         workspaces={workspaces} onSwitch={onSwitch} />
-      <List items={items} active={active} openId={openId} selected={selected} loading={loading} hasMore={!!next}
-        admins={admins} title={title} sort={sort} onSort={setSort} onOpen={openAt} onSelect={select} onMore={() => void more()}
-        bulk={{ onAssign: () => act('assign', [...selected]), onTag: () => act('tag', [...selected]), onClose: () => act('close', [...selected]), onClear: () => setSelected(new Set()) }} />
+      <List items={items} active={selection.active} activeId={selection.activeId} openId={openId} selected={selected} loading={list.loading} hasMore={list.hasMore}
+        admins={admins} title={title} sort={sort} onSort={setSort} onOpen={openRow} onSelect={(id, e) => selection.toggle(id, e.shiftKey)} onMore={list.more}
+        bulk={{ onAssign: () => act('assign', [...selected]), onTag: () => act('tag', [...selected]), onClose: () => act('close', [...selected]), onSelectAll: selection.selectAll, onClear: selection.clear }} />
       {open ? (
         <>
           <ConversationView conversation={open} me={me} admins={admins} teams={teams} typing={typing[open.id] ?? []}

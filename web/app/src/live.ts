@@ -2,7 +2,8 @@
 // event is missed; reconnects with a capped backoff. Listeners get every frame.
 export interface LiveEvent {
   type: 'event'; seq: number; kind: string; conversation_id: string | number;
-  data: { conversation?: { id: string | number; state?: string; admin_assignee_id?: number | null; team_assignee_id?: number | null }; part?: { author?: { type: string; id: string | number; name?: string }; body?: string | null; mentioned_admin_ids?: (string | number)[] } };
+  data: { conversation?: { id: string | number; state?: string; admin_assignee_id?: number | null; team_assignee_id?: number | null }; part?: { author?: { type: string; id: string | number; name?: string }; body?: string | null; mentioned_admin_ids?: (string | number)[] };
+    reader?: { type: string; id: string | number } };
 }
 export interface TypingFrame { type: 'typing'; conversation_id: string | number; author: { type: string; id: string | number; name: string } }
 export interface PresenceFrame { type: 'presence'; admin_id: string | number; status: string }
