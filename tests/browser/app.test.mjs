@@ -324,3 +324,20 @@ test('a long list: only the rows in view are in the DOM; a live arrival keeps th
   await page.locator('[data-testid="conversation-item"]').first().and(page.locator(`[data-id="${id}"]`)).waitFor();
   assert.deepEqual(errors, []);
 });
+
+test('SLA views: a conversation whose first response is overdue shows up live in Breached, with its count', async () => {
+  const { page, errors } = await agent('lukas@acme.example');
+  await page.getByTestId('view-breached').click();
+  const policy = await api('/sla_policies', {
+    method: 'POST', body: { name: marker('one second'), first_response_seconds: 1, business_hours: false, at_risk_percent: 0 },
+  });
+  const { id } = await customerWrites(marker('nobody answered me'));
+  await api(`/conversations/${id}/sla`, { method: 'POST', body: { sla_policy_id: policy.id } });
+  // `serve` sweeps due SLAs every few seconds; the breach is an event the app hears.
+  await page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).waitFor();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="count-breached"]')?.textContent) >= 1);
+  const conversation = await api(`/conversations/${id}`);
+  assert.equal(conversation.sla_applied.sla_status, 'missed');
+  assert.equal(conversation.sla_state.state, 'breached');
+  assert.deepEqual(errors, []);
+});

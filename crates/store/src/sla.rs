@@ -460,14 +460,14 @@ pub async fn sweep(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
     Ok(due.len())
 }
 
-/// How many of the workspace's conversations are in each SLA state (`at_risk`, `breached`),
-/// counting only open and snoozed conversations.
-pub async fn counts(db: &Db, workspace_id: i64) -> StoreResult<(i64, i64)> {
+/// How many of the workspace's conversations in `state` (open, snoozed, closed) are in each SLA
+/// state (`at_risk`, `breached`).
+pub async fn counts(db: &Db, workspace_id: i64, state: &str) -> StoreResult<(i64, i64)> {
     let rows = with_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(
         "SELECT s.state, COUNT(*) FROM conversation_slas s JOIN conversations c ON c.id = s.conversation_id \
-         WHERE s.workspace_id = $1 AND c.workspace_id = $1 AND c.state <> 'closed' AND s.state <> 'on_track' \
+         WHERE s.workspace_id = $1 AND c.workspace_id = $1 AND c.state = $2 AND s.state <> 'on_track' \
          GROUP BY s.state")
-        .bind(workspace_id).fetch_all(pool).await)?;
+        .bind(workspace_id).bind(state).fetch_all(pool).await)?;
     let count = |state: &str| rows.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
     Ok((count("at_risk"), count("breached")))
 }

@@ -16,6 +16,8 @@ export function Sidebar(p: SidebarProps) {
   const count = (key: ViewKey): number | undefined => {
     if (!p.counts || key === 'mentions') return undefined;
     if (key === 'all' || key === 'unassigned' || key === 'mine') return p.counts[key];
+    if (key === 'at_risk') return p.counts.sla_at_risk;
+    if (key === 'breached') return p.counts.sla_breached;
     return p.counts.teams.find((t) => `team:${t.id}` === key)?.count ?? 0;
   };
   const item = (key: ViewKey, label: string) => (
@@ -49,6 +51,11 @@ export function Sidebar(p: SidebarProps) {
         {item('mine', 'Mine')}
         {item('all', 'All')}
         {item('mentions', 'Mentions')}
+      </ul>
+      <h3 class="group">SLA</h3>
+      <ul class="views">
+        {item('at_risk', 'At risk')}
+        {item('breached', 'Breached')}
       </ul>
       {p.teams.length > 0 && <h3 class="group">Teams</h3>}
       <ul class="views">{p.teams.map((t) => item(`team:${t.id}`, t.name))}</ul>

@@ -21,6 +21,10 @@ import type { Mention } from './Mentions';
 type Overlay = null | { kind: 'assign' | 'tag' | 'part-tag' | 'snooze' | 'snooze-custom' | 'saved' | 'search' | 'palette' | 'help'; targets: string[] };
 interface Typing { name: string; admin: boolean; until: number }
 
+const VIEW_TITLES: Partial<Record<ViewKey, string>> = {
+  unassigned: 'Unassigned', mine: 'Mine', all: 'All', mentions: 'Mentions', at_risk: 'At risk', breached: 'Breached',
+};
+
 function readLocation(): { view: ViewKey; state: State; sort: SortKey; open: string | null } {
   const params = new URLSearchParams(location.search);
   const view = (location.pathname.replace(/^\/app\/?/, '').split('/')[0] || 'unassigned') as ViewKey;
@@ -68,7 +72,7 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
   const composer = useRef<HTMLTextAreaElement | null>(null);
   const lastTyping = useRef(0);
 
-  const title = view === 'all' ? 'All' : view === 'mentions' ? 'Mentions' : view === 'mine' ? 'Mine' : view === 'unassigned' ? 'Unassigned' : teams.find((t) => `team:${t.id}` === view)?.name ?? 'Team';
+  const title = VIEW_TITLES[view] ?? teams.find((t) => `team:${t.id}` === view)?.name ?? 'Team';
 
   useEffect(() => {
     api.admins().then(setAdmins).catch(() => undefined);
@@ -334,6 +338,8 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
           { id: 'v-mine', label: 'Go to Mine', run: go('mine') },
           { id: 'v-all', label: 'Go to All', run: go('all') },
           { id: 'v-mentions', label: 'Go to Mentions', run: go('mentions') },
+          { id: 'v-at-risk', label: 'Go to At risk (SLA)', run: go('at_risk') },
+          { id: 'v-breached', label: 'Go to Breached (SLA)', run: go('breached') },
           ...teams.map((t) => ({ id: `v-${t.id}`, label: `Go to ${t.name}`, run: go(`team:${t.id}`) })),
           ...STATES.map((s) => ({ id: `s-${s}`, label: `Show ${s}`, run: () => setState(s) })),
           ...Object.entries(SORTS).map(([k, s]) => ({ id: `o-${k}`, label: `Sort: ${s.label}`, run: () => setSort(k as SortKey) })),

@@ -15,7 +15,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import * as api from './api';
 import type { Conversation, Filter } from './api';
 
-export type ViewKey = 'unassigned' | 'mine' | 'all' | 'mentions' | `team:${string}`;
+export type ViewKey = 'unassigned' | 'mine' | 'all' | 'mentions' | 'at_risk' | 'breached' | `team:${string}`;
 export const STATES = ['open', 'snoozed', 'closed'] as const;
 export type State = (typeof STATES)[number];
 export const SORTS = {
@@ -42,7 +42,8 @@ export function inView(summary: Summary, filters: Filter[]): boolean | undefined
 /// The search filters of a view (as the API takes them).
 export function filtersFor(view: ViewKey, state: State, me: string): Filter[] {
   const filters: Filter[] = [{ field: 'state', operator: '=', value: state }];
-  if (view === 'mentions') filters.push({ field: 'mentioned_admin_ids', operator: '=', value: Number(me) });
+  if (view === 'at_risk' || view === 'breached') filters.push({ field: 'sla_state', operator: '=', value: view });
+  else if (view === 'mentions') filters.push({ field: 'mentioned_admin_ids', operator: '=', value: Number(me) });
   else if (view === 'mine') filters.push({ field: 'admin_assignee_id', operator: '=', value: Number(me) });
   else if (view === 'unassigned') {
     filters.push({ field: 'admin_assignee_id', operator: '=', value: null }, { field: 'team_assignee_id', operator: '=', value: null });

@@ -23,7 +23,7 @@ struct CountsQuery {
 
 /// Conversations per inbox view in one state: `unassigned` (no teammate and no team), `mine`
 /// (assigned to the caller), each team with at least one (by team assignee), and `all`; plus
-/// `sla_at_risk` and `sla_breached`: open or snoozed conversations in that SLA state (any state filter).
+/// `sla_at_risk` and `sla_breached`: conversations in that state and SLA state.
 #[utoipa::path(get, path = "/inbox/counts", tag = "Inbox", params(CountsQuery),
     responses((status = 200, description = "inbox.counts"), (status = 400, description = "parameter_invalid")))]
 async fn counts(State(state): State<AppState>, auth: Auth, Query(query): Query<CountsQuery>) -> AppResult<Json<Value>> {
@@ -32,7 +32,7 @@ async fn counts(State(state): State<AppState>, auth: Auth, Query(query): Query<C
         return Err(AppError::invalid("state", "state must be open, snoozed or closed"));
     }
     let counts = inbox_counts(&state.db, auth.workspace_id(), wanted, auth.admin.id).await?;
-    let (sla_at_risk, sla_breached) = rapport_store::sla::counts(&state.db, auth.workspace_id()).await?;
+    let (sla_at_risk, sla_breached) = rapport_store::sla::counts(&state.db, auth.workspace_id(), wanted).await?;
     let teams: Vec<Value> =
         counts.teams.iter().map(|(id, count)| json!({"id": id.to_string(), "count": count})).collect();
     Ok(Json(json!({
