@@ -79,7 +79,7 @@ impl FtsDeferred {
         .fetch_all(&mut *tx)
         .await?;
         for (name, _) in &triggers {
-            sqlx::query(&format!("DROP TRIGGER \"{name}\"")).execute(&mut *tx).await?;
+            sqlx::query(&format!("DROP TRIGGER \"{name}\"")).persistent(false).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(FtsDeferred { triggers, tables })
@@ -93,11 +93,14 @@ impl FtsDeferred {
             return Ok(());
         }
         let mut tx = db.begin_write(pool).await?;
-        for (_, sql) in &self.triggers {
-            sqlx::query(sql).execute(&mut *tx).await?;
+        for (name, sql) in &self.triggers {
+            // Idempotent: the trigger as the schema defined it, whatever is there now.
+            sqlx::query(&format!("DROP TRIGGER IF EXISTS \"{name}\"")).persistent(false).execute(&mut *tx).await?;
+            sqlx::query(sql).persistent(false).execute(&mut *tx).await?;
         }
         for table in &self.tables {
-            sqlx::query(&format!("INSERT INTO \"{table}\" (\"{table}\") VALUES ('rebuild')")).execute(&mut *tx).await?;
+            let rebuild = format!("INSERT INTO \"{table}\" (\"{table}\") VALUES ('rebuild')");
+            sqlx::query(&rebuild).persistent(false).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
