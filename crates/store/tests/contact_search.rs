@@ -77,11 +77,10 @@ async fn contact_search_follows_create_update_merge_delete_and_companies() {
             .await
             .unwrap()
             .id;
-        let lead =
-            contacts::create(&db, ws.id, person(ContactRole::Lead, Some("Zed Quill"), Some("zq@lead.example")))
-                .await
-                .unwrap()
-                .id;
+        let lead = contacts::create(&db, ws.id, person(ContactRole::Lead, Some("Zed Quill"), Some("zq@lead.example")))
+            .await
+            .unwrap()
+            .id;
         let foreign =
             contacts::create(&db, other.id, person(ContactRole::User, Some("Ann Smithers"), Some("ann@acme.io")))
                 .await
@@ -145,7 +144,9 @@ async fn contact_search_follows_create_update_merge_delete_and_companies() {
         check_sqlite_indexes(&db).await;
 
         // Hostile values are plain text.
-        for hostile in [r#"""#, "NEAR(a", "x*", "name : ann", "100%", "a_b", r"back\slash", "'; DROP TABLE contacts; --"] {
+        for hostile in
+            [r#"""#, "NEAR(a", "x*", "name : ann", "100%", "a_b", r"back\slash", "'; DROP TABLE contacts; --"]
+        {
             assert_eq!(app(&db, &ws, hostile).await, Vec::<i64>::new(), "{hostile:?}");
         }
         assert_eq!(app(&db, &ws, "ann").await, vec![ann]);
@@ -153,8 +154,10 @@ async fn contact_search_follows_create_update_merge_delete_and_companies() {
 }
 
 const FIRST: &[&str] = &["Ann", "Émile", "José", "O'Brien", "Li", "Zoë", "Smith", "ANNA", "Bo", "Mary-Jane", "50%_off"];
-const LAST: &[&str] = &["Smith", "Smithers", "Jones", "ÅSTRÖM", "Nguyễn", "van der Berg", "Stone", "Quinn", "de la Cruz"];
-const COMPANIES: &[&str] = &["Acme Rockets", "Globex", "Initech", "Umbrella Corp", "Ünïcode GmbH", "Smith & Sons", "AB"];
+const LAST: &[&str] =
+    &["Smith", "Smithers", "Jones", "ÅSTRÖM", "Nguyễn", "van der Berg", "Stone", "Quinn", "de la Cruz"];
+const COMPANIES: &[&str] =
+    &["Acme Rockets", "Globex", "Initech", "Umbrella Corp", "Ünïcode GmbH", "Smith & Sons", "AB"];
 
 /// The same filter as a scan: a LIKE on a plain expression, which no index serves.
 fn scan_condition(field: &str) -> &'static str {
@@ -196,7 +199,8 @@ async fn indexed_contact_search_equals_a_full_scan_on_generated_data() {
         for i in 0..150 {
             let name = format!("{} {}", FIRST[rng.gen_range(0..FIRST.len())], LAST[rng.gen_range(0..LAST.len())]);
             let name = (rng.gen_range(0..10) > 0).then_some(name);
-            let email = format!("{}.{i}@{}.example", ["ann", "smith", "jo", "x"][rng.gen_range(0..4)], ["acme", "mail"][i % 2]);
+            let email =
+                format!("{}.{i}@{}.example", ["ann", "smith", "jo", "x"][rng.gen_range(0..4)], ["acme", "mail"][i % 2]);
             let email = (rng.gen_range(0..10) > 0).then_some(email);
             let role = if i % 3 == 0 { ContactRole::Lead } else { ContactRole::User };
             let id = contacts::create(&db, ws.id, person(role, name.as_deref(), email.as_deref())).await.unwrap().id;
