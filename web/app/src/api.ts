@@ -107,7 +107,11 @@ export async function searchText(text: string): Promise<Conversation[]> {
 
 export async function searchContacts(text: string): Promise<Contact[]> {
   const answer = await api<{ data: Contact[] }>('POST', '/contacts/search', {
-    query: { operator: 'OR', value: [{ field: 'name', operator: '~', value: text }, { field: 'email', operator: '~', value: text }] },
+    query: { operator: 'OR', value: [
+      { field: 'name', operator: '~', value: text },
+      { field: 'email', operator: '~', value: text },
+      { field: 'companies.name', operator: '~', value: text },
+    ] },
     pagination: { per_page: 10 },
   });
   return answer.data;

@@ -124,6 +124,8 @@ const CONTACT_FIELDS: &[(&str, FieldType)] = &[
     ("has_hard_bounced", FieldType::Boolean),
     ("segment_id", FieldType::Segment),
     ("tag_id", FieldType::Tag),
+    // Rapport extension: the name of any company the contact is attached to.
+    ("companies.name", FieldType::Text),
 ];
 
 const CONVERSATION_FIELDS: &[(&str, FieldType)] = &[

@@ -16,6 +16,10 @@ enum Target {
     Expr(&'static str),
     /// A text column stored in lower case (emails), so equality values are lower-cased too.
     Lower(&'static str),
+    /// A text column with a trigram index (migration 0014).
+    Trigram(Trigram),
+    /// `companies.name` of contacts: any company the contact is attached to.
+    CompanyName,
     /// Message text where `=`/`~` (and their negations) match every word of the value.
     Words(TextField),
     /// An assignee column, where `0` and `null` both mean "unassigned".
@@ -33,6 +37,21 @@ enum Target {
     /// A custom attribute read from the `custom_attributes` JSON document.
     Custom(String),
 }
+
+/// A text column of contacts or companies with a trigram index (migration 0014): pg_trgm on
+/// `LOWER(column)` on PostgreSQL, a column of an FTS5 `trigram` table on SQLite.
+#[derive(Debug, Clone, Copy)]
+struct Trigram {
+    column: &'static str,
+    /// The FTS5 table holding the column (SQLite), whose rowid is the row's `id`.
+    fts: &'static str,
+    /// Whether the column is stored in lower case (emails): values are lower-cased too.
+    lower: bool,
+}
+
+const CONTACT_NAME: Trigram = Trigram { column: "name", fts: "contacts_fts", lower: false };
+const CONTACT_EMAIL: Trigram = Trigram { column: "email", fts: "contacts_fts", lower: true };
+const COMPANY_NAME: Trigram = Trigram { column: "name", fts: "companies_fts", lower: false };
 
 /// The message text the search can match word by word, each with its full-text index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,10 +104,11 @@ fn target(model: Model, field: &str) -> Option<Target> {
     Some(match model {
         Model::Contacts => match field {
             "role" => Expr("role"),
-            "name" => Expr("name"),
+            "name" => Trigram(CONTACT_NAME),
             "avatar" => Expr("avatar"),
             "owner_id" => Expr("owner_id"),
-            "email" => Lower("email"),
+            "email" => Trigram(CONTACT_EMAIL),
+            "companies.name" => CompanyName,
             "email_domain" => Lower("email_domain"),
             "phone" => Expr("phone"),
             "external_id" => Expr("external_id"),
@@ -256,14 +276,12 @@ impl<'a> Builder<'a> {
                 let expr = self.custom_expr(&name, kind)?;
                 Ok(self.compare(&expr, op, &operand))
             }
-            Target::Lower(column) => {
-                let lowered = match operand {
-                    Operand::Text(v) => Operand::Text(v.to_lowercase()),
-                    Operand::Texts(v) => Operand::Texts(v.iter().map(|s| s.to_lowercase()).collect()),
-                    other => other,
-                };
-                Ok(self.compare(column, op, &lowered))
+            Target::Lower(column) => Ok(self.compare(column, op, &lowered(operand))),
+            Target::Trigram(index) => {
+                let operand = if index.lower { lowered(operand) } else { operand };
+                Ok(self.trigram(index, op, &operand))
             }
+            Target::CompanyName => Ok(self.company_name(op, &operand)),
             Target::Words(field) => self.words(field, op, &operand),
             Target::Assignee(column) => Ok(self.assignee(column, op, &operand)),
             Target::Tagged(target_type) => {
@@ -420,6 +438,62 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// [`Self::compare`] on a column with a trigram index. On SQLite a LIKE operator (`~`, `!~`,
+    /// `^`, `$`) whose value has 3+ characters also requires the row to be among the FTS5 hits of
+    /// the value (one quoted phrase, see [`fts_query`]): the index narrows the candidates, the
+    /// LIKE decides, so the answer is the LIKE scan's. PostgreSQL's planner serves the same LIKE
+    /// from the pg_trgm index itself; shorter values are scanned on both engines.
+    fn trigram(&mut self, index: Trigram, op: Operator, operand: &Operand) -> String {
+        use Operator::*;
+        let phrase = match (op, operand) {
+            (Contains | NotContains | StartsWith | EndsWith, Operand::Text(v)) if self.backend == Backend::Sqlite => {
+                fts_query(&[v.as_str()])
+            }
+            _ => None,
+        };
+        let Some(phrase) = phrase else {
+            return self.compare(index.column, op, operand);
+        };
+        let like = self.compare(index.column, if op == NotContains { Contains } else { op }, operand);
+        let (fts, column) = (index.fts, index.column);
+        let phrase = self.bind(SqlValue::Text(format!("{column} : {phrase}")));
+        let positive = format!("(id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {phrase}) AND {like})");
+        if op == NotContains {
+            negate(&positive)
+        } else {
+            positive
+        }
+    }
+
+    /// `companies.name`: the contact is attached to a company whose name matches; the negative
+    /// operators (`!=`, `NIN`, `!~`) match contacts none of whose companies matches. PostgreSQL
+    /// reads the ids as an array so the condition stays an index condition inside an `OR` (the
+    /// app's name OR email OR company search is then one bitmap OR of three index scans).
+    fn company_name(&mut self, op: Operator, operand: &Operand) -> String {
+        use Operator::*;
+        let (positive_op, negative) = match op {
+            Ne => (Eq, true),
+            Nin => (In, true),
+            NotContains => (Contains, true),
+            other => (other, false),
+        };
+        let name = self.trigram(COMPANY_NAME, positive_op, operand);
+        let ws = self.bind(SqlValue::Int(self.workspace_id));
+        let contacts = format!(
+            "SELECT cc.contact_id FROM (SELECT id FROM companies WHERE workspace_id = {ws} AND {name}) co \
+             JOIN contact_companies cc ON cc.company_id = co.id WHERE cc.workspace_id = {ws}"
+        );
+        let positive = match self.backend {
+            Backend::Sqlite => format!("(id IN ({contacts}))"),
+            Backend::Postgres => format!("(id = ANY(ARRAY({contacts})))"),
+        };
+        if negative {
+            negate(&positive)
+        } else {
+            positive
+        }
+    }
+
     /// Case-insensitive LIKE; the same expression on both engines.
     fn like(&mut self, expr: &str, pattern: String) -> String {
         let placeholder = self.bind(SqlValue::Text(pattern));
@@ -522,6 +596,15 @@ impl<'a> Builder<'a> {
             Ne | Nin => negate(&positive),
             _ => positive,
         }
+    }
+}
+
+/// A text operand in lower case, for columns stored in lower case.
+fn lowered(operand: Operand) -> Operand {
+    match operand {
+        Operand::Text(v) => Operand::Text(v.to_lowercase()),
+        Operand::Texts(v) => Operand::Texts(v.iter().map(|s| s.to_lowercase()).collect()),
+        other => other,
     }
 }
 
