@@ -14,3 +14,4 @@ pub mod messenger;
 pub mod office_hours;
 pub mod search;
 pub mod template;
+pub mod webhook;
