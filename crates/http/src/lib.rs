@@ -59,6 +59,8 @@ pub struct HttpConfig {
     /// The header a trusted reverse proxy puts the client's IP in (`X-Forwarded-For`,
     /// `X-Real-IP`); `None` (the default) uses the TCP peer and ignores such headers.
     pub trusted_client_ip_header: Option<String>,
+    /// Let webhook URLs reach loopback, private and link-local addresses (tests, local setups).
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for HttpConfig {
@@ -75,6 +77,7 @@ impl Default for HttpConfig {
             messenger_calls_per_minute_per_ip: 600,
             messenger_calls_per_minute_per_app: 60_000,
             trusted_client_ip_header: None,
+            allow_private_webhooks: false,
         }
     }
 }

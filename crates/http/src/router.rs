@@ -52,6 +52,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::teammates::routes())
         .merge(routes::invites::routes())
         .merge(routes::tokens::routes())
+        .merge(routes::webhooks::routes())
 }
 
 /// The OpenAPI document of the API, generated from the handlers' annotations.

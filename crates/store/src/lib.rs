@@ -29,6 +29,7 @@ pub mod sessions;
 pub mod tags;
 pub mod teams;
 pub mod tokens;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use db::{Backend, BeginWrite, Committed, Db, Pool};

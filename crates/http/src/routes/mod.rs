@@ -17,6 +17,7 @@ pub mod tags;
 pub mod teammates;
 pub mod teams;
 pub mod tokens;
+pub mod webhooks;
 pub mod widget;
 
 pub type ApiRouter = utoipa_axum::router::OpenApiRouter<crate::AppState>;
