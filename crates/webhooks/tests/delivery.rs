@@ -220,3 +220,30 @@ async fn the_sender_refuses_private_targets_in_every_spelling() {
         assert!(outcome.unwrap_err().starts_with("refused:"), "{url}");
     }
 }
+
+#[tokio::test]
+async fn two_nodes_delivering_at_once_send_each_event_once() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let (receiver, url) = receiver().await;
+        let sub = webhooks::create(&db, ws.id, &url, &all_topics(), SECRET).await.unwrap();
+        busy_workspace(&db, ws.id, owner.id).await;
+        let (a, b) = (config(true, 100), config(true, 100));
+        assert_ne!(a.node, b.node);
+        for _ in 0..2000 {
+            let (x, y) = tokio::join!(deliver_due(&db, &a), deliver_due(&db, &b));
+            x.unwrap();
+            y.unwrap();
+            if webhooks::find(&db, ws.id, sub.id).await.unwrap().cursor_seq == event_log::last_seq(&db, ws.id).await.unwrap()
+            {
+                break;
+            }
+        }
+        let accepted = receiver.accepted.lock().unwrap().clone();
+        let mut ids: Vec<&str> = accepted.iter().map(|n| n["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), 18);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 18, "no event was sent by both nodes");
+    }
+}
