@@ -156,9 +156,24 @@ mod tests {
     #[test]
     fn private_and_special_v4_addresses_are_forbidden() {
         for ip in [
-            "127.0.0.1", "127.255.255.254", "10.0.0.1", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-            "169.254.169.254", "169.254.0.1", "0.0.0.0", "0.1.2.3", "224.0.0.1", "255.255.255.255",
-            "100.64.0.1", "100.127.255.255", "192.0.0.8", "198.18.0.1", "240.0.0.1", "192.0.2.1",
+            "127.0.0.1",
+            "127.255.255.254",
+            "10.0.0.1",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "169.254.0.1",
+            "0.0.0.0",
+            "0.1.2.3",
+            "224.0.0.1",
+            "255.255.255.255",
+            "100.64.0.1",
+            "100.127.255.255",
+            "192.0.0.8",
+            "198.18.0.1",
+            "240.0.0.1",
+            "192.0.2.1",
         ] {
             assert!(forbidden(ip), "{ip} should be forbidden");
         }
@@ -170,13 +185,30 @@ mod tests {
     #[test]
     fn private_and_special_v6_addresses_are_forbidden_including_v4_in_v6() {
         for ip in [
-            "::1", "::", "fc00::1", "fd12:3456::1", "fe80::1", "febf::1", "ff02::1", "fec0::1", "2001:db8::1",
-            "::ffff:127.0.0.1", "::ffff:169.254.169.254", "::ffff:10.0.0.1", "::ffff:7f00:1", "::127.0.0.1",
-            "::10.1.2.3", "64:ff9b::a9fe:a9fe", "2002:c0a8:0101::1", "2002:7f00:1::", "100::1",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "febf::1",
+            "ff02::1",
+            "fec0::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::ffff:10.0.0.1",
+            "::ffff:7f00:1",
+            "::127.0.0.1",
+            "::10.1.2.3",
+            "64:ff9b::a9fe:a9fe",
+            "2002:c0a8:0101::1",
+            "2002:7f00:1::",
+            "100::1",
         ] {
             assert!(forbidden(ip), "{ip} should be forbidden");
         }
-        for ip in ["2606:4700:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"]
+        for ip in
+            ["2606:4700:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"]
         {
             assert!(!forbidden(ip), "{ip} should be allowed");
         }
@@ -195,7 +227,8 @@ mod tests {
 
     #[test]
     fn events_map_to_intercom_topics() {
-        let part = |part_type: &str, author: &str| json!({"part": {"part_type": part_type, "author": {"type": author}}});
+        let part =
+            |part_type: &str, author: &str| json!({"part": {"part_type": part_type, "author": {"type": author}}});
         assert_eq!(topic_for("conversation.created", &part("comment", "user")), Some("conversation.user.created"));
         assert_eq!(topic_for("conversation.created", &part("comment", "lead")), Some("conversation.user.created"));
         let cases = [

@@ -83,7 +83,13 @@ fn check_secret(secret: &str) -> StoreResult<&str> {
 }
 
 /// Creates a subscription that delivers events written from now on.
-pub async fn create(db: &Db, workspace_id: i64, url: &str, topics: &[String], secret: &str) -> StoreResult<Subscription> {
+pub async fn create(
+    db: &Db,
+    workspace_id: i64,
+    url: &str,
+    topics: &[String],
+    secret: &str,
+) -> StoreResult<Subscription> {
     let url = check_url(url)?;
     let topics = check_topics(topics)?;
     let secret = check_secret(secret)?;

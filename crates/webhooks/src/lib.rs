@@ -122,7 +122,9 @@ async fn drain(db: &Db, config: &Config, sub: &mut Subscription, lease_ms: i64) 
                 continue;
             };
             // Events before this one matched nothing: record that before trying this one.
-            if event.seq - 1 > cursor && !webhooks::advance(db, sub.workspace_id, sub.id, &config.node, event.seq - 1).await? {
+            if event.seq - 1 > cursor
+                && !webhooks::advance(db, sub.workspace_id, sub.id, &config.node, event.seq - 1).await?
+            {
                 return Ok(());
             }
             if !webhooks::lease(db, sub.workspace_id, sub.id, &config.node, now_ms() + lease_ms).await? {
@@ -231,7 +233,8 @@ async fn post(
     topic: &str,
 ) -> StoreResult<Result<(), String>> {
     let attempt = webhooks::attempts(db, sub.workspace_id, sub.id, event.seq).await? + 1;
-    let body = envelope(app_id, event.seq, topic, event.created_at, attempt, item(db, app_id, event).await?).to_string();
+    let body =
+        envelope(app_id, event.seq, topic, event.created_at, attempt, item(db, app_id, event).await?).to_string();
     let started = Instant::now();
     let (status, outcome) = send(config, &sub.url, &sub.secret, body).await;
     let latency_ms = started.elapsed().as_millis() as i64;

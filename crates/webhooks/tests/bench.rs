@@ -34,7 +34,13 @@ async fn run(db: &Db, subscriptions: usize, events: usize) {
         ids.push(webhooks::create(db, ws.id, &url, &topics, "bench secret").await.unwrap().id);
     }
     let contact = testing::contact(db, ws.id, "user", Some("bench"), None).await.unwrap();
-    let new = conversations::NewConversation { contact_id: contact, body: "hi", subject: None, created_at: None, options: SendOptions::default() };
+    let new = conversations::NewConversation {
+        contact_id: contact,
+        body: "hi",
+        subject: None,
+        created_at: None,
+        options: SendOptions::default(),
+    };
     let conversation = conversations::create(db, ws.id, new).await.unwrap().conversation.id;
     for _ in 0..events {
         let note = Change::AdminNote { admin_id: owner.id, body: "bench" };

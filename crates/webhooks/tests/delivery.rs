@@ -85,7 +85,8 @@ async fn busy_workspace(db: &Db, ws: i64, admin: i64) {
     testing::contact(db, ws, "lead", None, None).await.unwrap();
     let mut ids = Vec::new();
     for body in ["first", "second"] {
-        let new = NewConversation { contact_id: joe, body, subject: None, created_at: None, options: SendOptions::default() };
+        let new =
+            NewConversation { contact_id: joe, body, subject: None, created_at: None, options: SendOptions::default() };
         ids.push(conversations::create(db, ws, new).await.unwrap().conversation.id);
     }
     for &id in &ids {
@@ -123,12 +124,20 @@ async fn a_receiver_that_fails_for_a_while_gets_every_event_once_and_in_order() 
         let in_arrival_order = ids.clone();
         ids.dedup();
         assert_eq!(ids.len(), 18, "each event exactly once by id");
-        let seqs: Vec<i64> = in_arrival_order.iter().map(|id| id.rsplit('_').next().unwrap().parse().unwrap()).collect();
+        let seqs: Vec<i64> =
+            in_arrival_order.iter().map(|id| id.rsplit('_').next().unwrap().parse().unwrap()).collect();
         assert!(seqs.windows(2).all(|w| w[0] < w[1]), "log order, so in order per conversation: {seqs:?}");
         for expected in [
-            "contact.user.created", "contact.lead.created", "conversation.user.created", "conversation.user.replied",
-            "conversation.admin.replied", "conversation.admin.noted", "conversation.admin.assigned",
-            "conversation.admin.snoozed", "conversation.admin.opened", "conversation.admin.closed",
+            "contact.user.created",
+            "contact.lead.created",
+            "conversation.user.created",
+            "conversation.user.replied",
+            "conversation.admin.replied",
+            "conversation.admin.noted",
+            "conversation.admin.assigned",
+            "conversation.admin.snoozed",
+            "conversation.admin.opened",
+            "conversation.admin.closed",
         ] {
             assert!(topics.contains(&expected), "{expected} missing from {topics:?}");
         }
@@ -211,9 +220,17 @@ async fn only_wanted_topics_are_sent_and_private_addresses_are_refused_at_delive
 async fn the_sender_refuses_private_targets_in_every_spelling() {
     let strict = Config { allow_private: false, ..Config::default() };
     for url in [
-        "http://127.0.0.1:9/x", "http://localhost:9/x", "http://[::1]:9/x", "http://[::ffff:127.0.0.1]:9/x",
-        "http://169.254.169.254/latest/meta-data", "http://10.0.0.1/x", "http://[fe80::1]/x", "http://0.0.0.0:9/x",
-        "http://100.64.0.1/x", "http://[fd00::1]/x", "http://2130706433/x",
+        "http://127.0.0.1:9/x",
+        "http://localhost:9/x",
+        "http://[::1]:9/x",
+        "http://[::ffff:127.0.0.1]:9/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.1/x",
+        "http://[fe80::1]/x",
+        "http://0.0.0.0:9/x",
+        "http://100.64.0.1/x",
+        "http://[fd00::1]/x",
+        "http://2130706433/x",
     ] {
         let (status, outcome) = rapport_webhooks::send(&strict, url, SECRET, "{}".into()).await;
         assert_eq!(status, None, "{url}");
@@ -234,7 +251,8 @@ async fn two_nodes_delivering_at_once_send_each_event_once() {
             let (x, y) = tokio::join!(deliver_due(&db, &a), deliver_due(&db, &b));
             x.unwrap();
             y.unwrap();
-            if webhooks::find(&db, ws.id, sub.id).await.unwrap().cursor_seq == event_log::last_seq(&db, ws.id).await.unwrap()
+            if webhooks::find(&db, ws.id, sub.id).await.unwrap().cursor_seq
+                == event_log::last_seq(&db, ws.id).await.unwrap()
             {
                 break;
             }

@@ -36,10 +36,8 @@ pub async fn resolve_public(url: &url::Url, allow_private: bool) -> Result<Socke
     let host = url.host_str().ok_or("url has no host")?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let port = url.port_or_known_default().ok_or("url has no port")?;
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .collect();
+    let addresses: Vec<SocketAddr> =
+        tokio::net::lookup_host((host, port)).await.map_err(|e| format!("cannot resolve {host}: {e}"))?.collect();
     let first = *addresses.first().ok_or_else(|| format!("{host} has no address"))?;
     if !allow_private {
         if let Some(bad) = addresses.iter().find(|a| webhook::is_forbidden(a.ip())) {
