@@ -144,6 +144,29 @@ pub fn backoff_ms(failures: u32, base_ms: u64, cap_ms: u64, jitter: f64) -> u64 
     (capped * jitter.clamp(0.5, 1.0)) as u64
 }
 
+/// A GitHub issue URL (`https://github.com/owner/name/issues/42`) as `("owner/name", 42)`, the
+/// repository in lower case (GitHub names are case-insensitive).
+pub fn parse_github_issue(raw: &str) -> Option<(String, i64)> {
+    let url = url::Url::parse(raw.trim()).ok()?;
+    if url.scheme() != "https" || url.host_str()? != "github.com" {
+        return None;
+    }
+    let segments: Vec<&str> = url.path_segments()?.filter(|s| !s.is_empty()).collect();
+    let [owner, name, "issues", number] = segments.as_slice() else { return None };
+    let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let number: i64 = number.parse().ok().filter(|n| *n > 0)?;
+    (valid(owner) && valid(name)).then(|| (format!("{owner}/{name}").to_lowercase(), number))
+}
+
+/// Whether `header` (`X-Hub-Signature-256: sha256=<hex>`) is the HMAC-SHA256 of `body` under
+/// `secret`, compared in constant time.
+pub fn github_signature_valid(secret: &str, body: &[u8], header: &str) -> bool {
+    let Some(Ok(given)) = header.strip_prefix("sha256=").map(hex::decode) else { return false };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +270,28 @@ mod tests {
         assert_eq!(topic_for("contact.created", &json!({"contact": {"role": "user"}})), Some("contact.user.created"));
         assert_eq!(topic_for("conversation.read", &json!({})), None);
         assert!(TOPICS.iter().all(|t| t.starts_with("conversation.") || t.starts_with("contact.")));
+    }
+
+    #[test]
+    fn github_issue_urls_and_signatures() {
+        assert_eq!(parse_github_issue("https://github.com/Acme/App/issues/42"), Some(("acme/app".into(), 42)));
+        assert_eq!(parse_github_issue("https://github.com/acme/app/issues/42/"), Some(("acme/app".into(), 42)));
+        for bad in [
+            "http://github.com/a/b/issues/1",
+            "https://gitlab.com/a/b/issues/1",
+            "https://github.com/a/b/pull/1",
+            "https://github.com/a/b/issues/0",
+            "https://github.com/a/b/issues/x",
+            "https://github.com/a/issues/1",
+        ] {
+            assert_eq!(parse_github_issue(bad), None, "{bad}");
+        }
+        // GitHub's documented example: secret "It's a Secret to Everybody", body "Hello, World!".
+        let header = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+        assert!(github_signature_valid("It's a Secret to Everybody", b"Hello, World!", header));
+        assert!(!github_signature_valid("It's a Secret to Everybody", b"Hello, World?", header));
+        assert!(!github_signature_valid("other", b"Hello, World!", header));
+        assert!(!github_signature_valid("It's a Secret to Everybody", b"Hello, World!", "sha1=00"));
     }
 
     #[test]

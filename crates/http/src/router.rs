@@ -53,6 +53,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::invites::routes())
         .merge(routes::tokens::routes())
         .merge(routes::webhooks::routes())
+        .merge(routes::github::routes())
 }
 
 /// The OpenAPI document of the API, generated from the handlers' annotations.
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/ws", get(crate::live::agent_socket))
         .nest("/api", api)
+        .merge(routes::github::inbound())
         .merge(routes::widget::routes())
         .merge(routes::app::routes())
         .merge(messenger)

@@ -17,6 +17,7 @@ const KEYS: &[&str] = &[
     "live_poll_ms",
     "allow_private_webhooks",
     "webhook_pause_after",
+    "github_webhook_secret",
 ];
 
 pub fn load_config_file_into_env() -> anyhow::Result<()> {

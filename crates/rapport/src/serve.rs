@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// Failures in a row after which a webhook subscription pauses until resumed.
     #[arg(long, env = "RAPPORT_WEBHOOK_PAUSE_AFTER", default_value_t = 10)]
     pub webhook_pause_after: i64,
+    /// The secret of the GitHub webhook at `POST /github/webhook` (closing a linked issue reopens
+    /// its conversations); unset turns the endpoint off.
+    #[arg(long, env = "RAPPORT_GITHUB_WEBHOOK_SECRET")]
+    pub github_webhook_secret: Option<String>,
 }
 
 /// The data directory: the flag, else the SQLite file's directory, else ./rapport-data.
@@ -116,6 +120,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         messenger_calls_per_minute_per_app: args.messenger_calls_per_minute_per_app,
         trusted_client_ip_header: args.trusted_client_ip_header.clone(),
         allow_private_webhooks: args.allow_private_webhooks,
+        github_webhook_secret: args.github_webhook_secret.clone(),
         ..HttpConfig::default()
     };
     let webhooks = rapport_webhooks::Config {

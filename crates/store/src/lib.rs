@@ -21,6 +21,7 @@ pub mod conversations;
 pub mod data_attributes;
 pub mod event_log;
 pub mod events;
+pub mod github;
 pub mod invites;
 pub mod messenger;
 pub mod notes;

@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod data_attributes;
 pub mod events;
+pub mod github;
 pub mod inbox;
 pub mod invites;
 pub mod messenger;

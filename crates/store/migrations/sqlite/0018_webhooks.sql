@@ -34,3 +34,18 @@ CREATE TABLE webhook_deliveries (
     created_at      INTEGER NOT NULL
 );
 CREATE INDEX webhook_deliveries_by_subscription ON webhook_deliveries (workspace_id, subscription_id, id);
+
+-- Conversations linked to GitHub issues; closing the issue reopens them (with a note by the
+-- teammate who linked it). `repository` is `owner/name` in lower case.
+CREATE TABLE github_issue_links (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id    INTEGER NOT NULL REFERENCES workspaces(id),
+    conversation_id INTEGER NOT NULL,
+    repository      TEXT    NOT NULL,
+    issue_number    INTEGER NOT NULL,
+    url             TEXT    NOT NULL,
+    admin_id        INTEGER NOT NULL REFERENCES admins(id),
+    created_at      INTEGER NOT NULL,
+    UNIQUE (workspace_id, conversation_id, repository, issue_number)
+);
+CREATE INDEX github_issue_links_by_issue ON github_issue_links (repository, issue_number);
