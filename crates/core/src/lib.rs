@@ -16,3 +16,4 @@ pub mod routing;
 pub mod search;
 pub mod sla;
 pub mod template;
+pub mod webhook;

@@ -59,6 +59,11 @@ pub struct HttpConfig {
     /// The header a trusted reverse proxy puts the client's IP in (`X-Forwarded-For`,
     /// `X-Real-IP`); `None` (the default) uses the TCP peer and ignores such headers.
     pub trusted_client_ip_header: Option<String>,
+    /// Let webhook URLs reach loopback, private and link-local addresses (tests, local setups).
+    pub allow_private_webhooks: bool,
+    /// The secret GitHub signs its webhooks with (`X-Hub-Signature-256`); `None` turns
+    /// `POST /github/webhook` off.
+    pub github_webhook_secret: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -75,6 +80,8 @@ impl Default for HttpConfig {
             messenger_calls_per_minute_per_ip: 600,
             messenger_calls_per_minute_per_app: 60_000,
             trusted_client_ip_header: None,
+            allow_private_webhooks: false,
+            github_webhook_secret: None,
         }
     }
 }

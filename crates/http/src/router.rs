@@ -54,6 +54,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::tokens::routes())
         .merge(routes::assignment_rules::routes())
         .merge(routes::sla_policies::routes())
+        .merge(routes::webhooks::routes())
+        .merge(routes::github::routes())
 }
 
 /// The OpenAPI document of the API, generated from the handlers' annotations.
@@ -79,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/ws", get(crate::live::agent_socket))
         .nest("/api", api)
+        .merge(routes::github::inbound())
         .merge(routes::widget::routes())
         .merge(routes::app::routes())
         .merge(messenger)

@@ -15,6 +15,9 @@ const KEYS: &[&str] = &[
     "log",
     "bus",
     "live_poll_ms",
+    "allow_private_webhooks",
+    "webhook_pause_after",
+    "github_webhook_secret",
 ];
 
 pub fn load_config_file_into_env() -> anyhow::Result<()> {

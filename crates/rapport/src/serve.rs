@@ -55,6 +55,17 @@ pub struct ServeArgs {
     /// silent for three heartbeats no longer keeps anyone online.
     #[arg(long, env = "RAPPORT_PRESENCE_HEARTBEAT_MS", default_value_t = 10_000)]
     pub presence_heartbeat_ms: u64,
+    /// Let webhook URLs reach loopback, private and link-local addresses (tests, local setups);
+    /// refused by default, on create and again at every delivery.
+    #[arg(long, env = "RAPPORT_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
+    /// Failures in a row after which a webhook subscription pauses until resumed.
+    #[arg(long, env = "RAPPORT_WEBHOOK_PAUSE_AFTER", default_value_t = 10)]
+    pub webhook_pause_after: i64,
+    /// The secret of the GitHub webhook at `POST /github/webhook` (closing a linked issue reopens
+    /// its conversations); unset turns the endpoint off.
+    #[arg(long, env = "RAPPORT_GITHUB_WEBHOOK_SECRET")]
+    pub github_webhook_secret: Option<String>,
 }
 
 /// The data directory: the flag, else the SQLite file's directory, else ./rapport-data.
@@ -109,8 +120,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         messenger_calls_per_minute_per_ip: args.messenger_calls_per_minute_per_ip,
         messenger_calls_per_minute_per_app: args.messenger_calls_per_minute_per_app,
         trusted_client_ip_header: args.trusted_client_ip_header.clone(),
+        allow_private_webhooks: args.allow_private_webhooks,
+        github_webhook_secret: args.github_webhook_secret.clone(),
         ..HttpConfig::default()
     };
+    let webhooks = rapport_webhooks::Config {
+        allow_private: args.allow_private_webhooks,
+        pause_after: args.webhook_pause_after,
+        ..rapport_webhooks::Config::default()
+    };
+    tokio::spawn(rapport_webhooks::run(db.clone(), webhooks));
     let bus = rapport_bus::Bus::connect(&args.bus).await?;
     if bus.is_shared() {
         tracing::info!(node = bus.node_id(), "bus: NATS");

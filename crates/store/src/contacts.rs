@@ -192,7 +192,17 @@ pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> St
         .bind(now())
         .fetch_one(&mut *tx).await
         .map_err(conflict_on_external_id)?;
+        let event = crate::event_log::NewEvent {
+            workspace_id,
+            kind: "contact.created",
+            conversation_id: None,
+            audience: crate::event_log::Audience::Admins,
+            payload: serde_json::json!({"contact": {"id": contact.id, "role": contact.role}}),
+            created_at: contact.created_at,
+        };
+        let seq = crate::log_event!(tx, &event)?;
         tx.commit().await?;
+        db.announce(workspace_id, seq);
         Ok(contact)
     })
 }

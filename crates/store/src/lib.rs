@@ -21,6 +21,7 @@ pub mod conversations;
 pub mod data_attributes;
 pub mod event_log;
 pub mod events;
+pub mod github;
 pub mod invites;
 pub mod messenger;
 pub mod notes;
@@ -31,6 +32,7 @@ pub mod sla;
 pub mod tags;
 pub mod teams;
 pub mod tokens;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use db::{Backend, BeginWrite, Committed, Db, Pool};

@@ -27,15 +27,17 @@ async fn each_change_appends_one_event_in_order() {
         let joe = testing::contact(&db, ws.id, "user", Some("joe"), None).await.unwrap();
         let sent = conversations::create(&db, ws.id, start(joe, "Hi", None)).await.unwrap();
         let id = sent.conversation.id;
-        assert_eq!(sent.seq, Some(1));
+        // Seq 1 is the contact's creation.
+        assert_eq!(sent.seq, Some(2));
         assert_eq!(committed.recv().await.unwrap().seq, 1, "the commit is announced");
+        assert_eq!(committed.recv().await.unwrap().seq, 2, "the commit is announced");
 
         let note = Change::AdminNote { admin_id: owner.id, body: "VIP" };
         conversations::send(&db, ws.id, id, note, SendOptions::default()).await.unwrap();
         let close = Change::Close { admin_id: owner.id, body: Some("Bye") };
         let closed = conversations::send(&db, ws.id, id, close, SendOptions::default()).await.unwrap();
         assert_eq!(closed.parts.len(), 2);
-        assert_eq!(closed.seq, Some(4));
+        assert_eq!(closed.seq, Some(5));
         let tag = tags::find_or_create(&db, ws.id, "billing").await.unwrap();
         tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, id, Some(owner.id)).await.unwrap();
         tags::remove(&db, ws.id, tag.id, tags::Target::Conversation, id).await.unwrap();
@@ -48,17 +50,19 @@ async fn each_change_appends_one_event_in_order() {
         assert_eq!(
             kinds,
             vec![
-                (1, "conversation.created", "everyone"),
-                (2, "conversation_part.created", "admins"),
-                (3, "conversation_part.created", "everyone"),
+                (1, "contact.created", "admins"),
+                (2, "conversation.created", "everyone"),
+                (3, "conversation_part.created", "admins"),
                 (4, "conversation_part.created", "everyone"),
-                (5, "conversation.tagged", "admins"),
-                (6, "conversation.untagged", "admins"),
-                (7, "conversation.updated", "admins"),
+                (5, "conversation_part.created", "everyone"),
+                (6, "conversation.tagged", "admins"),
+                (7, "conversation.untagged", "admins"),
+                (8, "conversation.updated", "admins"),
             ],
             "{:?}",
             db.backend()
         );
+        let log = &log[1..];
         let closing = log[3].payload();
         assert_eq!(closing["part"]["part_type"], "close");
         assert_eq!(closing["conversation"]["state"], "closed");
@@ -72,8 +76,8 @@ async fn each_change_appends_one_event_in_order() {
         let other = rapport_store::workspaces::create(&db, "Other", "UTC").await.unwrap();
         let ann = testing::contact(&db, other.id, "user", Some("ann"), None).await.unwrap();
         let theirs = conversations::create(&db, other.id, start(ann, "Yo", None)).await.unwrap();
-        assert_eq!(theirs.seq, Some(1));
-        assert_eq!(event_log::last_seq(&db, ws.id).await.unwrap(), 7);
+        assert_eq!(theirs.seq, Some(2));
+        assert_eq!(event_log::last_seq(&db, ws.id).await.unwrap(), 8);
     }
 }
 
@@ -105,7 +109,7 @@ async fn a_repeated_client_id_stores_one_message() {
         let err = conversations::send(&db, ws.id, other.conversation.id, reply(), options).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
 
-        assert_eq!(events(&db, ws.id).await.len(), 4, "created, reply, admin reply, second conversation");
+        assert_eq!(events(&db, ws.id).await.len(), 5, "contact, created, reply, admin reply, second conversation");
         let detail = conversations::find_detail(&db, ws.id, id).await.unwrap();
         assert_eq!(detail.parts.len(), 3);
     }
@@ -128,7 +132,7 @@ async fn refused_changes_write_no_event() {
         let options = SendOptions { client_id: Some("x"), attachment_ids: &[], ..Default::default() };
         let close = Change::Close { admin_id: owner.id, body: None };
         assert!(matches!(conversations::send(&db, ws.id, id, close, options).await, Err(StoreError::Invalid(_))));
-        assert_eq!(events(&db, ws.id).await.len(), 1);
+        assert_eq!(events(&db, ws.id).await.len(), 2, "the contact's and the conversation's");
         assert_eq!(conversations::find_detail(&db, ws.id, id).await.unwrap().parts.len(), 1);
     }
 }

@@ -160,6 +160,8 @@ impl Session {
             }
         }
         let visible = match &self.viewer {
+            // Events about no conversation (`contact.created`) are for webhooks, not sockets.
+            _ if event.conversation_id.is_none() => false,
             Viewer::Agent { subscription: None, .. } => true,
             Viewer::Agent { subscription: Some(ids), .. } => event.conversation_id.is_some_and(|c| ids.contains(&c)),
             Viewer::Visitor { contact_id, .. } => event.for_everyone && event.contact_ids.contains(contact_id),

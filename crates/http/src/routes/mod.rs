@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod data_attributes;
 pub mod events;
+pub mod github;
 pub mod inbox;
 pub mod invites;
 pub mod messenger;
@@ -19,6 +20,7 @@ pub mod tags;
 pub mod teammates;
 pub mod teams;
 pub mod tokens;
+pub mod webhooks;
 pub mod widget;
 
 pub type ApiRouter = utoipa_axum::router::OpenApiRouter<crate::AppState>;
