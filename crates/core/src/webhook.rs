@@ -20,6 +20,8 @@ pub const TOPICS: &[&str] = &[
     "conversation.deleted",
     "contact.user.created",
     "contact.lead.created",
+    "conversation.sla.at_risk",
+    "conversation.sla.breached",
 ];
 
 /// The topic of an event-log event (`kind` plus its payload), or `None` when no topic covers it.
@@ -38,6 +40,9 @@ pub fn topic_for(kind: &str, payload: &Value) -> Option<&'static str> {
             _ => None,
         },
         "conversation.deleted" => Some("conversation.deleted"),
+        // Rapport's SLA events (Intercom has no SLA topics): the payload names the target.
+        "sla.at_risk" => Some("conversation.sla.at_risk"),
+        "sla.breached" => Some("conversation.sla.breached"),
         "contact.created" => match payload["contact"]["role"].as_str()? {
             "lead" => Some("contact.lead.created"),
             _ => Some("contact.user.created"),
@@ -269,6 +274,9 @@ mod tests {
         assert_eq!(topic_for("contact.created", &json!({"contact": {"role": "lead"}})), Some("contact.lead.created"));
         assert_eq!(topic_for("contact.created", &json!({"contact": {"role": "user"}})), Some("contact.user.created"));
         assert_eq!(topic_for("conversation.read", &json!({})), None);
+        let sla = json!({"target": "first_response"});
+        assert_eq!(topic_for("sla.at_risk", &sla), Some("conversation.sla.at_risk"));
+        assert_eq!(topic_for("sla.breached", &sla), Some("conversation.sla.breached"));
         assert!(TOPICS.iter().all(|t| t.starts_with("conversation.") || t.starts_with("contact.")));
     }
 

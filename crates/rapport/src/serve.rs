@@ -127,6 +127,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let webhooks = rapport_webhooks::Config {
         allow_private: args.allow_private_webhooks,
         pause_after: args.webhook_pause_after,
+        public_url: public_url.to_string(),
         ..rapport_webhooks::Config::default()
     };
     tokio::spawn(rapport_webhooks::run(db.clone(), webhooks));

@@ -46,6 +46,8 @@ pub struct Config {
     pub lease: Duration,
     /// Events read from the log per query.
     pub batch: i64,
+    /// The server's public URL: attachments in `data.item` link under `{public_url}/api/attachments`.
+    pub public_url: String,
 }
 
 impl Default for Config {
@@ -60,6 +62,7 @@ impl Default for Config {
             poll: Duration::from_secs(1),
             lease: Duration::from_secs(30),
             batch: 100,
+            public_url: String::new(),
         }
     }
 }
@@ -194,7 +197,7 @@ pub fn envelope(app_id: &str, seq: i64, topic: &str, created_at: i64, attempt: i
 
 /// `data.item`: the conversation (with the event's part as its only part) or the contact as the
 /// REST API shows them now; for something since deleted, the id-only form.
-async fn item(db: &Db, app_id: &str, event: &Event) -> StoreResult<Value> {
+async fn item(db: &Db, config: &Config, app_id: &str, event: &Event) -> StoreResult<Value> {
     let payload = event.payload();
     if event.kind == "contact.created" {
         let id = payload["contact"]["id"].as_i64().unwrap_or_default();
@@ -215,7 +218,8 @@ async fn item(db: &Db, app_id: &str, event: &Event) -> StoreResult<Value> {
         Ok(detail) => {
             let part_id = payload["part"]["id"].as_i64();
             let parts: Vec<_> = detail.parts.into_iter().filter(|p| Some(p.id) == part_id).collect();
-            Ok(conversation_json(&detail.conversation, &detail.related, Some(&parts), Display::Html))
+            let files = format!("{}/api/attachments", config.public_url);
+            Ok(conversation_json(&detail.conversation, &detail.related, Some(&parts), Display::Html, &files))
         }
         Err(rapport_store::StoreError::NotFound { .. }) => Ok(gone),
         Err(e) => Err(e),
@@ -233,8 +237,8 @@ async fn post(
     topic: &str,
 ) -> StoreResult<Result<(), String>> {
     let attempt = webhooks::attempts(db, sub.workspace_id, sub.id, event.seq).await? + 1;
-    let body =
-        envelope(app_id, event.seq, topic, event.created_at, attempt, item(db, app_id, event).await?).to_string();
+    let body = envelope(app_id, event.seq, topic, event.created_at, attempt, item(db, config, app_id, event).await?)
+        .to_string();
     let started = Instant::now();
     let (status, outcome) = send(config, &sub.url, &sub.secret, body).await;
     let latency_ms = started.elapsed().as_millis() as i64;

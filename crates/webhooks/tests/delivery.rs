@@ -265,3 +265,24 @@ async fn two_nodes_delivering_at_once_send_each_event_once() {
         assert_eq!(ids.len(), 18, "no event was sent by both nodes");
     }
 }
+
+/// Receivers are mostly https: a delivery to an https URL speaks TLS (the first byte the
+/// receiver reads is a TLS handshake record), through the same address pinning as http.
+#[tokio::test]
+async fn https_receivers_are_spoken_to_over_tls() {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let first_byte = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut byte = [0u8; 1];
+        socket.read_exact(&mut byte).await.unwrap();
+        byte[0]
+    });
+    let url = format!("https://127.0.0.1:{port}/hook");
+    let (_, outcome) = rapport_webhooks::send(&config(true, 10), &url, SECRET, "{}".to_string()).await;
+    assert!(outcome.is_err(), "the listener never completes the handshake");
+    // Without TLS support nothing connects at all: fail rather than wait forever.
+    let first_byte = tokio::time::timeout(Duration::from_secs(30), first_byte).await.expect("the sender connected");
+    assert_eq!(first_byte.unwrap(), 0x16, "a TLS handshake record");
+}
