@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use rapport_core::conversation::Assignee;
-use rapport_core::office_hours::OfficeHours;
+use rapport_core::office_hours::BusinessClock;
 use rapport_core::routing::distribute::{self, Candidate, Method};
 use rapport_core::routing::{RuleAction, RuleSet, Subject, TakenAction, Trace};
 use serde::Serialize;
@@ -235,26 +235,20 @@ fn tag_names(tags: &[crate::tags::AppliedTag]) -> Value {
     Value::Array(tags.iter().map(|t| Value::String(t.name.clone())).collect())
 }
 
-/// The workspace's office hours and timezone, which decide `time.office_hours`.
+/// The workspace's office hours, timezone and holidays, which decide `time.office_hours`.
 pub struct Schedule {
-    hours: OfficeHours,
-    tz: chrono_tz::Tz,
+    clock: BusinessClock,
 }
 
 impl Schedule {
     /// Sets the subject's time and whether it falls inside office hours.
     pub fn place(&self, subject: Subject, at: i64) -> Subject {
-        subject.at(at, &self.hours, self.tz)
+        subject.at(at, &self.clock)
     }
 }
 
 pub async fn schedule(db: &Db, workspace_id: i64) -> StoreResult<Schedule> {
-    let settings = crate::workspaces::messenger_settings(db, workspace_id).await?;
-    let workspace = crate::workspaces::find(db, workspace_id).await?;
-    Ok(Schedule {
-        hours: OfficeHours::from_stored(&settings.office_hours),
-        tz: workspace.timezone.parse().unwrap_or(chrono_tz::UTC),
-    })
+    Ok(Schedule { clock: crate::sla::business_clock(db, workspace_id, None).await? })
 }
 
 fn conversation_map(conversation: &Conversation, tags: Value) -> Map<String, Value> {

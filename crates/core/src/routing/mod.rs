@@ -10,11 +10,10 @@
 //!   "conditions": {"all": [{"field": "company.plan", "op": "eq", "value": "enterprise"}]},
 //!   "actions": [{"type": "assign_team", "team_id": 3}, {"type": "set_priority", "priority": true}]}]}
 //! ```
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::office_hours::OfficeHours;
+use crate::office_hours::BusinessClock;
 
 mod condition;
 pub mod conflicts;
@@ -322,10 +321,11 @@ fn yes() -> bool {
 }
 
 impl Subject {
-    /// Sets the time and whether it falls inside `hours` on the wall clock of `tz`.
-    pub fn at(mut self, now: i64, hours: &OfficeHours, tz: Tz) -> Subject {
+    /// Sets the time and whether it falls inside the hours of `clock` (weekly hours on its
+    /// timezone's wall clock, holidays closed).
+    pub fn at(mut self, now: i64, clock: &BusinessClock) -> Subject {
         self.now = now;
-        self.inside_office_hours = hours.is_open(tz, now);
+        self.inside_office_hours = clock.is_open(now);
         self
     }
 

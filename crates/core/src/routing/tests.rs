@@ -115,17 +115,22 @@ fn office_hours_follow_daylight_saving() {
         crate::office_hours::OfficeHours::parse(&json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day}))
             .unwrap();
     let ny = chrono_tz::America::New_York;
+    let independence_day = chrono::NaiveDate::from_ymd_opt(2024, 7, 4).unwrap();
+    let hours = crate::office_hours::BusinessClock::new(hours, ny, [independence_day]);
     let at = |y, m, d, h, min| chrono::Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap().timestamp();
     // 13:30 UTC: 08:30 EST on Friday 2024-03-08 (closed), 09:30 EDT on Monday 2024-03-11 (open).
-    let before = Subject::default().at(at(2024, 3, 8, 13, 30), &hours, ny);
-    let after = Subject::default().at(at(2024, 3, 11, 13, 30), &hours, ny);
+    let before = Subject::default().at(at(2024, 3, 8, 13, 30), &hours);
+    let after = Subject::default().at(at(2024, 3, 11, 13, 30), &hours);
     assert_eq!(rules.evaluate(&before).rules[0].outcome, Outcome::NotMatched);
     assert_eq!(rules.evaluate(&before).rules[0].failure.as_ref().unwrap().actual, Some(&json!("outside")));
     assert_eq!(rules.evaluate(&after).assignee.team_id, Some(2));
     // Friday 16:55 in New York (summer) is inside; 17:00 is not.
-    let friday = Subject::default().at(at(2024, 7, 12, 20, 55), &hours, ny);
+    let friday = Subject::default().at(at(2024, 7, 12, 20, 55), &hours);
     assert!(friday.inside_office_hours);
-    assert!(!Subject::default().at(at(2024, 7, 12, 21, 0), &hours, ny).inside_office_hours);
+    assert!(!Subject::default().at(at(2024, 7, 12, 21, 0), &hours).inside_office_hours);
+    // A holiday is closed all day: Thursday 4 July 2024, 11:00 in New York.
+    assert!(!Subject::default().at(at(2024, 7, 4, 15, 0), &hours).inside_office_hours);
+    assert!(Subject::default().at(at(2024, 7, 5, 15, 0), &hours).inside_office_hours);
 }
 
 #[test]
