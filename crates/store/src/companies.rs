@@ -342,6 +342,51 @@ pub async fn list_for_contact(db: &Db, workspace_id: i64, contact_id: i64) -> St
     Ok(rows.into_iter().map(Company::from).collect())
 }
 
+/// Each contact's first company (in attachment order, as [`list_for_contact`] lists them), for
+/// many contacts in two queries: the links, then the companies. Contacts without one are absent.
+pub async fn first_for_contacts(
+    db: &Db,
+    workspace_id: i64,
+    contact_ids: &[i64],
+) -> StoreResult<std::collections::HashMap<i64, Company>> {
+    let mut first: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for chunk in contact_ids.chunks(500) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT contact_id, company_id FROM contact_companies WHERE workspace_id = $1 AND contact_id IN ({}) \
+             ORDER BY contact_id, created_at, company_id",
+            placeholders.join(", ")
+        );
+        let links = with_pool!(db, pool => {
+            let mut q = sqlx::query_as::<_, (i64, i64)>(&sql).bind(workspace_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        for (contact_id, company_id) in links {
+            first.entry(contact_id).or_insert(company_id);
+        }
+    }
+    let mut company_ids: Vec<i64> = first.values().copied().collect();
+    company_ids.sort_unstable();
+    company_ids.dedup();
+    let mut companies: std::collections::HashMap<i64, Company> = std::collections::HashMap::new();
+    for chunk in company_ids.chunks(500) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id IN ({})", placeholders.join(", "));
+        let rows = with_pool!(db, pool => {
+            let mut q = sqlx::query_as::<_, Row>(&sql).bind(workspace_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        companies.extend(rows.into_iter().map(Company::from).map(|c| (c.id, c)));
+    }
+    Ok(first.into_iter().filter_map(|(contact, company)| Some((contact, companies.get(&company)?.clone()))).collect())
+}
+
 /// The ids of the contacts attached to a company, in id order.
 pub async fn contact_ids(db: &Db, workspace_id: i64, company_id: i64) -> StoreResult<Vec<i64>> {
     Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(

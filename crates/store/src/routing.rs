@@ -297,11 +297,8 @@ async fn people_of(db: &Db, workspace_id: i64, contact_ids: &[i64]) -> StoreResu
         for tag in crate::tags::tags_of(db, workspace_id, Target::Contact, chunk).await? {
             tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
         }
-        let mut companies = Vec::new();
-        for contact in &contacts {
-            let company = crate::companies::list_for_contact(db, workspace_id, contact.id).await?.into_iter().next();
-            companies.push(company);
-        }
+        let mut first_companies = crate::companies::first_for_contacts(db, workspace_id, chunk).await?;
+        let companies: Vec<_> = contacts.iter().map(|contact| first_companies.remove(&contact.id)).collect();
         let company_ids: Vec<i64> = companies.iter().flatten().map(|c| c.id).collect();
         let mut company_tags: HashMap<i64, Vec<Value>> = HashMap::new();
         for ids in company_ids.chunks(500) {

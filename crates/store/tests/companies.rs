@@ -184,3 +184,26 @@ async fn pages_and_scroll_terminate() {
         assert_eq!(seen, ids);
     }
 }
+
+#[tokio::test]
+async fn first_company_of_many_contacts_matches_each_contacts_list() {
+    for db in testing::all().await {
+        let (ws, _) = testing::workspace(&db).await;
+        let (other_ws, _) = testing::workspace(&db).await;
+        let (one, _) = companies::upsert(&db, ws.id, "c1", named("One")).await.unwrap();
+        let (two, _) = companies::upsert(&db, ws.id, "c2", named("Two")).await.unwrap();
+        let (p, q, r) = (contact(&db, ws.id).await, contact(&db, ws.id).await, contact(&db, ws.id).await);
+        let stranger = contact(&db, other_ws.id).await;
+        let (elsewhere, _) = companies::upsert(&db, other_ws.id, "c1", named("Elsewhere")).await.unwrap();
+        companies::attach(&db, other_ws.id, stranger, elsewhere.id).await.unwrap();
+        companies::attach(&db, ws.id, p, two.id).await.unwrap();
+        companies::attach(&db, ws.id, p, one.id).await.unwrap();
+        companies::attach(&db, ws.id, q, one.id).await.unwrap();
+
+        let first = companies::first_for_contacts(&db, ws.id, &[p, q, r, stranger]).await.unwrap();
+        for id in [p, q] {
+            assert_eq!(first[&id].id, companies::list_for_contact(&db, ws.id, id).await.unwrap()[0].id);
+        }
+        assert_eq!(first.len(), 2, "r has no company; the other workspace's contact is not seen");
+    }
+}
