@@ -119,9 +119,12 @@ test('an owner invites a teammate, who accepts in another browser and is signed 
   assert.equal(await page.locator(`[data-testid="invite-row"][data-email="${email}"]`).count(), 0);
   const robin = (await api('/admins')).admins.find((a) => a.email === email);
   assert.equal(robin.name, 'Robin Park');
+  await row.locator('[data-testid="teammate-role"]:enabled option[value="admin"]:enabled').waitFor({ state: 'attached' });
   await row.getByTestId('teammate-role').selectOption('admin');
   for (let i = 0; i < 100 && (await api(`/admins/${robin.id}`)).role !== 'admin'; i++) await page.waitForTimeout(100);
-  assert.equal((await api(`/admins/${robin.id}`)).role, 'admin');
+  // On failure, say what the page showed (a refused change shows its error under the row).
+  const shown = await page.locator('[data-testid="settings-error"], .error').allTextContents();
+  assert.equal((await api(`/admins/${robin.id}`)).role, 'admin', `the page showed: ${JSON.stringify(shown)}`);
   assert.equal(await row.getByTestId('teammate-role').inputValue(), 'admin');
 
   // Deactivate (after a confirmation): the invitee's open app ends at once, with a message.

@@ -10,7 +10,7 @@ interface Props {
   conversationId: string; me: Admin; admins: Admin[]; who: string;
   mode: Mode; onMode: (m: Mode) => void; draft: string; onDraft: (text: string) => void;
   /// Sends the draft with its extras; resolves whether it was stored (then the composer clears its files).
-  onSend: (extras: Extras) => Promise<boolean>; sending: boolean; error: string | null;
+  onSend: (text: string, extras: Extras) => Promise<boolean>; sending: boolean; error: string | null;
   onSavedReplies: () => void; hasSavedReplies: boolean; onTyping: () => void;
   composerRef: { current: HTMLTextAreaElement | null };
 }
@@ -68,9 +68,12 @@ export function Composer(p: Props) {
   const canSend = !p.sending && !pending && (p.draft.trim() !== '' || ready.length > 0);
 
   const send = async () => {
-    if (!canSend) return;
-    const mentionedAdminIds = p.mode === 'note' ? mentioned.filter((a) => p.draft.includes(`@${a.name}`)).map((a) => a.id) : [];
-    const sent = await p.onSend({ attachmentIds: ready.map((u) => u.id as string), mentionedAdminIds });
+    // The textarea's own value: a key pressed right after typing (ctrl+enter) can come before the
+    // render that puts the last characters into `p.draft`.
+    const text = p.composerRef.current?.value ?? p.draft;
+    if (p.sending || pending || (text.trim() === '' && ready.length === 0)) return;
+    const mentionedAdminIds = p.mode === 'note' ? mentioned.filter((a) => text.includes(`@${a.name}`)).map((a) => a.id) : [];
+    const sent = await p.onSend(text, { attachmentIds: ready.map((u) => u.id as string), mentionedAdminIds });
     if (sent) { setUploads([]); setMentioned([]); }
   };
 

@@ -10,7 +10,7 @@ export type Action = 'assign' | 'tag' | 'snooze' | 'close' | 'open' | 'saved' | 
 interface Props {
   conversation: Conv; me: Admin; admins: Admin[]; teams: Team[];
   typing: { name: string; admin: boolean }[]; mode: 'reply' | 'note'; onMode: (m: 'reply' | 'note') => void;
-  draft: string; onDraft: (text: string) => void; onSend: (extras: Extras) => Promise<boolean>; sending: boolean; error: string | null;
+  draft: string; onDraft: (text: string) => void; onSend: (text: string, extras: Extras) => Promise<boolean>; sending: boolean; error: string | null;
   onAction: (a: Action) => void; onTyping: () => void; onUntag: (tagId: string) => void;
   onUntagPart: (partId: string, tagId: string) => void;
   composerRef: { current: HTMLTextAreaElement | null }; hasSavedReplies: boolean;

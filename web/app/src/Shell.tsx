@@ -192,9 +192,9 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
   };
 
   /// Sends the draft with its files and mentions; a message of files alone is sent as 📎.
-  const send = async (extras: api.Extras): Promise<boolean> => {
+  const send = async (text: string, extras: api.Extras): Promise<boolean> => {
     if (!open) return false;
-    const body = (drafts[open.id] ?? '').trim() || (extras.attachmentIds.length ? '📎' : '');
+    const body = text.trim() || (extras.attachmentIds.length ? '📎' : '');
     if (!body) return false;
     setSending(true);
     setError(null);
