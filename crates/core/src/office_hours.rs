@@ -101,22 +101,6 @@ impl OfficeHours {
         let minute = local.hour() * 60 + local.minute();
         self.intervals(local.weekday()).iter().any(|(start, end)| *start <= minute && minute < *end)
     }
-
-    /// The next opening after `now` as (days from today, minute of that day), within a week.
-    pub fn next_open(&self, tz: Tz, now: i64) -> Option<(u32, u32)> {
-        let local = local_time(tz, now);
-        let minute = local.hour() * 60 + local.minute();
-        let mut weekday = local.weekday();
-        for days_ahead in 0..=7 {
-            let found =
-                self.intervals(weekday).iter().map(|(start, _)| *start).find(|start| days_ahead > 0 || *start > minute);
-            if let Some(start) = found {
-                return Some((days_ahead, start));
-            }
-            weekday = weekday.succ();
-        }
-        None
-    }
 }
 
 /// Why a holiday list was refused.
@@ -232,6 +216,16 @@ impl BusinessClock {
             .any(|d| self.open_on(d).iter().any(|(s, e)| *s <= at && at < *e))
     }
 
+    /// The first instant at or after `at` when the clock is open; `None` when it does not open
+    /// within about five years.
+    pub fn next_open(&self, at: i64) -> Option<i64> {
+        if self.is_open(at) {
+            return Some(at);
+        }
+        // The first counted second after `at` ends one second after the opening.
+        self.deadline(at, 1).map(|t| t - 1)
+    }
+
     /// Counted seconds in `[t0, t1)` (0 when `t1 <= t0`).
     pub fn elapsed(&self, t0: i64, t1: i64) -> i64 {
         if t1 <= t0 {
@@ -305,28 +299,24 @@ fn reply_time_text(minutes: i64) -> String {
     }
 }
 
-/// The expected reply at unix time `now`: online with the usual reply time inside office hours,
-/// otherwise when the team is back ("Back Monday at 09:00"), in the workspace's timezone.
-pub fn expected_reply(hours: &OfficeHours, tz: Tz, reply_time_minutes: i64, now: i64) -> ExpectedReply {
-    if hours.is_open(tz, now) {
+/// The expected reply at unix time `now`: online with the usual reply time while `clock` is open,
+/// otherwise when the team is back ("Back Monday at 09:00"; past a week, "Back on 2 January at
+/// 09:00"), on the clock's wall clock. Holidays count as closed.
+pub fn expected_reply(clock: &BusinessClock, reply_time_minutes: i64, now: i64) -> ExpectedReply {
+    if clock.is_open(now) {
         return ExpectedReply { online: true, text: reply_time_text(reply_time_minutes) };
     }
-    let text = match hours.next_open(tz, now) {
+    let text = match clock.next_open(now) {
         None => "We'll reply as soon as we can".to_string(),
-        Some((days_ahead, minute)) => {
-            let time = format!("{:02}:{:02}", minute / 60, minute % 60);
-            let day = match days_ahead {
-                0 => "today".to_string(),
-                1 => "tomorrow".to_string(),
-                n => {
-                    let mut weekday = local_time(tz, now).weekday();
-                    for _ in 0..n {
-                        weekday = weekday.succ();
-                    }
-                    weekday_name(weekday).to_string()
-                }
-            };
-            format!("Back {day} at {time}")
+        Some(back) => {
+            let (today, then) = (local_time(clock.tz, now), local_time(clock.tz, back));
+            let time = then.format("%H:%M");
+            match (then.date_naive() - today.date_naive()).num_days() {
+                0 => format!("Back today at {time}"),
+                1 => format!("Back tomorrow at {time}"),
+                2..=6 => format!("Back {} at {time}", weekday_name(then.weekday())),
+                _ => format!("Back on {} at {time}", then.format("%-d %B")),
+            }
         }
     };
     ExpectedReply { online: false, text }
@@ -361,7 +351,7 @@ mod tests {
     #[test]
     fn empty_hours_are_always_open() {
         let hours = OfficeHours::parse(&json!({})).unwrap();
-        let reply = expected_reply(&hours, chrono_tz::UTC, 5, at(2024, 1, 6, 3, 0));
+        let reply = expected_reply(&BusinessClock::new(hours.clone(), chrono_tz::UTC, []), 5, at(2024, 1, 6, 3, 0));
         assert_eq!(reply, ExpectedReply { online: true, text: "Typically replies in under 5 minutes".into() });
         assert!(OfficeHours::from_stored("not json").is_open(chrono_tz::UTC, 0));
     }
@@ -370,7 +360,7 @@ mod tests {
     fn inside_hours_is_online_with_the_reply_time() {
         let hours = weekdays_nine_to_five();
         // Wednesday 2024-01-10 10:00 UTC.
-        let reply = expected_reply(&hours, chrono_tz::UTC, 120, at(2024, 1, 10, 10, 0));
+        let reply = expected_reply(&BusinessClock::new(hours.clone(), chrono_tz::UTC, []), 120, at(2024, 1, 10, 10, 0));
         assert_eq!(reply, ExpectedReply { online: true, text: "Typically replies in under 2 hours".into() });
     }
 
@@ -378,13 +368,30 @@ mod tests {
     fn friday_evening_is_back_monday() {
         let hours = weekdays_nine_to_five();
         // Friday 2024-01-12 18:00 in Paris (17:00 UTC, winter time).
-        let reply = expected_reply(&hours, chrono_tz::Europe::Paris, 5, at(2024, 1, 12, 17, 0));
+        let reply =
+            expected_reply(&BusinessClock::new(hours.clone(), chrono_tz::Europe::Paris, []), 5, at(2024, 1, 12, 17, 0));
         assert_eq!(reply, ExpectedReply { online: false, text: "Back Monday at 09:00".into() });
         // Early the same morning: later today; late on Monday: tomorrow.
-        let early = expected_reply(&hours, chrono_tz::Europe::Paris, 5, at(2024, 1, 12, 6, 0));
+        let early =
+            expected_reply(&BusinessClock::new(hours.clone(), chrono_tz::Europe::Paris, []), 5, at(2024, 1, 12, 6, 0));
         assert_eq!(early.text, "Back today at 09:00");
-        let late = expected_reply(&hours, chrono_tz::Europe::Paris, 5, at(2024, 1, 15, 20, 0));
+        let late =
+            expected_reply(&BusinessClock::new(hours.clone(), chrono_tz::Europe::Paris, []), 5, at(2024, 1, 15, 20, 0));
         assert_eq!(late.text, "Back tomorrow at 09:00");
+    }
+
+    #[test]
+    fn holidays_are_closed_and_push_the_return_day() {
+        let hours = weekdays_nine_to_five();
+        let date = |m, d| chrono::NaiveDate::from_ymd_opt(2024, m, d).unwrap();
+        // Wednesday 25 December 2024, 10:00 in Paris, with 25 and 26 December off: back Friday.
+        let christmas = BusinessClock::new(hours.clone(), chrono_tz::Europe::Paris, [date(12, 25), date(12, 26)]);
+        let reply = expected_reply(&christmas, 5, at(2024, 12, 25, 9, 0));
+        assert_eq!(reply, ExpectedReply { online: false, text: "Back Friday at 09:00".into() });
+        // Closed for two weeks: the date, not a weekday.
+        let closed = (16..=31).map(|d| date(12, d));
+        let winter = BusinessClock::new(hours, chrono_tz::Europe::Paris, closed);
+        assert_eq!(expected_reply(&winter, 5, at(2024, 12, 16, 9, 0)).text, "Back on 1 January at 09:00");
     }
 
     #[test]
@@ -407,7 +414,7 @@ mod tests {
     #[test]
     fn hours_without_any_interval_never_open() {
         let hours = OfficeHours::parse(&json!({"mon": []})).unwrap();
-        let reply = expected_reply(&hours, chrono_tz::UTC, 5, at(2024, 1, 8, 10, 0));
+        let reply = expected_reply(&BusinessClock::new(hours.clone(), chrono_tz::UTC, []), 5, at(2024, 1, 8, 10, 0));
         assert_eq!(reply, ExpectedReply { online: false, text: "We'll reply as soon as we can".into() });
     }
 

@@ -364,3 +364,21 @@ async fn read_receipts_clear_the_unread_count() {
         assert_eq!(wrong.status, StatusCode::NOT_FOUND);
     }
 }
+
+/// The expected-reply line reads the workspace's holidays: open every hour of every day, but
+/// today is a holiday, so the team is back tomorrow at midnight (workspace timezone: UTC).
+#[tokio::test]
+async fn a_holiday_today_shows_the_team_back_tomorrow() {
+    for app in TestApp::all().await {
+        let day = json!([[0, 1440]]);
+        let every_day = json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day});
+        let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
+        let r = app.put("/api/messenger/settings", json!({"office_hours": every_day, "holidays": [today]})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let r = boot(&app, json!({"app_id": app.workspace.app_id})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let expected = &r.body["workspace"]["expected_reply"];
+        assert_eq!(expected["online"], false, "{expected}");
+        assert_eq!(expected["text"], "Back tomorrow at 00:00", "{expected}");
+    }
+}

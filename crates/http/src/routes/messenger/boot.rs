@@ -3,11 +3,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono_tz::Tz;
 use rapport_core::attributes;
 use rapport_core::contact::{ContactRole, Email};
 use rapport_core::identity::{sign_visitor_token, VisitorClaims};
-use rapport_core::office_hours::{expected_reply, OfficeHours};
+use rapport_core::office_hours::expected_reply;
 use rapport_store::contacts::{self, Contact, ContactFields};
 use rapport_store::events::{self, NewEvent};
 use rapport_store::workspaces::{self, Workspace};
@@ -162,9 +161,9 @@ pub(super) async fn boot(State(state): State<AppState>, ApiJson(req): ApiJson<Bo
 
 async fn workspace_json(state: &AppState, workspace: &Workspace) -> AppResult<Value> {
     let settings = workspaces::messenger_settings(&state.db, workspace.id).await?;
-    let tz: Tz = workspace.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let hours = OfficeHours::from_stored(&settings.office_hours);
-    let reply = expected_reply(&hours, tz, settings.reply_time_minutes, now());
+    // The workspace's clock (hours, timezone, holidays): the visitor has no team yet.
+    let clock = rapport_store::sla::business_clock(&state.db, workspace.id, None).await?;
+    let reply = expected_reply(&clock, settings.reply_time_minutes, now());
     Ok(json!({
         "app_id": workspace.app_id,
         "name": workspace.name,
