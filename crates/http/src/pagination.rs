@@ -88,6 +88,28 @@ pub fn numbered_pages(page: i64, per_page: i64, total_count: i64) -> Value {
     })
 }
 
+/// `starting_after` of a newest-first log paged by id (audit entries, webhook deliveries): the
+/// last id of the previous page, or `None` for the first page.
+pub fn older_than(starting_after: Option<&str>) -> AppResult<Option<i64>> {
+    match starting_after.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(raw) => raw.parse::<i64>().map(Some).map_err(|_| {
+            AppError::invalid("starting_after", "starting_after must be the id of the previous page's last entry")
+        }),
+    }
+}
+
+/// The list answer of a newest-first log paged by id: `pages.next.starting_after` is the last
+/// id of a full page (a short page is the last one).
+pub fn id_log_list(data: Vec<Value>, per_page: i64, last_id: Option<i64>) -> Value {
+    let next = (data.len() as i64 == per_page).then_some(last_id).flatten();
+    json!({
+        "type": "list",
+        "data": data,
+        "pages": {"type": "pages", "per_page": per_page, "next": next.map(|id| json!({"starting_after": id.to_string()}))},
+    })
+}
+
 /// Validates a 1-based page number.
 pub fn page_number(requested: Option<i64>) -> AppResult<i64> {
     match requested {

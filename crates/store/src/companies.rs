@@ -351,11 +351,10 @@ pub async fn first_for_contacts(
 ) -> StoreResult<std::collections::HashMap<i64, Company>> {
     let mut first: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
     for chunk in contact_ids.chunks(500) {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT contact_id, company_id FROM contact_companies WHERE workspace_id = $1 AND contact_id IN ({}) \
              ORDER BY contact_id, created_at, company_id",
-            placeholders.join(", ")
+            crate::placeholders(2, chunk.len())
         );
         let links = with_pool!(db, pool => {
             let mut q = sqlx::query_as::<_, (i64, i64)>(&sql).bind(workspace_id);
@@ -373,8 +372,7 @@ pub async fn first_for_contacts(
     company_ids.dedup();
     let mut companies: std::collections::HashMap<i64, Company> = std::collections::HashMap::new();
     for chunk in company_ids.chunks(500) {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id IN ({})", placeholders.join(", "));
+        let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id IN ({})", crate::placeholders(2, chunk.len()));
         let rows = with_pool!(db, pool => {
             let mut q = sqlx::query_as::<_, Row>(&sql).bind(workspace_id);
             for id in chunk {

@@ -44,6 +44,11 @@ pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
+/// `$first, $first+1, …` for `count` values bound in order: the inside of an `IN (…)` list.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (0..count).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")
+}
+
 /// Runs the same body against whichever backend the [`Db`] holds. The body is compiled once per
 /// backend, so one piece of SQL serves both; `$1`-style placeholders work on both engines.
 ///

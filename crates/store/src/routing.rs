@@ -280,11 +280,10 @@ async fn people(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<Peop
 async fn people_of(db: &Db, workspace_id: i64, contact_ids: &[i64]) -> StoreResult<HashMap<i64, People>> {
     let mut found = HashMap::new();
     for chunk in contact_ids.chunks(500) {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
             "SELECT {} FROM contacts WHERE workspace_id = $1 AND id IN ({})",
             crate::contacts::COLUMNS,
-            placeholders.join(", ")
+            crate::placeholders(2, chunk.len())
         );
         let contacts = with_pool!(db, pool => {
             let mut q = sqlx::query_as::<_, crate::contacts::Contact>(&sql).bind(workspace_id);

@@ -182,12 +182,11 @@ pub async fn tags_of(db: &Db, workspace_id: i64, target: Target, target_ids: &[i
     if target_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (0..target_ids.len()).map(|i| format!("${}", i + 3)).collect();
     let sql = format!(
         "SELECT g.target_id, t.id, t.name, g.applied_at, g.applied_by_admin_id FROM taggings g \
          JOIN tags t ON t.id = g.tag_id WHERE g.workspace_id = $1 AND g.target_type = $2 AND g.target_id IN ({}) \
          ORDER BY g.target_id, g.applied_at, t.id",
-        placeholders.join(", ")
+        crate::placeholders(3, target_ids.len())
     );
     with_pool!(db, pool => {
         let mut query = sqlx::query_as::<_, AppliedTag>(&sql).bind(workspace_id).bind(target.as_str());

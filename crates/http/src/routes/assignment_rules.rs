@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 
 use super::ApiRouter;
 use crate::extract::{ApiJson, ApiQuery, Auth, BodyId};
+use crate::pagination;
 use crate::{AppError, AppResult, AppState};
 
 pub fn routes() -> ApiRouter {
@@ -146,25 +147,11 @@ async fn list_audit(
     auth: Auth,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> AppResult<Json<Value>> {
-    let per_page = params.per_page.unwrap_or(50);
-    if !(1..=150).contains(&per_page) {
-        return Err(AppError::invalid("per_page", "per_page must be between 1 and 150"));
-    }
-    let before = match params.starting_after.as_deref() {
-        None | Some("") => None,
-        Some(raw) => Some(
-            raw.trim()
-                .parse::<i64>()
-                .map_err(|_| AppError::invalid("starting_after", "starting_after must be an audit entry id"))?,
-        ),
-    };
+    let per_page = pagination::per_page(params.per_page)?;
+    let before = pagination::older_than(params.starting_after.as_deref())?;
     let entries = routing::audit(&state.db, auth.workspace_id(), before, per_page).await?;
-    let next = (entries.len() as i64 == per_page).then(|| entries.last().map(|e| e.id.to_string())).flatten();
-    Ok(Json(json!({
-        "type": "list",
-        "data": entries.iter().map(audit_json).collect::<Vec<_>>(),
-        "pages": {"type": "pages", "next": next.map(|n| json!({"starting_after": n}))},
-    })))
+    let last = entries.last().map(|e| e.id);
+    Ok(Json(pagination::id_log_list(entries.iter().map(audit_json).collect(), per_page, last)))
 }
 
 /// Which rule set to run.

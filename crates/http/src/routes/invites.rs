@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rapport_core::admin::AdminRole;
 use rapport_store::invites::{self, Invite};
 use rapport_store::{sessions, workspaces};
 use serde::Deserialize;
@@ -65,12 +64,7 @@ async fn create_invite(
     auth.require_manage()?;
     let email = body.email.as_deref().ok_or_else(|| AppError::missing("email"))?;
     let name = body.name.as_deref().ok_or_else(|| AppError::missing("name"))?;
-    let role: AdminRole = body
-        .role
-        .as_deref()
-        .ok_or_else(|| AppError::missing("role"))?
-        .parse()
-        .map_err(|e: rapport_core::admin::UnknownRole| AppError::invalid("role", e.to_string()))?;
+    let role = super::teammates::required_role(body.role.as_deref())?;
     if !auth.admin.role().may_manage(role) {
         return Err(AppError::forbidden("Only owners can invite an owner"));
     }

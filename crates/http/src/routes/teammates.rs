@@ -40,6 +40,13 @@ struct RoleRequest {
     role: Option<String>,
 }
 
+/// The `role` of a request body: required, and one of owner, admin, agent, viewer.
+pub(super) fn required_role(role: Option<&str>) -> AppResult<AdminRole> {
+    role.ok_or_else(|| AppError::missing("role"))?
+        .parse()
+        .map_err(|e: rapport_core::admin::UnknownRole| AppError::invalid("role", e.to_string()))
+}
+
 /// Changes a teammate's role. Making someone owner, or changing an owner, needs the owner role;
 /// demoting the last active owner is `400 parameter_invalid`.
 #[utoipa::path(put, path = "/admins/{id}", tag = "Admins", params(("id" = String, Path)), request_body = RoleRequest,
@@ -52,12 +59,7 @@ async fn change_role(
     ApiJson(body): ApiJson<RoleRequest>,
 ) -> AppResult<Json<Value>> {
     let target = managed_teammate(&state, &auth, &id).await?;
-    let role: AdminRole = body
-        .role
-        .as_deref()
-        .ok_or_else(|| AppError::missing("role"))?
-        .parse()
-        .map_err(|e: rapport_core::admin::UnknownRole| AppError::invalid("role", e.to_string()))?;
+    let role = required_role(body.role.as_deref())?;
     if !auth.admin.role().may_manage(role) {
         return Err(AppError::forbidden("Only owners can make someone an owner"));
     }

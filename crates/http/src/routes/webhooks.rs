@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 
 use super::ApiRouter;
 use crate::extract::{parse_id, ApiJson, ApiQuery, Auth};
+use crate::pagination;
 use crate::{AppError, AppResult, AppState};
 
 pub fn routes() -> ApiRouter {
@@ -216,19 +217,9 @@ async fn list_deliveries(
 ) -> AppResult<Json<Value>> {
     auth.require_manage()?;
     let id = parse_id(&id, "webhook")?;
-    let per_page = query.per_page.unwrap_or(50);
-    if !(1..=150).contains(&per_page) {
-        return Err(AppError::invalid("per_page", "per_page must be 1 to 150"));
-    }
-    let before = match query.starting_after.as_deref() {
-        None | Some("") => None,
-        Some(raw) => Some(raw.parse::<i64>().map_err(|_| AppError::invalid("starting_after", "not a delivery id"))?),
-    };
+    let per_page = pagination::per_page(query.per_page)?;
+    let before = pagination::older_than(query.starting_after.as_deref())?;
     let page = webhooks::deliveries(&state.db, auth.workspace_id(), id, before, per_page).await?;
-    let next = (page.len() as i64 == per_page).then(|| page.last().map(|d| d.id.to_string())).flatten();
-    Ok(Json(json!({
-        "type": "list",
-        "data": page.iter().map(delivery_json).collect::<Vec<_>>(),
-        "pages": {"type": "pages", "per_page": per_page, "next": next.map(|n| json!({"starting_after": n}))},
-    })))
+    let last = page.last().map(|d| d.id);
+    Ok(Json(pagination::id_log_list(page.iter().map(delivery_json).collect(), per_page, last)))
 }

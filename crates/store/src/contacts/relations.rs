@@ -26,10 +26,6 @@ pub struct Relations {
     pub notes: Limited,
 }
 
-fn placeholders(first: usize, count: usize) -> String {
-    (0..count).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")
-}
-
 /// The first [`INLINED`] related ids per contact from `table` (which has `contact_id`), with
 /// totals, in one query for every contact of `ids`.
 async fn limited(
@@ -46,7 +42,7 @@ async fn limited(
          ROW_NUMBER() OVER (PARTITION BY contact_id ORDER BY {order}) AS rn \
          FROM {table} WHERE workspace_id = $1 AND contact_id IN ({})) ranked \
          WHERE rn <= {INLINED} ORDER BY contact_id, rn",
-        placeholders(2, ids.len())
+        crate::placeholders(2, ids.len())
     );
     let rows: Vec<(i64, i64, i64)> = with_pool!(db, pool => {
         let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql).bind(workspace_id);

@@ -101,12 +101,11 @@ pub async fn last_public_parts(db: &Db, workspace_id: i64, conversation_ids: &[i
     if conversation_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (0..conversation_ids.len()).map(|i| format!("${}", i + 2)).collect();
     let sql = format!(
         "{PART_SELECT} WHERE p.workspace_id = $1 AND p.id IN (SELECT MAX(id) FROM conversation_parts \
          WHERE workspace_id = $1 AND conversation_id IN ({}) AND part_type IN ('comment', 'close', 'open') \
          GROUP BY conversation_id) ORDER BY p.id",
-        placeholders.join(", ")
+        crate::placeholders(2, conversation_ids.len())
     );
     let rows = with_pool!(db, pool => {
         let mut q = sqlx::query_as::<_, PartRow>(&sql).bind(workspace_id);
@@ -126,7 +125,7 @@ pub(crate) async fn attachments_of(db: &Db, workspace_id: i64, part_ids: &[i64])
     let sql = format!(
         "SELECT part_id, id, name, content_type, size FROM attachments WHERE workspace_id = $1 \
          AND part_id IN ({}) ORDER BY id",
-        super::placeholders(2, part_ids.len())
+        crate::placeholders(2, part_ids.len())
     );
     Ok(with_pool!(db, pool => {
         let mut q = sqlx::query_as::<_, AttachmentRef>(&sql).bind(workspace_id);
@@ -145,7 +144,7 @@ pub(crate) async fn mentions_of(db: &Db, workspace_id: i64, part_ids: &[i64]) ->
     let sql = format!(
         "SELECT part_id, admin_id FROM conversation_mentions WHERE workspace_id = $1 AND part_id IN ({}) \
          ORDER BY part_id, admin_id",
-        super::placeholders(2, part_ids.len())
+        crate::placeholders(2, part_ids.len())
     );
     Ok(with_pool!(db, pool => {
         let mut q = sqlx::query_as::<_, (i64, i64)>(&sql).bind(workspace_id);

@@ -231,10 +231,6 @@ async fn with_part_extras(db: &Db, workspace_id: i64, mut parts: Vec<Part>) -> S
     Ok(parts)
 }
 
-fn placeholders(from: usize, count: usize) -> String {
-    (0..count).map(|i| format!("${}", from + i)).collect::<Vec<_>>().join(", ")
-}
-
 /// Contacts, tags and teammates of a page of conversations: three queries whatever the page size.
 pub async fn related(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<Related> {
     if ids.is_empty() {
@@ -244,13 +240,13 @@ pub async fn related(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<Rel
         "SELECT cc.conversation_id, c.id, c.role, c.external_id, c.name, c.email FROM conversation_contacts cc \
          JOIN contacts c ON c.id = cc.contact_id AND c.workspace_id = cc.workspace_id \
          WHERE cc.workspace_id = $1 AND cc.conversation_id IN ({}) ORDER BY cc.conversation_id, cc.created_at, c.id",
-        placeholders(2, ids.len())
+        crate::placeholders(2, ids.len())
     );
     let teammates_sql = format!(
         "SELECT DISTINCT conversation_id, author_id FROM conversation_parts \
          WHERE workspace_id = $1 AND author_type = 'admin' AND conversation_id IN ({}) \
          ORDER BY conversation_id, author_id",
-        placeholders(2, ids.len())
+        crate::placeholders(2, ids.len())
     );
     let (contacts, teammates) = with_pool!(db, pool => {
         let mut q = sqlx::query_as::<_, Participant>(&contacts_sql).bind(workspace_id);
