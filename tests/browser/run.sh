@@ -23,6 +23,8 @@ export RAPPORT_TOKEN
 WORKSPACE_JSON="$("$RAPPORT_BIN" workspace list --database-url "$DATABASE_URL" | grep '^{' | head -n 1)"
 export RAPPORT_APP_ID="$(node -e 'console.log(JSON.parse(process.argv[1]).app_id)' "$WORKSPACE_JSON")"
 export RAPPORT_IDENTITY_SECRET="$(node -e 'console.log(JSON.parse(process.argv[1]).identity_verification_secret)' "$WORKSPACE_JSON")"
+# The workspace-switch test makes a second workspace with the CLI on the server's database.
+export RAPPORT_TEST_DATABASE_URL="$DATABASE_URL"
 
 echo "==> npm ci (tests/browser)"
 (cd tests/browser && npm ci --no-audit --no-fund)
