@@ -61,16 +61,21 @@ test('a note mentioning a teammate notifies them live and lists the conversation
   assert.deepEqual(note.mentioned_admin_ids, [String(sam.id)]);
   assert.match(note.body, new RegExp(`@${sam.name}`));
 
-  // Sam is told at once, and the notification opens the conversation in the Mentions view.
+  // Sam is told at once, the sidebar counts it as unseen, and the notification opens the
+  // conversation in the Mentions view, which makes it seen.
+  const unseen = async () => Number((await other.page.getByTestId('count-mentions').textContent()) || 0);
   const notice = other.page.locator(`[data-testid="mention-notification"][data-conversation-id="${id}"]`);
   await notice.waitFor();
   assert.match(await notice.textContent(), new RegExp(`${owner.name} mentioned you`));
   await screenshot(other.page, 'mention-notification');
+  await other.page.waitForFunction(() => Number(document.querySelector('[data-testid="count-mentions"]')?.textContent || 0) > 0);
+  const before = await unseen();
   await notice.getByTestId('mention-link').click();
   await other.page.locator(`[data-testid="conversation"][data-id="${id}"]`).waitFor();
   await other.page.locator('[data-testid="view-mentions"][aria-current="page"]').waitFor();
   await other.page.locator('[data-testid="timeline-note"] [data-testid="mention"]', { hasText: `@${sam.name}` }).waitFor();
   await other.page.locator(`[data-testid="conversation-item"][data-id="${id}"]`).waitFor();
+  await other.page.waitForFunction((n) => Number(document.querySelector('[data-testid="count-mentions"]')?.textContent || 0) === n, before - 1);
   // Ada, who was not mentioned, was not notified, and her Mentions view does not list it.
   assert.equal(await page.getByTestId('mention-notification').count(), 0);
   const mine = await api('/conversations/search', { method: 'POST', body: { query: { field: 'mentioned_admin_ids', operator: '=', value: Number(owner.id) } } });

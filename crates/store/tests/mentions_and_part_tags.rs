@@ -147,3 +147,45 @@ async fn a_part_carries_its_tags_and_each_change_is_logged() {
         tags::delete(&db, ws.id, tag.id).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_mention_stays_unseen_until_the_mentioned_teammate_opens_the_conversation() {
+    use rapport_store::conversations::counts::unseen_mentions;
+    use rapport_store::conversations::Reader;
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let tess = teammate(&db, ws.id, "tess@example.com").await;
+        let (id, _) = conversation(&db, ws.id).await;
+        let (other, _) = conversation(&db, ws.id).await;
+        assert_eq!(unseen_mentions(&db, ws.id, tess).await.unwrap(), 0);
+
+        let note = Change::AdminNote { admin_id: owner.id, body: "<p>@Tess Teammate look</p>" };
+        conversations::send(&db, ws.id, id, note, mentioning(&[tess])).await.unwrap();
+        conversations::send(&db, ws.id, id, note, mentioning(&[tess])).await.unwrap();
+        conversations::send(&db, ws.id, other, note, mentioning(&[tess])).await.unwrap();
+        assert_eq!(unseen_mentions(&db, ws.id, tess).await.unwrap(), 2, "counted per conversation");
+        assert_eq!(unseen_mentions(&db, ws.id, owner.id).await.unwrap(), 0);
+
+        // The owner reading the conversation (the team's receipt) does not see Tess's mentions.
+        conversations::mark_read(&db, ws.id, id, Reader::Admin(owner.id), None).await.unwrap().unwrap();
+        assert_eq!(unseen_mentions(&db, ws.id, tess).await.unwrap(), 2);
+        // Tess opening it does, though the receipt itself was already there; an event says so.
+        let seq = conversations::mark_read(&db, ws.id, id, Reader::Admin(tess), None).await.unwrap();
+        assert!(seq.is_some(), "seeing a mention is a change the sidebars hear about");
+        assert_eq!(unseen_mentions(&db, ws.id, tess).await.unwrap(), 1);
+        // Nothing left to see there: no write, no event.
+        assert_eq!(conversations::mark_read(&db, ws.id, id, Reader::Admin(tess), None).await.unwrap(), None);
+
+        // A receipt up to an earlier part leaves a later mention unseen.
+        let first_part = conversations::find_detail(&db, ws.id, other).await.unwrap().parts[0].id;
+        let later = conversations::send(&db, ws.id, other, note, mentioning(&[tess])).await.unwrap();
+        conversations::mark_read(&db, ws.id, other, Reader::Admin(tess), Some(first_part)).await.unwrap();
+        assert_eq!(unseen_mentions(&db, ws.id, tess).await.unwrap(), 1);
+        conversations::mark_read(&db, ws.id, other, Reader::Admin(tess), Some(later.parts[0].id)).await.unwrap();
+        assert_eq!(unseen_mentions(&db, ws.id, tess).await.unwrap(), 0);
+
+        // Another workspace's teammate with the same id space sees nothing of this one.
+        let (theirs, _) = testing::workspace(&db).await;
+        assert_eq!(unseen_mentions(&db, theirs.id, tess).await.unwrap(), 0);
+    }
+}

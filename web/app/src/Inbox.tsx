@@ -14,7 +14,9 @@ interface SidebarProps {
 
 export function Sidebar(p: SidebarProps) {
   const count = (key: ViewKey): number | undefined => {
-    if (!p.counts || key === 'mentions') return undefined;
+    if (!p.counts) return undefined;
+    // Mentions counts what is new to me (any state), so nothing shows once all are seen.
+    if (key === 'mentions') return p.counts.mentions_unseen || undefined;
     if (key === 'all' || key === 'unassigned' || key === 'mine') return p.counts[key];
     if (key === 'at_risk') return p.counts.sla_at_risk;
     if (key === 'breached') return p.counts.sla_breached;

@@ -91,6 +91,8 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
     history.replaceState(null, '', `/app/${view}${query ? `?${query}` : ''}`);
   }, [view, state, sort, openId]);
 
+  const countsRef = useRef(counts);
+  countsRef.current = counts;
   const loadCounts = useCallback(() => { api.counts(state).then(setCounts).catch(() => undefined); }, [state]);
 
   const filters = useMemo(() => filtersFor(view, state, me.id), [view, state, me.id]);
@@ -107,7 +109,8 @@ export function Shell({ session, workspaces, onSignOut, onSwitch }: Props) {
     try {
       const c = await api.conversation(id);
       setOpen((old) => (old && old.id !== id && openIdRef.current !== id ? old : c));
-      if (!c.read) live.send({ type: 'read', conversation_id: id });
+      // Unread for the team, or I have mentions not yet seen (they may be in this one).
+      if (!c.read || (countsRef.current?.mentions_unseen ?? 0) > 0) live.send({ type: 'read', conversation_id: id });
     } catch (e) {
       if (e instanceof api.ApiError && e.status === 404) { setOpen(null); setOpenId(null); }
     }

@@ -30,7 +30,7 @@ export interface Contact {
 export interface Company { id: Id; name: string; plan?: { name?: string } | null; monthly_spend?: number; custom_attributes?: Record<string, unknown> }
 export interface Session { admin: Admin; app: { id_code?: string; app_id?: string; name: string }; csrf_token?: string; workspaces?: { app_id: string; name: string }[] }
 export interface Page<T> { data: T[]; next?: string }
-export interface Counts { all: number; unassigned: number; mine: number; teams: { id: Id; count: number }[]; sla_at_risk: number; sla_breached: number }
+export interface Counts { all: number; unassigned: number; mine: number; teams: { id: Id; count: number }[]; sla_at_risk: number; sla_breached: number; mentions_unseen: number }
 
 export class ApiError extends Error {
   constructor(public status: number, message: string, public code: string) { super(message); }

@@ -23,7 +23,8 @@ struct CountsQuery {
 
 /// Conversations per inbox view in one state: `unassigned` (no teammate and no team), `mine`
 /// (assigned to the caller), each team with at least one (by team assignee), and `all`; plus
-/// `sla_at_risk` and `sla_breached`: conversations in that state and SLA state.
+/// `sla_at_risk` and `sla_breached`: conversations in that state and SLA state; `mentions_unseen`:
+/// conversations (any state) with a note @mentioning the caller that they have not opened since.
 #[utoipa::path(get, path = "/inbox/counts", tag = "Inbox", params(CountsQuery),
     responses((status = 200, description = "inbox.counts"), (status = 400, description = "parameter_invalid")))]
 async fn counts(State(state): State<AppState>, auth: Auth, Query(query): Query<CountsQuery>) -> AppResult<Json<Value>> {
@@ -33,6 +34,8 @@ async fn counts(State(state): State<AppState>, auth: Auth, Query(query): Query<C
     }
     let counts = inbox_counts(&state.db, auth.workspace_id(), wanted, auth.admin.id).await?;
     let (sla_at_risk, sla_breached) = rapport_store::sla::counts(&state.db, auth.workspace_id(), wanted).await?;
+    let mentions_unseen =
+        rapport_store::conversations::counts::unseen_mentions(&state.db, auth.workspace_id(), auth.admin.id).await?;
     let teams: Vec<Value> =
         counts.teams.iter().map(|(id, count)| json!({"id": id.to_string(), "count": count})).collect();
     Ok(Json(json!({
@@ -44,5 +47,6 @@ async fn counts(State(state): State<AppState>, auth: Auth, Query(query): Query<C
         "teams": teams,
         "sla_at_risk": sla_at_risk,
         "sla_breached": sla_breached,
+        "mentions_unseen": mentions_unseen,
     })))
 }

@@ -45,3 +45,12 @@ pub async fn inbox_counts(db: &Db, workspace_id: i64, state: &str, admin_id: i64
     counts.teams.sort_unstable();
     Ok(counts)
 }
+
+/// How many conversations hold a note that @mentions `admin_id` which they have not seen yet (not
+/// opened since): the sidebar's Mentions count, whatever the conversations' state.
+pub async fn unseen_mentions(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<i64> {
+    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(DISTINCT conversation_id) FROM conversation_mentions \
+         WHERE workspace_id = $1 AND admin_id = $2 AND seen_at IS NULL")
+        .bind(workspace_id).bind(admin_id).fetch_one(pool).await)?)
+}

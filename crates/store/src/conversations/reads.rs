@@ -16,8 +16,9 @@ pub enum Reader {
 }
 
 /// Records that `reader` has seen the conversation up to `part_id` (its last part when `None`) and
-/// writes a `conversation.read` event. Returns the event's seq, or `None` when the receipt was
-/// already there (nothing is written). A contact must take part in the conversation.
+/// writes a `conversation.read` event. An admin's read also marks their @mentions up to that part
+/// seen. Returns the event's seq, or `None` when the receipt was already there and no mention
+/// was unseen (nothing is written). A contact must take part in the conversation.
 pub async fn mark_read(
     db: &Db,
     workspace_id: i64,
@@ -78,7 +79,17 @@ pub async fn mark_read(
                 .bind(workspace_id).bind(id).bind(part_id).execute(&mut *tx).await?,
         }
         .rows_affected();
-        if changed == 0 {
+        // The reader's own @mentions up to that part are seen now, whoever read the team's
+        // receipt before them.
+        let mentions_seen = match reader {
+            Reader::Contact(_) => 0,
+            Reader::Admin(admin_id) => sqlx::query(
+                "UPDATE conversation_mentions SET seen_at = $5 WHERE workspace_id = $1 AND conversation_id = $2 \
+                 AND admin_id = $3 AND part_id <= $4 AND seen_at IS NULL")
+                .bind(workspace_id).bind(id).bind(admin_id).bind(part_id).bind(crate::now())
+                .execute(&mut *tx).await?.rows_affected(),
+        };
+        if changed == 0 && mentions_seen == 0 {
             return Ok(None);
         }
         let extra = json!({"reader": reader_json, "part_id": part_id});
