@@ -9,6 +9,7 @@ pub mod attachment;
 pub mod attributes;
 pub mod contact;
 pub mod conversation;
+pub mod email;
 pub mod identity;
 pub mod messenger;
 pub mod office_hours;

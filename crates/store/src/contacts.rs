@@ -268,6 +268,18 @@ pub async fn find_by_external_id(db: &Db, workspace_id: i64, external_id: &str) 
     .or_not_found("contact")
 }
 
+/// The live contact an email address belongs to, if any: users before leads, then the oldest.
+/// Matching is case-insensitive. This is the one lookup every channel uses to recognise a
+/// customer by email (the messenger, inbound mail, Segment).
+pub async fn find_by_email(db: &Db, workspace_id: i64, email: &Email) -> StoreResult<Option<Contact>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND LOWER(email) = $2 AND merged_into_id IS NULL \
+         ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, id LIMIT 1"
+    );
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+        .bind(workspace_id).bind(email.as_str().to_lowercase()).fetch_optional(pool).await)?)
+}
+
 /// Deletes a contact with its notes, taggings, company links and events. A contact that is
 /// part of conversations is refused: those belong to the inbox's history (archive it instead).
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {

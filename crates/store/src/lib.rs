@@ -19,6 +19,7 @@ pub mod companies;
 pub mod contacts;
 pub mod conversations;
 pub mod data_attributes;
+pub mod email;
 pub mod event_log;
 pub mod events;
 pub mod github;

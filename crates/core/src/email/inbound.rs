@@ -1,0 +1,1 @@
+//! Reading a received message: MIME parts, threading headers, trimming, loop detection.

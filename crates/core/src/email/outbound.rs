@@ -1,0 +1,1 @@
+//! Composing a reply: headers that keep the thread together, text and HTML parts.

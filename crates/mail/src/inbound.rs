@@ -1,0 +1,1 @@
+//! The inbound SMTP listener: accepts mail for a workspace and stores it before answering 250.

@@ -1,0 +1,1 @@
+//! Received mail: stored with its conversation message in one transaction.
