@@ -185,7 +185,7 @@ function DraftEditor({ rules, setRules, saved, dirty, readOnly, catalogue, confl
                 <span class="rule-tools">
                   <button type="button" aria-label={`Move ${r.name} up`} disabled={i === 0} onClick={() => move(i, -1)} data-testid="rule-up">↑</button>
                   <button type="button" aria-label={`Move ${r.name} down`} disabled={i === rules.length - 1} onClick={() => move(i, 1)} data-testid="rule-down">↓</button>
-                  <button type="button" aria-label={`Duplicate ${r.name}`} onClick={() => add({ ...structuredClone(r), id: uniqueId(`${r.id}-copy`, rules), name: `${r.name} (copy)` }, i + 1)} data-testid="rule-duplicate">⧉</button>
+                  <button type="button" aria-label={`Duplicate ${r.name}`} onClick={() => add({ ...structuredClone(r), id: uniqueId(`${r.id}-copy`, rules), name: `${r.name} (copy)` }, i + 1)} data-testid="rule-duplicate">copy</button>
                   <button type="button" aria-label={`Delete ${r.name}`} onClick={() => setRules(rules.filter((_, j) => j !== i))} data-testid="rule-delete">×</button>
                 </span>
               )}

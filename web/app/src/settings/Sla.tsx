@@ -175,6 +175,10 @@ function Holidays({ title, hint, initial, readOnly, testid, onSave }: {
   );
 }
 
+/** The week the editor starts from: the hours shown, or Monday to Friday 9–17 when always open. */
+const daysOf = (h: TeamHours): Week =>
+  Object.keys(h.office_hours ?? {}).length ? week(h.office_hours) : week({ mon: [DEFAULT], tue: [DEFAULT], wed: [DEFAULT], thu: [DEFAULT], fri: [DEFAULT] });
+
 function TeamHoursCard({ team, readOnly }: { team: FullTeam; readOnly: string | null }) {
   const [hours, setHours] = useState<TeamHours | null>(null);
   const [own, setOwn] = useState(false);
@@ -182,18 +186,20 @@ function TeamHoursCard({ team, readOnly }: { team: FullTeam; readOnly: string | 
   const [days, setDays] = useState<Week>({});
   const [holidays, setHolidays] = useState<string[]>([]);
   const [day, setDay] = useState('');
-  const [done, setDone] = useState(false);
+  // The form as last saved: "Saved" shows until it changes again.
+  const [savedAs, setSavedAs] = useState<string | null>(null);
   const load = useRequest();
   const save = useRequest();
+  const snapshot = JSON.stringify({ own, timezone, days, holidays });
   const take = (h: TeamHours) => {
     setHours(h);
     setOwn(!h.inherited);
     setTimezone(h.timezone);
-    setDays(Object.keys(h.office_hours ?? {}).length ? week(h.office_hours) : week({ mon: [DEFAULT], tue: [DEFAULT], wed: [DEFAULT], thu: [DEFAULT], fri: [DEFAULT] }));
+    setDays(daysOf(h));
     setHolidays(h.holidays ?? []);
   };
   useEffect(() => { void load.run(async () => take(await data.teamHours(team.id))); }, []);
-  useEffect(() => { save.setError(null); setDone(false); }, [own, timezone, days, holidays]);
+  useEffect(() => save.setError(null), [snapshot]);
   const submit = async (e: Event) => {
     e.preventDefault();
     const next = await save.run(async () => {
@@ -201,7 +207,9 @@ function TeamHoursCard({ team, readOnly }: { team: FullTeam; readOnly: string | 
       await data.clearTeamHours(team.id);
       return data.teamHours(team.id);
     });
-    if (next) { take(next); setDone(true); }
+    if (!next) return;
+    take(next);
+    setSavedAs(JSON.stringify({ own: !next.inherited, timezone: next.timezone, days: daysOf(next), holidays: next.holidays ?? [] }));
   };
   return (
     <form class="card-box stack-form" onSubmit={(e) => void submit(e)} data-testid="team-hours" data-name={team.name} aria-label={`${team.name} office hours`}>
@@ -231,7 +239,7 @@ function TeamHoursCard({ team, readOnly }: { team: FullTeam; readOnly: string | 
           <ErrorLine error={save.error} testid="team-hours-error" />
           <div class="form-actions">
             <button type="submit" class="primary" disabled={save.busy} data-testid="team-hours-save">{save.busy ? 'Saving…' : 'Save'}</button>
-            {done && <span class="saved-note" role="status" data-testid="team-hours-saved">Saved.</span>}
+            {savedAs === snapshot && <span class="saved-note" role="status" data-testid="team-hours-saved">Saved.</span>}
           </div>
         </fieldset>
       )}
