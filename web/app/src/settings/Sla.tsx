@@ -188,11 +188,13 @@ function TeamHoursCard({ team, readOnly }: { team: FullTeam; readOnly: string | 
   const [day, setDay] = useState('');
   // The form as last saved: "Saved" shows until it changes again.
   const [savedAs, setSavedAs] = useState<string | null>(null);
+  const [loadedAs, setLoadedAs] = useState<string | null>(null);
   const load = useRequest();
   const save = useRequest();
   const snapshot = JSON.stringify({ own, timezone, days, holidays });
   const take = (h: TeamHours) => {
     setHours(h);
+    setLoadedAs(JSON.stringify({ own: !h.inherited, timezone: h.timezone, days: daysOf(h), holidays: h.holidays ?? [] }));
     setOwn(!h.inherited);
     setTimezone(h.timezone);
     setDays(daysOf(h));
@@ -238,7 +240,7 @@ function TeamHoursCard({ team, readOnly }: { team: FullTeam; readOnly: string | 
           )}
           <ErrorLine error={save.error} testid="team-hours-error" />
           <div class="form-actions">
-            <button type="submit" class="primary" disabled={save.busy} data-testid="team-hours-save">{save.busy ? 'Saving…' : 'Save'}</button>
+            <button type="submit" class="primary" disabled={save.busy || snapshot === loadedAs} data-testid="team-hours-save">{save.busy ? 'Saving…' : 'Save'}</button>
             {savedAs === snapshot && <span class="saved-note" role="status" data-testid="team-hours-saved">Saved.</span>}
           </div>
         </fieldset>
