@@ -264,6 +264,20 @@ test('assignment rules: edit the draft, see conflicts, simulate, preview the imp
   await page.getByTestId('rules-tab-audit').click();
   await page.locator('[data-testid="rule-audit-entry"][data-action="restored"]').first().waitFor();
   assert.match(await page.getByTestId('rule-audit-entry').first().textContent(), /Restored/);
+
+  // The JSON view: a list the form cannot show is refused there; a valid edit comes back to the form.
+  await page.getByTestId('rules-tab-rules').click();
+  await page.getByTestId('rules-json-view').check();
+  const json = await page.getByTestId('rules-json').inputValue();
+  await page.getByTestId('rules-json').fill('[{"id": "x"}]');
+  await page.getByTestId('rules-json-apply').click();
+  assert.match(await page.getByTestId('rules-json-error').textContent(), /rules\[0\]: id and name are required/);
+  await page.getByTestId('rules-json').fill(json.replace('Refunds to Billing', 'Refunds (from JSON)'));
+  await page.getByTestId('rules-json-apply').click();
+  assert.equal(await page.getByTestId('rule-name').inputValue(), 'Refunds (from JSON)');
+  await page.getByTestId('rules-unsaved').waitFor();
+  await page.getByTestId('rules-discard').click();
+  assert.equal(await page.getByTestId('rule-name').inputValue(), 'Refunds to Billing');
   assert.deepEqual(errors, []);
 });
 

@@ -93,6 +93,39 @@ export function newAction(type: string, c: Catalogue): RuleAction {
   }
 }
 
+/** Checks pasted JSON has the shape the form can show (the server checks the rest on save):
+ *  a list of rules with an id, a name and a list of actions, and a condition tree of groups and
+ *  tests. Answers the first problem as the server would name it, or null. */
+export function shapeProblem(value: unknown): string | null {
+  const object = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const condition = (c: unknown, path: string): string | null => {
+    if (!object(c)) return `${path}: a condition must be an object`;
+    const key = ['all', 'any', 'none'].find((k) => k in c);
+    if (key) {
+      const list = c[key];
+      if (!Array.isArray(list)) return `${path}: ${key} must be a list of conditions`;
+      for (let i = 0; i < list.length; i++) {
+        const problem = condition(list[i], `${path}.${key}[${i}]`);
+        if (problem) return problem;
+      }
+      return null;
+    }
+    return typeof c.field === 'string' && typeof c.op === 'string' ? null : `${path}: a test needs a field and an op`;
+  };
+  if (!Array.isArray(value)) return 'The draft is a list of rules: [ {…}, … ]';
+  for (let i = 0; i < value.length; i++) {
+    const rule: unknown = value[i];
+    if (!object(rule)) return `rules[${i}]: a rule must be an object`;
+    if (typeof rule.id !== 'string' || typeof rule.name !== 'string') return `rules[${i}]: id and name are required text`;
+    if (!Array.isArray(rule.actions) || !rule.actions.every((a) => object(a) && typeof a.type === 'string')) return `rules[${i}].actions: a list of {"type": …} actions`;
+    if (rule.conditions !== undefined) {
+      const problem = condition(rule.conditions, `rules[${i}].conditions`);
+      if (problem) return problem;
+    }
+  }
+  return null;
+}
+
 /** "rules[2].conditions.all[0]: invalid regex" → [2, "conditions.all[0]", "invalid regex"]. */
 export function splitError(message: string): [number, string, string] | null {
   const m = /^rules\[(\d+)\](?:\.([^:]+))?: (.*)$/s.exec(message);

@@ -8,7 +8,7 @@ import type { Admin } from '../api';
 import { when } from '../format';
 import * as data from './data';
 import type { AuditEntry, Assignee, Draft, Failure, Impact, Json, Rule, RuleAction, RuleConflict, RuleVersion, Simulation } from './data';
-import { ACTIONS, RuleEditor, splitError } from './RuleEditor';
+import { ACTIONS, RuleEditor, shapeProblem, splitError } from './RuleEditor';
 import type { Catalogue } from './RuleEditor';
 import { Confirm, ErrorLine, Header, ReadOnly, input, useRequest } from './ui';
 import './rules.css';
@@ -222,14 +222,15 @@ function DraftEditor({ rules, setRules, saved, dirty, readOnly, catalogue, confl
             <label>The whole draft as JSON (the API’s rule shape)
               <textarea rows={22} class="mono" value={json} onInput={input(setJson)} readOnly={!!readOnly} data-testid="rules-json" spellcheck={false} />
             </label>
-            {jsonError && <p class="error" role="alert">{jsonError}</p>}
+            {jsonError && <p class="error" role="alert" data-testid="rules-json-error">{jsonError}</p>}
             <div class="form-actions">
               <button type="button" onClick={() => setJson(null)}>Back to the form</button>
               {!readOnly && (
                 <button type="button" class="primary" data-testid="rules-json-apply" onClick={() => {
                   try {
                     const parsed = JSON.parse(json) as Json;
-                    if (!Array.isArray(parsed)) throw new Error('The draft is a list of rules: [ {…}, … ]');
+                    const problem = shapeProblem(parsed);
+                    if (problem) throw new Error(problem);
                     setRules(parsed as unknown as Rule[]);
                     setJson(null);
                     setSelected(0);
