@@ -278,6 +278,16 @@ test('assignment rules: edit the draft, see conflicts, simulate, preview the imp
   await page.getByTestId('rules-unsaved').waitFor();
   await page.getByTestId('rules-discard').click();
   assert.equal(await page.getByTestId('rule-name').inputValue(), 'Refunds to Billing');
+  // Order: a new rule moved up by its button, then dragged back below; discarded.
+  const order = async () => page.getByTestId('rule-item').evaluateAll((items) => items.map((li) => li.dataset.id));
+  await page.getByTestId('rule-add').click();
+  await page.getByTestId('rule-id').fill(`late-${m}`);
+  await page.locator(`[data-testid="rule-item"][data-id="late-${m}"]`).getByTestId('rule-up').click();
+  assert.deepEqual(await order(), [`late-${m}`, `refunds-${m}`]);
+  await page.locator(`[data-testid="rule-item"][data-id="late-${m}"]`).dragTo(page.locator(`[data-testid="rule-item"][data-id="refunds-${m}"]`));
+  assert.deepEqual(await order(), [`refunds-${m}`, `late-${m}`]);
+  await page.getByTestId('rules-discard').click();
+  assert.deepEqual(await order(), [`refunds-${m}`]);
   assert.deepEqual(errors, []);
 });
 

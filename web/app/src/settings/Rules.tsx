@@ -154,14 +154,17 @@ function DraftEditor({ rules, setRules, saved, dirty, readOnly, catalogue, confl
   const save = useRequest();
   const error = save.error ? splitError(save.error) : null;
   useEffect(() => { if (selected >= rules.length && rules.length) setSelected(rules.length - 1); }, [rules.length]);
-  const move = (i: number, by: number) => {
-    const j = i + by;
-    if (j < 0 || j >= rules.length) return;
+  /** Moves rule i to position j (the buttons move by one, dragging anywhere). */
+  const moveTo = (i: number, j: number) => {
+    if (j < 0 || j >= rules.length || i === j) return;
     const next = [...rules];
-    [next[i], next[j]] = [next[j], next[i]];
+    const [rule] = next.splice(i, 1);
+    next.splice(j, 0, rule);
     setRules(next);
     setSelected(j);
   };
+  const move = (i: number, by: number) => moveTo(i, i + by);
+  const [dragging, setDragging] = useState<number | null>(null);
   const add = (rule: Rule, at: number) => { const next = [...rules]; next.splice(at, 0, rule); setRules(next); setSelected(at); };
   const submit = async () => {
     const d = await save.run(() => data.saveDraft(rules));
@@ -174,8 +177,12 @@ function DraftEditor({ rules, setRules, saved, dirty, readOnly, catalogue, confl
       <section class="rules-side" aria-label="Rules in order">
         <ol class="rule-list" data-testid="rule-list">
           {rules.map((r, i) => (
-            <li key={`${r.id}-${i}`} class={`rule-item ${i === selected ? 'on' : ''} ${r.enabled === false ? 'off' : ''} ${error?.[0] === i ? 'invalid' : ''}`}
-              data-testid="rule-item" data-id={r.id}>
+            <li key={`${r.id}-${i}`} class={`rule-item ${i === selected ? 'on' : ''} ${r.enabled === false ? 'off' : ''} ${error?.[0] === i ? 'invalid' : ''} ${dragging === i ? 'dragging' : ''}`}
+              data-testid="rule-item" data-id={r.id} draggable={!readOnly}
+              onDragStart={(e) => { setDragging(i); e.dataTransfer?.setData('text/plain', String(i)); }}
+              onDragOver={(e) => { if (dragging !== null) e.preventDefault(); }}
+              onDrop={(e) => { e.preventDefault(); if (dragging !== null) moveTo(dragging, i); setDragging(null); }}
+              onDragEnd={() => setDragging(null)}>
               <button type="button" class="rule-pick" aria-current={i === selected ? 'true' : undefined} onClick={() => setSelected(i)} data-testid="rule-pick">
                 <span class="rule-n">{i + 1}</span><span class="rule-title">{r.name || r.id || 'Untitled'}</span>
                 {r.enabled === false && <span class="pill">off</span>}
