@@ -14,7 +14,8 @@ SUITE=browser
 source tests/start-server.sh
 
 export RAPPORT_CHROMIUM="$(scripts/ensure-browser.sh | tail -n 1)"
-start_server --demo
+# --allow-private-webhooks: settings-rules.test.mjs subscribes a receiver it runs on 127.0.0.1.
+start_server --demo --allow-private-webhooks
 
 # The demo prints "  API token: TOKEN"; `workspace list` prints each workspace as JSON.
 RAPPORT_TOKEN="$(sed -n 's/^ *API token: *//p' "$WORK/server.log" | head -n 1 | tr -d '\r')"

@@ -6,7 +6,7 @@ import type { Hours, MessengerSettings } from './data';
 import { ErrorLine, useRequest } from './ui';
 
 const DAYS: [string, string][] = [['mon', 'Monday'], ['tue', 'Tuesday'], ['wed', 'Wednesday'], ['thu', 'Thursday'], ['fri', 'Friday'], ['sat', 'Saturday'], ['sun', 'Sunday']];
-type Week = Record<string, [number, number][]>;
+export type Week = Record<string, [number, number][]>;
 
 const clock = (minutes: number): string => {
   const m = minutes % 1440;
@@ -18,8 +18,8 @@ const minutes = (text: string, end: boolean): number => {
   const value = (h || 0) * 60 + (m || 0);
   return end && value === 0 ? 1440 : value;
 };
-const week = (hours: Hours): Week => Object.fromEntries(DAYS.map(([d]) => [d, (hours[d] ?? []).map(([a, b]) => [a, b] as [number, number])]));
-const DEFAULT: [number, number] = [9 * 60, 17 * 60];
+export const week = (hours: Hours): Week => Object.fromEntries(DAYS.map(([d]) => [d, (hours[d] ?? []).map(([a, b]) => [a, b] as [number, number])]));
+export const DEFAULT: [number, number] = [9 * 60, 17 * 60];
 
 export function OfficeHours({ settings, readOnly, onSaved }: { settings: MessengerSettings; readOnly: string | null; onSaved: (s: MessengerSettings) => void }) {
   const stored = settings.office_hours ?? {};
@@ -46,33 +46,7 @@ export function OfficeHours({ settings, readOnly, onSaved }: { settings: Messeng
           <label class="radio"><input type="radio" name="hours-mode" checked={always} onChange={() => setAlways(true)} data-testid="hours-always" />Always open</label>
           <label class="radio"><input type="radio" name="hours-mode" checked={!always} onChange={() => setAlways(false)} data-testid="hours-custom" />Set hours</label>
         </div>
-        {!always && (
-          <ul class="week" data-testid="hours-week">
-            {DAYS.map(([day, label]) => {
-              const list = days[day] ?? [];
-              return (
-                <li key={day} class="day" data-testid={`hours-${day}`}>
-                  <label class="radio day-name"><input type="checkbox" checked={list.length > 0} onChange={() => change(day, list.length ? [] : [DEFAULT])}
-                    data-testid={`hours-${day}-open`} />{label}</label>
-                  <div class="intervals">
-                    {list.length === 0 && <span class="muted">Closed</span>}
-                    {list.map(([from, to], i) => (
-                      <span class="interval" key={i}>
-                        <input type="time" aria-label={`${label} from`} value={clock(from)} required data-testid={`hours-${day}-from`}
-                          onChange={(e) => change(day, list.map((x, j) => (j === i ? [minutes((e.target as HTMLInputElement).value, false), x[1]] : x)))} />
-                        <span aria-hidden="true">–</span>
-                        <input type="time" aria-label={`${label} until`} value={clock(to)} required data-testid={`hours-${day}-to`}
-                          onChange={(e) => change(day, list.map((x, j) => (j === i ? [x[0], minutes((e.target as HTMLInputElement).value, true)] : x)))} />
-                        <button type="button" class="x" aria-label={`Remove ${label} ${clock(from)}–${clock(to)}`} onClick={() => change(day, list.filter((_, j) => j !== i))}>×</button>
-                      </span>
-                    ))}
-                    {list.length > 0 && <button type="button" class="link" onClick={() => change(day, [...list, [Math.min(list[list.length - 1][1] + 60, 1380), 1440]])}>+ Add hours</button>}
-                  </div>
-                </li>
-              );
-            })}
-          </ul>
-        )}
+        {!always && <WeekEditor days={days} onChange={change} />}
         <ErrorLine error={save.error} testid="hours-error" />
         <div class="form-actions">
           <button type="submit" class="primary" disabled={!dirty || save.busy} data-testid="hours-save">{save.busy ? 'Saving…' : 'Save hours'}</button>
@@ -80,5 +54,37 @@ export function OfficeHours({ settings, readOnly, onSaved }: { settings: Messeng
         </div>
       </fieldset>
     </form>
+  );
+}
+
+/** Per weekday one or more from–to intervals (a day without is closed); `testid` prefixes the controls. */
+export function WeekEditor({ days, onChange, testid = 'hours' }: { days: Week; onChange: (day: string, list: [number, number][]) => void; testid?: string }) {
+  const change = onChange;
+  return (
+    <ul class="week" data-testid={`${testid}-week`}>
+      {DAYS.map(([day, label]) => {
+        const list = days[day] ?? [];
+        return (
+          <li key={day} class="day" data-testid={`${testid}-${day}`}>
+            <label class="radio day-name"><input type="checkbox" checked={list.length > 0} onChange={() => change(day, list.length ? [] : [DEFAULT])}
+              data-testid={`${testid}-${day}-open`} />{label}</label>
+            <div class="intervals">
+              {list.length === 0 && <span class="muted">Closed</span>}
+              {list.map(([from, to], i) => (
+                <span class="interval" key={i}>
+                  <input type="time" aria-label={`${label} from`} value={clock(from)} required data-testid={`${testid}-${day}-from`}
+                    onChange={(e) => change(day, list.map((x, j) => (j === i ? [minutes((e.target as HTMLInputElement).value, false), x[1]] : x)))} />
+                  <span aria-hidden="true">–</span>
+                  <input type="time" aria-label={`${label} until`} value={clock(to)} required data-testid={`${testid}-${day}-to`}
+                    onChange={(e) => change(day, list.map((x, j) => (j === i ? [x[0], minutes((e.target as HTMLInputElement).value, true)] : x)))} />
+                  <button type="button" class="x" aria-label={`Remove ${label} ${clock(from)}–${clock(to)}`} onClick={() => change(day, list.filter((_, j) => j !== i))}>×</button>
+                </span>
+              ))}
+              {list.length > 0 && <button type="button" class="link" onClick={() => change(day, [...list, [Math.min(list[list.length - 1][1] + 60, 1380), 1440]])}>+ Add hours</button>}
+            </div>
+          </li>
+        );
+      })}
+    </ul>
   );
 }

@@ -1,10 +1,10 @@
 // The settings area (/app/settings/<section>), loaded on first use: a section list beside the
 // chosen section. The agent socket stays open here too, so a deactivation ends the app at once.
 import { useEffect, useRef } from 'preact/hooks';
-import type { Session } from '../api';
+import type { Admin, Session } from '../api';
 import { live } from '../live';
 import { Messenger } from './Messenger';
-import { navigate, linkTo } from './route';
+import { Lazy, navigate, linkTo } from './route';
 import { SavedReplies } from './SavedReplies';
 import { Tags } from './Tags';
 import { Teammates } from './Teammates';
@@ -12,12 +12,20 @@ import { Teams } from './Teams';
 import { Tokens } from './Tokens';
 import './settings.css';
 
+// The routing, SLA and webhook screens are chunks of their own, loaded when first opened.
+const Rules = ({ me }: { me: Admin }) => <Lazy load={() => import('./Rules')} render={(m) => <m.Rules me={me} />} />;
+const Sla = ({ me }: { me: Admin }) => <Lazy load={() => import('./Sla')} render={(m) => <m.Sla me={me} />} />;
+const Webhooks = ({ me }: { me: Admin }) => <Lazy load={() => import('./Webhooks')} render={(m) => <m.Webhooks me={me} />} />;
+
 export const SECTIONS = [
   { key: 'teammates', label: 'Teammates', screen: Teammates },
   { key: 'teams', label: 'Teams', screen: Teams },
   { key: 'tags', label: 'Tags', screen: Tags },
   { key: 'saved-replies', label: 'Saved replies', screen: SavedReplies },
   { key: 'messenger', label: 'Messenger', screen: Messenger },
+  { key: 'rules', label: 'Assignment rules', screen: Rules },
+  { key: 'sla', label: 'SLA & office hours', screen: Sla },
+  { key: 'webhooks', label: 'Webhooks', screen: Webhooks },
   { key: 'tokens', label: 'API tokens', screen: Tokens },
 ] as const;
 

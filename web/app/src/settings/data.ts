@@ -81,3 +81,85 @@ export const rotateSecret = () => api<MessengerSettings>('POST', '/messenger/set
 export const tokens = async () => (await api<{ data: Token[] }>('GET', '/tokens')).data;
 export const createToken = (name: string) => api<Token>('POST', '/tokens', { name });
 export const revokeToken = (id: Id) => api<unknown>('DELETE', `/tokens/${id}`);
+
+// Assignment rules (docs/API.md, "Assignment rules"): a draft edited as a whole list, published
+// into numbered versions; everyone reads and simulates, owners and admins edit and publish.
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export interface RuleTest { field: string; op: string; value?: Json }
+export type Group = { all: Condition[] } | { any: Condition[] } | { none: Condition[] };
+export type Condition = Group | RuleTest;
+export type RuleAction = { type: string } & { [key: string]: Json };
+export interface Rule {
+  id: string; name: string; enabled?: boolean; stop_processing?: boolean;
+  conditions?: Condition; actions: RuleAction[];
+}
+export interface Draft { rules: Rule[]; updated_by: Id | null; updated_at: number | null; live_version: number | null }
+export interface RuleVersion { version: number; rules: Rule[]; published_by: Id | null; published_at: number }
+export interface RuleConflict { kind: string; rule_ids: string[]; message: string }
+export interface RuleDiff { added?: string[]; removed?: string[]; changed?: { id: string; before: Json; after: Json }[]; reordered?: boolean }
+export interface AuditEntry { id: Id; admin_id: Id | null; action: string; version: number | null; diff: RuleDiff; created_at: number }
+export interface Failure { path: string; message: string; field?: string; op?: string; expected?: Json; actual?: Json; causes?: Failure[] }
+export interface Assignee { team_id: number | null; admin_id: number | null }
+export interface Trace {
+  rules: { rule_id: string; name: string; outcome: 'matched' | 'not_matched' | 'disabled' | 'not_reached'; failure?: Failure }[];
+  actions: { rule_id: string; action: RuleAction }[];
+  assignee: Assignee; stopped_by: string | null;
+}
+export interface Simulation { rules: string; at: number; inside_office_hours: boolean; trace: Trace }
+export interface Routed { assignee: Assignee; actions: RuleAction[] }
+export interface Impact { replayed: number; different: number; examples: { conversation_id: Id | number; live: Routed; draft: Routed }[] }
+export interface Sample { conversation: Record<string, Json>; contact: Record<string, Json>; company: Record<string, Json> }
+
+export const draftRules = () => api<Draft>('GET', '/assignment_rules');
+export const saveDraft = (rules: Rule[]) => api<Draft>('PUT', '/assignment_rules', { rules });
+export const publishRules = () => api<RuleVersion>('POST', '/assignment_rules/publish');
+export const ruleVersions = async () => (await api<{ data: RuleVersion[] }>('GET', '/assignment_rules/versions')).data;
+export const restoreVersion = (n: number) => api<Draft>('POST', `/assignment_rules/versions/${n}/restore`);
+export const ruleAudit = (after?: Id) =>
+  api<{ data: AuditEntry[]; pages?: { next?: { starting_after?: Id } | null } }>('GET', `/assignment_rules/audit?per_page=20${after ? `&starting_after=${encodeURIComponent(after)}` : ''}`);
+export const ruleConflicts = async () => (await api<{ data: RuleConflict[] }>('GET', '/assignment_rules/conflicts')).data;
+export const simulate = (request: { rules: 'draft' | 'live'; conversation_id?: string; sample?: Sample; at?: number }) =>
+  api<Simulation>('POST', '/assignment_rules/simulate', request);
+export const impact = (count: number) => api<Impact>('POST', '/assignment_rules/impact', { count });
+
+// SLA policies and office hours (docs/API.md, "SLA policies and office hours"): owners and admins write.
+export interface SlaPolicy {
+  id: Id; name: string; first_response_seconds: number | null; next_response_seconds: number | null;
+  time_to_close_seconds: number | null; business_hours: boolean; at_risk_percent: number; created_at: number; updated_at: number;
+}
+export type SlaFields = Omit<SlaPolicy, 'id' | 'created_at' | 'updated_at'>;
+export interface TeamHours { team_id: Id; timezone: string; office_hours: Hours; holidays: string[]; inherited: boolean; updated_at: number | null }
+
+export const slaPolicies = async () => (await api<{ data: SlaPolicy[] }>('GET', '/sla_policies')).data;
+export const createSlaPolicy = (fields: SlaFields) => api<SlaPolicy>('POST', '/sla_policies', fields);
+export const updateSlaPolicy = (id: Id, fields: SlaFields) => api<SlaPolicy>('PUT', `/sla_policies/${id}`, fields);
+export const deleteSlaPolicy = (id: Id) => api<unknown>('DELETE', `/sla_policies/${id}`);
+export const teamHours = (id: Id) => api<TeamHours>('GET', `/teams/${id}/office_hours`);
+export const setTeamHours = (id: Id, fields: { office_hours: Hours; timezone: string; holidays: string[] }) =>
+  api<TeamHours>('PUT', `/teams/${id}/office_hours`, fields);
+export const clearTeamHours = (id: Id) => api<unknown>('DELETE', `/teams/${id}/office_hours`);
+export const saveHolidays = (holidays: string[]) => api<MessengerSettings & { holidays: string[] }>('PUT', '/messenger/settings', { holidays });
+
+// Webhook subscriptions (docs/API.md, "Webhooks"): owners and admins only, reads included.
+export const TOPICS = [
+  'conversation.user.created', 'conversation.user.replied', 'conversation.admin.replied', 'conversation.admin.assigned',
+  'conversation.admin.closed', 'conversation.admin.snoozed', 'conversation.admin.opened', 'conversation.admin.noted',
+  'conversation.deleted', 'contact.user.created', 'contact.lead.created', 'conversation.sla.at_risk', 'conversation.sla.breached',
+] as const;
+export interface Webhook {
+  id: Id; url: string; topics: string[]; active: boolean; paused: boolean; state: 'active' | 'paused' | 'inactive';
+  consecutive_failures: number; last_error: string | null; next_attempt_at: number | null; cursor_seq: number;
+  created_at: number; updated_at: number; secret?: string;
+}
+export interface Delivery {
+  id?: Id; notification_id: string; event_seq: number; topic: string; attempt: number; status_code: number | null;
+  latency_ms: number | null; error: string | null; created_at: number;
+}
+export const webhooks = async () => (await api<{ data: Webhook[] }>('GET', '/webhooks')).data;
+export const createWebhook = (fields: { url: string; topics: string[]; secret?: string }) => api<Webhook>('POST', '/webhooks', fields);
+export const updateWebhook = (id: Id, fields: { url?: string; topics?: string[]; active?: boolean }) => api<Webhook>('PUT', `/webhooks/${id}`, fields);
+export const deleteWebhook = (id: Id) => api<unknown>('DELETE', `/webhooks/${id}`);
+export const pauseWebhook = (id: Id) => api<Webhook>('POST', `/webhooks/${id}/pause`);
+export const resumeWebhook = (id: Id) => api<Webhook>('POST', `/webhooks/${id}/resume`);
+export const deliveries = (id: Id, after?: Id) =>
+  api<{ data: Delivery[]; pages?: { next?: { starting_after?: Id } | null } }>('GET', `/webhooks/${id}/deliveries?per_page=25${after ? `&starting_after=${encodeURIComponent(after)}` : ''}`);
