@@ -87,6 +87,10 @@ const CODES: &[(&str, &str)] = &[
     ("zul", "zu"),
 ];
 
+/// The language of a subject's first message once detected (a cache: empty until a rule asks).
+#[derive(Debug, Clone, Default)]
+pub struct Detected(pub(super) std::sync::OnceLock<serde_json::Value>);
+
 /// Whether `code` is an ISO 639-1 code the detector can report.
 pub fn is_known(code: &str) -> bool {
     CODES.iter().any(|(_, two)| *two == code)

@@ -316,9 +316,10 @@ pub struct Subject {
     /// Whether `now` is inside the workspace's office hours (see [`Subject::at`]).
     #[serde(default = "yes")]
     pub inside_office_hours: bool,
-    /// The detected language of `conversation.text`, worked out the first time a rule asks.
+    /// The detected language of `conversation.text`, worked out the first time a rule asks
+    /// (leave it `Default::default()`).
     #[serde(skip)]
-    language: std::sync::OnceLock<Value>,
+    pub language: language::Detected,
 }
 
 fn yes() -> bool {
@@ -351,7 +352,7 @@ impl Subject {
     }
 
     fn language_value(&self) -> &Value {
-        self.language.get_or_init(|| {
+        self.language.0.get_or_init(|| {
             let text = self.conversation.get("text").and_then(Value::as_str).unwrap_or_default();
             Value::String(language::detect(text).to_string())
         })
