@@ -402,14 +402,15 @@ async fn the_expected_reply_follows_the_team_holding_the_conversation() {
 
         let v = lead(&app).await;
         let id = start(&app, &v, "Hello, anyone there?", "c-1").await;
-        let show = |v: &Visitor| as_visitor(&app, v, Method::GET, &format!("/messenger/conversations/{id}"), None);
-        let r = show(&v).await;
+        let path = format!("/messenger/conversations/{id}");
+        let show = || as_visitor(&app, &v, Method::GET, &path, None);
+        let r = show().await;
         assert_eq!(r.body["conversation"]["expected_reply"]["online"], true, "no team yet: the workspace's clock");
 
         let r = app.post(&format!("/api/conversations/{id}/parts"),
             json!({"message_type": "assignment", "type": "team", "admin_id": app.owner.id.to_string(), "assignee_id": team})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        let r = show(&v).await;
+        let r = show().await;
         let team_reply = json!({"online": false, "text": "Back tomorrow at 00:00"});
         assert_eq!(r.body["conversation"]["expected_reply"], team_reply, "{}", r.text);
         let booted = boot(&app, json!({"app_id": app.workspace.app_id, "visitor_token": v.token})).await;
@@ -420,7 +421,7 @@ async fn the_expected_reply_follows_the_team_holding_the_conversation() {
         let r = app.post(&format!("/api/conversations/{id}/parts"),
             json!({"message_type": "close", "type": "admin", "admin_id": app.owner.id.to_string()})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        assert_eq!(show(&v).await.body["conversation"]["expected_reply"], serde_json::Value::Null);
+        assert_eq!(show().await.body["conversation"]["expected_reply"], serde_json::Value::Null);
         let booted = boot(&app, json!({"app_id": app.workspace.app_id, "visitor_token": v.token})).await;
         assert_eq!(booted.body["workspace"]["expected_reply"]["online"], true);
         assert_eq!(booted.body["workspace"]["expected_reply_conversation_id"], serde_json::Value::Null);
