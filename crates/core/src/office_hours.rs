@@ -462,7 +462,9 @@ mod tests {
                 for (day, start, len) in spans {
                     let list = map.entry(names[day]).or_insert_with(|| json!([])).as_array_mut().unwrap();
                     let end = (start + len).min(1440);
-                    let overlaps = list.iter().any(|p| start < p[1].as_u64().unwrap() as u32 && (p[0].as_u64().unwrap() as u32) < end);
+                    let overlaps = list
+                        .iter()
+                        .any(|p| start < p[1].as_u64().unwrap() as u32 && (p[0].as_u64().unwrap() as u32) < end);
                     if !overlaps {
                         list.push(json!([start, end]));
                     }

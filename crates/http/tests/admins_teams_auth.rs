@@ -95,11 +95,16 @@ async fn going_away_with_reassign_hands_open_conversations_to_the_team() {
         let (leaving, leaving_token) = app.teammate("leaving@example.com", AdminRole::Agent).await;
         let (staying, _) = app.teammate("staying@example.com", AdminRole::Agent).await;
         let r = app
-            .post("/api/teams", json!({"name": "Support", "distribution_method": "round_robin", "admin_ids": [leaving.id, staying.id]}))
+            .post(
+                "/api/teams",
+                json!({"name": "Support", "distribution_method": "round_robin", "admin_ids": [leaving.id, staying.id]}),
+            )
             .await;
         let team: i64 = r.body["id"].as_str().unwrap().parse().unwrap();
         let contact = app.post("/api/contacts", json!({"role": "lead", "name": "Visitor"})).await;
-        let r = app.post("/api/conversations", json!({"from": {"type": "lead", "id": contact.body["id"]}, "body": "hi"})).await;
+        let r = app
+            .post("/api/conversations", json!({"from": {"type": "lead", "id": contact.body["id"]}, "body": "hi"}))
+            .await;
         let id = r.body["conversation_id"].as_str().unwrap().to_string();
         for (kind, assignee) in [("team", team), ("admin", leaving.id)] {
             let r = app.post(&format!("/api/conversations/{id}/parts"),
@@ -120,7 +125,11 @@ async fn going_away_with_reassign_hands_open_conversations_to_the_team() {
         assert_eq!(r.body["team_assignee_id"], team, "{}", r.text);
         let parts = r.body["conversation_parts"]["conversation_parts"].as_array().unwrap();
         let last = parts.last().unwrap();
-        assert_eq!((last["part_type"].as_str(), last["body"].as_str()), (Some("assignment"), Some("Reassigned: Teammate is away")), "{last}");
+        assert_eq!(
+            (last["part_type"].as_str(), last["body"].as_str()),
+            (Some("assignment"), Some("Reassigned: Teammate is away")),
+            "{last}"
+        );
     }
 }
 

@@ -418,8 +418,12 @@ async fn the_expected_reply_follows_the_team_holding_the_conversation() {
         assert_eq!(booted.body["workspace"]["expected_reply_conversation_id"], id.to_string());
 
         // Closed: no expected reply on it, and boot is back to the workspace's clock.
-        let r = app.post(&format!("/api/conversations/{id}/parts"),
-            json!({"message_type": "close", "type": "admin", "admin_id": app.owner.id.to_string()})).await;
+        let r = app
+            .post(
+                &format!("/api/conversations/{id}/parts"),
+                json!({"message_type": "close", "type": "admin", "admin_id": app.owner.id.to_string()}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(show().await.body["conversation"]["expected_reply"], serde_json::Value::Null);
         let booted = boot(&app, json!({"app_id": app.workspace.app_id, "visitor_token": v.token})).await;

@@ -379,8 +379,7 @@ async fn a_thousand_concurrent_arrivals_are_spread_fairly_within_capacity() {
         assert_eq!(held.iter().map(|(_, _, n)| n).sum::<i64>(), 1050, "none lost: {held:?}");
 
         // Round robin: 334 over the 3 available teammates, 112/111/111; the away one gets none.
-        let mut spread: Vec<i64> =
-            [0, 2, 3].iter().map(|&k| count(round, Some(round_staff[k]))).collect();
+        let mut spread: Vec<i64> = [0, 2, 3].iter().map(|&k| count(round, Some(round_staff[k]))).collect();
         spread.sort_unstable();
         assert_eq!(spread, [111, 111, 112], "{held:?}");
         assert_eq!((count(round, Some(round_staff[1])), count(round, None)), (0, 0), "{held:?}");
@@ -497,7 +496,10 @@ async fn going_away_with_reassignment_hands_conversations_back() {
         assert_eq!(again, routing::Reassigned::default());
         // Another workspace's admin is not found.
         let (other, _) = testing::workspace(&db).await;
-        assert!(matches!(routing::reassign_away(&db, other.id, away, owner.id).await, Err(StoreError::NotFound { .. })));
+        assert!(matches!(
+            routing::reassign_away(&db, other.id, away, owner.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
     }
 }
 

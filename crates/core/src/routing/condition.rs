@@ -36,8 +36,18 @@ pub enum Root {
 }
 
 /// Fields of the conversation a test may read (besides `custom_attributes.<name>`).
-pub const CONVERSATION_FIELDS: &[&str] =
-    &["channel", "text", "language", "subject", "page_url", "priority", "tags", "state", "team_assignee_id", "admin_assignee_id"];
+pub const CONVERSATION_FIELDS: &[&str] = &[
+    "channel",
+    "text",
+    "language",
+    "subject",
+    "page_url",
+    "priority",
+    "tags",
+    "state",
+    "team_assignee_id",
+    "admin_assignee_id",
+];
 
 /// A comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,15 +313,13 @@ fn check_language(op: Op, value: &Value, path: &str) -> Result<(), RuleError> {
     for code in codes {
         match code.as_str() {
             Some(c) if super::language::is_known(c) => {}
-            _ => {
-                return Err(err(
-                    path,
-                    format!(
-                        "conversation.language values are lowercase ISO 639-1 codes the detector knows ({}); got {code}",
-                        super::language::known_codes().collect::<Vec<_>>().join(", ")
-                    ),
-                ))
-            }
+            _ => return Err(err(
+                path,
+                format!(
+                    "conversation.language values are lowercase ISO 639-1 codes the detector knows ({}); got {code}",
+                    super::language::known_codes().collect::<Vec<_>>().join(", ")
+                ),
+            )),
         }
     }
     Ok(())

@@ -150,7 +150,8 @@ mod tests {
 
     #[test]
     fn short_or_letterless_text_is_unknown() {
-        for text in ["", "ok", "hi!", "Merci", "1234 5678 !!!", "https://x.io/a?b=1", "😀😀😀😀😀😀😀😀😀😀😀😀😀"] {
+        for text in ["", "ok", "hi!", "Merci", "1234 5678 !!!", "https://x.io/a?b=1", "😀😀😀😀😀😀😀😀😀😀😀😀😀"]
+        {
             assert_eq!(detect(text), UNKNOWN, "{text:?}");
         }
     }

@@ -311,7 +311,8 @@ fn language_conditions_match_the_detected_language_and_never_a_guess() {
 #[test]
 fn language_conditions_take_only_known_codes() {
     let bad = |test: Value| {
-        let rules = json!({"rules": [{"id": "x", "name": "X", "conditions": test, "actions": [{"type": "tag", "tag": "t"}]}]});
+        let rules =
+            json!({"rules": [{"id": "x", "name": "X", "conditions": test, "actions": [{"type": "tag", "tag": "t"}]}]});
         RuleSet::parse(&rules).unwrap_err().message
     };
     for test in [
