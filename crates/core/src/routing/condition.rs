@@ -313,13 +313,15 @@ fn check_language(op: Op, value: &Value, path: &str) -> Result<(), RuleError> {
     for code in codes {
         match code.as_str() {
             Some(c) if super::language::is_known(c) => {}
-            _ => return Err(err(
-                path,
-                format!(
+            _ => {
+                return Err(err(
+                    path,
+                    format!(
                     "conversation.language values are lowercase ISO 639-1 codes the detector knows ({}); got {code}",
                     super::language::known_codes().collect::<Vec<_>>().join(", ")
                 ),
-            )),
+                ))
+            }
         }
     }
     Ok(())

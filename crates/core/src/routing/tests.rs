@@ -551,3 +551,23 @@ fn cpu_seconds() -> f64 {
     let ticks: f64 = [11, 12].iter().filter_map(|i| fields.get(*i)?.parse::<f64>().ok()).sum();
     ticks / 100.0
 }
+
+/// Cost of the `conversation.language` condition: one detection per conversation (a fresh
+/// subject each time; the result is then cached on the subject). Run with
+/// `cargo test -p rapport-core --release routing::tests::bench_language -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_language_detection() {
+    let texts = [FRENCH, GERMAN, ENGLISH, "Hola, mi factura está mal desde el mes pasado, ¿pueden ayudarme por favor?"];
+    let runs = 20_000;
+    let (start, cpu) = (std::time::Instant::now(), cpu_seconds());
+    let mut known = 0;
+    for i in 0..runs {
+        let s = subject(json!({"text": texts[i % texts.len()]}), json!({}), json!({}));
+        known += usize::from(std::hint::black_box(s.language()) != language::UNKNOWN);
+    }
+    let per_cpu = (cpu_seconds() - cpu) / runs as f64 * 1e6;
+    let per_wall = start.elapsed().as_secs_f64() / runs as f64 * 1e6;
+    println!("language detection: {per_cpu:.1} µs CPU ({per_wall:.1} µs wall) per conversation");
+    assert_eq!(known, runs);
+}
