@@ -525,16 +525,28 @@ async fn the_simulator_agrees_with_the_live_path_on_a_generated_corpus() {
              "actions": [{"type": "assign_team", "team_id": teams[1]}]},
             {"id": "low", "name": "Low spend", "stop_processing": false,
              "conditions": {"field": "company.plan", "op": "eq", "value": "free"},
-             "actions": [{"type": "assign_team", "team_id": teams[2]}, {"type": "tag", "tag": "free"}]}
+             "actions": [{"type": "assign_team", "team_id": teams[2]}, {"type": "tag", "tag": "free"}]},
+            {"id": "fr", "name": "French", "stop_processing": false,
+             "conditions": {"field": "conversation.language", "op": "in", "value": ["fr", "de"]},
+             "actions": [{"type": "tag", "tag": "europe"}]}
         ]});
         routing::save_draft(&db, ws.id, owner.id, &rules).await.unwrap();
         routing::publish(&db, ws.id, owner.id).await.unwrap();
         let live = routing::live_rules(&db, ws.id).await.unwrap();
         let plans = ["enterprise", "scale", "free", "pro"];
-        let texts = ["my invoice", "spam spam", "hello", "REFUND now", "login broken"];
-        for i in 0..20 {
+        let texts = [
+            "my invoice",
+            "spam spam",
+            "hello",
+            "REFUND now",
+            "login broken",
+            "Bonjour, je n'arrive plus à me connecter à mon compte depuis hier soir.",
+            "Hallo, meine Rechnung ist falsch und ich brauche eine Erstattung.",
+        ];
+        let mut europe = 0;
+        for i in 0..28 {
             let contact = customer(&db, ws.id, &format!("c{i}@example.com"), plans[i % plans.len()]).await;
-            let c = start(&db, ws.id, contact, texts[(i * 7) % texts.len()]).await;
+            let c = start(&db, ws.id, contact, texts[(i * 3) % texts.len()]).await;
             // The simulation on the conversation as it arrived (no team yet, no tags).
             let mut arrived = c.clone();
             arrived.team_assignee_id = None;
@@ -557,7 +569,11 @@ async fn the_simulator_agrees_with_the_live_path_on_a_generated_corpus() {
             let mut applied: Vec<String> = tags.into_iter().map(|t| t.name).collect();
             applied.sort();
             assert_eq!(applied, expected, "conversation {i}");
+            europe += usize::from(applied.iter().any(|t| t == "europe"));
         }
+        // The language rule fired where it could: French and German texts of free and pro
+        // customers (enterprise and scale stop at the first rule).
+        assert_eq!(europe, 4);
     }
 }
 
