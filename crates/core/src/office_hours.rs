@@ -436,4 +436,67 @@ mod tests {
         let ok = OfficeHours::parse(&json!({"tue": [[780, 1020], [540, 720]]})).unwrap();
         assert_eq!(ok.to_json(), json!({"tue": [[540, 720], [780, 1020]]}));
     }
+
+    // ---- properties: the clock routing and the messenger read (`is_open`, `next_open`,
+    // `expected_reply`) agrees with the SLA clock (`elapsed`), across daylight-saving changes,
+    // holidays and timezones ----
+
+    use proptest::prelude::*;
+
+    fn any_clock() -> impl Strategy<Value = BusinessClock> {
+        let zones = [
+            chrono_tz::America::New_York,
+            chrono_tz::Europe::London,
+            chrono_tz::Australia::Lord_Howe,
+            chrono_tz::Asia::Kolkata,
+            chrono_tz::UTC,
+        ];
+        (
+            proptest::collection::vec((0usize..7, 0u32..1440, 1u32..720), 0..6),
+            0..zones.len(),
+            proptest::collection::vec(0i64..300, 0..4),
+        )
+            .prop_map(move |(spans, zone, holidays)| {
+                let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+                let mut map = serde_json::Map::new();
+                for (day, start, len) in spans {
+                    let list = map.entry(names[day]).or_insert_with(|| json!([])).as_array_mut().unwrap();
+                    let end = (start + len).min(1440);
+                    let overlaps = list
+                        .iter()
+                        .any(|p| start < p[1].as_u64().unwrap() as u32 && (p[0].as_u64().unwrap() as u32) < end);
+                    if !overlaps {
+                        list.push(json!([start, end]));
+                    }
+                }
+                let base = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+                BusinessClock::new(
+                    OfficeHours::parse(&serde_json::Value::Object(map)).unwrap(),
+                    zones[zone],
+                    holidays.into_iter().map(|d| base + chrono::Duration::days(d)),
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Open at `t` exactly when the second starting at `t` counts on the SLA clock.
+        #[test]
+        fn is_open_agrees_with_elapsed(clock in any_clock(), t in 1_704_067_200i64..1_735_689_600) {
+            prop_assert_eq!(clock.is_open(t), clock.elapsed(t, t + 1) == 1);
+        }
+
+        /// The next opening is open, nothing counts before it, and the expected reply is online
+        /// exactly when the clock is open.
+        #[test]
+        fn next_open_is_the_first_counted_instant(clock in any_clock(), t in 1_704_067_200i64..1_735_689_600) {
+            if let Some(open) = clock.next_open(t) {
+                prop_assert!(open >= t);
+                prop_assert!(clock.is_open(open));
+                prop_assert_eq!(clock.elapsed(t, open), 0);
+            }
+            prop_assert_eq!(expected_reply(&clock, 5, t).online, clock.is_open(t));
+        }
+    }
 }

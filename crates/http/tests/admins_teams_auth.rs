@@ -87,6 +87,52 @@ async fn admins_list_find_and_away_mode() {
     }
 }
 
+/// Away mode with `away_mode_reassign` hands the teammate's open conversations to the rest of
+/// their team (by its distribution); without it, they keep them.
+#[tokio::test]
+async fn going_away_with_reassign_hands_open_conversations_to_the_team() {
+    for app in TestApp::all().await {
+        let (leaving, leaving_token) = app.teammate("leaving@example.com", AdminRole::Agent).await;
+        let (staying, _) = app.teammate("staying@example.com", AdminRole::Agent).await;
+        let r = app
+            .post(
+                "/api/teams",
+                json!({"name": "Support", "distribution_method": "round_robin", "admin_ids": [leaving.id, staying.id]}),
+            )
+            .await;
+        let team: i64 = r.body["id"].as_str().unwrap().parse().unwrap();
+        let contact = app.post("/api/contacts", json!({"role": "lead", "name": "Visitor"})).await;
+        let r = app
+            .post("/api/conversations", json!({"from": {"type": "lead", "id": contact.body["id"]}, "body": "hi"}))
+            .await;
+        let id = r.body["conversation_id"].as_str().unwrap().to_string();
+        for (kind, assignee) in [("team", team), ("admin", leaving.id)] {
+            let r = app.post(&format!("/api/conversations/{id}/parts"),
+                json!({"message_type": "assignment", "type": kind, "admin_id": app.owner.id.to_string(), "assignee_id": assignee.to_string()})).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }
+        let away = |reassign: bool| json!({"away_mode_enabled": true, "away_mode_reassign": reassign});
+        let path = format!("/api/admins/{}/away", leaving.id);
+        let r = app.request_as(Some(&leaving_token), Method::PUT, &path, Some(away(false))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let r = app.get(&format!("/api/conversations/{id}")).await;
+        assert_eq!(r.body["admin_assignee_id"], leaving.id, "without reassign they keep it");
+
+        let r = app.request_as(Some(&leaving_token), Method::PUT, &path, Some(away(true))).await;
+        assert_eq!((r.status, r.body["away_mode_reassign"].as_bool()), (StatusCode::OK, Some(true)), "{}", r.text);
+        let r = app.get(&format!("/api/conversations/{id}")).await;
+        assert_eq!(r.body["admin_assignee_id"], staying.id, "{}", r.text);
+        assert_eq!(r.body["team_assignee_id"], team, "{}", r.text);
+        let parts = r.body["conversation_parts"]["conversation_parts"].as_array().unwrap();
+        let last = parts.last().unwrap();
+        assert_eq!(
+            (last["part_type"].as_str(), last["body"].as_str()),
+            (Some("assignment"), Some("Reassigned: Teammate is away")),
+            "{last}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn teams_crud_memberships_and_roles() {
     for app in TestApp::all().await {

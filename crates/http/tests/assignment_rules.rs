@@ -214,6 +214,33 @@ async fn the_simulator_explains_and_the_impact_preview_counts_differences() {
         assert_eq!(trace["rules"][0]["failure"]["actual"], "free");
         assert_eq!(trace["rules"][1]["outcome"], "matched");
         assert_eq!(trace["assignee"]["team_id"], general);
+        // The trace says the detected language: three words are too few to call.
+        assert_eq!(trace["language"], "unknown");
+
+        // A language rule: a French sample goes to VIP, and a bad code is refused with its path.
+        let french = json!([{"id": "fr", "name": "French", "actions": [{"type": "assign_team", "team_id": vip}],
+            "conditions": {"field": "conversation.language", "op": "eq", "value": "fr"}}]);
+        let r = app.put("/api/assignment_rules", json!({"rules": french})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let sample =
+            json!({"sample": {"conversation": {"text": "Bonjour, ma facture est fausse depuis le mois dernier."}}});
+        let r = app.post("/api/assignment_rules/simulate", sample).await;
+        assert_eq!(
+            (r.body["trace"]["language"].as_str(), r.body["trace"]["assignee"]["team_id"].as_i64()),
+            (Some("fr"), Some(vip)),
+            "{}",
+            r.text
+        );
+        let bad = json!([{"id": "fr", "name": "French", "actions": [{"type": "assign_team", "team_id": vip}],
+            "conditions": {"field": "conversation.language", "op": "eq", "value": "french"}}]);
+        let r = app.put("/api/assignment_rules", json!({"rules": bad})).await;
+        assert_eq!(r.error_code(), "parameter_invalid", "{}", r.text);
+        assert!(
+            r.body["errors"][0]["message"].as_str().unwrap().starts_with("rules[0].conditions: conversation.language"),
+            "{}",
+            r.text
+        );
+        app.put("/api/assignment_rules", json!({"rules": rules(vip, general)})).await;
 
         let id = big_conversation["id"].as_str().unwrap();
         let r = app.post("/api/assignment_rules/simulate", json!({"conversation_id": id})).await;

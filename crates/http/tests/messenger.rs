@@ -382,3 +382,52 @@ async fn a_holiday_today_shows_the_team_back_tomorrow() {
         assert_eq!(expected["text"], "Back tomorrow at 00:00", "{expected}");
     }
 }
+
+/// A conversation held by a team with its own office hours shows that team's expected reply: in
+/// the conversation the messenger reads and in boot while it is the visitor's open one. The
+/// workspace is open every hour; the team is off today (a team holiday).
+#[tokio::test]
+async fn the_expected_reply_follows_the_team_holding_the_conversation() {
+    for app in TestApp::all().await {
+        let day = json!([[0, 1440]]);
+        let every_day = json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day});
+        let r = app.put("/api/messenger/settings", json!({"office_hours": every_day})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let r = app.post("/api/teams", json!({"name": "VIP"})).await;
+        let team = r.body["id"].as_str().unwrap().to_string();
+        let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
+        let hours = json!({"timezone": "UTC", "office_hours": every_day, "holidays": [today]});
+        let r = app.put(&format!("/api/teams/{team}/office_hours"), hours).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+        let v = lead(&app).await;
+        let id = start(&app, &v, "Hello, anyone there?", "c-1").await;
+        let path = format!("/messenger/conversations/{id}");
+        let show = || as_visitor(&app, &v, Method::GET, &path, None);
+        let r = show().await;
+        assert_eq!(r.body["conversation"]["expected_reply"]["online"], true, "no team yet: the workspace's clock");
+
+        let r = app.post(&format!("/api/conversations/{id}/parts"),
+            json!({"message_type": "assignment", "type": "team", "admin_id": app.owner.id.to_string(), "assignee_id": team})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let r = show().await;
+        let team_reply = json!({"online": false, "text": "Back tomorrow at 00:00"});
+        assert_eq!(r.body["conversation"]["expected_reply"], team_reply, "{}", r.text);
+        let booted = boot(&app, json!({"app_id": app.workspace.app_id, "visitor_token": v.token})).await;
+        assert_eq!(booted.body["workspace"]["expected_reply"], team_reply, "{}", booted.text);
+        assert_eq!(booted.body["workspace"]["expected_reply_conversation_id"], id.to_string());
+
+        // Closed: no expected reply on it, and boot is back to the workspace's clock.
+        let r = app
+            .post(
+                &format!("/api/conversations/{id}/parts"),
+                json!({"message_type": "close", "type": "admin", "admin_id": app.owner.id.to_string()}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(show().await.body["conversation"]["expected_reply"], serde_json::Value::Null);
+        let booted = boot(&app, json!({"app_id": app.workspace.app_id, "visitor_token": v.token})).await;
+        assert_eq!(booted.body["workspace"]["expected_reply"]["online"], true);
+        assert_eq!(booted.body["workspace"]["expected_reply_conversation_id"], serde_json::Value::Null);
+    }
+}

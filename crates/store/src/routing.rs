@@ -467,6 +467,17 @@ static DISTRIBUTION: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::
 /// Assigns a conversation to a team and, by the team's distribution method, to one of its
 /// available teammates under their capacity (`assignment_limit` open conversations each).
 pub async fn assign_to_team(db: &Db, workspace_id: i64, id: i64, author: i64, team_id: i64) -> StoreResult<()> {
+    in_turn(db, workspace_id, team_id, distribute_locked(db, workspace_id, id, author, team_id, None)).await.map(|_| ())
+}
+
+/// Runs `work` (a team's distribution) holding the team's turn: [`DISTRIBUTION`] in this process,
+/// and on PostgreSQL a transaction-scoped advisory lock for other nodes.
+async fn in_turn<T>(
+    db: &Db,
+    workspace_id: i64,
+    team_id: i64,
+    work: impl std::future::Future<Output = StoreResult<T>>,
+) -> StoreResult<T> {
     let _turn = DISTRIBUTION.lock().await;
     match db.pool() {
         Pool::Postgres(pool) => {
@@ -476,15 +487,32 @@ pub async fn assign_to_team(db: &Db, workspace_id: i64, id: i64, author: i64, te
                 .bind((workspace_id << 32) ^ team_id)
                 .execute(&mut *lock)
                 .await?;
-            let result = distribute_locked(db, workspace_id, id, author, team_id).await;
+            let result = work.await;
             lock.commit().await?;
             result
         }
-        Pool::Sqlite(_) => distribute_locked(db, workspace_id, id, author, team_id).await,
+        Pool::Sqlite(_) => work.await,
     }
 }
 
-async fn distribute_locked(db: &Db, workspace_id: i64, id: i64, author: i64, team_id: i64) -> StoreResult<()> {
+/// A conversation handed over from a teammate who went away: only moved while it is still theirs,
+/// and the assignment part carries `note` (why it moved).
+struct Handover<'a> {
+    from_admin: i64,
+    note: &'a str,
+}
+
+/// Picks the team's teammate for a conversation and assigns it. With a handover, the
+/// conversation must still be the away teammate's (else `Ok(false)`, nothing written) and the
+/// one assignment written (to the picked teammate, or back to the team's queue) carries the note.
+async fn distribute_locked(
+    db: &Db,
+    workspace_id: i64,
+    id: i64,
+    author: i64,
+    team_id: i64,
+    handover: Option<&Handover<'_>>,
+) -> StoreResult<bool> {
     let team = crate::teams::find(db, workspace_id, team_id).await?;
     let members = crate::teams::member_ids(db, workspace_id, team_id).await?;
     let admins = crate::admins::list(db, workspace_id).await?;
@@ -506,14 +534,21 @@ async fn distribute_locked(db: &Db, workspace_id: i64, id: i64, author: i64, tea
             away: admin.away_mode_enabled || !admin.active,
         })
         .collect();
-    let picked = distribute::pick(Method::parse(&team.distribution_method), &candidates, team.assignment_limit, last);
     let current = conversations::find(db, workspace_id, id).await?;
+    if let Some(handover) = handover {
+        if current.admin_assignee_id != Some(handover.from_admin) || current.team_assignee_id != Some(team_id) {
+            return Ok(false);
+        }
+    }
+    let picked = distribute::pick(Method::parse(&team.distribution_method), &candidates, team.assignment_limit, last);
+    let note = handover.map(|h| h.note);
     if current.team_assignee_id != Some(team_id) {
         assign(db, workspace_id, id, author, Assignee::Team(team_id)).await?;
     }
     match picked {
         Some(admin_id) => {
-            assign(db, workspace_id, id, author, Assignee::Admin(admin_id)).await?;
+            let change = Change::Assign { admin_id: author, assignee: Assignee::Admin(admin_id), body: note };
+            conversations::reply_or_act(db, workspace_id, id, change).await?;
             execute!(db, pool => sqlx::query(
                 "INSERT INTO team_assignment_cursors (workspace_id, team_id, last_admin_id) VALUES ($1, $2, $3) \
                  ON CONFLICT (workspace_id, team_id) DO UPDATE SET last_admin_id = excluded.last_admin_id")
@@ -521,11 +556,71 @@ async fn distribute_locked(db: &Db, workspace_id: i64, id: i64, author: i64, tea
         }
         // The team holds it: a previous teammate assignment is cleared.
         None if current.admin_assignee_id.is_some() => {
-            assign(db, workspace_id, id, author, Assignee::NoAdmin).await?;
+            let change = Change::Assign { admin_id: author, assignee: Assignee::NoAdmin, body: note };
+            conversations::reply_or_act(db, workspace_id, id, change).await?;
         }
         None => {}
     }
-    Ok(())
+    Ok(true)
+}
+
+// ---- reassignment when a teammate goes away ----
+
+/// Where the conversations of a teammate who went away went.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Reassigned {
+    /// Open conversations their team's distribution gave to another teammate.
+    pub to_teammates: usize,
+    /// Conversations left with their team, no teammate (manual team, nobody available, or snoozed).
+    pub to_team: usize,
+    /// Conversations that had no team: now unassigned.
+    pub unassigned: usize,
+}
+
+/// Hands the open and snoozed conversations of `admin_id` (who just turned away mode on with
+/// reassignment) back: an open conversation with a team goes through the team's distribution
+/// (round robin / balanced, which skip away teammates and honour capacity), a snoozed one goes
+/// back to its team's queue (it counts against no capacity until it wakes), one without a team
+/// becomes unassigned. Each move is one assignment part, written in one transaction, authored by
+/// `author`, whose body says why; the assignment rules do not run on it.
+pub async fn reassign_away(db: &Db, workspace_id: i64, admin_id: i64, author: i64) -> StoreResult<Reassigned> {
+    let away = crate::admins::find(db, workspace_id, admin_id).await?;
+    let note = format!("Reassigned: {} is away", away.name);
+    let held = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, Option<i64>)>(
+        "SELECT id, state, team_assignee_id FROM conversations WHERE workspace_id = $1 AND admin_assignee_id = $2 \
+         AND state IN ('open', 'snoozed') ORDER BY id")
+        .bind(workspace_id).bind(admin_id).fetch_all(pool).await)?;
+    let mut done = Reassigned::default();
+    for (id, state, team_id) in held {
+        let handover = Handover { from_admin: admin_id, note: &note };
+        match team_id {
+            Some(team_id) if state == "open" => {
+                let work = distribute_locked(db, workspace_id, id, author, team_id, Some(&handover));
+                if in_turn(db, workspace_id, team_id, work).await? {
+                    let now = conversations::find(db, workspace_id, id).await?;
+                    if now.admin_assignee_id.is_some() {
+                        done.to_teammates += 1;
+                    } else {
+                        done.to_team += 1;
+                    }
+                }
+            }
+            _ => {
+                // Moved by someone else meanwhile: theirs to keep.
+                if conversations::find(db, workspace_id, id).await?.admin_assignee_id != Some(admin_id) {
+                    continue;
+                }
+                let change = Change::Assign { admin_id: author, assignee: Assignee::NoAdmin, body: Some(&note) };
+                conversations::reply_or_act(db, workspace_id, id, change).await?;
+                if team_id.is_some() {
+                    done.to_team += 1;
+                } else {
+                    done.unassigned += 1;
+                }
+            }
+        }
+    }
+    Ok(done)
 }
 
 // ---- impact preview ----

@@ -30,11 +30,24 @@ pub enum Root {
     Company,
     /// `time.office_hours`: `"inside"` or `"outside"` the workspace's office hours.
     OfficeHours,
+    /// `conversation.language`: the detected language of the first message (ISO 639-1 or
+    /// `"unknown"`, see [`super::language`]).
+    Language,
 }
 
 /// Fields of the conversation a test may read (besides `custom_attributes.<name>`).
-pub const CONVERSATION_FIELDS: &[&str] =
-    &["channel", "text", "subject", "page_url", "priority", "tags", "state", "team_assignee_id", "admin_assignee_id"];
+pub const CONVERSATION_FIELDS: &[&str] = &[
+    "channel",
+    "text",
+    "language",
+    "subject",
+    "page_url",
+    "priority",
+    "tags",
+    "state",
+    "team_assignee_id",
+    "admin_assignee_id",
+];
 
 /// A comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,7 +282,11 @@ fn parse_field(field: &str, path: &str) -> Result<(Root, Vec<String>), RuleError
                     ),
                 ));
             }
-            Root::Conversation
+            if rest == "language" {
+                Root::Language
+            } else {
+                Root::Conversation
+            }
         }
         "contact" => Root::Contact,
         "company" => Root::Company,
@@ -283,6 +300,31 @@ fn parse_field(field: &str, path: &str) -> Result<(Root, Vec<String>), RuleError
         }
     };
     Ok((root, parts))
+}
+
+/// `conversation.language` takes eq/ne one ISO 639-1 code or in/not_in a list of them. `unknown`
+/// is not a value: a rule cannot ask for "no language detected".
+fn check_language(op: Op, value: &Value, path: &str) -> Result<(), RuleError> {
+    let codes: Vec<&Value> = match (op, value) {
+        (Op::Eq | Op::Ne, v) => vec![v],
+        (Op::In | Op::NotIn, Value::Array(list)) => list.iter().collect(),
+        _ => return Err(err(path, "conversation.language takes eq, ne, in or not_in with ISO 639-1 codes")),
+    };
+    for code in codes {
+        match code.as_str() {
+            Some(c) if super::language::is_known(c) => {}
+            _ => {
+                return Err(err(
+                    path,
+                    format!(
+                    "conversation.language values are lowercase ISO 639-1 codes the detector knows ({}); got {code}",
+                    super::language::known_codes().collect::<Vec<_>>().join(", ")
+                ),
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn is_scalar(v: &Value) -> bool {
@@ -354,6 +396,9 @@ impl Test {
         {
             return Err(err(path, "time.office_hours takes eq or ne with \"inside\" or \"outside\""));
         }
+        if root == Root::Language {
+            check_language(op, &value, path)?;
+        }
         let lower = value.as_str().map(str::to_lowercase);
         Ok(Test { field: field.to_string(), root, path: field_path, op, value, regex, lower })
     }
@@ -373,6 +418,7 @@ impl Test {
             Root::Contact => subject.contact.get(&self.path[0]),
             Root::Company => subject.company.get(&self.path[0]),
             Root::OfficeHours => return Some(subject.office_hours_value()),
+            Root::Language => return Some(subject.language_value()),
         }?;
         for key in &self.path[1..] {
             value = value.get(key)?;

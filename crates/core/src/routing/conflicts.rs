@@ -82,14 +82,7 @@ pub fn analyse(set: &RuleSet) -> Vec<Conflict> {
             }
         }
     }
-    found.extend(loops(&rules, "conversation.team_assignee_id", |a| match a {
-        RuleAction::AssignTeam { team_id } => Some(*team_id),
-        _ => None,
-    }));
-    found.extend(loops(&rules, "conversation.admin_assignee_id", |a| match a {
-        RuleAction::AssignTeammate { admin_id } => Some(*admin_id),
-        _ => None,
-    }));
+    found.extend(loops(&rules));
     found
 }
 
@@ -235,30 +228,60 @@ fn contradicting_actions(first: &[RuleAction], second: &[RuleAction]) -> Option<
     }
 }
 
-/// Cycles among rules that, seeing assignee X (`field eq X`), assign to Y.
-fn loops(
-    rules: &[(&Rule, Option<Vec<&Test>>, bool)],
-    field: &str,
-    target: fn(&RuleAction) -> Option<i64>,
-) -> Vec<Conflict> {
+/// Where a conversation can be assigned: a team or a teammate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Place {
+    Team(i64),
+    Teammate(i64),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Team(id) => write!(f, "team {id}"),
+            Place::Teammate(id) => write!(f, "teammate {id}"),
+        }
+    }
+}
+
+/// Cycles among rules that, seeing the conversation with a team or teammate X (`team_assignee_id`
+/// or `admin_assignee_id` `eq`/`in` X), assign it to another team or teammate Y. Teams and
+/// teammates are one graph, so a rule sending team 1's conversations to teammate 5 and another
+/// sending teammate 5's back to team 1 (whose distribution hands them on) is a loop too.
+/// Reassignment when a teammate goes away adds no edge: it runs once, when away mode is turned on,
+/// never picks an away teammate, and does not run the rules.
+fn loops(rules: &[(&Rule, Option<Vec<&Test>>, bool)]) -> Vec<Conflict> {
     // Edges from → to, with the rule making them.
-    let mut edges: Vec<(i64, i64, &Rule)> = Vec::new();
+    let mut edges: Vec<(Place, Place, &Rule)> = Vec::new();
     for (rule, tests, never) in rules {
         let (Some(tests), false) = (tests, never) else { continue };
-        let Some(to) = rule.actions.iter().rev().find_map(target) else { continue };
-        for test in tests.iter().filter(|t| t.field == field) {
-            for from in finite_values(test).unwrap_or_default().into_iter().filter_map(Value::as_i64) {
-                if from != to {
-                    edges.push((from, to, rule));
+        let team = rule.actions.iter().rev().find_map(|a| match a {
+            RuleAction::AssignTeam { team_id } => Some(Place::Team(*team_id)),
+            _ => None,
+        });
+        let teammate = rule.actions.iter().rev().find_map(|a| match a {
+            RuleAction::AssignTeammate { admin_id } => Some(Place::Teammate(*admin_id)),
+            _ => None,
+        });
+        let targets: Vec<Place> = team.into_iter().chain(teammate).collect();
+        for test in tests.iter() {
+            let place: fn(i64) -> Place = match test.field.as_str() {
+                "conversation.team_assignee_id" => Place::Team,
+                "conversation.admin_assignee_id" => Place::Teammate,
+                _ => continue,
+            };
+            for from in finite_values(test).unwrap_or_default().into_iter().filter_map(Value::as_i64).map(place) {
+                for to in targets.iter().filter(|to| **to != from) {
+                    edges.push((from, *to, rule));
                 }
             }
         }
     }
     let mut found: Vec<Conflict> = Vec::new();
-    let mut reported: Vec<Vec<i64>> = Vec::new();
+    let mut reported: Vec<Vec<Place>> = Vec::new();
     for &(start, _, _) in &edges {
         // Depth-first search for a path back to `start`.
-        let mut stack: Vec<(i64, Vec<usize>)> = vec![(start, Vec::new())];
+        let mut stack: Vec<(Place, Vec<usize>)> = vec![(start, Vec::new())];
         while let Some((node, path)) = stack.pop() {
             for (e, &(from, to, _)) in edges.iter().enumerate() {
                 if from != node || path.contains(&e) || path.len() > edges.len() {
@@ -267,7 +290,7 @@ fn loops(
                 let mut next = path.clone();
                 next.push(e);
                 if to == start {
-                    let mut nodes: Vec<i64> = next.iter().map(|&i| edges[i].0).collect();
+                    let mut nodes: Vec<Place> = next.iter().map(|&i| edges[i].0).collect();
                     nodes.sort_unstable();
                     if !reported.contains(&nodes) {
                         reported.push(nodes);
@@ -276,9 +299,8 @@ fn loops(
                         found.push(Conflict {
                             kind: ConflictKind::AssignmentLoop,
                             message: format!(
-                                "rules {} reassign in a cycle ({} {} → back): a conversation would bounce between them",
+                                "rules {} reassign in a cycle ({} → back): a conversation would bounce between them",
                                 ids.join(", "),
-                                field.trim_start_matches("conversation."),
                                 cycle.join(" → ")
                             ),
                             rule_ids: ids,

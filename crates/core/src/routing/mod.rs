@@ -18,6 +18,7 @@ use crate::office_hours::BusinessClock;
 mod condition;
 pub mod conflicts;
 pub mod distribute;
+pub mod language;
 #[cfg(test)]
 mod tests;
 
@@ -262,6 +263,7 @@ impl RuleSet {
             actions: Vec::new(),
             assignee: Assignment { team_id: subject.team_assignee_id(), admin_id: subject.admin_assignee_id() },
             stopped_by: None,
+            language: explain.then(|| subject.language()),
         };
         for rule in &self.rules {
             let outcome = if trace.stopped_by.is_some() {
@@ -314,6 +316,10 @@ pub struct Subject {
     /// Whether `now` is inside the workspace's office hours (see [`Subject::at`]).
     #[serde(default = "yes")]
     pub inside_office_hours: bool,
+    /// The detected language of `conversation.text`, worked out the first time a rule asks
+    /// (leave it `Default::default()`).
+    #[serde(skip)]
+    pub language: language::Detected,
 }
 
 fn yes() -> bool {
@@ -337,6 +343,19 @@ impl Subject {
         } else {
             outside
         }
+    }
+
+    /// The language of the first message (`conversation.text`) as an ISO 639-1 code, or
+    /// `"unknown"` when it is too short or ambiguous (see [`language`]).
+    pub fn language(&self) -> &str {
+        self.language_value().as_str().unwrap_or(language::UNKNOWN)
+    }
+
+    fn language_value(&self) -> &Value {
+        self.language.0.get_or_init(|| {
+            let text = self.conversation.get("text").and_then(Value::as_str).unwrap_or_default();
+            Value::String(language::detect(text).to_string())
+        })
     }
 
     fn team_assignee_id(&self) -> Option<i64> {
@@ -413,4 +432,7 @@ pub struct Trace<'a> {
     pub assignee: Assignment,
     /// The rule that stopped processing, if one did.
     pub stopped_by: Option<&'a str>,
+    /// The detected language of the first message (explained traces only: the simulator shows it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<&'a str>,
 }

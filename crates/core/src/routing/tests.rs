@@ -12,6 +12,7 @@ fn subject(conversation: Value, contact: Value, company: Value) -> Subject {
         company: company.as_object().cloned().unwrap_or_default(),
         now: 1_700_000_000,
         inside_office_hours: true,
+        ..Default::default()
     }
 }
 
@@ -256,10 +257,94 @@ fn conflicts_find_assignment_loops() {
          "actions": [{"type": "assign_team", "team_id": 1}]}
     ]));
     assert_eq!(found, [(ConflictKind::AssignmentLoop, ids(&["a-to-b", "b-to-a"]))]);
+    // Across teams and teammates: team 1's conversations go to teammate 5, teammate 5's back to
+    // team 1 (whose distribution hands them on), and round again.
+    let found = kinds(json!([
+        {"id": "to-ada", "name": "Team 1 to Ada", "stop_processing": false,
+         "conditions": {"field": "conversation.team_assignee_id", "op": "eq", "value": 1},
+         "actions": [{"type": "assign_teammate", "admin_id": 5}]},
+        {"id": "back", "name": "Ada's back to team 1", "stop_processing": false,
+         "conditions": {"field": "conversation.admin_assignee_id", "op": "in", "value": [5, 6]},
+         "actions": [{"type": "assign_team", "team_id": 1}]}
+    ]));
+    assert_eq!(found, [(ConflictKind::AssignmentLoop, ids(&["to-ada", "back"]))]);
     assert!(kinds(json!([{"id": "one", "name": "One way",
         "conditions": {"field": "conversation.team_assignee_id", "op": "eq", "value": 1},
         "actions": [{"type": "assign_team", "team_id": 2}]}]))
     .is_empty());
+}
+
+const FRENCH: &str = "Bonjour, je n'arrive plus à me connecter à mon compte depuis hier soir.";
+const GERMAN: &str = "Hallo, ich kann mich seit gestern Abend nicht mehr in mein Konto einloggen.";
+const ENGLISH: &str = "Hello, I cannot log in to my account since yesterday evening.";
+
+#[test]
+fn language_conditions_match_the_detected_language_and_never_a_guess() {
+    let rules = set(json!([
+        {"id": "fr", "name": "French speakers", "stop_processing": true,
+         "conditions": {"field": "conversation.language", "op": "eq", "value": "fr"},
+         "actions": [{"type": "assign_team", "team_id": 3}]},
+        {"id": "not-en", "name": "Not English", "stop_processing": true,
+         "conditions": {"field": "conversation.language", "op": "not_in", "value": ["en"]},
+         "actions": [{"type": "assign_team", "team_id": 4}]},
+        {"id": "rest", "name": "Rest", "actions": [{"type": "assign_team", "team_id": 1}]}
+    ]));
+    let team = |text: &str| {
+        let s = subject(json!({"text": text}), json!({}), json!({}));
+        let trace = rules.evaluate(&s);
+        (trace.assignee.team_id, trace.language.map(str::to_string))
+    };
+    assert_eq!(team(FRENCH), (Some(3), Some("fr".into())));
+    assert_eq!(team(GERMAN), (Some(4), Some("de".into())));
+    assert_eq!(team(ENGLISH), (Some(1), Some("en".into())));
+    // Too short to call: unknown, which no eq matches (and which is "not English").
+    assert_eq!(team("Merci !"), (Some(4), Some("unknown".into())));
+    // The failure explains what was detected.
+    let s = subject(json!({"text": ENGLISH}), json!({}), json!({}));
+    let trace = rules.evaluate(&s);
+    let failure = trace.rules[0].failure.as_ref().unwrap();
+    assert_eq!((failure.field, failure.actual), (Some("conversation.language"), Some(&json!("en"))));
+    // The live path's run does not say the language (it only needs the decision).
+    assert_eq!(rules.decide(&s).language, None);
+}
+
+#[test]
+fn language_conditions_take_only_known_codes() {
+    let bad = |test: Value| {
+        let rules =
+            json!({"rules": [{"id": "x", "name": "X", "conditions": test, "actions": [{"type": "tag", "tag": "t"}]}]});
+        RuleSet::parse(&rules).unwrap_err().message
+    };
+    for test in [
+        json!({"field": "conversation.language", "op": "eq", "value": "fra"}),
+        json!({"field": "conversation.language", "op": "eq", "value": "unknown"}),
+        json!({"field": "conversation.language", "op": "in", "value": ["fr", "xx"]}),
+        json!({"field": "conversation.language", "op": "contains", "value": "fr"}),
+        json!({"field": "conversation.language", "op": "exists"}),
+    ] {
+        assert!(bad(test.clone()).contains("conversation.language"), "{test}");
+    }
+}
+
+#[test]
+fn conflicts_know_contradictory_language_conditions() {
+    let found = kinds(json!([
+        {"id": "fr-de", "name": "French and German", "conditions": {"all": [
+            {"field": "conversation.language", "op": "eq", "value": "fr"},
+            {"field": "conversation.language", "op": "in", "value": ["de", "es"]}]},
+         "actions": [{"type": "tag", "tag": "x"}]},
+        {"id": "fr", "name": "French", "stop_processing": true,
+         "conditions": {"field": "conversation.language", "op": "in", "value": ["fr", "es"]},
+         "actions": [{"type": "assign_team", "team_id": 1}]},
+        {"id": "fr-vip", "name": "French VIP", "conditions": {"all": [
+            {"field": "conversation.language", "op": "eq", "value": "fr"},
+            {"field": "company.plan", "op": "eq", "value": "enterprise"}]},
+         "actions": [{"type": "assign_team", "team_id": 2}]}
+    ]));
+    assert_eq!(
+        found,
+        [(ConflictKind::NeverMatches, ids(&["fr-de"])), (ConflictKind::Shadowed, ids(&["fr", "fr-vip"]))]
+    );
 }
 
 // ---- properties ----
@@ -268,7 +353,26 @@ const FIELDS: &[&str] =
     &["conversation.channel", "contact.role", "company.plan", "company.monthly_spend", "conversation.tags"];
 const WORDS: &[&str] = &["email", "messenger", "user", "lead", "free", "pro"];
 
+const LANGUAGES: &[&str] = &["en", "fr", "de"];
+const TEXTS: &[&str] = &[ENGLISH, FRENCH, GERMAN, "ok", ""];
+
+fn arb_language_test() -> impl Strategy<Value = Value> {
+    (0..4usize, 0..LANGUAGES.len()).prop_map(|(op, l)| {
+        let (code, other) = (LANGUAGES[l], LANGUAGES[(l + 1) % LANGUAGES.len()]);
+        match op {
+            0 => json!({"field": "conversation.language", "op": "eq", "value": code}),
+            1 => json!({"field": "conversation.language", "op": "ne", "value": code}),
+            2 => json!({"field": "conversation.language", "op": "in", "value": [code, other]}),
+            _ => json!({"field": "conversation.language", "op": "not_in", "value": [code]}),
+        }
+    })
+}
+
 fn arb_test() -> impl Strategy<Value = Value> {
+    prop_oneof![5 => arb_field_test(), 1 => arb_language_test()]
+}
+
+fn arb_field_test() -> impl Strategy<Value = Value> {
     (0..FIELDS.len(), 0..7usize, 0..WORDS.len(), 0i64..3000).prop_map(|(f, op, w, n)| {
         let field = FIELDS[f];
         match op {
@@ -300,11 +404,12 @@ fn arb_subject() -> impl Strategy<Value = Subject> {
         proptest::option::of(0..WORDS.len()),
         0i64..3000,
         proptest::collection::vec(0..WORDS.len(), 0..3),
+        0..TEXTS.len(),
     )
-        .prop_map(|(channel, role, plan, spend, tags)| {
+        .prop_map(|(channel, role, plan, spend, tags, text)| {
             let tags: Vec<&str> = tags.into_iter().map(|t| WORDS[t]).collect();
             subject(
-                json!({"channel": channel.map(|c| WORDS[c]), "tags": tags}),
+                json!({"channel": channel.map(|c| WORDS[c]), "tags": tags, "text": TEXTS[text]}),
                 json!({"role": WORDS[role]}),
                 json!({"plan": plan.map(|p| WORDS[p]), "monthly_spend": spend}),
             )
@@ -445,4 +550,24 @@ fn cpu_seconds() -> f64 {
     let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("").split_whitespace().collect();
     let ticks: f64 = [11, 12].iter().filter_map(|i| fields.get(*i)?.parse::<f64>().ok()).sum();
     ticks / 100.0
+}
+
+/// Cost of the `conversation.language` condition: one detection per conversation (a fresh
+/// subject each time; the result is then cached on the subject). Run with
+/// `cargo test -p rapport-core --release routing::tests::bench_language -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_language_detection() {
+    let texts = [FRENCH, GERMAN, ENGLISH, "Hola, mi factura está mal desde el mes pasado, ¿pueden ayudarme por favor?"];
+    let runs = 20_000;
+    let (start, cpu) = (std::time::Instant::now(), cpu_seconds());
+    let mut known = 0;
+    for i in 0..runs {
+        let s = subject(json!({"text": texts[i % texts.len()]}), json!({}), json!({}));
+        known += usize::from(std::hint::black_box(s.language()) != language::UNKNOWN);
+    }
+    let per_cpu = (cpu_seconds() - cpu) / runs as f64 * 1e6;
+    let per_wall = start.elapsed().as_secs_f64() / runs as f64 * 1e6;
+    println!("language detection: {per_cpu:.1} µs CPU ({per_wall:.1} µs wall) per conversation");
+    assert_eq!(known, runs);
 }

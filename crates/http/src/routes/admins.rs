@@ -96,6 +96,8 @@ struct AwayRequest {
 }
 
 /// Sets away mode. Admins may set their own; managing someone else's needs the admin role.
+/// Turning it on with `away_mode_reassign` hands the teammate's open and snoozed conversations
+/// back to their teams (and through the teams' distribution) or to unassigned.
 #[utoipa::path(put, path = "/admins/{id}/away", tag = "Admins", params(("id" = String, Path)), request_body = AwayRequest,
     responses((status = 200, description = "admin"), (status = 400, description = "parameter_not_found")))]
 async fn set_away(
@@ -115,6 +117,11 @@ async fn set_away(
     let enabled = body.away_mode_enabled.ok_or_else(|| AppError::missing("away_mode_enabled"))?;
     let reassign = body.away_mode_reassign.ok_or_else(|| AppError::missing("away_mode_reassign"))?;
     let admin = admins::set_away(&state.db, ws, id, enabled, reassign, body.away_status_reason_id).await?;
+    // Going away with reassignment hands their open and snoozed conversations back (see
+    // `routing::reassign_away`); each move is an assignment part saying why.
+    if enabled && reassign {
+        rapport_store::routing::reassign_away(&state.db, ws, id, auth.admin.id).await?;
+    }
     let team_ids = admins::team_ids(&state.db, ws, id).await?;
     Ok(Json(admin_json(&admin, &team_ids)))
 }

@@ -153,24 +153,38 @@ pub(super) async fn boot(State(state): State<AppState>, ApiJson(req): ApiJson<Bo
     Ok(Json(json!({
         "visitor_token": token,
         "contact": contact_json(&contact),
-        "workspace": workspace_json(&state, &workspace).await?,
+        "workspace": workspace_json(&state, &workspace, contact.id).await?,
         "unread_count": unread_count(&state, ws, contact.id).await?,
         "seq": event_log::last_seq(&state.db, ws).await?,
     })))
 }
 
-async fn workspace_json(state: &AppState, workspace: &Workspace) -> AppResult<Value> {
+async fn workspace_json(state: &AppState, workspace: &Workspace, contact_id: i64) -> AppResult<Value> {
     let settings = workspaces::messenger_settings(&state.db, workspace.id).await?;
-    // The workspace's clock (hours, timezone, holidays): the visitor has no team yet.
-    let clock = rapport_store::sla::business_clock(&state.db, workspace.id, None).await?;
-    let reply = expected_reply(&clock, settings.reply_time_minutes, now());
+    // The clock of the team holding the visitor's latest open conversation (its own office hours
+    // when it has them), else the workspace's.
+    let recent = messenger::conversations_of(&state.db, workspace.id, contact_id, OPEN_LOOKBACK).await?;
+    let open = recent.iter().find(|c| c.state == "open");
+    let reply = expected_reply_of(state, workspace.id, open.and_then(|c| c.team_assignee_id)).await?;
     Ok(json!({
         "app_id": workspace.app_id,
         "name": workspace.name,
         "color": settings.messenger_color,
         "greeting": settings.messenger_greeting,
         "expected_reply": reply,
+        "expected_reply_conversation_id": open.map(|c| c.id.to_string()),
     }))
+}
+
+/// How many of the visitor's latest conversations boot looks through for an open one.
+const OPEN_LOOKBACK: i64 = 20;
+
+/// When a reply can be expected from `team_id` (by its own office hours when it has them, else
+/// the workspace's), with the workspace's usual reply time.
+pub(super) async fn expected_reply_of(state: &AppState, workspace_id: i64, team_id: Option<i64>) -> AppResult<Value> {
+    let settings = workspaces::messenger_settings(&state.db, workspace_id).await?;
+    let clock = rapport_store::sla::business_clock(&state.db, workspace_id, team_id).await?;
+    Ok(json!(expected_reply(&clock, settings.reply_time_minutes, now())))
 }
 
 /// Admin messages the contact has not read, over all their conversations.

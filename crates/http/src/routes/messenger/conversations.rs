@@ -80,10 +80,21 @@ fn status_of(sent: &Sent) -> StatusCode {
     }
 }
 
+/// The conversation as the visitor sees it, with `expected_reply` (by the office hours of the
+/// team holding it when that team has its own; null once closed).
 async fn conversation_json(state: &AppState, c: &Conversation) -> AppResult<Value> {
     let (_, contacts) = conversations::receipts(&state.db, c.workspace_id, c.id).await?;
     let ids: Vec<i64> = contacts.iter().map(|(id, _)| *id).collect();
-    Ok(conversations::summary(c, &ids))
+    let mut json = conversations::summary(c, &ids);
+    let reply = if c.state == "closed" {
+        Value::Null
+    } else {
+        super::boot::expected_reply_of(state, c.workspace_id, c.team_assignee_id).await?
+    };
+    if let Value::Object(map) = &mut json {
+        map.insert("expected_reply".into(), reply);
+    }
+    Ok(json)
 }
 
 /// The conversation when the visitor takes part in it; otherwise not found.
