@@ -168,6 +168,16 @@ test('assignment rules: edit the draft, see conflicts, simulate, preview the imp
   assert.match(await page.getByTestId('impact-summary').textContent(), /^[1-9]\d* of \d+ conversations/);
   await page.locator('[data-testid="impact-example"]', { hasText: `#${refund.id}` }).waitFor();
   assert.match(await page.locator('[data-testid="impact-example"]', { hasText: `#${refund.id}` }).textContent(), /Billing/);
+  // The same over a time range (local time, as the browser shows it): the last hour holds it.
+  const local = (ms) => { const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000); return d.toISOString().slice(0, 16); };
+  await page.getByTestId('impact-by-range').check();
+  await page.getByTestId('impact-from').fill(local(Date.now() - 3_600_000));
+  await page.getByTestId('impact-to').fill(local(Date.now() + 3_600_000));
+  const ranged = page.waitForResponse((r) => r.url().endsWith('/assignment_rules/impact'));
+  await page.getByTestId('impact-run').click();
+  assert.ok('created_after' in JSON.parse((await ranged).request().postData()));
+  await page.locator('[data-testid="impact-example"]', { hasText: `#${refund.id}` }).waitFor();
+  await page.getByTestId('impact-by-latest').check();
 
   // Publish (version A).
   await page.getByTestId('rules-publish').click();
@@ -404,4 +414,24 @@ test('agents and viewers see the routing, SLA and webhook settings read-only', a
   assert.equal(await viewer.page.getByTestId('rules-save').count(), 0);
   assert.deepEqual(agent.errors, []);
   assert.deepEqual(viewer.errors, []);
+});
+
+test('a rule can send a saved reply, picked by name', async () => {
+  const { page, errors } = await asAdmin();
+  const m = marker('s').toLowerCase();
+  const reply = await api('/saved_replies', { method: 'POST', body: { name: `Refund policy ${m}`, body: 'Hi {{contact.first_name | fallback: "there"}}, refunds take 5 days.' } });
+  await api('/assignment_rules', { method: 'PUT', body: { rules: [] } });
+  await page.goto(`${BASE}/app/settings/rules`);
+  await page.getByTestId('settings-rules').waitFor();
+  await page.getByTestId('rule-add').click();
+  await page.getByTestId('rule-name').fill('Refund answer');
+  await page.getByTestId('rule-id').fill(`answer-${m}`);
+  await page.getByTestId('rule-add-action').selectOption('send_saved_reply');
+  await page.getByTestId('action-saved-reply').selectOption({ label: `Refund policy ${m}` });
+  await page.getByTestId('rules-save').click();
+  await page.getByTestId('rules-unsaved').waitFor({ state: 'detached' });
+  const draft = await api('/assignment_rules');
+  assert.deepEqual(draft.rules[0].actions, [{ type: 'send_saved_reply', saved_reply_id: Number(reply.id) }]);
+  await api('/assignment_rules', { method: 'PUT', body: { rules: [] } });
+  assert.deepEqual(errors, []);
 });

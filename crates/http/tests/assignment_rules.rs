@@ -256,10 +256,25 @@ async fn the_simulator_explains_and_the_impact_preview_counts_differences() {
         assert_eq!((r.body["replayed"].as_i64(), r.body["different"].as_i64()), (Some(3), Some(1)), "{}", r.text);
         assert_eq!(r.body["examples"][0]["conversation_id"], id);
         assert_eq!(r.body["examples"][0]["draft"]["assignee"]["team_id"], vip);
+        assert_eq!(r.body["truncated"], false);
         assert_eq!(
             app.post("/api/assignment_rules/impact", json!({"count": 0})).await.error_code(),
             "parameter_invalid"
         );
+        // A time range: everything up to now, then a range before any conversation.
+        let created = big_conversation["created_at"].as_i64().unwrap();
+        let range = json!({"created_after": created - 3600, "created_before": created + 3600});
+        let r = app.post("/api/assignment_rules/impact", range).await;
+        assert_eq!((r.body["replayed"].as_i64(), r.body["different"].as_i64()), (Some(3), Some(1)), "{}", r.text);
+        let r = app.post("/api/assignment_rules/impact", json!({"created_after": 1, "created_before": 1000})).await;
+        assert_eq!(r.body["replayed"], 0, "{}", r.text);
+        for bad in [
+            json!({"created_after": 1000, "created_before": 1000}),
+            json!({"created_after": 1}),
+            json!({"count": 5, "created_after": 1, "created_before": 1000}),
+        ] {
+            assert_eq!(app.post("/api/assignment_rules/impact", bad).await.error_code(), "parameter_invalid");
+        }
 
         // The simulation changed nothing.
         let after = app.get(&format!("/api/conversations/{id}")).await.body;

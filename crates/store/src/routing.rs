@@ -111,11 +111,14 @@ pub async fn live_rules(db: &Db, workspace_id: i64) -> StoreResult<RuleSet> {
 /// it assigns to exists in the workspace. Errors name the offending path.
 pub async fn validate(db: &Db, workspace_id: i64, rules: &Value) -> StoreResult<RuleSet> {
     let set = RuleSet::parse(rules).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    for (path, action) in set.assignees() {
+    for (path, action) in set.references() {
         let found = match action {
             RuleAction::AssignTeam { team_id } => crate::teams::find(db, workspace_id, *team_id).await.map(|_| ()),
             RuleAction::AssignTeammate { admin_id } => {
                 crate::admins::find_assignable(db, workspace_id, *admin_id).await.map(|_| ())
+            }
+            RuleAction::SendSavedReply { saved_reply_id } => {
+                crate::saved_replies::find(db, workspace_id, *saved_reply_id).await.map(|_| ())
             }
             _ => Ok(()),
         };
@@ -417,7 +420,9 @@ async fn apply(
             RuleAction::AddNote { body } => {
                 conversations::reply_or_act(db, workspace_id, id, Change::AdminNote { admin_id: author, body }).await?;
             }
-            RuleAction::Snooze { .. } | RuleAction::CloseWithMessage { .. } => later.push(taken),
+            RuleAction::Snooze { .. } | RuleAction::CloseWithMessage { .. } | RuleAction::SendSavedReply { .. } => {
+                later.push(taken)
+            }
             RuleAction::ApplySla { policy_id } => {
                 // A policy deleted since the rules were published is skipped, not fatal.
                 match crate::sla::apply(db, workspace_id, id, *policy_id, now()).await {
@@ -444,7 +449,14 @@ async fn apply(
             }
         }
     }
+    // Saved replies go out after the assignment and before any snooze or close, whatever order the
+    // actions were written in (a reply after a close would reopen the conversation).
+    later.sort_by_key(|taken| !matches!(taken.action, RuleAction::SendSavedReply { .. }));
     for taken in later {
+        if let RuleAction::SendSavedReply { saved_reply_id } = taken.action {
+            send_saved_reply(db, workspace_id, id, author, *saved_reply_id).await?;
+            continue;
+        }
         let change = match taken.action {
             RuleAction::Snooze { minutes } => Change::Snooze { admin_id: author, until: now() + minutes * 60 },
             RuleAction::CloseWithMessage { body } => Change::Close { admin_id: author, body: Some(body) },
@@ -452,6 +464,23 @@ async fn apply(
         };
         conversations::reply_or_act(db, workspace_id, id, change).await?;
     }
+    Ok(())
+}
+
+/// Sends a saved reply as `author`, rendered as HTML for the conversation. A reply deleted since
+/// the rules were published is skipped, not fatal (as a deleted SLA policy is).
+async fn send_saved_reply(db: &Db, workspace_id: i64, id: i64, author: i64, saved_reply_id: i64) -> StoreResult<()> {
+    let reply = match crate::saved_replies::find(db, workspace_id, saved_reply_id).await {
+        Err(StoreError::NotFound { .. }) => {
+            tracing::warn!(workspace_id, saved_reply_id, "saved reply not found");
+            return Ok(());
+        }
+        other => other?,
+    };
+    let admin = crate::admins::find(db, workspace_id, author).await?;
+    let values = crate::saved_replies::template_values(db, workspace_id, id, &admin).await?;
+    let body = reply.template()?.render(&values, rapport_core::template::Output::Html);
+    conversations::reply_or_act(db, workspace_id, id, Change::AdminComment { admin_id: author, body: &body }).await?;
     Ok(())
 }
 
@@ -630,6 +659,15 @@ pub const MAX_IMPACT: i64 = 10_000;
 /// Examples an impact preview shows.
 const IMPACT_EXAMPLES: usize = 10;
 
+/// Which past conversations an impact preview replays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// The latest `n` (at most [`MAX_IMPACT`]).
+    Latest(i64),
+    /// Those created in `[from, to)` (unix seconds), the newest [`MAX_IMPACT`] of them.
+    CreatedBetween { from: i64, to: i64 },
+}
+
 /// How the draft would route recent conversations compared with the live rules.
 #[derive(Debug, Clone, Serialize)]
 pub struct Impact {
@@ -637,20 +675,30 @@ pub struct Impact {
     /// Conversations whose final assignee or actions differ.
     pub different: usize,
     pub examples: Vec<Value>,
+    /// A time range held more than [`MAX_IMPACT`] conversations: only the newest were replayed.
+    pub truncated: bool,
 }
 
-/// Replays the last `count` conversations (newest first, each at the time it started) through
-/// the draft and the live rules with the same evaluation as the live path.
-pub async fn impact(db: &Db, workspace_id: i64, count: i64) -> StoreResult<Impact> {
+/// Replays past conversations (newest first, each at the time it started) through the draft and
+/// the live rules with the same evaluation as the live path.
+pub async fn impact(db: &Db, workspace_id: i64, replay: Replay) -> StoreResult<Impact> {
     let draft = draft_rules(db, workspace_id).await?;
     let live = live_rules(db, workspace_id).await?;
-    let sql = format!(
-        "SELECT {} FROM conversations WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
-        conversations::COLUMNS
-    );
-    let recent = with_pool!(db, pool => sqlx::query_as::<_, Conversation>(&sql)
-        .bind(workspace_id).bind(count.clamp(0, MAX_IMPACT)).fetch_all(pool).await)?;
-    let mut impact = Impact { replayed: recent.len(), different: 0, examples: Vec::new() };
+    let newest = "ORDER BY created_at DESC, id DESC LIMIT $2";
+    let (range, from, to, limit) = match replay {
+        Replay::Latest(count) => ("", i64::MIN, i64::MAX, count.clamp(0, MAX_IMPACT)),
+        // One more than replayed, to know whether the range held more.
+        Replay::CreatedBetween { from, to } => (" AND created_at >= $3 AND created_at < $4", from, to, MAX_IMPACT + 1),
+    };
+    let sql = format!("SELECT {} FROM conversations WHERE workspace_id = $1{range} {newest}", conversations::COLUMNS);
+    let mut recent = with_pool!(db, pool => {
+        let query = sqlx::query_as::<_, Conversation>(&sql).bind(workspace_id).bind(limit);
+        let query = if range.is_empty() { query } else { query.bind(from).bind(to) };
+        query.fetch_all(pool).await
+    })?;
+    let truncated = recent.len() as i64 > MAX_IMPACT;
+    recent.truncate(MAX_IMPACT as usize);
+    let mut impact = Impact { replayed: recent.len(), different: 0, examples: Vec::new(), truncated };
     // Loaded once: the schedule, the conversations' tags and contacts (by chunks of ids).
     let schedule = schedule(db, workspace_id).await?;
     let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();

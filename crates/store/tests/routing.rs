@@ -620,7 +620,7 @@ async fn bench_impact_over_ten_thousand_conversations() {
         routing::publish(&db, ws.id, owner.id).await.unwrap();
         routing::save_draft(&db, ws.id, owner.id, &side(teams[1], 1)).await.unwrap();
         let start = std::time::Instant::now();
-        let impact = routing::impact(&db, ws.id, 10_000).await.unwrap();
+        let impact = routing::impact(&db, ws.id, routing::Replay::Latest(10_000)).await.unwrap();
         println!(
             "{:?}: impact over {} conversations: {:?} ({} different)",
             db.backend(),
@@ -629,5 +629,55 @@ async fn bench_impact_over_ten_thousand_conversations() {
             impact.different
         );
         assert_eq!(impact.replayed, 10_000);
+    }
+}
+
+#[tokio::test]
+async fn a_rule_sends_a_saved_reply_filled_for_the_conversation_before_closing_it() {
+    use rapport_store::saved_replies::{self, SavedReplyFields};
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let fields = SavedReplyFields {
+            name: Some("Refunds"),
+            body: Some("Hi {{contact.email}}, {{admin.name}} here: refunds take 5 days."),
+        };
+        let reply = saved_replies::create(&db, ws.id, fields).await.unwrap();
+        let rules = |id: i64| {
+            json!({"rules": [{"id": "refunds", "name": "Refunds", "stop_processing": true,
+                "conditions": {"all": [{"field": "conversation.text", "op": "contains", "value": "refund"}]},
+                "actions": [{"type": "close_with_message", "body": "Closing: see above"},
+                            {"type": "send_saved_reply", "saved_reply_id": id}]}]})
+        };
+        // A saved reply of no one's (or another workspace's) is refused on save, naming the action.
+        let (other, _) = testing::workspace(&db).await;
+        let theirs =
+            saved_replies::create(&db, other.id, SavedReplyFields { name: Some("X"), body: Some("x") }).await.unwrap();
+        match routing::save_draft(&db, ws.id, owner.id, &rules(theirs.id)).await {
+            Err(StoreError::Invalid(m)) => assert!(m.starts_with("rules[0].actions[1]: no such saved_reply"), "{m}"),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        routing::save_draft(&db, ws.id, owner.id, &rules(reply.id)).await.unwrap();
+        routing::publish(&db, ws.id, owner.id).await.unwrap();
+
+        let contact = testing::contact(&db, ws.id, "user", None, Some("pat@example.com")).await.unwrap();
+        let c = start(&db, ws.id, contact, "I want a refund").await;
+        let detail = conversations::find_detail(&db, ws.id, c.id).await.unwrap();
+        let said: Vec<(&str, &str)> = detail
+            .parts
+            .iter()
+            .filter(|p| p.part_type != "assignment")
+            .map(|p| (p.part_type.as_str(), p.body.as_deref().unwrap_or("")))
+            .collect();
+        let filled = format!("Hi pat@example.com, {} here: refunds take 5 days.", owner.name);
+        // The saved reply goes out (filled, as the rules' author) before the close, whatever the
+        // order the actions were written in.
+        let closing = [("comment", filled.as_str()), ("comment", "Closing: see above"), ("close", "")];
+        assert_eq!(said[1..], closing, "{said:?}");
+        assert_eq!(detail.conversation.state, "closed");
+
+        // A saved reply deleted after publishing is skipped; the other actions still run.
+        saved_replies::delete(&db, ws.id, reply.id).await.unwrap();
+        let c = start(&db, ws.id, contact, "another refund").await;
+        assert_eq!(conversations::find(&db, ws.id, c.id).await.unwrap().state, "closed");
     }
 }

@@ -68,6 +68,10 @@ pub enum RuleAction {
     ApplySla {
         policy_id: i64,
     },
+    /// Replies to the customer with a saved reply, its variables filled for the conversation.
+    SendSavedReply {
+        saved_reply_id: i64,
+    },
 }
 
 impl RuleAction {
@@ -77,6 +81,7 @@ impl RuleAction {
             RuleAction::AssignTeam { team_id: id }
             | RuleAction::AssignTeammate { admin_id: id }
             | RuleAction::ApplySla { policy_id: id }
+            | RuleAction::SendSavedReply { saved_reply_id: id }
                 if *id < 1 =>
             {
                 bad("ids are positive integers")
@@ -209,13 +214,19 @@ impl RuleSet {
         json!({"rules": self.rules.iter().map(Rule::to_json).collect::<Vec<_>>()})
     }
 
-    /// Every assign action with its path (`rules[0].actions[1]`), for the caller to check that
-    /// the team or teammate exists.
-    pub fn assignees(&self) -> Vec<(String, &RuleAction)> {
+    /// Every action that names another record (a team, a teammate, a saved reply) with its path
+    /// (`rules[0].actions[1]`), for the caller to check that the record exists.
+    pub fn references(&self) -> Vec<(String, &RuleAction)> {
         let mut found = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
             for (j, action) in rule.actions.iter().enumerate() {
-                if matches!(action, RuleAction::AssignTeam { .. } | RuleAction::AssignTeammate { .. }) {
+                let names_a_record = matches!(
+                    action,
+                    RuleAction::AssignTeam { .. }
+                        | RuleAction::AssignTeammate { .. }
+                        | RuleAction::SendSavedReply { .. }
+                );
+                if names_a_record {
                     found.push((format!("rules[{i}].actions[{j}]"), action));
                 }
             }

@@ -236,10 +236,37 @@ async fn simulate(
 struct ImpactRequest {
     /// How many of the latest conversations to replay: 1 to 10000, default 100.
     count: Option<i64>,
+    /// Or a time range (unix seconds, both given, not with `count`): the conversations created
+    /// at or after `created_after` and before `created_before`, the newest 10000 of them.
+    created_after: Option<i64>,
+    created_before: Option<i64>,
 }
 
-/// Replays the latest conversations through the draft and the live rules and reports how many
-/// would be routed differently, with up to 10 examples.
+impl ImpactRequest {
+    fn replay(&self) -> AppResult<routing::Replay> {
+        match (self.count, self.created_after, self.created_before) {
+            (count, None, None) => {
+                let count = count.unwrap_or(100);
+                if !(1..=routing::MAX_IMPACT).contains(&count) {
+                    let message = format!("count must be between 1 and {}", routing::MAX_IMPACT);
+                    return Err(AppError::invalid("count", message));
+                }
+                Ok(routing::Replay::Latest(count))
+            }
+            (None, Some(from), Some(to)) if from < to => Ok(routing::Replay::CreatedBetween { from, to }),
+            (None, Some(_), Some(_)) => {
+                Err(AppError::invalid("created_before", "created_before must be later than created_after"))
+            }
+            (Some(_), _, _) => Err(AppError::invalid("count", "give either count or a time range, not both")),
+            (None, _, _) => {
+                Err(AppError::invalid("created_after", "a time range needs both created_after and created_before"))
+            }
+        }
+    }
+}
+
+/// Replays the latest conversations (or those of a time range) through the draft and the live
+/// rules and reports how many would be routed differently, with up to 10 examples.
 #[utoipa::path(post, path = "/assignment_rules/impact", tag = "Assignment rules", request_body = ImpactRequest,
     responses((status = 200, description = "assignment_rules.impact"), (status = 400, description = "parameter_invalid")))]
 async fn impact(
@@ -247,16 +274,13 @@ async fn impact(
     auth: Auth,
     ApiJson(body): ApiJson<ImpactRequest>,
 ) -> AppResult<Json<Value>> {
-    let count = body.count.unwrap_or(100);
-    if !(1..=routing::MAX_IMPACT).contains(&count) {
-        return Err(AppError::invalid("count", format!("count must be between 1 and {}", routing::MAX_IMPACT)));
-    }
-    let impact = routing::impact(&state.db, auth.workspace_id(), count).await?;
+    let impact = routing::impact(&state.db, auth.workspace_id(), body.replay()?).await?;
     Ok(Json(json!({
         "type": "assignment_rules.impact",
         "replayed": impact.replayed,
         "different": impact.different,
         "examples": impact.examples,
+        "truncated": impact.truncated,
     })))
 }
 

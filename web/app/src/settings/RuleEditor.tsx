@@ -3,10 +3,11 @@
 // A server validation error names a path (`rules[2].conditions.all[0]`); the node at that path
 // shows it.
 import { useEffect, useState } from 'preact/hooks';
+import type { SavedReply } from '../api';
 import type { Condition, Json, Rule, RuleAction, RuleTest, SlaPolicy, Teammate, FullTeam } from './data';
 import { input } from './ui';
 
-export interface Catalogue { teams: FullTeam[]; people: Teammate[]; policies: SlaPolicy[]; tags: string[] }
+export interface Catalogue { teams: FullTeam[]; people: Teammate[]; policies: SlaPolicy[]; tags: string[]; replies: SavedReply[] }
 
 type Kind = 'text' | 'number' | 'bool' | 'date' | 'list' | 'hours';
 interface FieldInfo { field: string; label: string; kind: Kind; values?: [string, string][] }
@@ -65,7 +66,7 @@ const NUMERIC_OPS = new Set(['gt', 'gte', 'lt', 'lte', 'within_last_days', 'more
 
 export const ACTIONS: [string, string][] = [
   ['assign_team', 'Assign to team'], ['assign_teammate', 'Assign to teammate'], ['tag', 'Tag'], ['set_priority', 'Set priority'],
-  ['apply_sla', 'Apply SLA policy'], ['add_note', 'Add a note'], ['snooze', 'Snooze'], ['close_with_message', 'Close with a message'],
+  ['apply_sla', 'Apply SLA policy'], ['add_note', 'Add a note'], ['send_saved_reply', 'Send a saved reply'], ['snooze', 'Snooze'], ['close_with_message', 'Close with a message'],
 ];
 
 const kindOf = (field: string): Kind => KNOWN.get(field)?.kind ?? (field.endsWith('_at') ? 'date' : 'text');
@@ -88,6 +89,7 @@ export function newAction(type: string, c: Catalogue): RuleAction {
     case 'tag': return { type, tag: '' };
     case 'set_priority': return { type, priority: true };
     case 'apply_sla': return { type, policy_id: Number(c.policies[0]?.id ?? 0) };
+    case 'send_saved_reply': return { type, saved_reply_id: Number(c.replies[0]?.id ?? 0) };
     case 'snooze': return { type, minutes: 60 };
     default: return { type, body: '' };
   }
@@ -354,6 +356,14 @@ function ActionEditor({ action, catalogue, onChange }: { action: RuleAction; cat
         <select aria-label="SLA policy" value={String(action.policy_id ?? '')} onChange={num('policy_id')} data-testid="action-sla">
           {!catalogue.policies.some((p) => String(p.id) === String(action.policy_id)) && <option value={String(action.policy_id ?? '')}>Policy #{String(action.policy_id)}</option>}
           {catalogue.policies.map((p) => <option key={p.id} value={String(p.id)}>{p.name}</option>)}
+        </select>
+      );
+      break;
+    case 'send_saved_reply':
+      param = (
+        <select aria-label="Saved reply" value={String(action.saved_reply_id ?? '')} onChange={num('saved_reply_id')} data-testid="action-saved-reply">
+          {!catalogue.replies.some((r) => String(r.id) === String(action.saved_reply_id)) && <option value={String(action.saved_reply_id ?? '')}>Saved reply #{String(action.saved_reply_id)}</option>}
+          {catalogue.replies.map((r) => <option key={r.id} value={String(r.id)}>{r.name}</option>)}
         </select>
       );
       break;

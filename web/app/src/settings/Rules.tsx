@@ -24,7 +24,7 @@ export function Rules({ me }: { me: Admin }) {
   const [draft, setDraft] = useState<Draft | null>(null);
   const [rules, setRules] = useState<Rule[]>([]);
   const [conflicts, setConflicts] = useState<RuleConflict[] | null>(null);
-  const [catalogue, setCatalogue] = useState<Catalogue>({ teams: [], people: [], policies: [], tags: [] });
+  const [catalogue, setCatalogue] = useState<Catalogue>({ teams: [], people: [], policies: [], tags: [], replies: [] });
   const [publishing, setPublishing] = useState<{ conflicts: RuleConflict[]; impact: Impact | null } | null>(null);
   const [published, setPublished] = useState<RuleVersion | null>(null);
   const [versionsKey, setVersionsKey] = useState(0);
@@ -35,9 +35,9 @@ export function Rules({ me }: { me: Admin }) {
   const reloadConflicts = async () => setConflicts(await data.ruleConflicts());
   useEffect(() => {
     void load.run(async () => {
-      const [d, teams, people, policies, tags] = await Promise.all([data.draftRules(), data.teams(), data.teammates(), data.slaPolicies(), data.tags()]);
+      const [d, teams, people, policies, tags, replies] = await Promise.all([data.draftRules(), data.teams(), data.teammates(), data.slaPolicies(), data.tags(), data.savedReplies()]);
       take(d);
-      setCatalogue({ teams, people, policies, tags: tags.map((t) => t.name) });
+      setCatalogue({ teams, people, policies, tags: tags.map((t) => t.name), replies });
       await reloadConflicts();
     });
   }, []);
@@ -45,7 +45,7 @@ export function Rules({ me }: { me: Admin }) {
 
   const askPublish = async () => {
     const found = await prepare.run(async () => {
-      const [c, i] = await Promise.all([data.ruleConflicts(), data.impact(100)]);
+      const [c, i] = await Promise.all([data.ruleConflicts(), data.impact({ count: 100 })]);
       return { conflicts: c, impact: i };
     });
     if (found) setPublishing(found);
@@ -131,6 +131,7 @@ export function actionText(c: Catalogue, a: RuleAction): string {
     case 'assign_team': return `${label}: ${c.teams.find((t) => String(t.id) === String(a.team_id))?.name ?? `#${String(a.team_id)}`}`;
     case 'assign_teammate': return `${label}: ${nameOf(c, a.admin_id as number)}`;
     case 'apply_sla': return `${label}: ${c.policies.find((p) => String(p.id) === String(a.policy_id))?.name ?? `#${String(a.policy_id)}`}`;
+    case 'send_saved_reply': return `${label}: ${c.replies.find((r) => String(r.id) === String(a.saved_reply_id))?.name ?? `#${String(a.saved_reply_id)}`}`;
     case 'tag': return `${label}: ${String(a.tag)}`;
     case 'set_priority': return a.priority ? 'Mark as priority' : 'Mark as not priority';
     case 'snooze': return `${label}: ${String(a.minutes)} min`;
@@ -420,11 +421,18 @@ function TraceView({ result, catalogue }: { result: Simulation; catalogue: Catal
 
 function ImpactPreview({ catalogue, dirty }: { catalogue: Catalogue; dirty: boolean }) {
   const [count, setCount] = useState('100');
+  const [by, setBy] = useState<'latest' | 'range'>('latest');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
   const [result, setResult] = useState<Impact | null>(null);
   const run = useRequest();
+  // The range is in the browser's local time, as the simulator's time is.
+  const seconds = (local: string) => Math.floor(new Date(local).getTime() / 1000);
   const submit = async (e: Event) => {
     e.preventDefault();
-    const answer = await run.run(() => data.impact(Number(count)));
+    const answer = await run.run(() => (by === 'latest'
+      ? data.impact({ count: Number(count) })
+      : data.impact({ created_after: seconds(from), created_before: seconds(to) })));
     if (answer) setResult(answer);
   };
   const routed = (r: { assignee: Assignee; actions: RuleAction[] }) =>
@@ -432,16 +440,20 @@ function ImpactPreview({ catalogue, dirty }: { catalogue: Catalogue; dirty: bool
   return (
     <div class="stack-form">
       <form class="settings-block inline-form" onSubmit={(e) => void submit(e)} data-testid="impact-form">
-        <label>Replay the latest conversations
-          <input type="number" min={1} max={10000} required value={count} onInput={input(setCount)} data-testid="impact-count" />
-        </label>
+        <label class="radio"><input type="radio" name="impact-by" checked={by === 'latest'} onChange={() => setBy('latest')} data-testid="impact-by-latest" /> Replay the latest</label>
+        <input type="number" aria-label="How many of the latest conversations" min={1} max={10000} required={by === 'latest'} disabled={by !== 'latest'}
+          value={count} onInput={input(setCount)} data-testid="impact-count" />
+        <label class="radio"><input type="radio" name="impact-by" checked={by === 'range'} onChange={() => setBy('range')} data-testid="impact-by-range" /> or those created from</label>
+        <input type="datetime-local" aria-label="Created from" required={by === 'range'} disabled={by !== 'range'} value={from} onInput={input(setFrom)} data-testid="impact-from" />
+        <label>to <input type="datetime-local" aria-label="Created before" required={by === 'range'} disabled={by !== 'range'} value={to} onInput={input(setTo)} data-testid="impact-to" /></label>
         <button type="submit" class="primary" disabled={run.busy} data-testid="impact-run">{run.busy ? 'Replaying…' : 'Compare draft with live'}</button>
         {dirty && <span class="muted">Unsaved edits are not included.</span>}
       </form>
       <ErrorLine error={run.error} testid="impact-error" />
       {result && (
         <section class="settings-block" data-testid="impact-result" aria-label="Impact">
-          <p data-testid="impact-summary"><strong>{result.different}</strong> of {result.replayed} conversations would be routed differently by the draft.</p>
+          <p data-testid="impact-summary"><strong>{result.different}</strong> of {result.replayed} conversations would be routed differently by the draft.
+            {result.truncated && ' The range holds more: the newest 10,000 were replayed.'}</p>
           {result.examples.length > 0 && (
             <table class="settings-table">
               <thead><tr><th scope="col">Conversation</th><th scope="col">Live</th><th scope="col">Draft</th></tr></thead>

@@ -107,7 +107,7 @@ export interface Trace {
 }
 export interface Simulation { rules: string; at: number; inside_office_hours: boolean; trace: Trace }
 export interface Routed { assignee: Assignee; actions: RuleAction[] }
-export interface Impact { replayed: number; different: number; examples: { conversation_id: Id | number; live: Routed; draft: Routed }[] }
+export interface Impact { replayed: number; different: number; truncated: boolean; examples: { conversation_id: Id | number; live: Routed; draft: Routed }[] }
 export interface Sample { conversation: Record<string, Json>; contact: Record<string, Json>; company: Record<string, Json> }
 
 export const draftRules = () => api<Draft>('GET', '/assignment_rules');
@@ -120,7 +120,9 @@ export const ruleAudit = (after?: Id) =>
 export const ruleConflicts = async () => (await api<{ data: RuleConflict[] }>('GET', '/assignment_rules/conflicts')).data;
 export const simulate = (request: { rules: 'draft' | 'live'; conversation_id?: string; sample?: Sample; at?: number }) =>
   api<Simulation>('POST', '/assignment_rules/simulate', request);
-export const impact = (count: number) => api<Impact>('POST', '/assignment_rules/impact', { count });
+/** Replays the latest `count` conversations, or those created in [created_after, created_before) (unix seconds). */
+export const impact = (which: { count: number } | { created_after: number; created_before: number }) =>
+  api<Impact>('POST', '/assignment_rules/impact', which);
 
 // SLA policies and office hours (docs/API.md, "SLA policies and office hours"): owners and admins write.
 export interface SlaPolicy {
