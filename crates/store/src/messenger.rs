@@ -6,33 +6,28 @@ use crate::conversations::{Conversation, COLUMNS};
 use crate::{execute, now, with_pool, Db, StoreResult};
 
 /// The user (never a lead) a boot names: by the customer's `user_id` when given, else by email
-/// (case-insensitive; the oldest user with it).
+/// (case-insensitive; the oldest user with it). Either may be the user's primary or a verified
+/// further identifier (a secondary email or external id), so a user logged in under a second
+/// address is the same contact.
 pub async fn find_user(
     db: &Db,
     workspace_id: i64,
     user_id: Option<&str>,
     email: Option<&str>,
 ) -> StoreResult<Option<Contact>> {
-    let found = if let Some(user_id) = user_id {
-        let sql = format!(
-            "SELECT {} FROM contacts WHERE workspace_id = $1 AND external_id = $2 AND role = 'user' \
-             AND merged_into_id IS NULL",
-            contacts::COLUMNS
-        );
-        with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
-            .bind(workspace_id).bind(user_id).fetch_optional(pool).await)?
-    } else if let Some(email) = email {
-        let sql = format!(
-            "SELECT {} FROM contacts WHERE workspace_id = $1 AND LOWER(email) = $2 AND role = 'user' \
-             AND merged_into_id IS NULL ORDER BY id LIMIT 1",
-            contacts::COLUMNS
-        );
-        with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
-            .bind(workspace_id).bind(email.trim().to_lowercase()).fetch_optional(pool).await)?
-    } else {
-        None
+    let (column, kind, value) = match (user_id, email) {
+        (Some(user_id), _) => ("external_id", "external_id", user_id.to_string()),
+        (None, Some(email)) => ("LOWER(email)", "email", email.trim().to_lowercase()),
+        (None, None) => return Ok(None),
     };
-    Ok(found)
+    let sql = format!(
+        "SELECT {} FROM contacts WHERE workspace_id = $1 AND role = 'user' AND merged_into_id IS NULL \
+         AND ({column} = $2 OR id IN (SELECT contact_id FROM contact_identities WHERE workspace_id = $1 \
+         AND kind = $3 AND value = $2 AND verified)) ORDER BY id LIMIT 1",
+        contacts::COLUMNS
+    );
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+        .bind(workspace_id).bind(&value).bind(kind).fetch_optional(pool).await)?)
 }
 
 /// Records that the visitor is here now, on `url` when given.
