@@ -3,7 +3,7 @@
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
 use rapport_store::contacts::{self, identities, test_rows, ContactFields};
 use rapport_store::conversations::{self, Change, NewConversation};
-use rapport_store::{event_log, messenger, notes, tags, testing, with_pool, Db, StoreError};
+use rapport_store::{event_log, execute, messenger, notes, tags, testing, with_pool, Db, StoreError};
 use serde_json::json;
 
 fn user(external_id: &str, email: &str) -> ContactFields {
@@ -105,9 +105,9 @@ async fn a_user_merged_into_a_user_keeps_everything() {
         new_fields.name = Some(Some("Ann Bell".into()));
         let new = contacts::create(&db, ws.id, new_fields).await.unwrap();
         identities::add(&db, ws.id, old.id, IdentityKind::Email, "ann@old.example", false).await.unwrap();
-        with_pool!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
+        execute!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
             .bind(old.id).bind(json!({"plan": "free", "seats": 3}).to_string()).execute(pool).await).unwrap();
-        with_pool!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
+        execute!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
             .bind(new.id).bind(json!({"plan": "enterprise"}).to_string()).execute(pool).await).unwrap();
 
         let conversation = start(&db, ws.id, old.id, "Old question", 1_000).await;
@@ -199,7 +199,7 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
             .await
             .unwrap();
         // Put the replies in time: target's at 3,000, source's note at 2,500.
-        with_pool!(&db, pool => sqlx::query(
+        execute!(&db, pool => sqlx::query(
             "UPDATE conversation_parts SET created_at = CASE WHEN conversation_id = $1 THEN 3000 ELSE 2500 END \
              WHERE conversation_id IN ($1, $2) AND created_at > 2000")
             .bind(target).bind(source).execute(pool).await).unwrap();

@@ -52,9 +52,9 @@ pub struct MergePlan {
     pub carried: Vec<CarriedIdentity>,
 }
 
-/// A lead or a user (`from`) merges into a user (`into`), never into itself. Intercom merges only
-/// a lead into a user; user into user is our extension.
-pub fn check_merge(from_id: i64, from: ContactRole, into_id: i64, into: ContactRole) -> Result<(), RoleRuleError> {
+/// A lead or a user (`from`, either role) merges into a user (`into`), never into itself.
+/// Intercom merges only a lead into a user; user into user is our extension.
+pub fn check_merge(from_id: i64, _from: ContactRole, into_id: i64, into: ContactRole) -> Result<(), RoleRuleError> {
     if from_id == into_id {
         return Err(RoleRuleError::MergeSelf);
     }
