@@ -37,7 +37,10 @@ async fn identities_are_listed_added_and_removed_and_conflicts_write_nothing() {
         let path = format!("/api/contacts/{ann}/identities");
         let r = app.post(&path, json!({"identity_type": "email", "value": " Ann@Home.Example "})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        assert_eq!((r.body["type"].as_str(), r.body["value"].as_str()), (Some("contact_identity"), Some("ann@home.example")));
+        assert_eq!(
+            (r.body["type"].as_str(), r.body["value"].as_str()),
+            (Some("contact_identity"), Some("ann@home.example"))
+        );
         let home = r.body["id"].as_str().unwrap().to_string();
         let r = app.post(&path, json!({"identity_type": "phone", "value": "+1 555 0100", "verified": false})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -65,7 +68,12 @@ async fn identities_are_listed_added_and_removed_and_conflicts_write_nothing() {
             assert_eq!(r.status, status, "{body}: {}", r.text);
             assert_eq!(r.body["type"], "error.list");
         }
-        let r = app.post(&format!("/api/contacts/{bob}/identities"), json!({"identity_type": "email", "value": "ann@home.example"})).await;
+        let r = app
+            .post(
+                &format!("/api/contacts/{bob}/identities"),
+                json!({"identity_type": "email", "value": "ann@home.example"}),
+            )
+            .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
         assert!(r.text.contains(&format!("id={ann}")), "{}", r.text);
         // A primary may not take another contact's verified identifier either.
@@ -97,8 +105,13 @@ async fn a_user_merges_into_a_user_with_a_preview_of_the_conflicts() {
                    "phone": "+1 555 0100"}),
         )
         .await;
-        let new = contact(&app, json!({"role": "user", "email": "ann@corp.example", "external_id": "u-42", "name": "Ann Bell"})).await;
-        let r = app.post("/api/conversations", json!({"from": {"type": "user", "id": old}, "body": "Old question"})).await;
+        let new = contact(
+            &app,
+            json!({"role": "user", "email": "ann@corp.example", "external_id": "u-42", "name": "Ann Bell"}),
+        )
+        .await;
+        let r =
+            app.post("/api/conversations", json!({"from": {"type": "user", "id": old}, "body": "Old question"})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let tag = app.post("/api/tags", json!({"name": "Early adopter"})).await.body["id"].clone();
         assert_eq!(app.post(&format!("/api/contacts/{old}/tags"), json!({"id": tag})).await.status, StatusCode::OK);
@@ -144,7 +157,8 @@ async fn a_conversation_folds_into_another_and_the_source_points_there() {
             let app = &app;
             let ann = ann.clone();
             async move {
-                let r = app.post("/api/conversations", json!({"from": {"type": "user", "id": ann}, "body": body})).await;
+                let r =
+                    app.post("/api/conversations", json!({"from": {"type": "user", "id": ann}, "body": body})).await;
                 assert_eq!(r.status, StatusCode::OK, "{}", r.text);
                 r.body["conversation_id"].as_str().unwrap().parse::<i64>().unwrap()
             }
@@ -176,7 +190,8 @@ async fn a_conversation_folds_into_another_and_the_source_points_there() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
         assert!(r.text.contains(&format!("conversation {second}")), "{}", r.text);
         for (target, from) in [(second, first), (second, second), (first, second)] {
-            let r = app.post(&format!("/api/conversations/{target}/merge"), json!({"from_conversation_id": from})).await;
+            let r =
+                app.post(&format!("/api/conversations/{target}/merge"), json!({"from_conversation_id": from})).await;
             assert_eq!(r.status, StatusCode::BAD_REQUEST, "{from} into {target}: {}", r.text);
         }
         let r = app.post(&format!("/api/conversations/{second}/merge"), json!({})).await;
@@ -200,7 +215,8 @@ async fn the_vip_user_under_a_secondary_email_is_routed_to_vip_with_the_sla_in_b
         let hours = json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day});
         let r = app.put("/api/messenger/settings", json!({"office_hours": hours, "identity_enforced": true})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        let vip = app.post("/api/teams", json!({"name": "VIP"})).await.body["id"].as_str().unwrap().parse::<i64>().unwrap();
+        let vip =
+            app.post("/api/teams", json!({"name": "VIP"})).await.body["id"].as_str().unwrap().parse::<i64>().unwrap();
         let policy = app.post("/api/sla_policies", json!({"name": "VIP", "first_response_seconds": 300})).await;
         let policy: i64 = policy.body["id"].as_str().unwrap().parse().unwrap();
         let rules = json!([{"id": "vip", "name": "Enterprise to VIP", "stop_processing": true,
@@ -210,11 +226,18 @@ async fn the_vip_user_under_a_secondary_email_is_routed_to_vip_with_the_sla_in_b
         assert_eq!(app.post("/api/assignment_rules/publish", json!({})).await.status, StatusCode::OK);
 
         let cto = contact(&app, json!({"role": "user", "email": "cto@enterprise.example", "external_id": "cto"})).await;
-        let company = app.post("/api/companies", json!({"company_id": "acme", "name": "Acme", "plan": "enterprise"})).await;
+        let company =
+            app.post("/api/companies", json!({"company_id": "acme", "name": "Acme", "plan": "enterprise"})).await;
         let company = company.body["id"].as_str().unwrap().to_string();
-        assert_eq!(app.post(&format!("/api/contacts/{cto}/companies"), json!({"id": company})).await.status, StatusCode::OK);
+        assert_eq!(
+            app.post(&format!("/api/contacts/{cto}/companies"), json!({"id": company})).await.status,
+            StatusCode::OK
+        );
         let r = app
-            .post(&format!("/api/contacts/{cto}/identities"), json!({"identity_type": "email", "value": "jane@personal.example"}))
+            .post(
+                &format!("/api/contacts/{cto}/identities"),
+                json!({"identity_type": "email", "value": "jane@personal.example"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 

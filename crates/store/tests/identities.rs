@@ -72,17 +72,16 @@ async fn verified_identities_resolve_to_their_contact_and_unverified_ones_do_not
             Err(StoreError::Invalid(_))
         ));
         assert!(identities::list(&db, ws.id, bob.id).await.unwrap().is_empty());
-        let mut taking = ContactFields::default();
-        taking.email = Some(Some(email("ann@home.example")));
+        let taking = ContactFields { email: Some(Some(email("ann@home.example"))), ..Default::default() };
         assert!(matches!(contacts::update(&db, ws.id, bob.id, taking).await, Err(StoreError::Conflict(_))));
         assert_eq!(contacts::find(&db, ws.id, bob.id).await.unwrap().email.as_deref(), Some("bob@corp.example"));
 
         // Promoting one's own further email to primary turns it into the primary (not both).
-        let mut promote = ContactFields::default();
-        promote.email = Some(Some(email("ann@home.example")));
+        let promote = ContactFields { email: Some(Some(email("ann@home.example"))), ..Default::default() };
         let ann = contacts::update(&db, ws.id, ann.id, promote).await.unwrap();
         assert_eq!(ann.email.as_deref(), Some("ann@home.example"));
-        let left: Vec<String> = identities::list(&db, ws.id, ann.id).await.unwrap().into_iter().map(|i| i.value).collect();
+        let left: Vec<String> =
+            identities::list(&db, ws.id, ann.id).await.unwrap().into_iter().map(|i| i.value).collect();
         assert_eq!(left, ["ann@old.example", "legacy-7"]);
 
         // Deleting the contact deletes its identifiers.
@@ -106,9 +105,11 @@ async fn a_user_merged_into_a_user_keeps_everything() {
         let new = contacts::create(&db, ws.id, new_fields).await.unwrap();
         identities::add(&db, ws.id, old.id, IdentityKind::Email, "ann@old.example", false).await.unwrap();
         execute!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
-            .bind(old.id).bind(json!({"plan": "free", "seats": 3}).to_string()).execute(pool).await).unwrap();
+            .bind(old.id).bind(json!({"plan": "free", "seats": 3}).to_string()).execute(pool).await)
+        .unwrap();
         execute!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
-            .bind(new.id).bind(json!({"plan": "enterprise"}).to_string()).execute(pool).await).unwrap();
+            .bind(new.id).bind(json!({"plan": "enterprise"}).to_string()).execute(pool).await)
+        .unwrap();
 
         let conversation = start(&db, ws.id, old.id, "Old question", 1_000).await;
         let tag = tags::find_or_create(&db, ws.id, "Early adopter").await.unwrap();
@@ -136,7 +137,10 @@ async fn a_user_merged_into_a_user_keeps_everything() {
             (new.id, Some("Ann Bell"), Some("ann@corp.example"), Some("u-42"))
         );
         assert_eq!(survivor.phone.as_deref(), Some("+1 555 0100"));
-        assert_eq!(serde_json::Value::Object(survivor.custom_attributes_map()), json!({"plan": "enterprise", "seats": 3}));
+        assert_eq!(
+            serde_json::Value::Object(survivor.custom_attributes_map()),
+            json!({"plan": "enterprise", "seats": 3})
+        );
         for table in ["events", "conversations", "conversation_contacts", "notes", "contact_companies"] {
             assert_eq!(test_rows::count_for_contact(&db, ws.id, table, new.id).await.unwrap(), 1, "{table}");
             assert_eq!(test_rows::count_for_contact(&db, ws.id, table, old.id).await.unwrap(), 0, "{table}");
@@ -202,7 +206,8 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         execute!(&db, pool => sqlx::query(
             "UPDATE conversation_parts SET created_at = CASE WHEN conversation_id = $1 THEN 3000 ELSE 2500 END \
              WHERE conversation_id IN ($1, $2) AND created_at > 2000")
-            .bind(target).bind(source).execute(pool).await).unwrap();
+            .bind(target).bind(source).execute(pool).await)
+        .unwrap();
         let tag = tags::find_or_create(&db, ws.id, "billing").await.unwrap();
         tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, source, Some(owner.id)).await.unwrap();
 

@@ -26,9 +26,9 @@ impl IdentityKind {
     /// trimmed, none empty and none longer than the contact's own columns allow.
     pub fn normalise(self, raw: &str) -> Result<String, IdentifierError> {
         match self {
-            IdentityKind::Email => Email::parse(raw).map(|e| e.as_str().to_string()).map_err(|e| {
-                IdentifierError::Invalid(e.to_string())
-            }),
+            IdentityKind::Email => {
+                Email::parse(raw).map(|e| e.as_str().to_string()).map_err(|e| IdentifierError::Invalid(e.to_string()))
+            }
             IdentityKind::Phone | IdentityKind::ExternalId => {
                 let value = raw.trim();
                 let max = if self == IdentityKind::Phone { 64 } else { 255 };

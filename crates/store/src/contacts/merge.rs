@@ -142,8 +142,11 @@ pub async fn merge_by(
         "DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2",
     ];
     // A further identifier equal to the survivor's new primary is the primary now.
-    let primaries = [("email", plan.email.as_deref().map(str::to_lowercase)), ("phone", plan.phone.clone()),
-        ("external_id", plan.external_id.clone())];
+    let primaries = [
+        ("email", plan.email.as_deref().map(str::to_lowercase)),
+        ("phone", plan.phone.clone()),
+        ("external_id", plan.external_id.clone()),
+    ];
     let event = crate::event_log::NewEvent {
         workspace_id,
         kind: "contact.merged",

@@ -21,9 +21,9 @@ pub use actions::{
     MAX_MENTIONS,
 };
 pub use listing::{list, search, Cursor, Sort, SortField, TOTAL_COUNT_CAP};
+pub use live::{last_public_parts, live_part, live_parts, summary, AttachmentRef, LivePart};
 pub use merge::merge;
 pub(crate) use merge::merged_away;
-pub use live::{last_public_parts, live_part, live_parts, summary, AttachmentRef, LivePart};
 pub use reads::{mark_read, receipts, unread_for_contact, Reader};
 pub use tagging::{tag_part, untag_part};
 

@@ -32,7 +32,8 @@ pub(super) async fn merge_conversation(
 ) -> AppResult<Json<Value>> {
     auth.require_write()?;
     let into = parse_id(&id, "conversation")?;
-    let from = body.from_conversation_id.ok_or_else(|| AppError::missing("from_conversation_id"))?.parse("conversation")?;
+    let from =
+        body.from_conversation_id.ok_or_else(|| AppError::missing("from_conversation_id"))?.parse("conversation")?;
     let ws = auth.workspace_id();
     rapport_store::conversations::merge(&state.db, ws, from, into, auth.admin.id).await?;
     full(&state, ws, into, Display::Html).await
