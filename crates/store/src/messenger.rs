@@ -56,7 +56,8 @@ pub async fn takes_part(db: &Db, workspace_id: i64, conversation_id: i64, contac
     Ok(found.is_some())
 }
 
-/// The contact's conversations, most recently updated first, at most `limit`.
+/// The contact's conversations, most recently updated first, at most `limit`. One merged into
+/// another is left out: its messages are in the other one.
 pub async fn conversations_of(
     db: &Db,
     workspace_id: i64,
@@ -67,7 +68,8 @@ pub async fn conversations_of(
     let sql = format!(
         "SELECT {columns} FROM conversations c JOIN conversation_contacts cc \
          ON cc.workspace_id = c.workspace_id AND cc.conversation_id = c.id \
-         WHERE c.workspace_id = $1 AND cc.contact_id = $2 ORDER BY c.updated_at DESC, c.id DESC LIMIT $3"
+         WHERE c.workspace_id = $1 AND cc.contact_id = $2 AND c.merged_into_id IS NULL \
+         ORDER BY c.updated_at DESC, c.id DESC LIMIT $3"
     );
     Ok(with_pool!(db, pool => sqlx::query_as::<_, Conversation>(&sql)
         .bind(workspace_id).bind(contact_id).bind(limit).fetch_all(pool).await)?)

@@ -230,6 +230,10 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         assert!(contacts_of.contains(&ann) && contacts_of.contains(&bob), "{contacts_of:?}");
         assert!(detail.related.tags.iter().any(|t| t.id == tag.id && t.target_id == target));
 
+        // Bob's messenger lists the conversation his messages are in now, not the empty source.
+        let bobs: Vec<i64> =
+            messenger::conversations_of(&db, ws.id, bob, 10).await.unwrap().into_iter().map(|c| c.id).collect();
+        assert_eq!(bobs, [target]);
         let closed = conversations::find(&db, ws.id, source).await.unwrap();
         assert_eq!((closed.state.as_str(), closed.merged_into_id), ("closed", Some(target)));
         assert!(conversations::find_detail(&db, ws.id, source).await.unwrap().parts.is_empty());

@@ -133,6 +133,7 @@ pub fn plan_merge(from: &MergeSide<'_>, into: &MergeSide<'_>) -> MergePlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
 
     fn side<'a>(id: i64, role: ContactRole, attrs: &'a Map<String, Value>) -> MergeSide<'a> {
@@ -207,5 +208,47 @@ mod tests {
             plan.carried,
             vec![CarriedIdentity { kind: IdentityKind::Phone, value: "+1 555 0100".into(), verified: false }]
         );
+    }
+
+    fn optional(pattern: &'static str) -> impl Strategy<Value = Option<String>> {
+        proptest::option::of(pattern)
+    }
+
+    proptest! {
+        /// Whatever the two contacts hold: the survivor's non-empty values are kept, its blanks
+        /// take the merged one's, and each of the merged one's identifiers ends up either as the
+        /// survivor's primary or as a carried identity, never lost.
+        #[test]
+        fn nothing_of_either_side_is_lost(
+            from_email in optional("[a-c]{1,2}@x\\.example"), into_email in optional("[a-c]{1,2}@x\\.example"),
+            from_phone in optional("[0-9]{1,3}"), into_phone in optional("[0-9]{1,3}"),
+            from_id in optional("[a-c]{1,2}"), into_id in optional("[a-c]{1,2}"),
+            from_user in any::<bool>(),
+        ) {
+            let none = Map::new();
+            let role = if from_user { ContactRole::User } else { ContactRole::Lead };
+            let mut from = side(1, role, &none);
+            from.email = from_email.as_deref();
+            from.phone = from_phone.as_deref();
+            from.external_id = from_id.as_deref();
+            let mut into = side(2, ContactRole::User, &none);
+            into.email = into_email.as_deref();
+            into.phone = into_phone.as_deref();
+            into.external_id = into_id.as_deref();
+            let plan = plan_merge(&from, &into);
+            for (kind, from_value, into_value, result) in [
+                (IdentityKind::Email, &from_email, &into_email, &plan.email),
+                (IdentityKind::Phone, &from_phone, &into_phone, &plan.phone),
+                (IdentityKind::ExternalId, &from_id, &into_id, &plan.external_id),
+            ] {
+                prop_assert_eq!(result, &into_value.clone().or_else(|| from_value.clone()));
+                if let Some(value) = from_value {
+                    let carried = plan.carried.iter().any(|c| c.kind == kind && &c.value == value);
+                    prop_assert!(result.as_ref() == Some(value) || carried, "{} {} lost", kind, value);
+                    prop_assert!(!(result.as_ref() == Some(value) && carried), "{} {} twice", kind, value);
+                }
+            }
+            prop_assert!(plan.carried.iter().all(|c| c.verified == from_user));
+        }
     }
 }
