@@ -152,17 +152,14 @@ async fn validate(db: &Db, workspace_id: i64, fields: &mut ContactFields, self_i
             }
         }
     }
-    // A primary may not take an identifier that names another contact.
-    let primaries = [
-        (IdentityKind::Email, fields.email.clone().flatten().map(|e| e.as_str().to_string())),
-        (IdentityKind::Phone, fields.phone.clone().flatten().map(|p| p.trim().to_string())),
-        (IdentityKind::ExternalId, fields.external_id.clone().flatten()),
-    ];
-    for (kind, value) in primaries {
-        if let Some(value) = value {
-            if let Some(holder) = identities::other_holder(db, workspace_id, kind, &value, self_id).await? {
-                return Err(duplicate(holder));
-            }
+    // External ids are unique: not another contact's verified further external id either. (Primary
+    // emails and phones never were unique, so they are not checked against identities: that
+    // would also tell an anonymous messenger visitor which addresses belong to someone.)
+    if let Some(Some(external_id)) = &fields.external_id {
+        if let Some(holder) =
+            identities::other_holder(db, workspace_id, IdentityKind::ExternalId, external_id, self_id).await?
+        {
+            return Err(duplicate(holder));
         }
     }
     Ok(())
@@ -295,13 +292,15 @@ pub async fn find_by_external_id(db: &Db, workspace_id: i64, external_id: &str) 
 }
 
 /// The live contact an email address belongs to, if any: as its primary email or as a verified
-/// further identifier ([`identities`]); users before leads, then the oldest. Matching is
+/// further identifier ([`identities`]); users before leads, primaries before further identifiers,
+/// then the oldest. Matching is
 /// case-insensitive. This is the one lookup every channel uses to recognise a customer by email
 /// (the messenger, inbound mail, Segment).
 pub async fn find_by_email(db: &Db, workspace_id: i64, email: &Email) -> StoreResult<Option<Contact>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL AND (LOWER(email) = $2 \
-         OR id IN ({VERIFIED_EMAIL_HOLDERS})) ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, id LIMIT 1"
+         OR id IN ({VERIFIED_EMAIL_HOLDERS})) ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, \
+         CASE WHEN LOWER(email) = $2 THEN 0 ELSE 1 END, id LIMIT 1"
     );
     Ok(with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
         .bind(workspace_id).bind(email.as_str().to_lowercase()).fetch_optional(pool).await)?)

@@ -6,8 +6,8 @@ use crate::conversations::{Conversation, COLUMNS};
 use crate::{execute, now, with_pool, Db, StoreResult};
 
 /// The user (never a lead) a boot names: by the customer's `user_id` when given, else by email
-/// (case-insensitive; the oldest user with it). Either may be the user's primary or a verified
-/// further identifier (a secondary email or external id), so a user logged in under a second
+/// (case-insensitive; the oldest user with it). Either may be the user's primary (preferred) or a
+/// verified further identifier (a secondary email or external id), so a user logged in under a second
 /// address is the same contact.
 pub async fn find_user(
     db: &Db,
@@ -23,7 +23,7 @@ pub async fn find_user(
     let sql = format!(
         "SELECT {} FROM contacts WHERE workspace_id = $1 AND role = 'user' AND merged_into_id IS NULL \
          AND ({column} = $2 OR id IN (SELECT contact_id FROM contact_identities WHERE workspace_id = $1 \
-         AND kind = $3 AND value = $2 AND verified)) ORDER BY id LIMIT 1",
+         AND kind = $3 AND value = $2 AND verified)) ORDER BY CASE WHEN {column} = $2 THEN 0 ELSE 1 END, id LIMIT 1",
         contacts::COLUMNS
     );
     Ok(with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)

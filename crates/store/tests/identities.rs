@@ -72,9 +72,16 @@ async fn verified_identities_resolve_to_their_contact_and_unverified_ones_do_not
             Err(StoreError::Invalid(_))
         ));
         assert!(identities::list(&db, ws.id, bob.id).await.unwrap().is_empty());
-        let taking = ContactFields { email: Some(Some(email("ann@home.example"))), ..Default::default() };
+        // A primary external id may not be another contact's verified one either.
+        let taking = ContactFields { external_id: Some(Some("legacy-7".into())), ..Default::default() };
         assert!(matches!(contacts::update(&db, ws.id, bob.id, taking).await, Err(StoreError::Conflict(_))));
-        assert_eq!(contacts::find(&db, ws.id, bob.id).await.unwrap().email.as_deref(), Some("bob@corp.example"));
+        assert_eq!(contacts::find(&db, ws.id, bob.id).await.unwrap().external_id.as_deref(), Some("u-2"));
+        // Primary emails were never unique: a contact whose primary it is comes before one that
+        // holds it as a further identifier.
+        let carol = contacts::create(&db, ws.id, user("u-3", "ann@old.example")).await.unwrap();
+        let found = contacts::find_by_email(&db, ws.id, &email("ann@old.example")).await.unwrap();
+        assert_eq!(found.map(|c| c.id), Some(carol.id));
+        contacts::delete(&db, ws.id, carol.id).await.unwrap();
 
         // Promoting one's own further email to primary turns it into the primary (not both).
         let promote = ContactFields { email: Some(Some(email("ann@home.example"))), ..Default::default() };

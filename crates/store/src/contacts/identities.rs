@@ -2,12 +2,14 @@
 //! contact row): list, add, remove, and the lookups that resolve a verified identifier to its
 //! contact. One identifier names at most one live contact of the workspace; adding one that
 //! another contact holds (as a primary or a further identifier) is refused and writes nothing.
+//! The lookups by a verified identifier are `contacts::find_by_email` and
+//! `messenger::find_user`, which match primaries and verified identities in one query.
 use std::collections::HashMap;
 
 use rapport_core::contact::IdentityKind;
 use serde::Serialize;
 
-use super::{find, group, Contact, COLUMNS};
+use super::{find, group};
 use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
 
 /// One further identifier of a contact. `verified` ones resolve messages to the contact.
@@ -140,28 +142,8 @@ pub async fn remove(db: &Db, workspace_id: i64, contact_id: i64, identity_id: i6
     })
 }
 
-/// The live contact holding `value` as a further identifier of `kind`, when that identifier is
-/// verified, restricted to `role` when given. `value` must already be normalised.
-pub async fn verified_owner(
-    db: &Db,
-    workspace_id: i64,
-    kind: IdentityKind,
-    value: &str,
-    role: Option<&str>,
-) -> StoreResult<Option<Contact>> {
-    let columns = COLUMNS.split(", ").map(|c| format!("c.{}", c.trim())).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "SELECT {columns} FROM contact_identities i JOIN contacts c \
-         ON c.workspace_id = i.workspace_id AND c.id = i.contact_id \
-         WHERE i.workspace_id = $1 AND i.kind = $2 AND i.value = $3 AND i.verified \
-         AND c.merged_into_id IS NULL AND (CAST($4 AS TEXT) IS NULL OR c.role = $4)"
-    );
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
-        .bind(workspace_id).bind(kind.as_str()).bind(value).bind(role).fetch_optional(pool).await)?)
-}
-
 /// The contact other than `contact_id` holding `value` as a verified further identifier of
-/// `kind`, if any: a contact's primary may not take an identifier that names another contact.
+/// `kind`, if any: a contact's primary external id may not name another contact.
 pub(crate) async fn other_holder(
     db: &Db,
     workspace_id: i64,
