@@ -3,7 +3,7 @@
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
 use rapport_store::contacts::{self, identities, test_rows, ContactFields};
 use rapport_store::conversations::{self, Change, NewConversation};
-use rapport_store::{event_log, execute, messenger, notes, tags, testing, with_pool, Db, StoreError};
+use rapport_store::{event_log, execute, messenger, notes, sla, tags, testing, with_pool, Db, StoreError};
 use serde_json::json;
 
 fn user(external_id: &str, email: &str) -> ContactFields {
@@ -218,6 +218,16 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         let tag = tags::find_or_create(&db, ws.id, "billing").await.unwrap();
         tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, source, Some(owner.id)).await.unwrap();
 
+        let policy = rapport_core::sla::Policy {
+            first_response_seconds: Some(3_600),
+            next_response_seconds: None,
+            time_to_close_seconds: None,
+            business_hours: false,
+            at_risk_percent: 20,
+        };
+        let policy = sla::create_policy(&db, ws.id, "Standard", &policy).await.unwrap();
+        sla::apply(&db, ws.id, source, policy.id, 2_000).await.unwrap();
+
         let refusals = [(target, target), (source, 999_999)];
         for (from, into) in refusals {
             assert!(conversations::merge(&db, ws.id, from, into, owner.id).await.is_err(), "{from} into {into}");
@@ -241,6 +251,8 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         let bobs: Vec<i64> =
             messenger::conversations_of(&db, ws.id, bob, 10).await.unwrap().into_iter().map(|c| c.id).collect();
         assert_eq!(bobs, [target]);
+        let stopped = sla::of_conversation(&db, ws.id, source).await.unwrap().unwrap();
+        assert_eq!((stopped.status.as_str(), stopped.next_check_at), ("cancelled", None));
         let closed = conversations::find(&db, ws.id, source).await.unwrap();
         assert_eq!((closed.state.as_str(), closed.merged_into_id), ("closed", Some(target)));
         assert!(conversations::find_detail(&db, ws.id, source).await.unwrap().parts.is_empty());

@@ -1,7 +1,8 @@
 //! Conversation merges: one conversation (the source) folded into another (the target) in one
 //! transaction. Every part of the source moves to the target (the target lists parts in time
 //! order), with the source's participants, tags and email thread; a note on the target says
-//! where they came from. The source keeps its row, closed, with `merged_into_id` naming the
+//! where they came from; the source's SLA is cancelled and the target's re-evaluated over the
+//! merged thread. The source keeps its row, closed, with `merged_into_id` naming the
 //! target: replies to it are refused with that id, and reads redirect. Irreversible, like
 //! contact merges (see docs/API.md).
 use serde_json::json;
@@ -77,6 +78,10 @@ pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64, admin
              last_close_at = $4, last_closed_by_id = $5, first_close_at = COALESCE(first_close_at, $4), \
              waiting_since = NULL, snoozed_until = NULL, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id).bind(from.id).bind(into.id).bind(at).bind(admin_id).execute(&mut *tx).await?;
+        // The source's SLA stops (its messages are the target's now, whose SLA sees them).
+        sqlx::query("UPDATE conversation_slas SET status = 'cancelled', next_check_at = NULL, \
+                     revision = revision + 1 WHERE workspace_id = $1 AND conversation_id = $2")
+            .bind(workspace_id).bind(from.id).execute(&mut *tx).await?;
         sqlx::query("UPDATE conversations SET count_parts = count_parts + $3, updated_at = $4 \
                      WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id).bind(into.id).bind(moved + added + 1).bind(at).execute(&mut *tx).await?;
@@ -88,5 +93,6 @@ pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64, admin
         Ok::<_, StoreError>(seq)
     })?;
     db.announce(workspace_id, written);
+    crate::sla::after_part(db, workspace_id, into.id).await;
     find(db, workspace_id, into.id).await
 }
