@@ -1,7 +1,7 @@
 //! Contacts: users (known by the customer's `external_id`) and leads. Create, update, delete,
 //! cursor pages (plain and searched), archive/block, merges ([`merge`]), further identifiers
-//! ([`identities`]), and the relations a page of
-//! contacts shows (tags, companies, notes) loaded a few queries per page rather than per row.
+//! ([`identities`]), and the relations a page of contacts shows (tags, companies, notes,
+//! identities) loaded a few queries per page rather than per row.
 //!
 //! A merged contact keeps its row (with `merged_into_id`) so old ids can be traced, but every read
 //! here treats it as gone.
@@ -293,9 +293,8 @@ pub async fn find_by_external_id(db: &Db, workspace_id: i64, external_id: &str) 
 
 /// The live contact an email address belongs to, if any: as its primary email or as a verified
 /// further identifier ([`identities`]); users before leads, primaries before further identifiers,
-/// then the oldest. Matching is
-/// case-insensitive. This is the one lookup every channel uses to recognise a customer by email
-/// (the messenger, inbound mail, Segment).
+/// then the oldest. Matching is case-insensitive. This is the one lookup every channel uses to
+/// recognise a customer by email (the messenger, inbound mail, Segment).
 pub async fn find_by_email(db: &Db, workspace_id: i64, email: &Email) -> StoreResult<Option<Contact>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL AND (LOWER(email) = $2 \
@@ -311,8 +310,9 @@ pub async fn find_by_email(db: &Db, workspace_id: i64, email: &Email) -> StoreRe
 pub(crate) const VERIFIED_EMAIL_HOLDERS: &str = "SELECT contact_id FROM contact_identities \
     WHERE workspace_id = $1 AND kind = 'email' AND value = $2 AND verified";
 
-/// Deletes a contact with its notes, taggings, company links, events and further identifiers. A contact that is
-/// part of conversations is refused: those belong to the inbox's history (archive it instead).
+/// Deletes a contact with its notes, taggings, company links, events and further identifiers. A
+/// contact that is part of conversations is refused: those belong to the inbox's history (archive
+/// it instead).
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {
     let contact = find(db, workspace_id, id).await?;
     let in_conversations = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(

@@ -264,5 +264,22 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         assert!(conversations::merge(&db, ws.id, third, source, owner.id).await.is_err());
         let events = event_log::after(&db, ws.id, 0, 1_000).await.unwrap();
         assert!(events.iter().any(|e| e.kind == "conversation.merged" && e.conversation_id == Some(target)));
+
+        // A conversation whose opening message lives on its row only (older rows) brings it along.
+        let legacy = start(&db, ws.id, bob, "Written before source parts existed", 1_500).await;
+        execute!(&db, pool => sqlx::query("DELETE FROM conversation_parts WHERE conversation_id = $1")
+            .bind(legacy).execute(pool).await)
+        .unwrap();
+        execute!(&db, pool => sqlx::query("UPDATE conversations SET source_part_id = NULL WHERE id = $1")
+            .bind(legacy).execute(pool).await)
+        .unwrap();
+        conversations::merge(&db, ws.id, legacy, target, owner.id).await.unwrap();
+        let detail = conversations::find_detail(&db, ws.id, target).await.unwrap();
+        let texts: Vec<&str> = detail.parts.iter().map(|p| p.body.as_deref().unwrap_or_default()).collect();
+        assert_eq!(
+            &texts[..3],
+            ["Invoice 12 is wrong", "Written before source parts existed", "Same here (Bob from accounts)"]
+        );
+        assert!(texts.last().unwrap().contains(&format!("#{legacy} into this one: its parts (1)")), "{texts:?}");
     }
 }

@@ -32,11 +32,6 @@ pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64, admin
     }
     crate::admins::find(db, workspace_id, admin_id).await?;
     let at = now();
-    let note = format!(
-        "Merged conversation #{} into this one: its {} messages are shown above in time order.",
-        from.id,
-        from.count_parts.max(1)
-    );
     // Each statement takes ($1 workspace, $2 source, $3 target).
     let moves = [
         "UPDATE conversation_parts SET conversation_id = $3 WHERE workspace_id = $1 AND conversation_id = $2",
@@ -68,6 +63,11 @@ pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64, admin
                 .bind(from.source_author_id).bind(from.created_at).execute(&mut *tx).await?;
             added = 1;
         }
+        let note = format!(
+            "Merged conversation #{} into this one: its parts ({}) are shown above, in time order.",
+            from.id,
+            moved + added
+        );
         sqlx::query(
             "INSERT INTO conversation_parts (workspace_id, conversation_id, part_type, body, author_type, \
              author_id, state, created_at, updated_at) VALUES ($1, $2, 'note', $3, 'admin', $4, $5, $6, $6)")
