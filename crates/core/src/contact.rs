@@ -2,6 +2,12 @@
 use std::fmt;
 use std::str::FromStr;
 
+mod identifiers;
+mod merge;
+
+pub use identifiers::{IdentifierError, IdentityKind};
+pub use merge::{check_merge, plan_merge, CarriedIdentity, MergeConflict, MergePlan, MergeSide};
+
 /// A syntactically valid email address, lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
@@ -93,7 +99,7 @@ impl FromStr for ContactRole {
 pub enum RoleRuleError {
     #[error("a user cannot be turned back into a lead")]
     UserToLead,
-    #[error("only a lead can be merged, into a user")]
+    #[error("a lead or a user can only be merged into a user")]
     MergeRoles,
     #[error("a contact cannot be merged into itself")]
     MergeSelf,
@@ -107,17 +113,6 @@ impl ContactRole {
             _ => Ok(next),
         }
     }
-}
-
-/// Intercom merges only a lead (`from`) into a user (`into`), and never a contact into itself.
-pub fn check_merge(from_id: i64, from: ContactRole, into_id: i64, into: ContactRole) -> Result<(), RoleRuleError> {
-    if from_id == into_id {
-        return Err(RoleRuleError::MergeSelf);
-    }
-    if from != ContactRole::Lead || into != ContactRole::User {
-        return Err(RoleRuleError::MergeRoles);
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -139,10 +134,6 @@ mod tests {
     fn role_rules() {
         assert_eq!(ContactRole::Lead.change_to(ContactRole::User), Ok(ContactRole::User));
         assert_eq!(ContactRole::User.change_to(ContactRole::Lead), Err(RoleRuleError::UserToLead));
-        assert!(check_merge(1, ContactRole::Lead, 2, ContactRole::User).is_ok());
-        assert_eq!(check_merge(1, ContactRole::User, 2, ContactRole::User), Err(RoleRuleError::MergeRoles));
-        assert_eq!(check_merge(1, ContactRole::Lead, 2, ContactRole::Lead), Err(RoleRuleError::MergeRoles));
-        assert_eq!(check_merge(2, ContactRole::Lead, 2, ContactRole::User), Err(RoleRuleError::MergeSelf));
     }
 
     proptest! {

@@ -1,12 +1,13 @@
 //! Contacts: users (known by the customer's `external_id`) and leads. Create, update, delete,
-//! cursor pages (plain and searched), archive/block, lead→user merge, and the relations a page of
-//! contacts shows (tags, companies, notes) loaded a few queries per page rather than per row.
+//! cursor pages (plain and searched), archive/block, merges ([`merge`]), further identifiers
+//! ([`identities`]), and the relations a page of contacts shows (tags, companies, notes,
+//! identities) loaded a few queries per page rather than per row.
 //!
-//! A merged lead keeps its row (with `merged_into_id`) so old ids can be traced, but every read
+//! A merged contact keeps its row (with `merged_into_id`) so old ids can be traced, but every read
 //! here treats it as gone.
 use std::collections::HashMap;
 
-use rapport_core::contact::{check_merge, ContactRole, Email};
+use rapport_core::contact::{ContactRole, Email, IdentityKind};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -15,10 +16,14 @@ use crate::tags::{AppliedTag, Target};
 use crate::workspaces::Workspace;
 use crate::{bind_values, now, with_pool, Db, OptionExt, StoreError, StoreResult};
 
+pub mod identities;
+mod merge;
 mod relations;
 #[cfg(feature = "testing")]
 pub mod test_rows;
 
+pub use identities::Identity;
+pub use merge::{merge, merge_by, preview as preview_merge, MergeCounts, MergePreview};
 pub use relations::{contacts_of_company, relations, Limited, Relations, INLINED};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -147,8 +152,23 @@ async fn validate(db: &Db, workspace_id: i64, fields: &mut ContactFields, self_i
             }
         }
     }
+    // External ids are unique: not another contact's verified further external id either. (Primary
+    // emails and phones never were unique, so they are not checked against identities: that
+    // would also tell an anonymous messenger visitor which addresses belong to someone.)
+    if let Some(Some(external_id)) = &fields.external_id {
+        if let Some(holder) =
+            identities::other_holder(db, workspace_id, IdentityKind::ExternalId, external_id, self_id).await?
+        {
+            return Err(duplicate(holder));
+        }
+    }
     Ok(())
 }
+
+/// Drops the contact's further identifiers that are now its primaries (an identifier is either).
+const DROP_PROMOTED_IDENTITIES: &str = "DELETE FROM contact_identities WHERE workspace_id = $1 AND contact_id = $2 \
+    AND ((kind = 'email' AND value = LOWER($3)) OR (kind = 'phone' AND value = $4) \
+    OR (kind = 'external_id' AND value = $5))";
 
 fn duplicate(id: i64) -> StoreError {
     StoreError::Conflict(format!("A contact matching those details already exists with id={id}"))
@@ -247,6 +267,9 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, mut fields: ContactFiel
         .fetch_optional(&mut *tx).await
         .map_err(conflict_on_external_id)?
         .or_not_found("contact")?;
+        sqlx::query(DROP_PROMOTED_IDENTITIES)
+            .bind(workspace_id).bind(contact.id).bind(&contact.email).bind(&contact.phone).bind(&contact.external_id)
+            .execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(contact)
     })
@@ -268,20 +291,28 @@ pub async fn find_by_external_id(db: &Db, workspace_id: i64, external_id: &str) 
     .or_not_found("contact")
 }
 
-/// The live contact an email address belongs to, if any: users before leads, then the oldest.
-/// Matching is case-insensitive. This is the one lookup every channel uses to recognise a
-/// customer by email (the messenger, inbound mail, Segment).
+/// The live contact an email address belongs to, if any: as its primary email or as a verified
+/// further identifier ([`identities`]); users before leads, primaries before further identifiers,
+/// then the oldest. Matching is case-insensitive. This is the one lookup every channel uses to
+/// recognise a customer by email (the messenger, inbound mail, Segment).
 pub async fn find_by_email(db: &Db, workspace_id: i64, email: &Email) -> StoreResult<Option<Contact>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND LOWER(email) = $2 AND merged_into_id IS NULL \
-         ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, id LIMIT 1"
+        "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL AND (LOWER(email) = $2 \
+         OR id IN ({VERIFIED_EMAIL_HOLDERS})) ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, \
+         CASE WHEN LOWER(email) = $2 THEN 0 ELSE 1 END, id LIMIT 1"
     );
     Ok(with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
         .bind(workspace_id).bind(email.as_str().to_lowercase()).fetch_optional(pool).await)?)
 }
 
-/// Deletes a contact with its notes, taggings, company links and events. A contact that is
-/// part of conversations is refused: those belong to the inbox's history (archive it instead).
+/// The contacts holding `$2` (a lower-cased email) as a verified further identifier; `$1` is the
+/// workspace.
+pub(crate) const VERIFIED_EMAIL_HOLDERS: &str = "SELECT contact_id FROM contact_identities \
+    WHERE workspace_id = $1 AND kind = 'email' AND value = $2 AND verified";
+
+/// Deletes a contact with its notes, taggings, company links, events and further identifiers. A
+/// contact that is part of conversations is refused: those belong to the inbox's history (archive
+/// it instead).
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {
     let contact = find(db, workspace_id, id).await?;
     let in_conversations = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
@@ -298,6 +329,7 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact>
             "DELETE FROM notes WHERE workspace_id = $1 AND contact_id = $2",
             "DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2",
             "DELETE FROM events WHERE workspace_id = $1 AND contact_id = $2",
+            "DELETE FROM contact_identities WHERE workspace_id = $1 AND contact_id = $2",
             "DELETE FROM contacts WHERE workspace_id = $1 AND id = $2",
         ] {
             sqlx::query(sql).bind(workspace_id).bind(id).execute(&mut *tx).await?;
@@ -401,68 +433,6 @@ async fn page(
         }
     };
     Ok(Page { contacts, has_more, total_count, before: before_count })
-}
-
-/// Merges the lead `from_id` into the user `into_id`: the lead's conversations, events, tags,
-/// notes and company links move to the user, blanks of the user are filled from the lead, and
-/// the lead is marked merged. All in one transaction. Returns the surviving user.
-pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64) -> StoreResult<Contact> {
-    let from = find(db, workspace_id, from_id).await?;
-    let into = find(db, workspace_id, into_id).await?;
-    check_merge(from.id, from.role(), into.id, into.role()).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let mut attributes = from.custom_attributes_map();
-    attributes.extend(into.custom_attributes_map());
-    let (email, email_domain) = match into.email {
-        Some(_) => (into.email.clone(), into.email_domain.clone()),
-        None => (from.email.clone(), from.email_domain.clone()),
-    };
-    let at = now();
-    // Each statement takes ($1 workspace, $2 lead, $3 user); the deletes only need the first two.
-    let moves = [
-        // The same event recorded on both contacts is kept once (the events_dedup index).
-        "DELETE FROM events WHERE workspace_id = $1 AND contact_id = $2 AND EXISTS (SELECT 1 FROM events u \
-         WHERE u.workspace_id = $1 AND u.contact_id = $3 AND u.event_name = events.event_name \
-         AND u.created_at = events.created_at AND u.metadata_hash = events.metadata_hash)",
-        "UPDATE events SET contact_id = $3 WHERE workspace_id = $1 AND contact_id = $2",
-        "UPDATE event_summary_adjustments SET contact_id = $3 WHERE workspace_id = $1 AND contact_id = $2",
-        "UPDATE conversations SET contact_id = $3 WHERE workspace_id = $1 AND contact_id = $2",
-        "INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) \
-         SELECT workspace_id, conversation_id, $3, created_at FROM conversation_contacts \
-         WHERE workspace_id = $1 AND contact_id = $2 ON CONFLICT (conversation_id, contact_id) DO NOTHING",
-        "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
-         SELECT workspace_id, tag_id, target_type, $3, applied_at, applied_by_admin_id FROM taggings \
-         WHERE workspace_id = $1 AND target_type = 'contact' AND target_id = $2 \
-         ON CONFLICT (tag_id, target_type, target_id) DO NOTHING",
-        "UPDATE notes SET contact_id = $3 WHERE workspace_id = $1 AND contact_id = $2",
-        "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) \
-         SELECT workspace_id, $3, company_id, created_at FROM contact_companies \
-         WHERE workspace_id = $1 AND contact_id = $2 ON CONFLICT (contact_id, company_id) DO NOTHING",
-    ];
-    let cleanups = [
-        "DELETE FROM conversation_contacts WHERE workspace_id = $1 AND contact_id = $2",
-        "DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'contact' AND target_id = $2",
-        "DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2",
-    ];
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        for sql in moves {
-            sqlx::query(sql).bind(workspace_id).bind(from.id).bind(into.id).execute(&mut *tx).await?;
-        }
-        for sql in cleanups {
-            sqlx::query(sql).bind(workspace_id).bind(from.id).execute(&mut *tx).await?;
-        }
-        sqlx::query("UPDATE contacts SET merged_into_id = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(from.id).bind(into.id).bind(at).execute(&mut *tx).await?;
-        sqlx::query(
-            "UPDATE contacts SET email = $3, email_domain = $4, name = COALESCE(name, $5), \
-             phone = COALESCE(phone, $6), custom_attributes = $7, updated_at = $8 WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(into.id).bind(&email).bind(&email_domain).bind(&from.name).bind(&from.phone)
-            .bind(Value::Object(attributes.clone()).to_string()).bind(at)
-            .execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok::<_, StoreError>(())
-    })?;
-    find(db, workspace_id, into.id).await
 }
 
 /// How many live contacts the workspace has.

@@ -6,33 +6,28 @@ use crate::conversations::{Conversation, COLUMNS};
 use crate::{execute, now, with_pool, Db, StoreResult};
 
 /// The user (never a lead) a boot names: by the customer's `user_id` when given, else by email
-/// (case-insensitive; the oldest user with it).
+/// (case-insensitive; the oldest user with it). Either may be the user's primary (preferred) or a
+/// verified further identifier (a secondary email or external id), so a user logged in under a second
+/// address is the same contact.
 pub async fn find_user(
     db: &Db,
     workspace_id: i64,
     user_id: Option<&str>,
     email: Option<&str>,
 ) -> StoreResult<Option<Contact>> {
-    let found = if let Some(user_id) = user_id {
-        let sql = format!(
-            "SELECT {} FROM contacts WHERE workspace_id = $1 AND external_id = $2 AND role = 'user' \
-             AND merged_into_id IS NULL",
-            contacts::COLUMNS
-        );
-        with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
-            .bind(workspace_id).bind(user_id).fetch_optional(pool).await)?
-    } else if let Some(email) = email {
-        let sql = format!(
-            "SELECT {} FROM contacts WHERE workspace_id = $1 AND LOWER(email) = $2 AND role = 'user' \
-             AND merged_into_id IS NULL ORDER BY id LIMIT 1",
-            contacts::COLUMNS
-        );
-        with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
-            .bind(workspace_id).bind(email.trim().to_lowercase()).fetch_optional(pool).await)?
-    } else {
-        None
+    let (column, kind, value) = match (user_id, email) {
+        (Some(user_id), _) => ("external_id", "external_id", user_id.to_string()),
+        (None, Some(email)) => ("LOWER(email)", "email", email.trim().to_lowercase()),
+        (None, None) => return Ok(None),
     };
-    Ok(found)
+    let sql = format!(
+        "SELECT {} FROM contacts WHERE workspace_id = $1 AND role = 'user' AND merged_into_id IS NULL \
+         AND ({column} = $2 OR id IN (SELECT contact_id FROM contact_identities WHERE workspace_id = $1 \
+         AND kind = $3 AND value = $2 AND verified)) ORDER BY CASE WHEN {column} = $2 THEN 0 ELSE 1 END, id LIMIT 1",
+        contacts::COLUMNS
+    );
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
+        .bind(workspace_id).bind(&value).bind(kind).fetch_optional(pool).await)?)
 }
 
 /// Records that the visitor is here now, on `url` when given.
@@ -61,7 +56,8 @@ pub async fn takes_part(db: &Db, workspace_id: i64, conversation_id: i64, contac
     Ok(found.is_some())
 }
 
-/// The contact's conversations, most recently updated first, at most `limit`.
+/// The contact's conversations, most recently updated first, at most `limit`. One merged into
+/// another is left out: its messages are in the other one.
 pub async fn conversations_of(
     db: &Db,
     workspace_id: i64,
@@ -72,7 +68,8 @@ pub async fn conversations_of(
     let sql = format!(
         "SELECT {columns} FROM conversations c JOIN conversation_contacts cc \
          ON cc.workspace_id = c.workspace_id AND cc.conversation_id = c.id \
-         WHERE c.workspace_id = $1 AND cc.contact_id = $2 ORDER BY c.updated_at DESC, c.id DESC LIMIT $3"
+         WHERE c.workspace_id = $1 AND cc.contact_id = $2 AND c.merged_into_id IS NULL \
+         ORDER BY c.updated_at DESC, c.id DESC LIMIT $3"
     );
     Ok(with_pool!(db, pool => sqlx::query_as::<_, Conversation>(&sql)
         .bind(workspace_id).bind(contact_id).bind(limit).fetch_all(pool).await)?)

@@ -75,6 +75,16 @@ export function ContextPanel({ conversation, onOpen }: { conversation: Conversat
         <dl class="facts">
           <dt>Email</dt><dd>{contact.email ?? '—'}</dd>
           {contact.phone && [<dt key="pt">Phone</dt>, <dd key="pd">{contact.phone}</dd>]}
+          {(contact.identities?.data ?? []).length > 0 && [
+            <dt key="it">Also known as</dt>,
+            <dd key="id" data-testid="contact-identities">
+              {(contact.identities?.data ?? []).map((i) => (
+                <span key={i.id} class="identity" title={i.verified ? `verified ${i.identity_type}` : `unverified ${i.identity_type}`}>
+                  {i.value}{i.verified ? '' : ' (unverified)'}
+                </span>
+              ))}
+            </dd>,
+          ]}
           <dt>Location</dt><dd>{place || '—'}</dd>
           <dt>Wrote from</dt><dd class="url">{conversation.source.url ?? '—'}</dd>
         </dl>

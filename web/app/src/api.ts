@@ -26,7 +26,10 @@ export interface Contact {
   location?: { city?: string | null; region?: string | null; country?: string | null };
   custom_attributes?: Record<string, unknown>; last_seen_at?: number | null; created_at?: number;
   browser?: string | null; os?: string | null;
+  /** Further emails, phones and external ids (Rapport extension). */
+  identities?: { data: ContactIdentity[] };
 }
+export interface ContactIdentity { id: Id; identity_type: 'email' | 'phone' | 'external_id'; value: string; verified: boolean }
 export interface Company { id: Id; name: string; plan?: { name?: string } | null; monthly_spend?: number; custom_attributes?: Record<string, unknown> }
 export interface Session { admin: Admin; app: { id_code?: string; app_id?: string; name: string }; csrf_token?: string; workspaces?: { app_id: string; name: string }[] }
 export interface Page<T> { data: T[]; next?: string }

@@ -1,5 +1,5 @@
 //! What a contact is linked to: tags, companies and notes. Loaded for a whole page of contacts
-//! in three queries (never one per contact), and the contacts of a company.
+//! in four queries (never one per contact), and the contacts of a company.
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -18,12 +18,14 @@ pub struct Limited {
     pub total_count: i64,
 }
 
-/// A contact's tags (all of them), companies and notes (the first [`INLINED`] of each).
+/// A contact's tags (all of them), companies and notes (the first [`INLINED`] of each), and its
+/// further identifiers (all of them).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Relations {
     pub tags: Vec<AppliedTag>,
     pub companies: Limited,
     pub notes: Limited,
+    pub identities: Vec<super::Identity>,
 }
 
 /// The first [`INLINED`] related ids per contact from `table` (which has `contact_id`), with
@@ -71,6 +73,7 @@ pub async fn relations(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<H
         limited(db, workspace_id, "contact_companies", "company_id", "created_at, company_id", ids).await?;
     // Newest notes first, as the notes list shows them.
     let mut notes = limited(db, workspace_id, "notes", "id", "id DESC", ids).await?;
+    let mut identities = super::identities::of_contacts(db, workspace_id, ids).await?;
     Ok(ids
         .iter()
         .map(|id| {
@@ -78,6 +81,7 @@ pub async fn relations(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<H
                 tags: tags.remove(id).unwrap_or_default(),
                 companies: companies.remove(id).unwrap_or_default(),
                 notes: notes.remove(id).unwrap_or_default(),
+                identities: identities.remove(id).unwrap_or_default(),
             };
             (*id, relations)
         })

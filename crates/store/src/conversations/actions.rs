@@ -294,7 +294,11 @@ pub async fn send(
     change: Change<'_>,
     options: SendOptions<'_>,
 ) -> StoreResult<Sent> {
-    let was_closed = find(db, workspace_id, id).await?.state == "closed";
+    let current = find(db, workspace_id, id).await?;
+    if let Some(target) = current.merged_into_id {
+        return Err(super::merged_away(id, target));
+    }
+    let was_closed = current.state == "closed";
     // The author's name goes into the live payload; it is read here, outside the write turn.
     let author_name;
     let admin = |admin_id| {

@@ -11,6 +11,7 @@ mod actions;
 pub mod counts;
 mod listing;
 mod live;
+mod merge;
 mod reads;
 mod tagging;
 
@@ -21,6 +22,8 @@ pub use actions::{
 };
 pub use listing::{list, search, Cursor, Sort, SortField, TOTAL_COUNT_CAP};
 pub use live::{last_public_parts, live_part, live_parts, summary, AttachmentRef, LivePart};
+pub use merge::merge;
+pub(crate) use merge::merged_away;
 pub use reads::{mark_read, receipts, unread_for_contact, Reader};
 pub use tagging::{tag_part, untag_part};
 
@@ -69,6 +72,8 @@ pub struct Conversation {
     pub reply_times: String,
     /// The last part a teammate has read (read receipts).
     pub admin_last_read_part_id: Option<i64>,
+    /// The conversation this one was folded into ([`merge`]); it is closed and takes no replies.
+    pub merged_into_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -79,7 +84,7 @@ pub(crate) const COLUMNS: &str = "id, workspace_id, contact_id, state, read, pri
     first_contact_reply_at, first_admin_reply_at, first_assignment_at, last_assignment_at, \
     last_assignment_admin_reply_at, first_close_at, last_close_at, last_closed_by_id, last_contact_reply_at, \
     last_admin_reply_at, count_reopens, count_assignments, count_parts, time_to_assignment, reply_times, \
-    admin_last_read_part_id, created_at, updated_at";
+    admin_last_read_part_id, merged_into_id, created_at, updated_at";
 
 impl Conversation {
     /// The state-machine view of this row.
@@ -199,8 +204,8 @@ pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Conversati
         .or_not_found("conversation")
 }
 
-/// One conversation with its first [`MAX_PARTS`] parts (plus the opening message), contacts,
-/// teammates and tags.
+/// One conversation with its first [`MAX_PARTS`] parts (plus the opening message) in time order
+/// (a merge brings older parts in), contacts, teammates and tags.
 pub async fn find_detail(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Detail> {
     let conversation = find(db, workspace_id, id).await?;
     let parts = with_pool!(db, pool => sqlx::query_as::<_, Part>(
@@ -210,7 +215,7 @@ pub async fn find_detail(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Det
          FROM conversation_parts p \
          LEFT JOIN admins a ON p.author_type = 'admin' AND a.id = p.author_id AND a.workspace_id = p.workspace_id \
          LEFT JOIN contacts c ON p.author_type <> 'admin' AND c.id = p.author_id AND c.workspace_id = p.workspace_id \
-         WHERE p.workspace_id = $1 AND p.conversation_id = $2 ORDER BY p.id LIMIT $3")
+         WHERE p.workspace_id = $1 AND p.conversation_id = $2 ORDER BY p.created_at, p.id LIMIT $3")
         .bind(workspace_id).bind(id).bind(MAX_PARTS + 1).fetch_all(pool).await)?;
     let parts = with_part_extras(db, workspace_id, parts).await?;
     let related = related(db, workspace_id, &[id]).await?;

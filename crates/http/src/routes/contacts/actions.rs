@@ -1,4 +1,4 @@
-//! Merge a lead into a user; archive, unarchive and block.
+//! Merge a lead or a user into a user (with a dry-run preview); archive, unarchive and block.
 use axum::extract::{Path, State};
 use axum::Json;
 use rapport_store::contacts::{self, Contact};
@@ -11,17 +11,23 @@ use crate::{AppError, AppResult, AppState};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct MergeRequest {
-    /// The lead to merge (it disappears).
+    /// The lead or user to merge (it disappears).
     from: Option<BodyId>,
     /// The user that survives.
     into: Option<BodyId>,
+    /// Our extension: when true, nothing is written and the answer is a `contact_merge_preview`
+    /// listing what would move and which values would be dropped.
+    dry_run: Option<bool>,
 }
 
-/// Merges a lead into a user: the lead's conversations, events, tags, notes and companies move
-/// to the user, and the lead is gone from every read. Returns the user.
+/// Merges a lead (Intercom) or a user (our extension) into a user: conversations, events, tags,
+/// notes, companies and identifiers move to the user; the survivor's non-empty values win and
+/// its blanks are filled; the merged contact's email, phone and external id become the
+/// survivor's further identifiers. Irreversible. Returns the user, or the preview with `dry_run`.
 #[utoipa::path(post, path = "/contacts/merge", tag = "Contacts", request_body = MergeRequest,
-    responses((status = 200, description = "the surviving contact"),
-        (status = 400, description = "parameter_invalid: not a lead into a user"), (status = 404, description = "not_found")))]
+    responses((status = 200, description = "the surviving contact, or a contact_merge_preview"),
+        (status = 400, description = "parameter_invalid: into itself, into a lead, or an already merged contact"),
+        (status = 404, description = "not_found")))]
 pub async fn merge_contacts(
     State(state): State<AppState>,
     auth: Auth,
@@ -31,7 +37,29 @@ pub async fn merge_contacts(
     let from = body.from.ok_or_else(|| AppError::missing("from"))?.parse("contact")?;
     let into = body.into.ok_or_else(|| AppError::missing("into"))?.parse("contact")?;
     let ws = auth.workspace_id();
-    let survivor = contacts::merge(&state.db, ws, from, into).await?;
+    if body.dry_run.unwrap_or(false) {
+        let preview = contacts::preview_merge(&state.db, ws, from, into).await?;
+        let survivor = &preview.plan;
+        return Ok(Json(json!({
+            "type": "contact_merge_preview",
+            "from": contact_reference(&preview.from),
+            "into": contact_reference(&preview.into),
+            "result": {
+                "name": survivor.name,
+                "email": survivor.email,
+                "phone": survivor.phone,
+                "external_id": survivor.external_id,
+                "avatar": survivor.avatar,
+                "custom_attributes": Value::Object(survivor.custom_attributes.clone()),
+                "added_identities": survivor.carried.iter().map(|c| json!({
+                    "identity_type": c.kind.as_str(), "value": c.value, "verified": c.verified,
+                })).collect::<Vec<_>>(),
+            },
+            "conflicts": survivor.conflicts,
+            "moves": preview.counts,
+        })));
+    }
+    let survivor = contacts::merge_by(&state.db, ws, from, into, Some(auth.admin.id)).await?;
     Ok(Json(one_contact_json(&state.db, ws, &auth.workspace.app_id, &survivor).await?))
 }
 

@@ -1,5 +1,5 @@
 //! Contacts (Intercom 2.x): CRUD, cursor lists and search, merge, archive/block, and the
-//! contact's tags and companies. The `contact` JSON and its request body live here; the handlers
+//! contact's tags, companies and further identifiers. The `contact` JSON and its request body live here; the handlers
 //! are split by action into the submodules.
 use std::collections::HashMap;
 
@@ -18,6 +18,7 @@ use crate::{AppError, AppResult};
 
 mod actions;
 mod crud;
+pub mod identities;
 mod related;
 mod search;
 
@@ -34,6 +35,8 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(related::list_tags, related::add_tag))
         .routes(routes!(related::remove_tag))
         .routes(routes!(related::list_companies))
+        .routes(routes!(identities::list_identities, identities::add_identity))
+        .routes(routes!(identities::remove_identity))
         .routes(routes!(related::company_contacts))
 }
 
@@ -102,6 +105,8 @@ pub fn contact_json(c: &Contact, app_id: &str, relations: &Relations) -> Value {
         "notes": sub_list("note", "notes", &relations.notes.ids, relations.notes.total_count, format!("/contacts/{id}/notes")),
         "companies": sub_list("company", "companies", &relations.companies.ids, relations.companies.total_count,
             format!("/contacts/{id}/companies")),
+        // Our extension: the identifiers beyond email, phone and external_id (docs/API.md).
+        "identities": identities::identities_json(c.id, &relations.identities),
         "opted_out_subscription_types": empty(),
         "opted_in_subscription_types": empty(),
         "utm_campaign": null, "utm_content": null, "utm_medium": null, "utm_source": null, "utm_term": null,

@@ -135,6 +135,8 @@ pub fn conversation_json(
         "snoozed_until": c.snoozed_until,
         "open": c.state == "open",
         "state": c.state,
+        // Our extension: set when this conversation was folded into another (its parts are there).
+        "merged_into": c.merged_into_id.map(|id| json!({"type": "conversation", "id": id.to_string()})),
         "read": c.read,
         "priority": if c.priority { "priority" } else { "not_priority" },
         "admin_assignee_id": c.admin_assignee_id,

@@ -1,5 +1,6 @@
 //! Conversations (Intercom 2.x): start, find, list, search, update and delete here; replies,
-//! state changes, assignment and tags in [`actions`].
+//! state changes, assignment and tags in [`actions`]; folding one conversation into another in
+//! [`merge`].
 use axum::extract::{Path, State};
 use axum::Json;
 use rapport_store::conversations::{self, Cursor, Edit, NewConversation, Page, Sort, SortField};
@@ -14,6 +15,7 @@ use crate::{AppError, AppResult, AppState};
 
 mod actions;
 pub mod json;
+mod merge;
 
 use json::{conversation_json, Display};
 
@@ -29,6 +31,7 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(actions::tag_part))
         .routes(routes!(actions::untag_part))
         .routes(routes!(actions::run_assignment_rules))
+        .routes(routes!(merge::merge_conversation))
 }
 
 /// The full view of one conversation, as `find`, `/reply` and `/parts` answer.

@@ -121,6 +121,13 @@ pub(super) async fn boot(State(state): State<AppState>, ApiJson(req): ApiJson<Bo
             let user = match found {
                 Some(user) => {
                     check_may_chat(&user)?;
+                    // Logged in under one of their further emails: the primary one stays.
+                    if let Some(Some(email)) = &fields.email {
+                        let further = contacts::identities::list(&state.db, ws, user.id).await?;
+                        if further.iter().any(|i| i.kind == "email" && i.value == email.as_str()) {
+                            fields.email = None;
+                        }
+                    }
                     contacts::update(&state.db, ws, user.id, fields).await?
                 }
                 None => {

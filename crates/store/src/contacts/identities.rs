@@ -1,0 +1,159 @@
+//! A contact's further identifiers (emails, phones, external ids beyond the primary ones on the
+//! contact row): list, add, remove, and the lookups that resolve a verified identifier to its
+//! contact. One identifier names at most one live contact of the workspace; adding one that
+//! another contact holds (as a primary or a further identifier) is refused and writes nothing.
+//! The lookups by a verified identifier are `contacts::find_by_email` and
+//! `messenger::find_user`, which match primaries and verified identities in one query.
+use std::collections::HashMap;
+
+use rapport_core::contact::IdentityKind;
+use serde::Serialize;
+
+use super::{find, group};
+use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+
+/// One further identifier of a contact. `verified` ones resolve messages to the contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Identity {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub contact_id: i64,
+    /// `email`, `phone` or `external_id`.
+    pub kind: String,
+    pub value: String,
+    pub verified: bool,
+    pub created_at: i64,
+}
+
+const IDENTITY_COLUMNS: &str = "id, workspace_id, contact_id, kind, value, verified, created_at";
+
+/// The contact column holding the primary identifier of a kind.
+fn primary_column(kind: IdentityKind) -> &'static str {
+    match kind {
+        IdentityKind::Email => "LOWER(email)",
+        IdentityKind::Phone => "phone",
+        IdentityKind::ExternalId => "external_id",
+    }
+}
+
+fn taken(kind: IdentityKind, value: &str, contact_id: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "the {kind} {value:?} already belongs to contact id={contact_id} (merge the two contacts instead)"
+    ))
+}
+
+/// The further identifiers of a live contact, oldest first.
+pub async fn list(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<Vec<Identity>> {
+    find(db, workspace_id, contact_id).await?;
+    Ok(of_contacts(db, workspace_id, &[contact_id]).await?.remove(&contact_id).unwrap_or_default())
+}
+
+/// The further identifiers of each contact of `ids`, in one query.
+pub async fn of_contacts(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<HashMap<i64, Vec<Identity>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT {IDENTITY_COLUMNS} FROM contact_identities WHERE workspace_id = $1 AND contact_id IN ({}) \
+         ORDER BY contact_id, id",
+        crate::placeholders(2, ids.len())
+    );
+    let rows: Vec<Identity> = with_pool!(db, pool => {
+        let mut query = sqlx::query_as::<_, Identity>(&sql).bind(workspace_id);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await
+    })?;
+    Ok(group(rows.into_iter().map(|i| (i.contact_id, i)).collect()))
+}
+
+/// Adds an identifier to a live contact. `raw` is normalised first (emails lower-cased). Refused
+/// when it is already the contact's own primary, or any other live contact's primary or further
+/// identifier.
+pub async fn add(
+    db: &Db,
+    workspace_id: i64,
+    contact_id: i64,
+    kind: IdentityKind,
+    raw: &str,
+    verified: bool,
+) -> StoreResult<Identity> {
+    let value = kind.normalise(raw).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let contact = find(db, workspace_id, contact_id).await?;
+    let own_primary = match kind {
+        IdentityKind::Email => contact.email.as_deref().map(str::to_lowercase),
+        IdentityKind::Phone => contact.phone.clone(),
+        IdentityKind::ExternalId => contact.external_id.clone(),
+    };
+    if own_primary.as_deref() == Some(value.as_str()) {
+        return Err(StoreError::Conflict(format!("{value:?} is already this contact's primary {kind}")));
+    }
+    let primary_owner = format!(
+        "SELECT id FROM contacts WHERE workspace_id = $1 AND {} = $2 AND merged_into_id IS NULL AND id <> $3 \
+         ORDER BY id LIMIT 1",
+        primary_column(kind)
+    );
+    let insert = format!(
+        "INSERT INTO contact_identities (workspace_id, contact_id, kind, value, verified, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {IDENTITY_COLUMNS}"
+    );
+    with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        if let Some(owner) = sqlx::query_scalar::<_, i64>(&primary_owner)
+            .bind(workspace_id).bind(&value).bind(contact_id).fetch_optional(&mut *tx).await? {
+            return Err(taken(kind, &value, owner));
+        }
+        if let Some(owner) = sqlx::query_scalar::<_, i64>(
+            "SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3")
+            .bind(workspace_id).bind(kind.as_str()).bind(&value).fetch_optional(&mut *tx).await? {
+            return Err(if owner == contact_id {
+                StoreError::Conflict(format!("this contact already has the {kind} {value:?}"))
+            } else {
+                taken(kind, &value, owner)
+            });
+        }
+        let identity = sqlx::query_as::<_, Identity>(&insert)
+            .bind(workspace_id).bind(contact_id).bind(kind.as_str()).bind(&value).bind(verified).bind(now())
+            .fetch_one(&mut *tx).await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict(format!("the {kind} {value:?} was just taken")),
+                other => other,
+            })?;
+        tx.commit().await?;
+        Ok(identity)
+    })
+}
+
+/// Removes one further identifier of a live contact; returns it.
+pub async fn remove(db: &Db, workspace_id: i64, contact_id: i64, identity_id: i64) -> StoreResult<Identity> {
+    find(db, workspace_id, contact_id).await?;
+    let sql = format!(
+        "DELETE FROM contact_identities WHERE workspace_id = $1 AND contact_id = $2 AND id = $3 \
+         RETURNING {IDENTITY_COLUMNS}"
+    );
+    with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        let removed = sqlx::query_as::<_, Identity>(&sql)
+            .bind(workspace_id).bind(contact_id).bind(identity_id).fetch_optional(&mut *tx).await?
+            .or_not_found("identity")?;
+        tx.commit().await?;
+        Ok(removed)
+    })
+}
+
+/// The contact other than `contact_id` holding `value` as a verified further identifier of
+/// `kind`, if any: a contact's primary external id may not name another contact.
+pub(crate) async fn other_holder(
+    db: &Db,
+    workspace_id: i64,
+    kind: IdentityKind,
+    value: &str,
+    contact_id: Option<i64>,
+) -> StoreResult<Option<i64>> {
+    let holder = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3 \
+         AND verified")
+        .bind(workspace_id).bind(kind.as_str()).bind(value).fetch_optional(pool).await)?;
+    Ok(holder.filter(|holder| Some(*holder) != contact_id))
+}

@@ -1,0 +1,98 @@
+//! Conversation merges: one conversation (the source) folded into another (the target) in one
+//! transaction. Every part of the source moves to the target (the target lists parts in time
+//! order), with the source's participants, tags and email thread; a note on the target says
+//! where they came from; the source's SLA is cancelled and the target's re-evaluated over the
+//! merged thread. The source keeps its row, closed, with `merged_into_id` naming the
+//! target: replies to it are refused with that id, and reads redirect. Irreversible, like
+//! contact merges (see docs/API.md).
+use serde_json::json;
+
+use super::actions::conversation_event;
+use super::{find, Conversation};
+use crate::event_log::Audience;
+use crate::{now, with_pool, Db, StoreError, StoreResult};
+
+/// The refusal for a write to a conversation that was merged away.
+pub(crate) fn merged_away(id: i64, target: i64) -> StoreError {
+    StoreError::Invalid(format!("conversation {id} was merged into conversation {target}; use that one"))
+}
+
+/// Folds conversation `from_id` into `into_id` on behalf of teammate `admin_id`; returns the
+/// target afterwards.
+pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64, admin_id: i64) -> StoreResult<Conversation> {
+    if from_id == into_id {
+        return Err(StoreError::Invalid("a conversation cannot be merged into itself".into()));
+    }
+    let from = find(db, workspace_id, from_id).await?;
+    let into = find(db, workspace_id, into_id).await?;
+    for c in [&from, &into] {
+        if let Some(target) = c.merged_into_id {
+            return Err(merged_away(c.id, target));
+        }
+    }
+    crate::admins::find(db, workspace_id, admin_id).await?;
+    let at = now();
+    // Each statement takes ($1 workspace, $2 source, $3 target).
+    let moves = [
+        "UPDATE conversation_parts SET conversation_id = $3 WHERE workspace_id = $1 AND conversation_id = $2",
+        "UPDATE conversation_mentions SET conversation_id = $3 WHERE workspace_id = $1 AND conversation_id = $2",
+        "UPDATE email_messages SET conversation_id = $3 WHERE workspace_id = $1 AND conversation_id = $2",
+        "INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) \
+         SELECT workspace_id, $3, contact_id, created_at FROM conversation_contacts \
+         WHERE workspace_id = $1 AND conversation_id = $2 ON CONFLICT (conversation_id, contact_id) DO NOTHING",
+        "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
+         SELECT workspace_id, tag_id, target_type, $3, applied_at, applied_by_admin_id FROM taggings \
+         WHERE workspace_id = $1 AND target_type = 'conversation' AND target_id = $2 \
+         ON CONFLICT (tag_id, target_type, target_id) DO NOTHING",
+    ];
+    let written = with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        let moved: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2")
+            .bind(workspace_id).bind(from.id).fetch_one(&mut *tx).await?;
+        for sql in moves {
+            sqlx::query(sql).bind(workspace_id).bind(from.id).bind(into.id).execute(&mut *tx).await?;
+        }
+        // Conversations started before the opening message was a part keep it on their row only.
+        let mut added = 0;
+        if from.source_part_id.is_none() && !from.source_body.is_empty() {
+            sqlx::query(
+                "INSERT INTO conversation_parts (workspace_id, conversation_id, part_type, body, author_type, \
+                 author_id, state, created_at, updated_at) VALUES ($1, $2, 'comment', $3, $4, $5, 'open', $6, $6)")
+                .bind(workspace_id).bind(into.id).bind(&from.source_body).bind(&from.source_author_type)
+                .bind(from.source_author_id).bind(from.created_at).execute(&mut *tx).await?;
+            added = 1;
+        }
+        let note = format!(
+            "Merged conversation #{} into this one: its parts ({}) are shown above, in time order.",
+            from.id,
+            moved + added
+        );
+        sqlx::query(
+            "INSERT INTO conversation_parts (workspace_id, conversation_id, part_type, body, author_type, \
+             author_id, state, created_at, updated_at) VALUES ($1, $2, 'note', $3, 'admin', $4, $5, $6, $6)")
+            .bind(workspace_id).bind(into.id).bind(&note).bind(admin_id).bind(&into.state).bind(at)
+            .execute(&mut *tx).await?;
+        sqlx::query(
+            "UPDATE conversations SET state = 'closed', merged_into_id = $3, count_parts = 0, \
+             last_close_at = $4, last_closed_by_id = $5, first_close_at = COALESCE(first_close_at, $4), \
+             waiting_since = NULL, snoozed_until = NULL, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id).bind(from.id).bind(into.id).bind(at).bind(admin_id).execute(&mut *tx).await?;
+        // The source's SLA stops (its messages are the target's now, whose SLA sees them).
+        sqlx::query("UPDATE conversation_slas SET status = 'cancelled', next_check_at = NULL, \
+                     revision = revision + 1 WHERE workspace_id = $1 AND conversation_id = $2")
+            .bind(workspace_id).bind(from.id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE conversations SET count_parts = count_parts + $3, updated_at = $4 \
+                     WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id).bind(into.id).bind(moved + added + 1).bind(at).execute(&mut *tx).await?;
+        let extra = json!({"merged_from": {"id": from.id}, "merged_by": {"type": "admin", "id": admin_id}});
+        conversation_event!(tx, workspace_id, from.id, "conversation.merged_away", Audience::Admins,
+            json!({"merged_into": {"id": into.id}}))?;
+        let seq = conversation_event!(tx, workspace_id, into.id, "conversation.merged", Audience::Admins, extra)?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(seq)
+    })?;
+    db.announce(workspace_id, written);
+    crate::sla::after_part(db, workspace_id, into.id).await;
+    find(db, workspace_id, into.id).await
+}
