@@ -11,8 +11,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use mail_auth::common::parse::TxtRecordParser;
-use mail_auth::dkim::DomainKey;
-use mail_auth::{AuthenticatedMessage, DmarcParameters, MessageAuthenticator, Parameters, ResolverCache, SpfParameters, Txt};
+use mail_auth::common::verify::DomainKey;
+use mail_auth::dmarc::verify::DmarcParameters;
+use mail_auth::spf::verify::SpfParameters;
+use mail_auth::{AuthenticatedMessage, MessageAuthenticator, Parameters, ResolverCache, Txt};
 use serde_json::{json, Value};
 
 /// Entries kept at most; the oldest expire first and a full cache is cleared.
