@@ -1,11 +1,11 @@
 //! DKIM, SPF and DMARC checks for real: a message signed with a freshly generated Ed25519 key,
 //! whose public key (and the domain's SPF and DMARC records) are published in the verifier's
-//! resolver cache instead of DNS, passes; the same message with its body changed fails.
+//! resolver cache instead of DNS, passes; the same message with a header or its body changed does not.
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use base64::Engine;
-use mail_auth::common::crypto::{Ed25519Key, SigningKey};
+use mail_auth::common::crypto::Ed25519Key;
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::DkimSigner;
 use rapport_mail::inbound::auth::{Client, Verifier};
@@ -49,9 +49,15 @@ async fn a_signed_message_passes_and_a_tampered_one_fails() {
     assert_eq!(results["spf"], "pass", "{results}");
     assert_eq!(results["dmarc"], "pass", "{results}");
 
+    // A changed signed header breaks the signature: fail.
+    let forged = signed.replace("Subject: Signed", "Subject: Pay this invoice");
+    let results = verifier.check(forged.as_bytes(), "ann@signed.example", &client()).await;
+    assert_eq!(results["dkim"], "fail", "{results}");
+    // A changed body no longer matches the signed body hash (mail-auth says neutral, RFC 6376
+    // §6.3 leaves it to the verifier): never a pass.
     let tampered = signed.replace("This body is signed.", "This body was changed.");
     let results = verifier.check(tampered.as_bytes(), "ann@signed.example", &client()).await;
-    assert_eq!(results["dkim"], "fail", "{results}");
+    assert_eq!(results["dkim"], "neutral", "{results}");
 
     // Another sending address fails SPF; with DKIM failing too, DMARC fails.
     let elsewhere = Client { ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), helo: "x.example".into() };

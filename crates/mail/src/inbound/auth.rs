@@ -176,7 +176,19 @@ impl Verifier {
             {
                 "pass".to_string()
             }
-            Some(d) => short(d.dkim_result()),
+            // Neither identifier aligned and passed: fail when the domain publishes a policy or
+            // an identifier failed, else what was learnt (no record is `none`, unreachable DNS
+            // `temperror`).
+            Some(d) => {
+                let (dkim, spf) = (short(d.dkim_result()), short(d.spf_result()));
+                if dkim == "fail" || spf == "fail" || (d.dmarc_record().is_some() && dkim == "none" && spf == "none") {
+                    "fail".to_string()
+                } else if dkim != "none" {
+                    dkim
+                } else {
+                    spf
+                }
+            }
         };
         json!({
             "spf": spf.map_or("temperror".to_string(), |s| short(s.result())),
