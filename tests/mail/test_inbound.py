@@ -230,17 +230,15 @@ class InboundEmail(unittest.TestCase):
         auto = plain_message("Out of office", "I am away.", sender="loop@example.com",
                              In_Reply_To=first["Message-ID"], Auto_Submitted="auto-replied")
         send(auto)
-        bounce = EmailMessage()
-        bounce["From"] = "Mail Delivery System <MAILER-DAEMON@example.com>"
-        bounce["To"] = INBOX
-        bounce["Subject"] = "Undelivered Mail Returned to Sender"
-        bounce["Message-ID"] = new_id()
-        bounce["References"] = first["Message-ID"]
-        bounce.set_content("Your message could not be delivered.")
-        bounce.add_attachment(b"Reporting-MTA: dns; mx.example.com\n", maintype="message",
-                              subtype="delivery-status")
-        bounce.replace_header("Content-Type", bounce["Content-Type"].replace("multipart/mixed", "multipart/report"))
-        send(bounce, sender="")
+        # A delivery report (multipart/report) from the mailer daemon, with the null sender.
+        bounce = ("From: Mail Delivery System <MAILER-DAEMON@example.com>\r\nTo: %s\r\n"
+                  "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: %s\r\nReferences: %s\r\n"
+                  "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n"
+                  "\r\n--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+                  "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n"
+                  "--b--\r\n" % (INBOX, new_id(), first["Message-ID"]))
+        with smtplib.SMTP(SMTP_HOST, SMTP_PORT, timeout=30) as smtp:
+            smtp.sendmail("", [INBOX], bounce.encode())
         conversation = only_conversation(subject)
         self.assertEqual(conversation["state"], "closed")
         notes = [p for p in parts(conversation) if p["part_type"] == "note"]
