@@ -37,7 +37,8 @@ pub fn parse_reply_token(secret: &str, token: &str) -> Option<i64> {
     let conversation_id: i64 = id.parse().ok().filter(|id| *id > 0)?;
     let expected = signature(secret, conversation_id);
     // Constant-time comparison: the signature is a secret-derived value.
-    let same = sig.len() == expected.len() && sig.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    let same =
+        sig.len() == expected.len() && sig.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
     same.then_some(conversation_id)
 }
 

@@ -15,11 +15,13 @@ async fn support_addresses_are_set_by_admins_and_bad_lists_change_nothing() {
         let shown = app.get("/api/email_settings").await;
         assert_eq!(shown.status, 200);
         assert_eq!(shown.body, json!({"type": "email_settings", "support_addresses": []}));
-        let set = app.put("/api/email_settings", json!({"support_addresses": ["Help@Acme.test", "sales@acme.test"]})).await;
+        let set =
+            app.put("/api/email_settings", json!({"support_addresses": ["Help@Acme.test", "sales@acme.test"]})).await;
         assert_eq!(set.status, 200, "{}", set.text);
         assert_eq!(set.body["support_addresses"], json!(["help@acme.test", "sales@acme.test"]));
 
-        let bad = app.put("/api/email_settings", json!({"support_addresses": ["ok@acme.test", "not an address"]})).await;
+        let bad =
+            app.put("/api/email_settings", json!({"support_addresses": ["ok@acme.test", "not an address"]})).await;
         assert_eq!(bad.status, 400);
         assert_eq!(bad.error_code(), "parameter_invalid");
         let wrong_type = app.put("/api/email_settings", json!({"support_addresses": "help@acme.test"})).await;

@@ -85,10 +85,8 @@ async fn a_session_with_starttls_stores_the_message() {
             .with_root_certificates(roots)
             .with_no_client_auth();
         let connector = tokio_rustls::TlsConnector::from(Arc::new(tls));
-        let stream = connector
-            .connect(ServerName::try_from("localhost").unwrap(), plain.io.into_inner())
-            .await
-            .unwrap();
+        let stream =
+            connector.connect(ServerName::try_from("localhost").unwrap(), plain.io.into_inner()).await.unwrap();
         let mut secure = Client { io: BufReader::new(stream) };
         // The greeting is forgotten after STARTTLS.
         assert_eq!(secure.command("MAIL FROM:<dee@example.com>").await.0, 503);

@@ -166,7 +166,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Binds the inbound SMTP listener and serves it in the background.
-async fn start_smtp(args: &ServeArgs, address: &str, db: rapport_store::Db, attachments_dir: PathBuf) -> anyhow::Result<()> {
+async fn start_smtp(
+    args: &ServeArgs,
+    address: &str,
+    db: rapport_store::Db,
+    attachments_dir: PathBuf,
+) -> anyhow::Result<()> {
     let mut config = rapport_mail::inbound::InboundConfig::new(attachments_dir);
     config.inbound_domain = args.inbound.inbound_domain.clone();
     config.max_message_bytes = args.smtp_max_message_bytes;

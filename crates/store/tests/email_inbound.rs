@@ -52,7 +52,10 @@ async fn a_message_becomes_an_email_conversation_once() {
         assert_eq!(conversation.source_subject, "Broken");
         assert_eq!(conversation.source_body, "<p>It broke.</p>");
         let contact = rapport_store::contacts::find(&db, ws.id, conversation.contact_id).await.unwrap();
-        assert_eq!((contact.role.as_str(), contact.email.as_deref(), contact.name.as_deref()), ("lead", Some("ann@example.com"), Some("Ann Lead")));
+        assert_eq!(
+            (contact.role.as_str(), contact.email.as_deref(), contact.name.as_deref()),
+            ("lead", Some("ann@example.com"), Some("Ann Lead"))
+        );
         let details = inbound::details_of_part(&db, ws.id, first.conversation_id, first.part_id).await.unwrap();
         assert_eq!(details.message_id, "m1@example.com");
         assert_eq!(details.delivery_state, "received");
@@ -82,7 +85,13 @@ async fn replies_thread_by_headers_or_token_and_reopen() {
         let id = first.conversation_id;
         conversations::reply_or_act(&db, ws.id, id, Change::Close { admin_id: owner.id, body: None }).await.unwrap();
 
-        let reply = message("bob@example.com", "Re: Question", "q2@example.com", "In-Reply-To: <q1@example.com>\r\n", "Still there?\r\n\r\n> Hello?");
+        let reply = message(
+            "bob@example.com",
+            "Re: Question",
+            "q2@example.com",
+            "In-Reply-To: <q1@example.com>\r\n",
+            "Still there?\r\n\r\n> Hello?",
+        );
         let second = receive(&db, to(ws.id), &reply, "bob@example.com").await.unwrap();
         assert_eq!(second.conversation_id, id);
         assert!(!second.created);
@@ -104,7 +113,8 @@ async fn replies_thread_by_headers_or_token_and_reopen() {
         assert_eq!(recipient.conversation_id, None);
         // Headers naming another workspace's message do not thread.
         let (other, _) = testing::workspace(&db).await;
-        let stray = message("bob@example.com", "Re: Question", "q4@example.com", "In-Reply-To: <q1@example.com>\r\n", "Hi");
+        let stray =
+            message("bob@example.com", "Re: Question", "q4@example.com", "In-Reply-To: <q1@example.com>\r\n", "Hi");
         assert!(receive(&db, to(other.id), &stray, "bob@example.com").await.unwrap().created);
     }
 }
@@ -113,13 +123,24 @@ async fn replies_thread_by_headers_or_token_and_reopen() {
 async fn automatic_mail_is_a_note_that_changes_nothing() {
     for db in testing::all().await {
         let (ws, owner) = testing::workspace(&db).await;
-        let first = receive(&db, to(ws.id), &message("cy@example.com", "Help", "h1@example.com", "", "Help me"), "cy@example.com")
-            .await
-            .unwrap();
+        let first = receive(
+            &db,
+            to(ws.id),
+            &message("cy@example.com", "Help", "h1@example.com", "", "Help me"),
+            "cy@example.com",
+        )
+        .await
+        .unwrap();
         let id = first.conversation_id;
         conversations::reply_or_act(&db, ws.id, id, Change::Close { admin_id: owner.id, body: None }).await.unwrap();
         let before = conversations::find(&db, ws.id, id).await.unwrap();
-        let auto = message("cy@example.com", "Away", "h2@example.com", "In-Reply-To: <h1@example.com>\r\nAuto-Submitted: auto-replied\r\n", "I am away");
+        let auto = message(
+            "cy@example.com",
+            "Away",
+            "h2@example.com",
+            "In-Reply-To: <h1@example.com>\r\nAuto-Submitted: auto-replied\r\n",
+            "I am away",
+        );
         let noted = receive(&db, to(ws.id), &auto, "cy@example.com").await.unwrap();
         assert_eq!(noted.conversation_id, id);
         let after = conversations::find(&db, ws.id, id).await.unwrap();
@@ -146,7 +167,9 @@ async fn recipients_and_support_addresses() {
         assert_eq!(inbound::find_recipient(&db, "nobody@in.test", Some("in.test")).await.unwrap(), None);
         assert_eq!(inbound::find_recipient(&db, "help@acme.test", Some("in.test")).await.unwrap(), None);
 
-        let set = inbound::set_support_addresses(&db, ws.id, &["Help@Acme.test".into(), "help@acme.test".into()]).await.unwrap();
+        let set = inbound::set_support_addresses(&db, ws.id, &["Help@Acme.test".into(), "help@acme.test".into()])
+            .await
+            .unwrap();
         assert_eq!(set, ["help@acme.test"]);
         assert_eq!(inbound::find_recipient(&db, "HELP@acme.test", Some("in.test")).await.unwrap(), Some(to(ws.id)));
         // Another workspace cannot take it, and a bad list changes nothing.

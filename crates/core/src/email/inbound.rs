@@ -171,9 +171,9 @@ pub fn parse(raw: &[u8], envelope_sender: &str) -> Result<InboundEmail, InboundE
         .collect();
     let headers: Vec<(String, String)> =
         message.headers_raw().map(|(name, value)| (name.to_string(), value.trim().to_string())).collect();
-    let is_report = message
-        .content_type()
-        .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report")));
+    let is_report = message.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
     let automatic = automatic(&headers, envelope_sender, &from.address, is_report);
     Ok(InboundEmail {
         message_id: message.message_id().and_then(clean_id),

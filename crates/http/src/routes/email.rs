@@ -116,7 +116,8 @@ async fn download_part_email(
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"conversation-{id}-part-{part_id}.eml\"")) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"conversation-{id}-part-{part_id}.eml\""))
+    {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)

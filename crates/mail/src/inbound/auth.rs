@@ -114,7 +114,8 @@ impl Verifier {
     /// Uses the system's DNS configuration; all checks of one message together take at most
     /// `timeout` (past it every result is `temperror`).
     pub fn new(hostname: &str, timeout: Duration) -> Verifier {
-        let authenticator = MessageAuthenticator::new_system_conf().or_else(|_| MessageAuthenticator::new_cloudflare()).ok();
+        let authenticator =
+            MessageAuthenticator::new_system_conf().or_else(|_| MessageAuthenticator::new_cloudflare()).ok();
         if authenticator.is_none() {
             tracing::warn!("no DNS resolver: SPF, DKIM and DMARC results will be temperror");
         }
@@ -138,7 +139,8 @@ impl Verifier {
         .await
         .ok();
         let helo = if client.helo.is_empty() { "unknown" } else { client.helo.as_str() };
-        let sender = if envelope_sender.is_empty() { format!("postmaster@{helo}") } else { envelope_sender.to_string() };
+        let sender =
+            if envelope_sender.is_empty() { format!("postmaster@{helo}") } else { envelope_sender.to_string() };
         let spf = tokio::time::timeout_at(
             deadline,
             authenticator.verify_spf(
@@ -153,7 +155,8 @@ impl Verifier {
             (Some(dkim), Some(spf)) => tokio::time::timeout_at(
                 deadline,
                 authenticator.verify_dmarc(
-                    Parameters::new(DmarcParameters::new(&message, dkim, mail_from_domain, spf)).with_txt_cache(&self.cache),
+                    Parameters::new(DmarcParameters::new(&message, dkim, mail_from_domain, spf))
+                        .with_txt_cache(&self.cache),
                 ),
             )
             .await
@@ -166,8 +169,7 @@ impl Verifier {
             Some(all) if all.iter().any(|d| d.result() == &mail_auth::DkimResult::Pass) => "pass".to_string(),
             Some(all) => all.first().map_or("none".to_string(), |d| short(d.result())),
         };
-        let domains: Vec<String> =
-            dkim.iter().flatten().filter_map(|d| d.signature().map(|s| s.d.clone())).collect();
+        let domains: Vec<String> = dkim.iter().flatten().filter_map(|d| d.signature().map(|s| s.d.clone())).collect();
         let dmarc_result = match &dmarc {
             None => "temperror".to_string(),
             Some(d)

@@ -6,8 +6,13 @@ pub enum Command {
     Ehlo(String),
     Helo(String),
     /// `MAIL FROM:<path>`; the path is empty for bounces. `size` is the declared `SIZE=`.
-    Mail { from: String, size: Option<u64> },
-    Rcpt { to: String },
+    Mail {
+        from: String,
+        size: Option<u64>,
+    },
+    Rcpt {
+        to: String,
+    },
     Data,
     Rset,
     Noop,
@@ -76,9 +81,7 @@ impl Command {
                 for param in params {
                     let (key, value) = param.split_once('=').unwrap_or((param, ""));
                     match key.to_ascii_uppercase().as_str() {
-                        "SIZE" => {
-                            size = Some(value.parse().map_err(|_| refuse(501, "5.5.4 Syntax: SIZE=<number>"))?)
-                        }
+                        "SIZE" => size = Some(value.parse().map_err(|_| refuse(501, "5.5.4 Syntax: SIZE=<number>"))?),
                         "BODY" | "SMTPUTF8" | "AUTH" | "RET" | "ENVID" => {}
                         _ => return Err(refuse(555, "5.5.4 Unsupported MAIL parameter")),
                     }
@@ -140,7 +143,10 @@ mod tests {
         );
         assert_eq!(Command::parse("mail from: <>"), Ok(Command::Mail { from: "".into(), size: None }));
         assert_eq!(Command::parse("RCPT TO:<abc@in.example>"), Ok(Command::Rcpt { to: "abc@in.example".into() }));
-        assert_eq!(Command::parse("RCPT TO:<@relay.example:abc@in.example>"), Ok(Command::Rcpt { to: "abc@in.example".into() }));
+        assert_eq!(
+            Command::parse("RCPT TO:<@relay.example:abc@in.example>"),
+            Ok(Command::Rcpt { to: "abc@in.example".into() })
+        );
         for (line, command) in [
             ("DATA", Command::Data),
             ("rset", Command::Rset),

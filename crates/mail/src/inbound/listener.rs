@@ -58,7 +58,9 @@ pub async fn serve(listener: Listener, inbox: Arc<Inbox>) {
             Err(_) => {
                 tokio::spawn(async move {
                     let mut tcp = tcp;
-                    let _ = tcp.write_all(Reply::new(421, "4.3.2 Too many connections, try later").to_wire().as_bytes()).await;
+                    let _ = tcp
+                        .write_all(Reply::new(421, "4.3.2 Too many connections, try later").to_wire().as_bytes())
+                        .await;
                 });
             }
         }
@@ -136,7 +138,8 @@ async fn connection(tcp: TcpStream, peer: SocketAddr, inbox: &Inbox) {
         tls_available: config.tls.is_some(),
     };
     let mut session: Session<Recipient> = Session::new(limits);
-    let mut conn = Connection { inbox, peer, deadline: Instant::now() + config.session_timeout, helo: String::new(), errors: 0 };
+    let mut conn =
+        Connection { inbox, peer, deadline: Instant::now() + config.session_timeout, helo: String::new(), errors: 0 };
     let mut plain = BufReader::new(tcp);
     if send(plain.get_mut(), &session.greeting()).await.is_err() {
         return;
@@ -231,7 +234,8 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
             }
             Next::StartTls => {
                 if !io.buffer().is_empty() {
-                    send(io.get_mut(), &Reply::new(503, "5.5.1 Commands sent after STARTTLS before the handshake")).await?;
+                    send(io.get_mut(), &Reply::new(503, "5.5.1 Commands sent after STARTTLS before the handshake"))
+                        .await?;
                     return Ok(Ended::Closed);
                 }
                 send(io.get_mut(), &Reply::new(220, "2.0.0 Ready to start TLS")).await?;

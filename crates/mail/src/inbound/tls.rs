@@ -15,7 +15,8 @@ pub fn load(cert_path: &Path, key_path: &Path) -> anyhow::Result<Arc<ServerConfi
 
 /// Builds the server config from PEM bytes (TLS 1.2 and 1.3, ring's algorithms).
 pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> anyhow::Result<Arc<ServerConfig>> {
-    let certs = rustls_pemfile::certs(&mut &cert_pem[..]).collect::<Result<Vec<_>, _>>().context("bad certificate PEM")?;
+    let certs =
+        rustls_pemfile::certs(&mut &cert_pem[..]).collect::<Result<Vec<_>, _>>().context("bad certificate PEM")?;
     anyhow::ensure!(!certs.is_empty(), "the certificate file holds no certificate");
     let key = rustls_pemfile::private_key(&mut &key_pem[..])
         .context("bad private key PEM")?

@@ -225,7 +225,7 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
     db.announce(workspace_id, seq);
     // A new conversation (not an import, not mail a machine sent) goes through the live
     // assignment rules.
-    if new.created_at.is_none() && !new.options.email.is_some_and(|e| e.automatic.is_some()) {
+    if new.created_at.is_none() && new.options.email.is_none_or(|e| e.automatic.is_none()) {
         if let Some(routed) = crate::routing::run_after(db, workspace_id, conversation.id).await {
             conversation = routed;
         }

@@ -131,7 +131,11 @@ pub struct Received {
 }
 
 /// Finds the conversation an email with this Message-ID was stored in.
-async fn conversation_of_message(db: &Db, workspace_id: i64, message_id: &str) -> StoreResult<Option<(i64, Option<i64>)>> {
+async fn conversation_of_message(
+    db: &Db,
+    workspace_id: i64,
+    message_id: &str,
+) -> StoreResult<Option<(i64, Option<i64>)>> {
     Ok(with_pool!(db, pool => sqlx::query_as::<_, (i64, Option<i64>)>(
         "SELECT conversation_id, part_id FROM email_messages WHERE workspace_id = $1 AND message_id = $2")
         .bind(workspace_id).bind(message_id).fetch_optional(pool).await)?)
@@ -267,13 +271,8 @@ async fn create(
     body: &str,
     options: SendOptions<'_>,
 ) -> StoreResult<Received> {
-    let new = NewConversation {
-        contact_id: contact.id,
-        body,
-        subject: Some(&email.subject),
-        created_at: None,
-        options,
-    };
+    let new =
+        NewConversation { contact_id: contact.id, body, subject: Some(&email.subject), created_at: None, options };
     let sent = conversations::create(db, workspace_id, new).await?;
     Ok(Received {
         conversation_id: sent.conversation.id,
@@ -362,7 +361,12 @@ const OF_PART: &str = "e.workspace_id = $1 AND e.conversation_id = $2 AND e.dire
     AND c.id = $2 AND c.source_part_id = $3)))";
 
 /// The received email a part was made from.
-pub async fn details_of_part(db: &Db, workspace_id: i64, conversation_id: i64, part_id: i64) -> StoreResult<EmailDetails> {
+pub async fn details_of_part(
+    db: &Db,
+    workspace_id: i64,
+    conversation_id: i64,
+    part_id: i64,
+) -> StoreResult<EmailDetails> {
     let sql = format!("SELECT {DETAILS} FROM email_messages e WHERE {OF_PART} ORDER BY e.id LIMIT 1");
     with_pool!(db, pool => sqlx::query_as::<_, EmailDetails>(&sql)
         .bind(workspace_id).bind(conversation_id).bind(part_id).fetch_optional(pool).await)?

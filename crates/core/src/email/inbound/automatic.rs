@@ -39,7 +39,12 @@ fn is_daemon(address: &str) -> bool {
 
 /// Whether a message is automatic, from its headers (name, unfolded value), its envelope
 /// sender, its `From` address and whether its top-level type is `multipart/report`.
-pub fn automatic(headers: &[(String, String)], envelope_sender: &str, from: &str, is_report: bool) -> Option<Automatic> {
+pub fn automatic(
+    headers: &[(String, String)],
+    envelope_sender: &str,
+    from: &str,
+    is_report: bool,
+) -> Option<Automatic> {
     let envelope = envelope_sender.trim().trim_start_matches('<').trim_end_matches('>');
     if is_report || is_daemon(from) || (!envelope.is_empty() && is_daemon(envelope)) {
         return Some(Automatic::Bounce);
@@ -48,7 +53,9 @@ pub fn automatic(headers: &[(String, String)], envelope_sender: &str, from: &str
         let kind = v.split(';').next().unwrap_or("").trim();
         !kind.eq_ignore_ascii_case("no")
     });
-    if auto_submitted || header(headers, "X-Autoreply").next().is_some() || header(headers, "X-Autorespond").next().is_some()
+    if auto_submitted
+        || header(headers, "X-Autoreply").next().is_some()
+        || header(headers, "X-Autorespond").next().is_some()
     {
         return Some(Automatic::AutoReply);
     }

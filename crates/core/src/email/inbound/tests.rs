@@ -55,7 +55,10 @@ fn trims_quotes_and_signatures() {
     assert_eq!(trim_text("Sure\nOn Tue, 3 Mar 2026, Support <s@example.com>\nwrote:\n> q"), "Sure");
     // A message that is nothing but a quote is kept rather than shown empty.
     assert_eq!(trim_text("> only a quote"), "> only a quote");
-    assert_eq!(trim_html("<p>new</p><blockquote><div>old<blockquote>older</blockquote></div></blockquote><p>tail</p>"), "<p>new</p><p>tail</p>");
+    assert_eq!(
+        trim_html("<p>new</p><blockquote><div>old<blockquote>older</blockquote></div></blockquote><p>tail</p>"),
+        "<p>new</p><p>tail</p>"
+    );
     assert_eq!(text_to_html("a < b\nc\n\n\nd & e"), "<p>a &lt; b<br>c</p>\n<p>d &amp; e</p>");
 }
 

@@ -85,10 +85,7 @@ fn drop_quotes(html: &str) -> String {
 
 fn find_quote_start(html: &str) -> Option<usize> {
     let blockquote = html.find("<blockquote");
-    let div = QUOTE_CLASSES
-        .iter()
-        .filter_map(|class| html.find(&format!("<div class=\"{class}")))
-        .min();
+    let div = QUOTE_CLASSES.iter().filter_map(|class| html.find(&format!("<div class=\"{class}"))).min();
     match (blockquote, div) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
