@@ -100,9 +100,9 @@ pub async fn find_recipient(db: &Db, address: &str, inbound_domain: Option<&str>
             Some((app_id, token)) => (app_id, Some(token)),
             None => (local, None),
         };
-        // app ids are lowercase hex; a query with anything else would find nothing anyway.
+        // App ids are lower case (`workspaces::new_app_id`), so the unique index finds them.
         let found = with_pool!(db, pool => sqlx::query_as::<_, (i64, String)>(
-            "SELECT id, identity_secret FROM workspaces WHERE LOWER(app_id) = $1")
+            "SELECT id, identity_secret FROM workspaces WHERE app_id = $1")
             .bind(app_id).fetch_optional(pool).await)?;
         if let Some((workspace_id, secret)) = found {
             let conversation_id = token.and_then(|t| rapport_core::email::parse_reply_token(&secret, t));
