@@ -55,6 +55,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(routes::assignment_rules::routes())
         .merge(routes::sla_policies::routes())
         .merge(routes::webhooks::routes())
+        .merge(routes::email::routes())
         .merge(routes::github::routes())
 }
 

@@ -88,13 +88,26 @@ pub enum WorkspaceCommand {
         /// The workspace id (app_id).
         id: String,
         #[command(flatten)]
+        inbound: InboundDomainArg,
+        #[command(flatten)]
         db: DbArgs,
     },
     /// Lists workspaces, one JSON object per line.
     List {
         #[command(flatten)]
+        inbound: InboundDomainArg,
+        #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// The domain of the addresses the SMTP listener receives mail at (`<app_id>@<domain>`).
+#[derive(Args, Debug, Clone)]
+pub struct InboundDomainArg {
+    /// Mail to `<app_id>@<inbound domain>` becomes conversations of that workspace (see
+    /// `serve --smtp-listen`); point the domain's MX at the listener.
+    #[arg(long, env = "RAPPORT_INBOUND_DOMAIN")]
+    pub inbound_domain: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -135,7 +148,9 @@ pub enum TokenCommand {
     },
 }
 
-pub fn workspace_json(ws: &rapport_store::workspaces::Workspace) -> serde_json::Value {
+/// A workspace as `workspace show` prints it; `inbound_email` is its address at the inbound
+/// domain, when one is configured.
+pub fn workspace_json(ws: &rapport_store::workspaces::Workspace, inbound_domain: Option<&str>) -> serde_json::Value {
     serde_json::json!({
         "id": ws.app_id,
         "app_id": ws.app_id,
@@ -144,6 +159,7 @@ pub fn workspace_json(ws: &rapport_store::workspaces::Workspace) -> serde_json::
         "identity_verification_secret": ws.identity_secret,
         "identity_verification_enforced": ws.identity_enforced,
         "tracking_key": ws.tracking_key,
+        "inbound_email": inbound_domain.map(|domain| format!("{}@{domain}", ws.app_id)),
         "created_at": ws.created_at,
     })
 }
@@ -168,18 +184,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", ws.app_id);
             Ok(())
         }
-        Command::Workspace(WorkspaceCommand::Show { id, db }) => {
+        Command::Workspace(WorkspaceCommand::Show { id, inbound, db }) => {
             let db = db.open().await?;
             let ws = rapport_store::workspaces::find_by_app_id(&db, &id)
                 .await
                 .with_context(|| format!("no workspace with id {id:?}"))?;
-            println!("{}", serde_json::to_string_pretty(&workspace_json(&ws))?);
+            println!("{}", serde_json::to_string_pretty(&workspace_json(&ws, inbound.inbound_domain.as_deref()))?);
             Ok(())
         }
-        Command::Workspace(WorkspaceCommand::List { db }) => {
+        Command::Workspace(WorkspaceCommand::List { inbound, db }) => {
             let db = db.open().await?;
             for ws in rapport_store::workspaces::list(&db).await? {
-                println!("{}", workspace_json(&ws));
+                println!("{}", workspace_json(&ws, inbound.inbound_domain.as_deref()));
             }
             Ok(())
         }

@@ -18,6 +18,12 @@ const KEYS: &[&str] = &[
     "allow_private_webhooks",
     "webhook_pause_after",
     "github_webhook_secret",
+    "smtp_listen",
+    "smtp_max_message_bytes",
+    "smtp_tls_cert",
+    "smtp_tls_key",
+    "smtp_auth_timeout_ms",
+    "inbound_domain",
 ];
 
 pub fn load_config_file_into_env() -> anyhow::Result<()> {

@@ -66,6 +66,24 @@ pub struct ServeArgs {
     /// its conversations); unset turns the endpoint off.
     #[arg(long, env = "RAPPORT_GITHUB_WEBHOOK_SECRET")]
     pub github_webhook_secret: Option<String>,
+    /// Address of the inbound SMTP listener (`127.0.0.1:2525`); no listener unless given.
+    #[arg(long, env = "RAPPORT_SMTP_LISTEN")]
+    pub smtp_listen: Option<String>,
+    /// Largest message the SMTP listener accepts, in bytes (announced as SIZE; 552 beyond).
+    #[arg(long, env = "RAPPORT_SMTP_MAX_MESSAGE_BYTES", default_value_t = rapport_mail::inbound::DEFAULT_MAX_MESSAGE_BYTES)]
+    pub smtp_max_message_bytes: u64,
+    /// PEM certificate chain for STARTTLS on the SMTP listener (with `--smtp-tls-key`).
+    #[arg(long, env = "RAPPORT_SMTP_TLS_CERT", requires = "smtp_tls_key")]
+    pub smtp_tls_cert: Option<PathBuf>,
+    /// PEM private key of `--smtp-tls-cert`.
+    #[arg(long, env = "RAPPORT_SMTP_TLS_KEY", requires = "smtp_tls_cert")]
+    pub smtp_tls_key: Option<PathBuf>,
+    /// How long SPF, DKIM and DMARC checks of one received message may take, in milliseconds
+    /// (unreachable DNS then records `temperror`).
+    #[arg(long, env = "RAPPORT_SMTP_AUTH_TIMEOUT_MS", default_value_t = 5000)]
+    pub smtp_auth_timeout_ms: u64,
+    #[command(flatten)]
+    pub inbound: crate::cli::InboundDomainArg,
 }
 
 /// The data directory: the flag, else the SQLite file's directory, else ./rapport-data.
@@ -109,6 +127,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let attachments_dir = data_dir(args.data_dir.as_deref(), &args.db.database_url).join("attachments");
     tokio::spawn(sweep_unsent_uploads(db.clone(), attachments_dir.clone()));
     tokio::spawn(sweep_slas(db.clone()));
+    if let Some(smtp_listen) = &args.smtp_listen {
+        start_smtp(&args, smtp_listen, db.clone(), attachments_dir.clone()).await?;
+    }
     let config = HttpConfig {
         public_url: public_url.clone(),
         api_calls_per_minute: args.api_calls_per_minute,
@@ -141,6 +162,31 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
     db.close().await;
+    Ok(())
+}
+
+/// Binds the inbound SMTP listener and serves it in the background.
+async fn start_smtp(
+    args: &ServeArgs,
+    address: &str,
+    db: rapport_store::Db,
+    attachments_dir: PathBuf,
+) -> anyhow::Result<()> {
+    let mut config = rapport_mail::inbound::InboundConfig::new(attachments_dir);
+    config.inbound_domain = args.inbound.inbound_domain.clone();
+    config.max_message_bytes = args.smtp_max_message_bytes;
+    config.auth_timeout = std::time::Duration::from_millis(args.smtp_auth_timeout_ms);
+    if let (Some(cert), Some(key)) = (&args.smtp_tls_cert, &args.smtp_tls_key) {
+        config.tls = Some(rapport_mail::inbound::tls::load(cert, key).context("cannot load the SMTP TLS certificate")?);
+    }
+    let listener = rapport_mail::inbound::Listener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen for SMTP on {address}"))?;
+    let bound = listener.local_addr()?;
+    println!("Rapport receives mail on smtp://{bound}");
+    tracing::info!(address = %bound, tls = config.tls.is_some(), "SMTP listening");
+    let inbox = std::sync::Arc::new(rapport_mail::inbound::Inbox::new(db, config));
+    tokio::spawn(rapport_mail::inbound::serve(listener, inbox));
     Ok(())
 }
 

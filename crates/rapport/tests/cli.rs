@@ -50,6 +50,11 @@ fn workspace_admin_token_then_serve() {
     assert!(ok, "{err}");
     let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!((shown["id"].as_str(), shown["name"].as_str()), (Some(app_id.as_str()), Some("Acme")));
+    assert_eq!(shown["inbound_email"], serde_json::Value::Null, "no inbound domain, no address");
+    let (ok, out, err) = rapport(&["workspace", "show", &app_id, "--inbound-domain", "in.acme.test"], &db);
+    assert!(ok, "{err}");
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["inbound_email"], format!("{app_id}@in.acme.test"));
 
     let admin = ["admin", "create", "--workspace", &app_id, "--email", "ann@acme.test", "--name", "Ann"];
     let (ok, _, err) = rapport(&[&admin[..], &["--password", "long enough pw", "--role", "owner"]].concat(), &db);

@@ -8,6 +8,7 @@ pub mod companies;
 pub mod contacts;
 pub mod conversations;
 pub mod data_attributes;
+pub mod email;
 pub mod events;
 pub mod github;
 pub mod inbox;

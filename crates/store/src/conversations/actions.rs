@@ -29,6 +29,9 @@ pub struct SendOptions<'a> {
     pub attachment_ids: &'a [i64],
     /// Teammates an admin's note mentions: each must be an active admin of the workspace.
     pub mentioned_admin_ids: &'a [i64],
+    /// The received email the message came from: its `email_messages` row is written in the
+    /// same transaction (see `email::inbound`).
+    pub email: Option<&'a crate::email::inbound::InboundRecord>,
 }
 
 /// Most teammates one note may mention.
@@ -182,6 +185,9 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
         }
         sqlx::query("UPDATE conversations SET source_part_id = $3 WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id).bind(id).bind(part_id).execute(&mut *tx).await?;
+        if let Some(record) = new.options.email {
+            crate::email::inbound::insert_inbound_record!(tx, workspace_id, id, None::<i64>, record, at)?;
+        }
         sqlx::query("INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) \
                      VALUES ($1, $2, $3, $4)")
             .bind(workspace_id).bind(id).bind(contact_id).bind(at).execute(&mut *tx).await?;
@@ -217,8 +223,9 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
     });
     let (mut conversation, part, seq) = written;
     db.announce(workspace_id, seq);
-    // A new conversation (not an import) goes through the live assignment rules.
-    if new.created_at.is_none() {
+    // A new conversation (not an import, not mail a machine sent) goes through the live
+    // assignment rules.
+    if new.created_at.is_none() && new.options.email.is_none_or(|e| e.automatic.is_none()) {
         if let Some(routed) = crate::routing::run_after(db, workspace_id, conversation.id).await {
             conversation = routed;
         }
@@ -451,6 +458,9 @@ async fn write_steps(
                     if claimed == 0 {
                         return Err(StoreError::not_found("attachment"));
                     }
+                }
+                if let Some(record) = options.email {
+                    crate::email::inbound::insert_inbound_record!(tx, workspace_id, id, Some(part_id), record, at)?;
                 }
                 for admin_id in &mentions {
                     sqlx::query(INSERT_MENTION).bind(workspace_id).bind(id).bind(part_id).bind(*admin_id).bind(at)
