@@ -14,6 +14,7 @@ pub mod identity;
 pub mod messenger;
 pub mod office_hours;
 pub mod routing;
+pub mod segment;
 pub mod search;
 pub mod sla;
 pub mod template;
