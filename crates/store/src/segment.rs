@@ -223,8 +223,8 @@ async fn alias(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<Outcome> 
     let Action::Alias { previous_id } = &call.action else { return Ok(Outcome::refused("not an alias")) };
     let Some(user_id) = call.user_id.as_deref() else { return Ok(Outcome::refused("userId is required")) };
     if let Some(message_id) = &call.message_id {
-        let seen = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-            "SELECT 1 FROM segment_messages WHERE workspace_id = $1 AND message_id = $2")
+        let seen = with_pool!(db, pool => sqlx::query_scalar::<_, String>(
+            "SELECT message_id FROM segment_messages WHERE workspace_id = $1 AND message_id = $2")
             .bind(workspace_id).bind(message_id).fetch_optional(pool).await)?;
         if seen.is_some() {
             return Ok(Outcome::Duplicate);
