@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use super::{merged_attributes, Between, EmailHint, Outcome, Person};
 use crate::{now, Db, StoreError, StoreResult};
 
-type Tx = crate::WriteTx<Backend>;
+/// The connection of the open write transaction (`&mut *tx` of a `WriteTx`).
+type Conn = <Backend as sqlx::Database>::Connection;
 
 /// What a call came to inside the transaction.
 enum Step {
@@ -36,13 +37,13 @@ pub(super) async fn run(
         let call_hint = hint.take();
         let mut retried = false;
         let step = loop {
-            sqlx::raw_sql("SAVEPOINT segment_call").execute(&mut *tx).await?;
-            let result = apply_call(&mut tx, workspace_id, call, call_hint.as_ref(), &mut last_seq).await;
+            sqlx::Executor::execute(&mut *tx, "SAVEPOINT segment_call").await?;
+            let result = apply_call(&mut *tx, workspace_id, call, call_hint.as_ref(), &mut last_seq).await;
             let keep = matches!(result, Ok(Step::Done(_)));
             if !keep {
-                sqlx::raw_sql("ROLLBACK TO SAVEPOINT segment_call").execute(&mut *tx).await?;
+                sqlx::Executor::execute(&mut *tx, "ROLLBACK TO SAVEPOINT segment_call").await?;
             }
-            sqlx::raw_sql("RELEASE SAVEPOINT segment_call").execute(&mut *tx).await?;
+            sqlx::Executor::execute(&mut *tx, "RELEASE SAVEPOINT segment_call").await?;
             match result {
                 Ok(step) => break step,
                 // Another request created the same contact or company meanwhile: it exists now.
@@ -69,7 +70,7 @@ pub(super) async fn run(
 }
 
 async fn apply_call(
-    tx: &mut Tx,
+    tx: &mut Conn,
     workspace_id: i64,
     call: &Call,
     hint: Option<&EmailHint>,
@@ -87,7 +88,7 @@ async fn apply_call(
         .bind(message_id)
         .bind(call.kind.as_str())
         .bind(now())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if inserted == 0 {
@@ -116,7 +117,7 @@ async fn apply_call(
             .bind(person.id)
             .bind(call.timestamp)
             .bind(url.as_deref())
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             let event = if *screen { "viewed-screen" } else { "viewed-page" };
             let metadata = view_metadata(name.as_deref(), url.as_deref(), properties);
@@ -132,7 +133,7 @@ async fn apply_call(
             .bind(person.id)
             .bind(company_id)
             .bind(now())
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         Action::Alias { .. } => return Ok(Step::Between(Between::Alias)),
@@ -143,13 +144,13 @@ async fn apply_call(
 const PERSON: &str = "SELECT id, role, external_id, email, email_domain, name, phone, avatar, signed_up_at, \
     custom_attributes, merged_into_id FROM contacts WHERE workspace_id = $1";
 
-async fn person(tx: &mut Tx, workspace_id: i64, id: i64) -> StoreResult<Option<Person>> {
+async fn person(tx: &mut Conn, workspace_id: i64, id: i64) -> StoreResult<Option<Person>> {
     let sql = format!("{PERSON} AND id = $2");
-    Ok(sqlx::query_as::<_, Person>(&sql).bind(workspace_id).bind(id).fetch_optional(&mut **tx).await?)
+    Ok(sqlx::query_as::<_, Person>(&sql).bind(workspace_id).bind(id).fetch_optional(&mut *tx).await?)
 }
 
 /// The live contact `id` leads to, following merges.
-async fn live_person(tx: &mut Tx, workspace_id: i64, mut id: i64) -> StoreResult<Option<Person>> {
+async fn live_person(tx: &mut Conn, workspace_id: i64, mut id: i64) -> StoreResult<Option<Person>> {
     // A merge chain is short; the bound only guards against a cycle in corrupt data.
     for _ in 0..16 {
         match person(tx, workspace_id, id).await? {
@@ -161,19 +162,19 @@ async fn live_person(tx: &mut Tx, workspace_id: i64, mut id: i64) -> StoreResult
     Ok(None)
 }
 
-async fn by_external_id(tx: &mut Tx, workspace_id: i64, external_id: &str) -> StoreResult<Option<Person>> {
+async fn by_external_id(tx: &mut Conn, workspace_id: i64, external_id: &str) -> StoreResult<Option<Person>> {
     let sql = format!("{PERSON} AND external_id = $2 AND merged_into_id IS NULL ORDER BY id LIMIT 1");
-    Ok(sqlx::query_as::<_, Person>(&sql).bind(workspace_id).bind(external_id).fetch_optional(&mut **tx).await?)
+    Ok(sqlx::query_as::<_, Person>(&sql).bind(workspace_id).bind(external_id).fetch_optional(&mut *tx).await?)
 }
 
-async fn by_identity(tx: &mut Tx, workspace_id: i64, kind: &str, segment_id: &str) -> StoreResult<Option<Person>> {
+async fn by_identity(tx: &mut Conn, workspace_id: i64, kind: &str, segment_id: &str) -> StoreResult<Option<Person>> {
     let id = sqlx::query_scalar::<_, i64>(
         "SELECT contact_id FROM segment_identities WHERE workspace_id = $1 AND kind = $2 AND segment_id = $3",
     )
     .bind(workspace_id)
     .bind(kind)
     .bind(segment_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     match id {
         Some(id) => live_person(tx, workspace_id, id).await,
@@ -182,7 +183,7 @@ async fn by_identity(tx: &mut Tx, workspace_id: i64, kind: &str, segment_id: &st
 }
 
 /// Records that an anonymous id names `contact_id` (the first contact it named stays).
-async fn remember_anonymous(tx: &mut Tx, workspace_id: i64, call: &Call, contact_id: i64) -> StoreResult<()> {
+async fn remember_anonymous(tx: &mut Conn, workspace_id: i64, call: &Call, contact_id: i64) -> StoreResult<()> {
     if let Some(anonymous_id) = &call.anonymous_id {
         sqlx::query(
             "INSERT INTO segment_identities (workspace_id, kind, segment_id, contact_id, created_at) \
@@ -192,19 +193,19 @@ async fn remember_anonymous(tx: &mut Tx, workspace_id: i64, call: &Call, contact
         .bind(anonymous_id)
         .bind(contact_id)
         .bind(now())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
 }
 
-async fn set_user_id(tx: &mut Tx, workspace_id: i64, id: i64, user_id: &str) -> StoreResult<()> {
+async fn set_user_id(tx: &mut Conn, workspace_id: i64, id: i64, user_id: &str) -> StoreResult<()> {
     sqlx::query("UPDATE contacts SET role = 'user', external_id = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
         .bind(workspace_id)
         .bind(id)
         .bind(user_id)
         .bind(now())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
@@ -212,7 +213,7 @@ async fn set_user_id(tx: &mut Tx, workspace_id: i64, id: i64, user_id: &str) -> 
 /// Creates a contact (a user with `user_id`, else a lead) and logs `contact.created` as the
 /// REST API's create does.
 async fn create_contact(
-    tx: &mut Tx,
+    tx: &mut Conn,
     workspace_id: i64,
     user_id: Option<&str>,
     last_seq: &mut Option<i64>,
@@ -227,7 +228,7 @@ async fn create_contact(
     .bind(role.as_str())
     .bind(user_id)
     .bind(at)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let event = crate::event_log::NewEvent {
         workspace_id,
@@ -237,7 +238,7 @@ async fn create_contact(
         payload: serde_json::json!({"contact": {"id": id, "role": role.as_str()}}),
         created_at: at,
     };
-    *last_seq = Some(crate::log_event!((*tx), &event)?);
+    *last_seq = Some(crate::log_event!(tx, &event)?);
     Ok(id)
 }
 
@@ -247,7 +248,7 @@ fn found(person: Option<Person>) -> StoreResult<Result<Person, Between>> {
 
 /// The contact a call is about, created when new (see the module comment of `segment.rs`).
 async fn resolve(
-    tx: &mut Tx,
+    tx: &mut Conn,
     workspace_id: i64,
     call: &Call,
     email: Option<&Email>,
@@ -324,7 +325,7 @@ async fn resolve(
 
 /// Writes an identify's traits over the contact: given fields replace, absent ones stay,
 /// custom attributes merge key by key.
-async fn update_contact(tx: &mut Tx, workspace_id: i64, person: &Person, traits: &ContactTraits) -> StoreResult<()> {
+async fn update_contact(tx: &mut Conn, workspace_id: i64, person: &Person, traits: &ContactTraits) -> StoreResult<()> {
     let (email, email_domain) = match &traits.email {
         Some(e) => (Some(e.as_str().to_string()), Some(e.domain().to_string())),
         None => (person.email.clone(), person.email_domain.clone()),
@@ -343,7 +344,7 @@ async fn update_contact(tx: &mut Tx, workspace_id: i64, person: &Person, traits:
     .bind(traits.signed_up_at.or(person.signed_up_at))
     .bind(merged_attributes(&person.custom_attributes, &traits.custom))
     .bind(now())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -351,7 +352,7 @@ async fn update_contact(tx: &mut Tx, workspace_id: i64, person: &Person, traits:
 /// Records a data event as `events::record` does (same normalised name, same de-duplication
 /// of an identical event).
 async fn record_event(
-    tx: &mut Tx,
+    tx: &mut Conn,
     workspace_id: i64,
     contact_id: i64,
     event: &str,
@@ -369,20 +370,20 @@ async fn record_event(
     .bind(Value::Object(metadata.clone()).to_string())
     .bind(created_at)
     .bind(crate::events::metadata_hash(metadata))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
 /// Creates or updates the company with this `company_id`; returns its id.
-async fn upsert_company(tx: &mut Tx, workspace_id: i64, company_id: &str, t: &CompanyTraits) -> StoreResult<i64> {
+async fn upsert_company(tx: &mut Conn, workspace_id: i64, company_id: &str, t: &CompanyTraits) -> StoreResult<i64> {
     let at = now();
     let existing = sqlx::query_as::<_, (i64, String)>(
         "SELECT id, custom_attributes FROM companies WHERE workspace_id = $1 AND company_id = $2",
     )
     .bind(workspace_id)
     .bind(company_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     let spend = t.monthly_spend.map(f64::trunc);
     if let Some((id, custom)) = existing {
@@ -403,7 +404,7 @@ async fn upsert_company(tx: &mut Tx, workspace_id: i64, company_id: &str, t: &Co
         .bind(t.remote_created_at)
         .bind(merged_attributes(&custom, &t.custom))
         .bind(at)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         return Ok(id);
     }
@@ -424,7 +425,8 @@ async fn upsert_company(tx: &mut Tx, workspace_id: i64, company_id: &str, t: &Co
     .bind(t.remote_created_at)
     .bind(merged_attributes("{}", &t.custom))
     .bind(at)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?;
     id.ok_or_else(|| StoreError::Conflict(format!("company {company_id:?} is being created by another request")))
 }
+
