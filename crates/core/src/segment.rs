@@ -110,12 +110,27 @@ pub struct CompanyTraits {
 /// What a call asks for, by kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    Identify { traits: ContactTraits },
-    Track { event: String, properties: Map<String, Value> },
+    Identify {
+        traits: ContactTraits,
+    },
+    Track {
+        event: String,
+        properties: Map<String, Value>,
+    },
     /// `page` and `screen`: the contact was seen (on `url` when known); `name` is the page's.
-    View { screen: bool, name: Option<String>, url: Option<String>, properties: Map<String, Value> },
-    Group { group_id: String, traits: CompanyTraits },
-    Alias { previous_id: String },
+    View {
+        screen: bool,
+        name: Option<String>,
+        url: Option<String>,
+        properties: Map<String, Value>,
+    },
+    Group {
+        group_id: String,
+        traits: CompanyTraits,
+    },
+    Alias {
+        previous_id: String,
+    },
 }
 
 /// One parsed call, ready to apply.
@@ -358,7 +373,10 @@ pub fn parse_call(
         Some(kind) => kind,
         None => match object.get("type") {
             Some(Value::String(name)) => Kind::parse(name).ok_or_else(|| {
-                call_error("type", format!("type must be one of identify, track, page, screen, group, alias (got {name:?})"))
+                call_error(
+                    "type",
+                    format!("type must be one of identify, track, page, screen, group, alias (got {name:?})"),
+                )
             })?,
             _ => return Err(call_error("type", "type is required")),
         },
@@ -382,7 +400,8 @@ pub fn parse_call(
     let action = match kind {
         Kind::Identify => Action::Identify { traits: contact_traits(&object_field(object, "traits")?)? },
         Kind::Track => {
-            let event = text_field(object, "event", "event")?.ok_or_else(|| call_error("event", "event is required"))?;
+            let event =
+                text_field(object, "event", "event")?.ok_or_else(|| call_error("event", "event is required"))?;
             Action::Track { event, properties: object_field(object, "properties")? }
         }
         Kind::Page | Kind::Screen => {

@@ -37,13 +37,17 @@ async fn the_tracking_key_authenticates_the_intake_and_nothing_else() {
         assert_eq!(r.status, 200, "{}", r.text);
         // A Basic key without the colon is accepted too.
         let no_colon = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(&key));
-        let r = app.send(post("/segment/v1/track", Some(&no_colon), json!({"userId": "u1", "event": "e2"}).to_string())).await;
+        let r = app
+            .send(post("/segment/v1/track", Some(&no_colon), json!({"userId": "u1", "event": "e2"}).to_string()))
+            .await;
         assert_eq!(r.status, 200, "{}", r.text);
 
         // Wrong, missing, or API-token credentials are 401 and write nothing.
         let before = contacts_total(&app).await;
         let track = json!({"userId": "u2", "event": "x"}).to_string();
-        for authorization in [Some(basic("wrong")), None, Some(format!("Bearer {}", app.token)), Some(basic(&app.token))] {
+        for authorization in
+            [Some(basic("wrong")), None, Some(format!("Bearer {}", app.token)), Some(basic(&app.token))]
+        {
             let r = app.send(post("/segment/v1/track", authorization.as_deref(), track.clone())).await;
             assert_eq!(r.status, 401, "{authorization:?}: {}", r.text);
             assert_eq!(r.error_code(), "unauthorized");
@@ -59,22 +63,35 @@ async fn the_tracking_key_authenticates_the_intake_and_nothing_else() {
         assert_eq!(app.send(request.body(Body::empty()).unwrap()).await.status, 401);
 
         // What the REST API shows.
-        let found = app.post("/api/contacts/search", json!({"query": {"field": "external_id", "operator": "=", "value": "u1"}})).await;
+        let found = app
+            .post("/api/contacts/search", json!({"query": {"field": "external_id", "operator": "=", "value": "u1"}}))
+            .await;
         assert_eq!(found.body["total_count"], 1, "{}", found.text);
         let contact = &found.body["data"][0];
         assert_eq!((contact["email"].as_str(), contact["name"].as_str()), (Some("ann@example.com"), Some("Ann")));
         let id = contact["id"].as_str().unwrap();
         let events = app.get(&format!("/api/events?type=user&intercom_user_id={id}")).await;
-        let names: Vec<&str> = events.body["events"].as_array().unwrap().iter().filter_map(|e| e["event_name"].as_str()).collect();
+        let names: Vec<&str> =
+            events.body["events"].as_array().unwrap().iter().filter_map(|e| e["event_name"].as_str()).collect();
         assert_eq!(names.len(), 2, "{}", events.text);
 
         // Another workspace's key writes there, not here.
         let other = app.other_workspace().await;
         let r = app
-            .send(post("/segment/v1/track", Some(&basic(&other.workspace.tracking_key)), json!({"userId": "u1", "event": "x"}).to_string()))
+            .send(post(
+                "/segment/v1/track",
+                Some(&basic(&other.workspace.tracking_key)),
+                json!({"userId": "u1", "event": "x"}).to_string(),
+            ))
             .await;
         assert_eq!(r.status, 200);
-        assert_eq!(app.get(&format!("/api/events?type=user&intercom_user_id={id}")).await.body["events"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            app.get(&format!("/api/events?type=user&intercom_user_id={id}")).await.body["events"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }
 
@@ -162,8 +179,13 @@ async fn a_batch_applies_its_good_calls_and_lists_the_refused_ones() {
 
         let company = app.get("/api/companies?company_id=co1").await;
         assert_eq!(company.status, 200, "{}", company.text);
-        assert_eq!((company.body["name"].as_str(), company.body["plan"]["name"].as_str()), (Some("Co One"), Some("pro")));
-        let found = app.post("/api/contacts/search", json!({"query": {"field": "external_id", "operator": "=", "value": "b1"}})).await;
+        assert_eq!(
+            (company.body["name"].as_str(), company.body["plan"]["name"].as_str()),
+            (Some("Co One"), Some("pro"))
+        );
+        let found = app
+            .post("/api/contacts/search", json!({"query": {"field": "external_id", "operator": "=", "value": "b1"}}))
+            .await;
         let id = found.body["data"][0]["id"].as_str().unwrap().to_string();
         let attached = app.get(&format!("/api/contacts/{id}/companies")).await;
         assert_eq!(attached.body["companies"][0]["company_id"], "co1", "{}", attached.text);

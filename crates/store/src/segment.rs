@@ -43,7 +43,10 @@ pub enum Outcome {
     /// Its `messageId` was applied before: a client's retry. Nothing changed.
     Duplicate,
     /// Not applied, and nothing of it written; `field` names the part at fault when known.
-    Refused { field: Option<String>, message: String },
+    Refused {
+        field: Option<String>,
+        message: String,
+    },
 }
 
 impl Outcome {
@@ -99,7 +102,9 @@ pub async fn apply(db: &Db, workspace_id: i64, calls: &[Result<Call, CallError>]
     let mut todo: Vec<(usize, &Call)> = Vec::with_capacity(calls.len());
     for (index, call) in calls.iter().enumerate() {
         match call {
-            Err(e) => outcomes[index] = Some(Outcome::Refused { field: Some(e.field.clone()), message: e.message.clone() }),
+            Err(e) => {
+                outcomes[index] = Some(Outcome::Refused { field: Some(e.field.clone()), message: e.message.clone() })
+            }
             Ok(call) => match check(db, workspace_id, call).await {
                 Ok(()) => todo.push((index, call)),
                 Err(StoreError::Invalid(message)) => outcomes[index] = Some(Outcome::refused(message)),
@@ -160,13 +165,17 @@ async fn check(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<()> {
             check_length("traits.name", &traits.name, 255)?;
             check_length("traits.phone", &traits.phone, 64)?;
             check_length("traits.avatar", &traits.avatar, 2048)?;
-            crate::data_attributes::validate_custom_attributes(db, workspace_id, Model::Contact.as_str(), &traits.custom)
-                .await
+            crate::data_attributes::validate_custom_attributes(
+                db,
+                workspace_id,
+                Model::Contact.as_str(),
+                &traits.custom,
+            )
+            .await
         }
         Action::Track { event, properties } => {
             attributes::event_name(event).map_err(|e| StoreError::Invalid(format!("event: {e}")))?;
-            attributes::validate_event_metadata(properties)
-                .map_err(|e| StoreError::Invalid(format!("properties: {e}")))
+            attributes::validate_event_metadata(properties).map_err(|e| StoreError::Invalid(format!("properties: {e}")))
         }
         Action::View { .. } | Action::Alias { .. } => Ok(()),
         Action::Group { traits, .. } => {
@@ -178,8 +187,13 @@ async fn check(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<()> {
                 return Err(StoreError::Invalid(format!("traits.monthly_spend must be between 0 and {max}")));
             }
             check_length("traits.name", &traits.name, 255)?;
-            crate::data_attributes::validate_custom_attributes(db, workspace_id, Model::Company.as_str(), &traits.custom)
-                .await
+            crate::data_attributes::validate_custom_attributes(
+                db,
+                workspace_id,
+                Model::Company.as_str(),
+                &traits.custom,
+            )
+            .await
         }
     }
 }
@@ -279,9 +293,8 @@ async fn alias_target(
     Ok(match (previous, user) {
         (Some(p), Some(u)) if p.id == u.id => u.id,
         (Some(p), Some(u)) => {
-            rapport_core::contact::check_merge(p.id, p.role(), u.id, u.role()).map_err(|e| {
-                StoreError::Invalid(format!("cannot alias {previous_id:?} to {user_id:?}: {e}"))
-            })?;
+            rapport_core::contact::check_merge(p.id, p.role(), u.id, u.role())
+                .map_err(|e| StoreError::Invalid(format!("cannot alias {previous_id:?} to {user_id:?}: {e}")))?;
             crate::contacts::merge(db, workspace_id, p.id, u.id).await?.id
         }
         // The contact takes the new id (and a lead becomes a user).

@@ -102,7 +102,8 @@ async fn identify_track_page_and_group_land_on_one_user() {
 
         // Another workspace's calls never reach this one's contacts.
         let (other, _) = testing::workspace(&db).await;
-        let outcomes = apply(&db, other.id, json!([{"type": "track", "userId": "u1", "messageId": "m2", "event": "x"}])).await;
+        let outcomes =
+            apply(&db, other.id, json!([{"type": "track", "userId": "u1", "messageId": "m2", "event": "x"}])).await;
         assert_eq!(outcomes, vec![Outcome::Applied]);
         assert_eq!(events::list(&db, ws.id, user.id, 10, None).await.unwrap().len(), 2);
         assert_eq!(segment::workspace_by_tracking_key(&db, &ws.tracking_key).await.unwrap(), Some(ws.id));
@@ -132,14 +133,17 @@ async fn a_refused_call_writes_nothing_and_its_neighbours_are_applied() {
         assert_eq!(outcomes[0], Outcome::Applied);
         assert_eq!(outcomes[4], Outcome::Applied);
         for (index, needle) in [(1, "favourite_colour"), (2, "nested"), (3, "userId")] {
-            let Outcome::Refused { message, field } = &outcomes[index] else { panic!("{index}: {:?}", outcomes[index]) };
+            let Outcome::Refused { message, field } = &outcomes[index] else {
+                panic!("{index}: {:?}", outcomes[index])
+            };
             assert!(message.contains(needle) || field.as_deref() == Some(needle), "{index}: {message}");
         }
         assert_eq!(contacts::count(&db, ws.id).await.unwrap(), 1, "the refused calls created nobody");
         let user = contacts::find_by_external_id(&db, ws.id, "u1").await.unwrap();
         assert_eq!(event_names(&db, ws.id, user.id).await, vec!["clicked"]);
         // The refused calls' message ids were not kept: fixed and sent again, they apply.
-        let fixed = apply(&db, ws.id, json!([{"type": "track", "userId": "u3", "messageId": "bad2", "event": "x"}])).await;
+        let fixed =
+            apply(&db, ws.id, json!([{"type": "track", "userId": "u3", "messageId": "bad2", "event": "x"}])).await;
         assert_eq!(fixed, vec![Outcome::Applied]);
     }
 }
@@ -163,8 +167,12 @@ async fn anonymous_visitors_become_leads_and_join_their_user() {
         assert_eq!(lead.role, "lead");
         assert_eq!(event_names(&db, ws.id, lead.id).await, vec!["viewed pricing", "viewed-page"]);
         // Identified with a new user id: the lead becomes that user.
-        apply(&db, ws.id, json!([{"type": "identify", "userId": "u9", "anonymousId": "anon-1", "traits": {"name": "Bo"}}]))
-            .await;
+        apply(
+            &db,
+            ws.id,
+            json!([{"type": "identify", "userId": "u9", "anonymousId": "anon-1", "traits": {"name": "Bo"}}]),
+        )
+        .await;
         let user = contacts::find_by_external_id(&db, ws.id, "u9").await.unwrap();
         assert_eq!((user.id, user.role.as_str(), user.name.as_deref()), (lead.id, "user", Some("Bo")));
 
@@ -173,7 +181,8 @@ async fn anonymous_visitors_become_leads_and_join_their_user() {
         let lead2 = segment::contact_of_anonymous_id(&db, ws.id, "anon-2").await.unwrap().unwrap();
         assert_eq!(lead2.role, "lead");
         let outcomes =
-            apply(&db, ws.id, json!([{"type": "alias", "previousId": "anon-2", "userId": "u9", "messageId": "al1"}])).await;
+            apply(&db, ws.id, json!([{"type": "alias", "previousId": "anon-2", "userId": "u9", "messageId": "al1"}]))
+                .await;
         assert_eq!(outcomes, vec![Outcome::Applied]);
         assert!(contacts::find(&db, ws.id, lead2.id).await.is_err(), "the lead was merged away");
         assert_eq!(event_names(&db, ws.id, user.id).await, vec!["opened", "viewed pricing", "viewed-page"]);
@@ -183,7 +192,8 @@ async fn anonymous_visitors_become_leads_and_join_their_user() {
         assert_eq!(contacts::count(&db, ws.id).await.unwrap(), 1);
         // A retried alias is a duplicate; aliasing two users is refused and changes nothing.
         let again =
-            apply(&db, ws.id, json!([{"type": "alias", "previousId": "anon-2", "userId": "u9", "messageId": "al1"}])).await;
+            apply(&db, ws.id, json!([{"type": "alias", "previousId": "anon-2", "userId": "u9", "messageId": "al1"}]))
+                .await;
         assert_eq!(again, vec![Outcome::Duplicate]);
         apply(&db, ws.id, json!([{"type": "identify", "userId": "u10"}])).await;
         let refused = apply(&db, ws.id, json!([{"type": "alias", "previousId": "u10", "userId": "u9"}])).await;

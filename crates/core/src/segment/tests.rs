@@ -65,7 +65,8 @@ fn timestamps_are_corrected_for_the_clients_clock() {
     .unwrap();
     assert_eq!(call.timestamp, NOW / 1000 - 2);
     // A timestamp alone is history, taken as given.
-    let call = one(Kind::Track, json!({"userId": "u", "event": "e", "timestamp": "2020-01-01T00:00:00+01:00"})).unwrap();
+    let call =
+        one(Kind::Track, json!({"userId": "u", "event": "e", "timestamp": "2020-01-01T00:00:00+01:00"})).unwrap();
     assert_eq!(call.timestamp, 1_577_833_200);
     let e = one(Kind::Track, json!({"userId": "u", "event": "e", "timestamp": "yesterday"})).unwrap_err();
     assert_eq!(e.field, "timestamp");
@@ -105,9 +106,15 @@ fn requests_over_the_limits_or_malformed_are_refused_whole() {
     assert!(matches!(parse_batch(&big, NOW), Err(RequestError::TooLarge { .. })));
     let big_call = json!({"batch": [{"type": "track", "userId": "u", "event": "e",
         "properties": {"blob": "x".repeat(MAX_CALL_BYTES)}}]});
-    assert!(matches!(parse_batch(big_call.to_string().as_bytes(), NOW), Err(RequestError::CallTooLarge { index: 0, .. })));
+    assert!(matches!(
+        parse_batch(big_call.to_string().as_bytes(), NOW),
+        Err(RequestError::CallTooLarge { index: 0, .. })
+    ));
     let single = json!({"userId": "u", "event": "e", "properties": {"blob": "x".repeat(MAX_CALL_BYTES)}});
-    assert!(matches!(parse_single(Kind::Track, single.to_string().as_bytes(), NOW), Err(RequestError::TooLarge { .. })));
+    assert!(matches!(
+        parse_single(Kind::Track, single.to_string().as_bytes(), NOW),
+        Err(RequestError::TooLarge { .. })
+    ));
     let many = json!({"batch": vec![json!({"type": "track", "userId": "u", "event": "e"}); MAX_BATCH_CALLS + 1]});
     assert_eq!(parse_batch(many.to_string().as_bytes(), NOW), Err(RequestError::TooManyCalls));
 }

@@ -19,9 +19,7 @@ use crate::{AppError, AppResult, AppState};
 
 /// The intake routes (outside `/api`: the tracking key is not an API credential).
 pub fn routes() -> Router<AppState> {
-    let mut router = Router::new()
-        .route("/segment/v1/batch", post(batch))
-        .route("/segment/v1/import", post(batch));
+    let mut router = Router::new().route("/segment/v1/batch", post(batch)).route("/segment/v1/import", post(batch));
     for kind in Kind::ALL {
         let handler = move |state: State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>| {
             single(kind, state, headers, body)
