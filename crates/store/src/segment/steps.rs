@@ -38,7 +38,7 @@ pub(super) async fn run(
         let mut retried = false;
         let step = loop {
             sqlx::Executor::execute(&mut *tx, "SAVEPOINT segment_call").await?;
-            let result = apply_call(&mut *tx, workspace_id, call, call_hint.as_ref(), &mut last_seq).await;
+            let result = apply_call(&mut tx, workspace_id, call, call_hint.as_ref(), &mut last_seq).await;
             let keep = matches!(result, Ok(Step::Done(_)));
             if !keep {
                 sqlx::Executor::execute(&mut *tx, "ROLLBACK TO SAVEPOINT segment_call").await?;
