@@ -15,6 +15,7 @@ pub mod messenger;
 pub mod office_hours;
 pub mod routing;
 pub mod search;
+pub mod segment;
 pub mod sla;
 pub mod template;
 pub mod webhook;

@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(crate::live::agent_socket))
         .nest("/api", api)
         .merge(routes::github::inbound())
+        .merge(routes::segment::routes())
         .merge(routes::widget::routes())
         .merge(routes::app::routes())
         .merge(messenger)

@@ -99,7 +99,7 @@ pub async fn identify(db: &Db, workspace_id: i64, keys: &[ContactKey<'_>]) -> St
     Err(StoreError::not_found("contact"))
 }
 
-fn metadata_hash(metadata: &Map<String, Value>) -> String {
+pub(crate) fn metadata_hash(metadata: &Map<String, Value>) -> String {
     hex::encode(Sha256::digest(attributes::canonical_metadata(metadata).as_bytes()))
 }
 

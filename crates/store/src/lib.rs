@@ -28,6 +28,7 @@ pub mod messenger;
 pub mod notes;
 pub mod routing;
 pub mod saved_replies;
+pub mod segment;
 pub mod sessions;
 pub mod sla;
 pub mod tags;

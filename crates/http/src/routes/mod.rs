@@ -16,6 +16,7 @@ pub mod invites;
 pub mod messenger;
 pub mod notes;
 pub mod saved_replies;
+pub mod segment;
 pub mod sla_policies;
 pub mod tags;
 pub mod teammates;

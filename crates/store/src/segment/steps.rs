@@ -1,0 +1,432 @@
+// The write transaction of the Segment intake, written once and compiled for each backend
+// (`include!`d by `segment.rs` with `Backend` set to `sqlx::Sqlite` or `sqlx::Postgres`).
+
+use rapport_core::attributes;
+use rapport_core::contact::{ContactRole, Email};
+use rapport_core::segment::{view_metadata, Action, Call, CompanyTraits, ContactTraits};
+use serde_json::{Map, Value};
+
+use super::{merged_attributes, Between, EmailHint, Outcome, Person};
+use crate::{now, Db, StoreError, StoreResult};
+
+/// The connection of the open write transaction (`&mut *tx` of a `WriteTx`).
+type Conn = <Backend as sqlx::Database>::Connection;
+
+/// What a call came to inside the transaction.
+enum Step {
+    Done(Outcome),
+    /// The call needs work outside the transaction first, and runs again after it.
+    Between(Between),
+}
+
+/// Applies `calls` in order in one transaction, each in a savepoint, until one needs work
+/// outside it (returned with the outcomes of the calls before it). `hint` is the email lookup
+/// made for the first call.
+pub(super) async fn run(
+    db: &Db,
+    pool: &sqlx::Pool<Backend>,
+    workspace_id: i64,
+    calls: &[&Call],
+    mut hint: Option<EmailHint>,
+) -> StoreResult<(Vec<Outcome>, Option<Between>)> {
+    let mut tx = db.begin_write(pool).await?;
+    let mut done = Vec::with_capacity(calls.len());
+    let mut between = None;
+    let mut last_seq = None;
+    for call in calls {
+        let call_hint = hint.take();
+        let mut retried = false;
+        let step = loop {
+            sqlx::Executor::execute(&mut *tx, "SAVEPOINT segment_call").await?;
+            let result = apply_call(&mut tx, workspace_id, call, call_hint.as_ref(), &mut last_seq).await;
+            let keep = matches!(result, Ok(Step::Done(_)));
+            if !keep {
+                sqlx::Executor::execute(&mut *tx, "ROLLBACK TO SAVEPOINT segment_call").await?;
+            }
+            sqlx::Executor::execute(&mut *tx, "RELEASE SAVEPOINT segment_call").await?;
+            match result {
+                Ok(step) => break step,
+                // Another request created the same contact or company meanwhile: it exists now.
+                Err(StoreError::Conflict(_)) if !retried => retried = true,
+                Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
+                    break Step::Done(Outcome::refused(message))
+                }
+                Err(other) => return Err(other),
+            }
+        };
+        match step {
+            Step::Done(outcome) => done.push(outcome),
+            Step::Between(work) => {
+                between = Some(work);
+                break;
+            }
+        }
+    }
+    tx.commit().await?;
+    if let Some(seq) = last_seq {
+        db.announce(workspace_id, seq);
+    }
+    Ok((done, between))
+}
+
+async fn apply_call(
+    tx: &mut Conn,
+    workspace_id: i64,
+    call: &Call,
+    hint: Option<&EmailHint>,
+    last_seq: &mut Option<i64>,
+) -> StoreResult<Step> {
+    if matches!(call.action, Action::Alias { .. }) {
+        return Ok(Step::Between(Between::Alias));
+    }
+    if let Some(message_id) = &call.message_id {
+        let inserted = sqlx::query(
+            "INSERT INTO segment_messages (workspace_id, message_id, kind, received_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(workspace_id)
+        .bind(message_id)
+        .bind(call.kind.as_str())
+        .bind(now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(Step::Done(Outcome::Duplicate));
+        }
+    }
+    let email = match &call.action {
+        Action::Identify { traits } => traits.email.as_ref(),
+        _ => None,
+    };
+    let person = match resolve(tx, workspace_id, call, email, hint, last_seq).await? {
+        Ok(person) => person,
+        Err(between) => return Ok(Step::Between(between)),
+    };
+    match &call.action {
+        Action::Identify { traits } => update_contact(tx, workspace_id, &person, traits).await?,
+        Action::Track { event, properties } => {
+            record_event(tx, workspace_id, person.id, event, properties, call.timestamp).await?
+        }
+        Action::View { screen, name, url, properties } => {
+            sqlx::query(
+                "UPDATE contacts SET last_seen_at = $3, last_seen_url = COALESCE($4, last_seen_url) \
+                 WHERE workspace_id = $1 AND id = $2 AND (last_seen_at IS NULL OR last_seen_at <= $3)",
+            )
+            .bind(workspace_id)
+            .bind(person.id)
+            .bind(call.timestamp)
+            .bind(url.as_deref())
+            .execute(&mut *tx)
+            .await?;
+            let event = if *screen { "viewed-screen" } else { "viewed-page" };
+            let metadata = view_metadata(name.as_deref(), url.as_deref(), properties);
+            record_event(tx, workspace_id, person.id, event, &metadata, call.timestamp).await?;
+        }
+        Action::Group { group_id, traits } => {
+            let company_id = upsert_company(tx, workspace_id, group_id, traits).await?;
+            sqlx::query(
+                "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (contact_id, company_id) DO NOTHING",
+            )
+            .bind(workspace_id)
+            .bind(person.id)
+            .bind(company_id)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        }
+        Action::Alias { .. } => return Ok(Step::Between(Between::Alias)),
+    }
+    Ok(Step::Done(Outcome::Applied))
+}
+
+const PERSON: &str = "SELECT id, role, external_id, email, email_domain, name, phone, avatar, signed_up_at, \
+    custom_attributes, merged_into_id FROM contacts WHERE workspace_id = $1";
+
+async fn person(tx: &mut Conn, workspace_id: i64, id: i64) -> StoreResult<Option<Person>> {
+    let sql = format!("{PERSON} AND id = $2");
+    Ok(sqlx::query_as::<_, Person>(&sql).bind(workspace_id).bind(id).fetch_optional(&mut *tx).await?)
+}
+
+/// The live contact `id` leads to, following merges.
+async fn live_person(tx: &mut Conn, workspace_id: i64, mut id: i64) -> StoreResult<Option<Person>> {
+    // A merge chain is short; the bound only guards against a cycle in corrupt data.
+    for _ in 0..16 {
+        match person(tx, workspace_id, id).await? {
+            None => return Ok(None),
+            Some(Person { merged_into_id: Some(into), .. }) => id = into,
+            Some(found) => return Ok(Some(found)),
+        }
+    }
+    Ok(None)
+}
+
+async fn by_external_id(tx: &mut Conn, workspace_id: i64, external_id: &str) -> StoreResult<Option<Person>> {
+    let sql = format!("{PERSON} AND external_id = $2 AND merged_into_id IS NULL ORDER BY id LIMIT 1");
+    Ok(sqlx::query_as::<_, Person>(&sql).bind(workspace_id).bind(external_id).fetch_optional(&mut *tx).await?)
+}
+
+async fn by_identity(tx: &mut Conn, workspace_id: i64, kind: &str, segment_id: &str) -> StoreResult<Option<Person>> {
+    let id = sqlx::query_scalar::<_, i64>(
+        "SELECT contact_id FROM segment_identities WHERE workspace_id = $1 AND kind = $2 AND segment_id = $3",
+    )
+    .bind(workspace_id)
+    .bind(kind)
+    .bind(segment_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match id {
+        Some(id) => live_person(tx, workspace_id, id).await,
+        None => Ok(None),
+    }
+}
+
+/// Records that an anonymous id names `contact_id` (the first contact it named stays).
+async fn remember_anonymous(tx: &mut Conn, workspace_id: i64, call: &Call, contact_id: i64) -> StoreResult<()> {
+    if let Some(anonymous_id) = &call.anonymous_id {
+        sqlx::query(
+            "INSERT INTO segment_identities (workspace_id, kind, segment_id, contact_id, created_at) \
+             VALUES ($1, 'anonymous', $2, $3, $4) ON CONFLICT (workspace_id, kind, segment_id) DO NOTHING",
+        )
+        .bind(workspace_id)
+        .bind(anonymous_id)
+        .bind(contact_id)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn set_user_id(tx: &mut Conn, workspace_id: i64, id: i64, user_id: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE contacts SET role = 'user', external_id = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id)
+        .bind(id)
+        .bind(user_id)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Creates a contact (a user with `user_id`, else a lead) and logs `contact.created` as the
+/// REST API's create does.
+async fn create_contact(
+    tx: &mut Conn,
+    workspace_id: i64,
+    user_id: Option<&str>,
+    last_seq: &mut Option<i64>,
+) -> StoreResult<i64> {
+    let role = if user_id.is_some() { ContactRole::User } else { ContactRole::Lead };
+    let at = now();
+    let id = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO contacts (workspace_id, role, external_id, custom_attributes, created_at, updated_at) \
+         VALUES ($1, $2, $3, '{}', $4, $4) RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(role.as_str())
+    .bind(user_id)
+    .bind(at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let event = crate::event_log::NewEvent {
+        workspace_id,
+        kind: "contact.created",
+        conversation_id: None,
+        audience: crate::event_log::Audience::Admins,
+        payload: serde_json::json!({"contact": {"id": id, "role": role.as_str()}}),
+        created_at: at,
+    };
+    *last_seq = Some(crate::log_event!(tx, &event)?);
+    Ok(id)
+}
+
+fn found(person: Option<Person>) -> StoreResult<Result<Person, Between>> {
+    person.map(Ok).ok_or_else(|| StoreError::Invalid("the contact disappeared while being written".into()))
+}
+
+/// The contact a call is about, created when new (see the module comment of `segment.rs`).
+async fn resolve(
+    tx: &mut Conn,
+    workspace_id: i64,
+    call: &Call,
+    email: Option<&Email>,
+    hint: Option<&EmailHint>,
+    last_seq: &mut Option<i64>,
+) -> StoreResult<Result<Person, Between>> {
+    let anonymous = match &call.anonymous_id {
+        Some(anonymous_id) => match by_identity(tx, workspace_id, "anonymous", anonymous_id).await? {
+            Some(person) => Some(person),
+            None => by_identity(tx, workspace_id, "alias", anonymous_id).await?,
+        },
+        None => None,
+    };
+    let Some(user_id) = call.user_id.as_deref() else {
+        if let Some(person) = anonymous {
+            return Ok(Ok(person));
+        }
+        if let Some(email) = email {
+            match hint {
+                None => return Ok(Err(Between::FindByEmail(email.clone()))),
+                Some(Some(owner)) => {
+                    if let Some(person) = live_person(tx, workspace_id, owner.id).await? {
+                        remember_anonymous(tx, workspace_id, call, person.id).await?;
+                        return Ok(Ok(person));
+                    }
+                }
+                Some(None) => {}
+            }
+        }
+        let id = create_contact(tx, workspace_id, None, last_seq).await?;
+        remember_anonymous(tx, workspace_id, call, id).await?;
+        return found(person(tx, workspace_id, id).await?);
+    };
+    let user = match by_external_id(tx, workspace_id, user_id).await? {
+        Some(person) => Some(person),
+        None => by_identity(tx, workspace_id, "alias", user_id).await?,
+    };
+    if let Some(user) = user {
+        match &anonymous {
+            // The visitor was a lead before signing in: one person now.
+            Some(lead) if lead.id != user.id && lead.role == "lead" && user.role == "user" => {
+                return Ok(Err(Between::Merge { from: lead.id, into: user.id }));
+            }
+            Some(_) => {}
+            None => remember_anonymous(tx, workspace_id, call, user.id).await?,
+        }
+        return Ok(Ok(user));
+    }
+    // A new user id: the visitor's lead becomes the user.
+    if let Some(lead) = anonymous.filter(|p| p.role == "lead") {
+        set_user_id(tx, workspace_id, lead.id, user_id).await?;
+        return found(person(tx, workspace_id, lead.id).await?);
+    }
+    // A user added by email only (REST, the messenger) takes the id.
+    if let Some(email) = email {
+        match hint {
+            None => return Ok(Err(Between::FindByEmail(email.clone()))),
+            Some(Some(owner)) if owner.role() == ContactRole::User && owner.external_id.is_none() => {
+                if let Some(person) = live_person(tx, workspace_id, owner.id).await? {
+                    if person.external_id.is_none() {
+                        set_user_id(tx, workspace_id, person.id, user_id).await?;
+                        remember_anonymous(tx, workspace_id, call, person.id).await?;
+                        return found(self::person(tx, workspace_id, person.id).await?);
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    let id = create_contact(tx, workspace_id, Some(user_id), last_seq).await?;
+    remember_anonymous(tx, workspace_id, call, id).await?;
+    found(person(tx, workspace_id, id).await?)
+}
+
+/// Writes an identify's traits over the contact: given fields replace, absent ones stay,
+/// custom attributes merge key by key.
+async fn update_contact(tx: &mut Conn, workspace_id: i64, person: &Person, traits: &ContactTraits) -> StoreResult<()> {
+    let (email, email_domain) = match &traits.email {
+        Some(e) => (Some(e.as_str().to_string()), Some(e.domain().to_string())),
+        None => (person.email.clone(), person.email_domain.clone()),
+    };
+    sqlx::query(
+        "UPDATE contacts SET email = $3, email_domain = $4, name = $5, phone = $6, avatar = $7, signed_up_at = $8, \
+         custom_attributes = $9, updated_at = $10 WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(workspace_id)
+    .bind(person.id)
+    .bind(email)
+    .bind(email_domain)
+    .bind(traits.name.as_ref().or(person.name.as_ref()))
+    .bind(traits.phone.as_ref().or(person.phone.as_ref()))
+    .bind(traits.avatar.as_ref().or(person.avatar.as_ref()))
+    .bind(traits.signed_up_at.or(person.signed_up_at))
+    .bind(merged_attributes(&person.custom_attributes, &traits.custom))
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Records a data event as `events::record` does (same normalised name, same de-duplication
+/// of an identical event).
+async fn record_event(
+    tx: &mut Conn,
+    workspace_id: i64,
+    contact_id: i64,
+    event: &str,
+    metadata: &Map<String, Value>,
+    created_at: i64,
+) -> StoreResult<()> {
+    let name = attributes::event_name(event).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO events (workspace_id, contact_id, event_name, metadata, created_at, metadata_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(workspace_id)
+    .bind(contact_id)
+    .bind(&name)
+    .bind(Value::Object(metadata.clone()).to_string())
+    .bind(created_at)
+    .bind(crate::events::metadata_hash(metadata))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Creates or updates the company with this `company_id`; returns its id.
+async fn upsert_company(tx: &mut Conn, workspace_id: i64, company_id: &str, t: &CompanyTraits) -> StoreResult<i64> {
+    let at = now();
+    let existing = sqlx::query_as::<_, (i64, String)>(
+        "SELECT id, custom_attributes FROM companies WHERE workspace_id = $1 AND company_id = $2",
+    )
+    .bind(workspace_id)
+    .bind(company_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let spend = t.monthly_spend.map(f64::trunc);
+    if let Some((id, custom)) = existing {
+        sqlx::query(
+            "UPDATE companies SET name = COALESCE($3, name), plan = COALESCE($4, plan), size = COALESCE($5, size), \
+             website = COALESCE($6, website), industry = COALESCE($7, industry), \
+             monthly_spend = COALESCE($8, monthly_spend), remote_created_at = COALESCE($9, remote_created_at), \
+             custom_attributes = $10, updated_at = $11 WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .bind(&t.name)
+        .bind(&t.plan)
+        .bind(t.size)
+        .bind(&t.website)
+        .bind(&t.industry)
+        .bind(spend)
+        .bind(t.remote_created_at)
+        .bind(merged_attributes(&custom, &t.custom))
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        return Ok(id);
+    }
+    let id = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO companies (workspace_id, company_id, name, plan, size, website, industry, monthly_spend, \
+         remote_created_at, custom_attributes, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+         ON CONFLICT (workspace_id, company_id) DO NOTHING RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(company_id)
+    .bind(&t.name)
+    .bind(&t.plan)
+    .bind(t.size)
+    .bind(&t.website)
+    .bind(&t.industry)
+    .bind(spend.unwrap_or(0.0))
+    .bind(t.remote_created_at)
+    .bind(merged_attributes("{}", &t.custom))
+    .bind(at)
+    .fetch_optional(&mut *tx)
+    .await?;
+    id.ok_or_else(|| StoreError::Conflict(format!("company {company_id:?} is being created by another request")))
+}
+

@@ -1,0 +1,242 @@
+//! The Segment intake's writes, on both databases: identify/track/page/group/alias land on the
+//! right contact and company, retries by `messageId` change nothing, a refused call leaves no
+//! trace while its batch neighbours are applied, and anonymous leads are merged into users.
+use rapport_core::attributes::{DataType, Model};
+use rapport_core::segment::{parse_batch, Call, CallError};
+use rapport_store::data_attributes::{self, NewDataAttribute};
+use rapport_store::segment::{self, Outcome};
+use rapport_store::{companies, contacts, events, testing, Db};
+use serde_json::{json, Value};
+
+const NOW_MS: i64 = 1_763_700_000_000;
+
+fn calls(items: Value) -> Vec<Result<Call, CallError>> {
+    parse_batch(json!({ "batch": items }).to_string().as_bytes(), NOW_MS).unwrap().calls
+}
+
+async fn apply(db: &Db, ws: i64, items: Value) -> Vec<Outcome> {
+    segment::apply(db, ws, &calls(items)).await.unwrap()
+}
+
+async fn attribute(db: &Db, ws: i64, model: Model, name: &str, data_type: DataType) {
+    let new = NewDataAttribute {
+        model,
+        name,
+        data_type,
+        description: None,
+        options: vec![],
+        messenger_writable: false,
+        admin_id: None,
+    };
+    data_attributes::create(db, ws, new).await.unwrap();
+}
+
+async fn event_names(db: &Db, ws: i64, contact_id: i64) -> Vec<String> {
+    let mut names: Vec<String> =
+        events::list(db, ws, contact_id, 100, None).await.unwrap().into_iter().map(|e| e.event_name).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn identify_track_page_and_group_land_on_one_user() {
+    for db in testing::all().await {
+        let (ws, _) = testing::workspace(&db).await;
+        attribute(&db, ws.id, Model::Contact, "plan_tier", DataType::String).await;
+        attribute(&db, ws.id, Model::Company, "tier", DataType::String).await;
+        let outcomes = apply(
+            &db,
+            ws.id,
+            json!([
+                {"type": "identify", "userId": "u1", "messageId": "m1", "traits": {"email": "Ann@Example.com",
+                  "name": "Ann Lee", "createdAt": "2024-01-02T03:04:05Z", "plan_tier": "gold"}},
+                {"type": "track", "userId": "u1", "messageId": "m2", "event": "Signed Up",
+                  "properties": {"plan": "pro"}, "timestamp": "2025-01-01T00:00:00Z"},
+                {"type": "page", "userId": "u1", "messageId": "m3", "name": "Pricing",
+                  "properties": {"url": "https://x.test/pricing", "title": "Pricing"},
+                  "timestamp": "2025-01-02T00:00:00Z"},
+                {"type": "group", "userId": "u1", "messageId": "m4", "groupId": "acme",
+                  "traits": {"name": "Acme", "plan": "pro", "monthly_spend": 99, "tier": "gold"}},
+            ]),
+        )
+        .await;
+        assert_eq!(outcomes, vec![Outcome::Applied; 4]);
+        let user = contacts::find_by_external_id(&db, ws.id, "u1").await.unwrap();
+        assert_eq!(user.role, "user");
+        assert_eq!(user.email.as_deref(), Some("ann@example.com"));
+        assert_eq!(user.name.as_deref(), Some("Ann Lee"));
+        assert_eq!(user.signed_up_at, Some(1_704_164_645));
+        assert_eq!(user.custom_attributes_map()["plan_tier"], "gold");
+        assert_eq!(user.last_seen_at, Some(1_735_776_000));
+        assert_eq!(
+            rapport_store::messenger::last_seen_url(&db, ws.id, user.id).await.unwrap().as_deref(),
+            Some("https://x.test/pricing")
+        );
+        assert_eq!(event_names(&db, ws.id, user.id).await, vec!["signed up", "viewed-page"]);
+        let signed_up = events::list(&db, ws.id, user.id, 10, None).await.unwrap();
+        let signed_up = signed_up.iter().find(|e| e.event_name == "signed up").unwrap();
+        assert_eq!(signed_up.created_at, 1_735_689_600);
+        assert_eq!(Value::Object(signed_up.metadata.clone()), json!({"plan": "pro"}));
+        let company = companies::find_by_company_id(&db, ws.id, "acme").await.unwrap();
+        assert_eq!((company.name.as_deref(), company.plan.as_deref()), (Some("Acme"), Some("pro")));
+        assert_eq!(company.monthly_spend, 99.0);
+        assert_eq!(company.custom_attributes["tier"], "gold");
+        assert_eq!(company.user_count, 1);
+
+        // A retry of the whole batch changes nothing; a second group call updates the company.
+        let again = apply(
+            &db,
+            ws.id,
+            json!([
+                {"type": "track", "userId": "u1", "messageId": "m2", "event": "Signed Up",
+                  "properties": {"plan": "pro"}, "timestamp": "2025-01-01T00:00:05Z"},
+                {"type": "group", "userId": "u1", "messageId": "m5", "groupId": "acme", "traits": {"plan": "enterprise"}},
+            ]),
+        )
+        .await;
+        assert_eq!(again, vec![Outcome::Duplicate, Outcome::Applied]);
+        assert_eq!(events::list(&db, ws.id, user.id, 10, None).await.unwrap().len(), 2);
+        let company = companies::find_by_company_id(&db, ws.id, "acme").await.unwrap();
+        assert_eq!((company.name.as_deref(), company.plan.as_deref()), (Some("Acme"), Some("enterprise")));
+        assert_eq!(contacts::count(&db, ws.id).await.unwrap(), 1);
+
+        // Another workspace's calls never reach this one's contacts.
+        let (other, _) = testing::workspace(&db).await;
+        let outcomes =
+            apply(&db, other.id, json!([{"type": "track", "userId": "u1", "messageId": "m2", "event": "x"}])).await;
+        assert_eq!(outcomes, vec![Outcome::Applied]);
+        assert_eq!(events::list(&db, ws.id, user.id, 10, None).await.unwrap().len(), 2);
+        assert_eq!(segment::workspace_by_tracking_key(&db, &ws.tracking_key).await.unwrap(), Some(ws.id));
+        assert_eq!(segment::workspace_by_tracking_key(&db, "nope").await.unwrap(), None);
+        assert_eq!(segment::workspace_by_tracking_key(&db, "").await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn a_refused_call_writes_nothing_and_its_neighbours_are_applied() {
+    for db in testing::all().await {
+        let (ws, _) = testing::workspace(&db).await;
+        let outcomes = apply(
+            &db,
+            ws.id,
+            json!([
+                {"type": "identify", "userId": "u1", "messageId": "ok1", "traits": {"email": "a@b.test"}},
+                // Unknown custom attribute: refused the way the REST API refuses it.
+                {"type": "identify", "userId": "u2", "messageId": "bad1", "traits": {"favourite_colour": "red"}},
+                // Nested metadata the events API refuses.
+                {"type": "track", "userId": "u3", "messageId": "bad2", "event": "x", "properties": {"a": {"b": 1}}},
+                {"type": "track", "messageId": "bad3", "event": "no id"},
+                {"type": "track", "userId": "u1", "messageId": "ok2", "event": "Clicked"},
+            ]),
+        )
+        .await;
+        assert_eq!(outcomes[0], Outcome::Applied);
+        assert_eq!(outcomes[4], Outcome::Applied);
+        for (index, needle) in [(1, "favourite_colour"), (2, "nested"), (3, "userId")] {
+            let Outcome::Refused { message, field } = &outcomes[index] else {
+                panic!("{index}: {:?}", outcomes[index])
+            };
+            assert!(message.contains(needle) || field.as_deref() == Some(needle), "{index}: {message}");
+        }
+        assert_eq!(contacts::count(&db, ws.id).await.unwrap(), 1, "the refused calls created nobody");
+        let user = contacts::find_by_external_id(&db, ws.id, "u1").await.unwrap();
+        assert_eq!(event_names(&db, ws.id, user.id).await, vec!["clicked"]);
+        // The refused calls' message ids were not kept: fixed and sent again, they apply.
+        let fixed =
+            apply(&db, ws.id, json!([{"type": "track", "userId": "u3", "messageId": "bad2", "event": "x"}])).await;
+        assert_eq!(fixed, vec![Outcome::Applied]);
+    }
+}
+
+#[tokio::test]
+async fn anonymous_visitors_become_leads_and_join_their_user() {
+    for db in testing::all().await {
+        let (ws, _) = testing::workspace(&db).await;
+        // An anonymous visit makes a lead; the same anonymous id finds it again.
+        let outcomes = apply(
+            &db,
+            ws.id,
+            json!([
+                {"type": "page", "anonymousId": "anon-1", "name": "Home", "properties": {"url": "https://x.test/"}},
+                {"type": "track", "anonymousId": "anon-1", "event": "Viewed Pricing"},
+            ]),
+        )
+        .await;
+        assert_eq!(outcomes, vec![Outcome::Applied; 2]);
+        let lead = segment::contact_of_anonymous_id(&db, ws.id, "anon-1").await.unwrap().unwrap();
+        assert_eq!(lead.role, "lead");
+        assert_eq!(event_names(&db, ws.id, lead.id).await, vec!["viewed pricing", "viewed-page"]);
+        // Identified with a new user id: the lead becomes that user.
+        apply(
+            &db,
+            ws.id,
+            json!([{"type": "identify", "userId": "u9", "anonymousId": "anon-1", "traits": {"name": "Bo"}}]),
+        )
+        .await;
+        let user = contacts::find_by_external_id(&db, ws.id, "u9").await.unwrap();
+        assert_eq!((user.id, user.role.as_str(), user.name.as_deref()), (lead.id, "user", Some("Bo")));
+
+        // A second anonymous visitor who turns out to be an existing user is merged into them.
+        apply(&db, ws.id, json!([{"type": "track", "anonymousId": "anon-2", "event": "Opened"}])).await;
+        let lead2 = segment::contact_of_anonymous_id(&db, ws.id, "anon-2").await.unwrap().unwrap();
+        assert_eq!(lead2.role, "lead");
+        let outcomes =
+            apply(&db, ws.id, json!([{"type": "alias", "previousId": "anon-2", "userId": "u9", "messageId": "al1"}]))
+                .await;
+        assert_eq!(outcomes, vec![Outcome::Applied]);
+        assert!(contacts::find(&db, ws.id, lead2.id).await.is_err(), "the lead was merged away");
+        assert_eq!(event_names(&db, ws.id, user.id).await, vec!["opened", "viewed pricing", "viewed-page"]);
+        // Later calls with the old anonymous id land on the user.
+        apply(&db, ws.id, json!([{"type": "track", "anonymousId": "anon-2", "event": "Came Back"}])).await;
+        assert!(event_names(&db, ws.id, user.id).await.contains(&"came back".to_string()));
+        assert_eq!(contacts::count(&db, ws.id).await.unwrap(), 1);
+        // A retried alias is a duplicate; aliasing two users is refused and changes nothing.
+        let again =
+            apply(&db, ws.id, json!([{"type": "alias", "previousId": "anon-2", "userId": "u9", "messageId": "al1"}]))
+                .await;
+        assert_eq!(again, vec![Outcome::Duplicate]);
+        apply(&db, ws.id, json!([{"type": "identify", "userId": "u10"}])).await;
+        let refused = apply(&db, ws.id, json!([{"type": "alias", "previousId": "u10", "userId": "u9"}])).await;
+        assert!(matches!(&refused[0], Outcome::Refused { .. }), "{refused:?}");
+        assert_eq!(contacts::count(&db, ws.id).await.unwrap(), 2);
+
+        // An anonymous lead met again under a known user id (identify with both) is merged too.
+        apply(&db, ws.id, json!([{"type": "track", "anonymousId": "anon-3", "event": "Browsed"}])).await;
+        let lead3 = segment::contact_of_anonymous_id(&db, ws.id, "anon-3").await.unwrap().unwrap();
+        let outcomes = apply(&db, ws.id, json!([{"type": "identify", "userId": "u10", "anonymousId": "anon-3"}])).await;
+        assert_eq!(outcomes, vec![Outcome::Applied]);
+        let u10 = contacts::find_by_external_id(&db, ws.id, "u10").await.unwrap();
+        assert!(contacts::find(&db, ws.id, lead3.id).await.is_err());
+        assert_eq!(event_names(&db, ws.id, u10.id).await, vec!["browsed"]);
+    }
+}
+
+#[tokio::test]
+async fn an_email_finds_the_contact_that_owns_it() {
+    for db in testing::all().await {
+        let (ws, _) = testing::workspace(&db).await;
+        let by_email = testing::contact(&db, ws.id, "user", None, Some("kim@example.com")).await.unwrap();
+        let lead = testing::contact(&db, ws.id, "lead", None, Some("lee@example.com")).await.unwrap();
+        let outcomes = apply(
+            &db,
+            ws.id,
+            json!([
+                // A user known only by email takes the user id.
+                {"type": "identify", "userId": "kim", "traits": {"email": "KIM@example.com"}},
+                // An anonymous visitor with a lead's email is that lead.
+                {"type": "identify", "anonymousId": "anon-lee", "traits": {"email": "lee@example.com"}},
+                {"type": "track", "anonymousId": "anon-lee", "event": "Returned"},
+                // A new email: a new lead, created after the earlier calls were committed.
+                {"type": "identify", "anonymousId": "anon-new", "traits": {"email": "new@example.com"}},
+            ]),
+        )
+        .await;
+        assert_eq!(outcomes, vec![Outcome::Applied; 4]);
+        assert_eq!(contacts::find_by_external_id(&db, ws.id, "kim").await.unwrap().id, by_email);
+        assert_eq!(segment::contact_of_anonymous_id(&db, ws.id, "anon-lee").await.unwrap().unwrap().id, lead);
+        assert_eq!(event_names(&db, ws.id, lead).await, vec!["returned"]);
+        let new = segment::contact_of_anonymous_id(&db, ws.id, "anon-new").await.unwrap().unwrap();
+        assert_eq!((new.role.as_str(), new.email.as_deref()), ("lead", Some("new@example.com")));
+        assert_eq!(contacts::count(&db, ws.id).await.unwrap(), 3);
+    }
+}
