@@ -18,6 +18,15 @@ const KEYS: &[&str] = &[
     "allow_private_webhooks",
     "webhook_pause_after",
     "github_webhook_secret",
+    "smtp_relay",
+    "smtp_relay_username",
+    "smtp_relay_password",
+    "smtp_relay_tls",
+    "smtp_from_address",
+    "dkim_selector",
+    "dkim_private_key",
+    "smtp_max_attempts",
+    "smtp_retry_base_ms",
 ];
 
 pub fn load_config_file_into_env() -> anyhow::Result<()> {

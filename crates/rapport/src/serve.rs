@@ -66,6 +66,8 @@ pub struct ServeArgs {
     /// its conversations); unset turns the endpoint off.
     #[arg(long, env = "RAPPORT_GITHUB_WEBHOOK_SECRET")]
     pub github_webhook_secret: Option<String>,
+    #[command(flatten)]
+    pub outbound_email: crate::outbound_email::OutboundEmailArgs,
 }
 
 /// The data directory: the flag, else the SQLite file's directory, else ./rapport-data.
@@ -86,6 +88,7 @@ fn data_dir(flag: Option<&Path>, database_url: &str) -> PathBuf {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let email_sender = args.outbound_email.sender()?;
     let db = args.db.open().await?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -131,6 +134,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ..rapport_webhooks::Config::default()
     };
     tokio::spawn(rapport_webhooks::run(db.clone(), webhooks));
+    if let Some(sender) = email_sender {
+        tokio::spawn(sender.run(db.clone()));
+    }
     let bus = rapport_bus::Bus::connect(&args.bus).await?;
     if bus.is_shared() {
         tracing::info!(node = bus.node_id(), "bus: NATS");

@@ -450,7 +450,9 @@ async fn apply(
             RuleAction::CloseWithMessage { body } => Change::Close { admin_id: author, body: Some(body) },
             _ => continue,
         };
-        conversations::reply_or_act(db, workspace_id, id, change).await?;
+        // Marked as an automation's: an emailed close message must not start an auto-reply loop.
+        let options = conversations::SendOptions { automated: true, ..Default::default() };
+        conversations::send(db, workspace_id, id, change, options).await?;
     }
     Ok(())
 }

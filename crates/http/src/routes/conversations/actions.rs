@@ -111,8 +111,11 @@ pub(super) async fn reply(
     if !mentioned_admin_ids.is_empty() && message_type != "note" {
         return Err(AppError::invalid("mentioned_admin_ids", "only a note can mention teammates"));
     }
-    let options =
-        SendOptions { client_id: None, attachment_ids: &attachment_ids, mentioned_admin_ids: &mentioned_admin_ids };
+    let options = SendOptions {
+        attachment_ids: &attachment_ids,
+        mentioned_admin_ids: &mentioned_admin_ids,
+        ..Default::default()
+    };
     conversations::send(&state.db, auth.workspace_id(), id, change, options).await?;
     full(&state, auth.workspace_id(), id, Display::Html).await
 }
