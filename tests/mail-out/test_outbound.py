@@ -81,14 +81,19 @@ def settled_delivery(cid, part_id):
 
 
 def received():
-    return [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(SINK_OUT, "*.eml")))]
+    found = []
+    for path in sorted(glob.glob(os.path.join(SINK_OUT, "*.eml")), key=lambda p: int(os.path.basename(p)[:-4])):
+        with open(path, "rb") as f:
+            found.append(f.read())
+    return found
 
 
 def dns_txt(name, timeout=5):
     """The DKIM key record the test publishes for s1._domainkey.acme.test."""
     if name != b"s1._domainkey.acme.test.":
         return None
-    pem = open(DKIM_PUBLIC_KEY).read()
+    with open(DKIM_PUBLIC_KEY) as f:
+        pem = f.read()
     key = "".join(line for line in pem.splitlines() if "-----" not in line)
     return ("v=DKIM1; k=rsa; p=" + key).encode()
 
@@ -110,7 +115,8 @@ class OutboundEmail(unittest.TestCase):
         raw = messages[-1]
         self.assertTrue(dkim.verify(raw, dnsfunc=dns_txt), "the DKIM signature verifies")
         message = email.message_from_bytes(raw, policy=email.policy.default)
-        self.assertEqual(str(message["From"]), '"Alice at Acme" <support@acme.test>')
+        sender = message["From"].addresses[0]
+        self.assertEqual((sender.display_name, sender.addr_spec), ("Alice at Acme", "support@acme.test"))
         self.assertEqual(str(message["To"]), "bob@client.test")
         self.assertEqual(str(message["Subject"]), "Re: Order 42")
         self.assertRegex(str(message["Message-ID"]), r"^<rapport\.\d+\.[0-9a-f]{24}@acme\.test>$")

@@ -26,8 +26,8 @@ impl Header for AutoSubmitted {
     }
 }
 
-/// The headers a DKIM signature covers (absent ones are signed as absent, so they cannot be
-/// added on the way).
+/// The headers a DKIM signature covers, those that are present. (The multipart `Content-Type`
+/// is written by lettre after signing, so it cannot be covered; the body hash covers the parts.)
 const SIGNED_HEADERS: &[&str] = &[
     "From",
     "Reply-To",
@@ -39,7 +39,6 @@ const SIGNED_HEADERS: &[&str] = &[
     "References",
     "Auto-Submitted",
     "MIME-Version",
-    "Content-Type",
 ];
 
 /// DKIM signing for the sender's domain: `d=` the From address's domain, `s=` the selector.
