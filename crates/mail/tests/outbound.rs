@@ -108,7 +108,13 @@ struct Thread {
 async fn email_thread(db: &Db, customer: &str) -> Thread {
     let (workspace, owner) = testing::workspace(db).await;
     let contact = testing::contact(db, workspace.id, "user", None, Some(customer)).await.unwrap();
-    let new = NewConversation { contact_id: contact, body: "<p>Where is it?</p>", subject: None, created_at: None, options: Default::default() };
+    let new = NewConversation {
+        contact_id: contact,
+        body: "<p>Where is it?</p>",
+        subject: None,
+        created_at: None,
+        options: Default::default(),
+    };
     let id = conversations::create(db, workspace.id, new).await.unwrap().conversation.id;
     testing::make_email_conversation(db, workspace.id, id, "Order #42", "first@client.test").await;
     testing::inbound_email(db, workspace.id, id, "second@client.test", &["first@client.test"]).await;

@@ -67,7 +67,7 @@ pub struct ServeArgs {
     #[arg(long, env = "RAPPORT_GITHUB_WEBHOOK_SECRET")]
     pub github_webhook_secret: Option<String>,
     #[command(flatten)]
-    pub outbound_email: crate::outbound_email::OutboundEmailArgs,
+    pub outbound_email: Box<crate::outbound_email::OutboundEmailArgs>,
 }
 
 /// The data directory: the flag, else the SQLite file's directory, else ./rapport-data.

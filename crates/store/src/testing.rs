@@ -143,7 +143,13 @@ pub async fn set_timezone(db: &Db, workspace_id: i64, timezone: &str) {
 /// Turns a conversation into one that came by email, as the inbound listener would have
 /// stored it: `source_type = 'email'`, the subject, and an inbound `email_messages` row for the
 /// opening message. Used by outbound tests until they can go through the listener.
-pub async fn make_email_conversation(db: &Db, workspace_id: i64, conversation_id: i64, subject: &str, message_id: &str) {
+pub async fn make_email_conversation(
+    db: &Db,
+    workspace_id: i64,
+    conversation_id: i64,
+    subject: &str,
+    message_id: &str,
+) {
     crate::execute!(db, pool => sqlx::query(
         "UPDATE conversations SET source_type = 'email', source_subject = $3 WHERE workspace_id = $1 AND id = $2")
         .bind(workspace_id).bind(conversation_id).bind(subject).execute(pool).await)

@@ -6,7 +6,13 @@ use rapport_store::{event_log, testing, with_pool, Db, StoreError};
 
 async fn email_conversation(db: &Db, workspace_id: i64, email: Option<&str>) -> i64 {
     let contact = testing::contact(db, workspace_id, "user", None, email).await.unwrap();
-    let new = NewConversation { contact_id: contact, body: "<p>Help</p>", subject: None, created_at: None, options: Default::default() };
+    let new = NewConversation {
+        contact_id: contact,
+        body: "<p>Help</p>",
+        subject: None,
+        created_at: None,
+        options: Default::default(),
+    };
     let id = conversations::create(db, workspace_id, new).await.unwrap().conversation.id;
     testing::make_email_conversation(db, workspace_id, id, "My order", "first@client.test").await;
     id
@@ -57,7 +63,13 @@ async fn chat_conversations_send_no_email_and_refused_replies_queue_nothing() {
     for db in testing::all().await {
         let (ws, owner) = testing::workspace(&db).await;
         let contact = testing::contact(&db, ws.id, "user", None, Some("c@client.test")).await.unwrap();
-        let new = NewConversation { contact_id: contact, body: "hi", subject: None, created_at: None, options: Default::default() };
+        let new = NewConversation {
+            contact_id: contact,
+            body: "hi",
+            subject: None,
+            created_at: None,
+            options: Default::default(),
+        };
         let chat = conversations::create(&db, ws.id, new).await.unwrap().conversation.id;
         let reply = Change::AdminComment { admin_id: owner.id, body: "hello" };
         conversations::send(&db, ws.id, chat, reply, SendOptions::default()).await.unwrap();
@@ -166,7 +178,10 @@ async fn one_node_leases_a_reply_and_it_settles_once_with_a_live_event() {
         assert_eq!(thread.last().unwrap().message_id, full_id);
         assert!(queue::mark_failed(&db, &next_row, "the relay refused it: 550").await.unwrap());
         let failed = queue::find(&db, ws.id, next_row.id).await.unwrap();
-        assert_eq!((failed.delivery_state.as_str(), failed.last_error.as_deref()), ("failed", Some("the relay refused it: 550")));
+        assert_eq!(
+            (failed.delivery_state.as_str(), failed.last_error.as_deref()),
+            ("failed", Some("the relay refused it: 550"))
+        );
     }
 }
 
@@ -184,5 +199,24 @@ async fn the_context_names_the_teammate_and_the_workspace_branding() {
         assert_eq!((context.workspace_name.as_str(), context.app_id.as_str()), (ws.name.as_str(), ws.app_id.as_str()));
         assert_eq!(context.identity_secret, ws.identity_secret);
         assert!(context.color.starts_with('#'));
+    }
+}
+
+#[tokio::test]
+async fn a_rules_close_message_is_queued_as_automatic() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let id = email_conversation(&db, ws.id, Some("bob@client.test")).await;
+        let rules = serde_json::json!({"rules": [{"id": "auto", "name": "Close with a message",
+            "actions": [{"type": "close_with_message", "body": "We are closed this week."}]}]});
+        rapport_store::routing::save_draft(&db, ws.id, owner.id, &rules).await.unwrap();
+        rapport_store::routing::publish(&db, ws.id, owner.id).await.unwrap();
+        rapport_store::routing::run(&db, ws.id, id, Some(owner.id)).await.unwrap().expect("rules are live");
+        let detail = conversations::find_detail(&db, ws.id, id).await.unwrap();
+        assert_eq!(detail.conversation.state, "closed");
+        let message = detail.parts.iter().find(|p| p.body.as_deref() == Some("We are closed this week.")).unwrap();
+        let row = queue::find_by_part(&db, ws.id, message.id).await.unwrap();
+        assert!(row.automated, "sent with Auto-Submitted: auto-replied");
+        assert_eq!(row.delivery_state, "queued");
     }
 }

@@ -68,12 +68,7 @@ impl Relay {
     /// Parses `smtp://host[:port]` (port 25 by default; 587 is the usual submission port) or
     /// `smtps://host[:port]` (465). Credentials come from their own options, never the URL, so
     /// the URL can be logged.
-    pub fn parse(
-        url: &str,
-        tls: TlsMode,
-        username: Option<String>,
-        password: Option<String>,
-    ) -> Result<Relay, String> {
+    pub fn parse(url: &str, tls: TlsMode, username: Option<String>, password: Option<String>) -> Result<Relay, String> {
         let (implicit_tls, rest) = if let Some(rest) = url.strip_prefix("smtps://") {
             (true, rest)
         } else if let Some(rest) = url.strip_prefix("smtp://") {

@@ -287,7 +287,12 @@ pub struct ThreadMessage {
 
 /// The conversation's emails written before row `before_id`, oldest first, leaving out replies
 /// that failed or whose Message-ID is not fixed yet.
-pub async fn thread(db: &Db, workspace_id: i64, conversation_id: i64, before_id: i64) -> StoreResult<Vec<ThreadMessage>> {
+pub async fn thread(
+    db: &Db,
+    workspace_id: i64,
+    conversation_id: i64,
+    before_id: i64,
+) -> StoreResult<Vec<ThreadMessage>> {
     Ok(with_pool!(db, pool => sqlx::query_as::<_, ThreadMessage>(
         "SELECT direction, message_id, reference_ids FROM email_messages WHERE workspace_id = $1 \
          AND conversation_id = $2 AND id < $3 AND delivery_state <> 'failed' ORDER BY id")
