@@ -267,3 +267,31 @@ async fn a_reply_leased_by_another_node_waits_for_its_lease_and_survives_a_resta
         assert_eq!(sink.messages().len(), 1, "a sent reply is never sent again");
     }
 }
+
+/// Benchmark (ignored by default; figures in docs/BENCHMARKS.md): replies sent per second to the
+/// local aiosmtpd relay, 4 at a time.
+/// `cargo test -p rapport-mail --test outbound -- --ignored --nocapture bench`
+#[tokio::test]
+#[ignore]
+async fn bench_outbound_sends_per_second() {
+    const REPLIES: usize = 300;
+    for db in testing::all().await {
+        let sink = Sink::start(&[]);
+        let sender = sender(&sink, "bench");
+        let t = email_thread(&db, "bob@client.test").await;
+        for i in 0..REPLIES {
+            let body = format!("Reply {i}");
+            reply(&db, &t, Change::AdminComment { admin_id: t.owner_id, body: &body }, false).await;
+        }
+        let started = std::time::Instant::now();
+        while sender.send_due(&db).await.unwrap() > 0 {}
+        let elapsed = started.elapsed();
+        assert_eq!(sink.messages().len(), REPLIES);
+        println!(
+            "{:?}: {REPLIES} replies sent in {:.2} s = {:.0} sends/s",
+            db.backend(),
+            elapsed.as_secs_f64(),
+            REPLIES as f64 / elapsed.as_secs_f64()
+        );
+    }
+}
