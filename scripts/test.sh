@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, every Rust test on SQLite and PostgreSQL, and the
-# compatibility test that drives a real server with the official Intercom SDK, and the browser
+# compatibility test that drives a real server with the official Intercom SDK, the email and Segment
+# peers (smtplib, aiosmtpd, Segment's own libraries), and the browser
 # tests of the messenger widget and the agent app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,5 +20,11 @@ cargo test --workspace
 echo "== Intercom SDK compatibility (intercom-client 7 over HTTP against a real server)"
 cargo build -p rapport
 RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/sdk/run.sh
+echo "== Inbound email (Python smtplib against rapport serve --smtp-listen)"
+RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/mail/run.sh
+echo "== Outbound email (a real rapport serve sending through an aiosmtpd relay)"
+RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/mail-out/run.sh
+echo "== Segment libraries (@segment/analytics-node and segment-analytics-python against a real server)"
+RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/segment/run.sh
 echo "== Browser tests (Playwright driving Debian's Chromium through the messenger widget and the agent app)"
 RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/browser/run.sh

@@ -24,6 +24,15 @@ const KEYS: &[&str] = &[
     "smtp_tls_key",
     "smtp_auth_timeout_ms",
     "inbound_domain",
+    "smtp_relay",
+    "smtp_relay_username",
+    "smtp_relay_password",
+    "smtp_relay_tls",
+    "smtp_from_address",
+    "dkim_selector",
+    "dkim_private_key",
+    "smtp_max_attempts",
+    "smtp_retry_base_ms",
 ];
 
 pub fn load_config_file_into_env() -> anyhow::Result<()> {

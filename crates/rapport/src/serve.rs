@@ -84,6 +84,8 @@ pub struct ServeArgs {
     pub smtp_auth_timeout_ms: u64,
     #[command(flatten)]
     pub inbound: crate::cli::InboundDomainArg,
+    #[command(flatten)]
+    pub outbound_email: Box<crate::outbound_email::OutboundEmailArgs>,
 }
 
 /// The data directory: the flag, else the SQLite file's directory, else ./rapport-data.
@@ -104,6 +106,7 @@ fn data_dir(flag: Option<&Path>, database_url: &str) -> PathBuf {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let email_sender = args.outbound_email.sender(args.inbound.inbound_domain.as_deref())?;
     let db = args.db.open().await?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -152,6 +155,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ..rapport_webhooks::Config::default()
     };
     tokio::spawn(rapport_webhooks::run(db.clone(), webhooks));
+    if let Some(sender) = email_sender {
+        tokio::spawn(sender.run(db.clone()));
+    }
     let bus = rapport_bus::Bus::connect(&args.bus).await?;
     if bus.is_shared() {
         tracing::info!(node = bus.node_id(), "bus: NATS");

@@ -462,7 +462,9 @@ async fn apply(
             RuleAction::CloseWithMessage { body } => Change::Close { admin_id: author, body: Some(body) },
             _ => continue,
         };
-        conversations::reply_or_act(db, workspace_id, id, change).await?;
+        // Marked as an automation's: an emailed close message must not start an auto-reply loop.
+        let options = conversations::SendOptions { automated: true, ..Default::default() };
+        conversations::send(db, workspace_id, id, change, options).await?;
     }
     Ok(())
 }
@@ -480,7 +482,9 @@ async fn send_saved_reply(db: &Db, workspace_id: i64, id: i64, author: i64, save
     let admin = crate::admins::find(db, workspace_id, author).await?;
     let values = crate::saved_replies::template_values(db, workspace_id, id, &admin).await?;
     let body = reply.template()?.render(&values, rapport_core::template::Output::Html);
-    conversations::reply_or_act(db, workspace_id, id, Change::AdminComment { admin_id: author, body: &body }).await?;
+    // An automation's reply: emailed with `Auto-Submitted`, so auto-responders stay quiet.
+    let options = conversations::SendOptions { automated: true, ..Default::default() };
+    conversations::send(db, workspace_id, id, Change::AdminComment { admin_id: author, body: &body }, options).await?;
     Ok(())
 }
 

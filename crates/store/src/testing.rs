@@ -139,3 +139,30 @@ pub async fn set_timezone(db: &Db, workspace_id: i64, timezone: &str) {
         .bind(workspace_id).bind(timezone).execute(pool).await)
     .expect("set timezone");
 }
+
+/// Turns a conversation into one that came by email, as the inbound listener would have
+/// stored it: `source_type = 'email'`, the subject, and an inbound `email_messages` row for the
+/// opening message. Used by outbound tests until they can go through the listener.
+pub async fn make_email_conversation(
+    db: &Db,
+    workspace_id: i64,
+    conversation_id: i64,
+    subject: &str,
+    message_id: &str,
+) {
+    crate::execute!(db, pool => sqlx::query(
+        "UPDATE conversations SET source_type = 'email', source_subject = $3 WHERE workspace_id = $1 AND id = $2")
+        .bind(workspace_id).bind(conversation_id).bind(subject).execute(pool).await)
+    .expect("mark the conversation as email");
+    inbound_email(db, workspace_id, conversation_id, message_id, &[]).await;
+}
+
+/// Records an inbound email of a conversation (its Message-ID and References, oldest first).
+pub async fn inbound_email(db: &Db, workspace_id: i64, conversation_id: i64, message_id: &str, references: &[&str]) {
+    crate::execute!(db, pool => sqlx::query(
+        "INSERT INTO email_messages (workspace_id, conversation_id, direction, message_id, reference_ids, \
+         from_address, delivery_state, created_at, updated_at) VALUES ($1, $2, 'inbound', $3, $4, '', 'received', $5, $5)")
+        .bind(workspace_id).bind(conversation_id).bind(message_id).bind(references.join(" ")).bind(now())
+        .execute(pool).await)
+    .expect("record an inbound email");
+}

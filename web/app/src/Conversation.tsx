@@ -1,7 +1,7 @@
 // The open conversation: header with one-click actions, the timeline, the composer.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { attachmentUrl } from './api';
-import type { Admin, Attachment, Conversation as Conv, Extras, Part, Team } from './api';
+import type { Admin, Attachment, Conversation as Conv, EmailDelivery, Extras, Part, Team } from './api';
 import { Composer } from './Composer';
 import { initials, plain, when } from './format';
 
@@ -77,6 +77,13 @@ function Files({ files }: { files: Attachment[] }) {
   );
 }
 
+/// Under a reply to an email conversation: whether the relay took it.
+function Delivery({ d }: { d: EmailDelivery }) {
+  const text = d.state === 'sent' ? 'Sent by email' : d.state === 'failed' ? `Failed: ${d.error ?? 'not delivered'}` : 'Sending…';
+  const title = d.state === 'queued' && d.error ? `Attempt ${d.attempts}: ${d.error}` : undefined;
+  return <div class={`delivery ${d.state}`} data-testid="email-delivery" data-state={d.state} title={title}>{text}</div>;
+}
+
 /// The text with each `@Name` of a mentioned teammate highlighted.
 function WithMentions({ text, names }: { text: string; names: string[] }) {
   if (names.length === 0) return <>{text}</>;
@@ -105,6 +112,7 @@ function Message({ part, admins, teams, onUntag }: { part: Part; admins: Admin[]
         <div class="meta"><strong>{who}</strong>{isNote && <span class="pill note-pill">Note</span>}<time>{when(part.created_at)}</time></div>
         <div class="text"><WithMentions text={plain(part.body)} names={(part.mentioned_admin_ids ?? []).map((id) => nameOf(admins, id)).filter((n): n is string => !!n)} /></div>
         {part.attachments && part.attachments.length > 0 && <Files files={part.attachments} />}
+        {part.email_delivery && <Delivery d={part.email_delivery} />}
         {part.tags && part.tags.length > 0 && (
           <div class="part-tags" data-testid="part-tags">
             {part.tags.map((t) => (

@@ -11,7 +11,10 @@ export interface Part {
   id: Id; part_type: string; body: string | null; created_at: number; author: Author;
   assigned_to?: { type: string; id: Id } | null;
   attachments?: Attachment[]; tags?: Tag[]; mentioned_admin_ids?: Id[];
+  /** A reply to an email conversation: how the relay took it. */
+  email_delivery?: EmailDelivery | null;
 }
+export interface EmailDelivery { state: 'queued' | 'sent' | 'failed'; error: string | null; sent_at: number | null; attempts: number }
 export interface Conversation {
   id: Id; title: string | null; created_at: number; updated_at: number; waiting_since: number | null;
   snoozed_until: number | null; state: string; read: boolean; priority: string;

@@ -32,6 +32,9 @@ pub struct SendOptions<'a> {
     /// The received email the message came from: its `email_messages` row is written in the
     /// same transaction (see `email::inbound`).
     pub email: Option<&'a crate::email::inbound::InboundRecord>,
+    /// Written by an automation (a rule), not typed by a teammate: an emailed reply says so
+    /// (`Auto-Submitted: auto-replied`).
+    pub automated: bool,
 }
 
 /// Most teammates one note may mention.
@@ -466,6 +469,10 @@ async fn write_steps(
                     sqlx::query(INSERT_MENTION).bind(workspace_id).bind(id).bind(part_id).bind(*admin_id).bind(at)
                         .execute(&mut *tx).await?;
                 }
+            }
+            // A teammate's reply to an email conversation is queued for the relay with the part.
+            if matches!(step.action, Action::AdminComment { .. }) {
+                crate::queue_reply!(tx, workspace_id, id, part_id, options.automated, at)?;
             }
             part_ids.push(part_id);
         }

@@ -166,6 +166,9 @@ pub struct Part {
     /// Teammates a note mentions.
     #[sqlx(skip)]
     pub mentioned_admin_ids: Vec<i64>,
+    /// The delivery of a reply sent by email (`None` for other parts).
+    #[sqlx(skip)]
+    pub email_delivery: Option<crate::email::outbound::Delivery>,
 }
 
 /// What a page of conversations shows besides the rows, loaded with one query each.
@@ -222,13 +225,15 @@ pub async fn find_detail(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Det
     Ok(Detail { conversation, parts, related })
 }
 
-/// Fills each part's attachments, tags and mentions: three queries for all the parts.
+/// Fills each part's attachments, tags, mentions and email delivery: four queries for all the parts.
 async fn with_part_extras(db: &Db, workspace_id: i64, mut parts: Vec<Part>) -> StoreResult<Vec<Part>> {
     let ids: Vec<i64> = parts.iter().map(|p| p.id).collect();
     let attachments = live::attachments_of(db, workspace_id, &ids).await?;
     let tags = tags::tags_of(db, workspace_id, Target::ConversationPart, &ids).await?;
     let mentions = live::mentions_of(db, workspace_id, &ids).await?;
+    let deliveries = crate::email::outbound::deliveries(db, workspace_id, &ids).await?;
     for part in &mut parts {
+        part.email_delivery = deliveries.iter().find(|d| d.part_id == part.id).cloned();
         part.attachments = attachments.iter().filter(|a| a.part_id == Some(part.id)).cloned().collect();
         part.tags = tags.iter().filter(|t| t.target_id == part.id).cloned().collect();
         part.mentioned_admin_ids = live::mentioned_by(&mentions, part.id);

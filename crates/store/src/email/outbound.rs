@@ -1,1 +1,326 @@
-//! The outbound send queue: one row per reply to send, with its delivery state.
+//! The outbound send queue: one `email_messages` row (direction `outbound`) per teammate reply
+//! to an email conversation, with its delivery state.
+//!
+//! The row is written by `conversations::send` in the same transaction as the part
+//! ([`queue_reply!`]), so an acknowledged reply is never lost. The sender
+//! (`rapport_mail::outbound`) leases due rows (`lease_owner`/`lease_until_ms`, so one node sends
+//! each), fixes the threading headers on the first attempt ([`begin_attempt`]), and records the
+//! outcome: `sent`, a retry later, or `failed` with the reason. Each outcome appends a
+//! `conversation_part.email_delivery` event, so open agent apps update live.
+use serde::Serialize;
+use serde_json::json;
+
+use crate::conversations::conversation_event;
+use crate::event_log::Audience;
+use crate::webhooks::now_ms;
+use crate::{execute, now, with_pool, Db, OptionExt, StoreResult};
+
+/// The reason stored when a reply cannot be sent because the customer has no address.
+pub const NO_ADDRESS: &str = "the contact has no email address";
+
+/// A reply's delivery as a conversation part shows it (`email_delivery`).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
+pub struct Delivery {
+    #[serde(skip)]
+    pub part_id: i64,
+    /// `queued`, `sent` or `failed`.
+    pub state: String,
+    pub error: Option<String>,
+    pub sent_at: Option<i64>,
+    pub attempts: i64,
+}
+
+/// A queued reply as the sender sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Outbound {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub conversation_id: i64,
+    pub part_id: Option<i64>,
+    /// Without angle brackets; before the first attempt, only the unique local part (no `@`).
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    /// Space-separated, oldest first.
+    pub reference_ids: String,
+    pub from_address: String,
+    /// JSON array text.
+    pub to_addresses: String,
+    pub subject: String,
+    pub delivery_state: String,
+    pub attempts: i64,
+    pub next_attempt_at_ms: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<i64>,
+    pub automated: bool,
+    pub lease_owner: Option<String>,
+    pub lease_until_ms: i64,
+}
+
+impl Outbound {
+    pub fn to_addresses(&self) -> Vec<String> {
+        serde_json::from_str(&self.to_addresses).unwrap_or_default()
+    }
+
+    /// Whether the first attempt already fixed the Message-ID and threading headers.
+    pub fn headers_fixed(&self) -> bool {
+        self.message_id.contains('@')
+    }
+
+    pub fn references(&self) -> Vec<String> {
+        self.reference_ids.split_whitespace().map(str::to_string).collect()
+    }
+}
+
+const COLUMNS: &str = "id, workspace_id, conversation_id, part_id, message_id, in_reply_to, reference_ids, \
+    from_address, to_addresses, subject, delivery_state, attempts, next_attempt_at_ms, last_error, sent_at, \
+    automated, lease_owner, lease_until_ms";
+
+/// The conversation's channel and customer address, read inside the send transaction.
+#[doc(hidden)]
+pub const SELECT_RECIPIENT: &str = "SELECT c.source_subject, ct.email FROM conversations c \
+    LEFT JOIN contacts ct ON ct.workspace_id = c.workspace_id AND ct.id = c.contact_id \
+    WHERE c.workspace_id = $1 AND c.id = $2 AND c.source_type = 'email'";
+
+#[doc(hidden)]
+pub const INSERT_QUEUED: &str = "INSERT INTO email_messages (workspace_id, conversation_id, part_id, direction, \
+    message_id, from_address, to_addresses, subject, delivery_state, last_error, automated, created_at, updated_at) \
+    VALUES ($1, $2, $3, 'outbound', $4, '', $5, $6, $7, $8, $9, $10, $10)";
+
+/// A fresh unique local part of a Message-ID; the sender appends `@<domain>` on the first
+/// attempt. Random, so nobody can guess the id of a reply (threading trusts `In-Reply-To`).
+#[doc(hidden)]
+pub fn new_message_local_part(part_id: i64) -> String {
+    format!("rapport.{part_id}.{}", hex::encode(rand::random::<[u8; 12]>()))
+}
+
+/// Inside a `conversations::send` write transaction `$tx`: queues the teammate's reply `$part_id`
+/// of conversation `$id` for email when the conversation came by email (otherwise writes
+/// nothing). A customer without an address gets a `failed` row saying so. Evaluates to
+/// `Result<bool, sqlx::Error>`: whether a row was written.
+#[macro_export]
+macro_rules! queue_reply {
+    ($tx:expr, $workspace_id:expr, $id:expr, $part_id:expr, $automated:expr, $at:expr) => {{
+        async {
+            let recipient = sqlx::query_as::<_, (String, Option<String>)>($crate::email::outbound::SELECT_RECIPIENT)
+                .bind($workspace_id)
+                .bind($id)
+                .fetch_optional(&mut *$tx)
+                .await?;
+            let Some((subject, email)) = recipient else { return Ok::<bool, sqlx::Error>(false) };
+            let email = email.map(|e| e.trim().to_string()).filter(|e| e.contains('@'));
+            let (to, state, error) = match &email {
+                Some(email) => (serde_json::json!([email]), "queued", None),
+                None => (serde_json::json!([]), "failed", Some($crate::email::outbound::NO_ADDRESS)),
+            };
+            sqlx::query($crate::email::outbound::INSERT_QUEUED)
+                .bind($workspace_id)
+                .bind($id)
+                .bind($part_id)
+                .bind($crate::email::outbound::new_message_local_part($part_id))
+                .bind(to.to_string())
+                .bind(subject)
+                .bind(state)
+                .bind(error)
+                .bind($automated)
+                .bind($at)
+                .execute(&mut *$tx)
+                .await?;
+            Ok(true)
+        }
+        .await
+    }};
+}
+pub use queue_reply;
+
+/// The delivery of each of these parts that has an outbound email (for the part JSON).
+pub async fn deliveries(db: &Db, workspace_id: i64, part_ids: &[i64]) -> StoreResult<Vec<Delivery>> {
+    if part_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT part_id, delivery_state AS state, last_error AS error, sent_at, attempts FROM email_messages \
+         WHERE workspace_id = $1 AND direction = 'outbound' AND part_id IN ({}) ORDER BY id",
+        crate::placeholders(2, part_ids.len())
+    );
+    Ok(with_pool!(db, pool => {
+        let mut q = sqlx::query_as::<_, Delivery>(&sql).bind(workspace_id);
+        for id in part_ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(pool).await
+    })?)
+}
+
+/// The outbound row of one part, when it has one.
+pub async fn find_by_part(db: &Db, workspace_id: i64, part_id: i64) -> StoreResult<Outbound> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM email_messages WHERE workspace_id = $1 AND part_id = $2 AND direction = 'outbound'"
+    );
+    with_pool!(db, pool => sqlx::query_as::<_, Outbound>(&sql).bind(workspace_id).bind(part_id).fetch_optional(pool).await)?
+        .or_not_found("email message")
+}
+
+pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Outbound> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM email_messages WHERE workspace_id = $1 AND id = $2 AND direction = 'outbound'");
+    with_pool!(db, pool => sqlx::query_as::<_, Outbound>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
+        .or_not_found("email message")
+}
+
+/// Queued replies (of every workspace) whose next attempt is due and that no other node holds:
+/// the sender's to-do list, oldest due first.
+pub async fn due(db: &Db, owner: &str, at_ms: i64, limit: i64) -> StoreResult<Vec<Outbound>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM email_messages WHERE direction = 'outbound' AND delivery_state = 'queued' \
+         AND next_attempt_at_ms <= $1 AND (lease_until_ms < $1 OR lease_owner = $2) \
+         ORDER BY next_attempt_at_ms, id LIMIT $3"
+    );
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, Outbound>(&sql)
+        .bind(at_ms).bind(owner).bind(limit).fetch_all(pool).await)?)
+}
+
+/// Takes (or extends) the lease on a queued reply until `until_ms`; false when another node
+/// holds an unexpired lease or the reply is no longer queued.
+pub async fn lease(db: &Db, workspace_id: i64, id: i64, owner: &str, until_ms: i64) -> StoreResult<bool> {
+    let taken = execute!(db, pool => sqlx::query(
+        "UPDATE email_messages SET lease_owner = $3, lease_until_ms = $4 WHERE workspace_id = $1 AND id = $2 \
+         AND direction = 'outbound' AND delivery_state = 'queued' AND (lease_until_ms < $5 OR lease_owner = $3)")
+        .bind(workspace_id).bind(id).bind(owner).bind(until_ms).bind(now_ms()).execute(pool).await)?;
+    Ok(taken == 1)
+}
+
+/// The headers an attempt sends, fixed by the first one so every retry sends the same message.
+#[derive(Debug, Clone)]
+pub struct Headers<'a> {
+    pub message_id: &'a str,
+    pub from_address: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    pub references: &'a [String],
+}
+
+/// Counts an attempt about to be made by the lease holder, and on the first one stores the
+/// headers it sends. False when the lease was lost (then nothing is sent).
+pub async fn begin_attempt(
+    db: &Db,
+    workspace_id: i64,
+    id: i64,
+    owner: &str,
+    headers: Option<Headers<'_>>,
+) -> StoreResult<bool> {
+    let changed = match headers {
+        Some(h) => execute!(db, pool => sqlx::query(
+            "UPDATE email_messages SET attempts = attempts + 1, message_id = $4, from_address = $5, in_reply_to = $6, \
+             reference_ids = $7, updated_at = $8 WHERE workspace_id = $1 AND id = $2 AND lease_owner = $3 \
+             AND delivery_state = 'queued'")
+            .bind(workspace_id).bind(id).bind(owner).bind(h.message_id).bind(h.from_address).bind(h.in_reply_to)
+            .bind(h.references.join(" ")).bind(now()).execute(pool).await)?,
+        None => execute!(db, pool => sqlx::query(
+            "UPDATE email_messages SET attempts = attempts + 1, updated_at = $4 WHERE workspace_id = $1 AND id = $2 \
+             AND lease_owner = $3 AND delivery_state = 'queued'")
+            .bind(workspace_id).bind(id).bind(owner).bind(now()).execute(pool).await)?,
+    };
+    Ok(changed == 1)
+}
+
+/// Records a state change of a queued reply with its live event, in one transaction. Returns
+/// whether the row was still queued (a row already sent or failed is never changed again).
+async fn settle(
+    db: &Db,
+    row: &Outbound,
+    state: &str,
+    error: Option<&str>,
+    sent_at: Option<i64>,
+    retry_at_ms: i64,
+) -> StoreResult<bool> {
+    let (workspace_id, conversation_id) = (row.workspace_id, row.conversation_id);
+    let written = with_pool!(db, pool => {
+        let mut tx = db.begin_write(pool).await?;
+        let changed = sqlx::query(
+            "UPDATE email_messages SET delivery_state = $3, last_error = $4, sent_at = $5, next_attempt_at_ms = $6, \
+             lease_owner = NULL, lease_until_ms = 0, updated_at = $7 \
+             WHERE workspace_id = $1 AND id = $2 AND delivery_state = 'queued'")
+            .bind(workspace_id).bind(row.id).bind(state).bind(error).bind(sent_at).bind(retry_at_ms).bind(now())
+            .execute(&mut *tx).await?.rows_affected();
+        if changed == 0 {
+            return Ok(false);
+        }
+        let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM email_messages WHERE workspace_id = $1 AND id = $2")
+            .bind(workspace_id).bind(row.id).fetch_one(&mut *tx).await?;
+        let delivery = json!({"state": state, "error": error, "sent_at": sent_at, "attempts": attempts});
+        let extra = json!({"part_id": row.part_id, "email_delivery": delivery});
+        let seq = conversation_event!(tx, workspace_id, conversation_id, "conversation_part.email_delivery",
+            Audience::Admins, extra)?;
+        tx.commit().await?;
+        seq
+    });
+    db.announce(workspace_id, written);
+    Ok(true)
+}
+
+/// The relay accepted the message.
+pub async fn mark_sent(db: &Db, row: &Outbound) -> StoreResult<bool> {
+    settle(db, row, "sent", None, Some(now()), 0).await
+}
+
+/// The attempt failed for now (a 4xx answer, a connection error): the next one is due at
+/// `retry_at_ms`, by any node. The row stays `queued`, with the error shown.
+pub async fn retry_later(db: &Db, row: &Outbound, owner: &str, error: &str, retry_at_ms: i64) -> StoreResult<bool> {
+    let changed = execute!(db, pool => sqlx::query(
+        "UPDATE email_messages SET last_error = $4, next_attempt_at_ms = $5, lease_owner = NULL, lease_until_ms = 0, \
+         updated_at = $6 WHERE workspace_id = $1 AND id = $2 AND lease_owner = $3 AND delivery_state = 'queued'")
+        .bind(row.workspace_id).bind(row.id).bind(owner).bind(error).bind(retry_at_ms).bind(now()).execute(pool).await)?;
+    Ok(changed == 1)
+}
+
+/// The message cannot be delivered (a 5xx answer, too many attempts, an unusable address).
+pub async fn mark_failed(db: &Db, row: &Outbound, error: &str) -> StoreResult<bool> {
+    settle(db, row, "failed", Some(error), None, 0).await
+}
+
+/// One email of a conversation, for threading a reply.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ThreadMessage {
+    pub direction: String,
+    pub message_id: String,
+    pub reference_ids: String,
+}
+
+/// The conversation's emails written before row `before_id`, oldest first, leaving out replies
+/// that failed or whose Message-ID is not fixed yet.
+pub async fn thread(
+    db: &Db,
+    workspace_id: i64,
+    conversation_id: i64,
+    before_id: i64,
+) -> StoreResult<Vec<ThreadMessage>> {
+    Ok(with_pool!(db, pool => sqlx::query_as::<_, ThreadMessage>(
+        "SELECT direction, message_id, reference_ids FROM email_messages WHERE workspace_id = $1 \
+         AND conversation_id = $2 AND id < $3 AND delivery_state <> 'failed' ORDER BY id")
+        .bind(workspace_id).bind(conversation_id).bind(before_id).fetch_all(pool).await)?
+    .into_iter()
+    .filter(|m| m.message_id.contains('@'))
+    .collect())
+}
+
+/// What the message shows besides the row: the part's body and author, the workspace's name,
+/// public id, secret (for the reply token) and colour.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Context {
+    pub body: Option<String>,
+    pub author_name: Option<String>,
+    pub workspace_name: String,
+    pub app_id: String,
+    pub identity_secret: String,
+    pub color: String,
+}
+
+pub async fn context(db: &Db, row: &Outbound) -> StoreResult<Context> {
+    with_pool!(db, pool => sqlx::query_as::<_, Context>(
+        "SELECT p.body, a.name AS author_name, w.name AS workspace_name, w.app_id, w.identity_secret, \
+         w.messenger_color AS color FROM workspaces w \
+         LEFT JOIN conversation_parts p ON p.workspace_id = w.id AND p.id = $2 \
+         LEFT JOIN admins a ON a.workspace_id = w.id AND p.author_type = 'admin' AND a.id = p.author_id \
+         WHERE w.id = $1")
+        .bind(row.workspace_id).bind(row.part_id).fetch_optional(pool).await)?
+    .or_not_found("workspace")
+}

@@ -112,10 +112,9 @@ pub(super) async fn reply(
         return Err(AppError::invalid("mentioned_admin_ids", "only a note can mention teammates"));
     }
     let options = SendOptions {
-        client_id: None,
         attachment_ids: &attachment_ids,
         mentioned_admin_ids: &mentioned_admin_ids,
-        email: None,
+        ..Default::default()
     };
     conversations::send(&state.db, auth.workspace_id(), id, change, options).await?;
     full(&state, auth.workspace_id(), id, Display::Html).await

@@ -97,6 +97,14 @@ pub fn part_json(p: &Part, display: Display, files: &str) -> Value {
         "external_id": null,
         "redacted": p.redacted,
         "email_message_metadata": null,
+        // Rapport extension: a teammate's reply to an email conversation, as the relay took it.
+        "email_delivery": p.email_delivery.as_ref().map(|d| json!({
+            "type": "email_delivery",
+            "state": d.state,
+            "error": d.error,
+            "sent_at": d.sent_at,
+            "attempts": d.attempts,
+        })),
         "state": p.state,
         "tags": part_tags_json(p),
         "mentioned_admin_ids": p.mentioned_admin_ids.iter().map(|id| id.to_string()).collect::<Vec<_>>(),
