@@ -155,6 +155,19 @@ pub fn validate_name(model: Model, name: &str) -> Result<(), AttributeError> {
     Ok(())
 }
 
+/// The type a value would define an attribute as, for intake that defines attributes as it meets
+/// them (Segment traits): strings, integers, other numbers and booleans. `None` for `null` and
+/// for objects and arrays, which no attribute holds.
+pub fn inferred_type(value: &Value) -> Option<DataType> {
+    match value {
+        Value::String(_) => Some(DataType::String),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some(DataType::Integer),
+        Value::Number(_) => Some(DataType::Float),
+        Value::Bool(_) => Some(DataType::Boolean),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
 /// Checks the options of an attribute of `data_type`: an options attribute needs two or more
 /// distinct, non-empty values; other types take none.
 pub fn validate_options(data_type: DataType, options: &[String]) -> Result<(), AttributeError> {

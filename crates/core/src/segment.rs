@@ -10,6 +10,7 @@
 use chrono::DateTime;
 use serde_json::{Map, Value};
 
+use crate::attributes::Model;
 use crate::contact::Email;
 
 /// Largest single call, and largest call inside a batch (Segment: 32 KB).
@@ -295,6 +296,15 @@ fn trait_text(value: &Value, field: &str) -> Result<Option<String>, CallError> {
     }
 }
 
+/// Whether a trait the intake does not map to a standard field becomes a custom attribute: a
+/// flat value (objects and arrays, such as Segment's `address`, have no attribute to hold them)
+/// under a name that is not one of the model's standard attributes (those are set through their
+/// own traits or not at all). Other traits are ignored, as Segment destinations do.
+fn is_custom_trait(model: Model, key: &str, value: &Value) -> bool {
+    !matches!(value, Value::Object(_) | Value::Array(_))
+        && !crate::attributes::builtins(model).iter().any(|b| b.name.eq_ignore_ascii_case(key))
+}
+
 /// Splits `identify` traits into standard contact fields and custom attributes. `firstName` and
 /// `lastName` make the name when `name` is absent (Segment's reserved traits).
 pub fn contact_traits(traits: &Map<String, Value>) -> Result<ContactTraits, CallError> {
@@ -315,9 +325,10 @@ pub fn contact_traits(traits: &Map<String, Value>) -> Result<ContactTraits, Call
             "phone" => out.phone = trait_text(value, &field)?,
             "avatar" => out.avatar = trait_text(value, &field)?,
             "createdAt" | "created_at" => out.signed_up_at = date_seconds(value, &field)?,
-            _ => {
+            _ if is_custom_trait(Model::Contact, key, value) => {
                 out.custom.insert(key.clone(), value.clone());
             }
+            _ => {}
         }
     }
     if out.name.is_none() {
@@ -353,9 +364,10 @@ pub fn company_traits(traits: &Map<String, Value>) -> Result<CompanyTraits, Call
             "website" => out.website = trait_text(value, &field)?,
             "industry" => out.industry = trait_text(value, &field)?,
             "createdAt" | "created_at" => out.remote_created_at = date_seconds(value, &field)?,
-            _ => {
+            _ if is_custom_trait(Model::Company, key, value) => {
                 out.custom.insert(key.clone(), value.clone());
             }
+            _ => {}
         }
     }
     Ok(out)

@@ -182,6 +182,56 @@ pub async fn list(
 }
 
 /// Checks a `custom_attributes` object against the workspace's attribute definitions for
+/// Most custom attributes of one model that intake defines on its own ([`define_missing`]): past
+/// it, unknown keys are refused as the REST API refuses them, so a sender cannot flood the schema.
+pub const MAX_SELF_DEFINED: usize = 500;
+
+/// Defines each key of `attributes` that `model` lacks, typed by its value
+/// (`rapport_core::attributes::inferred_type`; a `null` defines nothing), for intake that defines
+/// attributes as it meets them (Segment traits, as Intercom's Segment destination does). A bad
+/// name is left undefined (the validation that follows names it); a name another request defined
+/// meanwhile is fine. Returns the names defined.
+pub async fn define_missing(
+    db: &Db,
+    workspace_id: i64,
+    model: Model,
+    attributes: &Map<String, Value>,
+) -> StoreResult<Vec<String>> {
+    if attributes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let defined = list(db, workspace_id, Some(model), true).await?;
+    let mut count = defined.len();
+    let mut created = Vec::new();
+    for (key, value) in attributes {
+        if defined.iter().any(|a| &a.name == key) || count >= MAX_SELF_DEFINED {
+            continue;
+        }
+        let Some(data_type) = attributes::inferred_type(value) else { continue };
+        if attributes::validate_name(model, key).is_err() {
+            continue;
+        }
+        let new = NewDataAttribute {
+            model,
+            name: key,
+            data_type,
+            description: Some("Defined by the Segment intake"),
+            options: Vec::new(),
+            messenger_writable: false,
+            admin_id: None,
+        };
+        match create(db, workspace_id, new).await {
+            Ok(_) => {
+                count += 1;
+                created.push(key.clone());
+            }
+            Err(StoreError::Conflict(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(created)
+}
+
 /// `model` (`contact`, `company` or `conversation`): every key must be a defined, unarchived
 /// attribute, and every value must fit its data type. Returns `StoreError::Invalid` naming the
 /// offending key otherwise. A `null` value clears the attribute, so it fits any type and is also

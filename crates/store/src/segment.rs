@@ -158,13 +158,17 @@ fn check_length(field: &str, value: &Option<String>, max: usize) -> StoreResult<
 }
 
 /// Everything about a call that can be refused without writing: the same rules as the REST
-/// API's contacts, companies and events (custom attributes must be defined data attributes).
+/// API's contacts, companies and events, except that a trait naming no custom attribute defines
+/// one typed by its value first (up to `data_attributes::MAX_SELF_DEFINED` per model), as
+/// Intercom's Segment destination does. A value of the wrong type for an existing attribute is
+/// refused.
 async fn check(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<()> {
     match &call.action {
         Action::Identify { traits } => {
             check_length("traits.name", &traits.name, 255)?;
             check_length("traits.phone", &traits.phone, 64)?;
             check_length("traits.avatar", &traits.avatar, 2048)?;
+            crate::data_attributes::define_missing(db, workspace_id, Model::Contact, &traits.custom).await?;
             crate::data_attributes::validate_custom_attributes(
                 db,
                 workspace_id,
@@ -187,6 +191,7 @@ async fn check(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<()> {
                 return Err(StoreError::Invalid(format!("traits.monthly_spend must be between 0 and {max}")));
             }
             check_length("traits.name", &traits.name, 255)?;
+            crate::data_attributes::define_missing(db, workspace_id, Model::Company, &traits.custom).await?;
             crate::data_attributes::validate_custom_attributes(
                 db,
                 workspace_id,

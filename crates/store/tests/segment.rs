@@ -116,13 +116,14 @@ async fn identify_track_page_and_group_land_on_one_user() {
 async fn a_refused_call_writes_nothing_and_its_neighbours_are_applied() {
     for db in testing::all().await {
         let (ws, _) = testing::workspace(&db).await;
+        attribute(&db, ws.id, Model::Contact, "seats", DataType::Integer).await;
         let outcomes = apply(
             &db,
             ws.id,
             json!([
                 {"type": "identify", "userId": "u1", "messageId": "ok1", "traits": {"email": "a@b.test"}},
-                // Unknown custom attribute: refused the way the REST API refuses it.
-                {"type": "identify", "userId": "u2", "messageId": "bad1", "traits": {"favourite_colour": "red"}},
+                // A value of the wrong type for a defined attribute: refused as the REST API refuses it.
+                {"type": "identify", "userId": "u2", "messageId": "bad1", "traits": {"seats": "many"}},
                 // Nested metadata the events API refuses.
                 {"type": "track", "userId": "u3", "messageId": "bad2", "event": "x", "properties": {"a": {"b": 1}}},
                 {"type": "track", "messageId": "bad3", "event": "no id"},
@@ -132,7 +133,7 @@ async fn a_refused_call_writes_nothing_and_its_neighbours_are_applied() {
         .await;
         assert_eq!(outcomes[0], Outcome::Applied);
         assert_eq!(outcomes[4], Outcome::Applied);
-        for (index, needle) in [(1, "favourite_colour"), (2, "nested"), (3, "userId")] {
+        for (index, needle) in [(1, "seats"), (2, "nested"), (3, "userId")] {
             let Outcome::Refused { message, field } = &outcomes[index] else {
                 panic!("{index}: {:?}", outcomes[index])
             };
@@ -238,5 +239,38 @@ async fn an_email_finds_the_contact_that_owns_it() {
         let new = segment::contact_of_anonymous_id(&db, ws.id, "anon-new").await.unwrap().unwrap();
         assert_eq!((new.role.as_str(), new.email.as_deref()), ("lead", Some("new@example.com")));
         assert_eq!(contacts::count(&db, ws.id).await.unwrap(), 3);
+    }
+}
+
+#[tokio::test]
+async fn unknown_traits_define_custom_attributes_typed_by_their_values() {
+    for db in testing::all().await {
+        let (ws, _) = testing::workspace(&db).await;
+        let outcomes = apply(
+            &db,
+            ws.id,
+            json!([
+                {"type": "identify", "userId": "u1", "messageId": "i1", "traits": {"title": "CTO", "age": 41,
+                 "vip": true, "score": 9.5, "nickname": null, "address": {"city": "Oslo"}}},
+                {"type": "group", "userId": "u1", "messageId": "g1", "groupId": "acme", "traits": {"region": "EU"}},
+                // The attribute is an integer now: a later string is refused, the call writes nothing.
+                {"type": "identify", "userId": "u1", "messageId": "i2", "traits": {"age": "old"}},
+            ]),
+        )
+        .await;
+        assert_eq!(outcomes[..2], [Outcome::Applied, Outcome::Applied], "{outcomes:?}");
+        assert!(matches!(&outcomes[2], Outcome::Refused { .. }), "{outcomes:?}");
+        let defined = data_attributes::list(&db, ws.id, Some(Model::Contact), true).await.unwrap();
+        let types: Vec<(&str, DataType)> = defined.iter().map(|a| (a.name.as_str(), a.data_type)).collect();
+        for expected in [("title", DataType::String), ("age", DataType::Integer), ("vip", DataType::Boolean), ("score", DataType::Float)] {
+            assert!(types.contains(&expected), "{expected:?} in {types:?}");
+        }
+        // A null defines nothing, and an object has no attribute to hold it.
+        assert!(!types.iter().any(|(n, _)| *n == "nickname" || *n == "address"), "{types:?}");
+        let user = contacts::find_by_external_id(&db, ws.id, "u1").await.unwrap();
+        let custom = user.custom_attributes_map();
+        assert_eq!((custom["title"].as_str(), custom["age"].as_i64()), (Some("CTO"), Some(41)));
+        let companies = data_attributes::list(&db, ws.id, Some(Model::Company), true).await.unwrap();
+        assert!(companies.iter().any(|a| a.name == "region" && a.data_type == DataType::String));
     }
 }

@@ -147,3 +147,24 @@ fn view_metadata_keeps_short_strings_only() {
     let metadata = view_metadata(None, Some(&long), &Map::new());
     assert_eq!(metadata["url"].as_str().unwrap().chars().count(), crate::attributes::MAX_STRING_CHARS);
 }
+
+#[test]
+fn nested_and_standard_named_traits_are_not_custom_attributes() {
+    let call = one(
+        Kind::Identify,
+        json!({"userId": "u1", "traits": {"address": {"city": "Oslo"}, "friends": ["a", "b"], "role": "admin",
+            "City": "Oslo", "title": "CTO", "age": 41, "vip": true, "score": 9.5, "nickname": null}}),
+    )
+    .unwrap();
+    let Action::Identify { traits } = call.action else { panic!("not identify") };
+    // Objects and arrays have no attribute to hold them; `role` and `city` are standard contact
+    // attributes (not settable this way); the flat rest become custom attributes.
+    assert_eq!(
+        Value::Object(traits.custom),
+        json!({"title": "CTO", "age": 41, "vip": true, "score": 9.5, "nickname": null})
+    );
+    let call = one(Kind::Group, json!({"userId": "u", "groupId": "g", "traits": {"user_count": 3, "region": "EU"}}))
+        .unwrap();
+    let Action::Group { traits, .. } = call.action else { panic!("not group") };
+    assert_eq!(Value::Object(traits.custom), json!({"region": "EU"}));
+}
