@@ -80,7 +80,7 @@ async fn inbox_counts_per_view_for_the_caller_and_only_this_workspace() {
         assert_eq!(
             r.body,
             json!({"type": "inbox.counts", "state": "open", "all": 3, "unassigned": 1, "mine": 1,
-                   "teams": [{"id": team_id, "count": 1}], "sla_at_risk": 0, "sla_breached": 0})
+                   "teams": [{"id": team_id, "count": 1}], "sla_at_risk": 0, "sla_breached": 0, "mentions_unseen": 0})
         );
         assert_eq!(app.get("/api/inbox/counts").await.body["all"], 3, "open by default");
         let closed = app.get("/api/inbox/counts?state=closed").await;
