@@ -130,6 +130,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let attachments_dir = data_dir(args.data_dir.as_deref(), &args.db.database_url).join("attachments");
     tokio::spawn(sweep_unsent_uploads(db.clone(), attachments_dir.clone()));
     tokio::spawn(sweep_slas(db.clone()));
+    tokio::spawn(sweep_overdue_rules(db.clone()));
     if let Some(smtp_listen) = &args.smtp_listen {
         start_smtp(&args, smtp_listen, db.clone(), attachments_dir.clone()).await?;
     }
@@ -209,6 +210,18 @@ async fn sweep_unsent_uploads(db: rapport_store::Db, dir: PathBuf) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "deleted unsent uploads"),
             Err(e) => tracing::warn!(error = %e, "sweeping unsent uploads failed"),
+        }
+    }
+}
+
+/// Every few seconds, runs the assignment rules of new conversations whose first run failed (see
+/// `rapport_store::routing::run_overdue`).
+async fn sweep_overdue_rules(db: rapport_store::Db) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(SLA_SWEEP_SECONDS));
+    loop {
+        tick.tick().await;
+        if let Err(e) = rapport_store::routing::run_overdue(&db, rapport_store::now(), 100).await {
+            tracing::warn!(error = %e, "running overdue assignment rules failed");
         }
     }
 }

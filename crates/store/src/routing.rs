@@ -385,15 +385,53 @@ pub async fn run(
 /// Runs the live rules after an event the rules react to (a conversation started, a customer
 /// replied to a closed one) and returns the conversation when they ran. The triggering change is
 /// already stored: a failure here is logged, never returned, so it cannot lose the message.
+/// A failure leaves a new conversation's `rules_due_at` set, so [`run_overdue`] tries again.
 pub async fn run_after(db: &Db, workspace_id: i64, conversation_id: i64) -> Option<Conversation> {
     // Boxed: the rules act through `conversations::send`, which calls back here.
     match Box::pin(run(db, workspace_id, conversation_id, None)).await {
-        Ok(applied) => applied.and_then(|a| a.conversation),
+        Ok(applied) => {
+            let settled = execute!(db, pool => sqlx::query(
+                "UPDATE conversations SET rules_due_at = NULL WHERE workspace_id = $1 AND id = $2 \
+                 AND rules_due_at IS NOT NULL")
+                .bind(workspace_id).bind(conversation_id).execute(pool).await);
+            if let Err(error) = settled {
+                tracing::warn!(workspace_id, conversation_id, %error, "could not mark the rules as run");
+            }
+            applied.and_then(|a| a.conversation)
+        }
         Err(error) => {
             tracing::warn!(workspace_id, conversation_id, %error, "assignment rules failed");
             None
         }
     }
+}
+
+/// How long a new conversation's rules may stay owed before [`run_overdue`] runs them again: far
+/// longer than a run takes, so the first attempt is not doubled while it is still going.
+pub const RULES_RETRY_AFTER_SECONDS: i64 = 60;
+
+/// Runs the rules of up to `limit` new conversations (any workspace) whose first run did not
+/// finish by `now - RULES_RETRY_AFTER_SECONDS`; `rapport serve` calls it every few seconds. Each
+/// is claimed first (its `rules_due_at` moved to `now`, so another node skips it and a failed run
+/// is tried again later). One a teammate has already taken (assigned, or no longer open) is only
+/// marked done: the rules would undo a person's decision. Returns how many were looked at.
+pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
+    let due: Vec<(i64, i64, i64, String, Option<i64>, Option<i64>)> = with_pool!(db, pool => sqlx::query_as(
+            "SELECT workspace_id, id, rules_due_at, state, admin_assignee_id, team_assignee_id FROM conversations \
+             WHERE rules_due_at IS NOT NULL AND rules_due_at <= $1 ORDER BY rules_due_at LIMIT $2")
+            .bind(now - RULES_RETRY_AFTER_SECONDS).bind(limit).fetch_all(pool).await)?;
+    for (workspace_id, id, due_at, state, admin, team) in &due {
+        let untouched = state == "open" && admin.is_none() && team.is_none();
+        let claimed = execute!(db, pool => sqlx::query(
+            "UPDATE conversations SET rules_due_at = $4 WHERE workspace_id = $1 AND id = $2 AND rules_due_at = $3")
+            .bind(workspace_id).bind(id).bind(due_at).bind(if untouched { Some(now) } else { None })
+            .execute(pool).await)?;
+        if claimed == 1 && untouched {
+            tracing::info!(workspace_id, conversation_id = id, "running assignment rules that did not run");
+            run_after(db, *workspace_id, *id).await;
+        }
+    }
+    Ok(due.len())
 }
 
 /// Applies a trace's actions: tags, priority and notes first, then the final assignment (a team

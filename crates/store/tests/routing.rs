@@ -315,7 +315,8 @@ async fn set_away(db: &Db, ws: i64, admin: i64) {
 /// acquire timeout) makes late arrivals wait more than 10 s in the debug build on a loaded
 /// 2-core machine, and they fail with `PoolTimedOut` before writing anything — load shedding, not
 /// a routing error; 64 in flight is four times the pool and keeps every arrival concurrent with
-/// dozens of others.
+/// dozens of others. (A conversation stored whose rules then failed stays owed and is routed by
+/// `routing::run_overdue`, tested below.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_arrivals_are_spread_fairly_within_capacity() {
     const IN_FLIGHT: usize = 64;
@@ -679,5 +680,68 @@ async fn a_rule_sends_a_saved_reply_filled_for_the_conversation_before_closing_i
         saved_replies::delete(&db, ws.id, reply.id).await.unwrap();
         let c = start(&db, ws.id, contact, "another refund").await;
         assert_eq!(conversations::find(&db, ws.id, c.id).await.unwrap().state, "closed");
+    }
+}
+
+async fn rules_due(db: &Db, ws: i64, id: i64) -> Option<i64> {
+    with_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT rules_due_at FROM conversations WHERE workspace_id = $1 AND id = $2")
+        .bind(ws).bind(id).fetch_one(pool).await)
+    .unwrap()
+}
+
+async fn set_rules_due(db: &Db, ws: i64, id: i64, at: i64) {
+    with_pool!(db, pool => sqlx::query("UPDATE conversations SET rules_due_at = $3 WHERE workspace_id = $1 AND id = $2")
+        .bind(ws).bind(id).bind(at).execute(pool).await.map(|_| ()))
+    .unwrap();
+}
+
+#[tokio::test]
+async fn rules_that_did_not_run_are_run_by_the_sweep_unless_a_teammate_took_the_conversation() {
+    for db in testing::all().await {
+        let (ws, owner) = testing::workspace(&db).await;
+        let staff = agents(&db, ws.id, 1).await;
+        let vip = team(&db, ws.id, "VIP", "manual", None, &staff).await;
+        let general = team(&db, ws.id, "General", "manual", None, &[]).await;
+        let big = customer(&db, ws.id, "cto@bigco.example", "enterprise").await;
+        routing::save_draft(&db, ws.id, owner.id, &vip_rules(vip, general)).await.unwrap();
+        routing::publish(&db, ws.id, owner.id).await.unwrap();
+
+        // Rules that ran leave nothing owed.
+        let routed = start(&db, ws.id, big, "Hello").await;
+        assert_eq!(routed.team_assignee_id, Some(vip));
+        assert_eq!(rules_due(&db, ws.id, routed.id).await, None);
+
+        // Three conversations whose first run never finished (a node stopped, the pool refused):
+        // one untouched, one a teammate assigned meanwhile, one owed only a moment ago.
+        let now = rapport_store::now();
+        let mut owed = Vec::new();
+        for _ in 0..3 {
+            let c = start(&db, ws.id, big, "Hello again").await;
+            with_pool!(db, pool => sqlx::query("UPDATE conversations SET team_assignee_id = NULL, \
+                admin_assignee_id = NULL, priority = FALSE WHERE workspace_id = $1 AND id = $2")
+                .bind(ws.id).bind(c.id).execute(pool).await.map(|_| ()))
+            .unwrap();
+            owed.push(c.id);
+        }
+        let (lost, taken, recent) = (owed[0], owed[1], owed[2]);
+        set_rules_due(&db, ws.id, lost, now - 120).await;
+        set_rules_due(&db, ws.id, taken, now - 120).await;
+        set_rules_due(&db, ws.id, recent, now).await;
+        let change = Change::Assign { admin_id: owner.id, assignee: Assignee::Admin(owner.id), body: None };
+        conversations::reply_or_act(&db, ws.id, taken, change).await.unwrap();
+
+        assert_eq!(routing::run_overdue(&db, now, 100).await.unwrap(), 2);
+        let lost_now = conversations::find(&db, ws.id, lost).await.unwrap();
+        assert_eq!(lost_now.team_assignee_id, Some(vip), "the sweep routed it");
+        assert!(lost_now.priority);
+        assert_eq!(rules_due(&db, ws.id, lost).await, None);
+        let taken_now = conversations::find(&db, ws.id, taken).await.unwrap();
+        assert_eq!((taken_now.admin_assignee_id, taken_now.team_assignee_id), (Some(owner.id), None));
+        assert_eq!(rules_due(&db, ws.id, taken).await, None, "a teammate's decision stands");
+        assert_eq!(rules_due(&db, ws.id, recent).await, Some(now), "its first run may still be going");
+        assert_eq!(conversations::find(&db, ws.id, recent).await.unwrap().team_assignee_id, None);
+        // Nothing overdue is left, so a second sweep does nothing.
+        assert_eq!(routing::run_overdue(&db, now, 100).await.unwrap(), 0);
     }
 }

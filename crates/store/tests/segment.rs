@@ -262,7 +262,12 @@ async fn unknown_traits_define_custom_attributes_typed_by_their_values() {
         assert!(matches!(&outcomes[2], Outcome::Refused { .. }), "{outcomes:?}");
         let defined = data_attributes::list(&db, ws.id, Some(Model::Contact), true).await.unwrap();
         let types: Vec<(&str, DataType)> = defined.iter().map(|a| (a.name.as_str(), a.data_type)).collect();
-        for expected in [("title", DataType::String), ("age", DataType::Integer), ("vip", DataType::Boolean), ("score", DataType::Float)] {
+        for expected in [
+            ("title", DataType::String),
+            ("age", DataType::Integer),
+            ("vip", DataType::Boolean),
+            ("score", DataType::Float),
+        ] {
             assert!(types.contains(&expected), "{expected:?} in {types:?}");
         }
         // A null defines nothing, and an object has no attribute to hold it.

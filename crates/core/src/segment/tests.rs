@@ -163,8 +163,8 @@ fn nested_and_standard_named_traits_are_not_custom_attributes() {
         Value::Object(traits.custom),
         json!({"title": "CTO", "age": 41, "vip": true, "score": 9.5, "nickname": null})
     );
-    let call = one(Kind::Group, json!({"userId": "u", "groupId": "g", "traits": {"user_count": 3, "region": "EU"}}))
-        .unwrap();
+    let call =
+        one(Kind::Group, json!({"userId": "u", "groupId": "g", "traits": {"user_count": 3, "region": "EU"}})).unwrap();
     let Action::Group { traits, .. } = call.action else { panic!("not group") };
     assert_eq!(Value::Object(traits.custom), json!({"region": "EU"}));
 }

@@ -151,6 +151,9 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
     let at = new.created_at.unwrap_or_else(now);
     let machine = core::Conversation::started_by_contact(at);
     let client_id = new.options.client_id;
+    // A new conversation (not an import, not mail a machine sent) goes through the live
+    // assignment rules; `rules_due_at` keeps that owed until they ran (`routing::run_overdue`).
+    let route = new.created_at.is_none() && new.options.email.is_none_or(|e| e.automatic.is_none());
     let select = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
     let written = with_pool!(db, pool => {
         let mut tx = db.begin_write(pool).await?;
@@ -168,11 +171,11 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO conversations (workspace_id, contact_id, state, read, priority, source_type, \
              source_delivered_as, source_subject, source_body, source_author_type, source_author_id, \
-             waiting_since, first_contact_reply_at, last_contact_reply_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'conversation', 'customer_initiated', $6, $7, $8, $2, $9, $9, $9, $9, $9) \
+             waiting_since, first_contact_reply_at, last_contact_reply_at, created_at, updated_at, rules_due_at) \
+             VALUES ($1, $2, $3, $4, $5, 'conversation', 'customer_initiated', $6, $7, $8, $2, $9, $9, $9, $9, $9, $10) \
              RETURNING id")
             .bind(workspace_id).bind(contact_id).bind(machine.state.as_str()).bind(machine.read).bind(false)
-            .bind(new.subject.unwrap_or("")).bind(new.body).bind(&role).bind(at)
+            .bind(new.subject.unwrap_or("")).bind(new.body).bind(&role).bind(at).bind(route.then_some(at))
             .fetch_one(&mut *tx).await?;
         let part_id: i64 = sqlx::query_scalar(INSERT_PART)
             .bind(workspace_id).bind(id).bind("comment").bind(new.body).bind(&role).bind(contact_id)
@@ -226,9 +229,7 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
     });
     let (mut conversation, part, seq) = written;
     db.announce(workspace_id, seq);
-    // A new conversation (not an import, not mail a machine sent) goes through the live
-    // assignment rules.
-    if new.created_at.is_none() && new.options.email.is_none_or(|e| e.automatic.is_none()) {
+    if route {
         if let Some(routed) = crate::routing::run_after(db, workspace_id, conversation.id).await {
             conversation = routed;
         }
