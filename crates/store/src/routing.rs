@@ -416,22 +416,34 @@ pub const RULES_RETRY_AFTER_SECONDS: i64 = 60;
 /// is tried again later). One a teammate has already taken (assigned, or no longer open) is only
 /// marked done: the rules would undo a person's decision. Returns how many were looked at.
 pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
-    let due: Vec<(i64, i64, i64, String, Option<i64>, Option<i64>)> = with_pool!(db, pool => sqlx::query_as(
-            "SELECT workspace_id, id, rules_due_at, state, admin_assignee_id, team_assignee_id FROM conversations \
-             WHERE rules_due_at IS NOT NULL AND rules_due_at <= $1 ORDER BY rules_due_at LIMIT $2")
-            .bind(now - RULES_RETRY_AFTER_SECONDS).bind(limit).fetch_all(pool).await)?;
-    for (workspace_id, id, due_at, state, admin, team) in &due {
-        let untouched = state == "open" && admin.is_none() && team.is_none();
+    let due: Vec<OwedRules> = with_pool!(db, pool => sqlx::query_as::<_, OwedRules>(
+        "SELECT workspace_id, id, rules_due_at, state, admin_assignee_id, team_assignee_id FROM conversations \
+         WHERE rules_due_at IS NOT NULL AND rules_due_at <= $1 ORDER BY rules_due_at LIMIT $2")
+        .bind(now - RULES_RETRY_AFTER_SECONDS).bind(limit).fetch_all(pool).await)?;
+    for owed in &due {
+        let (workspace_id, id, due_at) = (owed.workspace_id, owed.id, owed.rules_due_at);
+        let untouched = owed.state == "open" && owed.admin_assignee_id.is_none() && owed.team_assignee_id.is_none();
         let claimed = execute!(db, pool => sqlx::query(
             "UPDATE conversations SET rules_due_at = $4 WHERE workspace_id = $1 AND id = $2 AND rules_due_at = $3")
             .bind(workspace_id).bind(id).bind(due_at).bind(if untouched { Some(now) } else { None })
             .execute(pool).await)?;
         if claimed == 1 && untouched {
             tracing::info!(workspace_id, conversation_id = id, "running assignment rules that did not run");
-            run_after(db, *workspace_id, *id).await;
+            run_after(db, workspace_id, id).await;
         }
     }
     Ok(due.len())
+}
+
+/// A conversation [`run_overdue`] found owing its rules.
+#[derive(sqlx::FromRow)]
+struct OwedRules {
+    workspace_id: i64,
+    id: i64,
+    rules_due_at: i64,
+    state: String,
+    admin_assignee_id: Option<i64>,
+    team_assignee_id: Option<i64>,
 }
 
 /// Applies a trace's actions: tags, priority and notes first, then the final assignment (a team
