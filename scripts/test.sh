@@ -16,7 +16,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test (SQLite and PostgreSQL)"
-cargo test --workspace
+cargo test --workspace --no-fail-fast
 echo "== Intercom SDK compatibility (intercom-client 7 over HTTP against a real server)"
 cargo build -p rapport
 RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/sdk/run.sh
