@@ -157,6 +157,12 @@ fn check_length(field: &str, value: &Option<String>, max: usize) -> StoreResult<
     }
 }
 
+/// The traits that set a value: a `null` only clears, which fits a defined attribute of any type
+/// and does nothing to one never defined (a client sending `nickname: null` is not refused).
+fn without_nulls(custom: &Map<String, Value>) -> Map<String, Value> {
+    custom.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 /// Everything about a call that can be refused without writing: the same rules as the REST
 /// API's contacts, companies and events, except that a trait naming no custom attribute defines
 /// one typed by its value first (up to `data_attributes::MAX_SELF_DEFINED` per model), as
@@ -169,13 +175,8 @@ async fn check(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<()> {
             check_length("traits.phone", &traits.phone, 64)?;
             check_length("traits.avatar", &traits.avatar, 2048)?;
             crate::data_attributes::define_missing(db, workspace_id, Model::Contact, &traits.custom).await?;
-            crate::data_attributes::validate_custom_attributes(
-                db,
-                workspace_id,
-                Model::Contact.as_str(),
-                &traits.custom,
-            )
-            .await
+            let values = without_nulls(&traits.custom);
+            crate::data_attributes::validate_custom_attributes(db, workspace_id, Model::Contact.as_str(), &values).await
         }
         Action::Track { event, properties } => {
             attributes::event_name(event).map_err(|e| StoreError::Invalid(format!("event: {e}")))?;
@@ -192,13 +193,8 @@ async fn check(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<()> {
             }
             check_length("traits.name", &traits.name, 255)?;
             crate::data_attributes::define_missing(db, workspace_id, Model::Company, &traits.custom).await?;
-            crate::data_attributes::validate_custom_attributes(
-                db,
-                workspace_id,
-                Model::Company.as_str(),
-                &traits.custom,
-            )
-            .await
+            let values = without_nulls(&traits.custom);
+            crate::data_attributes::validate_custom_attributes(db, workspace_id, Model::Company.as_str(), &values).await
         }
     }
 }
@@ -297,6 +293,13 @@ async fn alias_target(
     };
     Ok(match (previous, user) {
         (Some(p), Some(u)) if p.id == u.id => u.id,
+        // The tracking key is public (it ships in web pages): it may fold an anonymous lead into a
+        // user, never merge two customers, which is a teammate's decision (`POST /contacts/merge`).
+        (Some(p), Some(_)) if p.role() != ContactRole::Lead => {
+            return Err(StoreError::Invalid(format!(
+                "cannot alias {previous_id:?} to {user_id:?}: both are users (merge them with POST /api/contacts/merge)"
+            )));
+        }
         (Some(p), Some(u)) => {
             rapport_core::contact::check_merge(p.id, p.role(), u.id, u.role())
                 .map_err(|e| StoreError::Invalid(format!("cannot alias {previous_id:?} to {user_id:?}: {e}")))?;
