@@ -35,9 +35,10 @@ for _ in $(seq 1 100); do grep -q READY "$WORK/sink.out" 2>/dev/null && break; s
 SINK_PORT="$(awk '/READY/ {print $2}' "$WORK/sink.out")"
 [[ -n "$SINK_PORT" ]] || { echo "the SMTP sink did not start:" >&2; cat "$WORK/sink.log" >&2; exit 1; }
 
+# 8>&-: the server must not inherit the sink's FIFO, or the sink never sees it close.
 start_server --smtp-relay "smtp://127.0.0.1:$SINK_PORT" --smtp-relay-tls off \
   --smtp-from-address support@acme.test --dkim-selector s1 --dkim-private-key "$WORK/dkim.pem" \
-  --smtp-retry-base-ms 100
+  --smtp-retry-base-ms 100 8>&-
 
 echo "==> python tests/mail-out/test_outbound.py"
 status=0
@@ -49,5 +50,8 @@ if [[ $status -ne 0 ]]; then
   tail -n 50 "$WORK/server.log" >&2
 fi
 exec 8>&-
+# Bounded: a sink still running after its input closed is stopped rather than waited on forever.
+for _ in $(seq 1 50); do kill -0 "$SINK_PID" 2>/dev/null || break; sleep 0.1; done
+kill "$SINK_PID" 2>/dev/null || true
 wait "$SINK_PID" 2>/dev/null || true
 exit $status
