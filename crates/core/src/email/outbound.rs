@@ -4,6 +4,7 @@
 //! turns a [`Composed`] into MIME and talks SMTP.
 
 use crate::conversation::plaintext;
+use crate::template::escape_html;
 
 /// Most Message-IDs a References header carries: the thread's first one and the latest ones
 /// (RFC 5322 §3.6.4 lets a long list drop the middle; some servers refuse very long headers).
@@ -182,22 +183,6 @@ pub fn text_body(body_html: &str) -> String {
         }
         blank = 0;
         out.push_str(line);
-    }
-    out
-}
-
-/// Escapes text for HTML element content and double-quoted attribute values.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
     }
     out
 }
