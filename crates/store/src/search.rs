@@ -32,6 +32,9 @@ pub enum SqlValue {
 pub struct SqlCondition {
     pub sql: String,
     pub binds: Vec<SqlValue>,
+    /// The condition checks message text: its matches are found by checking rows one by one
+    /// (see `search/sql.rs`), so counting them costs a scan of every counted match.
+    pub matches_text: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +72,7 @@ pub async fn compile(
     if builder.binds.len() > MAX_BINDS {
         return Err(StoreError::Invalid(format!("the query is too large (more than {MAX_BINDS} values)")));
     }
-    Ok(SqlCondition { sql, binds: builder.binds })
+    Ok(SqlCondition { sql, binds: builder.binds, matches_text: builder.matches_text })
 }
 
 /// A word is "dense" when its full-text hits reach 2% of the workspace's conversations (at least

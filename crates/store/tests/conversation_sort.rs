@@ -1,5 +1,5 @@
 //! Sorted, cursor-paged conversation lists and their counts, on both engines.
-use rapport_store::conversations::{self, Cursor, Sort, SortField, TOTAL_COUNT_CAP};
+use rapport_store::conversations::{self, Cursor, Sort, SortField, TEXT_COUNT_CAP, TOTAL_COUNT_CAP};
 use rapport_store::workspaces::Workspace;
 use rapport_store::{execute, testing, with_pool, Db, StoreError};
 use serde_json::{json, Value};
@@ -155,12 +155,18 @@ async fn counts_are_maintained_exact_for_the_list_and_capped_for_searches() {
         execute!(db, pool => sqlx::query(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3) \
              INSERT INTO conversations (workspace_id, contact_id, state, source_type, source_delivered_as, \
-             source_author_type, source_author_id, created_at, updated_at) \
-             SELECT $1, $2, 'open', 'conversation', 'customer_initiated', 'user', $2, i, i FROM n")
+             source_author_type, source_author_id, source_body, created_at, updated_at) \
+             SELECT $1, $2, 'open', 'conversation', 'customer_initiated', 'user', $2, 'Invoice ' || i, i, i FROM n")
             .bind(ws.id).bind(contact).bind(many).execute(pool).await)
         .unwrap();
         let page = conversations::search(&db, &ws, &open, Sort::default(), 2, None).await.unwrap();
         assert_eq!((page.total_count, page.has_more), (TOTAL_COUNT_CAP, true));
         assert_eq!(list(&db, ws.id).await, 11 + many);
+        // A search of message text counts to a lower cap, and exactly below it.
+        let text = |value: &str| json!({"field": "source.body", "operator": "~", "value": value});
+        let page = conversations::search(&db, &ws, &text("invoice"), Sort::default(), 2, None).await.unwrap();
+        assert_eq!((page.total_count, page.has_more), (TEXT_COUNT_CAP, true));
+        let page = conversations::search(&db, &ws, &text("invoice 100"), Sort::default(), 2, None).await.unwrap();
+        assert_eq!(page.total_count, 7, "100 and 1000..=1005");
     }
 }

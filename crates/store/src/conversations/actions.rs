@@ -472,7 +472,7 @@ async fn write_steps(
                 }
             }
             // A teammate's reply to an email conversation is queued for the relay with the part.
-            if matches!(step.action, Action::AdminComment { .. }) {
+            if matches!(step.action, Action::AdminComment { .. }) && row.source_type == "email" {
                 crate::queue_reply!(tx, workspace_id, id, part_id, options.automated, at)?;
             }
             part_ids.push(part_id);

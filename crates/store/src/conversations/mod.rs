@@ -20,7 +20,7 @@ pub use actions::{
     create, delete, reply_or_act, send, update, Change, ContactRef, Edit, NewConversation, SendOptions, Sent,
     MAX_MENTIONS,
 };
-pub use listing::{list, search, Cursor, Sort, SortField, TOTAL_COUNT_CAP};
+pub use listing::{list, search, Cursor, Sort, SortField, TEXT_COUNT_CAP, TOTAL_COUNT_CAP};
 pub use live::{last_public_parts, live_part, live_parts, summary, AttachmentRef, LivePart};
 pub use merge::merge;
 pub(crate) use merge::merged_away;
@@ -210,8 +210,8 @@ pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Conversati
 /// One conversation with its first [`MAX_PARTS`] parts (plus the opening message) in time order
 /// (a merge brings older parts in), contacts, teammates and tags.
 pub async fn find_detail(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Detail> {
-    let conversation = find(db, workspace_id, id).await?;
-    let parts = with_pool!(db, pool => sqlx::query_as::<_, Part>(
+    let parts = async {
+        with_pool!(db, pool => sqlx::query_as::<_, Part>(
         "SELECT p.id, p.part_type, p.body, p.author_type, p.author_id, \
          COALESCE(a.name, c.name) AS author_name, COALESCE(a.email, c.email) AS author_email, \
          p.assigned_to_type, p.assigned_to_id, p.redacted, p.state, p.created_at, p.updated_at \
@@ -219,19 +219,26 @@ pub async fn find_detail(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Det
          LEFT JOIN admins a ON p.author_type = 'admin' AND a.id = p.author_id AND a.workspace_id = p.workspace_id \
          LEFT JOIN contacts c ON p.author_type <> 'admin' AND c.id = p.author_id AND c.workspace_id = p.workspace_id \
          WHERE p.workspace_id = $1 AND p.conversation_id = $2 ORDER BY p.created_at, p.id LIMIT $3")
-        .bind(workspace_id).bind(id).bind(MAX_PARTS + 1).fetch_all(pool).await)?;
+        .bind(workspace_id).bind(id).bind(MAX_PARTS + 1).fetch_all(pool).await)
+        .map_err(StoreError::from)
+    };
+    // Independent reads run side by side, each on a connection of its own (see `related`).
+    let ids = [id];
+    let (conversation, parts, related) =
+        tokio::try_join!(find(db, workspace_id, id), parts, related(db, workspace_id, &ids))?;
     let parts = with_part_extras(db, workspace_id, parts).await?;
-    let related = related(db, workspace_id, &[id]).await?;
     Ok(Detail { conversation, parts, related })
 }
 
 /// Fills each part's attachments, tags, mentions and email delivery: four queries for all the parts.
 async fn with_part_extras(db: &Db, workspace_id: i64, mut parts: Vec<Part>) -> StoreResult<Vec<Part>> {
     let ids: Vec<i64> = parts.iter().map(|p| p.id).collect();
-    let attachments = live::attachments_of(db, workspace_id, &ids).await?;
-    let tags = tags::tags_of(db, workspace_id, Target::ConversationPart, &ids).await?;
-    let mentions = live::mentions_of(db, workspace_id, &ids).await?;
-    let deliveries = crate::email::outbound::deliveries(db, workspace_id, &ids).await?;
+    let (attachments, tags, mentions, deliveries) = tokio::try_join!(
+        live::attachments_of(db, workspace_id, &ids),
+        tags::tags_of(db, workspace_id, Target::ConversationPart, &ids),
+        live::mentions_of(db, workspace_id, &ids),
+        crate::email::outbound::deliveries(db, workspace_id, &ids),
+    )?;
     for part in &mut parts {
         part.email_delivery = deliveries.iter().find(|d| d.part_id == part.id).cloned();
         part.attachments = attachments.iter().filter(|a| a.part_id == Some(part.id)).cloned().collect();
@@ -241,7 +248,8 @@ async fn with_part_extras(db: &Db, workspace_id: i64, mut parts: Vec<Part>) -> S
     Ok(parts)
 }
 
-/// Contacts, tags and teammates of a page of conversations: three queries whatever the page size.
+/// Contacts, tags, teammates and SLAs of a page of conversations: four queries whatever the page
+/// size, run side by side.
 pub async fn related(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<Related> {
     if ids.is_empty() {
         return Ok(Related::default());
@@ -258,19 +266,33 @@ pub async fn related(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<Rel
          ORDER BY conversation_id, author_id",
         crate::placeholders(2, ids.len())
     );
-    let (contacts, teammates) = with_pool!(db, pool => {
-        let mut q = sqlx::query_as::<_, Participant>(&contacts_sql).bind(workspace_id);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        let contacts = q.fetch_all(pool).await?;
-        let mut q = sqlx::query_as::<_, (i64, i64)>(&teammates_sql).bind(workspace_id);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        Ok::<_, sqlx::Error>((contacts, q.fetch_all(pool).await?))
-    })?;
-    let tags = tags::tags_of(db, workspace_id, Target::Conversation, ids).await?;
-    let slas = crate::sla::for_conversations(db, workspace_id, ids).await?;
+    let contacts = async {
+        with_pool!(db, pool => {
+            let mut q = sqlx::query_as::<_, Participant>(&contacts_sql).bind(workspace_id);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await
+        })
+        .map_err(StoreError::from)
+    };
+    let teammates = async {
+        with_pool!(db, pool => {
+            let mut q = sqlx::query_as::<_, (i64, i64)>(&teammates_sql).bind(workspace_id);
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await
+        })
+        .map_err(StoreError::from)
+    };
+    // Four independent reads, each on a connection of its own: a page waits for the slowest
+    // rather than for their sum.
+    let (contacts, teammates, tags, slas) = tokio::try_join!(
+        contacts,
+        teammates,
+        tags::tags_of(db, workspace_id, Target::Conversation, ids),
+        crate::sla::for_conversations(db, workspace_id, ids),
+    )?;
     Ok(Related { contacts, tags, teammates, slas })
 }

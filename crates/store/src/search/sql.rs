@@ -212,6 +212,8 @@ pub(super) struct Builder<'a> {
     dense: &'a HashSet<(TextField, String)>,
     next: usize,
     pub(super) binds: Vec<SqlValue>,
+    /// Whether the query checks message text (`source.body`, `parts.body`).
+    pub(super) matches_text: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -232,6 +234,7 @@ impl<'a> Builder<'a> {
             dense,
             next: first_param,
             binds: Vec::new(),
+            matches_text: false,
         }
     }
 
@@ -515,6 +518,7 @@ impl<'a> Builder<'a> {
                 }
             }
         };
+        self.matches_text = true;
         let words = words_of(value);
         let positive = if words.is_empty() {
             "(1 = 1)".to_string()
