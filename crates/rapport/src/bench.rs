@@ -500,16 +500,17 @@ pub async fn run_query_bench(
             Some(search(json!({"field": "parts.body", "operator": "~", "value": word}))),
         ));
     }
-    // The agent app's contact search (web/app api.ts searchContacts): a common surname, an absent
-    // word and a two-letter term (shorter than a trigram: served without the index).
-    for q in ["smith", "passwrd", "sm"] {
+    // The agent app's contact search (web/app api.ts searchContacts): a common surname and an
+    // absent word ("contains", through the trigram indexes), a two-letter term as the app sends
+    // it (a prefix, `^`), and the same term as "contains" (shorter than a trigram: a scan).
+    for (operator, q) in [("~", "smith"), ("~", "passwrd"), ("^", "sm"), ("~", "sm")] {
         queries.push((
-            format!("contacts name/email/companies.name ~ {q}"),
+            format!("contacts name/email/companies.name {operator} {q}"),
             reqwest::Method::POST,
             "/contacts/search".into(),
             Some(json!({"query": {"operator": "OR", "value": [
-                {"field": "name", "operator": "~", "value": q}, {"field": "email", "operator": "~", "value": q},
-                {"field": "companies.name", "operator": "~", "value": q}]}, "pagination": {"per_page": 10}})),
+                {"field": "name", "operator": operator, "value": q}, {"field": "email", "operator": operator, "value": q},
+                {"field": "companies.name", "operator": operator, "value": q}]}, "pagination": {"per_page": 10}})),
         ));
     }
     let mut ops = Vec::new();

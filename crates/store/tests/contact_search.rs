@@ -7,6 +7,7 @@ use rand::{Rng, SeedableRng};
 use rapport_core::contact::{ContactRole, Email};
 use rapport_store::companies::{self, CompanyFields};
 use rapport_store::contacts::{self, ContactFields};
+use rapport_store::search::SearchModel;
 use rapport_store::workspaces::Workspace;
 use rapport_store::{testing, with_pool, Db, Pool};
 use serde_json::{json, Value};
@@ -45,14 +46,24 @@ async fn one(db: &Db, ws: &Workspace, field: &str, operator: &str, value: &str) 
     search(db, ws, json!({"field": field, "operator": operator, "value": value})).await
 }
 
-/// The agent app's search (web/app api.ts `searchContacts`).
+/// The agent app's search (web/app api.ts `searchContacts`): terms under 3 characters match the
+/// start of the text, longer ones anywhere in it.
 async fn app(db: &Db, ws: &Workspace, q: &str) -> Vec<i64> {
+    let operator = app_operator(q);
     let query = json!({"operator": "OR", "value": [
-        {"field": "name", "operator": "~", "value": q},
-        {"field": "email", "operator": "~", "value": q},
-        {"field": "companies.name", "operator": "~", "value": q},
+        {"field": "name", "operator": operator, "value": q},
+        {"field": "email", "operator": operator, "value": q},
+        {"field": "companies.name", "operator": operator, "value": q},
     ]});
     search(db, ws, query).await
+}
+
+fn app_operator(q: &str) -> &'static str {
+    if q.trim().chars().count() < 3 {
+        "^"
+    } else {
+        "~"
+    }
 }
 
 async fn check_sqlite_indexes(db: &Db) {
@@ -255,10 +266,11 @@ async fn indexed_contact_search_equals_a_full_scan_on_generated_data() {
                     assert_eq!(indexed, scanned, "{field} {operator} {term:?} on {:?}", db.backend());
                 }
             }
+            let lead = if app_operator(term) == "^" { "" } else { "%" };
             let scanned: std::collections::BTreeSet<i64> = [
-                scan(&db, ws.id, "name", &format!("%{literal}%"), false).await,
-                scan(&db, ws.id, "email", &format!("%{}%", literal.to_lowercase()), false).await,
-                scan(&db, ws.id, "companies.name", &format!("%{literal}%"), false).await,
+                scan(&db, ws.id, "name", &format!("{lead}{literal}%"), false).await,
+                scan(&db, ws.id, "email", &format!("{lead}{}%", literal.to_lowercase()), false).await,
+                scan(&db, ws.id, "companies.name", &format!("{lead}{literal}%"), false).await,
             ]
             .concat()
             .into_iter()
@@ -266,5 +278,24 @@ async fn indexed_contact_search_equals_a_full_scan_on_generated_data() {
             // The app sends the term as typed; email's filter lower-cases it as it did before.
             assert_eq!(app(&db, &ws, term).await, scanned.into_iter().collect::<Vec<_>>(), "app search {term:?}");
         }
+    }
+}
+
+#[tokio::test]
+async fn a_short_prefix_is_read_from_an_index_on_sqlite() {
+    let db = testing::sqlite().await;
+    let (ws, _) = testing::workspace(&db).await;
+    let Pool::Sqlite(pool) = db.pool() else { unreachable!("testing::sqlite is SQLite") };
+    for (field, index) in [
+        ("name", "contacts_by_lower_name"),
+        ("email", "contacts_by_lower_email"),
+        ("companies.name", "companies_by_lower_name"),
+    ] {
+        let query = json!({"field": field, "operator": "^", "value": "sm"});
+        let condition = rapport_store::search::compile(&db, &ws, SearchModel::Contacts, &query, 2).await.unwrap();
+        let sql = format!("EXPLAIN QUERY PLAN SELECT id FROM contacts WHERE workspace_id = $1 AND {}", condition.sql);
+        let query = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql).bind(ws.id);
+        let plan = rapport_store::bind_values!(query, condition.binds.as_slice()).fetch_all(pool).await.unwrap();
+        assert!(plan.iter().any(|(_, _, _, step)| step.contains(index)), "{field} ^ sm: {plan:?}");
     }
 }

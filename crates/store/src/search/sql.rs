@@ -38,10 +38,26 @@ enum Target {
     Custom(String),
 }
 
+/// The least string greater than every string that starts with `prefix` (in code point order, which
+/// is SQLite's byte order of UTF-8): the prefix with its last character moved on by one. `None`
+/// when there is none (empty, or only U+10FFFF characters): the range is then open above.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = (u32::from(last) + 1..=0x10FFFF).find_map(char::from_u32) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 /// A text column of contacts or companies with a trigram index (migration 0014): pg_trgm on
 /// `LOWER(column)` on PostgreSQL, a column of an FTS5 `trigram` table on SQLite.
 #[derive(Debug, Clone, Copy)]
 struct Trigram {
+    /// The table holding the column.
+    table: &'static str,
     column: &'static str,
     /// The FTS5 table holding the column (SQLite), whose rowid is the row's `id`.
     fts: &'static str,
@@ -49,9 +65,9 @@ struct Trigram {
     lower: bool,
 }
 
-const CONTACT_NAME: Trigram = Trigram { column: "name", fts: "contacts_fts", lower: false };
-const CONTACT_EMAIL: Trigram = Trigram { column: "email", fts: "contacts_fts", lower: true };
-const COMPANY_NAME: Trigram = Trigram { column: "name", fts: "companies_fts", lower: false };
+const CONTACT_NAME: Trigram = Trigram { table: "contacts", column: "name", fts: "contacts_fts", lower: false };
+const CONTACT_EMAIL: Trigram = Trigram { table: "contacts", column: "email", fts: "contacts_fts", lower: true };
+const COMPANY_NAME: Trigram = Trigram { table: "companies", column: "name", fts: "companies_fts", lower: false };
 
 /// The message text the search can match word by word, each with its full-text index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -445,9 +461,14 @@ impl<'a> Builder<'a> {
     /// `^`, `$`) whose value has 3+ characters also requires the row to be among the FTS5 hits of
     /// the value (one quoted phrase, see [`fts_query`]): the index narrows the candidates, the
     /// LIKE decides, so the answer is the LIKE scan's. PostgreSQL's planner serves the same LIKE
-    /// from the pg_trgm index itself; shorter values are scanned on both engines.
+    /// from the pg_trgm index itself, for `^` of any length too (a prefix has the word-start
+    /// trigrams); `^` on SQLite reads a range of an index instead (see [`Self::prefix`]); other
+    /// values under 3 characters are scanned on both engines.
     fn trigram(&mut self, index: Trigram, op: Operator, operand: &Operand) -> String {
         use Operator::*;
+        if let (StartsWith, Operand::Text(value), Backend::Sqlite) = (op, operand, self.backend) {
+            return self.prefix(index, value);
+        }
         let phrase = match (op, operand) {
             (Contains | NotContains | StartsWith | EndsWith, Operand::Text(v)) if self.backend == Backend::Sqlite => {
                 fts_query(&[v.as_str()])
@@ -466,6 +487,21 @@ impl<'a> Builder<'a> {
         } else {
             positive
         }
+    }
+
+    /// `^` on SQLite: the rows whose lower-cased column lies in the range of strings starting with
+    /// the value, read from the index of migration 0027, and the LIKE decides as everywhere.
+    /// SQLite's `LOWER` folds ASCII letters only, hence `to_ascii_lowercase` for the bounds.
+    fn prefix(&mut self, index: Trigram, value: &str) -> String {
+        let like = self.compare(index.column, Operator::StartsWith, &Operand::Text(value.to_string()));
+        let (table, column) = (index.table, index.column);
+        let low = value.to_ascii_lowercase();
+        let ws = self.bind(SqlValue::Int(self.workspace_id));
+        let mut range = format!("LOWER({column}) >= {}", self.bind(SqlValue::Text(low.clone())));
+        if let Some(high) = prefix_end(&low) {
+            range += &format!(" AND LOWER({column}) < {}", self.bind(SqlValue::Text(high)));
+        }
+        format!("(id IN (SELECT id FROM {table} WHERE workspace_id = {ws} AND {range}) AND {like})")
     }
 
     /// `companies.name`: the contact is attached to a company whose name matches; the negative
@@ -634,6 +670,15 @@ mod tests {
                 assert!(target(model, field).is_some(), "{field} has no SQL mapping");
             }
         }
+    }
+
+    #[test]
+    fn a_prefix_range_ends_at_the_next_character() {
+        assert_eq!(prefix_end("sm").as_deref(), Some("sn"));
+        assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"), "surrogates are skipped");
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+        assert_eq!(prefix_end(""), None);
     }
 
     #[test]
