@@ -139,7 +139,7 @@ async fn query_bench_runs_every_query() {
     let (url, seen) = fake_api().await;
     let options = bench::QueryOptions { depth: 5, word: "refund".into() };
     let report = bench::run_query_bench(&url, "tok", 1, 2, &options).await.expect("query bench");
-    assert_eq!(report.ops.len(), 19, "{report}");
+    assert_eq!(report.ops.len(), 20, "{report}");
     for op in &report.ops {
         assert!(op.ok > 0 && op.errors == 0, "{report}");
     }
