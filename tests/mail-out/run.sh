@@ -15,14 +15,7 @@ SUITE=mail-out
 source tests/start-server.sh
 
 PYTHON="$(tests/mail-out/ensure-venv.sh | tail -n 1)"
-last_line() { tail -n 1 | tr -d '\r'; }
-
-echo "==> setting up a workspace on $DATABASE_URL"
-APP_ID="$("$RAPPORT_BIN" workspace create --database-url "$DATABASE_URL" --name "Acme" | last_line)"
-ADMIN_ID="$("$RAPPORT_BIN" admin create --database-url "$DATABASE_URL" --workspace "$APP_ID" \
-  --email alice@acme.test --name "Alice" --password "alice-password" --role owner | last_line)"
-TOKEN="$("$RAPPORT_BIN" token create --database-url "$DATABASE_URL" --workspace "$APP_ID" \
-  --admin alice@acme.test | last_line)"
+create_workspace "Acme" alice@acme.test "Alice"
 
 echo "==> DKIM key and SMTP sink"
 openssl genrsa -traditional -out "$WORK/dkim.pem" 2048 2>/dev/null

@@ -14,17 +14,9 @@ SUITE=mail
 source tests/start-server.sh
 
 export RAPPORT_DATABASE_URL="$DATABASE_URL"
-last_line() { tail -n 1 | tr -d '\r'; }
-
-echo "==> setting up a workspace on $DATABASE_URL"
-APP_ID="$("$RAPPORT_BIN" workspace create --database-url "$DATABASE_URL" --name "Mail test" | last_line)"
-"$RAPPORT_BIN" admin create --database-url "$DATABASE_URL" --workspace "$APP_ID" \
-  --email mail-owner@example.com --name "Mail Owner" --password "mail-owner-password" --role owner >/dev/null
-TOKEN="$("$RAPPORT_BIN" token create --database-url "$DATABASE_URL" --workspace "$APP_ID" \
-  --admin mail-owner@example.com | last_line)"
+create_workspace "Mail test" mail-owner@example.com "Mail Owner"
 export RAPPORT_INBOUND_DOMAIN=in.rapport.test
 WORKSPACE_JSON="$("$RAPPORT_BIN" workspace show "$APP_ID" --database-url "$DATABASE_URL")"
-[[ -n "$APP_ID" && -n "$TOKEN" ]] || { echo "could not create the workspace or the token" >&2; exit 1; }
 
 echo "==> a self-signed certificate for STARTTLS"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \

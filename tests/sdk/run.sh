@@ -14,16 +14,7 @@ source tests/start-server.sh
 
 export RAPPORT_DATABASE_URL="$DATABASE_URL"
 
-# The last line of each command's output is the value we need (app_id, token).
-last_line() { tail -n 1 | tr -d '\r'; }
-
-echo "==> setting up a workspace on $DATABASE_URL"
-APP_ID="$("$RAPPORT_BIN" workspace create --database-url "$DATABASE_URL" --name "SDK test" | last_line)"
-"$RAPPORT_BIN" admin create --database-url "$DATABASE_URL" --workspace "$APP_ID" \
-  --email sdk-owner@example.com --name "SDK Owner" --password "sdk-owner-password" --role owner >/dev/null
-TOKEN="$("$RAPPORT_BIN" token create --database-url "$DATABASE_URL" --workspace "$APP_ID" \
-  --admin sdk-owner@example.com | last_line)"
-[[ -n "$APP_ID" && -n "$TOKEN" ]] || { echo "could not create the workspace or the token" >&2; exit 1; }
+create_workspace "SDK test" sdk-owner@example.com "SDK Owner"
 
 export RAPPORT_TOKEN="$TOKEN"
 start_server

@@ -17,17 +17,10 @@ source tests/start-server.sh
 PYTHON_LIBRARY="segment-analytics-python==2.4.0"
 VENV="${RAPPORT_SEGMENT_VENV:-$HOME/.cache/rapport-segment-venv}"
 
-last_line() { tail -n 1 | tr -d '\r'; }
-
-echo "==> setting up a workspace on $DATABASE_URL"
-APP_ID="$("$RAPPORT_BIN" workspace create --database-url "$DATABASE_URL" --name "Segment test" | last_line)"
-"$RAPPORT_BIN" admin create --database-url "$DATABASE_URL" --workspace "$APP_ID" \
-  --email segment-owner@example.com --name "Segment Owner" --password "segment-owner-password" --role owner >/dev/null
-TOKEN="$("$RAPPORT_BIN" token create --database-url "$DATABASE_URL" --workspace "$APP_ID" \
-  --admin segment-owner@example.com | last_line)"
+create_workspace "Segment test" segment-owner@example.com "Segment Owner"
 TRACKING_KEY="$("$RAPPORT_BIN" workspace show "$APP_ID" --database-url "$DATABASE_URL" \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["tracking_key"])')"
-[[ -n "$APP_ID" && -n "$TOKEN" && -n "$TRACKING_KEY" ]] || { echo "could not set up the workspace" >&2; exit 1; }
+[[ -n "$TRACKING_KEY" ]] || { echo "the workspace has no tracking key" >&2; exit 1; }
 export RAPPORT_TOKEN="$TOKEN" RAPPORT_TRACKING_KEY="$TRACKING_KEY"
 
 echo "==> npm ci (tests/segment)"

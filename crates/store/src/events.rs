@@ -106,6 +106,11 @@ pub(crate) fn metadata_hash(metadata: &Map<String, Value>) -> String {
 /// Records an event for a contact of this workspace. Returns `false` when the identical event
 /// (same contact, name, `created_at` and metadata, whatever its key order) was already stored:
 /// clients retry, and a retried event must not count twice.
+/// Stores one event; an identical event (same contact, name, time and metadata) is stored once.
+/// Binds: workspace, contact, normalised name, metadata JSON, created_at, [`metadata_hash`].
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (workspace_id, contact_id, event_name, metadata, \
+    created_at, metadata_hash) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+
 pub async fn record(db: &Db, workspace_id: i64, new: NewEvent<'_>) -> StoreResult<bool> {
     let name = attributes::event_name(new.event_name).map_err(invalid)?;
     attributes::validate_event_metadata(new.metadata).map_err(invalid)?;
@@ -114,9 +119,7 @@ pub async fn record(db: &Db, workspace_id: i64, new: NewEvent<'_>) -> StoreResul
     }
     find_contact(db, workspace_id, ContactKey::Id(new.contact_id)).await?;
     let metadata = Value::Object(new.metadata.clone()).to_string();
-    let inserted = execute!(db, pool => sqlx::query(
-        "INSERT INTO events (workspace_id, contact_id, event_name, metadata, created_at, metadata_hash) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+    let inserted = execute!(db, pool => sqlx::query(INSERT_EVENT)
         .bind(workspace_id).bind(new.contact_id).bind(&name).bind(metadata).bind(new.created_at)
         .bind(metadata_hash(new.metadata)).execute(pool).await)?;
     Ok(inserted > 0)

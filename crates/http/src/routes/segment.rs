@@ -87,6 +87,33 @@ async fn workspace(state: &AppState, key: Option<&str>) -> AppResult<i64> {
     rapport_store::segment::workspace_by_tracking_key(&state.db, key).await?.ok_or_else(AppError::unauthorized)
 }
 
+/// What every intake route does before it answers: authenticates (a key in the Basic header is
+/// checked before the body is read, so a wrong key is 401 whatever the body), parses the body
+/// with `parse`, and applies the calls for the key's workspace.
+async fn apply(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    parse: impl FnOnce(&[u8], i64) -> Result<segment::Request, RequestError>,
+) -> AppResult<Intake> {
+    let header_key = basic_key(headers)?;
+    if let Some(key) = &header_key {
+        workspace(state, Some(key)).await?;
+    }
+    let bytes = body_bytes(headers, body)?;
+    let request = parse(&bytes, received_at_ms()).map_err(request_error)?;
+    let workspace_id = workspace(state, header_key.as_deref().or(request.write_key.as_deref())).await?;
+    let outcomes = rapport_store::segment::apply(&state.db, workspace_id, &request.calls).await?;
+    Ok(Intake { workspace_id, request, outcomes })
+}
+
+/// A request applied by [`apply`]: its calls' outcomes, in call order.
+struct Intake {
+    workspace_id: i64,
+    request: segment::Request,
+    outcomes: Vec<Outcome>,
+}
+
 /// `POST /segment/v1/{identify,track,page,screen,group,alias}`: one call. Applied (or a retry
 /// of one already applied) is `200 {"success": true}`; a call the data refuses is 400 and
 /// changes nothing.
@@ -96,15 +123,8 @@ async fn single(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult<Json<Value>> {
-    let header_key = basic_key(&headers)?;
-    if let Some(key) = &header_key {
-        workspace(&state, Some(key)).await?;
-    }
-    let bytes = body_bytes(&headers, body)?;
-    let request = segment::parse_single(kind, &bytes, received_at_ms()).map_err(request_error)?;
-    let workspace_id = workspace(&state, header_key.as_deref().or(request.write_key.as_deref())).await?;
-    let outcomes = rapport_store::segment::apply(&state.db, workspace_id, &request.calls).await?;
-    match outcomes.into_iter().next() {
+    let intake = apply(&state, &headers, body, |bytes, at| segment::parse_single(kind, bytes, at)).await?;
+    match intake.outcomes.into_iter().next() {
         Some(Outcome::Applied | Outcome::Duplicate) => Ok(Json(json!({"success": true}))),
         Some(Outcome::Refused { field, message }) => {
             let error = AppError::new(StatusCode::BAD_REQUEST, "parameter_invalid", message);
@@ -126,14 +146,7 @@ async fn batch(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult<Json<Value>> {
-    let header_key = basic_key(&headers)?;
-    if let Some(key) = &header_key {
-        workspace(&state, Some(key)).await?;
-    }
-    let bytes = body_bytes(&headers, body)?;
-    let request = segment::parse_batch(&bytes, received_at_ms()).map_err(request_error)?;
-    let workspace_id = workspace(&state, header_key.as_deref().or(request.write_key.as_deref())).await?;
-    let outcomes = rapport_store::segment::apply(&state.db, workspace_id, &request.calls).await?;
+    let Intake { workspace_id, request, outcomes } = apply(&state, &headers, body, segment::parse_batch).await?;
     let (mut applied, mut duplicates, mut refused) = (0, 0, Vec::new());
     for (index, outcome) in outcomes.into_iter().enumerate() {
         match outcome {

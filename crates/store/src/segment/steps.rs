@@ -360,18 +360,15 @@ async fn record_event(
     created_at: i64,
 ) -> StoreResult<()> {
     let name = attributes::event_name(event).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    sqlx::query(
-        "INSERT INTO events (workspace_id, contact_id, event_name, metadata, created_at, metadata_hash) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-    )
-    .bind(workspace_id)
-    .bind(contact_id)
-    .bind(&name)
-    .bind(Value::Object(metadata.clone()).to_string())
-    .bind(created_at)
-    .bind(crate::events::metadata_hash(metadata))
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query(crate::events::INSERT_EVENT)
+        .bind(workspace_id)
+        .bind(contact_id)
+        .bind(&name)
+        .bind(Value::Object(metadata.clone()).to_string())
+        .bind(created_at)
+        .bind(crate::events::metadata_hash(metadata))
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 
