@@ -220,7 +220,7 @@ pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> St
             payload: serde_json::json!({"contact": {"id": contact.id, "role": contact.role}}),
             created_at: contact.created_at,
         };
-        let seq = crate::log_event!(tx, &event)?;
+        let seq = crate::event_log::append(&mut *tx, &event).await?;
         tx.commit().await?;
         db.announce(workspace_id, seq);
         Ok(contact)

@@ -2,8 +2,11 @@
 //! transaction as the change, with a gapless per-workspace sequence number. Live delivery (and
 //! later webhooks, mail and automations) reads from here; see `docs/REALTIME.md`.
 //!
-//! Writers append with [`log_event!`](crate::log_event) inside their write transaction and call
+//! Writers [`append`] inside their write transaction and call
 //! [`Db::announce`](crate::Db::announce) after the commit, which rings the node's doorbell.
+use std::future::Future;
+use std::pin::Pin;
+
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -71,37 +74,65 @@ impl Event {
     }
 }
 
-/// Appends a [`NewEvent`] inside the caller's write transaction `tx` (either backend) and
-/// evaluates to `Result<i64, sqlx::Error>`: the event's sequence number.
-#[macro_export]
-macro_rules! log_event {
-    ($tx:expr, $event:expr) => {{
-        let event: &$crate::event_log::NewEvent = $event;
-        async {
-            let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO event_sequences (workspace_id, last_seq) VALUES ($1, 1) \
-                 ON CONFLICT (workspace_id) DO UPDATE SET last_seq = event_sequences.last_seq + 1 RETURNING last_seq",
-            )
-            .bind(event.workspace_id)
-            .fetch_one(&mut *$tx)
-            .await?;
-            sqlx::query(
+type BoxFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
+
+/// A connection an event can be appended on, inside the caller's write transaction: the
+/// event takes the workspace's next sequence number, in one statement.
+pub trait AppendEvent {
+    fn append_event<'c>(&'c mut self, event: &'c NewEvent) -> BoxFuture<'c, Result<i64, sqlx::Error>>;
+}
+
+/// Appends `event` inside the write transaction of `conn` (`&mut *tx`); answers its sequence
+/// number. Call [`Db::announce`] with it after the commit.
+pub async fn append<C: AppendEvent>(conn: &mut C, event: &NewEvent) -> Result<i64, sqlx::Error> {
+    conn.append_event(event).await
+}
+
+/// SQLite: the insert reads the last number, and the `event_log_advances_sequence` trigger
+/// (migration 0028) records the new one, so a write turn spends one statement on its event.
+/// Writers take turns (see `write_tx.rs`), so no other writer reads the same number.
+impl AppendEvent for sqlx::SqliteConnection {
+    fn append_event<'c>(&'c mut self, event: &'c NewEvent) -> BoxFuture<'c, Result<i64, sqlx::Error>> {
+        Box::pin(async move {
+            sqlx::query_scalar(
                 "INSERT INTO event_log (workspace_id, seq, kind, conversation_id, audience, payload, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 VALUES ($1, COALESCE((SELECT last_seq FROM event_sequences WHERE workspace_id = $1), 0) + 1, \
+                 $2, $3, $4, $5, $6) RETURNING seq",
             )
             .bind(event.workspace_id)
-            .bind(seq)
             .bind(event.kind)
             .bind(event.conversation_id)
             .bind(event.audience.as_str())
             .bind(event.payload.to_string())
             .bind(event.created_at)
-            .execute(&mut *$tx)
-            .await?;
-            Ok::<i64, sqlx::Error>(seq)
-        }
-        .await
-    }};
+            .fetch_one(self)
+            .await
+        })
+    }
+}
+
+/// PostgreSQL: the sequence row's update locks it until the commit, so concurrent writers of a
+/// workspace take numbers one after the other, and the log stays gapless in commit order.
+impl AppendEvent for sqlx::PgConnection {
+    fn append_event<'c>(&'c mut self, event: &'c NewEvent) -> BoxFuture<'c, Result<i64, sqlx::Error>> {
+        Box::pin(async move {
+            sqlx::query_scalar(
+                "WITH next AS (INSERT INTO event_sequences (workspace_id, last_seq) VALUES ($1, 1) \
+                 ON CONFLICT (workspace_id) DO UPDATE SET last_seq = event_sequences.last_seq + 1 \
+                 RETURNING last_seq) \
+                 INSERT INTO event_log (workspace_id, seq, kind, conversation_id, audience, payload, created_at) \
+                 SELECT $1, last_seq, $2, $3, $4, $5, $6 FROM next RETURNING seq",
+            )
+            .bind(event.workspace_id)
+            .bind(event.kind)
+            .bind(event.conversation_id)
+            .bind(event.audience.as_str())
+            .bind(event.payload.to_string())
+            .bind(event.created_at)
+            .fetch_one(self)
+            .await
+        })
+    }
 }
 
 /// The workspace's last sequence number (0 before its first event).

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::event_log::{Audience, NewEvent};
-use crate::{execute, log_event, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
 
 // ---- policies ----
 
@@ -408,7 +408,7 @@ pub async fn evaluate(
                     }),
                     created_at: now,
                 };
-                seq = Some(log_event!(tx, &event)?);
+                seq = Some(crate::event_log::append(&mut *tx, &event).await?);
             }
         }
         tx.commit().await?;

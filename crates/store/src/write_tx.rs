@@ -4,11 +4,12 @@
 //!
 //! SQLite has one writer, so this process's writers take turns (a FIFO lock, the *write turn*)
 //! and share one open *batch* transaction: each writer runs inside its own `SAVEPOINT`, and
-//! [`WriteTx::commit`] releases the savepoint and then waits until the batch commits. A writer
-//! whose savepoint is released hands the turn on when others are queued and comes back to
-//! commit the batch when the queue reaches it again (unless a later member already did);
-//! when nobody is queued it commits at once. So under load one `COMMIT` (and one set of WAL page
-//! writes) covers many requests, and alone a request commits as before.
+//! [`WriteTx::commit`] releases the savepoint and then waits until the batch commits. When
+//! nobody is queued, a writer whose savepoint is released commits at once. When others are
+//! queued, the first such writer of a batch hands the turn on and comes back to commit the batch
+//! when the queue reaches it again; the batch's later writers only wait for that commit. So
+//! under load one `COMMIT` (and one set of WAL page writes) and one extra turn cover many
+//! requests, and alone a request commits as before.
 //!
 //! Guarantees: [`WriteTx::commit`] returns `Ok` only after the batch holding the write has
 //! committed (acknowledged data is durable as any commit is). A writer that fails or is dropped
@@ -106,6 +107,9 @@ pub(crate) struct Group<DB: Database> {
     /// A member's savepoint is open. Seen by the next holder of the turn only when a member
     /// was dropped before its commit: that holder rolls the savepoint back first.
     savepoint_open: bool,
+    /// A member of the open batch is queued to come back and commit it, so the members after
+    /// it only wait for the outcome (one extra turn per batch, not one per member).
+    commit_queued: bool,
     /// Whether members wait to share a commit. Off for an in-memory database, whose single
     /// connection an open batch would keep from readers.
     batching: bool,
@@ -138,6 +142,23 @@ impl Batch {
     }
 }
 
+/// A place in the queue for the turn, counted in [`Writer::queued`] until the turn is taken
+/// or the wait is cancelled.
+struct InQueue<'a>(&'a AtomicUsize);
+
+impl<'a> InQueue<'a> {
+    fn join(queued: &'a AtomicUsize) -> Self {
+        queued.fetch_add(1, Ordering::SeqCst);
+        Self(queued)
+    }
+}
+
+impl Drop for InQueue<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// The write turn, held.
 pub(crate) struct Turn<DB: Database> {
     guard: Option<OwnedMutexGuard<Group<DB>>>,
@@ -151,7 +172,14 @@ const ROLLBACK: &str = "ROLLBACK TO rapport_write";
 impl<DB: Database> Writer<DB> {
     pub(crate) fn new(batching: bool) -> Self {
         let stats = Arc::new(Stats::default());
-        let group = Group { tx: None, batch: Arc::default(), savepoint_open: false, batching, stats: stats.clone() };
+        let group = Group {
+            tx: None,
+            batch: Arc::default(),
+            savepoint_open: false,
+            commit_queued: false,
+            batching,
+            stats: stats.clone(),
+        };
         Self { group: Arc::new(Mutex::new(group)), queued: Arc::default(), stats }
     }
 
@@ -165,9 +193,9 @@ impl<DB: Database> Writer<DB> {
     /// Waits for the write turn (in arrival order). A savepoint left by a dropped member is
     /// rolled back before the turn is handed out.
     pub(crate) async fn take_turn(&self) -> Turn<DB> {
-        self.queued.fetch_add(1, Ordering::SeqCst);
+        let queued = InQueue::join(&self.queued);
         let guard = self.group.clone().lock_owned().await;
-        self.queued.fetch_sub(1, Ordering::SeqCst);
+        drop(queued);
         let mut turn = Turn { guard: Some(guard), writer: self.clone() };
         let group = turn.group();
         if group.savepoint_open {
@@ -221,6 +249,7 @@ impl<DB: Database> Group<DB> {
     /// The `COMMIT` runs on a task of its own, so a cancelled request (a client that went away)
     /// cannot cut it short and leave the other members without an outcome.
     async fn commit_batch(&mut self) {
+        self.commit_queued = false;
         if let Some(tx) = self.tx.take() {
             let (batch, stats) = (self.batch.clone(), self.stats.clone());
             let commit = tokio::spawn(async move {
@@ -239,6 +268,7 @@ impl<DB: Database> Group<DB> {
     /// Ends the open batch without committing (dropping a transaction rolls it back).
     fn abandon_batch(&mut self, error: String) {
         self.tx = None;
+        self.commit_queued = false;
         self.batch.finish(Err(error));
     }
 }
@@ -300,30 +330,30 @@ impl<DB: Database> WriteTx<DB> {
 }
 
 async fn commit_member<DB: Database>(mut turn: Turn<DB>) -> Result<(), sqlx::Error> {
+    let (writer, others_queued) = (turn.writer.clone(), turn.writer.queued.load(Ordering::SeqCst) > 0);
     let group = turn.group();
     let tx = group.tx.as_mut().expect("a member's batch is open");
     DB::run(tx, RELEASE).await?; // on failure the turn's drop rolls the savepoint back
     group.savepoint_open = false;
     let batch = group.batch.clone();
-    if !group.batching || turn.writer.queued.load(Ordering::SeqCst) == 0 {
-        turn.group().commit_batch().await;
-        let stats = turn.writer.stats.clone();
-        drop(turn);
-        batch.finished().await;
-        return outcome(&batch, &stats);
-    }
-    // Others are queued: let them add to the batch, and come back to commit it.
-    let writer = turn.writer.clone();
-    drop(turn);
-    let mut waiting = Waiting { writer: Some(writer.clone()) };
-    let mut turn = writer.take_turn().await;
-    waiting.writer = None;
-    let group = turn.group();
-    if batch.outcome.get().is_none() && group.tx.is_some() && Arc::ptr_eq(&group.batch, &batch) {
+    if !group.batching || !others_queued {
         group.commit_batch().await;
+    } else if !group.commit_queued {
+        // Others are queued: let them add to the batch, and come back to commit it.
+        group.commit_queued = true;
+        drop(turn);
+        let mut waiting = Waiting { writer: Some(writer.clone()) };
+        turn = writer.take_turn().await;
+        waiting.writer = None;
+        let group = turn.group();
+        if batch.outcome.get().is_none() && group.tx.is_some() && Arc::ptr_eq(&group.batch, &batch) {
+            group.commit_batch().await;
+        }
     }
+    // Otherwise an earlier member of this batch is queued to commit it (or, if that member's
+    // wait was cancelled, a task of its own will).
     drop(turn);
-    // Committed by another member, or its commit is still in flight on a task.
+    // Committed here or by another member, or its commit is still in flight on a task.
     batch.finished().await;
     outcome(&batch, &writer.stats)
 }

@@ -1,10 +1,11 @@
 //! Group commit (SQLite) and the write transactions of both backends: concurrent writes that
 //! share a commit are all durable and visible once acknowledged; a write that fails or is
-//! dropped inside a shared batch is undone alone, and the others' writes stay.
+//! dropped inside a shared batch is undone alone, and the others' writes stay; the event log
+//! numbers their events without gaps.
 use std::time::Duration;
 
 use rapport_store::contacts::{self, ContactFields};
-use rapport_store::{testing, with_pool, Db, StoreError, StoreResult};
+use rapport_store::{event_log, testing, with_pool, Db, StoreError, StoreResult};
 
 /// A fresh SQLite file and a fresh PostgreSQL database (unless skipped), as URLs, so a second
 /// handle can check what the first one made durable.
@@ -75,6 +76,10 @@ async fn concurrent_acknowledged_writes_are_all_durable_and_visible() {
         }
         let other = Db::connect(&url).await.unwrap();
         assert_eq!(count_contacts(&other, ws.id).await, 200, "{url}");
+        // Each create logged its event under the next number: 1..=200, no gap, no repeat.
+        let log = event_log::after(&other, ws.id, 0, 1000).await.unwrap();
+        assert_eq!(log.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=200).collect::<Vec<i64>>(), "{url}");
+        assert_eq!(event_log::last_seq(&other, ws.id).await.unwrap(), 200, "{url}");
         if db.backend() == rapport_store::Backend::Sqlite {
             let stats = db.write_stats();
             assert!(stats.writes >= 200, "{stats:?}");

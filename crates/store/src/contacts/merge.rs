@@ -190,7 +190,7 @@ pub async fn merge_by(
             .bind(&plan.phone).bind(&plan.external_id).bind(&plan.avatar)
             .bind(Value::Object(plan.custom_attributes.clone()).to_string()).bind(at)
             .execute(&mut *tx).await?;
-        let seq = crate::log_event!(tx, &event)?;
+        let seq = crate::event_log::append(&mut *tx, &event).await?;
         tx.commit().await?;
         db.announce(workspace_id, seq);
         Ok::<_, StoreError>(())

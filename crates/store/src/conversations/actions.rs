@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::live::{summary, AttachmentRef, LivePart};
 use super::{find, Conversation, COLUMNS};
 use crate::event_log::{Audience, NewEvent};
-use crate::{log_event, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
 
 /// A conversation a contact starts (`POST /conversations`).
 pub struct NewConversation<'a> {
@@ -223,7 +223,7 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
             payload: serde_json::json!({"conversation": summary(&conversation, &[contact_id]), "part": part}),
             created_at: at,
         };
-        let seq = log_event!(tx, &event)?;
+        let seq = crate::event_log::append(&mut *tx, &event).await?;
         tx.commit().await?;
         (conversation, part, seq)
     });
@@ -537,7 +537,7 @@ async fn write_steps(
                 payload: serde_json::json!({"conversation": summary(&conversation, &contact_ids), "part": part}),
                 created_at: at,
             };
-            seq = log_event!(tx, &event)?;
+            seq = crate::event_log::append(&mut *tx, &event).await?;
             parts.push(part);
         }
         tx.commit().await?;
@@ -577,7 +577,7 @@ macro_rules! conversation_event {
             payload,
             created_at: conversation.updated_at,
         };
-        $crate::log_event!($tx, &event)
+        $crate::event_log::append(&mut *$tx, &event).await
     }};
 }
 pub(crate) use conversation_event;
@@ -634,7 +634,7 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
             payload: serde_json::json!({"conversation": {"id": id, "contact_ids": contact_ids}}),
             created_at: now(),
         };
-        let seq = log_event!(tx, &event)?;
+        let seq = crate::event_log::append(&mut *tx, &event).await?;
         tx.commit().await?;
         seq
     });

@@ -238,7 +238,7 @@ async fn create_contact(
         payload: serde_json::json!({"contact": {"id": id, "role": role.as_str()}}),
         created_at: at,
     };
-    *last_seq = Some(crate::log_event!(tx, &event)?);
+    *last_seq = Some(crate::event_log::append(&mut *tx, &event).await?);
     Ok(id)
 }
 
