@@ -330,13 +330,13 @@ impl<DB: Database> WriteTx<DB> {
 }
 
 async fn commit_member<DB: Database>(mut turn: Turn<DB>) -> Result<(), sqlx::Error> {
-    let (writer, others_queued) = (turn.writer.clone(), turn.writer.queued.load(Ordering::SeqCst) > 0);
+    let writer = turn.writer.clone();
     let group = turn.group();
     let tx = group.tx.as_mut().expect("a member's batch is open");
     DB::run(tx, RELEASE).await?; // on failure the turn's drop rolls the savepoint back
     group.savepoint_open = false;
     let batch = group.batch.clone();
-    if !group.batching || !others_queued {
+    if !group.batching || writer.queued.load(Ordering::SeqCst) == 0 {
         group.commit_batch().await;
     } else if !group.commit_queued {
         // Others are queued: let them add to the batch, and come back to commit it.
