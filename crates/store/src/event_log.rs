@@ -91,49 +91,43 @@ pub async fn append<C: AppendEvent>(conn: &mut C, event: &NewEvent) -> Result<i6
 /// SQLite: the insert reads the last number, and the `event_log_advances_sequence` trigger
 /// (migration 0028) records the new one, so a write turn spends one statement on its event.
 /// Writers take turns (see `write_tx.rs`), so no other writer reads the same number.
-impl AppendEvent for sqlx::SqliteConnection {
-    fn append_event<'c>(&'c mut self, event: &'c NewEvent) -> BoxFuture<'c, Result<i64, sqlx::Error>> {
-        Box::pin(async move {
-            sqlx::query_scalar(
-                "INSERT INTO event_log (workspace_id, seq, kind, conversation_id, audience, payload, created_at) \
-                 VALUES ($1, COALESCE((SELECT last_seq FROM event_sequences WHERE workspace_id = $1), 0) + 1, \
-                 $2, $3, $4, $5, $6) RETURNING seq",
-            )
-            .bind(event.workspace_id)
-            .bind(event.kind)
-            .bind(event.conversation_id)
-            .bind(event.audience.as_str())
-            .bind(event.payload.to_string())
-            .bind(event.created_at)
-            .fetch_one(self)
-            .await
-        })
-    }
-}
+const SQLITE_APPEND: &str = "INSERT INTO event_log \
+    (workspace_id, seq, kind, conversation_id, audience, payload, created_at) \
+    VALUES ($1, COALESCE((SELECT last_seq FROM event_sequences WHERE workspace_id = $1), 0) + 1, \
+    $2, $3, $4, $5, $6) RETURNING seq";
 
 /// PostgreSQL: the sequence row's update locks it until the commit, so concurrent writers of a
 /// workspace take numbers one after the other, and the log stays gapless in commit order.
-impl AppendEvent for sqlx::PgConnection {
-    fn append_event<'c>(&'c mut self, event: &'c NewEvent) -> BoxFuture<'c, Result<i64, sqlx::Error>> {
-        Box::pin(async move {
-            sqlx::query_scalar(
-                "WITH next AS (INSERT INTO event_sequences (workspace_id, last_seq) VALUES ($1, 1) \
-                 ON CONFLICT (workspace_id) DO UPDATE SET last_seq = event_sequences.last_seq + 1 \
-                 RETURNING last_seq) \
-                 INSERT INTO event_log (workspace_id, seq, kind, conversation_id, audience, payload, created_at) \
-                 SELECT $1, last_seq, $2, $3, $4, $5, $6 FROM next RETURNING seq",
-            )
-            .bind(event.workspace_id)
-            .bind(event.kind)
-            .bind(event.conversation_id)
-            .bind(event.audience.as_str())
-            .bind(event.payload.to_string())
-            .bind(event.created_at)
-            .fetch_one(self)
-            .await
-        })
-    }
+const POSTGRES_APPEND: &str = "WITH next AS (INSERT INTO event_sequences (workspace_id, last_seq) \
+    VALUES ($1, 1) ON CONFLICT (workspace_id) DO UPDATE SET last_seq = event_sequences.last_seq + 1 \
+    RETURNING last_seq) \
+    INSERT INTO event_log (workspace_id, seq, kind, conversation_id, audience, payload, created_at) \
+    SELECT $1, last_seq, $2, $3, $4, $5, $6 FROM next RETURNING seq";
+
+/// Implements [`AppendEvent`] for a backend's connection with that backend's statement (binds
+/// workspace, kind, conversation, audience, payload and time; answers the `seq`).
+macro_rules! append_event_with {
+    ($connection:ty, $sql:expr) => {
+        impl AppendEvent for $connection {
+            fn append_event<'c>(&'c mut self, event: &'c NewEvent) -> BoxFuture<'c, Result<i64, sqlx::Error>> {
+                Box::pin(async move {
+                    sqlx::query_scalar($sql)
+                        .bind(event.workspace_id)
+                        .bind(event.kind)
+                        .bind(event.conversation_id)
+                        .bind(event.audience.as_str())
+                        .bind(event.payload.to_string())
+                        .bind(event.created_at)
+                        .fetch_one(self)
+                        .await
+                })
+            }
+        }
+    };
 }
+
+append_event_with!(sqlx::SqliteConnection, SQLITE_APPEND);
+append_event_with!(sqlx::PgConnection, POSTGRES_APPEND);
 
 /// The workspace's last sequence number (0 before its first event).
 pub async fn last_seq(db: &Db, workspace_id: i64) -> StoreResult<i64> {
