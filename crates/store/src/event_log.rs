@@ -4,13 +4,10 @@
 //!
 //! Writers [`append`] inside their write transaction and call
 //! [`Db::announce`](crate::Db::announce) after the commit, which rings the node's doorbell.
-use std::future::Future;
-use std::pin::Pin;
-
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::{execute, now, with_pool, Db, StoreResult};
+use crate::{execute, now, with_pool, BoxFuture, Db, StoreResult};
 
 /// Who may see an event: `Everyone` includes the conversation's contacts (their messenger),
 /// `Admins` only the workspace's teammates.
@@ -73,8 +70,6 @@ impl Event {
             .unwrap_or_default()
     }
 }
-
-type BoxFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
 
 /// A connection an event can be appended on, inside the caller's write transaction: the
 /// event takes the workspace's next sequence number, in one statement.

@@ -13,6 +13,9 @@ pub mod seed;
 pub mod testing;
 mod write_tx;
 
+/// A boxed future borrowing for `'c`: what the per-backend trait methods of the store answer.
+pub type BoxFuture<'c, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'c>>;
+
 pub mod admins;
 pub mod attachments;
 pub mod companies;

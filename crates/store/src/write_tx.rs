@@ -18,34 +18,24 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use std::future::Future;
-use std::pin::Pin;
+use crate::BoxFuture;
 
 use sqlx::{Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// An engine [`WriteTx`] works on: it can run a statement on its own connection.
 pub trait Database: sqlx::Database {
-    fn run<'c>(
-        conn: &'c mut Self::Connection,
-        sql: &'static str,
-    ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
+    fn run<'c>(conn: &'c mut Self::Connection, sql: &'static str) -> BoxFuture<'c, Result<(), sqlx::Error>>;
 }
 
 impl Database for sqlx::Sqlite {
-    fn run<'c>(
-        conn: &'c mut Self::Connection,
-        sql: &'static str,
-    ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>> {
+    fn run<'c>(conn: &'c mut Self::Connection, sql: &'static str) -> BoxFuture<'c, Result<(), sqlx::Error>> {
         Box::pin(async move { conn.execute(sql).await.map(drop) })
     }
 }
 
 impl Database for sqlx::Postgres {
-    fn run<'c>(
-        conn: &'c mut Self::Connection,
-        sql: &'static str,
-    ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>> {
+    fn run<'c>(conn: &'c mut Self::Connection, sql: &'static str) -> BoxFuture<'c, Result<(), sqlx::Error>> {
         Box::pin(async move { conn.execute(sql).await.map(drop) })
     }
 }
