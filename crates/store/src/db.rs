@@ -81,6 +81,9 @@ impl Db {
             .min_connections(if memory { 1 } else { 0 })
             .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
             .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
+            // An embedded connection cannot drop away as a server's can, and the ping that would
+            // check it is a round trip to the connection's thread on every acquire.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         // RAPPORT_SQLITE_GROUP_COMMIT=off commits every write alone (to compare, in benchmarks).
