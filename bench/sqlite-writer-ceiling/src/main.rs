@@ -4,6 +4,9 @@
 //!
 //! Usage: sqlite-writer-ceiling DB_PATH WRITES BATCH, where DB_PATH is a database `rapport bench
 //! write` has used (it needs a workspace, an admin and conversations); the database is written to.
+//! A database grown outside `rapport serve` needs its planner statistics first (`PRAGMA optimize`,
+//! which the server runs at start): without them the full-text indexes' flushes read much of the
+//! index (docs/BENCHMARKS.md).
 #![forbid(unsafe_code)]
 
 use rusqlite::{params, Connection};
