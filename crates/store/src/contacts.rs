@@ -181,7 +181,8 @@ fn conflict_on_external_id(e: sqlx::Error) -> StoreError {
     }
 }
 
-/// Creates a contact; the role defaults to `user`.
+/// Creates a contact; the role defaults to `user`. A new contact has nothing linked to it (no tags,
+/// companies, notes or further identities: its [`Relations`] are the default).
 pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> StoreResult<Contact> {
     validate(db, workspace_id, &mut fields, None).await?;
     let email = fields.email.flatten();

@@ -49,6 +49,10 @@ async fn contacts_create_update_and_stay_in_their_workspace() {
         assert_eq!(joe.email.as_deref(), Some("joe@bloggs.com"));
         assert_eq!(joe.email_domain.as_deref(), Some("bloggs.com"));
         assert_eq!(joe.role, "user");
+        // `POST /contacts` answers a new contact without reading its relations: there are none.
+        let rel = contacts::relations(&db, ws.id, &[joe.id]).await.unwrap().remove(&joe.id).unwrap();
+        assert!(rel.tags.is_empty() && rel.identities.is_empty(), "{rel:?}");
+        assert_eq!((rel.companies.total_count, rel.notes.total_count), (0, 0), "{rel:?}");
 
         // Same external id: conflict here, fine in another workspace.
         let dup = contacts::create(&db, ws.id, user("u-1", "x@y.com")).await;

@@ -4,7 +4,7 @@ use axum::Json;
 use rapport_store::contacts;
 use serde_json::{json, Value};
 
-use super::{contact_reference, cursor_list_json, one_contact_json, ContactRequest};
+use super::{contact_json, contact_reference, cursor_list_json, one_contact_json, ContactRequest};
 use crate::extract::{parse_id, ApiJson, ApiQuery, Auth};
 use crate::pagination::{decode_cursor, per_page, CursorParams};
 use crate::{AppError, AppResult, AppState};
@@ -28,7 +28,9 @@ pub async fn create_contact(
     }
     let ws = auth.workspace_id();
     let contact = contacts::create(&state.db, ws, body.fields()?).await?;
-    Ok(Json(one_contact_json(&state.db, ws, &auth.workspace.app_id, &contact).await?))
+    // Nothing is linked to a contact yet as it is created: no reads for its tags, companies,
+    // notes or further identities.
+    Ok(Json(contact_json(&contact, &auth.workspace.app_id, &contacts::Relations::default())))
 }
 
 /// One contact.
