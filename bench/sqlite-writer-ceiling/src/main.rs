@@ -1,6 +1,8 @@
 //! The SQL of `rapport bench write` (a contact create; an admin comment on a conversation), run
 //! in-process on one synchronous SQLite connection in batches with a savepoint per write, as the
 //! group commit does: what a writer with no hand-off per statement could reach on this schema.
+//! The statements are copies of the store's (`contacts::create`, `event_log`, `conversations::
+//! actions`) as of the figures in docs/BENCHMARKS.md; a change there is not followed here.
 //!
 //! Usage: sqlite-writer-ceiling DB_PATH WRITES BATCH, where DB_PATH is a database `rapport bench
 //! write` has used (it needs a workspace, an admin and conversations); the database is written to.

@@ -103,14 +103,14 @@ pub(crate) fn metadata_hash(metadata: &Map<String, Value>) -> String {
     hex::encode(Sha256::digest(attributes::canonical_metadata(metadata).as_bytes()))
 }
 
-/// Records an event for a contact of this workspace. Returns `false` when the identical event
-/// (same contact, name, `created_at` and metadata, whatever its key order) was already stored:
-/// clients retry, and a retried event must not count twice.
 /// Stores one event; an identical event (same contact, name, time and metadata) is stored once.
 /// Binds: workspace, contact, normalised name, metadata JSON, created_at, [`metadata_hash`].
 pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (workspace_id, contact_id, event_name, metadata, \
     created_at, metadata_hash) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
 
+/// Records an event for a contact of this workspace. Returns `false` when the identical event
+/// (same contact, name, `created_at` and metadata, whatever its key order) was already stored:
+/// clients retry, and a retried event must not count twice.
 pub async fn record(db: &Db, workspace_id: i64, new: NewEvent<'_>) -> StoreResult<bool> {
     let name = attributes::event_name(new.event_name).map_err(invalid)?;
     attributes::validate_event_metadata(new.metadata).map_err(invalid)?;
