@@ -17,7 +17,7 @@ export RAPPORT_URL="$url" RAPPORT_TOKEN="$token"
 for c in "${levels[@]}"; do
   for r in $(seq "$runs"); do
     echo "== write $backend concurrency $c run $r (group commit: ${RAPPORT_SQLITE_GROUP_COMMIT:-on})"
-    "$bin" bench write --seconds "$seconds" --concurrency "$c"
+    "$bin" bench write --seconds "$seconds" --concurrency "$c" --server-pid "$server"
   done
 done
 kill "$server"; wait "$server" 2>/dev/null || true

@@ -20,6 +20,10 @@ pub enum BenchCommand {
         seconds: u64,
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
+        /// The server's process id, on the same Linux machine: the report then adds the CPU the
+        /// server used during the measured requests (cores, and milliseconds per request).
+        #[arg(long)]
+        server_pid: Option<u32>,
     },
     /// Reads on a big (seeded) database: list pages, inbox filters, text search.
     Query {
@@ -81,8 +85,8 @@ pub struct Target {
 /// Runs one bench subcommand and prints its report.
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
-        BenchCommand::Write { target, seconds, concurrency } => {
-            println!("{}", run_write_bench(&target.url, &target.token, seconds, concurrency).await?);
+        BenchCommand::Write { target, seconds, concurrency, server_pid } => {
+            println!("{}", run_write_bench(&target.url, &target.token, seconds, concurrency, server_pid).await?);
         }
         BenchCommand::Query { target, seconds, concurrency, depth, word } => {
             let options = QueryOptions { depth, word };
@@ -143,6 +147,17 @@ pub struct BenchReport {
     pub name: String,
     pub concurrency: usize,
     pub ops: Vec<OpReport>,
+    /// The server's CPU during the measured requests, when its process id was given.
+    pub server_cpu: Option<ServerCpu>,
+}
+
+/// CPU time a server process used during a bench's measured requests (not its setup).
+#[derive(Debug, Clone, Copy)]
+pub struct ServerCpu {
+    /// CPU seconds (user + system, all threads) per wall-clock second.
+    pub cores: f64,
+    /// CPU milliseconds per successful request.
+    pub ms_per_request: f64,
 }
 
 impl fmt::Display for BenchReport {
@@ -168,6 +183,9 @@ impl fmt::Display for BenchReport {
             if let Some(e) = &op.first_error {
                 writeln!(f, "    first error: {e}")?;
             }
+        }
+        if let Some(cpu) = self.server_cpu {
+            writeln!(f, "server CPU: {:.2} cores, {:.2} ms per request", cpu.cores, cpu.ms_per_request)?;
         }
         Ok(())
     }
@@ -303,14 +321,19 @@ const CONVERSATIONS_PER_WORKER: usize = 32;
 /// Sustained writes for `seconds` at `concurrency`: each worker alternates `POST /contacts`
 /// (a new user with a unique email) and `POST /conversations/{id}/reply` (an admin comment on
 /// one of the conversations created during setup).
+/// With `server_pid` the report adds the server's CPU during the measured part.
 pub async fn run_write_bench(
     base_url: &str,
     token: &str,
     seconds: u64,
     concurrency: usize,
+    server_pid: Option<u32>,
 ) -> anyhow::Result<BenchReport> {
     let api = Api::new(base_url, token)?;
     let concurrency = concurrency.max(1);
+    if let Some(pid) = server_pid {
+        process_cpu(pid)?; // a wrong pid fails here, before the setup writes anything
+    }
     let me = api.get("/me").await.context("GET /api/me (is the token valid?)")?;
     let admin_id = id_of(&me["id"]).context("GET /api/me returned no id")?;
     let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
@@ -334,6 +357,7 @@ pub async fn run_write_bench(
 
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
+    let cpu_before = server_pid.map(process_cpu).transpose()?;
     let mut workers = Vec::new();
     for w in 0..concurrency {
         let (api, admin_id, run) = (api.clone(), admin_id.clone(), run.clone());
@@ -369,10 +393,19 @@ pub async fn run_write_bench(
         replies = replies.merge(r);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let server_cpu = match (server_pid, cpu_before) {
+        (Some(pid), Some(before)) => {
+            let used = (process_cpu(pid)? - before).as_secs_f64();
+            let requests = (creates.ok + replies.ok).max(1) as f64;
+            Some(ServerCpu { cores: used / elapsed, ms_per_request: used * 1000.0 / requests })
+        }
+        _ => None,
+    };
     Ok(BenchReport {
         name: "write".into(),
         concurrency,
         ops: vec![creates.report("POST /contacts", elapsed), replies.report("POST /conversations/{id}/reply", elapsed)],
+        server_cpu,
     })
 }
 
@@ -535,7 +568,7 @@ pub async fn run_query_bench(
         }
         ops.push(tally.report(&name, started.elapsed().as_secs_f64()));
     }
-    Ok(BenchReport { name: "query".into(), concurrency, ops })
+    Ok(BenchReport { name: "query".into(), concurrency, ops, server_cpu: None })
 }
 
 /// Walks `depth` pages of 150 conversations and returns the cursor of the next page.
@@ -582,6 +615,28 @@ impl fmt::Display for MemoryReport {
         writeln!(f, "bench memory: rapport serve (pid {}) idle for {} s", self.pid, self.idle_seconds)?;
         writeln!(f, "VmRSS {:.1} MiB, VmHWM {:.1} MiB", self.rss_kib as f64 / 1024.0, self.hwm_kib as f64 / 1024.0)
     }
+}
+
+/// The CPU time (user + system, all threads) process `pid` has used so far, from Linux's
+/// `/proc/PID/stat`, whose times count in USER_HZ ticks: 100 a second on every architecture
+/// Rust builds Linux binaries for.
+pub fn process_cpu(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat (is {pid} a process on this machine?)"))?;
+    parse_cpu_ticks(&stat)
+        .map(|ticks| Duration::from_millis(ticks * 10))
+        .with_context(|| format!("unexpected /proc/{pid}/stat: {stat:?}"))
+}
+
+/// `utime + stime` of a `/proc/PID/stat` line: fields 14 and 15, counted from the start, after
+/// the command name in parentheses (which may itself hold spaces and parentheses).
+fn parse_cpu_ticks(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    // `rest` starts at field 3 (the state), so fields 14 and 15 are its 12th and 13th.
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
 }
 
 /// Reads `VmRSS` and `VmHWM` (KiB) of a process from /proc (Linux only).
@@ -634,4 +689,21 @@ pub async fn run_memory_bench(binary: &Path, database_url: &str, idle_seconds: u
     let (rss_kib, hwm_kib) = read_memory(pid)?;
     child.kill().await?;
     Ok(MemoryReport { pid, idle_seconds, rss_kib, hwm_kib })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_cpu_ticks;
+
+    #[test]
+    fn cpu_ticks_are_read_after_a_command_name_with_spaces_and_parentheses() {
+        let stat = "4242 (tokio (rt) w) S 1 4242 4242 0 -1 4194560 1234 0 0 0 517 86 0 0 20 0 9 0 100 0 0";
+        assert_eq!(parse_cpu_ticks(stat), Some(517 + 86));
+    }
+
+    #[test]
+    fn a_truncated_stat_line_is_refused() {
+        assert_eq!(parse_cpu_ticks("4242 (rapport) S 1 4242"), None);
+        assert_eq!(parse_cpu_ticks("no parenthesis at all"), None);
+    }
 }

@@ -115,7 +115,8 @@ async fn fake_api() -> (String, Arc<Seen>) {
 #[tokio::test]
 async fn write_bench_alternates_creates_and_replies() {
     let (url, seen) = fake_api().await;
-    let report = bench::run_write_bench(&url, "tok", 1, 2).await.expect("write bench");
+    // The fake server runs in this process, so this process's CPU is the server's.
+    let report = bench::run_write_bench(&url, "tok", 1, 2, Some(std::process::id())).await.expect("write bench");
     assert_eq!(report.ops.len(), 2);
     let (creates, replies) = (&report.ops[0], &report.ops[1]);
     assert!(creates.ok > 0 && replies.ok > 0, "{report}");
@@ -126,12 +127,23 @@ async fn write_bench_alternates_creates_and_replies() {
     assert_eq!(seen.replies.load(Ordering::Relaxed), replies.ok);
     assert_eq!(seen.bad.load(Ordering::Relaxed), 0);
     assert!(report.to_string().contains("POST /contacts"));
+    let cpu = report.server_cpu.expect("the server's CPU, its pid being given");
+    assert!(cpu.cores > 0.0 && cpu.ms_per_request > 0.0, "{report}");
+    assert!(report.to_string().contains("server CPU: "), "{report}");
 }
 
 #[tokio::test]
 async fn write_bench_refuses_a_bad_token() {
     let (url, _) = fake_api().await;
-    assert!(bench::run_write_bench(&url, "wrong", 1, 1).await.is_err());
+    assert!(bench::run_write_bench(&url, "wrong", 1, 1, None).await.is_err());
+}
+
+#[tokio::test]
+async fn write_bench_refuses_a_server_pid_it_cannot_read_before_writing_anything() {
+    let (url, seen) = fake_api().await;
+    let error = bench::run_write_bench(&url, "tok", 1, 1, Some(u32::MAX)).await.expect_err("no such process");
+    assert!(format!("{error:#}").contains("/proc/4294967295/stat"), "{error:#}");
+    assert_eq!(seen.contacts.load(Ordering::Relaxed), 0);
 }
 
 #[tokio::test]
