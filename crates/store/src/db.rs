@@ -98,8 +98,8 @@ impl Db {
     /// Starts a write transaction on `pool` (this Db's pool, from [`crate::with_pool!`]). On
     /// SQLite it waits for this process's writer turn and joins the open write batch (opening
     /// it with `BEGIN IMMEDIATE`, so a transaction that reads before it writes never fails with
-    /// `SQLITE_BUSY_SNAPSHOT`) inside a savepoint of its own; see `write_tx.rs` for the group
-    /// commit. On PostgreSQL it is a plain `BEGIN`.
+    /// `SQLITE_BUSY_SNAPSHOT`), writing in a savepoint that only its writes use; see
+    /// `write_tx.rs` for the group commit. On PostgreSQL it is a plain `BEGIN`.
     pub async fn begin_write<P: BeginWrite>(&self, pool: &P) -> Result<WriteTx<P::Database>, sqlx::Error> {
         pool.begin_write(self).await
     }
@@ -180,7 +180,7 @@ pub trait BeginWrite {
 impl BeginWrite for SqlitePool {
     type Database = sqlx::Sqlite;
     async fn begin_write(&self, db: &Db) -> Result<WriteTx<sqlx::Sqlite>, sqlx::Error> {
-        db.writer.begin(|| self.begin_with("BEGIN IMMEDIATE")).await
+        db.writer.begin(|statement| self.begin_with(statement)).await
     }
 }
 

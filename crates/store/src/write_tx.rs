@@ -3,18 +3,22 @@
 //! PostgreSQL: every [`WriteTx`] is its own transaction.
 //!
 //! SQLite has one writer, so this process's writers take turns (a FIFO lock, the *write turn*)
-//! and share one open *batch* transaction: each writer runs inside its own `SAVEPOINT`, and
-//! [`WriteTx::commit`] releases the savepoint and then waits until the batch commits. When
-//! nobody is queued, a writer whose savepoint is released commits at once. When others are
-//! queued, the first such writer of a batch hands the turn on and comes back to commit the batch
-//! when the queue reaches it again; the batch's later writers only wait for that commit. So
-//! under load one `COMMIT` (and one set of WAL page writes) and one extra turn cover many
-//! requests, and alone a request commits as before.
+//! and share one open *batch* transaction. While a batch is open, one savepoint is open in it,
+//! ready for the next writer: a writer writes inside it, and [`WriteTx::commit`] then waits until
+//! the batch commits. When nobody is queued, the writer commits the batch at once (`COMMIT`
+//! takes the savepoint's writes with it). When others are queued, the writer releases the
+//! savepoint and opens the next one in the same statement, and the first such writer of a batch
+//! hands the turn on and comes back to commit the batch when the queue reaches it again; the
+//! batch's later writers only wait for that commit. So under load one `COMMIT` (and one set of
+//! WAL page writes) and one extra turn cover many requests, and alone a request commits as
+//! before. A writer costs one statement of its own besides its writes: each statement is a
+//! round trip to the connection's thread while the turn is held.
 //!
 //! Guarantees: [`WriteTx::commit`] returns `Ok` only after the batch holding the write has
 //! committed (acknowledged data is durable as any commit is). A writer that fails or is dropped
-//! before `commit` has its savepoint rolled back: the others' writes stay. If the batch's
-//! `COMMIT` itself fails, every member of that batch gets the error and none of it is written.
+//! before `commit` has its savepoint rolled back (which leaves it open for the next writer): the
+//! others' writes stay. If the batch's `COMMIT`, or a step between two writers, fails, every
+//! member of that batch gets the error and none of it is written.
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -90,13 +94,14 @@ impl<DB: Database> std::fmt::Debug for Writer<DB> {
 
 /// What the write turn guards.
 pub(crate) struct Group<DB: Database> {
-    /// The open batch transaction, between `BEGIN IMMEDIATE` and its `COMMIT`.
+    /// The open batch transaction, between `BEGIN IMMEDIATE` and its `COMMIT`, with the
+    /// savepoint `rapport_write` open in it whenever it is open.
     tx: Option<Transaction<'static, DB>>,
     /// The outcome of the open batch, shared with its members.
     batch: Arc<Batch>,
-    /// A member's savepoint is open. Seen by the next holder of the turn only when a member
-    /// was dropped before its commit: that holder rolls the savepoint back first.
-    savepoint_open: bool,
+    /// A member is writing in the savepoint. Seen by the next holder of the turn only when a
+    /// member was dropped before its commit: that holder rolls the savepoint back first.
+    member_writing: bool,
     /// A member of the open batch is queued to come back and commit it, so the members after
     /// it only wait for the outcome (one extra turn per batch, not one per member).
     commit_queued: bool,
@@ -155,9 +160,12 @@ pub(crate) struct Turn<DB: Database> {
     writer: Writer<DB>,
 }
 
-const SAVEPOINT: &str = "SAVEPOINT rapport_write";
-const RELEASE: &str = "RELEASE rapport_write";
-const ROLLBACK: &str = "ROLLBACK TO rapport_write";
+/// Opens a batch, with the savepoint for its first member (sqlx checks that a transaction began).
+const BEGIN_BATCH: &str = "BEGIN IMMEDIATE; SAVEPOINT rapport_write";
+/// Between two members: keeps the last one's writes in the batch and opens the next one's savepoint.
+const NEXT_MEMBER: &str = "RELEASE rapport_write; SAVEPOINT rapport_write";
+/// Undoes an unfinished member's writes; the savepoint stays open for the next one.
+const UNDO_MEMBER: &str = "ROLLBACK TO rapport_write";
 
 impl<DB: Database> Writer<DB> {
     pub(crate) fn new(batching: bool) -> Self {
@@ -165,7 +173,7 @@ impl<DB: Database> Writer<DB> {
         let group = Group {
             tx: None,
             batch: Arc::default(),
-            savepoint_open: false,
+            member_writing: false,
             commit_queued: false,
             batching,
             stats: stats.clone(),
@@ -180,22 +188,18 @@ impl<DB: Database> Writer<DB> {
         }
     }
 
-    /// Waits for the write turn (in arrival order). A savepoint left by a dropped member is
-    /// rolled back before the turn is handed out.
+    /// Waits for the write turn (in arrival order). The writes of a member dropped before its
+    /// commit are rolled back before the turn is handed out.
     pub(crate) async fn take_turn(&self) -> Turn<DB> {
         let queued = InQueue::join(&self.queued);
         let guard = self.group.clone().lock_owned().await;
         drop(queued);
         let mut turn = Turn { guard: Some(guard), writer: self.clone() };
         let group = turn.group();
-        if group.savepoint_open {
-            group.savepoint_open = false;
+        if group.member_writing {
+            group.member_writing = false;
             if let Some(tx) = group.tx.as_mut() {
-                let undone = match DB::run(tx, ROLLBACK).await {
-                    Ok(_) => DB::run(tx, RELEASE).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = undone {
+                if let Err(e) = DB::run(tx, UNDO_MEMBER).await {
                     group.abandon_batch(format!("the write batch could not undo a failed write: {e}"));
                 }
             }
@@ -211,25 +215,20 @@ impl<DB: Database> Writer<DB> {
         turn
     }
 
-    /// Starts a member: takes the turn, opens the batch if none is open (with `begin`), and
-    /// opens the member's savepoint.
+    /// Starts a member: takes the turn and opens the batch if none is open (`begin` runs the
+    /// statement it is given, [`BEGIN_BATCH`]). The member writes in the batch's savepoint.
     pub(crate) async fn begin<F, Fut>(&self, begin: F) -> Result<WriteTx<DB>, sqlx::Error>
     where
-        F: FnOnce() -> Fut,
+        F: FnOnce(&'static str) -> Fut,
         Fut: std::future::Future<Output = Result<Transaction<'static, DB>, sqlx::Error>>,
     {
         let mut turn = self.take_turn().await;
         let group = turn.group();
         if group.tx.is_none() {
-            group.tx = Some(begin().await?);
+            group.tx = Some(begin(BEGIN_BATCH).await?);
             group.batch = Arc::default();
         }
-        let tx = group.tx.as_mut().expect("the batch is open");
-        if let Err(e) = DB::run(tx, SAVEPOINT).await {
-            group.abandon_batch(format!("the write batch could not start a write: {e}"));
-            return Err(e);
-        }
-        group.savepoint_open = true;
+        group.member_writing = true;
         Ok(WriteTx { inner: Some(Inner::Member(turn)) })
     }
 }
@@ -272,7 +271,7 @@ impl<DB: Database> Turn<DB> {
 impl<DB: Database> Drop for Turn<DB> {
     fn drop(&mut self) {
         let Some(guard) = self.guard.take() else { return };
-        let abandoned = guard.savepoint_open;
+        let abandoned = guard.member_writing;
         drop(guard);
         if abandoned {
             // A member dropped before its commit: roll its savepoint back and commit the rest
@@ -322,12 +321,14 @@ impl<DB: Database> WriteTx<DB> {
 async fn commit_member<DB: Database>(mut turn: Turn<DB>) -> Result<(), sqlx::Error> {
     let writer = turn.writer.clone();
     let group = turn.group();
-    let tx = group.tx.as_mut().expect("a member's batch is open");
-    DB::run(tx, RELEASE).await?; // on failure the turn's drop rolls the savepoint back
-    group.savepoint_open = false;
+    group.member_writing = false;
     let batch = group.batch.clone();
     if !group.batching || writer.queued.load(Ordering::SeqCst) == 0 {
+        // `COMMIT` takes the savepoint's writes with it.
         group.commit_batch().await;
+    } else if let Err(e) = DB::run(group.tx.as_mut().expect("a member's batch is open"), NEXT_MEMBER).await {
+        // Half of it may have run: the batch cannot tell this member's writes from the others'.
+        group.abandon_batch(format!("the write batch could not take a write: {e}"));
     } else if !group.commit_queued {
         // Others are queued: let them add to the batch, and come back to commit it.
         group.commit_queued = true;
