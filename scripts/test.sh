@@ -15,6 +15,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo doc (a broken or private intra-doc link fails)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --no-fail-fast
 echo "== Intercom SDK compatibility (intercom-client 7 over HTTP against a real server)"

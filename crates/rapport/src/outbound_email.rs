@@ -43,7 +43,7 @@ pub struct OutboundEmailArgs {
           value_parser = ["off", "opportunistic", "required"])]
     pub smtp_relay_tls: String,
     /// The sender address of every reply (e.g. `support@<inbound domain>`); the From name is
-    /// "<teammate> at <workspace>". Its domain is also the Reply-To domain
+    /// "`<teammate>` at `<workspace>`". Its domain is also the Reply-To domain
     /// (`<app_id>+<reply token>@domain`, which must reach the inbound listener) and the
     /// Message-ID domain.
     #[arg(long, env = "RAPPORT_SMTP_FROM_ADDRESS")]

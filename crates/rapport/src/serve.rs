@@ -14,7 +14,7 @@ pub struct ServeArgs {
     pub listen: String,
     #[command(flatten)]
     pub db: DbArgs,
-    /// Base URL clients use to reach this server (defaults to http://<listen address>).
+    /// Base URL clients use to reach this server (defaults to http:// followed by the listen address).
     #[arg(long, env = "RAPPORT_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Seed a demo workspace when the database has none, and print how to sign in.

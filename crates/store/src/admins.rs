@@ -197,7 +197,7 @@ pub async fn team_ids(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<
 }
 
 /// Changes an admin's role. Demoting the workspace's last active owner is refused, checked in the
-/// statement that writes, after the owner rows are locked ([`LOCK_OWNERS`]).
+/// statement that writes, after the owner rows are locked (`LOCK_OWNERS`).
 pub async fn set_role(db: &Db, workspace_id: i64, id: i64, role: AdminRole) -> StoreResult<Admin> {
     let current = find(db, workspace_id, id).await?;
     let sql = format!(

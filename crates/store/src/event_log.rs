@@ -3,7 +3,7 @@
 //! later webhooks, mail and automations) reads from here; see `docs/REALTIME.md`.
 //!
 //! Writers [`append`] inside their write transaction and call
-//! [`Db::announce`](crate::Db::announce) after the commit, which rings the node's doorbell.
+//! `Db::announce` after the commit, which rings the node's doorbell.
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -78,7 +78,7 @@ pub trait AppendEvent {
 }
 
 /// Appends `event` inside the write transaction of `conn` (`&mut *tx`); answers its sequence
-/// number. Call [`Db::announce`] with it after the commit.
+/// number. Call `Db::announce` with it after the commit.
 pub async fn append<C: AppendEvent>(conn: &mut C, event: &NewEvent) -> Result<i64, sqlx::Error> {
     conn.append_event(event).await
 }

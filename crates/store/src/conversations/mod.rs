@@ -1,5 +1,5 @@
 //! Conversations: reading one with its parts, contacts, teammates and tags; cursor-paged lists and
-//! search in [`listing`]. Writes live in [`actions`]; the rules of each transition live
+//! search in `listing`. Writes live in `actions`; the rules of each transition live
 //! in `rapport_core::conversation`.
 use rapport_core::conversation::{self as core, ConversationState, Statistics};
 use serde::Serialize;

@@ -29,7 +29,7 @@ const CONTACT_BATCH: usize = 10_000;
 /// emails and external ids are numbered after the highest contact id.
 ///
 /// On SQLite the full-text indexes are built once after the load instead of row by row (see
-/// [`FtsDeferred`]): run it on a database no server is writing to.
+/// `FtsDeferred`): run it on a database no server is writing to.
 pub async fn seed_scale(
     db: &Db,
     workspace_id: i64,

@@ -78,7 +78,7 @@ fn part_tags_json(p: &Part) -> Vec<Value> {
     p.tags.iter().map(applied_tag_json).collect()
 }
 
-/// One part. `files` is the URL attachments are downloaded under (see [`attachment_json`]).
+/// One part. `files` is the URL attachments are downloaded under (see `attachment_json`).
 pub fn part_json(p: &Part, display: Display, files: &str) -> Value {
     json!({
         "type": "conversation_part",

@@ -1,6 +1,6 @@
 //! Conversations (Intercom 2.x): start, find, list, search, update and delete here; replies,
-//! state changes, assignment and tags in [`actions`]; folding one conversation into another in
-//! [`merge`].
+//! state changes, assignment and tags in `actions`; folding one conversation into another in
+//! `merge`.
 use axum::extract::{Path, State};
 use axum::Json;
 use rapport_store::conversations::{self, Cursor, Edit, NewConversation, Page, Sort, SortField};
