@@ -357,7 +357,7 @@ pub async fn run_write_bench(
 
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let cpu_before = server_pid.map(process_cpu).transpose()?;
+    let cpu_before = server_pid.map(|pid| process_cpu(pid).map(|used| (pid, used))).transpose()?;
     let mut workers = Vec::new();
     for w in 0..concurrency {
         let (api, admin_id, run) = (api.clone(), admin_id.clone(), run.clone());
@@ -393,13 +393,13 @@ pub async fn run_write_bench(
         replies = replies.merge(r);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let server_cpu = match (server_pid, cpu_before) {
-        (Some(pid), Some(before)) => {
+    let server_cpu = match cpu_before {
+        Some((pid, before)) => {
             let used = (process_cpu(pid)? - before).as_secs_f64();
             let requests = (creates.ok + replies.ok).max(1) as f64;
             Some(ServerCpu { cores: used / elapsed, ms_per_request: used * 1000.0 / requests })
         }
-        _ => None,
+        None => None,
     };
     Ok(BenchReport {
         name: "write".into(),
