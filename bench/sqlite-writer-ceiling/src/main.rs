@@ -1,6 +1,7 @@
 //! The SQL of `rapport bench write` (a contact create; an admin comment on a conversation), run
 //! in-process on one synchronous SQLite connection in batches with a savepoint per write, as the
-//! group commit does: what a writer with no hand-off per statement could reach on this schema.
+//! group commit did when the figures were taken (it now keeps one savepoint per batch, one
+//! statement less per write): what a writer with no hand-off per statement could reach.
 //! The statements are copies of the store's (`contacts::create`, `event_log`, `conversations::
 //! actions`) as of the figures in docs/BENCHMARKS.md; a change there is not followed here.
 //!
