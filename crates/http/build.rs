@@ -78,13 +78,13 @@ fn prepare(root: &Path, bundle: &Bundle) {
         } else {
             panic!(
                 "web/{name} is not built and npm is not on PATH.\n\
-                 Install Node.js 20+ with npm, or build it elsewhere: `cd web/{name} && npm install && npm run build` \
+                 Install Node.js 20+ with npm, or build it elsewhere: `cd web/{name} && npm ci && npm run build` \
                  (writes web/dist/{name})."
             );
         }
     }
     if !dist.join(bundle.entry).exists() {
-        panic!("web/dist/{name}/{} is missing: run `cd web/{name} && npm install && npm run build`", bundle.entry);
+        panic!("web/dist/{name}/{} is missing: run `cd web/{name} && npm ci && npm run build`", bundle.entry);
     }
     write_manifest(&dist, bundle);
 }
@@ -132,12 +132,12 @@ fn run(source: &Path, args: &[&str], out: Option<&Path>) {
     }
 }
 
-/// `npm install` (from the lock file) when node_modules is missing, then `npm run build` into a
+/// `npm ci` (exactly the lock file, which it never rewrites) when node_modules is missing, then `npm run build` into a
 /// fresh folder that replaces
 /// web/dist/<bundle> whole, so a concurrent or failed build never leaves a half-written bundle.
 fn build(source: &Path, dist: &Path) {
     if !source.join("node_modules").exists() {
-        run(source, &["install", "--no-audit", "--no-fund"], None);
+        run(source, &["ci", "--no-audit", "--no-fund"], None);
     }
     let name = dist.file_name().expect("dist has a name").to_string_lossy().to_string();
     let parent = dist.parent().expect("dist has a parent");

@@ -60,6 +60,6 @@ test('an enforcing workspace shows a friendly refusal without user_hash and work
     assert.deepEqual(errors, []);
   } finally {
     await close();
-    await api('/messenger/settings', { method: 'PUT', body: { identity_enforced: false } });
+    await api('/messenger/settings', { method: 'PUT', body: { identity_enforced: true } });
   }
 });

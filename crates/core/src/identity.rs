@@ -3,6 +3,10 @@
 //!
 //! Both are HMAC-SHA256 with the workspace's identity secret. The visitor token is keyed with a
 //! value derived from that secret, so a token can never be replayed as a `user_hash`.
+//!
+//! A visitor token says whether it was issued for an identity verified by `user_hash` or
+//! `user_jwt` (`verified_user`). Only such a token reaches a user contact: an identity claimed
+//! without a signature never does, whatever the workspace's settings (docs/MESSENGER.md).
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -31,7 +35,14 @@ pub struct VisitorClaims {
     pub contact_id: i64,
     /// Unix seconds when it was issued.
     pub issued_at: i64,
+    /// Issued for a user identity that a valid `user_hash` or `user_jwt` vouched for. A token
+    /// without it (an anonymous lead's, or one of the older format) never reaches a user.
+    pub verified_user: bool,
 }
+
+/// The mark of a token issued for a verified user, and of any other one.
+const VERIFIED_USER: &str = "u";
+const UNVERIFIED: &str = "a";
 
 fn token_mac(secret: &str, payload: &str) -> HmacSha256 {
     let mut mac = HmacSha256::new_from_slice(format!("rapport-visitor-token:{secret}").as_bytes())
@@ -40,9 +51,11 @@ fn token_mac(secret: &str, payload: &str) -> HmacSha256 {
     mac
 }
 
-/// Signs a visitor token: `app_id.contact_id.issued_at.signature`.
+/// Signs a visitor token: `app_id.contact_id.issued_at.mark.signature`, the mark `u` for a
+/// verified user and `a` otherwise.
 pub fn sign_visitor_token(secret: &str, claims: &VisitorClaims) -> String {
-    let payload = format!("{}.{}.{}", claims.app_id, claims.contact_id, claims.issued_at);
+    let mark = if claims.verified_user { VERIFIED_USER } else { UNVERIFIED };
+    let payload = format!("{}.{}.{}.{mark}", claims.app_id, claims.contact_id, claims.issued_at);
     let signature = hex::encode(token_mac(secret, &payload).finalize().into_bytes());
     format!("{payload}.{signature}")
 }
@@ -53,19 +66,23 @@ pub fn visitor_token_app_id(token: &str) -> Option<&str> {
     (!app_id.is_empty() && app_id.len() <= 64).then_some(app_id)
 }
 
-/// Checks a visitor token's signature with the workspace's secret and returns its claims.
+/// Checks a visitor token's signature with the workspace's secret and returns its claims. A
+/// token of the older format (`app_id.contact_id.issued_at.signature`, before tokens carried a
+/// mark) still checks out, as not issued for a verified user.
 pub fn verify_visitor_token(secret: &str, token: &str) -> Option<VisitorClaims> {
-    let mut fields = token.split('.');
-    let (app_id, contact, issued, signature) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?);
-    if fields.next().is_some() {
-        return None;
-    }
-    let payload = format!("{app_id}.{contact}.{issued}");
-    token_mac(secret, &payload).verify_slice(&hex::decode(signature).ok()?).ok()?;
+    let (payload, signature) = token.rsplit_once('.')?;
+    let fields: Vec<&str> = payload.split('.').collect();
+    let (app_id, contact, issued, verified_user) = match fields[..] {
+        [app_id, contact, issued, VERIFIED_USER] => (app_id, contact, issued, true),
+        [app_id, contact, issued, UNVERIFIED] | [app_id, contact, issued] => (app_id, contact, issued, false),
+        _ => return None,
+    };
+    token_mac(secret, payload).verify_slice(&hex::decode(signature).ok()?).ok()?;
     Some(VisitorClaims {
         app_id: app_id.to_string(),
         contact_id: contact.parse().ok()?,
         issued_at: issued.parse().ok()?,
+        verified_user,
     })
 }
 
@@ -149,18 +166,34 @@ mod tests {
 
     #[test]
     fn visitor_tokens_round_trip_and_reject_tampering() {
-        let claims = VisitorClaims { app_id: "abc123".into(), contact_id: 42, issued_at: 1_700_000_000 };
-        let token = sign_visitor_token("s3cret", &claims);
-        assert_eq!(visitor_token_app_id(&token), Some("abc123"));
-        assert_eq!(verify_visitor_token("s3cret", &token), Some(claims));
-        assert_eq!(verify_visitor_token("other secret", &token), None);
-        let forged = token.replacen(".42.", ".43.", 1);
-        assert_eq!(verify_visitor_token("s3cret", &forged), None);
-        for bad in ["", "a.b.c", "abc123.42.1.zz", "abc123.42.1.00.extra", "...."] {
+        for verified_user in [true, false] {
+            let claims =
+                VisitorClaims { app_id: "abc123".into(), contact_id: 42, issued_at: 1_700_000_000, verified_user };
+            let token = sign_visitor_token("s3cret", &claims);
+            assert_eq!(visitor_token_app_id(&token), Some("abc123"));
+            assert_eq!(verify_visitor_token("s3cret", &token), Some(claims));
+            assert_eq!(verify_visitor_token("other secret", &token), None);
+            let forged = token.replacen(".42.", ".43.", 1);
+            assert_eq!(verify_visitor_token("s3cret", &forged), None);
+        }
+        // The mark is signed: an anonymous token cannot be promoted to a verified user's.
+        let claims = VisitorClaims { app_id: "abc123".into(), contact_id: 42, issued_at: 1, verified_user: false };
+        let promoted = sign_visitor_token("s3cret", &claims).replacen(".1.a.", ".1.u.", 1);
+        assert_eq!(verify_visitor_token("s3cret", &promoted), None);
+        for bad in ["", "a.b.c", "abc123.42.1.zz", "abc123.42.1.00.extra", "....", "abc123.42.1.x.00"] {
             assert_eq!(verify_visitor_token("s3cret", bad), None, "{bad:?}");
         }
         // A token is not a user_hash of anything obvious.
-        assert_ne!(token.rsplit('.').next().unwrap(), user_hash("s3cret", "abc123.42.1700000000"));
+        let token = sign_visitor_token("s3cret", &claims);
+        assert_ne!(token.rsplit('.').next().unwrap(), user_hash("s3cret", "abc123.42.1.a"));
+    }
+
+    #[test]
+    fn tokens_of_the_older_format_check_out_as_unverified() {
+        let payload = "abc123.42.1700000000";
+        let legacy = format!("{payload}.{}", hex::encode(token_mac("s3cret", payload).finalize().into_bytes()));
+        let claims = verify_visitor_token("s3cret", &legacy).unwrap();
+        assert_eq!((claims.contact_id, claims.verified_user), (42, false));
     }
 
     #[test]

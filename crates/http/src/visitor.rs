@@ -16,6 +16,9 @@ pub struct Visitor {
     pub contact_id: i64,
     /// `user` or `lead`.
     pub role: String,
+    /// The token was issued for a user identity verified by `user_hash` or `user_jwt` (always so
+    /// for a user: see [`visitor_from_token`]).
+    pub verified_user: bool,
 }
 
 fn invalid_token() -> AppError {
@@ -35,15 +38,20 @@ pub fn check_may_chat(contact: &Contact) -> AppResult<()> {
 
 /// Checks a visitor token: its workspace exists, the signature holds with that workspace's
 /// secret, and its contact still exists there (a merged lead's token stops working: boot again)
-/// and is neither blocked nor archived (403).
+/// and is neither blocked nor archived (403). A user is reached only by a token issued for a
+/// verified identity: a lead's token stops working when a teammate makes that lead a user, and so
+/// does a token of the older, unmarked format held by a user.
 pub async fn visitor_from_token(state: &AppState, token: &str) -> AppResult<Visitor> {
     let app_id = identity::visitor_token_app_id(token).ok_or_else(invalid_token)?;
     let workspace = workspaces::find_by_app_id(&state.db, app_id).await.map_err(|_| invalid_token())?;
     let claims = identity::verify_visitor_token(&workspace.identity_secret, token).ok_or_else(invalid_token)?;
     let contact =
         rapport_store::contacts::find(&state.db, workspace.id, claims.contact_id).await.map_err(|_| invalid_token())?;
+    if contact.role == "user" && !claims.verified_user {
+        return Err(invalid_token());
+    }
     check_may_chat(&contact)?;
-    Ok(Visitor { contact_id: contact.id, role: contact.role.clone(), workspace })
+    Ok(Visitor { contact_id: contact.id, role: contact.role.clone(), verified_user: claims.verified_user, workspace })
 }
 
 /// The token of a request: the `Authorization: Bearer` header, else the `token` query parameter.

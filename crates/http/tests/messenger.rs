@@ -53,6 +53,8 @@ async fn an_anonymous_visitor_becomes_a_lead_and_resumes_with_the_token() {
 #[tokio::test]
 async fn users_are_verified_by_user_hash_or_jwt() {
     for app in TestApp::all().await {
+        let r = app.put("/api/messenger/settings", json!({"identity_enforced": false})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let secret = app.workspace.identity_secret.clone();
         let app_id = app.workspace.app_id.clone();
         let r = boot(
@@ -108,9 +110,11 @@ async fn users_are_verified_by_user_hash_or_jwt() {
         let wrong_key = sign_user_jwt("not the secret", &json!({"user_id": "u-1"}));
         assert_eq!(boot(&app, json!({"app_id": app_id, "user_jwt": wrong_key})).await.status, StatusCode::UNAUTHORIZED);
 
-        // Without enforcement an unverified identity is accepted; with it, refused and nothing created.
+        // Without enforcement an unverified identity gets a lead marked with the claim (see
+        // messenger_identity.rs); with it, refused and nothing created.
         let plain = boot(&app, json!({"app_id": app_id, "user_id": "u-5"})).await;
-        assert_eq!(plain.body["contact"]["role"], "user");
+        assert_eq!(plain.body["contact"]["role"], "lead");
+        assert_eq!(plain.body["contact"]["claimed_identity"]["user_id"], "u-5");
         enforce(&app).await;
         let before = contact_count(&app).await;
         for body in [json!({"app_id": app_id, "user_id": "u-6"}), json!({"app_id": app_id, "email": "x@example.com"})] {

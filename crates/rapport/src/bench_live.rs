@@ -94,8 +94,12 @@ async fn prepare(database_url: &str, visitors: usize) -> anyhow::Result<Setup> {
             ..Default::default()
         };
         let contact = contacts::create(&db, ws.id, fields).await?;
-        let claims =
-            rapport_core::identity::VisitorClaims { app_id: ws.app_id.clone(), contact_id: contact.id, issued_at: 0 };
+        let claims = rapport_core::identity::VisitorClaims {
+            app_id: ws.app_id.clone(),
+            contact_id: contact.id,
+            issued_at: 0,
+            verified_user: false,
+        };
         visitor_tokens.push(rapport_core::identity::sign_visitor_token(&ws.identity_secret, &claims));
     }
     db.close().await;

@@ -118,7 +118,7 @@ async fn two_nodes_deliver_each_others_events_over_nats() {
         .await
         .unwrap();
     let contact_id: i64 = contact["id"].as_str().unwrap().parse().unwrap();
-    let claims = VisitorClaims { app_id: app_id.clone(), contact_id, issued_at: 1_763_700_000 };
+    let claims = VisitorClaims { app_id: app_id.clone(), contact_id, issued_at: 1_763_700_000, verified_user: false };
     let visitor_token = sign_visitor_token(&secret, &claims);
 
     let mut agent_on_b = connect(&b.address, &format!("/ws?token={token}")).await;

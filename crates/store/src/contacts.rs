@@ -62,6 +62,10 @@ pub struct Contact {
     pub archived: bool,
     pub blocked: bool,
     pub merged_into_id: Option<i64>,
+    /// The user id an unverified messenger boot claimed for this lead (never resolves anything).
+    pub claimed_user_id: Option<String>,
+    /// The email an unverified messenger boot claimed for this lead (never resolves anything).
+    pub claimed_email: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -82,7 +86,7 @@ pub(crate) const COLUMNS: &str = "id, workspace_id, role, external_id, email, em
     browser_version, browser_language, os, location_country, location_region, location_city, \
     location_country_code, location_continent_code, custom_attributes, signed_up_at, last_seen_at, \
     last_replied_at, last_contacted_at, last_email_opened_at, last_email_clicked_at, archived, blocked, \
-    merged_into_id, created_at, updated_at";
+    merged_into_id, claimed_user_id, claimed_email, created_at, updated_at";
 
 /// What a create or update sets. `None` leaves a field alone; `Some(None)` clears it.
 #[derive(Debug, Clone, Default)]
@@ -100,6 +104,9 @@ pub struct ContactFields {
     pub language_override: Option<Option<String>>,
     /// Merged key by key into the stored attributes.
     pub custom_attributes: Option<Map<String, Value>>,
+    /// An identity an unverified messenger visitor claimed (see [`Contact::claimed_user_id`]).
+    pub claimed_user_id: Option<Option<String>>,
+    pub claimed_email: Option<Option<Email>>,
 }
 
 fn check_text(field: &str, value: &Option<Option<String>>, max: usize) -> StoreResult<()> {
@@ -135,6 +142,7 @@ async fn validate(db: &Db, workspace_id: i64, fields: &mut ContactFields, self_i
     check_text("name", &fields.name, 255)?;
     check_text("avatar", &fields.avatar, 2048)?;
     check_text("language_override", &fields.language_override, 32)?;
+    check_text("claimed_user_id", &fields.claimed_user_id, 255)?;
     check_time("signed_up_at", &fields.signed_up_at)?;
     check_time("last_seen_at", &fields.last_seen_at)?;
     if let Some(Some(owner_id)) = fields.owner_id {
@@ -190,7 +198,8 @@ pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> St
     let sql = format!(
         "INSERT INTO contacts (workspace_id, role, external_id, email, email_domain, phone, name, avatar, \
          signed_up_at, last_seen_at, owner_id, unsubscribed_from_emails, language_override, custom_attributes, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+         claimed_user_id, claimed_email, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17, $15, $15) \
          RETURNING {COLUMNS}"
     );
     with_pool!(db, pool => {
@@ -211,6 +220,8 @@ pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> St
         .bind(fields.language_override.flatten())
         .bind(&attributes)
         .bind(now())
+        .bind(fields.claimed_user_id.flatten())
+        .bind(fields.claimed_email.flatten().map(|e| e.as_str().to_string()))
         .fetch_one(&mut *tx).await
         .map_err(conflict_on_external_id)?;
         let event = crate::event_log::NewEvent {
@@ -246,8 +257,8 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, mut fields: ContactFiel
     let sql = format!(
         "UPDATE contacts SET role = $3, external_id = $4, email = $5, email_domain = $6, phone = $7, name = $8, \
          avatar = $9, signed_up_at = $10, last_seen_at = $11, owner_id = $12, unsubscribed_from_emails = $13, \
-         language_override = $14, custom_attributes = $15, updated_at = $16 \
-         WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING {COLUMNS}"
+         language_override = $14, custom_attributes = $15, updated_at = $16, claimed_user_id = $17, \
+         claimed_email = $18 WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING {COLUMNS}"
     );
     with_pool!(db, pool => {
         let mut tx = db.begin_write(pool).await?;
@@ -265,6 +276,11 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, mut fields: ContactFiel
         .bind(fields.language_override.unwrap_or(current.language_override))
         .bind(Value::Object(attributes).to_string())
         .bind(now())
+        .bind(fields.claimed_user_id.unwrap_or(current.claimed_user_id))
+        .bind(match fields.claimed_email {
+            Some(email) => email.map(|e| e.as_str().to_string()),
+            None => current.claimed_email,
+        })
         .fetch_optional(&mut *tx).await
         .map_err(conflict_on_external_id)?
         .or_not_found("contact")?;

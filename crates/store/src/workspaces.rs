@@ -41,8 +41,8 @@ pub async fn create(db: &Db, name: &str, timezone: &str) -> StoreResult<Workspac
     let tracking_key = Alphanumeric.sample_string(&mut rand::thread_rng(), 32);
     let at = now();
     let sql = format!(
-        "INSERT INTO workspaces (app_id, name, timezone, identity_secret, tracking_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {COLUMNS}"
+        "INSERT INTO workspaces (app_id, name, timezone, identity_secret, identity_enforced, tracking_key, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, TRUE, $5, $6, $6) RETURNING {COLUMNS}"
     );
     let ws = with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql)
         .bind(new_app_id()).bind(name).bind(timezone).bind(&secret).bind(&tracking_key).bind(at)

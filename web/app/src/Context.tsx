@@ -85,6 +85,13 @@ export function ContextPanel({ conversation, onOpen }: { conversation: Conversat
               ))}
             </dd>,
           ]}
+          {contact.claimed_identity && [
+            <dt key="ct">Claims to be</dt>,
+            <dd key="cd" class="claim" data-testid="contact-claim"
+              title="Said in the messenger without user_hash or user_jwt: not verified. Merge this lead into the user if it is them.">
+              {[contact.claimed_identity.user_id, contact.claimed_identity.email].filter(Boolean).join(' · ')} (unverified)
+            </dd>,
+          ]}
           <dt>Location</dt><dd>{place || '—'}</dd>
           <dt>Wrote from</dt><dd class="url">{conversation.source.url ?? '—'}</dd>
         </dl>

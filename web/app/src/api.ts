@@ -31,6 +31,8 @@ export interface Contact {
   browser?: string | null; os?: string | null;
   /** Further emails, phones and external ids (Rapport extension). */
   identities?: { data: ContactIdentity[] };
+  /** Who an unverified messenger visitor said they were (Rapport extension). */
+  claimed_identity?: { user_id: string | null; email: string | null; verified: false } | null;
 }
 export interface ContactIdentity { id: Id; identity_type: 'email' | 'phone' | 'external_id'; value: string; verified: boolean }
 export interface Company { id: Id; name: string; plan?: { name?: string } | null; monthly_spend?: number; custom_attributes?: Record<string, unknown> }

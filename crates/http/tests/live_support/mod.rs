@@ -24,7 +24,8 @@ pub async fn serve(router: axum::Router) -> String {
 
 /// A visitor token for a contact, as `POST /messenger/boot` hands out.
 pub fn visitor_token(workspace: &Workspace, contact_id: i64) -> String {
-    let claims = VisitorClaims { app_id: workspace.app_id.clone(), contact_id, issued_at: 1_763_700_000 };
+    let claims =
+        VisitorClaims { app_id: workspace.app_id.clone(), contact_id, issued_at: 1_763_700_000, verified_user: false };
     sign_visitor_token(&workspace.identity_secret, &claims)
 }
 

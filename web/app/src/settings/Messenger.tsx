@@ -112,6 +112,13 @@ function Identity({ settings, readOnly, onSaved }: { settings: MessengerSettings
           onChange={() => void flip()} data-testid="identity-enforced" />
         <span><strong>Require verified identity</strong><br /><span class="muted">Refuse messenger users without a valid user_hash or user_jwt. Anonymous visitors still chat.</span></span>
       </label>
+      {!settings.identity_enforced && (
+        <p class="notice" role="status" data-testid="identity-off-warning">
+          Identity verification is off. A visitor who names a <code>user_id</code> or email without a valid signature
+          stays a lead marked “claims to be …”: they never see that user’s conversations and are not routed as them.
+          Signed-in customers only reach their history once your server sends <code>user_hash</code> or <code>user_jwt</code>.
+        </p>
+      )}
       <ErrorLine error={toggle.error} />
       {settings.identity_secret ? (
         <div class="secret">

@@ -51,6 +51,15 @@ fn sub_list(kind: &str, collection: &str, ids: &[i64], total_count: i64, url: St
     json!({"type": "list", "data": data, "url": url, "total_count": total_count, "has_more": total_count > data.len() as i64})
 }
 
+/// `{"user_id", "email", "verified": false}` when a messenger visitor claimed an identity without
+/// a valid `user_hash`/`user_jwt`, else `null`.
+pub fn claimed_identity_json(c: &Contact) -> Value {
+    if c.claimed_user_id.is_none() && c.claimed_email.is_none() {
+        return Value::Null;
+    }
+    json!({"user_id": c.claimed_user_id, "email": c.claimed_email, "verified": false})
+}
+
 /// The Intercom `contact` object. `app_id` is the workspace's public id (`workspace_id`).
 pub fn contact_json(c: &Contact, app_id: &str, relations: &Relations) -> Value {
     let id = c.id.to_string();
@@ -107,6 +116,8 @@ pub fn contact_json(c: &Contact, app_id: &str, relations: &Relations) -> Value {
             format!("/contacts/{id}/companies")),
         // Our extension: the identifiers beyond email, phone and external_id (docs/API.md).
         "identities": identities::identities_json(c.id, &relations.identities),
+        // Our extension: what an unverified messenger visitor said they were (docs/API.md).
+        "claimed_identity": claimed_identity_json(c),
         "opted_out_subscription_types": empty(),
         "opted_in_subscription_types": empty(),
         "utm_campaign": null, "utm_content": null, "utm_medium": null, "utm_source": null, "utm_term": null,
@@ -256,6 +267,9 @@ impl ContactRequest {
             unsubscribed_from_emails: self.unsubscribed_from_emails,
             language_override: self.language_override,
             custom_attributes: self.custom_attributes,
+            // A messenger visitor's claim is theirs to make; teammates merge instead.
+            claimed_user_id: None,
+            claimed_email: None,
         })
     }
 }

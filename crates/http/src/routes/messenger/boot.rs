@@ -14,7 +14,8 @@ use rapport_store::{conversations, event_log, messenger, now, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{contact_json, identity};
+use super::contact_json;
+use super::identity::{self, Claimed};
 use crate::extract::{ApiJson, BodyId};
 use crate::visitor::{check_may_chat, visitor_from_token, Visitor};
 use crate::{AppError, AppResult, AppState};
@@ -109,44 +110,28 @@ pub(super) async fn boot(State(state): State<AppState>, ApiJson(req): ApiJson<Bo
         None => None,
     };
     let ws = workspace.id;
+    // Only a verified claim, or a token issued for one, reaches a user (`visitor_from_token`
+    // refuses any other token of a user): so the token below is a verified user's exactly when
+    // the contact is a user.
     let contact = match claimed {
-        Some(claimed) => {
-            let email = parse_email(claimed.email.as_deref())?;
-            let found =
-                messenger::find_user(&state.db, ws, claimed.user_id.as_deref(), claimed.email.as_deref()).await?;
-            let mut fields = req.details.fields();
-            if email.is_some() {
-                fields.email = Some(email);
+        Some(claimed) if claimed.verified => sign_in(&state, ws, claimed, &req.details, previous).await?,
+        Some(claimed) => match previous {
+            // A verified user whose page names them again without a signature stays signed in.
+            Some(visitor) if visitor.verified_user && names(&visitor, &claimed, &state).await? => {
+                resume(&state, ws, &visitor, &req.details).await?
             }
-            let user = match found {
-                Some(user) => {
-                    check_may_chat(&user)?;
-                    // Logged in under one of their further emails: the primary one stays.
-                    if let Some(Some(email)) = &fields.email {
-                        let further = contacts::identities::list(&state.db, ws, user.id).await?;
-                        if further.iter().any(|i| i.kind == "email" && i.value == email.as_str()) {
-                            fields.email = None;
-                        }
-                    }
-                    contacts::update(&state.db, ws, user.id, fields).await?
-                }
-                None => {
-                    fields.role = Some(ContactRole::User);
-                    fields.external_id = Some(claimed.user_id.clone());
-                    contacts::create(&state.db, ws, fields).await?
-                }
-            };
-            match previous {
-                // The lead becomes the user: their conversations move over.
-                Some(lead) if lead.role == "lead" && lead.contact_id != user.id => {
-                    contacts::merge(&state.db, ws, lead.contact_id, user.id).await?
-                }
-                _ => user,
+            // Anyone else who says who they are without proof stays a lead, with the claim noted.
+            Some(visitor) if visitor.role == "lead" => {
+                contacts::update(&state.db, ws, visitor.contact_id, claimed_fields(&claimed, &req.details)?).await?
             }
-        }
+            _ => {
+                let mut fields = claimed_fields(&claimed, &req.details)?;
+                fields.role = Some(ContactRole::Lead);
+                contacts::create(&state.db, ws, fields).await?
+            }
+        },
         None => match previous {
-            Some(visitor) if req.details.is_empty() => contacts::find(&state.db, ws, visitor.contact_id).await?,
-            Some(visitor) => contacts::update(&state.db, ws, visitor.contact_id, req.details.fields()).await?,
+            Some(visitor) => resume(&state, ws, &visitor, &req.details).await?,
             None => {
                 let mut fields = req.details.fields();
                 fields.role = Some(ContactRole::Lead);
@@ -155,7 +140,9 @@ pub(super) async fn boot(State(state): State<AppState>, ApiJson(req): ApiJson<Bo
         },
     };
     messenger::touch(&state.db, ws, contact.id, url.as_deref()).await?;
-    let claims = VisitorClaims { app_id: workspace.app_id.clone(), contact_id: contact.id, issued_at: now() };
+    let verified_user = contact.role == "user";
+    let claims =
+        VisitorClaims { app_id: workspace.app_id.clone(), contact_id: contact.id, issued_at: now(), verified_user };
     let token = sign_visitor_token(&workspace.identity_secret, &claims);
     Ok(Json(json!({
         "visitor_token": token,
@@ -164,6 +151,76 @@ pub(super) async fn boot(State(state): State<AppState>, ApiJson(req): ApiJson<Bo
         "unread_count": unread_count(&state, ws, contact.id).await?,
         "seq": event_log::last_seq(&state.db, ws).await?,
     })))
+}
+
+/// A boot whose identity a valid `user_hash`/`user_jwt` vouched for: the user it names (found by
+/// primary or verified identifier, else created), with the visitor's details. A lead's token
+/// booting as the user merges the lead into them: their conversations move over.
+async fn sign_in(
+    state: &AppState,
+    ws: i64,
+    claimed: Claimed,
+    details: &Details,
+    previous: Option<Visitor>,
+) -> AppResult<Contact> {
+    let email = parse_email(claimed.email.as_deref())?;
+    let found = messenger::find_user(&state.db, ws, claimed.user_id.as_deref(), claimed.email.as_deref()).await?;
+    let mut fields = details.fields();
+    if email.is_some() {
+        fields.email = Some(email);
+    }
+    let user = match found {
+        Some(user) => {
+            check_may_chat(&user)?;
+            // Logged in under one of their further emails: the primary one stays.
+            if let Some(Some(email)) = &fields.email {
+                let further = contacts::identities::list(&state.db, ws, user.id).await?;
+                if further.iter().any(|i| i.kind == "email" && i.value == email.as_str()) {
+                    fields.email = None;
+                }
+            }
+            contacts::update(&state.db, ws, user.id, fields).await?
+        }
+        None => {
+            fields.role = Some(ContactRole::User);
+            fields.external_id = Some(claimed.user_id.clone());
+            contacts::create(&state.db, ws, fields).await?
+        }
+    };
+    Ok(match previous {
+        Some(lead) if lead.role == "lead" && lead.contact_id != user.id => {
+            contacts::merge(&state.db, ws, lead.contact_id, user.id).await?
+        }
+        _ => user,
+    })
+}
+
+/// The visitor's own contact again, with any details the boot brings.
+async fn resume(state: &AppState, ws: i64, visitor: &Visitor, details: &Details) -> AppResult<Contact> {
+    Ok(if details.is_empty() {
+        contacts::find(&state.db, ws, visitor.contact_id).await?
+    } else {
+        contacts::update(&state.db, ws, visitor.contact_id, details.fields()).await?
+    })
+}
+
+/// Whether an unverified claim names the signed-in user the visitor already is (by user id when
+/// it has one, else by email).
+async fn names(visitor: &Visitor, claimed: &Claimed, state: &AppState) -> AppResult<bool> {
+    let user = contacts::find(&state.db, visitor.workspace.id, visitor.contact_id).await?;
+    Ok(match (&claimed.user_id, &claimed.email) {
+        (Some(user_id), _) => user.external_id.as_deref() == Some(user_id.as_str()),
+        (None, Some(email)) => user.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email)),
+        (None, None) => false,
+    })
+}
+
+/// A lead's details with an unverified claim noted on it (it replaces any earlier claim).
+fn claimed_fields(claimed: &Claimed, details: &Details) -> AppResult<ContactFields> {
+    let mut fields = details.fields();
+    fields.claimed_user_id = Some(claimed.user_id.clone());
+    fields.claimed_email = Some(parse_email(claimed.email.as_deref())?);
+    Ok(fields)
 }
 
 async fn workspace_json(state: &AppState, workspace: &Workspace, contact_id: i64) -> AppResult<Value> {
@@ -217,6 +274,19 @@ pub(super) async fn update(
     let url = checked_url(req.details.current_url.as_deref())?;
     let email = parse_email(req.email.as_deref())?;
     let ws = visitor.workspace.id;
+    if visitor.role == "user" {
+        // A signed-in user's email is part of who they are: it changes only where it is vouched
+        // for (a boot with user_hash or user_jwt, or the REST API), never by the page alone.
+        let current = contacts::find(&state.db, ws, visitor.contact_id).await?;
+        let changes =
+            email.as_ref().is_some_and(|e| !current.email.is_some_and(|c| c.eq_ignore_ascii_case(e.as_str())));
+        if changes {
+            return Err(AppError::invalid(
+                "email",
+                "a signed-in user's email changes only through a boot with user_hash or user_jwt, or the REST API",
+            ));
+        }
+    }
     let mut fields = req.details.fields();
     if email.is_some() {
         fields.email = Some(email);

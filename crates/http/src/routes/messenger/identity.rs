@@ -12,6 +12,9 @@ use crate::AppError;
 pub(super) struct Claimed {
     pub user_id: Option<String>,
     pub email: Option<String>,
+    /// A valid `user_hash` or `user_jwt` vouched for it. An unverified claim never reaches a user:
+    /// it is recorded on the visitor's lead for a teammate to check.
+    pub verified: bool,
 }
 
 pub(super) fn verification_failed() -> AppError {
@@ -30,8 +33,8 @@ fn non_empty(value: Option<&str>) -> Option<String> {
 ///
 /// With a JWT the identity comes from its claims; a `user_id` in the body must be the JWT's and
 /// an email must not contradict it. With a `user_hash` it must be the HMAC of the user_id (else
-/// the email). Without either, an enforcing workspace refuses; others accept the claim unverified.
-/// A hash or JWT that is present but wrong is always refused.
+/// the email). Without either, an enforcing workspace refuses; others take the claim as unverified
+/// (the visitor stays a lead). A hash or JWT that is present but wrong is always refused.
 pub(super) fn resolve(
     workspace: &Workspace,
     user_id: Option<&str>,
@@ -54,16 +57,16 @@ pub(super) fn resolve(
             }
         }
         let email = vouched.email.or(email);
-        return Ok(Some(Claimed { user_id: vouched.user_id, email }));
+        return Ok(Some(Claimed { user_id: vouched.user_id, email, verified: true }));
     }
     let Some(key) = user_id.clone().or_else(|| email.clone()) else {
         return Ok(None);
     };
-    match non_empty(user_hash) {
-        Some(hash) if identity::verify_user_hash(secret, &key, &hash) => {}
+    let verified = match non_empty(user_hash) {
+        Some(hash) if identity::verify_user_hash(secret, &key, &hash) => true,
         Some(_) => return Err(verification_failed()),
         None if workspace.identity_enforced => return Err(verification_failed()),
-        None => {}
-    }
-    Ok(Some(Claimed { user_id, email }))
+        None => false,
+    };
+    Ok(Some(Claimed { user_id, email, verified }))
 }

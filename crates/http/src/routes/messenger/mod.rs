@@ -37,5 +37,6 @@ pub fn routes() -> Router<AppState> {
 
 /// The contact as the messenger shows it.
 fn contact_json(c: &Contact) -> Value {
-    json!({"id": c.id, "role": c.role, "user_id": c.external_id, "email": c.email, "name": c.name})
+    json!({"id": c.id, "role": c.role, "user_id": c.external_id, "email": c.email, "name": c.name,
+        "claimed_identity": crate::routes::contacts::claimed_identity_json(c)})
 }
