@@ -8,6 +8,7 @@ mod bench_live;
 mod cli;
 mod config;
 mod demo;
+mod open_files;
 mod outbound_email;
 mod serve;
 

@@ -106,6 +106,9 @@ fn data_dir(flag: Option<&Path>, database_url: &str) -> PathBuf {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    // Raised before any socket is open; reported on stderr (the log) after the first line of
+    // stdout, the address, which scripts and tests read.
+    let open_files = crate::open_files::raise();
     let email_sender = args.outbound_email.sender(args.inbound.inbound_domain.as_deref())?;
     let db = args.db.open().await?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -165,6 +168,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let app = rapport_http::router(AppState::with_bus(db.clone(), config, bus));
     println!("Rapport is listening on {public_url}");
+    match open_files {
+        Some(limits) if limits.is_low() => tracing::warn!(
+            soft = limits.soft,
+            hard = limits.hard,
+            "{} is low: each socket holds one; raise the hard limit (systemd LimitNOFILE, \
+             container --ulimit nofile), see docs/REALTIME.md",
+            limits.describe()
+        ),
+        Some(limits) => tracing::info!(soft = limits.soft, hard = limits.hard, "{}", limits.describe()),
+        None => tracing::warn!("could not read the open files limit"),
+    }
     tracing::info!(%address, "listening");
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
