@@ -1,8 +1,9 @@
 // Identity verification: /demo?user_id=&user_hash= boots an identified user; a forged hash is
-// refused; a workspace that enforces verification refuses a user without a hash.
+// refused; a workspace that enforces verification refuses a user without a hash; with it off, an
+// unsigned claim is a lead marked with the claim (shown to the team), and settings warn.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { api, marker, messengerFrame, openBrowser, openDemo, startConversation, userHash } from './helpers.mjs';
+import { BASE, api, findConversation, marker, messengerFrame, openBrowser, openDemo, screenshot, signIn, startConversation, userHash } from './helpers.mjs';
 
 test('a valid user_hash boots the user', async () => {
   const { page, close } = await openBrowser();
@@ -60,6 +61,44 @@ test('an enforcing workspace shows a friendly refusal without user_hash and work
     assert.deepEqual(errors, []);
   } finally {
     await close();
+    await api('/messenger/settings', { method: 'PUT', body: { identity_enforced: true } });
+  }
+});
+
+test('with verification off an unsigned claim stays a lead marked with it; the inbox shows the claim and settings warn', async () => {
+  await api('/messenger/settings', { method: 'PUT', body: { identity_enforced: false } });
+  const customer = await openBrowser();
+  const agent = await signIn('owner@acme.example');
+  try {
+    const claimed = marker('claimed');
+    const boot = await openDemo(customer.page, `?user_id=${claimed}`);
+    assert.equal(boot.status(), 200);
+    const answer = await boot.json();
+    assert.deepEqual([answer.contact.role, answer.contact.user_id, answer.contact.claimed_identity.user_id], ['lead', null, claimed]);
+    const text = marker('unsigned hello');
+    await startConversation(customer.page, text);
+    const conversation = await findConversation(text);
+
+    const { page } = agent;
+    await page.goto(`${BASE}/app/all?c=${conversation.id}`);
+    const claim = page.getByTestId('contact-claim');
+    await claim.waitFor();
+    assert.match(await claim.innerText(), new RegExp(`${claimed}.*unverified`));
+    await screenshot(page, 'conversation-claimed-identity');
+
+    await page.goto(`${BASE}/app/settings/messenger`);
+    const warning = page.getByTestId('identity-off-warning');
+    await warning.waitFor();
+    assert.match(await warning.innerText(), /Identity verification is off/);
+    await warning.scrollIntoViewIfNeeded();
+    await screenshot(page, 'settings-identity-off');
+    await page.getByTestId('identity-enforced').click();
+    await warning.waitFor({ state: 'detached' });
+    assert.equal((await api('/messenger/settings')).identity_enforced, true);
+    assert.deepEqual([...customer.errors, ...agent.errors], []);
+  } finally {
+    await customer.close();
+    await agent.close();
     await api('/messenger/settings', { method: 'PUT', body: { identity_enforced: true } });
   }
 });
