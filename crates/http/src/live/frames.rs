@@ -82,11 +82,13 @@ pub(crate) struct FrameError {
     pub(crate) code: &'static str,
     pub(crate) message: String,
     pub(crate) field: Option<String>,
+    /// The frame's `client_id` when it was refused before it was parsed into a [`ClientFrame`].
+    pub(crate) client_id: Option<String>,
 }
 
 impl FrameError {
     pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None }
+        Self { code, message: message.into(), field: None, client_id: None }
     }
 
     /// Not a message of the protocol at all: not JSON, no known `type`, binary.
@@ -117,7 +119,7 @@ impl FrameError {
         if let Some(field) = &self.field {
             frame["field"] = json!(field);
         }
-        if let Some(client_id) = client_id {
+        if let Some(client_id) = client_id.or(self.client_id.as_deref()) {
             frame["client_id"] = json!(client_id);
         }
         frame
@@ -154,10 +156,13 @@ pub(crate) fn parse(text: &str) -> Result<ClientFrame, FrameError> {
             kind.chars().take(40).collect::<String>()
         )));
     }
+    // Refusals from here on are about a message the client can identify by its client id.
+    let client_id = value.get("client_id").and_then(Value::as_str).filter(|c| !c.contains('\0')).map(str::to_string);
+    let refusal = |error: FrameError| FrameError { client_id: client_id.clone(), ..error };
     if let Some(field) = nul_path(&value) {
-        return Err(FrameError::invalid(&field, nul_message(&field)));
+        return Err(refusal(FrameError::invalid(&field, nul_message(&field))));
     }
-    serde_json::from_value(value).map_err(|e| field_error(&e.to_string()))
+    serde_json::from_value(value).map_err(|e| refusal(field_error(&e.to_string())))
 }
 
 /// The `type`s of [`ClientFrame`].
