@@ -297,4 +297,12 @@ mod tests {
         ));
         assert_eq!(parse(r#"{"type":"subscribe","conversations":"some"}"#).unwrap_err().code, "parameter_invalid");
     }
+
+    #[test]
+    fn every_known_type_is_a_frame() {
+        for kind in KNOWN_TYPES {
+            let answer = parse(&format!(r#"{{"type":"{kind}"}}"#));
+            assert!(answer.as_ref().err().is_none_or(|e| e.code != "bad_frame"), "{kind}: {answer:?}");
+        }
+    }
 }
