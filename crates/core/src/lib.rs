@@ -18,4 +18,5 @@ pub mod search;
 pub mod segment;
 pub mod sla;
 pub mod template;
+pub mod text;
 pub mod webhook;

@@ -235,6 +235,10 @@ fn parse_filter(object: &Map<String, Value>, path: &str) -> Result<Filter, Searc
     let Some(value) = object.get("value") else {
         return err(format!("the filter on field {field} has no value"));
     };
+    if crate::text::nul_path(value).is_some() {
+        // PostgreSQL cannot hold it and SQLite's full-text queries end at it.
+        return err(format!("the value for field {field} must not contain NUL characters"));
+    }
     let value = match value {
         Value::Null => RawValue::Null,
         Value::Array(items) => {

@@ -67,7 +67,8 @@ pub enum RequestError {
     BatchNotAnArray,
     #[error("a batch may hold at most {MAX_BATCH_CALLS} calls")]
     TooManyCalls,
-    #[error("writeKey must be a string")]
+    /// Not a string, or a string holding a NUL character.
+    #[error("writeKey must be a string without NUL characters")]
     WriteKeyNotAString,
 }
 
@@ -165,7 +166,7 @@ fn parse_object(body: &[u8]) -> Result<Map<String, Value>, RequestError> {
 fn write_key(object: &Map<String, Value>) -> Result<Option<String>, RequestError> {
     match object.get("writeKey") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(key)) => Ok(Some(key.clone())),
+        Some(Value::String(key)) if !key.contains('\0') => Ok(Some(key.clone())),
         Some(_) => Err(RequestError::WriteKeyNotAString),
     }
 }
@@ -393,6 +394,9 @@ pub fn parse_call(
             _ => return Err(call_error("type", "type is required")),
         },
     };
+    if let Some(field) = crate::text::nul_path_in(object) {
+        return Err(CallError { message: crate::text::nul_message(&field), field });
+    }
     let user_id = id_field(object, "userId")?;
     let anonymous_id = id_field(object, "anonymousId")?;
     let message_id = id_field(object, "messageId")?;

@@ -1,6 +1,7 @@
 //! Extractors: JSON bodies and query strings whose rejections are `error.list` bodies, and the
 //! authentication of every API call (a handler that takes [`Auth`] cannot forget to check it).
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, MissingJsonContentType, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
@@ -12,17 +13,36 @@ use serde::{Deserialize, Deserializer};
 
 use crate::{AppError, AppResult, AppState};
 
-/// A JSON body. Malformed JSON, wrong types and oversized bodies become precise 4xx errors.
+/// A JSON body. Malformed JSON, wrong types and oversized bodies become precise 4xx errors, and
+/// text the databases cannot store (NUL, lone surrogates, invalid UTF-8) is `parameter_invalid`
+/// naming its field (see `crate::text`), so no handler ever sees it.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !json_content_type(req.headers()) {
+            return Err(json_rejection(MissingJsonContentType::default().into()));
         }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| json_rejection(e.into()))?;
+        crate::text::check_json_body(&bytes)?;
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => {
+                Err(crate::text::json_text_fault(&bytes).map_or_else(|| json_rejection(rejection), AppError::from))
+            }
+        }
+    }
+}
+
+/// `application/json` or any `+json` type, as `axum::Json` requires.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some((kind, subtype)) => kind == "application" && (subtype == "json" || subtype.ends_with("+json")),
+        None => false,
     }
 }
 

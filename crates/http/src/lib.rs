@@ -13,6 +13,7 @@ pub mod pagination;
 mod rate_limit;
 mod router;
 pub mod routes;
+mod text;
 pub mod visitor;
 
 use std::path::PathBuf;

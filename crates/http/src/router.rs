@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::app::routes())
         .merge(messenger)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(middleware::from_fn(crate::text::refuse_unstorable_uri))
         .with_state(state)
 }
 

@@ -201,7 +201,11 @@ async fn the_mentioned_teammate_hears_the_note_on_their_socket() {
         let bad = json!({"type": "note", "conversation_id": id, "body": "x", "client_id": "n-2",
             "mentioned_admin_ids": [other.owner.id]});
         let refused = writer.ask(bad).await;
-        assert_eq!((refused["type"].as_str(), refused["code"].as_str()), (Some("error"), Some("invalid")), "{refused}");
+        assert_eq!(
+            (refused["type"].as_str(), refused["code"].as_str()),
+            (Some("error"), Some("parameter_invalid")),
+            "{refused}"
+        );
     }
 }
 

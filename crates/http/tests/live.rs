@@ -232,17 +232,19 @@ async fn hostile_frames_get_error_frames_and_the_socket_stays_open() {
             (Message::Text("not json".into()), "bad_frame"),
             (Message::Text("[]".into()), "bad_frame"),
             (Message::Text(r#"{"type":"launch_missiles"}"#.into()), "bad_frame"),
-            (Message::Text(r#"{"type":"send","body":42,"client_id":"x"}"#.into()), "bad_frame"),
-            (Message::Text(r#"{"type":"typing","conversation_id":{"$gt":0}}"#.into()), "bad_frame"),
+            (Message::Text(r#"{"type":"send","body":42,"client_id":"x"}"#.into()), "parameter_invalid"),
+            (Message::Text(r#"{"type":"typing","conversation_id":{"$gt":0}}"#.into()), "parameter_invalid"),
             (
                 Message::Text(
                     format!(r#"{{"type":"send","body":"{}","client_id":"big"}}"#, "a".repeat(100 * 1024)).into(),
                 ),
-                "too_large",
+                "request_too_large",
             ),
             (Message::Binary(vec![0, 159, 146, 150].into()), "bad_frame"),
-            (Message::Text(r#"{"type":"send","body":"   ","client_id":"blank"}"#.into()), "invalid"),
-            (Message::Text(r#"{"type":"send","body":"x","client_id":""}"#.into()), "invalid"),
+            (Message::Text(r#"{"type":"send","body":"   ","client_id":"blank"}"#.into()), "parameter_not_found"),
+            (Message::Text(r#"{"type":"send","body":"x","client_id":""}"#.into()), "parameter_not_found"),
+            (Message::Text(r#"{"type":"send","body":"x"}"#.into()), "parameter_not_found"),
+            (Message::Text(r#"{"type":"send","body":"x\u0000","client_id":"nul"}"#.into()), "parameter_invalid"),
             (
                 Message::Text(
                     format!(r#"{{"type":"note","conversation_id":{conversation_id},"body":"x","client_id":"n"}}"#)
@@ -271,7 +273,7 @@ async fn hostile_frames_get_error_frames_and_the_socket_stays_open() {
             .await;
         assert_eq!((answer["code"].as_str(), answer["client_id"].as_str()), (Some("forbidden"), Some("w")), "{answer}");
         let answer = watcher.ask(json!({"type": "presence", "status": "asleep"})).await;
-        assert_eq!(answer["code"], "invalid");
+        assert_eq!((answer["code"].as_str(), answer["field"].as_str()), (Some("parameter_invalid"), Some("status")));
         let parts = conversations::live_parts(&app.db, app.workspace.id, conversation_id, false, 0, 10).await.unwrap();
         assert_eq!(parts.len(), 1, "nothing was written");
     }

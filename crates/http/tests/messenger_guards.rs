@@ -140,6 +140,6 @@ async fn an_agent_writing_a_note_never_shows_as_typing_to_the_visitor() {
             visitor_socket.ask(json!({"type": "typing", "conversation_id": conversation_id, "note": true})).await;
         assert_eq!((answer["type"].as_str(), answer["code"].as_str()), (Some("error"), Some("forbidden")), "{answer}");
         let answer = writer.ask(json!({"type": "typing", "conversation_id": conversation_id, "note": "yes"})).await;
-        assert_eq!(answer["code"], "bad_frame", "{answer}");
+        assert_eq!(answer["code"], "parameter_invalid", "{answer}");
     }
 }

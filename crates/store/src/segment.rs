@@ -87,7 +87,8 @@ type EmailHint = Option<Contact>;
 
 /// The workspace whose write-only tracking key this is.
 pub async fn workspace_by_tracking_key(db: &Db, key: &str) -> StoreResult<Option<i64>> {
-    if key.is_empty() {
+    // PostgreSQL cannot compare a NUL; no key holds one.
+    if key.is_empty() || key.contains('\0') {
         return Ok(None);
     }
     Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>("SELECT id FROM workspaces WHERE tracking_key = $1")

@@ -175,7 +175,7 @@ pub fn parse(raw: &[u8], envelope_sender: &str) -> Result<InboundEmail, InboundE
         ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
     });
     let automatic = automatic(&headers, envelope_sender, &from.address, is_report);
-    Ok(InboundEmail {
+    Ok(without_nul(InboundEmail {
         message_id: message.message_id().and_then(clean_id),
         in_reply_to: ids_of(message.in_reply_to()).into_iter().next(),
         references,
@@ -185,7 +185,32 @@ pub fn parse(raw: &[u8], envelope_sender: &str) -> Result<InboundEmail, InboundE
         body: truncate_bytes(body, MAX_BODY_BYTES),
         attachments,
         automatic,
-    })
+    }))
+}
+
+/// Mail may carry NUL characters (a raw NUL byte from a broken mailer, `=00` in quoted-printable,
+/// an encoded word), which PostgreSQL cannot hold in text. A mail server does not refuse a message
+/// for that: the NULs are dropped from every text we keep (the raw message is stored as bytes,
+/// untouched). Ids and the subject already lose every control character.
+fn without_nul(mut email: InboundEmail) -> InboundEmail {
+    let clean = |text: &mut String| {
+        if text.contains('\0') {
+            *text = crate::text::without_nul(text).into_owned();
+        }
+    };
+    clean(&mut email.body);
+    clean(&mut email.from.address);
+    if let Some(name) = email.from.name.as_mut() {
+        clean(name);
+    }
+    email.to.iter_mut().for_each(clean);
+    for attachment in &mut email.attachments {
+        clean(&mut attachment.name);
+        if let Some(content_type) = attachment.content_type.as_mut() {
+            clean(content_type);
+        }
+    }
+    email
 }
 
 #[cfg(test)]

@@ -168,3 +168,17 @@ fn nested_and_standard_named_traits_are_not_custom_attributes() {
     let Action::Group { traits, .. } = call.action else { panic!("not group") };
     assert_eq!(Value::Object(traits.custom), json!({"region": "EU"}));
 }
+
+#[test]
+fn a_nul_anywhere_refuses_the_call_by_its_path_and_in_the_write_key_the_request() {
+    let refused = one(Kind::Identify, json!({"userId": "u", "traits": {"name": "A\u{0}"}})).unwrap_err();
+    assert_eq!(
+        (refused.field.as_str(), refused.message.as_str()),
+        ("traits.name", "traits.name must not contain NUL characters")
+    );
+    let refused =
+        one(Kind::Track, json!({"userId": "u", "event": "e", "properties": {"list": ["ok", "\u{0}"]}})).unwrap_err();
+    assert_eq!(refused.field, "properties.list[1]");
+    let body = json!({"batch": [], "writeKey": "k\u{0}"}).to_string();
+    assert_eq!(parse_batch(body.as_bytes(), NOW), Err(RequestError::WriteKeyNotAString));
+}

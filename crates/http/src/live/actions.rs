@@ -76,7 +76,7 @@ impl Session {
                     return Err(FrameError::forbidden("only teammates have a presence"));
                 };
                 if !["online", "away"].contains(&status.as_str()) {
-                    return Err(FrameError::invalid("status must be online or away"));
+                    return Err(FrameError::invalid("status", "status must be online or away"));
                 }
                 self.hub.set_presence(self.workspace_id, admin_id, &status).await;
             }
@@ -123,7 +123,7 @@ impl Session {
                 conversations::send(db, workspace_id, id, change, options).await?
             }
             (Viewer::Agent { .. }, None) => {
-                return Err(FrameError::invalid("conversation_id is required"));
+                return Err(FrameError::missing("conversation_id"));
             }
             (Viewer::Agent { admin_id, .. }, Some(id)) => {
                 self.require_write()?;
@@ -153,7 +153,10 @@ impl Session {
             Subscription::All(_) => None,
             Subscription::Only(ids) => {
                 if ids.len() > MAX_SUBSCRIPTION {
-                    return Err(FrameError::invalid(format!("subscribe to at most {MAX_SUBSCRIPTION} conversations")));
+                    return Err(FrameError::invalid(
+                        "conversations",
+                        format!("subscribe to at most {MAX_SUBSCRIPTION} conversations"),
+                    ));
                 }
                 let mut set = HashSet::new();
                 for id in &ids {

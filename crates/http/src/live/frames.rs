@@ -1,5 +1,6 @@
 //! The WebSocket frames of `docs/REALTIME.md` section 3: what clients may send, parsed strictly,
 //! and what the server sends.
+use rapport_core::text::{nul_message, nul_path};
 use rapport_store::event_log::Event;
 use rapport_store::StoreError;
 use serde::Deserialize;
@@ -73,24 +74,36 @@ impl ClientFrame {
     }
 }
 
-/// Why a frame was refused: the `code` and `message` of its error frame.
+/// Why a frame was refused: the `code`, `message` and `field` of its error frame. A fault that
+/// REST also has answers REST's code (`parameter_invalid`, `parameter_not_found`, `not_found`,
+/// `forbidden`, `conflict`, `request_too_large`, `server_error`; docs/REALTIME.md lists them).
 #[derive(Debug)]
 pub(crate) struct FrameError {
     pub(crate) code: &'static str,
     pub(crate) message: String,
+    pub(crate) field: Option<String>,
+    /// The frame's `client_id` when it was refused before it was parsed into a [`ClientFrame`].
+    pub(crate) client_id: Option<String>,
 }
 
 impl FrameError {
     pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), field: None, client_id: None }
     }
 
+    /// Not a message of the protocol at all: not JSON, no known `type`, binary.
     pub(crate) fn bad_frame(message: impl Into<String>) -> Self {
         Self::new("bad_frame", message)
     }
 
-    pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Self::new("invalid", message)
+    /// A field has a value we cannot accept (REST: `parameter_invalid`).
+    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self { field: Some(field.to_string()), ..Self::new("parameter_invalid", message) }
+    }
+
+    /// A required field is missing or blank (REST: `parameter_not_found`).
+    pub(crate) fn missing(field: &str) -> Self {
+        Self { field: Some(field.to_string()), ..Self::new("parameter_not_found", format!("{field} is required")) }
     }
 
     pub(crate) fn forbidden(message: impl Into<String>) -> Self {
@@ -103,7 +116,10 @@ impl FrameError {
 
     pub(crate) fn to_frame(&self, client_id: Option<&str>) -> Value {
         let mut frame = json!({"type": "error", "code": self.code, "message": self.message});
-        if let Some(client_id) = client_id {
+        if let Some(field) = &self.field {
+            frame["field"] = json!(field);
+        }
+        if let Some(client_id) = client_id.or(self.client_id.as_deref()) {
             frame["client_id"] = json!(client_id);
         }
         frame
@@ -114,7 +130,8 @@ impl From<StoreError> for FrameError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound { entity } => FrameError::not_found(entity),
-            StoreError::Conflict(message) | StoreError::Invalid(message) => FrameError::invalid(message),
+            StoreError::Conflict(message) => FrameError::new("conflict", message),
+            StoreError::Invalid(message) => FrameError::new("parameter_invalid", message),
             other => {
                 tracing::error!(error = %other, "live: internal error");
                 FrameError::new("server_error", "An internal error occurred; try again")
@@ -123,16 +140,42 @@ impl From<StoreError> for FrameError {
     }
 }
 
-/// Parses a text frame: too large, not JSON, unknown type and wrong field types are refused.
+/// Parses a text frame: too large, not JSON and unknown types are `bad_frame`; a NUL anywhere, a
+/// field of the wrong type and a missing field are refused as REST refuses them.
 pub(crate) fn parse(text: &str) -> Result<ClientFrame, FrameError> {
     if text.len() > MAX_FRAME_BYTES {
-        return Err(FrameError::new("too_large", format!("frames are limited to {MAX_FRAME_BYTES} bytes")));
+        return Err(FrameError::new("request_too_large", format!("frames are limited to {MAX_FRAME_BYTES} bytes")));
     }
     let value: Value = serde_json::from_str(text).map_err(|e| FrameError::bad_frame(format!("not JSON: {e}")))?;
-    if !value.get("type").is_some_and(Value::is_string) {
+    let Some(kind) = value.get("type").and_then(Value::as_str) else {
         return Err(FrameError::bad_frame("a frame is a JSON object with a string \"type\""));
+    };
+    if !KNOWN_TYPES.contains(&kind) {
+        return Err(FrameError::bad_frame(format!(
+            "unknown frame type {:?}",
+            kind.chars().take(40).collect::<String>()
+        )));
     }
-    serde_json::from_value(value).map_err(|e| FrameError::bad_frame(e.to_string()))
+    // Refusals from here on are about a message the client can identify by its client id.
+    let client_id = value.get("client_id").and_then(Value::as_str).filter(|c| !c.contains('\0')).map(str::to_string);
+    let refusal = |error: FrameError| FrameError { client_id: client_id.clone(), ..error };
+    if let Some(field) = nul_path(&value) {
+        return Err(refusal(FrameError::invalid(&field, nul_message(&field))));
+    }
+    serde_json::from_value(value).map_err(|e| refusal(field_error(&e.to_string())))
+}
+
+/// The `type`s of [`ClientFrame`].
+const KNOWN_TYPES: &[&str] = &["send", "note", "typing", "read", "subscribe", "presence", "ping"];
+
+/// A frame of a known type that does not fit it: serde's "missing field `x`" is
+/// `parameter_not_found`, anything else (a wrong type) `parameter_invalid`.
+fn field_error(message: &str) -> FrameError {
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split_once('`')).map(|(f, _)| f);
+    match missing {
+        Some(field) => FrameError::missing(field),
+        None => FrameError::new("parameter_invalid", message),
+    }
 }
 
 /// An id in a frame; anything that is not one of ours is "not found".
@@ -140,18 +183,21 @@ pub(crate) fn id_of(id: &BodyId, entity: &'static str) -> Result<i64, FrameError
     id.0.trim().parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| FrameError::not_found(entity))
 }
 
-/// A message body: required and not blank.
+/// A message body: required and not blank (REST: `parameter_not_found`).
 pub(crate) fn body_of(body: &str) -> Result<&str, FrameError> {
     if body.trim().is_empty() {
-        return Err(FrameError::invalid("body must not be empty"));
+        return Err(FrameError::missing("body"));
     }
     Ok(body)
 }
 
 /// A client id: required, 1 to 255 characters.
 pub(crate) fn client_id_of(client_id: &str) -> Result<&str, FrameError> {
-    if client_id.trim().is_empty() || client_id.len() > 255 {
-        return Err(FrameError::invalid("client_id must be 1 to 255 characters"));
+    if client_id.trim().is_empty() {
+        return Err(FrameError::missing("client_id"));
+    }
+    if client_id.len() > 255 {
+        return Err(FrameError::invalid("client_id", "client_id must be 1 to 255 characters"));
     }
     Ok(client_id)
 }
@@ -233,8 +279,13 @@ mod tests {
         assert_eq!(parse("nope").unwrap_err().code, "bad_frame");
         assert_eq!(parse("[1]").unwrap_err().code, "bad_frame");
         assert_eq!(parse(r#"{"type":"launch"}"#).unwrap_err().code, "bad_frame");
-        assert_eq!(parse(r#"{"type":"send","body":5,"client_id":"a"}"#).unwrap_err().code, "bad_frame");
-        assert_eq!(parse(&"x".repeat(MAX_FRAME_BYTES + 1)).unwrap_err().code, "too_large");
+        assert_eq!(parse(r#"{"type":"send","body":5,"client_id":"a"}"#).unwrap_err().code, "parameter_invalid");
+        assert_eq!(parse(&"x".repeat(MAX_FRAME_BYTES + 1)).unwrap_err().code, "request_too_large");
+        let missing = parse(r#"{"type":"send","body":"hi"}"#).unwrap_err();
+        assert_eq!((missing.code, missing.field.as_deref()), ("parameter_not_found", Some("client_id")));
+        let nul = parse(r#"{"type":"send","body":"a\u0000","client_id":"c"}"#).unwrap_err();
+        assert_eq!((nul.code, nul.field.as_deref()), ("parameter_invalid", Some("body")));
+        assert_eq!(nul.message, "body must not contain NUL characters");
         assert!(matches!(parse(r#"{"type":"ping"}"#), Ok(ClientFrame::Ping {})));
         assert!(matches!(
             parse(r#"{"type":"subscribe","conversations":"all"}"#),
@@ -244,6 +295,14 @@ mod tests {
             parse(r#"{"type":"subscribe","conversations":[1,"2"]}"#),
             Ok(ClientFrame::Subscribe { conversations: Subscription::Only(ids) }) if ids.len() == 2
         ));
-        assert_eq!(parse(r#"{"type":"subscribe","conversations":"some"}"#).unwrap_err().code, "bad_frame");
+        assert_eq!(parse(r#"{"type":"subscribe","conversations":"some"}"#).unwrap_err().code, "parameter_invalid");
+    }
+
+    #[test]
+    fn every_known_type_is_a_frame() {
+        for kind in KNOWN_TYPES {
+            let answer = parse(&format!(r#"{{"type":"{kind}"}}"#));
+            assert!(answer.as_ref().err().is_none_or(|e| e.code != "bad_frame"), "{kind}: {answer:?}");
+        }
     }
 }

@@ -75,6 +75,9 @@ async fn github_webhook(State(state): State<AppState>, headers: HeaderMap, body:
     }
     let event = headers.get("x-github-event").and_then(|v| v.to_str().ok()).unwrap_or("");
     let payload: Value = serde_json::from_slice(&body).map_err(|_| AppError::bad_request("body is not JSON"))?;
+    if let Some(field) = rapport_core::text::nul_path(&payload) {
+        return Err(AppError::invalid(&field, rapport_core::text::nul_message(&field)));
+    }
     if event != "issues" || payload["action"] != "closed" {
         return Ok(Json(json!({"reopened": 0})));
     }

@@ -101,7 +101,13 @@ async fn apply(
         workspace(state, Some(key)).await?;
     }
     let bytes = body_bytes(headers, body)?;
-    let request = parse(&bytes, received_at_ms()).map_err(request_error)?;
+    let request = parse(&bytes, received_at_ms()).map_err(|error| match error {
+        // Text we cannot hold (a lone surrogate, invalid UTF-8) is named like the API names it.
+        RequestError::Malformed(_) => {
+            crate::text::json_text_fault(&bytes).map_or_else(|| request_error(error), Into::into)
+        }
+        other => request_error(other),
+    })?;
     let workspace_id = workspace(state, header_key.as_deref().or(request.write_key.as_deref())).await?;
     let outcomes = rapport_store::segment::apply(&state.db, workspace_id, &request.calls).await?;
     Ok(Intake { workspace_id, request, outcomes })

@@ -96,10 +96,15 @@ pub(super) fn words_of(value: &str) -> Vec<&str> {
 /// The FTS5 query that narrows rows to those containing every word of 3+ characters (the
 /// trigram tokenizer cannot index shorter ones), or `None` when no word is that long. Each word
 /// is a double-quoted FTS5 string with inner quotes doubled: whatever it contains (`NEAR`, `*`,
-/// `-`, parentheses, `OR`, quotes) is literal text, never query syntax.
+/// `-`, parentheses, `OR`, quotes) is literal text, never query syntax. A word holding a NUL
+/// (which ends an FTS5 query's text: "unterminated string") is left to the LIKE that decides;
+/// `rapport_core::search::parse` refuses such values anyway.
 pub(super) fn fts_query(words: &[&str]) -> Option<String> {
-    let quoted: Vec<String> =
-        words.iter().filter(|w| w.chars().count() >= 3).map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
+    let quoted: Vec<String> = words
+        .iter()
+        .filter(|w| w.chars().count() >= 3 && !w.contains('\0'))
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
     (!quoted.is_empty()).then(|| quoted.join(" AND "))
 }
 
@@ -679,6 +684,13 @@ mod tests {
         assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
         assert_eq!(prefix_end("\u{10FFFF}"), None);
         assert_eq!(prefix_end(""), None);
+    }
+
+    #[test]
+    fn fts_phrases_are_quoted_and_never_hold_a_nul() {
+        assert_eq!(fts_query(&["say\"hi\"", "ab", "NEAR(x"]).as_deref(), Some(r#""say""hi""" AND "NEAR(x""#));
+        assert_eq!(fts_query(&["nul\0here", "fine"]).as_deref(), Some(r#""fine""#));
+        assert_eq!(fts_query(&["\0\0\0"]), None);
     }
 
     #[test]

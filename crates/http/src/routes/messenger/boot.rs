@@ -56,16 +56,6 @@ fn parse_email(raw: Option<&str>) -> AppResult<Option<Email>> {
 }
 
 impl Details {
-    /// Refuses NUL characters, which no text column can hold.
-    fn check(&self) -> AppResult<()> {
-        for (field, value) in [("name", &self.name), ("phone", &self.phone), ("current_url", &self.current_url)] {
-            if value.as_deref().is_some_and(|v| v.contains('\0')) {
-                return Err(AppError::invalid(field, format!("{field} must not contain NUL characters")));
-            }
-        }
-        Ok(())
-    }
-
     fn fields(&self) -> ContactFields {
         ContactFields {
             name: self.name.clone().map(Some),
@@ -90,7 +80,6 @@ pub(super) async fn boot(State(state): State<AppState>, ApiJson(req): ApiJson<Bo
         }
         other => other?,
     };
-    req.details.check()?;
     let url = checked_url(req.details.current_url.as_deref())?;
     let claimed = identity::resolve(
         &workspace,
@@ -270,7 +259,6 @@ pub(super) async fn update(
     visitor: Visitor,
     ApiJson(req): ApiJson<UpdateRequest>,
 ) -> AppResult<Json<Value>> {
-    req.details.check()?;
     let url = checked_url(req.details.current_url.as_deref())?;
     let email = parse_email(req.email.as_deref())?;
     let ws = visitor.workspace.id;

@@ -53,9 +53,6 @@ impl SendRequest {
         if body.trim().is_empty() && attachment_ids.is_empty() {
             return Err(AppError::missing("body"));
         }
-        if body.contains('\0') || client_id.contains('\0') {
-            return Err(AppError::invalid("body", "text must not contain NUL characters"));
-        }
         if body.chars().count() > MAX_BODY_CHARS {
             return Err(AppError::invalid("body", "body is too long (at most 20000 characters)"));
         }
