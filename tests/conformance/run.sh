@@ -69,7 +69,8 @@ run_engine() {
   create_workspace "Conformance ($engine)" conformance-owner@example.com "Conformance Owner"
   start_server
   local report="$WORK/report-$engine.json" engine_status=0
-  "$VENV/bin/schemathesis" run "$RAPPORT_URL/api/openapi.json" \
+  # From $WORK: schemathesis keeps its replay data in ./.schemathesis.
+  (cd "$WORK" && "$VENV/bin/schemathesis" run "$RAPPORT_URL/api/openapi.json" \
     --checks all \
     --header "Authorization: Bearer $TOKEN" \
     --max-examples "$EXAMPLES" \
@@ -78,7 +79,7 @@ run_engine() {
     --workers 1 \
     --no-color \
     "${EXCLUDE[@]}" \
-    --report json --report-json-path "$report" || engine_status=$?
+    --report json --report-json-path "$report") || engine_status=$?
   "$VENV/bin/python" - "$engine" "$report" <<'EOF' || engine_status=1
 import json, sys
 engine, path = sys.argv[1], sys.argv[2]

@@ -130,11 +130,13 @@ async fn restore_version(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AuditParams {
     /// Entries older than this entry id (the previous page's last `id`).
     starting_after: Option<String>,
     /// 1 to 150, default 50.
+    #[param(minimum = 1, maximum = 150)]
     per_page: Option<i64>,
 }
 

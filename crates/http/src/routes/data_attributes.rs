@@ -63,8 +63,10 @@ fn parse_model(raw: &str) -> AppResult<Model> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     /// `contact`, `company` or `conversation`; all models when absent.
+    #[param(pattern = "^(contact|company|conversation)?$")]
     model: Option<String>,
     /// Include archived custom attributes (default false).
     include_archived: Option<bool>,

@@ -97,15 +97,17 @@ async fn create_event(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     /// Must be `user`.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", required = true, pattern = "^user$")]
     kind: Option<String>,
     user_id: Option<String>,
     intercom_user_id: Option<String>,
     email: Option<String>,
     /// 1 to 150, default 50.
+    #[param(minimum = 1, maximum = 150)]
     per_page: Option<i64>,
     /// Answer with per-name summaries instead of events.
     summary: Option<bool>,

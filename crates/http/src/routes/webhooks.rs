@@ -198,8 +198,10 @@ async fn resume_webhook(State(state): State<AppState>, auth: Auth, Path(id): Pat
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeliveryQuery {
     /// 1–150, default 50.
+    #[param(minimum = 1, maximum = 150)]
     per_page: Option<i64>,
     /// A delivery id: return older attempts than it.
     starting_after: Option<String>,

@@ -62,7 +62,7 @@ pub async fn remove_tag(
 
 /// The companies a contact belongs to, by page number (a page past the end is empty).
 #[utoipa::path(get, path = "/contacts/{id}/companies", tag = "Contacts",
-    params(("id" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    params(("id" = String, Path), ("page" = Option<i64>, Query, minimum = 1), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 150)),
     responses((status = 200, description = "list with companies"), (status = 404, description = "not_found")))]
 pub async fn list_companies(
     State(state): State<AppState>,
@@ -91,7 +91,7 @@ pub async fn list_companies(
 
 /// The contacts of a company, by page number (a page past the end is empty).
 #[utoipa::path(get, path = "/companies/{id}/contacts", tag = "Companies",
-    params(("id" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    params(("id" = String, Path), ("page" = Option<i64>, Query, minimum = 1), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 150)),
     responses((status = 200, description = "list of contacts"), (status = 404, description = "company_not_found")))]
 pub async fn company_contacts(
     State(state): State<AppState>,

@@ -106,7 +106,7 @@ fn list_json(page: &Page, sort: Sort, page_number: i64, per_page: i64) -> Value 
 
 /// Conversations, most recently updated first, cursor-paged (`per_page` ≤ 150). Parts are omitted.
 #[utoipa::path(get, path = "/conversations", tag = "Conversations",
-    params(("per_page" = Option<i64>, Query), ("starting_after" = Option<String>, Query)),
+    params(("per_page" = Option<i64>, Query, minimum = 1, maximum = 150), ("starting_after" = Option<String>, Query)),
     responses((status = 200, description = "conversation.list")))]
 async fn list_conversations(
     State(state): State<AppState>,
@@ -213,7 +213,7 @@ struct FindParams {
 
 /// One conversation with its parts (at most 500). `display_as=plaintext` strips HTML from bodies.
 #[utoipa::path(get, path = "/conversations/{id}", tag = "Conversations",
-    params(("id" = String, Path), ("display_as" = Option<String>, Query)),
+    params(("id" = String, Path), ("display_as" = Option<String>, Query, pattern = "^(plaintext|html)$")),
     responses((status = 200, description = "conversation"), (status = 404, description = "not_found")))]
 async fn find_conversation(
     State(state): State<AppState>,
