@@ -5,7 +5,7 @@
 //! tag_not_found`); [`add_standard_errors`] completes each operation with the rest, so the document
 //! lists every status the server sends (checked by tests/conformance/run.sh).
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// The schema name of the error body, `#/components/schemas/ErrorList`.
@@ -119,4 +119,15 @@ fn error_list_schema() -> RefOr<Schema> {
         .property("errors", ArrayBuilder::new().items(error).min_items(Some(1)))
         .required("errors")
         .into()
+}
+
+/// The schema of an id in a request body: a string or an integer, as the SDKs send both
+/// (docs/API.md, "Requests"). For `#[schema(schema_with = openapi::body_id)]` on `BodyId` fields.
+pub fn body_id() -> Object {
+    ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::String, Type::Integer])).build()
+}
+
+/// [`body_id`] for an `Option<BodyId>` field, where `null` means absent.
+pub fn optional_body_id() -> Object {
+    ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::String, Type::Integer, Type::Null])).build()
 }

@@ -170,13 +170,13 @@ async fn rule_set(state: &AppState, workspace_id: i64, which: Option<&str>) -> A
 struct Sample {
     /// `channel`, `text`, `subject`, `page_url`, `priority`, `tags`, `state`, assignee ids,
     /// `custom_attributes`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     conversation: Option<Map<String, Value>>,
     /// Standard attributes (`role`, `email`, `signed_up_at`, …), `tags`, `custom_attributes`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     contact: Option<Map<String, Value>>,
     /// `plan`, `monthly_spend`, `tags`, `custom_attributes`, …
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     company: Option<Map<String, Value>>,
 }
 

@@ -96,11 +96,15 @@ struct OptionValue {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = DataAttributeCreateRequest)]
 struct CreateRequest {
+    #[schema(required = true, nullable = false, min_length = 1)]
     name: Option<String>,
     /// `contact` or `company` (Rapport also accepts `conversation`).
+    #[schema(required = true, nullable = false, pattern = "^(contact|company|conversation)$")]
     model: Option<String>,
     /// `string`, `integer`, `float`, `boolean`, `datetime`, `date` or `options`.
+    #[schema(required = true, nullable = false, pattern = "^(string|integer|float|boolean|datetime|date|options)$")]
     data_type: Option<String>,
     description: Option<String>,
     /// The choices of an `options` attribute (at least two).
@@ -161,6 +165,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = DataAttributeUpdateRequest)]
 struct UpdateRequest {
     /// `null` clears the description.
     #[serde(default, deserialize_with = "present")]

@@ -50,8 +50,10 @@ fn metadata_object<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>
 #[derive(Deserialize, utoipa::ToSchema)]
 struct CreateEventRequest {
     /// Case-insensitive; stored lower-cased.
+    #[schema(required = true, nullable = false, min_length = 1)]
     event_name: Option<String>,
     /// When it happened, unix seconds.
+    #[schema(required = true, nullable = false, minimum = 1)]
     created_at: Option<i64>,
     /// The customer's id of the contact.
     user_id: Option<BodyId>,
@@ -222,6 +224,7 @@ struct SummariesRequest {
     user_id: Option<BodyId>,
     id: Option<BodyId>,
     email: Option<String>,
+    #[schema(required = true, nullable = false)]
     event_summaries: Option<SummaryItems>,
 }
 

@@ -40,6 +40,7 @@ pub fn note_json(n: &Note) -> Value {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NoteRequest {
     /// The note's text (HTML allowed; stored as given).
+    #[schema(required = true, nullable = false)]
     body: Option<String>,
     /// The teammate writing the note; defaults to the caller.
     admin_id: Option<BodyId>,

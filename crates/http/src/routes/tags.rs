@@ -70,7 +70,9 @@ async fn delete_tag(State(state): State<AppState>, auth: Auth, Path(id): Path<St
 /// A company to tag or untag, by our `id` or the customer's `company_id`.
 #[derive(Deserialize, utoipa::ToSchema)]
 struct CompanyItem {
+    #[schema(schema_with = crate::openapi::optional_body_id)]
     id: Option<BodyId>,
+    #[schema(schema_with = crate::openapi::optional_body_id)]
     company_id: Option<BodyId>,
     #[serde(default)]
     untag: bool,
@@ -79,6 +81,7 @@ struct CompanyItem {
 /// A contact to tag or untag, by our `id`.
 #[derive(Deserialize, utoipa::ToSchema)]
 struct UserItem {
+    #[schema(schema_with = crate::openapi::optional_body_id)]
     id: Option<BodyId>,
     #[serde(default)]
     untag: bool,
@@ -88,7 +91,9 @@ struct UserItem {
 /// `{name, companies:[…]}` and `{name, users:[…]}` (tag, or untag items with `"untag": true`).
 #[derive(Deserialize, utoipa::ToSchema)]
 struct TagRequest {
+    #[schema(required = true, nullable = false, min_length = 1)]
     name: Option<String>,
+    #[schema(schema_with = crate::openapi::optional_body_id)]
     id: Option<BodyId>,
     companies: Option<Vec<CompanyItem>>,
     users: Option<Vec<UserItem>>,

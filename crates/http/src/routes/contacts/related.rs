@@ -26,6 +26,7 @@ pub async fn list_tags(State(state): State<AppState>, auth: Auth, Path(id): Path
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct TagRef {
     /// The tag's id.
+    #[schema(required = true, nullable = false)]
     id: Option<BodyId>,
 }
 

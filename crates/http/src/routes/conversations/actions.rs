@@ -24,8 +24,10 @@ fn required_body(body: &Option<String>) -> AppResult<&str> {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct ReplyRequest {
     /// `comment` or `note` (notes are for admins only).
+    #[schema(required = true, nullable = false, pattern = "^(comment|note)$")]
     message_type: Option<String>,
     /// `user` (a contact) or `admin`.
+    #[schema(required = true, nullable = false, pattern = "^(user|admin)$")]
     #[serde(rename = "type")]
     kind: Option<String>,
     admin_id: Option<BodyId>,
@@ -123,6 +125,7 @@ pub(super) async fn reply(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct PartsRequest {
     /// `close`, `open`, `snoozed` or `assignment`.
+    #[schema(required = true, nullable = false, pattern = "^(close|open|snoozed|assignment)$")]
     message_type: Option<String>,
     /// `admin`; for an assignment, `admin` or `team` (what `assignee_id` names).
     #[serde(rename = "type")]
@@ -187,6 +190,7 @@ pub(super) async fn parts(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ConversationTagRequest)]
 pub(super) struct TagRequest {
     /// The tag's id.
     id: Option<BodyId>,

@@ -121,9 +121,10 @@ async fn list_conversations(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ConversationSearchRequest)]
 struct SearchRequest {
     /// A filter `{field, operator, value}` or a group `{operator: AND|OR, value: [...]}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, required = true, nullable = false)]
     query: Option<Value>,
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -155,14 +156,18 @@ async fn search_conversations(
 #[derive(Deserialize, utoipa::ToSchema)]
 struct From {
     /// `user`, `lead` or `contact`.
+    #[schema(pattern = "^(user|lead|contact)$")]
     #[serde(rename = "type")]
     kind: String,
     id: BodyId,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ConversationCreateRequest)]
 struct CreateRequest {
+    #[schema(required = true, nullable = false)]
     from: Option<From>,
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     body: Option<String>,
     subject: Option<String>,
     created_at: Option<i64>,
@@ -231,6 +236,7 @@ async fn find_conversation(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ConversationUpdateRequest)]
 struct UpdateRequest {
     read: Option<bool>,
     priority: Option<Priority>,
