@@ -9,7 +9,7 @@
 pub mod error;
 pub mod extract;
 pub mod live;
-pub mod openapi;
+mod openapi;
 pub mod pagination;
 mod rate_limit;
 mod router;

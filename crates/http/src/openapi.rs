@@ -1,11 +1,15 @@
-//! The parts of the OpenAPI document that no single handler owns: the bearer security scheme, the
-//! `error.list` body, and the error statuses every operation can answer — the ones the API's
-//! middleware and extractors produce whatever the handler (docs/API.md, "Responses and errors").
-//! Handlers document their own success statuses and the errors with a specific code (`404
-//! tag_not_found`); [`add_standard_errors`] completes each operation with the rest, so the document
-//! lists every status the server sends (checked by tests/conformance/run.sh).
+//! The parts of the OpenAPI document that no single handler owns: the `error.list` body, the error
+//! statuses every operation can answer — the ones the API's middleware and extractors produce
+//! whatever the handler (docs/API.md, "Responses and errors") — the schema of body ids, and the
+//! "at least one of" rules of a few bodies. Handlers document their own success statuses and the
+//! errors with a specific code (`404 tag_not_found`); [`add_standard_errors`] completes each
+//! operation with the rest, so the document lists every status the server sends (checked by
+//! tests/conformance/run.sh, docs/CONFORMANCE.md).
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{
+    AllOfBuilder, AnyOfBuilder, ArrayBuilder, KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
+};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// The schema name of the error body, `#/components/schemas/ErrorList`.
@@ -38,11 +42,28 @@ const STANDARD_ERRORS: &[(&str, &str, Applies)] = &[
     ("429", "rate_limit_exceeded (with Retry-After)", Applies::All),
 ];
 
+/// Request bodies that need at least one of some optional fields (the handlers answer `400
+/// parameter_not_found` without one): the schema says so with `anyOf` branches that each require
+/// one of them, not null.
+const AT_LEAST_ONE_OF: &[(&str, &[&str])] = &[
+    ("CreateEventRequest", &["user_id", "id", "email"]),
+    ("SummariesRequest", &["user_id", "id", "email"]),
+    ("CompanyItem", &["id", "company_id"]),
+];
+
 /// Adds the `ErrorList` schema, gives every documented error status that body, and adds the
 /// standard errors an operation can answer but does not list. Also keeps query parameters
 /// honest: a query string cannot carry `null`, so optional parameters are not nullable.
 pub fn add_standard_errors(openapi: &mut OpenApi) {
-    openapi.components.get_or_insert_with(Default::default).schemas.insert(ERROR_LIST.to_string(), error_list_schema());
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.schemas.insert(ERROR_LIST.to_string(), error_list_schema());
+    // `extract::BodyId` derives a string schema; on the wire it is a string or an integer.
+    components.schemas.insert("BodyId".to_string(), RefOr::T(body_id()));
+    for (name, fields) in AT_LEAST_ONE_OF {
+        if let Some(schema) = components.schemas.get_mut(*name) {
+            require_one_of(schema, fields);
+        }
+    }
     for item in openapi.paths.paths.values_mut() {
         let operations = [
             (&mut item.get, false),
@@ -92,14 +113,41 @@ fn complete_operation(operation: &mut Operation, writes: bool) {
     for parameter in operation.parameters.iter_mut().flatten() {
         if parameter.parameter_in == ParameterIn::Query {
             if let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() {
-                if let SchemaType::Array(types) = &object.schema_type {
-                    let mut kept: Vec<Type> = types.iter().filter(|t| **t != Type::Null).cloned().collect();
-                    if kept.len() == 1 {
-                        object.schema_type = SchemaType::Type(kept.remove(0));
-                    }
-                }
+                drop_null(object);
             }
         }
+    }
+}
+
+/// Turns an object schema into `allOf: [the object, anyOf: [{required: [field]}, …]]`, each
+/// branch with that field's own schema without `null`.
+fn require_one_of(schema: &mut RefOr<Schema>, fields: &[&str]) {
+    let RefOr::T(Schema::Object(object)) = schema else { return };
+    let mut any_of = AnyOfBuilder::new();
+    for field in fields {
+        let Some(property) = object.properties.get(*field) else { continue };
+        let mut property = property.clone();
+        match &mut property {
+            RefOr::T(Schema::Object(inner)) => drop_null(inner),
+            // `Option<T>` of a named schema is `oneOf: [{type: null}, {$ref: T}]`.
+            RefOr::T(Schema::OneOf(one_of)) => {
+                one_of.items.retain(|item| !matches!(item, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null)));
+                if one_of.items.len() == 1 {
+                    property = one_of.items.remove(0);
+                }
+            }
+            _ => {}
+        }
+        any_of = any_of.item(ObjectBuilder::new().property(*field, property).required(*field));
+    }
+    let object = object.clone();
+    *schema = AllOfBuilder::new().item(object).item(any_of).into();
+}
+
+fn drop_null(object: &mut Object) {
+    if let SchemaType::Array(types) = &object.schema_type {
+        let mut kept: Vec<Type> = types.iter().filter(|t| **t != Type::Null).cloned().collect();
+        object.schema_type = if kept.len() == 1 { SchemaType::Type(kept.remove(0)) } else { SchemaType::Array(kept) };
     }
 }
 
@@ -122,12 +170,31 @@ fn error_list_schema() -> RefOr<Schema> {
 }
 
 /// The schema of an id in a request body: a string or an integer, as the SDKs send both
-/// (docs/API.md, "Requests"). For `#[schema(schema_with = openapi::body_id)]` on `BodyId` fields.
-pub fn body_id() -> Object {
-    ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::String, Type::Integer])).build()
+/// (docs/API.md, "Requests").
+fn body_id() -> Schema {
+    let integer =
+        ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)));
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(integer)
+        .description(Some("An id, sent as a JSON string or integer (the SDKs do both)."))
+        .into()
 }
 
-/// [`body_id`] for an `Option<BodyId>` field, where `null` means absent.
-pub fn optional_body_id() -> Object {
-    ObjectBuilder::new().schema_type(SchemaType::Array(vec![Type::String, Type::Integer, Type::Null])).build()
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    /// Tools (schemathesis's links, client generators) find operations by `operationId`.
+    #[test]
+    fn operation_ids_are_unique() {
+        let document = crate::router::openapi();
+        let mut seen = HashSet::new();
+        for (path, item) in &document.paths.paths {
+            for operation in [&item.get, &item.put, &item.post, &item.delete, &item.patch].into_iter().flatten() {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                assert!(seen.insert(id.clone()), "operationId {id} of {path} is not unique");
+            }
+        }
+    }
 }

@@ -75,7 +75,6 @@ async fn render_one(state: &AppState, auth: &Auth, company: &Company) -> AppResu
 #[derive(Deserialize, utoipa::ToSchema)]
 struct CompanyRequest {
     /// The customer's id for the company (required on create; cannot change).
-    #[schema(schema_with = crate::openapi::optional_body_id)]
     company_id: Option<BodyId>,
     name: Option<String>,
     plan: Option<String>,

@@ -45,7 +45,7 @@ fn invite_not_found() -> AppError {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct InviteRequest {
-    #[schema(required = true, nullable = false, min_length = 1)]
+    #[schema(required = true, nullable = false, min_length = 1, format = Email)]
     email: Option<String>,
     /// The name to show until the invitee chooses their own.
     #[schema(required = true, nullable = false, min_length = 1)]

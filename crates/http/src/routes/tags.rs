@@ -70,9 +70,7 @@ async fn delete_tag(State(state): State<AppState>, auth: Auth, Path(id): Path<St
 /// A company to tag or untag, by our `id` or the customer's `company_id`.
 #[derive(Deserialize, utoipa::ToSchema)]
 struct CompanyItem {
-    #[schema(schema_with = crate::openapi::optional_body_id)]
     id: Option<BodyId>,
-    #[schema(schema_with = crate::openapi::optional_body_id)]
     company_id: Option<BodyId>,
     #[serde(default)]
     untag: bool,
@@ -81,7 +79,7 @@ struct CompanyItem {
 /// A contact to tag or untag, by our `id`.
 #[derive(Deserialize, utoipa::ToSchema)]
 struct UserItem {
-    #[schema(schema_with = crate::openapi::optional_body_id)]
+    #[schema(required = true, nullable = false)]
     id: Option<BodyId>,
     #[serde(default)]
     untag: bool,
@@ -93,7 +91,6 @@ struct UserItem {
 struct TagRequest {
     #[schema(required = true, nullable = false, min_length = 1)]
     name: Option<String>,
-    #[schema(schema_with = crate::openapi::optional_body_id)]
     id: Option<BodyId>,
     companies: Option<Vec<CompanyItem>>,
     users: Option<Vec<UserItem>>,

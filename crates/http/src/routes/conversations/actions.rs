@@ -36,6 +36,7 @@ pub(super) struct ReplyRequest {
     /// The contact's external id.
     user_id: Option<String>,
     email: Option<String>,
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     body: Option<String>,
     /// Rapport extension: ids from `POST /attachments` uploaded by the same admin, sent with
     /// this reply or note.
