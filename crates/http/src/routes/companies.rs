@@ -78,6 +78,7 @@ struct CompanyRequest {
     company_id: Option<BodyId>,
     name: Option<String>,
     plan: Option<String>,
+    #[schema(minimum = 0)]
     size: Option<i64>,
     website: Option<String>,
     industry: Option<String>,
