@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, every Rust test on SQLite and PostgreSQL, and the
 # compatibility test that drives a real server with the official Intercom SDK, the email and Segment
-# peers (smtplib, aiosmtpd, Segment's own libraries), and the browser
+# peers (smtplib, aiosmtpd, Segment's own libraries), the API contract (schemathesis against the
+# OpenAPI document, both engines), and the browser
 # tests of the messenger widget and the agent app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,5 +29,7 @@ echo "== Outbound email (a real rapport serve sending through an aiosmtpd relay)
 RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/mail-out/run.sh
 echo "== Segment libraries (@segment/analytics-node and segment-analytics-python against a real server)"
 RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/segment/run.sh
+echo "== API contract (schemathesis, SQLite and PostgreSQL)"
+RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/conformance/run.sh
 echo "== Browser tests (Playwright driving Debian's Chromium through the messenger widget and the agent app)"
 RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/browser/run.sh

@@ -9,6 +9,7 @@
 pub mod error;
 pub mod extract;
 pub mod live;
+mod openapi;
 pub mod pagination;
 mod rate_limit;
 mod router;

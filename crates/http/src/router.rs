@@ -63,6 +63,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut openapi) = api_routes().split_for_parts();
     openapi.servers = Some(vec![utoipa::openapi::Server::new("/api")]);
+    crate::openapi::add_standard_errors(&mut openapi);
     openapi
 }
 

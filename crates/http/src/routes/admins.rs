@@ -90,7 +90,9 @@ async fn find_admin(State(state): State<AppState>, auth: Auth, Path(id): Path<St
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct AwayRequest {
+    #[schema(required = true, nullable = false)]
     away_mode_enabled: Option<bool>,
+    #[schema(required = true, nullable = false)]
     away_mode_reassign: Option<bool>,
     away_status_reason_id: Option<i64>,
 }

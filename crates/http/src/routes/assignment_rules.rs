@@ -130,11 +130,13 @@ async fn restore_version(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AuditParams {
     /// Entries older than this entry id (the previous page's last `id`).
     starting_after: Option<String>,
     /// 1 to 150, default 50.
+    #[param(minimum = 1, maximum = 150)]
     per_page: Option<i64>,
 }
 
@@ -168,13 +170,13 @@ async fn rule_set(state: &AppState, workspace_id: i64, which: Option<&str>) -> A
 struct Sample {
     /// `channel`, `text`, `subject`, `page_url`, `priority`, `tags`, `state`, assignee ids,
     /// `custom_attributes`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     conversation: Option<Map<String, Value>>,
     /// Standard attributes (`role`, `email`, `signed_up_at`, …), `tags`, `custom_attributes`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     contact: Option<Map<String, Value>>,
     /// `plan`, `monthly_spend`, `tags`, `custom_attributes`, …
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     company: Option<Map<String, Value>>,
 }
 

@@ -35,7 +35,7 @@ pub(crate) fn session_cookie(state: &AppState, value: &str, max_age: i64) -> Hea
 }
 
 /// Signs an admin in. Rate-limited per email; wrong email and wrong password look the same.
-#[utoipa::path(post, path = "/auth/login", tag = "Sessions", request_body = LoginRequest,
+#[utoipa::path(post, path = "/auth/login", tag = "Sessions", request_body = LoginRequest, security(()),
     responses((status = 200, description = "session"), (status = 401, description = "unauthorized"),
               (status = 429, description = "rate_limit_exceeded")))]
 async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> AppResult<Response> {

@@ -78,6 +78,7 @@ struct CompanyRequest {
     company_id: Option<BodyId>,
     name: Option<String>,
     plan: Option<String>,
+    #[schema(minimum = 0)]
     size: Option<i64>,
     website: Option<String>,
     industry: Option<String>,
@@ -131,12 +132,15 @@ fn with_field(error: rapport_store::StoreError, field: &str) -> AppError {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RetrieveQuery {
     company_id: Option<String>,
     name: Option<String>,
     tag_id: Option<String>,
     segment_id: Option<String>,
+    #[param(minimum = 1)]
     page: Option<i64>,
+    #[param(minimum = 1, maximum = 150)]
     per_page: Option<i64>,
 }
 
@@ -191,10 +195,14 @@ async fn retrieve_companies(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    #[param(minimum = 1)]
     page: Option<i64>,
+    #[param(minimum = 1, maximum = 150)]
     per_page: Option<i64>,
     /// `asc` or `desc` (default).
+    #[param(pattern = "^(asc|desc)?$")]
     order: Option<String>,
 }
 
@@ -215,10 +223,12 @@ async fn list_companies(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ScrollQuery {
     /// The `scroll_param` of the previous response; absent for the first batch.
     scroll_param: Option<String>,
     /// Batch size (Rapport extension; default 15, at most 150).
+    #[param(minimum = 1, maximum = 150)]
     per_page: Option<i64>,
 }
 

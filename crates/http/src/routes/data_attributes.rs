@@ -63,8 +63,10 @@ fn parse_model(raw: &str) -> AppResult<Model> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     /// `contact`, `company` or `conversation`; all models when absent.
+    #[param(pattern = "^(contact|company|conversation)?$")]
     model: Option<String>,
     /// Include archived custom attributes (default false).
     include_archived: Option<bool>,
@@ -94,11 +96,15 @@ struct OptionValue {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = DataAttributeCreateRequest)]
 struct CreateRequest {
+    #[schema(required = true, nullable = false, min_length = 1)]
     name: Option<String>,
     /// `contact` or `company` (Rapport also accepts `conversation`).
+    #[schema(required = true, nullable = false, pattern = "^(contact|company|conversation)$")]
     model: Option<String>,
     /// `string`, `integer`, `float`, `boolean`, `datetime`, `date` or `options`.
+    #[schema(required = true, nullable = false, pattern = "^(string|integer|float|boolean|datetime|date|options)$")]
     data_type: Option<String>,
     description: Option<String>,
     /// The choices of an `options` attribute (at least two).
@@ -159,6 +165,7 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = DataAttributeUpdateRequest)]
 struct UpdateRequest {
     /// `null` clears the description.
     #[serde(default, deserialize_with = "present")]

@@ -39,6 +39,7 @@ async fn show_email_settings(State(state): State<AppState>, auth: Auth) -> AppRe
 struct UpdateEmailSettings {
     /// The whole list (at most 20), replacing the current one; each address belongs to one
     /// workspace only.
+    #[schema(max_items = 20)]
     support_addresses: Vec<String>,
 }
 

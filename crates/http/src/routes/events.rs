@@ -50,8 +50,10 @@ fn metadata_object<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>
 #[derive(Deserialize, utoipa::ToSchema)]
 struct CreateEventRequest {
     /// Case-insensitive; stored lower-cased.
+    #[schema(required = true, nullable = false, min_length = 1)]
     event_name: Option<String>,
     /// When it happened, unix seconds.
+    #[schema(required = true, nullable = false, minimum = 1)]
     created_at: Option<i64>,
     /// The customer's id of the contact.
     user_id: Option<BodyId>,
@@ -97,15 +99,17 @@ async fn create_event(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     /// Must be `user`.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", required = true, pattern = "^user$")]
     kind: Option<String>,
     user_id: Option<String>,
     intercom_user_id: Option<String>,
     email: Option<String>,
     /// 1 to 150, default 50.
+    #[param(minimum = 1, maximum = 150)]
     per_page: Option<i64>,
     /// Answer with per-name summaries instead of events.
     summary: Option<bool>,
@@ -220,6 +224,7 @@ struct SummariesRequest {
     user_id: Option<BodyId>,
     id: Option<BodyId>,
     email: Option<String>,
+    #[schema(required = true, nullable = false)]
     event_summaries: Option<SummaryItems>,
 }
 

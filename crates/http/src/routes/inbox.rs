@@ -1,6 +1,6 @@
 //! What the agent app's sidebar needs beyond Intercom's API: `GET /inbox/counts`, the number of
 //! conversations in each inbox view (All, Unassigned, Mine, each team) for one state.
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use rapport_store::conversations::counts::{inbox_counts, COUNTABLE_STATES};
 use serde::Deserialize;
@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use utoipa_axum::routes;
 
 use super::ApiRouter;
-use crate::extract::Auth;
+use crate::extract::{ApiQuery, Auth};
 use crate::{AppError, AppResult, AppState};
 
 pub fn routes() -> ApiRouter {
@@ -16,8 +16,10 @@ pub fn routes() -> ApiRouter {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CountsQuery {
     /// `open` (default), `snoozed` or `closed`.
+    #[param(pattern = "^(open|snoozed|closed)$")]
     state: Option<String>,
 }
 
@@ -27,7 +29,11 @@ struct CountsQuery {
 /// conversations (any state) with a note @mentioning the caller that they have not opened since.
 #[utoipa::path(get, path = "/inbox/counts", tag = "Inbox", params(CountsQuery),
     responses((status = 200, description = "inbox.counts"), (status = 400, description = "parameter_invalid")))]
-async fn counts(State(state): State<AppState>, auth: Auth, Query(query): Query<CountsQuery>) -> AppResult<Json<Value>> {
+async fn counts(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(query): ApiQuery<CountsQuery>,
+) -> AppResult<Json<Value>> {
     let wanted = query.state.as_deref().unwrap_or("open");
     if !COUNTABLE_STATES.contains(&wanted) {
         return Err(AppError::invalid("state", "state must be open, snoozed or closed"));

@@ -45,10 +45,13 @@ fn invite_not_found() -> AppError {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct InviteRequest {
+    #[schema(required = true, nullable = false, min_length = 1, format = Email)]
     email: Option<String>,
     /// The name to show until the invitee chooses their own.
+    #[schema(required = true, nullable = false, min_length = 1)]
     name: Option<String>,
     /// `admin`, `agent` or `viewer` (`owner` only when an owner invites).
+    #[schema(required = true, nullable = false, pattern = "^(owner|admin|agent|viewer)$")]
     role: Option<String>,
 }
 
@@ -107,8 +110,10 @@ async fn show_invite(State(state): State<AppState>, Path(token): Path<String>) -
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AcceptRequest {
+    #[schema(required = true, nullable = false, min_length = 1)]
     name: Option<String>,
     /// At least 8 characters.
+    #[schema(required = true, nullable = false, min_length = 8)]
     password: Option<String>,
 }
 

@@ -40,6 +40,7 @@ pub fn note_json(n: &Note) -> Value {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NoteRequest {
     /// The note's text (HTML allowed; stored as given).
+    #[schema(required = true, nullable = false)]
     body: Option<String>,
     /// The teammate writing the note; defaults to the caller.
     admin_id: Option<BodyId>,
@@ -68,7 +69,7 @@ async fn create_note(
 
 /// A contact's notes, newest first, by page number (a page past the end is empty).
 #[utoipa::path(get, path = "/contacts/{id}/notes", tag = "Notes",
-    params(("id" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    params(("id" = String, Path), ("page" = Option<i64>, Query, minimum = 1), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 150)),
     responses((status = 200, description = "list of notes"), (status = 404, description = "not_found")))]
 async fn list_notes(
     State(state): State<AppState>,

@@ -130,6 +130,7 @@ async fn delete_saved_reply(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RenderRequest {
+    #[schema(required = true, nullable = false)]
     conversation_id: Option<BodyId>,
     /// `text` (default: values inserted verbatim, for a plain-text composer) or `html` (values
     /// HTML-escaped, for an HTML body).

@@ -181,7 +181,7 @@ async fn delete_sla_policy(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ApplyRequest {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, required = true, nullable = false)]
     sla_policy_id: Option<BodyId>,
 }
 
@@ -263,7 +263,7 @@ struct OfficeHoursRequest {
     /// IANA timezone; default the workspace's.
     timezone: Option<String>,
     /// `{"mon": [[540, 1020]], …}`: minutes after local midnight; `{}` is always open. Required.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, required = true, nullable = false)]
     office_hours: Option<Value>,
     /// Whole local days off: `["2024-12-25", …]` (at most 1000). Default none.
     #[schema(value_type = Vec<String>)]

@@ -79,6 +79,7 @@ struct CompanyItem {
 /// A contact to tag or untag, by our `id`.
 #[derive(Deserialize, utoipa::ToSchema)]
 struct UserItem {
+    #[schema(required = true, nullable = false)]
     id: Option<BodyId>,
     #[serde(default)]
     untag: bool,
@@ -88,6 +89,7 @@ struct UserItem {
 /// `{name, companies:[…]}` and `{name, users:[…]}` (tag, or untag items with `"untag": true`).
 #[derive(Deserialize, utoipa::ToSchema)]
 struct TagRequest {
+    #[schema(required = true, nullable = false, min_length = 1)]
     name: Option<String>,
     id: Option<BodyId>,
     companies: Option<Vec<CompanyItem>>,

@@ -58,7 +58,7 @@ struct TeamRequest {
     /// The same setting under the inbox's name; give one or the other (or both equal).
     assignment_method: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     assignment_limit: Option<Option<i64>>,
     /// Admin ids to make the team's members (create only).
     #[serde(default)]

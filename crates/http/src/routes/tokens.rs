@@ -40,6 +40,7 @@ async fn list_tokens(State(state): State<AppState>, auth: Auth) -> AppResult<Jso
 #[serde(deny_unknown_fields)]
 struct CreateTokenRequest {
     /// 1 to 200 characters, to recognise the token later.
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
     name: Option<String>,
 }
 

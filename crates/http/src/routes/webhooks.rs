@@ -106,9 +106,11 @@ async fn list_webhooks(State(state): State<AppState>, auth: Auth) -> AppResult<J
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct CreateWebhook {
+    #[schema(pattern = "^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?(/[!-~]*)?$")]
     url: String,
     topics: Vec<String>,
     /// 8–256 characters; generated (and shown once, in this answer) when omitted.
+    #[schema(min_length = 8, max_length = 256)]
     secret: Option<String>,
 }
 
@@ -198,8 +200,10 @@ async fn resume_webhook(State(state): State<AppState>, auth: Auth, Path(id): Pat
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeliveryQuery {
     /// 1–150, default 50.
+    #[param(minimum = 1, maximum = 150)]
     per_page: Option<i64>,
     /// A delivery id: return older attempts than it.
     starting_after: Option<String>,

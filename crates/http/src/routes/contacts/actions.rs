@@ -10,10 +10,13 @@ use crate::extract::{parse_id, ApiJson, Auth, BodyId};
 use crate::{AppError, AppResult, AppState};
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ContactMergeRequest)]
 pub struct MergeRequest {
     /// The lead or user to merge (it disappears).
+    #[schema(required = true, nullable = false)]
     from: Option<BodyId>,
     /// The user that survives.
+    #[schema(required = true, nullable = false)]
     into: Option<BodyId>,
     /// Our extension: when true, nothing is written and the answer is a `contact_merge_preview`
     /// listing what would move and which values would be dropped.

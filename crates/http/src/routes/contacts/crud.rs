@@ -101,7 +101,7 @@ pub(super) fn cursor(starting_after: Option<&str>) -> AppResult<Option<i64>> {
 
 /// Contacts in creation order, by cursor (`pages.next.starting_after`; no `next` on the last page).
 #[utoipa::path(get, path = "/contacts", tag = "Contacts",
-    params(("per_page" = Option<i64>, Query, description = "1 to 150, default 50"),
+    params(("per_page" = Option<i64>, Query, minimum = 1, maximum = 150, description = "1 to 150, default 50"),
         ("starting_after" = Option<String>, Query, description = "pages.next.starting_after of the previous page")),
     responses((status = 200, description = "list of contacts"), (status = 400, description = "parameter_invalid")))]
 pub async fn list_contacts(

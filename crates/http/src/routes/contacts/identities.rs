@@ -51,7 +51,9 @@ pub async fn list_identities(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewIdentity {
     /// `email`, `phone` or `external_id`.
+    #[schema(required = true, nullable = false, pattern = "^(email|phone|external_id)$")]
     identity_type: Option<String>,
+    #[schema(required = true, nullable = false)]
     value: Option<String>,
     /// Defaults to true: a teammate or API token vouches for it. False records it without letting
     /// it resolve messages to the contact.

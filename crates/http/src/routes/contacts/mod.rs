@@ -190,6 +190,7 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ContactRequest {
     /// `user` or `lead`.
+    #[schema(pattern = "^(user|lead)$")]
     role: Option<String>,
     /// The customer's own id for a user (string or number).
     #[serde(default, deserialize_with = "nullable")]

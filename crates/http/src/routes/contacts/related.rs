@@ -16,7 +16,7 @@ use crate::routes::companies::company_json;
 use crate::{AppError, AppResult, AppState};
 
 /// The tags of a contact.
-#[utoipa::path(get, path = "/contacts/{id}/tags", tag = "Contacts", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/contacts/{id}/tags", tag = "Contacts", operation_id = "list_contact_tags", params(("id" = String, Path)),
     responses((status = 200, description = "list of tags"), (status = 404, description = "not_found")))]
 pub async fn list_tags(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> AppResult<Json<Value>> {
     let applied = contacts::tags(&state.db, auth.workspace_id(), parse_id(&id, "contact")?).await?;
@@ -26,6 +26,7 @@ pub async fn list_tags(State(state): State<AppState>, auth: Auth, Path(id): Path
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct TagRef {
     /// The tag's id.
+    #[schema(required = true, nullable = false)]
     id: Option<BodyId>,
 }
 
@@ -61,8 +62,8 @@ pub async fn remove_tag(
 }
 
 /// The companies a contact belongs to, by page number (a page past the end is empty).
-#[utoipa::path(get, path = "/contacts/{id}/companies", tag = "Contacts",
-    params(("id" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+#[utoipa::path(get, path = "/contacts/{id}/companies", tag = "Contacts", operation_id = "list_contact_companies",
+    params(("id" = String, Path), ("page" = Option<i64>, Query, minimum = 1), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 150)),
     responses((status = 200, description = "list with companies"), (status = 404, description = "not_found")))]
 pub async fn list_companies(
     State(state): State<AppState>,
@@ -91,7 +92,7 @@ pub async fn list_companies(
 
 /// The contacts of a company, by page number (a page past the end is empty).
 #[utoipa::path(get, path = "/companies/{id}/contacts", tag = "Companies",
-    params(("id" = String, Path), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    params(("id" = String, Path), ("page" = Option<i64>, Query, minimum = 1), ("per_page" = Option<i64>, Query, minimum = 1, maximum = 150)),
     responses((status = 200, description = "list of contacts"), (status = 404, description = "company_not_found")))]
 pub async fn company_contacts(
     State(state): State<AppState>,

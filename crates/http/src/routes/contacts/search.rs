@@ -12,9 +12,10 @@ use crate::pagination::{per_page, SearchPagination};
 use crate::{AppError, AppResult, AppState};
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ContactSearchRequest)]
 pub struct SearchRequest {
     /// A filter `{field, operator, value}` or a group `{operator: "AND"|"OR", value: [...]}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, required = true, nullable = false)]
     query: Option<Value>,
     /// `{per_page, starting_after}`.
     #[schema(value_type = Option<Object>)]

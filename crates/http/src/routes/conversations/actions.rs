@@ -24,8 +24,10 @@ fn required_body(body: &Option<String>) -> AppResult<&str> {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct ReplyRequest {
     /// `comment` or `note` (notes are for admins only).
+    #[schema(required = true, nullable = false, pattern = "^(comment|note)$")]
     message_type: Option<String>,
     /// `user` (a contact) or `admin`.
+    #[schema(required = true, nullable = false, pattern = "^(user|admin)$")]
     #[serde(rename = "type")]
     kind: Option<String>,
     admin_id: Option<BodyId>,
@@ -34,6 +36,7 @@ pub(super) struct ReplyRequest {
     /// The contact's external id.
     user_id: Option<String>,
     email: Option<String>,
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     body: Option<String>,
     /// Rapport extension: ids from `POST /attachments` uploaded by the same admin, sent with
     /// this reply or note.
@@ -123,6 +126,7 @@ pub(super) async fn reply(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct PartsRequest {
     /// `close`, `open`, `snoozed` or `assignment`.
+    #[schema(required = true, nullable = false, pattern = "^(close|open|snoozed|assignment)$")]
     message_type: Option<String>,
     /// `admin`; for an assignment, `admin` or `team` (what `assignee_id` names).
     #[serde(rename = "type")]
@@ -187,6 +191,7 @@ pub(super) async fn parts(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ConversationTagRequest)]
 pub(super) struct TagRequest {
     /// The tag's id.
     id: Option<BodyId>,

@@ -11,8 +11,10 @@ use crate::extract::{parse_id, ApiJson, Auth, BodyId};
 use crate::{AppError, AppResult, AppState};
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ConversationMergeRequest)]
 pub struct MergeRequest {
     /// The conversation to fold into this one; it is closed and points here afterwards.
+    #[schema(required = true, nullable = false)]
     from_conversation_id: Option<BodyId>,
 }
 

@@ -106,7 +106,7 @@ fn list_json(page: &Page, sort: Sort, page_number: i64, per_page: i64) -> Value 
 
 /// Conversations, most recently updated first, cursor-paged (`per_page` ≤ 150). Parts are omitted.
 #[utoipa::path(get, path = "/conversations", tag = "Conversations",
-    params(("per_page" = Option<i64>, Query), ("starting_after" = Option<String>, Query)),
+    params(("per_page" = Option<i64>, Query, minimum = 1, maximum = 150), ("starting_after" = Option<String>, Query)),
     responses((status = 200, description = "conversation.list")))]
 async fn list_conversations(
     State(state): State<AppState>,
@@ -121,9 +121,10 @@ async fn list_conversations(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ConversationSearchRequest)]
 struct SearchRequest {
     /// A filter `{field, operator, value}` or a group `{operator: AND|OR, value: [...]}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, required = true, nullable = false)]
     query: Option<Value>,
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -155,14 +156,18 @@ async fn search_conversations(
 #[derive(Deserialize, utoipa::ToSchema)]
 struct From {
     /// `user`, `lead` or `contact`.
+    #[schema(pattern = "^(user|lead|contact)$")]
     #[serde(rename = "type")]
     kind: String,
     id: BodyId,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ConversationCreateRequest)]
 struct CreateRequest {
+    #[schema(required = true, nullable = false)]
     from: Option<From>,
+    #[schema(required = true, nullable = false, pattern = "\\S")]
     body: Option<String>,
     subject: Option<String>,
     created_at: Option<i64>,
@@ -213,7 +218,7 @@ struct FindParams {
 
 /// One conversation with its parts (at most 500). `display_as=plaintext` strips HTML from bodies.
 #[utoipa::path(get, path = "/conversations/{id}", tag = "Conversations",
-    params(("id" = String, Path), ("display_as" = Option<String>, Query)),
+    params(("id" = String, Path), ("display_as" = Option<String>, Query, pattern = "^(plaintext|html)$")),
     responses((status = 200, description = "conversation"), (status = 404, description = "not_found")))]
 async fn find_conversation(
     State(state): State<AppState>,
@@ -231,6 +236,7 @@ async fn find_conversation(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = ConversationUpdateRequest)]
 struct UpdateRequest {
     read: Option<bool>,
     priority: Option<Priority>,

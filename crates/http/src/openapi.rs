@@ -1,0 +1,200 @@
+//! The parts of the OpenAPI document that no single handler owns: the `error.list` body, the error
+//! statuses every operation can answer — the ones the API's middleware and extractors produce
+//! whatever the handler (docs/API.md, "Responses and errors") — the schema of body ids, and the
+//! "at least one of" rules of a few bodies. Handlers document their own success statuses and the
+//! errors with a specific code (`404 tag_not_found`); [`add_standard_errors`] completes each
+//! operation with the rest, so the document lists every status the server sends (checked by
+//! tests/conformance/run.sh, docs/CONFORMANCE.md).
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{
+    AllOfBuilder, AnyOfBuilder, ArrayBuilder, KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
+};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
+
+/// The schema name of the error body, `#/components/schemas/ErrorList`.
+const ERROR_LIST: &str = "ErrorList";
+
+/// Who can receive a standard error.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Applies {
+    /// Every operation under `/api` (middleware: `Intercom-Version`, rate limit; query strings).
+    All,
+    /// Operations that need a credential.
+    Authenticated,
+    /// Operations that name a resource (a path parameter) or refer to others in a body.
+    Addressed,
+    /// Operations that write (POST, PUT, PATCH, DELETE): a duplicate name or external id.
+    Writes,
+    /// Operations that take a request body.
+    WithBody,
+}
+
+/// The standard errors: status, the codes it carries, and which operations can answer it.
+const STANDARD_ERRORS: &[(&str, &str, Applies)] = &[
+    ("400", "bad_request, parameter_invalid, parameter_not_found or intercom_version_invalid", Applies::All),
+    ("401", "unauthorized: no valid token or session", Applies::Authenticated),
+    ("403", "forbidden: the role does not allow it, or a session without its CSRF token", Applies::Authenticated),
+    ("404", "not_found (or the resource's own code)", Applies::Addressed),
+    ("409", "conflict: a duplicate name, email or external id", Applies::Writes),
+    ("413", "request_too_large: the body is over --max-body-bytes", Applies::WithBody),
+    ("415", "unsupported_media_type: the body is not application/json", Applies::WithBody),
+    ("429", "rate_limit_exceeded (with Retry-After)", Applies::All),
+];
+
+/// Request bodies that need at least one of some optional fields (the handlers answer `400
+/// parameter_not_found` without one): the schema says so with `anyOf` branches that each require
+/// one of them, not null.
+const AT_LEAST_ONE_OF: &[(&str, &[&str])] = &[
+    ("CreateEventRequest", &["user_id", "id", "email"]),
+    ("SummariesRequest", &["user_id", "id", "email"]),
+    ("CompanyItem", &["id", "company_id"]),
+];
+
+/// Adds the `ErrorList` schema, gives every documented error status that body, and adds the
+/// standard errors an operation can answer but does not list. Also keeps query parameters
+/// honest: a query string cannot carry `null`, so optional parameters are not nullable.
+pub fn add_standard_errors(openapi: &mut OpenApi) {
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.schemas.insert(ERROR_LIST.to_string(), error_list_schema());
+    // `extract::BodyId` derives a string schema; on the wire it is a string or an integer.
+    components.schemas.insert("BodyId".to_string(), RefOr::T(body_id()));
+    for (name, fields) in AT_LEAST_ONE_OF {
+        if let Some(schema) = components.schemas.get_mut(*name) {
+            require_one_of(schema, fields);
+        }
+    }
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
+        ];
+        for (operation, writes) in operations {
+            if let Some(operation) = operation.as_mut() {
+                complete_operation(operation, writes);
+            }
+        }
+    }
+}
+
+fn complete_operation(operation: &mut Operation, writes: bool) {
+    let public = operation.security.as_ref().is_some_and(|requirements| {
+        let empty = utoipa::openapi::security::SecurityRequirement::default();
+        requirements.iter().all(|r| *r == empty)
+    });
+    let parameters = operation.parameters.as_deref().unwrap_or_default();
+    let has_path_parameter = parameters.iter().any(|p| p.parameter_in == ParameterIn::Path);
+    let has_body = operation.request_body.is_some();
+    for (status, description, applies) in STANDARD_ERRORS {
+        let wanted = match applies {
+            Applies::All => true,
+            Applies::Authenticated => !public,
+            Applies::Addressed => has_path_parameter || has_body,
+            Applies::Writes => writes,
+            Applies::WithBody => has_body,
+        };
+        if wanted && !operation.responses.responses.contains_key(*status) {
+            let response = ResponseBuilder::new().description(*description).build();
+            operation.responses.responses.insert(status.to_string(), RefOr::T(response));
+        }
+    }
+    for (status, response) in operation.responses.responses.iter_mut() {
+        let is_error = status.starts_with('4') || status.starts_with('5');
+        if let (true, RefOr::T(response)) = (is_error, response) {
+            if response.content.is_empty() {
+                let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(ERROR_LIST))).build();
+                response.content.insert("application/json".to_string(), content);
+            }
+        }
+    }
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if parameter.parameter_in == ParameterIn::Query {
+            if let Some(RefOr::T(Schema::Object(object))) = parameter.schema.as_mut() {
+                drop_null(object);
+            }
+        }
+    }
+}
+
+/// Turns an object schema into `allOf: [the object, anyOf: [{required: [field]}, …]]`, each
+/// branch with that field's own schema without `null`.
+fn require_one_of(schema: &mut RefOr<Schema>, fields: &[&str]) {
+    let RefOr::T(Schema::Object(object)) = schema else { return };
+    let mut any_of = AnyOfBuilder::new();
+    for field in fields {
+        let Some(property) = object.properties.get(*field) else { continue };
+        let mut property = property.clone();
+        match &mut property {
+            RefOr::T(Schema::Object(inner)) => drop_null(inner),
+            // `Option<T>` of a named schema is `oneOf: [{type: null}, {$ref: T}]`.
+            RefOr::T(Schema::OneOf(one_of)) => {
+                one_of.items.retain(|item| !matches!(item, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null)));
+                if one_of.items.len() == 1 {
+                    property = one_of.items.remove(0);
+                }
+            }
+            _ => {}
+        }
+        any_of = any_of.item(ObjectBuilder::new().property(*field, property).required(*field));
+    }
+    let object = object.clone();
+    *schema = AllOfBuilder::new().item(object).item(any_of).into();
+}
+
+fn drop_null(object: &mut Object) {
+    if let SchemaType::Array(types) = &object.schema_type {
+        let mut kept: Vec<Type> = types.iter().filter(|t| **t != Type::Null).cloned().collect();
+        object.schema_type = if kept.len() == 1 { SchemaType::Type(kept.remove(0)) } else { SchemaType::Array(kept) };
+    }
+}
+
+/// `{"type": "error.list", "request_id": "…", "errors": [{"code", "message", "field"?}]}`.
+fn error_list_schema() -> RefOr<Schema> {
+    let error = ObjectBuilder::new()
+        .property("code", ObjectBuilder::new().schema_type(Type::String))
+        .required("code")
+        .property("message", ObjectBuilder::new().schema_type(Type::String))
+        .required("message")
+        .property("field", ObjectBuilder::new().schema_type(Type::String));
+    ObjectBuilder::new()
+        .description(Some("Every non-2xx answer of the API (docs/API.md, \"Responses and errors\")."))
+        .property("type", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["error.list"])))
+        .required("type")
+        .property("request_id", ObjectBuilder::new().schema_type(Type::String))
+        .property("errors", ArrayBuilder::new().items(error).min_items(Some(1)))
+        .required("errors")
+        .into()
+}
+
+/// The schema of an id in a request body: a string or an integer, as the SDKs send both
+/// (docs/API.md, "Requests").
+fn body_id() -> Schema {
+    let integer =
+        ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)));
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(integer)
+        .description(Some("An id, sent as a JSON string or integer (the SDKs do both)."))
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    /// Tools (schemathesis's links, client generators) find operations by `operationId`.
+    #[test]
+    fn operation_ids_are_unique() {
+        let document = crate::router::openapi();
+        let mut seen = HashSet::new();
+        for (path, item) in &document.paths.paths {
+            for operation in [&item.get, &item.put, &item.post, &item.delete, &item.patch].into_iter().flatten() {
+                let id = operation.operation_id.clone().unwrap_or_default();
+                assert!(seen.insert(id.clone()), "operationId {id} of {path} is not unique");
+            }
+        }
+    }
+}
