@@ -13,7 +13,7 @@ impl Rng {
         Rng(seed.max(1))
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -22,7 +22,7 @@ impl Rng {
 
     /// A number in `0..n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.next_u64() % n as u64) as usize
     }
 
     fn chance(&mut self, one_in: usize) -> bool {
@@ -77,11 +77,12 @@ fn mutate_bytes(rng: &mut Rng, data: &mut Vec<u8>, corpus: &[Vec<u8>], dictionar
         }
         1 if !data.is_empty() => {
             let i = rng.below(data.len());
-            data[i] = rng.next() as u8;
+            data[i] = rng.next_u64() as u8;
         }
         2 => {
             let i = at(rng, data);
-            let byte = b"\0\r\n \"'<>{}[]:,\\=.-_@%$"[rng.below(23)];
+            const BYTES: &[u8] = b"\0\r\n \"'<>{}[]:,\\=.-_@%$";
+            let byte = BYTES[rng.below(BYTES.len())];
             data.insert(i, byte);
         }
         3 if !data.is_empty() => {
@@ -127,7 +128,7 @@ fn random_leaf(rng: &mut Rng, dictionary: &[&str]) -> Value {
         0 => Value::Null,
         1 => Value::Bool(rng.chance(2)),
         2 => serde_json::from_str(NUMBERS[rng.below(NUMBERS.len())]).unwrap_or(Value::Null),
-        3 => json!(rng.next() as i64 % 1000),
+        3 => json!(rng.next_u64() as i64 % 1000),
         4 => json!(""),
         5 => json!("x".repeat(rng.below(2000))),
         6 if !dictionary.is_empty() => json!(dictionary[rng.below(dictionary.len())].trim_matches('"')),

@@ -41,10 +41,18 @@ pub struct Report {
 
 /// Runs `check` on `data`, returning the panic message if it panicked.
 pub fn run_one(check: fn(&[u8]), data: &[u8], messages: &Arc<Mutex<Option<String>>>) -> Result<(), String> {
-    match panic::catch_unwind(AssertUnwindSafe(|| check(data))) {
+    IN_CHECK.with(|c| c.set(true));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| check(data)));
+    IN_CHECK.with(|c| c.set(false));
+    match outcome {
         Ok(()) => Ok(()),
         Err(_) => Err(messages.lock().map(|mut m| m.take()).ok().flatten().unwrap_or_else(|| "panic".into())),
     }
+}
+
+thread_local! {
+    /// Whether a check is running on this thread: only its panics are kept quiet.
+    static IN_CHECK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Replaces the panic hook with one that keeps the message (with its location) instead of
@@ -53,7 +61,9 @@ pub fn capture_panics() -> Arc<Mutex<Option<String>>> {
     let messages = Arc::new(Mutex::new(None));
     let sink = Arc::clone(&messages);
     panic::set_hook(Box::new(move |info| {
-        if let Ok(mut slot) = sink.lock() {
+        if !IN_CHECK.with(|c| c.get()) {
+            eprintln!("{info}");
+        } else if let Ok(mut slot) = sink.lock() {
             *slot = Some(info.to_string());
         }
     }));

@@ -67,8 +67,7 @@ pub async fn compile(
     let parsed = dsl::parse(query).map_err(|e| StoreError::Invalid(e.0))?;
     let custom = custom_attribute_types(db, workspace.id, model.core(), &parsed).await?;
     let dense = dense_text_filters(db, workspace.id, model, &parsed).await?;
-    build(db.backend(), workspace, model, &parsed, &custom, &dense, first_param)
-        .map_err(|e| StoreError::Invalid(e.0))
+    build(db.backend(), workspace, model, &parsed, &custom, &dense, first_param).map_err(|e| StoreError::Invalid(e.0))
 }
 
 /// Compiles a parsed query without a database: `custom` gives the type of each custom attribute

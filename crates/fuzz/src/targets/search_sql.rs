@@ -12,12 +12,8 @@ use serde_json::Value;
 use super::search_dsl::ZONES;
 use crate::Target;
 
-pub const TARGET: Target = Target {
-    name: "search_sql",
-    check,
-    json: true,
-    dictionary: super::search_dsl::TARGET.dictionary,
-};
+pub const TARGET: Target =
+    Target { name: "search_sql", check, json: true, dictionary: super::search_dsl::TARGET.dictionary };
 
 /// Custom attribute types are given by the name's length, so every type is reached.
 const CUSTOM_TYPES: [FieldType; 5] =
