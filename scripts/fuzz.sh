@@ -2,7 +2,8 @@
 # Fuzzing (docs/FUZZING.md).
 #
 #   scripts/fuzz.sh --ci [SECONDS]          every target for SECONDS (default 3) on stable: the
-#                                           committed corpus, then random mutations of it
+#                                           committed corpus, then random mutations of it (seeded
+#                                           from the commit, or FUZZ_SEED)
 #   scripts/fuzz.sh --long SECONDS [TARGET…] coverage-guided libFuzzer runs (cargo-fuzz; the
 #                                           instrumentation flags need RUSTC_BOOTSTRAP=1 on
 #                                           stable), growing fuzz/work/TARGET from the corpus
@@ -19,8 +20,9 @@ TARGETS=(search_dsl search_sql inbound_mime reply_trim live_frame template segme
 case "${1:-}" in
   --ci)
     seconds="${2:-${FUZZ_SECONDS:-3}}"
-    cargo build --quiet -p rapport-fuzz --bin fuzz-bounded
-    "$CARGO_TARGET_DIR/debug/fuzz-bounded" --seconds "$seconds"
+    # The seed comes from the commit: a run is repeatable, and each commit tries other inputs.
+    seed="${FUZZ_SEED:-$((16#$(git rev-parse --short=12 HEAD 2>/dev/null || echo 1)))}"
+    cargo run --quiet -p rapport-fuzz --bin fuzz-bounded -- --seconds "$seconds" --seed "$seed"
     ;;
   --long)
     seconds="${2:?--long takes the seconds per target}"
