@@ -30,14 +30,20 @@ case "${1:-}" in
     targets=("$@")
     [ ${#targets[@]} -gt 0 ] || targets=("${TARGETS[@]}")
     command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+    failed=()
     for target in "${targets[@]}"; do
       mkdir -p "fuzz/work/$target"
       echo "== $target ($seconds s)"
       # -rss_limit_mb: the MIME and HTML targets hold whole messages; -max_len: above every
       # parser's own limit (64 KiB frames, 32 KiB Segment calls) so the limits are exercised.
       RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none "$target" "fuzz/work/$target" "fuzz/corpus/$target" -- \
-        -max_total_time="$seconds" -max_len=131072 -rss_limit_mb=4096 -timeout=10 -print_final_stats=1
+        -max_total_time="$seconds" -max_len=131072 -rss_limit_mb=4096 -timeout=10 -print_final_stats=1 ||
+        failed+=("$target")
     done
+    if [ ${#failed[@]} -gt 0 ]; then
+      echo "failed: ${failed[*]} (inputs in fuzz/artifacts/)"
+      exit 1
+    fi
     ;;
   --list)
     printf '%s\n' "${TARGETS[@]}"
