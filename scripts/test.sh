@@ -20,6 +20,8 @@ echo "== cargo doc (a broken or private intra-doc link fails)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --no-fail-fast
+echo "== Fuzz (bounded: each target's corpus, then 3 s of mutations)"
+scripts/fuzz.sh --ci
 echo "== Intercom SDK compatibility (intercom-client 7 over HTTP against a real server)"
 cargo build -p rapport
 RAPPORT_BIN="$CARGO_TARGET_DIR/debug/rapport" tests/sdk/run.sh

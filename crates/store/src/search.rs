@@ -67,10 +67,36 @@ pub async fn compile(
     let parsed = dsl::parse(query).map_err(|e| StoreError::Invalid(e.0))?;
     let custom = custom_attribute_types(db, workspace.id, model.core(), &parsed).await?;
     let dense = dense_text_filters(db, workspace.id, model, &parsed).await?;
-    let mut builder = sql::Builder::new(db.backend(), model.core(), workspace, &custom, &dense, first_param.max(1));
-    let sql = builder.query(&parsed).map_err(|e| StoreError::Invalid(e.0))?;
+    build(db.backend(), workspace, model, &parsed, &custom, &dense, first_param).map_err(|e| StoreError::Invalid(e.0))
+}
+
+/// Compiles a parsed query without a database: `custom` gives the type of each custom attribute
+/// the query names (as [`compile`] reads them from `data_attributes`), and no text filter counts
+/// as dense. The SQL is what [`compile`] produces for the same query; the fuzz targets drive it.
+pub fn compile_parsed(
+    backend: Backend,
+    workspace: &Workspace,
+    model: SearchModel,
+    query: &dsl::Query,
+    custom: &HashMap<String, FieldType>,
+    first_param: usize,
+) -> Result<SqlCondition, dsl::SearchError> {
+    build(backend, workspace, model, query, custom, &HashSet::new(), first_param)
+}
+
+fn build(
+    backend: Backend,
+    workspace: &Workspace,
+    model: SearchModel,
+    query: &dsl::Query,
+    custom: &HashMap<String, FieldType>,
+    dense: &HashSet<(sql::TextField, String)>,
+    first_param: usize,
+) -> Result<SqlCondition, dsl::SearchError> {
+    let mut builder = sql::Builder::new(backend, model.core(), workspace, custom, dense, first_param.max(1));
+    let sql = builder.query(query)?;
     if builder.binds.len() > MAX_BINDS {
-        return Err(StoreError::Invalid(format!("the query is too large (more than {MAX_BINDS} values)")));
+        return Err(dsl::SearchError(format!("the query is too large (more than {MAX_BINDS} values)")));
     }
     Ok(SqlCondition { sql, binds: builder.binds, matches_text: builder.matches_text })
 }

@@ -128,10 +128,18 @@ fn truncate_bytes(mut text: String, max: usize) -> String {
     text
 }
 
+/// The MIME tree of a raw message. mail-parser 0.11.9 has a `debug_assert!` on a path that
+/// malformed nesting reaches (a `message/rfc822` part whose own parts never close, found by the
+/// `inbound_mime` fuzz target): release builds recover the parts, builds with debug assertions
+/// panic. A panic there makes the message unparseable instead of ending the SMTP session.
+fn mime(raw: &[u8]) -> Option<mail_parser::Message<'_>> {
+    std::panic::catch_unwind(|| MessageParser::default().parse(raw)).ok().flatten()
+}
+
 /// Reads a raw message. `envelope_sender` is the SMTP `MAIL FROM` (empty for bounces), which
 /// counts in loop detection.
 pub fn parse(raw: &[u8], envelope_sender: &str) -> Result<InboundEmail, InboundError> {
-    let message = MessageParser::default().parse(raw).ok_or(InboundError::Unparseable)?;
+    let message = mime(raw).ok_or(InboundError::Unparseable)?;
     if message.headers().is_empty() {
         return Err(InboundError::Unparseable);
     }

@@ -10,6 +10,8 @@ use crate::extract::BodyId;
 
 /// Largest client frame accepted, in bytes.
 pub(crate) const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// Longest error frame message, in characters (a bad `type` would otherwise come back whole).
+const MAX_ERROR_CHARS: usize = 500;
 
 /// A frame a client sent.
 #[derive(Debug, Deserialize)]
@@ -87,8 +89,14 @@ pub(crate) struct FrameError {
 }
 
 impl FrameError {
+    /// The message is cut to [`MAX_ERROR_CHARS`]: parse errors quote the client's own text.
     pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None, client_id: None }
+        let mut message: String = message.into();
+        if let Some((cut, _)) = message.char_indices().nth(MAX_ERROR_CHARS) {
+            message.truncate(cut);
+            message.push('…');
+        }
+        Self { code, message, field: None, client_id: None }
     }
 
     /// Not a message of the protocol at all: not JSON, no known `type`, binary.
@@ -304,5 +312,15 @@ mod tests {
             let answer = parse(&format!(r#"{{"type":"{kind}"}}"#));
             assert!(answer.as_ref().err().is_none_or(|e| e.code != "bad_frame"), "{kind}: {answer:?}");
         }
+    }
+
+    #[test]
+    fn an_error_quotes_at_most_a_bounded_part_of_the_frame() {
+        // Found by the live_frame fuzz target: an unknown type of 60 KiB came back whole.
+        let frame = format!(r#"{{"type":"{}"}}"#, "\u{00E9}".repeat(30_000));
+        let error = parse(&frame).unwrap_err();
+        assert_eq!(error.code, "bad_frame");
+        assert_eq!(error.message.chars().count(), MAX_ERROR_CHARS + 1);
+        assert!(error.message.ends_with('…'));
     }
 }

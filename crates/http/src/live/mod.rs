@@ -3,6 +3,8 @@
 //! teammates and `GET /messenger/ws` for visitors.
 mod actions;
 mod frames;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hub;
 mod presence;
 mod session;

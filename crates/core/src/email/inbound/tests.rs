@@ -131,3 +131,14 @@ fn drops_bad_message_ids() {
     assert_eq!(email.message_id, None);
     assert!(email.references.contains(&"ok@x".to_string()));
 }
+
+#[test]
+fn a_message_part_whose_parts_never_close_is_read_or_refused_without_panicking() {
+    // Found by the `inbound_mime` fuzz target (fuzz/corpus/inbound_mime/crash-nested-rfc822-in-multipart.eml):
+    // mail-parser asserts in debug builds on this nesting.
+    let raw = b"F\r\nContent-Type: multipart/d;boundary=b1\"\r\n\r\n---b1\r\nContent-Type:message/rfc822\r\n\r \nContent-Type: message/rfc822\n\r\nF\r\n\r\nne\n--b1--\r\n";
+    match parse(raw, "") {
+        Ok(email) => assert!(email.from.address.contains('@')),
+        Err(error) => assert!(matches!(error, InboundError::Unparseable | InboundError::NoSender)),
+    }
+}
