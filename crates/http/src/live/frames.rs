@@ -317,9 +317,18 @@ mod tests {
     #[test]
     fn an_error_quotes_at_most_a_bounded_part_of_the_frame() {
         // Found by the live_frame fuzz target: an unknown type of 60 KiB came back whole.
-        let frame = format!(r#"{{"type":"{}"}}"#, "\u{00E9}".repeat(30_000));
-        let error = parse(&frame).unwrap_err();
-        assert_eq!(error.code, "bad_frame");
+        // Whatever a frame's fault, its error message stays bounded.
+        let huge = "\u{00E9}".repeat(30_000);
+        for frame in [
+            format!(r#"{{"type":"{huge}"}}"#),
+            format!(r#"{{"type":"send","client_id":"c","body":"x","conversation_id":{{"{huge}":1}}}}"#),
+            format!(r#"{{"type":"presence","status":"{huge}"}}"#),
+        ] {
+            if let Err(error) = parse(&frame) {
+                assert!(error.message.chars().count() <= MAX_ERROR_CHARS + 1, "{}", error.code);
+            }
+        }
+        let error = FrameError::new("bad_frame", huge);
         assert_eq!(error.message.chars().count(), MAX_ERROR_CHARS + 1);
         assert!(error.message.ends_with('…'));
     }
