@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_live;
+mod bench_soak;
 mod cli;
 mod config;
 mod demo;
