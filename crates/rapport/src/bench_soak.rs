@@ -4,6 +4,7 @@
 //! the server up, lets it idle (the baseline), loads it, lets it idle again, then prints the
 //! samples, per-minute requests, errors and latencies, and three verdicts (see [`verdict`]).
 //! Every loop ends at its phase's deadline and pauses between requests. docs/BENCHMARKS.md, "Soak".
+#[path = "bench_soak/verdict.rs"] // also when tests/bench.rs includes this file by path
 mod verdict;
 
 use std::collections::BTreeMap;
@@ -347,7 +348,7 @@ async fn visitor(context: Arc<Soak>, recorder: Arc<Recorder>, number: usize, dea
         let mut conversation = None;
         let mut n = 0u64;
         while Instant::now() < deadline {
-            if n % MESSAGES_PER_CONVERSATION == 0 {
+            if n.is_multiple_of(MESSAGES_PER_CONVERSATION) {
                 conversation = None;
             }
             let began = Instant::now();
@@ -460,7 +461,7 @@ fn print_report(options: &SoakOptions, samples: &[Sample], recorder: &Recorder, 
     let minutes = recorder.minutes.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let load_rss = |minute: usize| {
         let end = ((minute + 1) * 60) as f64;
-        samples.iter().filter(|s| s.phase == Phase::Load && s.seconds <= end).last().map_or(0.0, Sample::rss_mib)
+        samples.iter().rfind(|s| s.phase == Phase::Load && s.seconds <= end).map_or(0.0, Sample::rss_mib)
     };
     println!(
         "\n{:>3} {:>9} {:>8} | {:>13} {:>13} | {:>14} | {:>8} {:>8} | {:>8}",
