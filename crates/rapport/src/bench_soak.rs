@@ -165,7 +165,8 @@ pub async fn run(options: SoakOptions) -> anyhow::Result<()> {
     samples.extend(load_phase(&context, Phase::Load, load, every, &recorder, &subscription).await?);
     samples.extend(idle_phase(pid, Phase::Idle, Duration::from_secs(context.options.idle_seconds), every).await?);
 
-    // Webhook deliveries are counted by the minute of the load they arrived in.
+    // Webhook deliveries are counted by whole minutes since the receiver started; skipping the whole
+    // minutes before the load lines them up with the load's minutes to within a minute.
     let webhook_minutes: Vec<Tally> = {
         let minutes = webhooks.minutes.lock().unwrap_or_else(|e| e.into_inner());
         let offset = recorder.started.saturating_duration_since(webhooks.started).as_secs() as usize / 60;
