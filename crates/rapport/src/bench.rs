@@ -1,4 +1,4 @@
-//! `rapport bench <write|query|memory|live>`: load generators against a running server, through the
+//! `rapport bench <write|query|memory|live|soak>`: load generators against a running server, through the
 //! public Intercom-compatible API only (so they measure what a client sees), plus the idle memory
 //! of a freshly started `rapport serve`. Methodology and commands: docs/BENCHMARKS.md.
 use std::fmt;
@@ -69,6 +69,9 @@ pub enum BenchCommand {
     /// The real-time path: WebSocket latency, idle sockets' memory, acknowledged messages/s.
     #[command(subcommand)]
     Live(crate::bench_live::LiveBench),
+    /// Minutes of mixed load (API, messenger and agent sockets, webhooks to a slow receiver)
+    /// with the server's resident memory sampled: leaks, growth trend, p99 stability.
+    Soak(crate::bench_soak::SoakOptions),
 }
 
 /// Which server to load, and as whom.
@@ -113,6 +116,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             println!("{}", run_memory_bench(&binary, &database_url, idle_seconds).await?);
         }
         BenchCommand::Live(bench) => crate::bench_live::run(bench).await?,
+        BenchCommand::Soak(options) => crate::bench_soak::run(options).await?,
     }
     Ok(())
 }
@@ -240,6 +244,15 @@ impl Api {
         Ok(body)
     }
 
+    /// The HTTP client, for calls outside /api.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
         self.call(reqwest::Method::GET, path, None).await
     }
@@ -250,7 +263,7 @@ impl Api {
 }
 
 /// A JSON id as a string, whether the server sent a string or a number.
-fn id_of(value: &Value) -> Option<String> {
+pub(crate) fn id_of(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -259,21 +272,22 @@ fn id_of(value: &Value) -> Option<String> {
 }
 
 /// What one worker measured.
-struct Tally {
+#[derive(Clone)]
+pub(crate) struct Tally {
     histogram: Histogram<u64>,
-    ok: u64,
-    errors: u64,
-    first_error: Option<String>,
+    pub(crate) ok: u64,
+    pub(crate) errors: u64,
+    pub(crate) first_error: Option<String>,
 }
 
 impl Tally {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         // 1 µs to 10 min at 3 significant digits.
         let histogram = Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds");
         Self { histogram, ok: 0, errors: 0, first_error: None }
     }
 
-    fn record<T>(&mut self, started: Instant, result: anyhow::Result<T>) {
+    pub(crate) fn record<T>(&mut self, started: Instant, result: anyhow::Result<T>) {
         match result {
             Ok(_) => {
                 self.ok += 1;
@@ -287,7 +301,7 @@ impl Tally {
         }
     }
 
-    fn merge(mut self, other: Tally) -> Self {
+    pub(crate) fn merge(mut self, other: Tally) -> Self {
         let _ = self.histogram.add(&other.histogram);
         self.ok += other.ok;
         self.errors += other.errors;
@@ -295,7 +309,7 @@ impl Tally {
         self
     }
 
-    fn report(self, name: &str, seconds: f64) -> OpReport {
+    pub(crate) fn report(self, name: &str, seconds: f64) -> OpReport {
         let ms = |v: u64| v as f64 / 1000.0;
         let empty = self.histogram.is_empty();
         OpReport {

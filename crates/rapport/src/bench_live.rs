@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-type Socket = WebSocketStream<TcpStream>;
+pub(crate) type Socket = WebSocketStream<TcpStream>;
 
 /// The `rapport bench live` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -145,7 +145,7 @@ async fn start(server: &LiveServer) -> anyhow::Result<Server> {
 }
 
 /// Opens a WebSocket from `source` (any local address when `None`) and reads its hello.
-async fn open(server: SocketAddr, path: &str, source: Option<IpAddr>) -> anyhow::Result<Socket> {
+pub(crate) async fn open(server: SocketAddr, path: &str, source: Option<IpAddr>) -> anyhow::Result<Socket> {
     let socket = tokio::net::TcpSocket::new_v4()?;
     if let Some(ip) = source {
         socket.bind(SocketAddr::new(ip, 0))?;
@@ -159,7 +159,7 @@ async fn open(server: SocketAddr, path: &str, source: Option<IpAddr>) -> anyhow:
     Ok(ws)
 }
 
-async fn next_frame<S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin>(
+pub(crate) async fn next_frame<S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin>(
     stream: &mut S,
 ) -> anyhow::Result<Value> {
     loop {
@@ -172,12 +172,16 @@ async fn next_frame<S: StreamExt<Item = Result<Message, tokio_tungstenite::tungs
     }
 }
 
-fn text(frame: Value) -> Message {
+pub(crate) fn text(frame: Value) -> Message {
     Message::Text(frame.to_string().into())
 }
 
 /// Sends one message and waits for its ack: the conversation id.
-async fn send_and_ack(ws: &mut Socket, conversation_id: Option<i64>, client_id: &str) -> anyhow::Result<i64> {
+pub(crate) async fn send_and_ack(
+    ws: &mut Socket,
+    conversation_id: Option<i64>,
+    client_id: &str,
+) -> anyhow::Result<i64> {
     let mut frame = json!({"type": "send", "body": "bench message", "client_id": client_id});
     if let Some(id) = conversation_id {
         frame["conversation_id"] = json!(id);

@@ -6,6 +6,9 @@ mod bench;
 #[allow(dead_code)]
 #[path = "../src/bench_live.rs"]
 mod bench_live;
+#[allow(dead_code)]
+#[path = "../src/bench_soak.rs"]
+mod bench_soak;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
