@@ -71,6 +71,7 @@ run_engine() {
   local report="$WORK/report-$engine.json" engine_status=0
   # From $WORK: schemathesis keeps its replay data in ./.schemathesis.
   (cd "$WORK" && "$VENV/bin/schemathesis" run "$RAPPORT_URL/api/openapi.json" \
+    --config-file "$ROOT/tests/conformance/schemathesis.toml" \
     --checks all \
     --header "Authorization: Bearer $TOKEN" \
     --max-examples "$EXAMPLES" \

@@ -51,6 +51,17 @@ const AT_LEAST_ONE_OF: &[(&str, &[&str])] = &[
     ("CompanyItem", &["id", "company_id"]),
 ];
 
+/// Request schemas shared by a create and an update whose create needs more: `(method and path of
+/// the create, shared schema, the create's own schema name, fields the create requires)`. The
+/// create gets a copy of the shared schema with those fields required and not null.
+const CREATE_SCHEMAS: &[(&str, &str, &str, &[&str])] = &[
+    ("post /companies", "CompanyRequest", "CreateCompanyRequest", &["company_id"]),
+    ("post /teams", "TeamRequest", "CreateTeamRequest", &["name"]),
+    ("post /sla_policies", "SlaPolicyRequest", "CreateSlaPolicyRequest", &["name"]),
+    ("post /saved_replies", "SavedReplyRequest", "CreateSavedReplyRequest", &["name", "body"]),
+    ("post /saved_replies/preview", "RenderRequest", "PreviewRequest", &["body"]),
+];
+
 /// Adds the `ErrorList` schema, gives every documented error status that body, and adds the
 /// standard errors an operation can answer but does not list. Also keeps query parameters
 /// honest: a query string cannot carry `null`, so optional parameters are not nullable.
@@ -62,6 +73,26 @@ pub fn add_standard_errors(openapi: &mut OpenApi) {
     for (name, fields) in AT_LEAST_ONE_OF {
         if let Some(schema) = components.schemas.get_mut(*name) {
             require_one_of(schema, fields);
+        }
+    }
+    for (operation, shared, name, required) in CREATE_SCHEMAS {
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get(*shared) else { continue };
+        let mut object = object.clone();
+        for field in *required {
+            if let Some(property) = object.properties.get_mut(*field) {
+                not_null(property);
+            }
+            if !object.required.iter().any(|r| r == field) {
+                object.required.push(field.to_string());
+            }
+        }
+        components.schemas.insert(name.to_string(), RefOr::T(Schema::Object(object)));
+        let (method, path) = operation.split_once(' ').unwrap_or_default();
+        let item = openapi.paths.paths.get_mut(path);
+        let create = item.and_then(|item| if method == "post" { item.post.as_mut() } else { None });
+        let body = create.and_then(|create| create.request_body.as_mut());
+        for content in body.into_iter().flat_map(|body| body.content.values_mut()) {
+            content.schema = Some(Ref::from_schema_name(*name).into());
         }
     }
     for item in openapi.paths.paths.values_mut() {
@@ -127,21 +158,26 @@ fn require_one_of(schema: &mut RefOr<Schema>, fields: &[&str]) {
     for field in fields {
         let Some(property) = object.properties.get(*field) else { continue };
         let mut property = property.clone();
-        match &mut property {
-            RefOr::T(Schema::Object(inner)) => drop_null(inner),
-            // `Option<T>` of a named schema is `oneOf: [{type: null}, {$ref: T}]`.
-            RefOr::T(Schema::OneOf(one_of)) => {
-                one_of.items.retain(|item| !matches!(item, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null)));
-                if one_of.items.len() == 1 {
-                    property = one_of.items.remove(0);
-                }
-            }
-            _ => {}
-        }
+        not_null(&mut property);
         any_of = any_of.item(ObjectBuilder::new().property(*field, property).required(*field));
     }
     let object = object.clone();
     *schema = AllOfBuilder::new().item(object).item(any_of).into();
+}
+
+/// A property's schema without `null`.
+fn not_null(property: &mut RefOr<Schema>) {
+    match property {
+        RefOr::T(Schema::Object(inner)) => drop_null(inner),
+        // `Option<T>` of a named schema is `oneOf: [{type: null}, {$ref: T}]`.
+        RefOr::T(Schema::OneOf(one_of)) => {
+            one_of.items.retain(|item| !matches!(item, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null)));
+            if one_of.items.len() == 1 {
+                *property = one_of.items.remove(0);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn drop_null(object: &mut Object) {
