@@ -36,7 +36,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 // `3.0` is an integer to JSON Schema (and to JavaScript): where an integer field
                 // refused a number with no fractional part, read it again with those as integers.
                 if let JsonRejection::JsonDataError(_) = &rejection {
-                    if let Some(Ok(axum::Json(value))) = integral_floats_as_integers(&bytes).map(|b| axum::Json::<T>::from_bytes(&b)) {
+                    if let Some(Ok(axum::Json(value))) =
+                        integral_floats_as_integers(&bytes).map(|b| axum::Json::<T>::from_bytes(&b))
+                    {
                         return Ok(ApiJson(value));
                     }
                 }
@@ -268,7 +270,8 @@ mod tests {
     /// numbers beyond `i64` stay refused.
     #[test]
     fn integral_floats_are_integers() {
-        let fixed = integral_floats_as_integers(br#"{"count": 447.0, "id": 3.0, "ratio": 2.0, "ids": [-1e2, "x"]}"#).unwrap();
+        let fixed =
+            integral_floats_as_integers(br#"{"count": 447.0, "id": 3.0, "ratio": 2.0, "ids": [-1e2, "x"]}"#).unwrap();
         let body: Body = serde_json::from_slice(&fixed).unwrap();
         assert_eq!((body.count, body.id, body.ratio), (447, BodyId("3".into()), 2.0));
         assert_eq!(body.ids, vec![BodyId("-100".into()), BodyId("x".into())]);

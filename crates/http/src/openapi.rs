@@ -171,7 +171,9 @@ fn not_null(property: &mut RefOr<Schema>) {
         RefOr::T(Schema::Object(inner)) => drop_null(inner),
         // `Option<T>` of a named schema is `oneOf: [{type: null}, {$ref: T}]`.
         RefOr::T(Schema::OneOf(one_of)) => {
-            one_of.items.retain(|item| !matches!(item, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null)));
+            one_of.items.retain(
+                |item| !matches!(item, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null)),
+            );
             if one_of.items.len() == 1 {
                 *property = one_of.items.remove(0);
             }

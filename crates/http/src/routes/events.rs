@@ -114,6 +114,7 @@ struct ListParams {
     /// Answer with per-name summaries instead of events.
     summary: Option<bool>,
     /// The cursor from a previous page's `pages.next` URL.
+    #[param(pattern = "^-?[0-9]{1,18}:-?[0-9]{1,18}$")]
     before: Option<String>,
 }
 
