@@ -7,7 +7,7 @@
 //! tests/conformance/run.sh, docs/CONFORMANCE.md).
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{
-    AllOfBuilder, AnyOfBuilder, ArrayBuilder, KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
+    AllOfBuilder, AnyOfBuilder, ArrayBuilder, ArrayItems, KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
     SchemaType, Type,
 };
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
@@ -49,6 +49,7 @@ const AT_LEAST_ONE_OF: &[(&str, &[&str])] = &[
     ("CreateEventRequest", &["user_id", "id", "email"]),
     ("SummariesRequest", &["user_id", "id", "email"]),
     ("CompanyItem", &["id", "company_id"]),
+    ("CreateContactRequest", &["email", "external_id", "role"]),
 ];
 
 /// Request schemas shared by a create and an update whose create needs more: `(method and path of
@@ -60,7 +61,24 @@ const CREATE_SCHEMAS: &[(&str, &str, &str, &[&str])] = &[
     ("post /sla_policies", "SlaPolicyRequest", "CreateSlaPolicyRequest", &["name"]),
     ("post /saved_replies", "SavedReplyRequest", "CreateSavedReplyRequest", &["name", "body"]),
     ("post /saved_replies/preview", "RenderRequest", "PreviewRequest", &["body"]),
+    // At least one of email, external_id or role: AT_LEAST_ONE_OF.
+    ("post /contacts", "ContactRequest", "CreateContactRequest", &[]),
 ];
+
+/// An email address as `rapport_core::contact::Email::parse` takes it, in ASCII: 1 to 64
+/// characters, `@`, dot-separated labels; no spaces, controls or `<>()[]\\,;:"`.
+const EMAIL_PATTERN: &str = concat!(
+    "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@",
+    "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$"
+);
+
+/// Patterns the derive cannot put where they belong (on an array's items, on a field whose type
+/// is named after the wire): `(schema, property, pattern, maxLength)`. On an array, the items'.
+const PATTERNS: &[(&str, &str, &str, usize)] =
+    &[("ContactRequest", "email", EMAIL_PATTERN, 254), ("UpdateEmailSettings", "support_addresses", EMAIL_PATTERN, 254)];
+
+/// Properties of the create schemas ([`CREATE_SCHEMAS`]) that need a schema of their own.
+const PROPERTY_SCHEMAS: &[(&str, &str, fn() -> Schema)] = &[("CreateCompanyRequest", "company_id", text_id)];
 
 /// Adds the `ErrorList` schema, gives every documented error status that body, and adds the
 /// standard errors an operation can answer but does not list. Also keeps query parameters
@@ -70,9 +88,19 @@ pub fn add_standard_errors(openapi: &mut OpenApi) {
     components.schemas.insert(ERROR_LIST.to_string(), error_list_schema());
     // `extract::BodyId` derives a string schema; on the wire it is a string or an integer.
     components.schemas.insert("BodyId".to_string(), RefOr::T(body_id()));
-    for (name, fields) in AT_LEAST_ONE_OF {
-        if let Some(schema) = components.schemas.get_mut(*name) {
-            require_one_of(schema, fields);
+    for (name, field, pattern, max_length) in PATTERNS {
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) else { continue };
+        let property = match object.properties.get_mut(*field) {
+            Some(RefOr::T(Schema::Array(array))) => match &mut array.items {
+                ArrayItems::RefOrSchema(items) => items.as_mut(),
+                ArrayItems::False => continue,
+            },
+            Some(property) => property,
+            None => continue,
+        };
+        if let RefOr::T(Schema::Object(property)) = property {
+            property.pattern = Some(pattern.to_string());
+            property.max_length = Some(*max_length);
         }
     }
     for (operation, shared, name, required) in CREATE_SCHEMAS {
@@ -93,6 +121,16 @@ pub fn add_standard_errors(openapi: &mut OpenApi) {
         let body = create.and_then(|create| create.request_body.as_mut());
         for content in body.into_iter().flat_map(|body| body.content.values_mut()) {
             content.schema = Some(Ref::from_schema_name(*name).into());
+        }
+    }
+    for (name, fields) in AT_LEAST_ONE_OF {
+        if let Some(schema) = components.schemas.get_mut(*name) {
+            require_one_of(schema, fields);
+        }
+    }
+    for (name, field, schema) in PROPERTY_SCHEMAS {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
+            object.properties.insert(field.to_string(), RefOr::T(schema()));
         }
     }
     for item in openapi.paths.paths.values_mut() {
@@ -205,6 +243,15 @@ fn error_list_schema() -> RefOr<Schema> {
         .property("errors", ArrayBuilder::new().items(error).min_items(Some(1)))
         .required("errors")
         .into()
+}
+
+/// An id the customer chose (a company's `company_id`): a string of 1 to 255 characters, not only
+/// spaces, or an integer.
+fn text_id() -> Schema {
+    let text = ObjectBuilder::new().schema_type(Type::String).pattern(Some("\\S")).max_length(Some(255));
+    let integer =
+        ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)));
+    OneOfBuilder::new().item(text).item(integer).into()
 }
 
 /// The schema of an id in a request body: a string or an integer, as the SDKs send both

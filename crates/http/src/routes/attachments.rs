@@ -37,6 +37,15 @@ fn multipart_error(status: StatusCode, message: String) -> AppError {
     }
 }
 
+/// The form of an upload (documentation only: [`receive`] reads the fields as they stream).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct UploadForm {
+    /// The file, at most 10 MB.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// Reads the `file` field of an upload, checks it and stores it for `uploader`.
 pub async fn receive(
     state: &AppState,
@@ -112,6 +121,7 @@ pub async fn serve(state: &AppState, a: &Attachment) -> AppResult<Response> {
 /// WebP), PDF, plain text, CSV or ZIP, at most 10 MB, checked by content. Send it by passing its
 /// id in `attachment_ids` of `POST /conversations/{id}/reply` as the same admin.
 #[utoipa::path(post, path = "/attachments", tag = "Attachments",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, description = "{id, name, content_type, size, url}"),
         (status = 413, description = "request_too_large"),
         (status = 415, description = "unsupported_media_type / content_type_mismatch")))]

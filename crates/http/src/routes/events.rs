@@ -50,7 +50,9 @@ fn metadata_object<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>
 #[derive(Deserialize, utoipa::ToSchema)]
 struct CreateEventRequest {
     /// Case-insensitive; stored lower-cased.
-    #[schema(required = true, nullable = false, min_length = 1)]
+    /// 1 to 255 characters (after trimming), none a control character.
+    #[schema(required = true, nullable = false, max_length = 255,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$")]
     event_name: Option<String>,
     /// When it happened, unix seconds.
     #[schema(required = true, nullable = false, minimum = 1)]

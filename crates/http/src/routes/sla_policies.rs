@@ -63,22 +63,24 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
 #[serde(deny_unknown_fields)]
 struct SlaPolicyRequest {
     /// 1 to 255 characters, unique in the workspace.
+    #[schema(max_length = 255, pattern = "\\S")]
     name: Option<String>,
     /// Seconds until the first teammate reply (1 to a year), or `null` for no target.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 31_622_400)]
     first_response_seconds: Option<Value>,
     /// Seconds until each next teammate reply after the customer writes again.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 31_622_400)]
     next_response_seconds: Option<Value>,
     /// Seconds until the conversation is closed.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 31_622_400)]
     time_to_close_seconds: Option<Value>,
     /// Count office hours only (default `true`) or calendar time.
     business_hours: Option<bool>,
     /// At risk once this percentage of a target or less is left (0 to 99, default 20; 0 = never).
+    #[schema(minimum = 0, maximum = 99)]
     at_risk_percent: Option<i64>,
 }
 

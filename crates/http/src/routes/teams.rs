@@ -52,6 +52,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Er
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TeamRequest {
+    #[schema(pattern = "\\S")]
     name: Option<String>,
     /// `manual`, `round_robin` or `balanced`.
     distribution_method: Option<String>,

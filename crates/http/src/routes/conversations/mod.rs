@@ -170,6 +170,8 @@ struct CreateRequest {
     #[schema(required = true, nullable = false, pattern = "\\S")]
     body: Option<String>,
     subject: Option<String>,
+    /// Unix seconds (at least 1); default now.
+    #[schema(minimum = 1)]
     created_at: Option<i64>,
 }
 

@@ -55,6 +55,7 @@ struct SettingsRequest {
     /// The workspace's name, shown atop the messenger (1 to 200 characters).
     name: Option<String>,
     /// `#rrggbb`.
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
     color: Option<String>,
     /// At most 500 characters.
     greeting: Option<String>,
