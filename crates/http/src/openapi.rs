@@ -50,6 +50,7 @@ const AT_LEAST_ONE_OF: &[(&str, &[&str])] = &[
     ("SummariesRequest", &["user_id", "id", "email"]),
     ("CompanyItem", &["id", "company_id"]),
     ("CreateContactRequest", &["email", "external_id", "role"]),
+    ("CreateSlaPolicyRequest", &["first_response_seconds", "next_response_seconds", "time_to_close_seconds"]),
 ];
 
 /// Request schemas shared by a create and an update whose create needs more: `(method and path of

@@ -206,6 +206,9 @@ async fn list_events(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct SummaryItem {
+    /// As `POST /events`' `event_name`.
+    #[schema(max_length = 255,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$")]
     event_name: String,
     count: i64,
     /// Unix seconds of the first occurrence.

@@ -64,6 +64,7 @@ struct SettingsRequest {
     #[schema(value_type = Option<Object>)]
     office_hours: Option<Value>,
     /// 1 to 10080.
+    #[schema(minimum = 1, maximum = 10080)]
     reply_time_minutes: Option<i64>,
     /// Whole days off in the workspace's timezone, `["2024-12-25", …]`: SLA clocks do not count
     /// them (teams with their own hours have their own holidays).
