@@ -7,8 +7,8 @@
 //! tests/conformance/run.sh, docs/CONFORMANCE.md).
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{
-    AllOfBuilder, AnyOfBuilder, ArrayBuilder, ArrayItems, KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat,
-    SchemaType, Type,
+    AllOfBuilder, AnyOfBuilder, ArrayBuilder, ArrayItems, KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema,
+    SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
@@ -75,8 +75,10 @@ const EMAIL_PATTERN: &str = concat!(
 
 /// Patterns the derive cannot put where they belong (on an array's items, on a field whose type
 /// is named after the wire): `(schema, property, pattern, maxLength)`. On an array, the items'.
-const PATTERNS: &[(&str, &str, &str, usize)] =
-    &[("ContactRequest", "email", EMAIL_PATTERN, 254), ("UpdateEmailSettings", "support_addresses", EMAIL_PATTERN, 254)];
+const PATTERNS: &[(&str, &str, &str, usize)] = &[
+    ("ContactRequest", "email", EMAIL_PATTERN, 254),
+    ("UpdateEmailSettings", "support_addresses", EMAIL_PATTERN, 254),
+];
 
 /// Properties of the create schemas ([`CREATE_SCHEMAS`]) that need a schema of their own.
 const PROPERTY_SCHEMAS: &[(&str, &str, fn() -> Schema)] = &[("CreateCompanyRequest", "company_id", text_id)];

@@ -51,8 +51,12 @@ fn metadata_object<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>
 struct CreateEventRequest {
     /// Case-insensitive; stored lower-cased.
     /// 1 to 255 characters (after trimming), none a control character.
-    #[schema(required = true, nullable = false, max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$")]
+    #[schema(
+        required = true,
+        nullable = false,
+        max_length = 255,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     event_name: Option<String>,
     /// When it happened, unix seconds.
     #[schema(required = true, nullable = false, minimum = 1)]
@@ -207,9 +211,12 @@ async fn list_events(
 #[derive(Deserialize, utoipa::ToSchema)]
 struct SummaryItem {
     /// As `POST /events`' `event_name`.
-    #[schema(max_length = 255,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$")]
+    #[schema(
+        max_length = 255,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     event_name: String,
+    #[schema(minimum = 1)]
     count: i64,
     /// Unix seconds of the first occurrence.
     first: i64,

@@ -90,8 +90,10 @@ impl SlaPolicyRequest {
         let target = |field: &str, given: &Option<Value>, kept: Option<i64>| match given {
             None => Ok(kept),
             Some(Value::Null) => Ok(None),
+            // `3.0` is an integer to JSON Schema, as everywhere else in the API (`ApiJson`).
             Some(v) => v
                 .as_i64()
+                .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= 9.2e18).map(|f| f as i64))
                 .map(Some)
                 .ok_or_else(|| AppError::invalid(field, format!("{field} must be an integer or null"))),
         };

@@ -53,6 +53,7 @@ async fn with_holidays(state: &AppState, workspace_id: i64, mut body: Value) -> 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct SettingsRequest {
     /// The workspace's name, shown atop the messenger (1 to 200 characters).
+    #[schema(max_length = 200, pattern = "\\S")]
     name: Option<String>,
     /// `#rrggbb`.
     #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
