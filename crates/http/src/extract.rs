@@ -54,7 +54,7 @@ fn integral_floats_as_integers(bytes: &[u8]) -> Option<Vec<u8>> {
     fn walk(value: &mut serde_json::Value) -> bool {
         match value {
             serde_json::Value::Number(n) => match n.as_f64() {
-                Some(f) if n.is_f64() && f.fract() == 0.0 && f >= -9.2e18 && f <= 9.2e18 => {
+                Some(f) if n.is_f64() && f.fract() == 0.0 && (-9.2e18..=9.2e18).contains(&f) => {
                     *n = serde_json::Number::from(f as i64);
                     true
                 }

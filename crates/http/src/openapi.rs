@@ -81,7 +81,8 @@ const PATTERNS: &[(&str, &str, &str, usize)] = &[
 ];
 
 /// Properties of the create schemas ([`CREATE_SCHEMAS`]) that need a schema of their own.
-const PROPERTY_SCHEMAS: &[(&str, &str, fn() -> Schema)] = &[("CreateCompanyRequest", "company_id", text_id)];
+type PropertySchema = (&'static str, &'static str, fn() -> Schema);
+const PROPERTY_SCHEMAS: &[PropertySchema] = &[("CreateCompanyRequest", "company_id", text_id)];
 
 /// Adds the `ErrorList` schema, gives every documented error status that body, and adds the
 /// standard errors an operation can answer but does not list. Also keeps query parameters

@@ -146,7 +146,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod tests {
+mod cursor_tests {
     use super::*;
 
     /// Cursors round-trip, and a string of the documented shape is a cursor whether or not this
