@@ -73,12 +73,24 @@ const EMAIL_PATTERN: &str = concat!(
     "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$"
 );
 
+/// A calendar day as `rapport_core::office_hours::parse_holidays` takes it (`%Y-%m-%d`).
+const DATE_PATTERN: &str = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+
 /// Patterns the derive cannot put where they belong (on an array's items, on a field whose type
-/// is named after the wire): `(schema, property, pattern, maxLength)`. On an array, the items'.
-const PATTERNS: &[(&str, &str, &str, usize)] = &[
-    ("ContactRequest", "email", EMAIL_PATTERN, 254),
-    ("UpdateEmailSettings", "support_addresses", EMAIL_PATTERN, 254),
+/// is named after the wire): `(schema, property, pattern, maxLength, format)`. On an array, the
+/// items'.
+type PatternRule = (&'static str, &'static str, &'static str, usize, Option<KnownFormat>);
+const PATTERNS: &[PatternRule] = &[
+    ("ContactRequest", "email", EMAIL_PATTERN, 254, None),
+    ("UpdateEmailSettings", "support_addresses", EMAIL_PATTERN, 254, None),
+    ("SettingsRequest", "holidays", DATE_PATTERN, 10, Some(KnownFormat::Date)),
+    ("OfficeHoursRequest", "holidays", DATE_PATTERN, 10, Some(KnownFormat::Date)),
 ];
+
+/// The names of a multipart form's parts travel in a quoted header parameter (RFC 7578), which
+/// cannot hold control characters or a double quote: the upload form's other parts (ignored) have
+/// names without them.
+const PART_NAME_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f\"]*$";
 
 /// Properties of the create schemas ([`CREATE_SCHEMAS`]) that need a schema of their own.
 type PropertySchema = (&'static str, &'static str, fn() -> Schema);
@@ -92,7 +104,7 @@ pub fn add_standard_errors(openapi: &mut OpenApi) {
     components.schemas.insert(ERROR_LIST.to_string(), error_list_schema());
     // `extract::BodyId` derives a string schema; on the wire it is a string or an integer.
     components.schemas.insert("BodyId".to_string(), RefOr::T(body_id()));
-    for (name, field, pattern, max_length) in PATTERNS {
+    for (name, field, pattern, max_length, format) in PATTERNS {
         let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) else { continue };
         let property = match object.properties.get_mut(*field) {
             Some(RefOr::T(Schema::Array(array))) => match &mut array.items {
@@ -105,7 +117,14 @@ pub fn add_standard_errors(openapi: &mut OpenApi) {
         if let RefOr::T(Schema::Object(property)) = property {
             property.pattern = Some(pattern.to_string());
             property.max_length = Some(*max_length);
+            if let Some(format) = format {
+                property.format = Some(SchemaFormat::KnownFormat(format.clone()));
+            }
         }
+    }
+    if let Some(RefOr::T(Schema::Object(form))) = components.schemas.get_mut("UploadForm") {
+        let name = ObjectBuilder::new().schema_type(Type::String).pattern(Some(PART_NAME_PATTERN));
+        form.property_names = Some(Box::new(name.into()));
     }
     for (operation, shared, name, required) in CREATE_SCHEMAS {
         let Some(RefOr::T(Schema::Object(object))) = components.schemas.get(*shared) else { continue };

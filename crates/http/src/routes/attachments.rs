@@ -41,8 +41,8 @@ fn multipart_error(status: StatusCode, message: String) -> AppError {
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub(crate) struct UploadForm {
-    /// The file, at most 10 MB.
-    #[schema(value_type = String, format = Binary)]
+    /// The file, 1 byte to 10 MB.
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     file: Vec<u8>,
 }
 
@@ -75,6 +75,8 @@ pub async fn receive(
                 AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "content_type_mismatch", e.to_string())
             }
         })?;
+        // The rest of the body is read too, so a malformed part after the file is refused.
+        while multipart.next_field().await.map_err(|e| multipart_error(e.status(), e.body_text()))?.is_some() {}
         let new = NewAttachment { uploader, name: &accepted.name, content_type: accepted.content_type, bytes: &bytes };
         return Ok(attachments::create(&state.db, &state.config.attachments_dir, workspace_id, new).await?);
     }
