@@ -5,6 +5,8 @@
 //! errors with a specific code (`404 tag_not_found`); [`add_standard_errors`] completes each
 //! operation with the rest, so the document lists every status the server sends (checked by
 //! tests/conformance/run.sh, docs/CONFORMANCE.md).
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{
     AllOfBuilder, AnyOfBuilder, ArrayBuilder, ArrayItems, KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema,
@@ -96,6 +98,16 @@ const PART_NAME_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f\"]*$";
 type PropertySchema = (&'static str, &'static str, fn() -> Schema);
 const PROPERTY_SCHEMAS: &[PropertySchema] = &[("CreateCompanyRequest", "company_id", text_id)];
 
+/// Links from a create's answer to the operations on what it created: `(method and path of the
+/// create, status, operationId of the target, path parameter, the answer's field)`. Tools infer
+/// them otherwise from field names, and a company's answer has two ids: `company_id` (the
+/// customer's) and `id` (ours, the one `/companies/{id}` takes).
+const LINKS: &[(&str, &str, &str, &str, &str)] = &[
+    ("post /companies", "200", "find_company", "id", "id"),
+    ("post /companies", "200", "update_company", "id", "id"),
+    ("post /companies", "200", "delete_company", "id", "id"),
+];
+
 /// Adds the `ErrorList` schema, gives every documented error status that body, and adds the
 /// standard errors an operation can answer but does not list. Also keeps query parameters
 /// honest: a query string cannot carry `null`, so optional parameters are not nullable.
@@ -154,6 +166,21 @@ pub fn add_standard_errors(openapi: &mut OpenApi) {
     for (name, field, schema) in PROPERTY_SCHEMAS {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
             object.properties.insert(field.to_string(), RefOr::T(schema()));
+        }
+    }
+    for (operation, status, target, parameter, field) in LINKS {
+        let (method, path) = operation.split_once(' ').unwrap_or_default();
+        let item = openapi.paths.paths.get_mut(path);
+        let create = item.and_then(|item| if method == "post" { item.post.as_mut() } else { None });
+        let response = create.and_then(|create| create.responses.responses.get_mut(*status));
+        if let Some(RefOr::T(response)) = response {
+            // utoipa 5.5 writes `Link::operation_id` as `operation_id`; OpenAPI's key is
+            // `operationId`, so it goes in as an extension (written as given).
+            let operation_id: Extensions = [("operationId", serde_json::json!(target))].into_iter().collect();
+            let link = LinkBuilder::new()
+                .parameter(*parameter, format!("$response.body#/{field}"))
+                .extensions(Some(operation_id));
+            response.links.insert(target.to_string(), RefOr::T(link.build()));
         }
     }
     for item in openapi.paths.paths.values_mut() {
@@ -292,6 +319,18 @@ fn body_id() -> Schema {
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
+
+    /// Links name their target with `operationId` (OpenAPI's key), and the target exists.
+    #[test]
+    fn links_name_existing_operations() {
+        let document = serde_json::to_value(crate::router::openapi()).unwrap();
+        let links = &document["paths"]["/companies"]["post"]["responses"]["200"]["links"];
+        let find = &links["find_company"];
+        assert_eq!(find["operationId"], "find_company", "{links}");
+        assert_eq!(find["parameters"]["id"], "$response.body#/id");
+        assert!(find.get("operation_id").is_none());
+        assert_eq!(document["paths"]["/companies/{id}"]["get"]["operationId"], "find_company");
+    }
 
     /// Tools (schemathesis's links, client generators) find operations by `operationId`.
     #[test]

@@ -303,6 +303,7 @@ async fn delete_company(State(state): State<AppState>, auth: Auth, Path(id): Pat
 #[derive(Deserialize, utoipa::ToSchema)]
 struct AttachRequest {
     /// Our id of the company.
+    #[schema(required = true, nullable = false)]
     id: Option<BodyId>,
 }
 
