@@ -99,13 +99,19 @@ type PropertySchema = (&'static str, &'static str, fn() -> Schema);
 const PROPERTY_SCHEMAS: &[PropertySchema] = &[("CreateCompanyRequest", "company_id", text_id)];
 
 /// Links from a create's answer to the operations on what it created: `(method and path of the
-/// create, status, operationId of the target, path parameter, the answer's field)`. Tools infer
-/// them otherwise from field names, and a company's answer has two ids: `company_id` (the
-/// customer's) and `id` (ours, the one `/companies/{id}` takes).
-const LINKS: &[(&str, &str, &str, &str, &str)] = &[
-    ("post /companies", "200", "find_company", "id", "id"),
-    ("post /companies", "200", "update_company", "id", "id"),
-    ("post /companies", "200", "delete_company", "id", "id"),
+/// create, status, operationId of the target, path parameter, the answer's field, the target's
+/// body)`. Tools infer them otherwise from field names, and a company's answer has two ids:
+/// `company_id` (the customer's) and `id` (ours, the one `/companies/{id}` and
+/// `/contacts/{id}/companies/{company_id}` take). The update
+/// sends the create's `company_id` back (what schemathesis infers, so it adds no link of its own).
+type LinkRule =
+    (&'static str, &'static str, &'static str, &'static str, &'static str, Option<(&'static str, &'static str)>);
+const LINKS: &[LinkRule] = &[
+    ("post /companies", "200", "find_company", "id", "id", None),
+    ("post /companies", "200", "update_company", "id", "id", Some(("company_id", "$request.body#/company_id"))),
+    ("post /companies", "200", "delete_company", "id", "id", None),
+    ("post /companies", "200", "company_contacts", "id", "id", None),
+    ("post /companies", "200", "detach_contact", "company_id", "id", None),
 ];
 
 /// Adds the `ErrorList` schema, gives every documented error status that body, and adds the
@@ -163,23 +169,28 @@ pub fn add_standard_errors(openapi: &mut OpenApi) {
             require_one_of(schema, fields);
         }
     }
+    if let Some(schema) = components.schemas.get_mut("NewIdentity") {
+        identity_values(schema);
+    }
     for (name, field, schema) in PROPERTY_SCHEMAS {
         if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*name) {
             object.properties.insert(field.to_string(), RefOr::T(schema()));
         }
     }
-    for (operation, status, target, parameter, field) in LINKS {
+    for (operation, status, target, parameter, field, body) in LINKS {
         let (method, path) = operation.split_once(' ').unwrap_or_default();
         let item = openapi.paths.paths.get_mut(path);
         let create = item.and_then(|item| if method == "post" { item.post.as_mut() } else { None });
         let response = create.and_then(|create| create.responses.responses.get_mut(*status));
         if let Some(RefOr::T(response)) = response {
-            // utoipa 5.5 writes `Link::operation_id` as `operation_id`; OpenAPI's key is
-            // `operationId`, so it goes in as an extension (written as given).
-            let operation_id: Extensions = [("operationId", serde_json::json!(target))].into_iter().collect();
-            let link = LinkBuilder::new()
-                .parameter(*parameter, format!("$response.body#/{field}"))
-                .extensions(Some(operation_id));
+            // utoipa 5.5 writes `Link`'s fields in snake case (`operation_id`); OpenAPI's keys
+            // are `operationId` and `requestBody`, so they go in as extensions (written as given).
+            let mut keys: Extensions = [("operationId", serde_json::json!(target))].into_iter().collect();
+            if let Some((name, value)) = body {
+                keys.insert("requestBody".to_string(), serde_json::json!({ *name: value }));
+            }
+            let link =
+                LinkBuilder::new().parameter(*parameter, format!("$response.body#/{field}")).extensions(Some(keys));
             response.links.insert(target.to_string(), RefOr::T(link.build()));
         }
     }
@@ -240,6 +251,21 @@ fn complete_operation(operation: &mut Operation, writes: bool) {
 
 /// Turns an object schema into `allOf: [the object, anyOf: [{required: [field]}, …]]`, each
 /// branch with that field's own schema without `null`.
+/// An identity's value as `IdentityKind::normalise` takes it, which depends on its type: an email
+/// address, or a phone (1 to 64 characters) or external id (1 to 255) that is not blank.
+fn identity_values(schema: &mut RefOr<Schema>) {
+    let RefOr::T(Schema::Object(object)) = schema else { return };
+    let kinds = [("email", EMAIL_PATTERN, 254), ("phone", "\\S", 64), ("external_id", "\\S", 255)];
+    let mut one_of = OneOfBuilder::new();
+    for (kind, pattern, max_length) in kinds {
+        let kind_schema = ObjectBuilder::new().schema_type(Type::String).pattern(Some(format!("^{kind}$")));
+        let value = ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).max_length(Some(max_length));
+        one_of = one_of.item(ObjectBuilder::new().property("identity_type", kind_schema).property("value", value));
+    }
+    let object = object.clone();
+    *schema = AllOfBuilder::new().item(object).item(one_of).into();
+}
+
 fn require_one_of(schema: &mut RefOr<Schema>, fields: &[&str]) {
     let RefOr::T(Schema::Object(object)) = schema else { return };
     let mut any_of = AnyOfBuilder::new();
