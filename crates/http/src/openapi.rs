@@ -9,8 +9,8 @@ use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{
-    AllOfBuilder, AnyOfBuilder, ArrayBuilder, ArrayItems, KnownFormat, Object, ObjectBuilder, OneOfBuilder, Schema,
-    SchemaFormat, SchemaType, Type,
+    AdditionalProperties, AllOfBuilder, AnyOfBuilder, ArrayBuilder, ArrayItems, KnownFormat, Object, ObjectBuilder,
+    OneOfBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
@@ -169,6 +169,12 @@ pub fn add_standard_errors(openapi: &mut OpenApi) {
             require_one_of(schema, fields);
         }
     }
+    for name in ["SettingsRequest", "OfficeHoursRequest"] {
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) else { continue };
+        if let Some(RefOr::T(Schema::Object(property))) = object.properties.get_mut("office_hours") {
+            office_hours(property);
+        }
+    }
     if let Some(schema) = components.schemas.get_mut("NewIdentity") {
         identity_values(schema);
     }
@@ -251,6 +257,23 @@ fn complete_operation(operation: &mut Operation, writes: bool) {
 
 /// Turns an object schema into `allOf: [the object, anyOf: [{required: [field]}, …]]`, each
 /// branch with that field's own schema without `null`.
+/// Office hours as `rapport_core::office_hours::OfficeHours::parse` takes them: days `mon` to
+/// `sun`, each a list of `[start, end]` minutes after local midnight (0 to 1440). That a start
+/// comes before its end and a day's intervals do not overlap is left to the handler (400).
+fn office_hours(object: &mut Object) {
+    let minute = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .minimum(Some(0))
+        .maximum(Some(1440));
+    let interval = ArrayBuilder::new().items(minute).min_items(Some(2)).max_items(Some(2));
+    let day: Schema = ArrayBuilder::new().items(interval).into();
+    for name in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+        object.properties.insert(name.to_string(), RefOr::T(day.clone()));
+    }
+    object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+}
+
 /// An identity's value as `IdentityKind::normalise` takes it, which depends on its type: an email
 /// address, or a phone (1 to 64 characters) or external id (1 to 255) that is not blank.
 fn identity_values(schema: &mut RefOr<Schema>) {
