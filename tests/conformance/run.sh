@@ -70,7 +70,9 @@ run_engine() {
   start_server
   local report="$WORK/report-$engine.json" engine_status=0
   # From $WORK: schemathesis keeps its replay data in ./.schemathesis.
-  (cd "$WORK" && "$VENV/bin/schemathesis" run "$RAPPORT_URL/api/openapi.json" \
+  (cd "$WORK" && "$VENV/bin/schemathesis" \
+    --config-file "$ROOT/tests/conformance/schemathesis.toml" \
+    run "$RAPPORT_URL/api/openapi.json" \
     --checks all \
     --header "Authorization: Bearer $TOKEN" \
     --max-examples "$EXAMPLES" \

@@ -30,10 +30,46 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => {
-                Err(crate::text::json_text_fault(&bytes).map_or_else(|| json_rejection(rejection), AppError::from))
+                if let Some(fault) = crate::text::json_text_fault(&bytes) {
+                    return Err(fault.into());
+                }
+                // `3.0` is an integer to JSON Schema (and to JavaScript): where an integer field
+                // refused a number with no fractional part, read it again with those as integers.
+                if let JsonRejection::JsonDataError(_) = &rejection {
+                    if let Some(Ok(axum::Json(value))) =
+                        integral_floats_as_integers(&bytes).map(|b| axum::Json::<T>::from_bytes(&b))
+                    {
+                        return Ok(ApiJson(value));
+                    }
+                }
+                Err(json_rejection(rejection))
             }
         }
     }
+}
+
+/// The body again with every number that has no fractional part (`447.0`, `-3e2`) written as an
+/// integer, or `None` when it has none (or is not JSON). Numbers outside `i64` stay as they are.
+fn integral_floats_as_integers(bytes: &[u8]) -> Option<Vec<u8>> {
+    fn walk(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(n) => match n.as_f64() {
+                Some(f) if n.is_f64() && f.fract() == 0.0 && (-9.2e18..=9.2e18).contains(&f) => {
+                    *n = serde_json::Number::from(f as i64);
+                    true
+                }
+                _ => false,
+            },
+            serde_json::Value::Array(items) => items.iter_mut().fold(false, |changed, v| walk(v) | changed),
+            serde_json::Value::Object(map) => map.values_mut().fold(false, |changed, v| walk(v) | changed),
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if !walk(&mut value) {
+        return None;
+    }
+    serde_json::to_vec(&value).ok()
 }
 
 /// `application/json` or any `+json` type, as `axum::Json` requires.
@@ -215,5 +251,32 @@ impl FromRequestParts<AppState> for Auth {
             return Ok(Auth { workspace: session.workspace, admin: session.admin, via: AuthVia::Session });
         }
         Err(AppError::unauthorized())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Body {
+        count: i64,
+        id: BodyId,
+        ratio: f64,
+        ids: Vec<BodyId>,
+    }
+
+    /// JSON Schema counts `447.0` as an integer, so integer fields and ids take it; `447.5` and
+    /// numbers beyond `i64` stay refused.
+    #[test]
+    fn integral_floats_are_integers() {
+        let fixed =
+            integral_floats_as_integers(br#"{"count": 447.0, "id": 3.0, "ratio": 2.0, "ids": [-1e2, "x"]}"#).unwrap();
+        let body: Body = serde_json::from_slice(&fixed).unwrap();
+        assert_eq!((body.count, body.id, body.ratio), (447, BodyId("3".into()), 2.0));
+        assert_eq!(body.ids, vec![BodyId("-100".into()), BodyId("x".into())]);
+        assert!(integral_floats_as_integers(br#"{"count": 447}"#).is_none());
+        let fractional = integral_floats_as_integers(br#"{"count": 447.5, "id": 1e300}"#);
+        assert!(fractional.is_none());
     }
 }

@@ -1,7 +1,5 @@
 //! The three pagination styles the Intercom SDKs rely on (see docs/API.md):
 //! cursor (`pages.next.starting_after`), page number (empty `data` past the end) and scroll.
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -19,18 +17,24 @@ pub fn per_page(requested: Option<i64>) -> AppResult<i64> {
     }
 }
 
-/// An opaque cursor: the sort key of the last item returned, base64url-encoded.
+/// A cursor: the sort key of the last item returned, its integers joined by colons (`1712:42`).
+/// Clients treat it as opaque; the document states its shape as a `pattern` on each cursor
+/// parameter (`^-?[0-9]{1,18}` per number), and any cursor of that shape is a position: the page starts after it.
 pub fn encode_cursor(key: &[i64]) -> String {
-    let text = key.iter().map(i64::to_string).collect::<Vec<_>>().join(":");
-    URL_SAFE_NO_PAD.encode(text)
+    key.iter().map(i64::to_string).collect::<Vec<_>>().join(":")
+}
+
+/// One number of a cursor: an optional `-` and 1 to 18 ASCII digits (so it always fits an i64).
+fn cursor_number(part: &str) -> Option<i64> {
+    let digits = part.strip_prefix('-').unwrap_or(part);
+    let well_formed = (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    well_formed.then(|| part.parse().ok()).flatten()
 }
 
 /// Decodes a cursor made by [`encode_cursor`] with `len` parts.
 pub fn decode_cursor(cursor: &str, len: usize) -> AppResult<Vec<i64>> {
     let invalid = || AppError::invalid("starting_after", "starting_after is not a cursor this server issued");
-    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let parts: Vec<i64> = text.split(':').map(|p| p.parse().map_err(|_| invalid())).collect::<AppResult<_>>()?;
+    let parts: Vec<i64> = cursor.split(':').map(|p| cursor_number(p).ok_or_else(invalid)).collect::<AppResult<_>>()?;
     if parts.len() != len {
         return Err(invalid());
     }
@@ -91,9 +95,9 @@ pub fn numbered_pages(page: i64, per_page: i64, total_count: i64) -> Value {
 /// `starting_after` of a newest-first log paged by id (audit entries, webhook deliveries): the
 /// last id of the previous page, or `None` for the first page.
 pub fn older_than(starting_after: Option<&str>) -> AppResult<Option<i64>> {
-    match starting_after.map(str::trim) {
+    match starting_after {
         None | Some("") => Ok(None),
-        Some(raw) => raw.parse::<i64>().map(Some).map_err(|_| {
+        Some(raw) => raw.strip_prefix('-').is_none().then(|| cursor_number(raw)).flatten().map(Some).ok_or_else(|| {
             AppError::invalid("starting_after", "starting_after must be the id of the previous page's last entry")
         }),
     }
@@ -138,5 +142,27 @@ mod tests {
         assert!(cursor_pages(2, 50, 60, None).get("next").is_none());
         assert_eq!(cursor_pages(1, 50, 60, Some("x".into()))["next"]["starting_after"], "x");
         assert_eq!(numbered_pages(3, 10, 20)["next"], Value::Null);
+    }
+}
+
+#[cfg(test)]
+mod cursor_tests {
+    use super::*;
+
+    /// Cursors round-trip, and a string of the documented shape is a cursor whether or not this
+    /// server issued it; anything else is refused.
+    #[test]
+    fn cursors_have_the_documented_shape() {
+        assert_eq!(encode_cursor(&[1712, -42, 3]), "1712:-42:3");
+        assert_eq!(decode_cursor("1712:-42:3", 3).unwrap(), vec![1712, -42, 3]);
+        assert_eq!(decode_cursor("999999999999999999", 1).unwrap(), vec![999_999_999_999_999_999]);
+        for bad in ["", "1:2", "+1", " 1", "1 ", "1x", "-", "1234567890123456789", "MTIz", "\u{661}"] {
+            assert!(decode_cursor(bad, 1).is_err(), "{bad:?}");
+        }
+        assert_eq!(older_than(Some("")).unwrap(), None);
+        assert_eq!(older_than(Some("42")).unwrap(), Some(42));
+        for bad in ["-1", " 42", "+42", "4.2"] {
+            assert!(older_than(Some(bad)).is_err(), "{bad:?}");
+        }
     }
 }

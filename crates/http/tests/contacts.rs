@@ -250,6 +250,10 @@ async fn list_walks_cursor_pages_and_rejects_bad_paging() {
             let r = app.get(&format!("/api/contacts?{bad}")).await;
             assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "parameter_invalid"), "{bad}");
         }
+        // A cursor of the documented shape is a position, issued or not: past the end, a last page.
+        let r = app.get("/api/contacts?starting_after=999999999").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.body["data"].as_array().map(Vec::len), Some(0));
     }
 }
 

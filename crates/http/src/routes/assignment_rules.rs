@@ -134,6 +134,7 @@ async fn restore_version(
 #[serde(deny_unknown_fields)]
 struct AuditParams {
     /// Entries older than this entry id (the previous page's last `id`).
+    #[param(pattern = "^[0-9]{0,18}$")]
     starting_after: Option<String>,
     /// 1 to 150, default 50.
     #[param(minimum = 1, maximum = 150)]

@@ -37,6 +37,15 @@ fn multipart_error(status: StatusCode, message: String) -> AppError {
     }
 }
 
+/// The form of an upload (documentation only: [`receive`] reads the fields as they stream).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct UploadForm {
+    /// The file, 1 byte to 10 MB.
+    #[schema(value_type = String, format = Binary, min_length = 1)]
+    file: Vec<u8>,
+}
+
 /// Reads the `file` field of an upload, checks it and stores it for `uploader`.
 pub async fn receive(
     state: &AppState,
@@ -66,6 +75,8 @@ pub async fn receive(
                 AppError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "content_type_mismatch", e.to_string())
             }
         })?;
+        // The rest of the body is read too, so a malformed part after the file is refused.
+        while multipart.next_field().await.map_err(|e| multipart_error(e.status(), e.body_text()))?.is_some() {}
         let new = NewAttachment { uploader, name: &accepted.name, content_type: accepted.content_type, bytes: &bytes };
         return Ok(attachments::create(&state.db, &state.config.attachments_dir, workspace_id, new).await?);
     }
@@ -112,6 +123,7 @@ pub async fn serve(state: &AppState, a: &Attachment) -> AppResult<Response> {
 /// WebP), PDF, plain text, CSV or ZIP, at most 10 MB, checked by content. Send it by passing its
 /// id in `attachment_ids` of `POST /conversations/{id}/reply` as the same admin.
 #[utoipa::path(post, path = "/attachments", tag = "Attachments",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, description = "{id, name, content_type, size, url}"),
         (status = 413, description = "request_too_large"),
         (status = 415, description = "unsupported_media_type / content_type_mismatch")))]

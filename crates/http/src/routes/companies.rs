@@ -226,6 +226,7 @@ async fn list_companies(
 #[into_params(parameter_in = Query)]
 struct ScrollQuery {
     /// The `scroll_param` of the previous response; absent for the first batch.
+    #[param(pattern = "^(-?[0-9]{1,18})?$")]
     scroll_param: Option<String>,
     /// Batch size (Rapport extension; default 15, at most 150).
     #[param(minimum = 1, maximum = 150)]
@@ -242,7 +243,7 @@ async fn scroll_companies(
     ApiQuery(q): ApiQuery<ScrollQuery>,
 ) -> AppResult<Json<Value>> {
     let limit = page_size(q.per_page)?;
-    let after = match q.scroll_param.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let after = match q.scroll_param.as_deref().filter(|s| !s.is_empty()) {
         None => 0,
         Some(raw) => decode_cursor(raw, 1)
             .map_err(|_| AppError::invalid("scroll_param", "scroll_param is not one this server issued"))?[0],
@@ -302,6 +303,7 @@ async fn delete_company(State(state): State<AppState>, auth: Auth, Path(id): Pat
 #[derive(Deserialize, utoipa::ToSchema)]
 struct AttachRequest {
     /// Our id of the company.
+    #[schema(required = true, nullable = false)]
     id: Option<BodyId>,
 }
 

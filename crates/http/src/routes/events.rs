@@ -50,7 +50,13 @@ fn metadata_object<'de, D: Deserializer<'de>>(d: D) -> Result<Map<String, Value>
 #[derive(Deserialize, utoipa::ToSchema)]
 struct CreateEventRequest {
     /// Case-insensitive; stored lower-cased.
-    #[schema(required = true, nullable = false, min_length = 1)]
+    /// 1 to 255 characters (after trimming), none a control character.
+    #[schema(
+        required = true,
+        nullable = false,
+        max_length = 255,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     event_name: Option<String>,
     /// When it happened, unix seconds.
     #[schema(required = true, nullable = false, minimum = 1)]
@@ -114,6 +120,7 @@ struct ListParams {
     /// Answer with per-name summaries instead of events.
     summary: Option<bool>,
     /// The cursor from a previous page's `pages.next` URL.
+    #[param(pattern = "^-?[0-9]{1,18}:-?[0-9]{1,18}$")]
     before: Option<String>,
 }
 
@@ -203,7 +210,13 @@ async fn list_events(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct SummaryItem {
+    /// As `POST /events`' `event_name`.
+    #[schema(
+        max_length = 255,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     event_name: String,
+    #[schema(minimum = 1)]
     count: i64,
     /// Unix seconds of the first occurrence.
     first: i64,

@@ -39,8 +39,8 @@ pub fn note_json(n: &Note) -> Value {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NoteRequest {
-    /// The note's text (HTML allowed; stored as given).
-    #[schema(required = true, nullable = false)]
+    /// The note's text (HTML allowed; stored as given), not blank, at most 65,535 characters.
+    #[schema(required = true, nullable = false, pattern = "\\S", max_length = 65535)]
     body: Option<String>,
     /// The teammate writing the note; defaults to the caller.
     admin_id: Option<BodyId>,

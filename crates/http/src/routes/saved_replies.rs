@@ -50,8 +50,10 @@ async fn find_saved_reply(State(state): State<AppState>, auth: Auth, Path(id): P
 #[serde(deny_unknown_fields)]
 struct SavedReplyRequest {
     /// 1 to 200 characters, unique in the workspace.
+    #[schema(max_length = 200, pattern = "\\S")]
     name: Option<String>,
     /// Text with `{{contact.first_name}}`-style variables; an unknown variable is refused.
+    #[schema(pattern = "\\S")]
     body: Option<String>,
 }
 
@@ -134,6 +136,7 @@ struct RenderRequest {
     conversation_id: Option<BodyId>,
     /// `text` (default: values inserted verbatim, for a plain-text composer) or `html` (values
     /// HTML-escaped, for an HTML body).
+    #[schema(pattern = "^(text|html)$")]
     format: Option<String>,
     /// Preview only: the template text to render (an unsaved edit).
     #[serde(default)]

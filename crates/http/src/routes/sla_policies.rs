@@ -63,22 +63,24 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
 #[serde(deny_unknown_fields)]
 struct SlaPolicyRequest {
     /// 1 to 255 characters, unique in the workspace.
+    #[schema(max_length = 255, pattern = "\\S")]
     name: Option<String>,
     /// Seconds until the first teammate reply (1 to a year), or `null` for no target.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 31_622_400)]
     first_response_seconds: Option<Value>,
     /// Seconds until each next teammate reply after the customer writes again.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 31_622_400)]
     next_response_seconds: Option<Value>,
     /// Seconds until the conversation is closed.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 31_622_400)]
     time_to_close_seconds: Option<Value>,
     /// Count office hours only (default `true`) or calendar time.
     business_hours: Option<bool>,
     /// At risk once this percentage of a target or less is left (0 to 99, default 20; 0 = never).
+    #[schema(minimum = 0, maximum = 99)]
     at_risk_percent: Option<i64>,
 }
 
@@ -88,8 +90,10 @@ impl SlaPolicyRequest {
         let target = |field: &str, given: &Option<Value>, kept: Option<i64>| match given {
             None => Ok(kept),
             Some(Value::Null) => Ok(None),
+            // `3.0` is an integer to JSON Schema, as everywhere else in the API (`ApiJson`).
             Some(v) => v
                 .as_i64()
+                .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= 9.2e18).map(|f| f as i64))
                 .map(Some)
                 .ok_or_else(|| AppError::invalid(field, format!("{field} must be an integer or null"))),
         };

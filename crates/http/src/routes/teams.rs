@@ -52,10 +52,13 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Er
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TeamRequest {
+    #[schema(pattern = "\\S")]
     name: Option<String>,
     /// `manual`, `round_robin` or `balanced`.
+    #[schema(pattern = "^(manual|round_robin|balanced)$")]
     distribution_method: Option<String>,
     /// The same setting under the inbox's name; give one or the other (or both equal).
+    #[schema(pattern = "^(manual|round_robin|balanced)$")]
     assignment_method: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>, minimum = 1)]

@@ -206,6 +206,7 @@ struct DeliveryQuery {
     #[param(minimum = 1, maximum = 150)]
     per_page: Option<i64>,
     /// A delivery id: return older attempts than it.
+    #[param(pattern = "^[0-9]{0,18}$")]
     starting_after: Option<String>,
 }
 

@@ -93,7 +93,7 @@ pub async fn delete_contact(
 
 /// Parses `starting_after` (absent or empty means the first page).
 pub(super) fn cursor(starting_after: Option<&str>) -> AppResult<Option<i64>> {
-    match starting_after.map(str::trim) {
+    match starting_after {
         None | Some("") => Ok(None),
         Some(raw) => Ok(Some(decode_cursor(raw, 1)?[0])),
     }
@@ -102,7 +102,8 @@ pub(super) fn cursor(starting_after: Option<&str>) -> AppResult<Option<i64>> {
 /// Contacts in creation order, by cursor (`pages.next.starting_after`; no `next` on the last page).
 #[utoipa::path(get, path = "/contacts", tag = "Contacts",
     params(("per_page" = Option<i64>, Query, minimum = 1, maximum = 150, description = "1 to 150, default 50"),
-        ("starting_after" = Option<String>, Query, description = "pages.next.starting_after of the previous page")),
+        ("starting_after" = Option<String>, Query, pattern = "^(-?[0-9]{1,18})?$",
+            description = "pages.next.starting_after of the previous page")),
     responses((status = 200, description = "list of contacts"), (status = 400, description = "parameter_invalid")))]
 pub async fn list_contacts(
     State(state): State<AppState>,

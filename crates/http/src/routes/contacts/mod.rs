@@ -194,7 +194,7 @@ pub struct ContactRequest {
     role: Option<String>,
     /// The customer's own id for a user (string or number).
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<BodyId>)]
     external_id: Option<Option<BodyId>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -210,14 +210,14 @@ pub struct ContactRequest {
     #[schema(value_type = Option<String>)]
     avatar: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0)]
     signed_up_at: Option<Option<i64>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0)]
     last_seen_at: Option<Option<i64>>,
     /// The teammate who owns the contact.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<BodyId>)]
     owner_id: Option<Option<BodyId>>,
     unsubscribed_from_emails: Option<bool>,
     #[serde(default, deserialize_with = "nullable")]

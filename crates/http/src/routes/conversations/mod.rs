@@ -106,7 +106,7 @@ fn list_json(page: &Page, sort: Sort, page_number: i64, per_page: i64) -> Value 
 
 /// Conversations, most recently updated first, cursor-paged (`per_page` ≤ 150). Parts are omitted.
 #[utoipa::path(get, path = "/conversations", tag = "Conversations",
-    params(("per_page" = Option<i64>, Query, minimum = 1, maximum = 150), ("starting_after" = Option<String>, Query)),
+    params(("per_page" = Option<i64>, Query, minimum = 1, maximum = 150), ("starting_after" = Option<String>, Query, pattern = "^(2(:-?[0-9]{1,18}){3})?$")),
     responses((status = 200, description = "conversation.list")))]
 async fn list_conversations(
     State(state): State<AppState>,
@@ -170,6 +170,8 @@ struct CreateRequest {
     #[schema(required = true, nullable = false, pattern = "\\S")]
     body: Option<String>,
     subject: Option<String>,
+    /// Unix seconds (at least 1); default now.
+    #[schema(minimum = 1)]
     created_at: Option<i64>,
 }
 
@@ -288,4 +290,16 @@ async fn delete_conversation(
     let id = parse_id(&id, "conversation")?;
     conversations::delete(&state.db, auth.workspace_id(), id).await?;
     Ok(Json(json!({"id": id.to_string(), "object": "conversation", "deleted": true})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `pattern` documented for `GET /conversations`' `starting_after` is the default sort's
+    /// tag (2) and three numbers: its key (updated_at, id) and the page number.
+    #[test]
+    fn default_sort_matches_the_documented_cursor_pattern() {
+        assert_eq!((Sort::default().tag(), Sort::default().key_len()), (2, 2));
+    }
 }

@@ -53,8 +53,10 @@ async fn with_holidays(state: &AppState, workspace_id: i64, mut body: Value) -> 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct SettingsRequest {
     /// The workspace's name, shown atop the messenger (1 to 200 characters).
+    #[schema(max_length = 200, pattern = "\\S")]
     name: Option<String>,
     /// `#rrggbb`.
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
     color: Option<String>,
     /// At most 500 characters.
     greeting: Option<String>,
@@ -63,6 +65,7 @@ struct SettingsRequest {
     #[schema(value_type = Option<Object>)]
     office_hours: Option<Value>,
     /// 1 to 10080.
+    #[schema(minimum = 1, maximum = 10080)]
     reply_time_minutes: Option<i64>,
     /// Whole days off in the workspace's timezone, `["2024-12-25", …]`: SLA clocks do not count
     /// them (teams with their own hours have their own holidays).
