@@ -167,29 +167,40 @@ pub struct ServerCpu {
 impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "bench {} (concurrency {})", self.name, self.concurrency)?;
-        writeln!(
-            f,
-            "{:<28} {:>9} {:>7} {:>10} {:>9} {:>9} {:>9}",
-            "operation", "ok", "errors", "req/s", "p50 ms", "p99 ms", "max ms"
-        )?;
+        writeln!(f, "{}", OpReport::HEADER)?;
         for op in &self.ops {
-            writeln!(
-                f,
-                "{:<28} {:>9} {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2}",
-                op.name,
-                op.ok,
-                op.errors,
-                op.throughput(),
-                op.p50_ms,
-                op.p99_ms,
-                op.max_ms
-            )?;
-            if let Some(e) = &op.first_error {
-                writeln!(f, "    first error: {e}")?;
-            }
+            write!(f, "{op}")?;
         }
         if let Some(cpu) = self.server_cpu {
             writeln!(f, "server CPU: {:.2} cores, {:.2} ms per request", cpu.cores, cpu.ms_per_request)?;
+        }
+        Ok(())
+    }
+}
+
+impl OpReport {
+    /// The operations table's header, aligned with each report's row ([`fmt::Display`]).
+    pub const HEADER: &'static str =
+        "operation                           ok  errors      req/s    p50 ms    p99 ms    max ms";
+}
+
+/// One row of the operations table (`operation ok errors req/s p50 p99 max`), then its first
+/// error when it had one.
+impl fmt::Display for OpReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<28} {:>9} {:>7} {:>10.1} {:>9.2} {:>9.2} {:>9.2}",
+            self.name,
+            self.ok,
+            self.errors,
+            self.throughput(),
+            self.p50_ms,
+            self.p99_ms,
+            self.max_ms
+        )?;
+        if let Some(e) = &self.first_error {
+            writeln!(f, "    first error: {e}")?;
         }
         Ok(())
     }

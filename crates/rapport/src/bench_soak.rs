@@ -497,7 +497,8 @@ fn print_report(options: &SoakOptions, samples: &[Sample], recorder: &Recorder, 
         );
     }
 
-    println!("\nper component over the load:");
+    let header = crate::bench::OpReport::HEADER;
+    println!("\nper component over the load:\n{header}");
     let seconds = (options.minutes * 60) as f64;
     for (c, name) in COMPONENTS.iter().enumerate() {
         let total = if c == WEBHOOKS {
@@ -505,11 +506,11 @@ fn print_report(options: &SoakOptions, samples: &[Sample], recorder: &Recorder, 
         } else {
             minutes.iter().map(|m| m[c].clone()).fold(Tally::new(), Tally::merge)
         };
-        print_operation(&total.report(name, seconds));
+        print!("{}", total.report(name, seconds));
     }
-    println!("per API operation:");
+    println!("per API operation:\n{header}");
     for (name, tally) in recorder.operations.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-        print_operation(&tally.clone().report(name, seconds));
+        print!("{}", tally.clone().report(name, seconds));
     }
 
     let window = verdict::window_minutes(options.minutes) as usize;
@@ -520,21 +521,5 @@ fn print_report(options: &SoakOptions, samples: &[Sample], recorder: &Recorder, 
     match Verdicts::judge(samples, options.minutes, first, last) {
         Some(verdicts) => print!("{verdicts}"),
         None => println!("no verdict: the warm idle or the after-load sample is missing"),
-    }
-}
-
-fn print_operation(op: &crate::bench::OpReport) {
-    println!(
-        "  {:<32} {:>8} ok {:>5} errors {:>8.1}/s  p50 {:>7.2} ms  p99 {:>8.2} ms  max {:>8.2} ms",
-        op.name,
-        op.ok,
-        op.errors,
-        op.throughput(),
-        op.p50_ms,
-        op.p99_ms,
-        op.max_ms
-    );
-    if let Some(e) = &op.first_error {
-        println!("    first error: {e}");
     }
 }
