@@ -80,13 +80,18 @@ export function Composer(p: Props) {
   const pick = (admin: Admin | undefined) => {
     const area = p.composerRef.current;
     if (!admin || !popup || !area) return;
-    const caret = area.selectionStart ?? p.draft.length;
-    const text = `${p.draft.slice(0, popup.start)}@${admin.name} ${p.draft.slice(caret)}`;
+    // The textarea's own value and caret, set here and now: keys typed right after the pick must
+    // land after the name, not before it (a caret moved on the next frame put them in the middle).
+    const current = area.value;
+    const caret = area.selectionStart ?? current.length;
+    const text = `${current.slice(0, popup.start)}@${admin.name} ${current.slice(caret)}`;
+    const at = popup.start + admin.name.length + 2;
+    area.value = text;
+    area.setSelectionRange(at, at);
+    area.focus();
     p.onDraft(text);
     setMentioned((all) => [...all.filter((a) => a.id !== admin.id), admin]);
     setPopup(null);
-    const at = popup.start + admin.name.length + 2;
-    requestAnimationFrame(() => { area.focus(); area.setSelectionRange(at, at); });
   };
 
   const onInput = (e: Event) => {
