@@ -2,7 +2,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{execute, now, with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 /// A company as stored, with the number of contacts attached to it.
 #[derive(Debug, Clone, Serialize)]
@@ -165,26 +165,90 @@ pub async fn upsert(
 ) -> StoreResult<(Company, bool)> {
     let company_id = valid_company_id(company_id)?;
     validate(db, workspace_id, &fields).await?;
-    // Insert-or-nothing, then update: two requests racing on one company_id both succeed.
+    // Insert-or-nothing, then update: two requests racing on one company_id both succeed (the
+    // loser of the insert finds the winner's row the second time).
     for _ in 0..2 {
-        if let Ok(existing) = find_by_company_id(db, workspace_id, company_id).await {
-            return Ok((update_validated(db, workspace_id, &existing, &fields).await?, false));
-        }
-        let at = now();
-        let inserted = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-            "INSERT INTO companies (workspace_id, company_id, name, plan, size, website, industry, monthly_spend, \
-             remote_created_at, custom_attributes, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
-             ON CONFLICT (workspace_id, company_id) DO NOTHING RETURNING id")
-            .bind(workspace_id).bind(company_id).bind(&fields.name).bind(&fields.plan).bind(fields.size)
-            .bind(&fields.website).bind(&fields.industry).bind(fields.monthly_spend.unwrap_or(0.0).trunc())
-            .bind(fields.remote_created_at).bind(merged(&Map::new(), &fields.custom_attributes)).bind(at)
-            .fetch_optional(pool).await)?;
-        if let Some(id) = inserted {
-            return Ok((find(db, workspace_id, id).await?, true));
+        let mut tx = db.begin().await?;
+        match write(&mut tx, workspace_id, company_id, &fields).await {
+            Ok((id, created)) => {
+                tx.commit().await?;
+                return Ok((find(db, workspace_id, id).await?, created));
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            Err(other) => return Err(other),
         }
     }
     Err(StoreError::Conflict("company_id is being written concurrently; retry".into()))
+}
+
+/// Inside `tx`: creates the company with this `company_id`, or updates the given fields of the
+/// one that exists (absent fields stay, custom attributes merge key by key). Answers its id and
+/// whether it was created; a company created meanwhile by another transaction is a conflict
+/// (retry: it exists now). The fields must be valid ([`validate`]). Shared with the Segment intake.
+pub(crate) async fn write(
+    tx: &mut Tx,
+    workspace_id: i64,
+    company_id: &str,
+    f: &CompanyFields,
+) -> StoreResult<(i64, bool)> {
+    let at = now();
+    let existing: Option<(i64, String)> = tx
+        .fetch_optional(
+            Stmt::new("SELECT id, custom_attributes FROM companies WHERE workspace_id = $1 AND company_id = $2")
+                .arg(workspace_id)
+                .arg(company_id),
+        )
+        .await?;
+    let spend = f.monthly_spend.map(f64::trunc);
+    if let Some((id, custom)) = existing {
+        let custom: Map<String, Value> = serde_json::from_str(&custom).unwrap_or_default();
+        tx.execute(
+            Stmt::new(
+                "UPDATE companies SET name = COALESCE($3, name), plan = COALESCE($4, plan), \
+                 size = COALESCE($5, size), website = COALESCE($6, website), industry = COALESCE($7, industry), \
+                 monthly_spend = COALESCE($8, monthly_spend), remote_created_at = COALESCE($9, remote_created_at), \
+                 custom_attributes = $10, updated_at = $11 WHERE workspace_id = $1 AND id = $2",
+            )
+            .arg(workspace_id)
+            .arg(id)
+            .arg(&f.name)
+            .arg(&f.plan)
+            .arg(f.size)
+            .arg(&f.website)
+            .arg(&f.industry)
+            .arg(spend)
+            .arg(f.remote_created_at)
+            .arg(merged(&custom, &f.custom_attributes))
+            .arg(at),
+        )
+        .await?;
+        return Ok((id, false));
+    }
+    let inserted: Option<i64> = tx
+        .scalar_optional(
+            Stmt::new(
+                "INSERT INTO companies (workspace_id, company_id, name, plan, size, website, industry, \
+                 monthly_spend, remote_created_at, custom_attributes, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
+                 ON CONFLICT (workspace_id, company_id) DO NOTHING RETURNING id",
+            )
+            .arg(workspace_id)
+            .arg(company_id)
+            .arg(&f.name)
+            .arg(&f.plan)
+            .arg(f.size)
+            .arg(&f.website)
+            .arg(&f.industry)
+            .arg(spend.unwrap_or(0.0))
+            .arg(f.remote_created_at)
+            .arg(merged(&Map::new(), &f.custom_attributes))
+            .arg(at),
+        )
+        .await?;
+    match inserted {
+        Some(id) => Ok((id, true)),
+        None => Err(StoreError::Conflict(format!("company {company_id:?} is being created by another request"))),
+    }
 }
 
 async fn update_validated(db: &Db, workspace_id: i64, current: &Company, f: &CompanyFields) -> StoreResult<Company> {

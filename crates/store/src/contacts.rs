@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::search::{SearchModel, SqlCondition};
 use crate::tags::{AppliedTag, Target};
 use crate::workspaces::Workspace;
-use crate::{bind_values, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{bind_values, now, with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 pub mod identities;
 mod merge;
@@ -182,8 +182,8 @@ fn duplicate(id: i64) -> StoreError {
     StoreError::Conflict(format!("A contact matching those details already exists with id={id}"))
 }
 
-fn conflict_on_external_id(e: sqlx::Error) -> StoreError {
-    match StoreError::from(e) {
+fn conflict_on_external_id(e: StoreError) -> StoreError {
+    match e {
         StoreError::Conflict(_) => StoreError::Conflict("A contact with this external_id already exists".into()),
         other => other,
     }
@@ -193,6 +193,16 @@ fn conflict_on_external_id(e: sqlx::Error) -> StoreError {
 /// companies, notes or further identities: its [`Relations`] are the default).
 pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> StoreResult<Contact> {
     validate(db, workspace_id, &mut fields, None).await?;
+    let mut tx = db.begin().await?;
+    let contact = insert(&mut tx, workspace_id, fields).await?;
+    tx.commit().await?;
+    Ok(contact)
+}
+
+/// Inside `tx`: writes a new contact (the role defaults to `user`) with its `contact.created`
+/// event. The fields must be valid ([`validate`]); an external id taken meanwhile is a conflict.
+/// Shared with the Segment intake.
+pub(crate) async fn insert(tx: &mut Tx, workspace_id: i64, fields: ContactFields) -> StoreResult<Contact> {
     let email = fields.email.flatten();
     let attributes = Value::Object(fields.custom_attributes.unwrap_or_default()).to_string();
     let sql = format!(
@@ -202,41 +212,35 @@ pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> St
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17, $15, $15) \
          RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let contact = sqlx::query_as::<_, Contact>(&sql)
-        .bind(workspace_id)
-        .bind(fields.role.unwrap_or(ContactRole::User).as_str())
-        .bind(fields.external_id.flatten())
-        .bind(email.as_ref().map(|e| e.as_str().to_string()))
-        .bind(email.as_ref().map(|e| e.domain().to_string()))
-        .bind(fields.phone.flatten())
-        .bind(fields.name.flatten())
-        .bind(fields.avatar.flatten())
-        .bind(fields.signed_up_at.flatten())
-        .bind(fields.last_seen_at.flatten())
-        .bind(fields.owner_id.flatten())
-        .bind(fields.unsubscribed_from_emails.unwrap_or(false))
-        .bind(fields.language_override.flatten())
-        .bind(&attributes)
-        .bind(now())
-        .bind(fields.claimed_user_id.flatten())
-        .bind(fields.claimed_email.flatten().map(|e| e.as_str().to_string()))
-        .fetch_one(&mut *tx).await
-        .map_err(conflict_on_external_id)?;
-        let event = crate::event_log::NewEvent {
-            workspace_id,
-            kind: "contact.created",
-            conversation_id: None,
-            audience: crate::event_log::Audience::Admins,
-            payload: serde_json::json!({"contact": {"id": contact.id, "role": contact.role}}),
-            created_at: contact.created_at,
-        };
-        let seq = crate::event_log::append(&mut *tx, &event).await?;
-        tx.commit().await?;
-        db.announce(workspace_id, seq);
-        Ok(contact)
-    })
+    let insert = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(fields.role.unwrap_or(ContactRole::User).as_str())
+        .arg(fields.external_id.flatten())
+        .arg(email.as_ref().map(|e| e.as_str().to_string()))
+        .arg(email.as_ref().map(|e| e.domain().to_string()))
+        .arg(fields.phone.flatten())
+        .arg(fields.name.flatten())
+        .arg(fields.avatar.flatten())
+        .arg(fields.signed_up_at.flatten())
+        .arg(fields.last_seen_at.flatten())
+        .arg(fields.owner_id.flatten())
+        .arg(fields.unsubscribed_from_emails.unwrap_or(false))
+        .arg(fields.language_override.flatten())
+        .arg(attributes)
+        .arg(now())
+        .arg(fields.claimed_user_id.flatten())
+        .arg(fields.claimed_email.flatten().map(|e| e.as_str().to_string()));
+    let contact: Contact = tx.fetch_one(insert).await.map_err(conflict_on_external_id)?;
+    let event = crate::event_log::NewEvent {
+        workspace_id,
+        kind: "contact.created",
+        conversation_id: None,
+        audience: crate::event_log::Audience::Admins,
+        payload: serde_json::json!({"contact": {"id": contact.id, "role": contact.role}}),
+        created_at: contact.created_at,
+    };
+    crate::event_log::append(tx, &event).await?;
+    Ok(contact)
 }
 
 /// Updates the given fields; custom attributes are merged key by key into the stored ones.
@@ -260,36 +264,41 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, mut fields: ContactFiel
          language_override = $14, custom_attributes = $15, updated_at = $16, claimed_user_id = $17, \
          claimed_email = $18 WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let contact = sqlx::query_as::<_, Contact>(&sql)
-        .bind(workspace_id).bind(id).bind(role.as_str())
-        .bind(fields.external_id.unwrap_or(current.external_id))
-        .bind(email).bind(email_domain)
-        .bind(fields.phone.unwrap_or(current.phone))
-        .bind(fields.name.unwrap_or(current.name))
-        .bind(fields.avatar.unwrap_or(current.avatar))
-        .bind(fields.signed_up_at.unwrap_or(current.signed_up_at))
-        .bind(fields.last_seen_at.unwrap_or(current.last_seen_at))
-        .bind(fields.owner_id.unwrap_or(current.owner_id))
-        .bind(fields.unsubscribed_from_emails.unwrap_or(current.unsubscribed_from_emails))
-        .bind(fields.language_override.unwrap_or(current.language_override))
-        .bind(Value::Object(attributes).to_string())
-        .bind(now())
-        .bind(fields.claimed_user_id.unwrap_or(current.claimed_user_id))
-        .bind(match fields.claimed_email {
+    let update = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(id)
+        .arg(role.as_str())
+        .arg(fields.external_id.unwrap_or(current.external_id))
+        .arg(email)
+        .arg(email_domain)
+        .arg(fields.phone.unwrap_or(current.phone))
+        .arg(fields.name.unwrap_or(current.name))
+        .arg(fields.avatar.unwrap_or(current.avatar))
+        .arg(fields.signed_up_at.unwrap_or(current.signed_up_at))
+        .arg(fields.last_seen_at.unwrap_or(current.last_seen_at))
+        .arg(fields.owner_id.unwrap_or(current.owner_id))
+        .arg(fields.unsubscribed_from_emails.unwrap_or(current.unsubscribed_from_emails))
+        .arg(fields.language_override.unwrap_or(current.language_override))
+        .arg(Value::Object(attributes).to_string())
+        .arg(now())
+        .arg(fields.claimed_user_id.unwrap_or(current.claimed_user_id))
+        .arg(match fields.claimed_email {
             Some(email) => email.map(|e| e.as_str().to_string()),
             None => current.claimed_email,
-        })
-        .fetch_optional(&mut *tx).await
-        .map_err(conflict_on_external_id)?
-        .or_not_found("contact")?;
-        sqlx::query(DROP_PROMOTED_IDENTITIES)
-            .bind(workspace_id).bind(contact.id).bind(&contact.email).bind(&contact.phone).bind(&contact.external_id)
-            .execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(contact)
-    })
+        });
+    let mut tx = db.begin().await?;
+    let contact: Contact = tx.fetch_optional(update).await.map_err(conflict_on_external_id)?.or_not_found("contact")?;
+    tx.execute(
+        Stmt::new(DROP_PROMOTED_IDENTITIES)
+            .arg(workspace_id)
+            .arg(contact.id)
+            .arg(&contact.email)
+            .arg(&contact.phone)
+            .arg(&contact.external_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(contact)
 }
 
 /// A live (not merged) contact of the workspace.

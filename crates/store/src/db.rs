@@ -6,6 +6,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use tokio::sync::broadcast;
 
+use crate::tx::{Engine, Read, Tx};
 use crate::write_tx::{WriteTx, Writer};
 use crate::StoreResult;
 
@@ -104,6 +105,22 @@ impl Db {
         pool.begin_write(self).await
     }
 
+    /// Starts a write transaction on either engine: the handle every write step takes (see
+    /// `tx.rs`). On SQLite it waits for this process's writer turn and joins the open group
+    /// commit (see [`Db::begin_write`]).
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        let conn = match &self.pool {
+            Pool::Sqlite(pool) => Engine::Sqlite(pool.begin_write(self).await?),
+            Pool::Postgres(pool) => Engine::Postgres(pool.begin_write(self).await?),
+        };
+        Ok(Tx::new(conn, self.commits.clone()))
+    }
+
+    /// Reads on the pool, outside any transaction.
+    pub fn read(&self) -> Read<'_> {
+        Read::new(&self.pool)
+    }
+
     /// Write transactions and the commits that made them durable, since this Db was opened
     /// (SQLite's group commit; on PostgreSQL both stay 0, each transaction commits alone).
     pub fn write_stats(&self) -> crate::WriteStats {
@@ -113,12 +130,6 @@ impl Db {
     /// Hears every [`Committed`] announcement of this process from now on.
     pub fn committed(&self) -> broadcast::Receiver<Committed> {
         self.commits.subscribe()
-    }
-
-    /// Tells listeners that `workspace_id`'s log reaches `seq` (called by writers after commit).
-    pub(crate) fn announce(&self, workspace_id: i64, seq: i64) {
-        // No listener (a CLI command, a test) is fine: the log is the truth.
-        let _ = self.commits.send(Committed { workspace_id, seq });
     }
 
     /// Applies every pending migration of this backend.

@@ -2,12 +2,12 @@
 //! transaction as the change, with a gapless per-workspace sequence number. Live delivery (and
 //! later webhooks, mail and automations) reads from here; see `docs/REALTIME.md`.
 //!
-//! Writers [`append`] inside their write transaction and call
-//! `Db::announce` after the commit, which rings the node's doorbell.
+//! Writers [`append`] inside their write transaction ([`Tx`]); its commit rings the node's
+//! doorbell (`Db::committed`).
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::{execute, now, with_pool, BoxFuture, Db, StoreResult};
+use crate::{execute, now, with_pool, Backend, Conn, Db, Stmt, StoreResult, Tx};
 
 /// Who may see an event: `Everyone` includes the conversation's contacts (their messenger),
 /// `Admins` only the workspace's teammates.
@@ -71,16 +71,26 @@ impl Event {
     }
 }
 
-/// A connection an event can be appended on, inside the caller's write transaction: the
-/// event takes the workspace's next sequence number, in one statement.
-pub trait AppendEvent {
-    fn append_event<'c>(&'c mut self, event: &'c NewEvent) -> BoxFuture<'c, Result<i64, sqlx::Error>>;
-}
-
-/// Appends `event` inside the write transaction of `conn` (`&mut *tx`); answers its sequence
-/// number. Call `Db::announce` with it after the commit.
-pub async fn append<C: AppendEvent>(conn: &mut C, event: &NewEvent) -> Result<i64, sqlx::Error> {
-    conn.append_event(event).await
+/// Appends `event` inside `tx`; answers its sequence number. The event takes the workspace's
+/// next number in one statement, and `tx`'s commit announces it.
+pub async fn append(tx: &mut Tx, event: &NewEvent) -> StoreResult<i64> {
+    let sql = match tx.backend() {
+        Backend::Sqlite => SQLITE_APPEND,
+        Backend::Postgres => POSTGRES_APPEND,
+    };
+    let seq = tx
+        .scalar(
+            Stmt::new(sql)
+                .arg(event.workspace_id)
+                .arg(event.kind)
+                .arg(event.conversation_id)
+                .arg(event.audience.as_str())
+                .arg(event.payload.to_string())
+                .arg(event.created_at),
+        )
+        .await?;
+    tx.appended(event.workspace_id, seq);
+    Ok(seq)
 }
 
 /// SQLite: the insert reads the last number, and the `event_log_advances_sequence` trigger
@@ -98,31 +108,6 @@ const POSTGRES_APPEND: &str = "WITH next AS (INSERT INTO event_sequences (worksp
     RETURNING last_seq) \
     INSERT INTO event_log (workspace_id, seq, kind, conversation_id, audience, payload, created_at) \
     SELECT $1, last_seq, $2, $3, $4, $5, $6 FROM next RETURNING seq";
-
-/// Implements [`AppendEvent`] for a backend's connection with that backend's statement (binds
-/// workspace, kind, conversation, audience, payload and time; answers the `seq`).
-macro_rules! append_event_with {
-    ($connection:ty, $sql:expr) => {
-        impl AppendEvent for $connection {
-            fn append_event<'c>(&'c mut self, event: &'c NewEvent) -> BoxFuture<'c, Result<i64, sqlx::Error>> {
-                Box::pin(async move {
-                    sqlx::query_scalar($sql)
-                        .bind(event.workspace_id)
-                        .bind(event.kind)
-                        .bind(event.conversation_id)
-                        .bind(event.audience.as_str())
-                        .bind(event.payload.to_string())
-                        .bind(event.created_at)
-                        .fetch_one(self)
-                        .await
-                })
-            }
-        }
-    };
-}
-
-append_event_with!(sqlx::SqliteConnection, SQLITE_APPEND);
-append_event_with!(sqlx::PgConnection, POSTGRES_APPEND);
 
 /// The workspace's last sequence number (0 before its first event).
 pub async fn last_seq(db: &Db, workspace_id: i64) -> StoreResult<i64> {

@@ -9,8 +9,10 @@ mod db;
 mod error;
 pub mod search;
 pub mod seed;
+mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tx;
 mod write_tx;
 
 /// A boxed future borrowing for `'c`: what the per-backend trait methods of the store answer.
@@ -42,6 +44,8 @@ pub mod workspaces;
 
 pub use db::{Backend, BeginWrite, Committed, Db, Pool};
 pub use error::{OptionExt, StoreError, StoreResult};
+pub use sql::{Arg, Row, Scalar, Stmt};
+pub use tx::{Conn, Read, Tx};
 pub use write_tx::{WriteStats, WriteTx};
 
 /// The current time as unix seconds, the unit every timestamp column uses.

@@ -22,19 +22,9 @@ use rapport_core::segment::{Action, Call, CallError, Kind};
 use serde_json::{Map, Value};
 
 use crate::contacts::Contact;
-use crate::{with_pool, Db, Pool, StoreError, StoreResult};
+use crate::{with_pool, Db, StoreError, StoreResult};
 
-mod postgres {
-    //! The transaction steps on PostgreSQL (the same text as on SQLite, see `segment/steps.rs`).
-    type Backend = sqlx::Postgres;
-    include!("segment/steps.rs");
-}
-
-mod sqlite {
-    //! The transaction steps on SQLite (the same text as on PostgreSQL, see `segment/steps.rs`).
-    type Backend = sqlx::Sqlite;
-    include!("segment/steps.rs");
-}
+mod steps;
 
 /// What became of one call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,10 +107,7 @@ pub async fn apply(db: &Db, workspace_id: i64, calls: &[Result<Call, CallError>]
     let mut hint: Option<EmailHint> = None;
     while next < todo.len() {
         let batch: Vec<&Call> = todo[next..].iter().map(|(_, call)| *call).collect();
-        let (done, between) = match db.pool() {
-            Pool::Sqlite(pool) => sqlite::run(db, pool, workspace_id, &batch, hint.take()).await?,
-            Pool::Postgres(pool) => postgres::run(db, pool, workspace_id, &batch, hint.take()).await?,
-        };
+        let (done, between) = steps::run(db, workspace_id, &batch, hint.take()).await?;
         for outcome in done {
             outcomes[todo[next].0] = Some(outcome);
             next += 1;

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::event_log::{Audience, NewEvent};
-use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{execute, now, with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 // ---- policies ----
 
@@ -381,42 +381,43 @@ pub async fn evaluate(
     let runs = Value::Array(evaluation.runs.iter().map(sla::Run::to_json).collect()).to_string();
     let notified_text = serde_json::to_string(&notified).unwrap_or_else(|_| "[]".into());
     let contact_ids = [conversation.contact_id];
-    let seq = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let won = sqlx::query(
-            "UPDATE conversation_slas SET status = $4, state = $5, runs = $6, notified = $7, next_check_at = $8, \
-             revision = revision + 1, evaluated_at = $9 WHERE workspace_id = $1 AND conversation_id = $2 AND revision = $3")
-            .bind(workspace_id).bind(conversation_id).bind(row.revision).bind(evaluation.status.as_str())
-            .bind(evaluation.state.as_str()).bind(&runs).bind(&notified_text).bind(evaluation.next_check_at)
-            .bind(now).execute(&mut *tx).await?.rows_affected() == 1;
-        let mut seq = None;
-        if won {
-            for (kind, run) in &events {
-                let event = NewEvent {
-                    workspace_id,
-                    kind,
-                    conversation_id: Some(conversation_id),
-                    audience: Audience::Admins,
-                    payload: json!({
-                        "conversation": {"id": conversation_id, "contact_ids": contact_ids},
-                        "sla_name": row.sla_name,
-                        "target": run.target,
-                        "target_seconds": run.seconds,
-                        "started_at": run.started_at,
-                        "due_at": run.due_at,
-                        "elapsed_seconds": run.elapsed,
-                    }),
-                    created_at: now,
-                };
-                seq = Some(crate::event_log::append(&mut *tx, &event).await?);
-            }
+    let mut tx = db.begin().await?;
+    let update = Stmt::new(
+        "UPDATE conversation_slas SET status = $4, state = $5, runs = $6, notified = $7, next_check_at = $8, \
+         revision = revision + 1, evaluated_at = $9 WHERE workspace_id = $1 AND conversation_id = $2 AND revision = $3",
+    )
+    .arg(workspace_id)
+    .arg(conversation_id)
+    .arg(row.revision)
+    .arg(evaluation.status.as_str())
+    .arg(evaluation.state.as_str())
+    .arg(&runs)
+    .arg(&notified_text)
+    .arg(evaluation.next_check_at)
+    .arg(now);
+    let won = tx.execute(update).await? == 1;
+    if won {
+        for (kind, run) in &events {
+            let event = NewEvent {
+                workspace_id,
+                kind,
+                conversation_id: Some(conversation_id),
+                audience: Audience::Admins,
+                payload: json!({
+                    "conversation": {"id": conversation_id, "contact_ids": contact_ids},
+                    "sla_name": row.sla_name,
+                    "target": run.target,
+                    "target_seconds": run.seconds,
+                    "started_at": run.started_at,
+                    "due_at": run.due_at,
+                    "elapsed_seconds": run.elapsed,
+                }),
+                created_at: now,
+            };
+            crate::event_log::append(&mut tx, &event).await?;
         }
-        tx.commit().await?;
-        seq
-    });
-    if let Some(seq) = seq {
-        db.announce(workspace_id, seq);
     }
+    tx.commit().await?;
     of_conversation(db, workspace_id, conversation_id).await
 }
 

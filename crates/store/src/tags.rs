@@ -1,7 +1,11 @@
 //! Tags, and taggings of contacts, companies and conversations.
 use serde::Serialize;
 
-use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use serde_json::json;
+
+use crate::conversations::append_event;
+use crate::event_log::Audience;
+use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Tag {
@@ -53,15 +57,6 @@ impl Target {
 
 const COLUMNS: &str = "id, workspace_id, name, created_at";
 
-/// Logs a `conversation.tagged`/`.untagged` event for conversation `$id` inside `$tx`.
-macro_rules! tagging_event {
-    ($tx:expr, $workspace_id:expr, $id:expr, $kind:expr, $tag:expr) => {{
-        let tag: &Tag = $tag;
-        let extra = serde_json::json!({"tag": {"id": tag.id, "name": tag.name}});
-        $crate::conversations::conversation_event!($tx, $workspace_id, $id, $kind, $crate::event_log::Audience::Admins, extra)
-    }};
-}
-
 fn valid_name(name: &str) -> StoreResult<&str> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 190 {
@@ -75,47 +70,115 @@ pub async fn find_or_create(db: &Db, workspace_id: i64, name: &str) -> StoreResu
     let name = valid_name(name)?;
     let insert = "INSERT INTO tags (workspace_id, name, created_at) VALUES ($1, $2, $3) \
                   ON CONFLICT (workspace_id, name) DO NOTHING";
-    execute!(db, pool => sqlx::query(insert).bind(workspace_id).bind(name).bind(now()).execute(pool).await)?;
+    let mut tx = db.begin().await?;
+    tx.execute(Stmt::new(insert).arg(workspace_id).arg(name).arg(now())).await?;
     let sql = format!("SELECT {COLUMNS} FROM tags WHERE workspace_id = $1 AND name = $2");
-    with_pool!(db, pool => sqlx::query_as::<_, Tag>(&sql).bind(workspace_id).bind(name).fetch_optional(pool).await)?
-        .or_not_found("tag")
+    let tag = tx.fetch_optional(Stmt::new(sql).arg(workspace_id).arg(name)).await?.or_not_found("tag")?;
+    tx.commit().await?;
+    Ok(tag)
 }
 
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Tag> {
     let sql = format!("SELECT {COLUMNS} FROM tags WHERE workspace_id = $1 AND id = $2");
-    with_pool!(db, pool => sqlx::query_as::<_, Tag>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("tag")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("tag")
 }
 
 pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<Tag>> {
     let sql = format!("SELECT {COLUMNS} FROM tags WHERE workspace_id = $1 ORDER BY id");
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Tag>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 /// Renames a tag.
 pub async fn rename(db: &Db, workspace_id: i64, id: i64, name: &str) -> StoreResult<Tag> {
     let name = valid_name(name)?;
     let sql = format!("UPDATE tags SET name = $3 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}");
-    with_pool!(db, pool => sqlx::query_as::<_, Tag>(&sql).bind(workspace_id).bind(id).bind(name).fetch_optional(pool).await)?
-        .or_not_found("tag")
+    let mut tx = db.begin().await?;
+    let tag = tx.fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id).arg(name)).await?.or_not_found("tag")?;
+    tx.commit().await?;
+    Ok(tag)
 }
 
 /// How many targets carry the tag.
 pub async fn usage_count(db: &Db, workspace_id: i64, id: i64) -> StoreResult<i64> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM taggings WHERE workspace_id = $1 AND tag_id = $2")
-        .bind(workspace_id).bind(id).fetch_one(pool).await)?)
+    count_usage(&mut db.read(), workspace_id, id).await
+}
+
+async fn count_usage(conn: &mut impl Conn, workspace_id: i64, id: i64) -> StoreResult<i64> {
+    let sql = "SELECT COUNT(*) FROM taggings WHERE workspace_id = $1 AND tag_id = $2";
+    conn.scalar(Stmt::new(sql).arg(workspace_id).arg(id)).await
 }
 
 /// Deletes a tag that nothing carries (Intercom refuses to delete a tag in use).
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
     find(db, workspace_id, id).await?;
-    if usage_count(db, workspace_id, id).await? > 0 {
+    // Checked inside the write, so a tag applied meanwhile is not deleted from under it.
+    let mut tx = db.begin().await?;
+    if count_usage(&mut tx, workspace_id, id).await? > 0 {
         return Err(StoreError::Conflict("tag_has_dependent_objects".into()));
     }
-    execute!(db, pool => sqlx::query("DELETE FROM tags WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace_id).bind(id).execute(pool).await)?;
-    Ok(())
+    tx.execute(Stmt::new("DELETE FROM tags WHERE workspace_id = $1 AND id = $2").arg(workspace_id).arg(id)).await?;
+    tx.commit().await
+}
+
+/// Checks that the target exists in this workspace.
+async fn check_target(conn: &mut impl Conn, workspace_id: i64, target: Target, id: i64) -> StoreResult<()> {
+    let sql = format!("SELECT COUNT(*) FROM {} WHERE workspace_id = $1 AND id = $2", target.table());
+    match conn.scalar::<i64>(Stmt::new(sql).arg(workspace_id).arg(id)).await? {
+        0 => Err(StoreError::not_found(target.as_str())),
+        _ => Ok(()),
+    }
+}
+
+/// Applies `tag` to a target inside `tx` (a no-op when it is applied already; answers whether it
+/// was new). A conversation's new tag is written with its `conversation.tagged` event.
+pub(crate) async fn attach(
+    tx: &mut Tx,
+    workspace_id: i64,
+    tag: &Tag,
+    target: Target,
+    target_id: i64,
+    admin_id: Option<i64>,
+) -> StoreResult<bool> {
+    let insert = Stmt::new(
+        "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tag_id, target_type, target_id) DO NOTHING",
+    )
+    .arg(workspace_id)
+    .arg(tag.id)
+    .arg(target.as_str())
+    .arg(target_id)
+    .arg(now())
+    .arg(admin_id);
+    let inserted = tx.execute(insert).await? > 0;
+    if inserted && target == Target::Conversation {
+        let extra = json!({"tag": {"id": tag.id, "name": tag.name}});
+        append_event(tx, workspace_id, target_id, "conversation.tagged", Audience::Admins, extra).await?;
+    }
+    Ok(inserted)
+}
+
+/// Takes `tag` off a target inside `tx`; answers whether it was applied. A conversation's removed
+/// tag is written with its `conversation.untagged` event.
+pub(crate) async fn detach(
+    tx: &mut Tx,
+    workspace_id: i64,
+    tag: &Tag,
+    target: Target,
+    target_id: i64,
+) -> StoreResult<bool> {
+    let delete = Stmt::new(
+        "DELETE FROM taggings WHERE workspace_id = $1 AND tag_id = $2 AND target_type = $3 AND target_id = $4",
+    )
+    .arg(workspace_id)
+    .arg(tag.id)
+    .arg(target.as_str())
+    .arg(target_id);
+    let removed = tx.execute(delete).await? > 0;
+    if removed && target == Target::Conversation {
+        let extra = json!({"tag": {"id": tag.id, "name": tag.name}});
+        append_event(tx, workspace_id, target_id, "conversation.untagged", Audience::Admins, extra).await?;
+    }
+    Ok(removed)
 }
 
 /// Applies a tag to a target of this workspace (idempotent). Both must exist in the workspace.
@@ -128,27 +191,10 @@ pub async fn apply(
     admin_id: Option<i64>,
 ) -> StoreResult<AppliedTag> {
     let tag = find(db, workspace_id, tag_id).await?;
-    let exists_sql = format!("SELECT COUNT(*) FROM {} WHERE workspace_id = $1 AND id = $2", target.table());
-    let exists = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&exists_sql)
-        .bind(workspace_id).bind(target_id).fetch_one(pool).await)?;
-    if exists == 0 {
-        return Err(StoreError::not_found(target.as_str()));
-    }
-    let seq = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let inserted = sqlx::query(
-            "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tag_id, target_type, target_id) DO NOTHING")
-            .bind(workspace_id).bind(tag.id).bind(target.as_str()).bind(target_id).bind(now()).bind(admin_id)
-            .execute(&mut *tx).await?.rows_affected();
-        let mut seq = None;
-        if inserted > 0 && target == Target::Conversation {
-            seq = Some(tagging_event!(tx, workspace_id, target_id, "conversation.tagged", &tag)?);
-        }
-        tx.commit().await?;
-        seq
-    });
-    announce(db, workspace_id, seq);
+    let mut tx = db.begin().await?;
+    check_target(&mut tx, workspace_id, target, target_id).await?;
+    attach(&mut tx, workspace_id, &tag, target, target_id, admin_id).await?;
+    tx.commit().await?;
     let mut applied = tags_of(db, workspace_id, target, &[target_id]).await?;
     applied.retain(|t| t.id == tag.id);
     applied.pop().or_not_found("tag")
@@ -157,23 +203,11 @@ pub async fn apply(
 /// Removes a tag from a target; returns the tag. Not-applied is a 404 on the tag.
 pub async fn remove(db: &Db, workspace_id: i64, tag_id: i64, target: Target, target_id: i64) -> StoreResult<Tag> {
     let tag = find(db, workspace_id, tag_id).await?;
-    let seq = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let removed = sqlx::query(
-            "DELETE FROM taggings WHERE workspace_id = $1 AND tag_id = $2 AND target_type = $3 AND target_id = $4")
-            .bind(workspace_id).bind(tag_id).bind(target.as_str()).bind(target_id)
-            .execute(&mut *tx).await?.rows_affected();
-        if removed == 0 {
-            return Err(StoreError::not_found("tag"));
-        }
-        let mut seq = None;
-        if target == Target::Conversation {
-            seq = Some(tagging_event!(tx, workspace_id, target_id, "conversation.untagged", &tag)?);
-        }
-        tx.commit().await?;
-        seq
-    });
-    announce(db, workspace_id, seq);
+    let mut tx = db.begin().await?;
+    if !detach(&mut tx, workspace_id, &tag, target, target_id).await? {
+        return Err(StoreError::not_found("tag"));
+    }
+    tx.commit().await?;
     Ok(tag)
 }
 
@@ -188,30 +222,7 @@ pub async fn tags_of(db: &Db, workspace_id: i64, target: Target, target_ids: &[i
          ORDER BY g.target_id, g.applied_at, t.id",
         crate::placeholders(3, target_ids.len())
     );
-    with_pool!(db, pool => {
-        let mut query = sqlx::query_as::<_, AppliedTag>(&sql).bind(workspace_id).bind(target.as_str());
-        for id in target_ids {
-            query = query.bind(*id);
-        }
-        Ok(query.fetch_all(pool).await?)
-    })
-}
-
-/// Moves every tagging of one target to another (contact merge), keeping the earliest application.
-pub async fn move_all(db: &Db, workspace_id: i64, target: Target, from_id: i64, into_id: i64) -> StoreResult<()> {
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        sqlx::query(
-            "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
-             SELECT workspace_id, tag_id, target_type, $4, applied_at, applied_by_admin_id FROM taggings \
-             WHERE workspace_id = $1 AND target_type = $2 AND target_id = $3 \
-             ON CONFLICT (tag_id, target_type, target_id) DO NOTHING")
-            .bind(workspace_id).bind(target.as_str()).bind(from_id).bind(into_id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = $2 AND target_id = $3")
-            .bind(workspace_id).bind(target.as_str()).bind(from_id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
-    })
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(target.as_str()).args(target_ids)).await
 }
 
 /// Applies a tag to every target in `apply` and removes it from every target in `remove`, in one
@@ -228,46 +239,15 @@ pub async fn apply_and_remove_many(
     admin_id: Option<i64>,
 ) -> StoreResult<()> {
     let tag = find(db, workspace_id, tag_id).await?;
-    let exists_sql = format!("SELECT COUNT(*) FROM {} WHERE workspace_id = $1 AND id = $2", target.table());
+    let mut tx = db.begin().await?;
     for id in apply.iter().chain(remove) {
-        let exists = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&exists_sql)
-            .bind(workspace_id).bind(*id).fetch_one(pool).await)?;
-        if exists == 0 {
-            return Err(StoreError::not_found(target.as_str()));
-        }
+        check_target(&mut tx, workspace_id, target, *id).await?;
     }
-    let at = now();
-    let seq = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let mut seq = None;
-        for id in apply {
-            let inserted = sqlx::query(
-                "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tag_id, target_type, target_id) DO NOTHING")
-                .bind(workspace_id).bind(tag.id).bind(target.as_str()).bind(*id).bind(at).bind(admin_id)
-                .execute(&mut *tx).await?.rows_affected();
-            if inserted > 0 && target == Target::Conversation {
-                seq = Some(tagging_event!(tx, workspace_id, *id, "conversation.tagged", &tag)?);
-            }
-        }
-        for id in remove {
-            let removed = sqlx::query(
-                "DELETE FROM taggings WHERE workspace_id = $1 AND tag_id = $2 AND target_type = $3 AND target_id = $4")
-                .bind(workspace_id).bind(tag.id).bind(target.as_str()).bind(*id)
-                .execute(&mut *tx).await?.rows_affected();
-            if removed > 0 && target == Target::Conversation {
-                seq = Some(tagging_event!(tx, workspace_id, *id, "conversation.untagged", &tag)?);
-            }
-        }
-        tx.commit().await?;
-        seq
-    });
-    announce(db, workspace_id, seq);
-    Ok(())
-}
-
-fn announce(db: &Db, workspace_id: i64, seq: Option<i64>) {
-    if let Some(seq) = seq {
-        db.announce(workspace_id, seq);
+    for id in apply {
+        attach(&mut tx, workspace_id, &tag, target, *id, admin_id).await?;
     }
+    for id in remove {
+        detach(&mut tx, workspace_id, &tag, target, *id).await?;
+    }
+    tx.commit().await
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{find, Contact, COLUMNS};
-use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// How much a merge moves, for the preview.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -160,40 +160,68 @@ pub async fn merge_by(
         }),
         created_at: at,
     };
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        for sql in moves {
-            sqlx::query(sql).bind(workspace_id).bind(from.id).bind(into.id).execute(&mut *tx).await?;
-        }
-        for sql in cleanups {
-            sqlx::query(sql).bind(workspace_id).bind(from.id).execute(&mut *tx).await?;
-        }
-        for carried in &plan.carried {
-            sqlx::query(
+    let mut tx = db.begin().await?;
+    for sql in moves {
+        tx.execute(Stmt::new(sql).arg(workspace_id).arg(from.id).arg(into.id)).await?;
+    }
+    for sql in cleanups {
+        tx.execute(Stmt::new(sql).arg(workspace_id).arg(from.id)).await?;
+    }
+    for carried in &plan.carried {
+        tx.execute(
+            Stmt::new(
                 "INSERT INTO contact_identities (workspace_id, contact_id, kind, value, verified, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, kind, value) DO NOTHING")
-                .bind(workspace_id).bind(into.id).bind(carried.kind.as_str()).bind(&carried.value)
-                .bind(carried.verified).bind(at).execute(&mut *tx).await?;
-        }
-        for (kind, primary) in &primaries {
-            sqlx::query("DELETE FROM contact_identities WHERE workspace_id = $1 AND contact_id = $2 \
-                         AND kind = $3 AND value = $4")
-                .bind(workspace_id).bind(into.id).bind(*kind).bind(primary).execute(&mut *tx).await?;
-        }
-        // Marked merged before the survivor takes its external id (unique among live contacts).
-        sqlx::query("UPDATE contacts SET merged_into_id = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(from.id).bind(into.id).bind(at).execute(&mut *tx).await?;
-        sqlx::query(
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, kind, value) DO NOTHING",
+            )
+            .arg(workspace_id)
+            .arg(into.id)
+            .arg(carried.kind.as_str())
+            .arg(&carried.value)
+            .arg(carried.verified)
+            .arg(at),
+        )
+        .await?;
+    }
+    for (kind, primary) in &primaries {
+        tx.execute(
+            Stmt::new(
+                "DELETE FROM contact_identities WHERE workspace_id = $1 AND contact_id = $2 \
+                 AND kind = $3 AND value = $4",
+            )
+            .arg(workspace_id)
+            .arg(into.id)
+            .arg(*kind)
+            .arg(primary),
+        )
+        .await?;
+    }
+    // Marked merged before the survivor takes its external id (unique among live contacts).
+    tx.execute(
+        Stmt::new("UPDATE contacts SET merged_into_id = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
+            .arg(workspace_id)
+            .arg(from.id)
+            .arg(into.id)
+            .arg(at),
+    )
+    .await?;
+    tx.execute(
+        Stmt::new(
             "UPDATE contacts SET name = $3, email = $4, email_domain = $5, phone = $6, external_id = $7, \
-             avatar = $8, custom_attributes = $9, updated_at = $10 WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(into.id).bind(&plan.name).bind(&plan.email).bind(&email_domain)
-            .bind(&plan.phone).bind(&plan.external_id).bind(&plan.avatar)
-            .bind(Value::Object(plan.custom_attributes.clone()).to_string()).bind(at)
-            .execute(&mut *tx).await?;
-        let seq = crate::event_log::append(&mut *tx, &event).await?;
-        tx.commit().await?;
-        db.announce(workspace_id, seq);
-        Ok::<_, StoreError>(())
-    })?;
+             avatar = $8, custom_attributes = $9, updated_at = $10 WHERE workspace_id = $1 AND id = $2",
+        )
+        .arg(workspace_id)
+        .arg(into.id)
+        .arg(&plan.name)
+        .arg(&plan.email)
+        .arg(&email_domain)
+        .arg(&plan.phone)
+        .arg(&plan.external_id)
+        .arg(&plan.avatar)
+        .arg(Value::Object(plan.custom_attributes.clone()).to_string())
+        .arg(at),
+    )
+    .await?;
+    crate::event_log::append(&mut tx, &event).await?;
+    tx.commit().await?;
     find(db, workspace_id, into.id).await
 }

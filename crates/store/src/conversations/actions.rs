@@ -4,10 +4,10 @@
 use rapport_core::conversation::{self as core, Action, Assignee};
 use serde_json::{Map, Value};
 
-use super::live::{summary, AttachmentRef, LivePart};
+use super::live::{summary, LivePart};
 use super::{find, Conversation, COLUMNS};
 use crate::event_log::{Audience, NewEvent};
-use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 /// A conversation a contact starts (`POST /conversations`).
 pub struct NewConversation<'a> {
@@ -144,91 +144,133 @@ fn client_id_conflict() -> StoreError {
 /// Starts a conversation from a contact's message, written with its `conversation.created` event.
 /// A repeated client id returns the conversation the first send started.
 pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> StoreResult<Sent> {
-    let (contact_id, role, name) = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, Option<String>)>(
-        "SELECT id, role, name FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL")
-        .bind(workspace_id).bind(new.contact_id).fetch_optional(pool).await)?
-    .or_not_found("contact")?;
+    let (contact_id, role, name): (i64, String, Option<String>) = db
+        .read()
+        .fetch_optional(
+            Stmt::new(
+                "SELECT id, role, name FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL",
+            )
+            .arg(workspace_id)
+            .arg(new.contact_id),
+        )
+        .await?
+        .or_not_found("contact")?;
     let at = new.created_at.unwrap_or_else(now);
     let machine = core::Conversation::started_by_contact(at);
     let client_id = new.options.client_id;
     // A new conversation (not an import, not mail a machine sent) goes through the live
     // assignment rules; `rules_due_at` keeps that owed until they ran (`routing::run_overdue`).
     let route = new.created_at.is_none() && new.options.email.is_none_or(|e| e.automatic.is_none());
+    let mut tx = db.begin().await?;
+    if let Some(client_id) = client_id {
+        let seen: Option<(i64, i64)> = tx
+            .fetch_optional(Stmt::new(FIND_CLIENT_ID).arg(workspace_id).arg(&role).arg(contact_id).arg(client_id))
+            .await?;
+        if let Some((conversation_id, part_id)) = seen {
+            // Nothing was written; the commit waits until any batch holding the first send is
+            // durable, so the replay reads it from the database.
+            tx.commit().await?;
+            return replay(db, workspace_id, conversation_id, part_id).await;
+        }
+    }
+    let id: i64 = tx
+        .scalar(
+            Stmt::new(
+                "INSERT INTO conversations (workspace_id, contact_id, state, read, priority, source_type, \
+                 source_delivered_as, source_subject, source_body, source_author_type, source_author_id, \
+                 waiting_since, first_contact_reply_at, last_contact_reply_at, created_at, updated_at, rules_due_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'conversation', 'customer_initiated', $6, $7, $8, $2, $9, $9, $9, $9, $9, \
+                 $10) RETURNING id",
+            )
+            .arg(workspace_id)
+            .arg(contact_id)
+            .arg(machine.state.as_str())
+            .arg(machine.read)
+            .arg(false)
+            .arg(new.subject.unwrap_or(""))
+            .arg(new.body)
+            .arg(&role)
+            .arg(at)
+            .arg(route.then_some(at)),
+        )
+        .await?;
+    let part_id: i64 = tx
+        .scalar(
+            Stmt::new(INSERT_PART)
+                .arg(workspace_id)
+                .arg(id)
+                .arg("comment")
+                .arg(new.body)
+                .arg(&role)
+                .arg(contact_id)
+                .arg(None::<String>)
+                .arg(None::<i64>)
+                .arg(machine.state.as_str())
+                .arg(at)
+                .arg(client_id),
+        )
+        .await?;
+    for attachment_id in new.options.attachment_ids {
+        let claim = Stmt::new(CLAIM_ATTACHMENT).arg(workspace_id).arg(attachment_id).arg(part_id).arg("contact");
+        if tx.execute(claim.arg(contact_id)).await? == 0 {
+            return Err(StoreError::not_found("attachment"));
+        }
+    }
+    tx.execute(
+        Stmt::new("UPDATE conversations SET source_part_id = $3 WHERE workspace_id = $1 AND id = $2")
+            .arg(workspace_id)
+            .arg(id)
+            .arg(part_id),
+    )
+    .await?;
+    if let Some(record) = new.options.email {
+        crate::email::inbound::insert_record(&mut tx, workspace_id, id, None, record, at).await?;
+    }
+    tx.execute(
+        Stmt::new(
+            "INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .arg(workspace_id)
+        .arg(id)
+        .arg(contact_id)
+        .arg(at),
+    )
+    .await?;
+    tx.execute(
+        Stmt::new(
+            "UPDATE contacts SET last_replied_at = $3 WHERE workspace_id = $1 AND id = $2 \
+             AND (last_replied_at IS NULL OR last_replied_at < $3)",
+        )
+        .arg(workspace_id)
+        .arg(contact_id)
+        .arg(at),
+    )
+    .await?;
     let select = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
-    let written = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        if let Some(client_id) = client_id {
-            let seen = sqlx::query_as::<_, (i64, i64)>(FIND_CLIENT_ID)
-                .bind(workspace_id).bind(&role).bind(contact_id).bind(client_id)
-                .fetch_optional(&mut *tx).await?;
-            if let Some((conversation_id, part_id)) = seen {
-                // Nothing was written; the commit waits until any batch holding the first send is
-                // durable, so the replay reads it from the database.
-                tx.commit().await?;
-                return replay(db, workspace_id, conversation_id, part_id).await;
-            }
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO conversations (workspace_id, contact_id, state, read, priority, source_type, \
-             source_delivered_as, source_subject, source_body, source_author_type, source_author_id, \
-             waiting_since, first_contact_reply_at, last_contact_reply_at, created_at, updated_at, rules_due_at) \
-             VALUES ($1, $2, $3, $4, $5, 'conversation', 'customer_initiated', $6, $7, $8, $2, $9, $9, $9, $9, $9, $10) \
-             RETURNING id")
-            .bind(workspace_id).bind(contact_id).bind(machine.state.as_str()).bind(machine.read).bind(false)
-            .bind(new.subject.unwrap_or("")).bind(new.body).bind(&role).bind(at).bind(route.then_some(at))
-            .fetch_one(&mut *tx).await?;
-        let part_id: i64 = sqlx::query_scalar(INSERT_PART)
-            .bind(workspace_id).bind(id).bind("comment").bind(new.body).bind(&role).bind(contact_id)
-            .bind(None::<String>).bind(None::<i64>).bind(machine.state.as_str()).bind(at).bind(client_id)
-            .fetch_one(&mut *tx).await?;
-        for attachment_id in new.options.attachment_ids {
-            let claimed = sqlx::query(CLAIM_ATTACHMENT)
-                .bind(workspace_id).bind(*attachment_id).bind(part_id).bind("contact").bind(contact_id)
-                .execute(&mut *tx).await?.rows_affected();
-            if claimed == 0 {
-                return Err(StoreError::not_found("attachment"));
-            }
-        }
-        sqlx::query("UPDATE conversations SET source_part_id = $3 WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(id).bind(part_id).execute(&mut *tx).await?;
-        if let Some(record) = new.options.email {
-            crate::email::inbound::insert_inbound_record!(tx, workspace_id, id, None::<i64>, record, at)?;
-        }
-        sqlx::query("INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) \
-                     VALUES ($1, $2, $3, $4)")
-            .bind(workspace_id).bind(id).bind(contact_id).bind(at).execute(&mut *tx).await?;
-        sqlx::query("UPDATE contacts SET last_replied_at = $3 WHERE workspace_id = $1 AND id = $2 \
-                     AND (last_replied_at IS NULL OR last_replied_at < $3)")
-            .bind(workspace_id).bind(contact_id).bind(at).execute(&mut *tx).await?;
-        let conversation = sqlx::query_as::<_, Conversation>(&select).bind(workspace_id).bind(id)
-            .fetch_one(&mut *tx).await?;
-        let attachments = sqlx::query_as::<_, AttachmentRef>(SELECT_ATTACHMENTS)
-            .bind(workspace_id).bind(part_id).fetch_all(&mut *tx).await?;
-        let part = LivePart {
-            id: part_id,
-            conversation_id: id,
-            part_type: "comment".into(),
-            body: Some(new.body.to_string()),
-            author: crate::event_log::author(&role, contact_id, name.as_deref()),
-            client_id: client_id.map(str::to_string),
-            attachments,
-            mentioned_admin_ids: Vec::new(),
-            created_at: at,
-        };
-        let event = NewEvent {
-            workspace_id,
-            kind: "conversation.created",
-            conversation_id: Some(id),
-            audience: Audience::Everyone,
-            payload: serde_json::json!({"conversation": summary(&conversation, &[contact_id]), "part": part}),
-            created_at: at,
-        };
-        let seq = crate::event_log::append(&mut *tx, &event).await?;
-        tx.commit().await?;
-        (conversation, part, seq)
-    });
-    let (mut conversation, part, seq) = written;
-    db.announce(workspace_id, seq);
+    let mut conversation: Conversation = tx.fetch_one(Stmt::new(select).arg(workspace_id).arg(id)).await?;
+    let attachments = tx.fetch_all(Stmt::new(SELECT_ATTACHMENTS).arg(workspace_id).arg(part_id)).await?;
+    let part = LivePart {
+        id: part_id,
+        conversation_id: id,
+        part_type: "comment".into(),
+        body: Some(new.body.to_string()),
+        author: crate::event_log::author(&role, contact_id, name.as_deref()),
+        client_id: client_id.map(str::to_string),
+        attachments,
+        mentioned_admin_ids: Vec::new(),
+        created_at: at,
+    };
+    let event = NewEvent {
+        workspace_id,
+        kind: "conversation.created",
+        conversation_id: Some(id),
+        audience: Audience::Everyone,
+        payload: serde_json::json!({"conversation": summary(&conversation, &[contact_id]), "part": part}),
+        created_at: at,
+    };
+    let seq = crate::event_log::append(&mut tx, &event).await?;
+    tx.commit().await?;
     if route {
         if let Some(routed) = crate::routing::run_after(db, workspace_id, conversation.id).await {
             conversation = routed;
@@ -276,15 +318,13 @@ async fn participant(
          WHERE c.workspace_id = $1 AND c.merged_into_id IS NULL AND {condition} \
          ORDER BY (cc.contact_id IS NULL), c.id LIMIT 1"
     );
-    let row = with_pool!(db, pool => {
-        let q = sqlx::query_as::<_, (i64, String, Option<String>, Option<i64>)>(&sql)
-            .bind(workspace_id).bind(conversation_id);
-        match contact {
-            ContactRef::Id(id) => q.bind(id).fetch_optional(pool).await,
-            ContactRef::ExternalId(s) | ContactRef::Email(s) => q.bind(s).fetch_optional(pool).await,
-        }
-    })?
-    .or_not_found("contact")?;
+    let query = Stmt::new(sql).arg(workspace_id).arg(conversation_id);
+    let query = match contact {
+        ContactRef::Id(id) => query.arg(id),
+        ContactRef::ExternalId(s) | ContactRef::Email(s) => query.arg(s),
+    };
+    let row: (i64, String, Option<String>, Option<i64>) =
+        db.read().fetch_optional(query).await?.or_not_found("contact")?;
     match row {
         (id, role, name, Some(_)) => Ok((id, role, name)),
         _ => Err(StoreError::Invalid("the contact is not a participant of this conversation".into())),
@@ -413,174 +453,202 @@ async fn write_steps(
     // BEGIN IMMEDIATE already serialises writers).
     let lock = if db.backend() == crate::Backend::Postgres { " FOR UPDATE" } else { "" };
     let select = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2{lock}");
-    let written = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        // Read inside the transaction so the transition applies to the state it replaces.
-        let row = sqlx::query_as::<_, Conversation>(&select).bind(workspace_id).bind(id)
-            .fetch_optional(&mut *tx).await?.or_not_found("conversation")?;
-        if let (Some(client_id), Some(m)) = (options.client_id, message) {
-            let seen = sqlx::query_as::<_, (i64, i64)>(FIND_CLIENT_ID)
-                .bind(workspace_id).bind(&steps[m].author_type).bind(steps[m].author_id).bind(client_id)
-                .fetch_optional(&mut *tx).await?;
-            match seen {
-                Some((conversation_id, part_id)) if conversation_id == id => {
-                    // Nothing was written; the commit waits until any batch holding the first send is
+    let mut tx = db.begin().await?;
+    // Read inside the transaction so the transition applies to the state it replaces.
+    let row: Conversation =
+        tx.fetch_optional(Stmt::new(select).arg(workspace_id).arg(id)).await?.or_not_found("conversation")?;
+    if let (Some(client_id), Some(m)) = (options.client_id, message) {
+        let find = Stmt::new(FIND_CLIENT_ID).arg(workspace_id).arg(&steps[m].author_type).arg(steps[m].author_id);
+        let seen: Option<(i64, i64)> = tx.fetch_optional(find.arg(client_id)).await?;
+        match seen {
+            Some((conversation_id, part_id)) if conversation_id == id => {
+                // Nothing was written; the commit waits until any batch holding the first send is
                 // durable, so the replay reads it from the database.
                 tx.commit().await?;
                 return replay(db, workspace_id, conversation_id, part_id).await;
+            }
+            Some(_) => return Err(client_id_conflict()),
+            None => {}
+        }
+    }
+    // Checked inside the write so a teammate deactivated meanwhile is never mentioned.
+    for admin_id in &mentions {
+        let active: i64 = tx.scalar(Stmt::new(ACTIVE_ADMIN).arg(workspace_id).arg(admin_id).arg(true)).await?;
+        if active == 0 {
+            return Err(StoreError::Invalid(format!(
+                "mentioned_admin_ids: {admin_id} is not an active teammate of this workspace"
+            )));
+        }
+    }
+    let mut machine = row.machine()?;
+    let mut part_ids = Vec::with_capacity(steps.len());
+    for (i, step) in steps.iter().enumerate() {
+        machine = machine.apply(&step.action, at).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let client_id = if Some(i) == message { options.client_id } else { None };
+        let part_id: i64 = tx
+            .scalar(
+                Stmt::new(INSERT_PART)
+                    .arg(workspace_id)
+                    .arg(id)
+                    .arg(step.action.part_type())
+                    .arg(step.body)
+                    .arg(&step.author_type)
+                    .arg(step.author_id)
+                    .arg(step.assigned_to.map(|(t, _)| t))
+                    .arg(step.assigned_to.map(|(_, i)| i))
+                    .arg(machine.state.as_str())
+                    .arg(at)
+                    .arg(client_id),
+            )
+            .await?;
+        if Some(i) == message {
+            for attachment_id in options.attachment_ids {
+                let claim = Stmt::new(CLAIM_ATTACHMENT)
+                    .arg(workspace_id)
+                    .arg(attachment_id)
+                    .arg(part_id)
+                    .arg(uploader_type(&step.author_type))
+                    .arg(step.author_id);
+                if tx.execute(claim).await? == 0 {
+                    return Err(StoreError::not_found("attachment"));
                 }
-                Some(_) => return Err(client_id_conflict()),
-                None => {}
+            }
+            if let Some(record) = options.email {
+                crate::email::inbound::insert_record(&mut tx, workspace_id, id, Some(part_id), record, at).await?;
+            }
+            for admin_id in &mentions {
+                let mention = Stmt::new(INSERT_MENTION).arg(workspace_id).arg(id).arg(part_id).arg(admin_id).arg(at);
+                tx.execute(mention).await?;
             }
         }
-        // Checked inside the write so a teammate deactivated meanwhile is never mentioned.
-        for admin_id in &mentions {
-            let active: i64 = sqlx::query_scalar(ACTIVE_ADMIN).bind(workspace_id).bind(*admin_id).bind(true)
-                .fetch_one(&mut *tx).await?;
-            if active == 0 {
-                return Err(StoreError::Invalid(format!(
-                    "mentioned_admin_ids: {admin_id} is not an active teammate of this workspace")));
-            }
+        // A teammate's reply to an email conversation is queued for the relay with the part.
+        if matches!(step.action, Action::AdminComment { .. }) && row.source_type == "email" {
+            crate::email::outbound::queue_reply(&mut tx, workspace_id, id, part_id, options.automated, at).await?;
         }
-        let mut machine = row.machine()?;
-        let mut part_ids = Vec::with_capacity(steps.len());
-        for (i, step) in steps.iter().enumerate() {
-            machine = machine.apply(&step.action, at).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let client_id = if Some(i) == message { options.client_id } else { None };
-            let part_id: i64 = sqlx::query_scalar(INSERT_PART)
-                .bind(workspace_id).bind(id).bind(step.action.part_type()).bind(step.body)
-                .bind(&step.author_type).bind(step.author_id)
-                .bind(step.assigned_to.map(|(t, _)| t)).bind(step.assigned_to.map(|(_, i)| i))
-                .bind(machine.state.as_str()).bind(at).bind(client_id)
-                .fetch_one(&mut *tx).await?;
-            if Some(i) == message {
-                for attachment_id in options.attachment_ids {
-                    let claimed = sqlx::query(CLAIM_ATTACHMENT)
-                        .bind(workspace_id).bind(*attachment_id).bind(part_id)
-                        .bind(uploader_type(&step.author_type)).bind(step.author_id)
-                        .execute(&mut *tx).await?.rows_affected();
-                    if claimed == 0 {
-                        return Err(StoreError::not_found("attachment"));
-                    }
-                }
-                if let Some(record) = options.email {
-                    crate::email::inbound::insert_inbound_record!(tx, workspace_id, id, Some(part_id), record, at)?;
-                }
-                for admin_id in &mentions {
-                    sqlx::query(INSERT_MENTION).bind(workspace_id).bind(id).bind(part_id).bind(*admin_id).bind(at)
-                        .execute(&mut *tx).await?;
-                }
-            }
-            // A teammate's reply to an email conversation is queued for the relay with the part.
-            if matches!(step.action, Action::AdminComment { .. }) && row.source_type == "email" {
-                crate::queue_reply!(tx, workspace_id, id, part_id, options.automated, at)?;
-            }
-            part_ids.push(part_id);
-        }
-        let s = &machine.statistics;
-        let reply_times = serde_json::to_string(&s.reply_times).unwrap_or_else(|_| "[]".into());
-        let conversation = sqlx::query_as::<_, Conversation>(&format!(
-            "UPDATE conversations SET state = $3, read = $4, waiting_since = $5, snoozed_until = $6, \
-             admin_assignee_id = $7, team_assignee_id = $8, first_contact_reply_at = $9, first_admin_reply_at = $10, \
-             first_assignment_at = $11, last_assignment_at = $12, first_close_at = $13, last_close_at = $14, \
-             last_closed_by_id = $15, last_contact_reply_at = $16, last_admin_reply_at = $17, count_reopens = $18, \
-             count_assignments = $19, count_parts = $20, last_assignment_admin_reply_at = $21, \
-             time_to_assignment = $22, reply_times = $23, updated_at = $24 WHERE workspace_id = $1 AND id = $2 \
-             RETURNING {COLUMNS}"))
-            .bind(workspace_id).bind(id).bind(machine.state.as_str()).bind(machine.read)
-            .bind(machine.waiting_since).bind(machine.snoozed_until)
-            .bind(machine.admin_assignee_id).bind(machine.team_assignee_id)
-            .bind(s.first_contact_reply_at).bind(s.first_admin_reply_at).bind(s.first_assignment_at)
-            .bind(s.last_assignment_at).bind(s.first_close_at).bind(s.last_close_at).bind(s.last_closed_by_id)
-            .bind(s.last_contact_reply_at).bind(s.last_admin_reply_at).bind(s.count_reopens)
-            .bind(s.count_assignments).bind(s.count_parts).bind(s.last_assignment_admin_reply_at)
-            .bind(s.time_to_assignment).bind(reply_times).bind(at)
-            .fetch_one(&mut *tx).await?;
-        if let Some(contact_id) = contact_replied {
-            sqlx::query("UPDATE contacts SET last_replied_at = $3 WHERE workspace_id = $1 AND id = $2")
-                .bind(workspace_id).bind(contact_id).bind(at).execute(&mut *tx).await?;
-        }
-        if admin_commented {
-            // Every participant hears from the admin.
-            sqlx::query("UPDATE contacts SET last_contacted_at = $3 WHERE workspace_id = $1 AND id IN \
-                         (SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2)")
-                .bind(workspace_id).bind(id).bind(at).execute(&mut *tx).await?;
-        }
-        let contact_ids: Vec<i64> = sqlx::query_scalar(CONTACT_IDS).bind(workspace_id).bind(id)
-            .fetch_all(&mut *tx).await?;
-        let mut parts = Vec::with_capacity(steps.len());
-        let mut seq = 0;
-        for (i, (step, part_id)) in steps.iter().zip(&part_ids).enumerate() {
-            let attachments = if Some(i) == message && !options.attachment_ids.is_empty() {
-                sqlx::query_as::<_, AttachmentRef>(SELECT_ATTACHMENTS)
-                    .bind(workspace_id).bind(*part_id).fetch_all(&mut *tx).await?
-            } else {
-                Vec::new()
-            };
-            let part_type = step.action.part_type();
-            let part = LivePart {
-                id: *part_id,
-                conversation_id: id,
-                part_type: part_type.to_string(),
-                body: step.body.map(str::to_string),
-                author: crate::event_log::author(&step.author_type, step.author_id, author_name.as_deref()),
-                client_id: if Some(i) == message { options.client_id.map(str::to_string) } else { None },
-                attachments,
-                mentioned_admin_ids: if Some(i) == message { mentions.clone() } else { Vec::new() },
-                created_at: at,
-            };
-            let event = NewEvent {
-                workspace_id,
-                kind: "conversation_part.created",
-                conversation_id: Some(id),
-                audience: if core::part_is_public(part_type) { Audience::Everyone } else { Audience::Admins },
-                payload: serde_json::json!({"conversation": summary(&conversation, &contact_ids), "part": part}),
-                created_at: at,
-            };
-            seq = crate::event_log::append(&mut *tx, &event).await?;
-            parts.push(part);
-        }
-        tx.commit().await?;
-        (conversation, parts, seq)
-    });
-    let (conversation, parts, seq) = written;
-    db.announce(workspace_id, seq);
+        part_ids.push(part_id);
+    }
+    let s = &machine.statistics;
+    let reply_times = serde_json::to_string(&s.reply_times).unwrap_or_else(|_| "[]".into());
+    let update = format!(
+        "UPDATE conversations SET state = $3, read = $4, waiting_since = $5, snoozed_until = $6, \
+         admin_assignee_id = $7, team_assignee_id = $8, first_contact_reply_at = $9, first_admin_reply_at = $10, \
+         first_assignment_at = $11, last_assignment_at = $12, first_close_at = $13, last_close_at = $14, \
+         last_closed_by_id = $15, last_contact_reply_at = $16, last_admin_reply_at = $17, count_reopens = $18, \
+         count_assignments = $19, count_parts = $20, last_assignment_admin_reply_at = $21, \
+         time_to_assignment = $22, reply_times = $23, updated_at = $24 WHERE workspace_id = $1 AND id = $2 \
+         RETURNING {COLUMNS}"
+    );
+    let update = Stmt::new(update)
+        .arg(workspace_id)
+        .arg(id)
+        .arg(machine.state.as_str())
+        .arg(machine.read)
+        .arg(machine.waiting_since)
+        .arg(machine.snoozed_until)
+        .arg(machine.admin_assignee_id)
+        .arg(machine.team_assignee_id)
+        .arg(s.first_contact_reply_at)
+        .arg(s.first_admin_reply_at)
+        .arg(s.first_assignment_at)
+        .arg(s.last_assignment_at)
+        .arg(s.first_close_at)
+        .arg(s.last_close_at)
+        .arg(s.last_closed_by_id)
+        .arg(s.last_contact_reply_at)
+        .arg(s.last_admin_reply_at)
+        .arg(s.count_reopens)
+        .arg(s.count_assignments)
+        .arg(s.count_parts)
+        .arg(s.last_assignment_admin_reply_at)
+        .arg(s.time_to_assignment)
+        .arg(reply_times)
+        .arg(at);
+    let conversation: Conversation = tx.fetch_one(update).await?;
+    if let Some(contact_id) = contact_replied {
+        tx.execute(
+            Stmt::new("UPDATE contacts SET last_replied_at = $3 WHERE workspace_id = $1 AND id = $2")
+                .arg(workspace_id)
+                .arg(contact_id)
+                .arg(at),
+        )
+        .await?;
+    }
+    if admin_commented {
+        // Every participant hears from the admin.
+        tx.execute(
+            Stmt::new(
+                "UPDATE contacts SET last_contacted_at = $3 WHERE workspace_id = $1 AND id IN \
+                 (SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2)",
+            )
+            .arg(workspace_id)
+            .arg(id)
+            .arg(at),
+        )
+        .await?;
+    }
+    let contact_ids: Vec<i64> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
+    let mut parts = Vec::with_capacity(steps.len());
+    let mut seq = 0;
+    for (i, (step, part_id)) in steps.iter().zip(&part_ids).enumerate() {
+        let attachments = if Some(i) == message && !options.attachment_ids.is_empty() {
+            tx.fetch_all(Stmt::new(SELECT_ATTACHMENTS).arg(workspace_id).arg(part_id)).await?
+        } else {
+            Vec::new()
+        };
+        let part_type = step.action.part_type();
+        let part = LivePart {
+            id: *part_id,
+            conversation_id: id,
+            part_type: part_type.to_string(),
+            body: step.body.map(str::to_string),
+            author: crate::event_log::author(&step.author_type, step.author_id, author_name.as_deref()),
+            client_id: if Some(i) == message { options.client_id.map(str::to_string) } else { None },
+            attachments,
+            mentioned_admin_ids: if Some(i) == message { mentions.clone() } else { Vec::new() },
+            created_at: at,
+        };
+        let event = NewEvent {
+            workspace_id,
+            kind: "conversation_part.created",
+            conversation_id: Some(id),
+            audience: if core::part_is_public(part_type) { Audience::Everyone } else { Audience::Admins },
+            payload: serde_json::json!({"conversation": summary(&conversation, &contact_ids), "part": part}),
+            created_at: at,
+        };
+        seq = crate::event_log::append(&mut tx, &event).await?;
+        parts.push(part);
+    }
+    tx.commit().await?;
     Ok(Sent { conversation, parts, seq: Some(seq), replayed: false })
 }
 
-/// Appends an event about conversation `$id` (its summary after the change plus `$extra`'s
-/// fields) inside write transaction `$tx`; evaluates to `Result<i64, sqlx::Error>`, the seq.
-macro_rules! conversation_event {
-    ($tx:expr, $workspace_id:expr, $id:expr, $kind:expr, $audience:expr, $extra:expr) => {{
-        let reselect =
-            format!("SELECT {} FROM conversations WHERE workspace_id = $1 AND id = $2", $crate::conversations::COLUMNS);
-        let conversation = sqlx::query_as::<_, $crate::conversations::Conversation>(&reselect)
-            .bind($workspace_id)
-            .bind($id)
-            .fetch_one(&mut *$tx)
-            .await?;
-        let contact_ids: Vec<i64> = sqlx::query_scalar($crate::conversations::CONTACT_IDS)
-            .bind($workspace_id)
-            .bind($id)
-            .fetch_all(&mut *$tx)
-            .await?;
-        let mut payload =
-            serde_json::json!({"conversation": $crate::conversations::summary(&conversation, &contact_ids)});
-        if let (Some(to), serde_json::Value::Object(extra)) = (payload.as_object_mut(), $extra) {
-            to.extend(extra);
-        }
-        let event = $crate::event_log::NewEvent {
-            workspace_id: $workspace_id,
-            kind: $kind,
-            conversation_id: Some($id),
-            audience: $audience,
-            payload,
-            created_at: conversation.updated_at,
-        };
-        $crate::event_log::append(&mut *$tx, &event).await
-    }};
+/// Appends an event about conversation `id` inside `tx`: its summary after the change plus
+/// `extra`'s fields (an object, or `Value::Null` for none). Answers the event's seq.
+pub(crate) async fn append_event(
+    tx: &mut Tx,
+    workspace_id: i64,
+    id: i64,
+    kind: &'static str,
+    audience: Audience,
+    extra: Value,
+) -> StoreResult<i64> {
+    let reselect = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
+    let conversation: Conversation = tx.fetch_one(Stmt::new(reselect).arg(workspace_id).arg(id)).await?;
+    let contact_ids: Vec<i64> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
+    let mut payload = serde_json::json!({"conversation": summary(&conversation, &contact_ids)});
+    if let (Some(to), Value::Object(extra)) = (payload.as_object_mut(), extra) {
+        to.extend(extra);
+    }
+    let event = NewEvent {
+        workspace_id,
+        kind,
+        conversation_id: Some(id),
+        audience,
+        payload,
+        created_at: conversation.updated_at,
+    };
+    crate::event_log::append(tx, &event).await
 }
-pub(crate) use conversation_event;
 
 /// Marks read, sets priority, retitles, or merges custom attributes (checked against the
 /// workspace's conversation attributes first).
@@ -595,49 +663,60 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreRes
     let read = edit.read.unwrap_or(current.read);
     let priority = edit.priority.unwrap_or(current.priority);
     let title = edit.title.or(current.title);
-    let seq = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        sqlx::query(
+    let mut tx = db.begin().await?;
+    tx.execute(
+        Stmt::new(
             "UPDATE conversations SET read = $3, title = $4, custom_attributes = $5, updated_at = $6, priority = $7 \
-             WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(id).bind(read).bind(title).bind(attributes).bind(now()).bind(priority)
-            .execute(&mut *tx).await?;
-        let seq = conversation_event!(tx, workspace_id, id, "conversation.updated", Audience::Admins, Value::Null)?;
-        tx.commit().await?;
-        seq
-    });
-    db.announce(workspace_id, seq);
+             WHERE workspace_id = $1 AND id = $2",
+        )
+        .arg(workspace_id)
+        .arg(id)
+        .arg(read)
+        .arg(title)
+        .arg(attributes)
+        .arg(now())
+        .arg(priority),
+    )
+    .await?;
+    append_event(&mut tx, workspace_id, id, "conversation.updated", Audience::Admins, Value::Null).await?;
+    tx.commit().await?;
     find(db, workspace_id, id).await
 }
 
 /// Deletes a conversation with its parts, participants and taggings.
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
-    let seq = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let contact_ids: Vec<i64> = sqlx::query_scalar(CONTACT_IDS).bind(workspace_id).bind(id)
-            .fetch_all(&mut *tx).await?;
-        sqlx::query("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'conversation' AND target_id = $2")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'conversation_part' AND target_id IN \
-                     (SELECT id FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2)")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
-        let deleted = sqlx::query("DELETE FROM conversations WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?.rows_affected();
-        if deleted == 0 {
-            return Err(StoreError::not_found("conversation"));
-        }
-        let event = NewEvent {
-            workspace_id,
-            kind: "conversation.deleted",
-            conversation_id: Some(id),
-            audience: Audience::Admins,
-            payload: serde_json::json!({"conversation": {"id": id, "contact_ids": contact_ids}}),
-            created_at: now(),
-        };
-        let seq = crate::event_log::append(&mut *tx, &event).await?;
-        tx.commit().await?;
-        seq
-    });
-    db.announce(workspace_id, seq);
+    let mut tx = db.begin().await?;
+    let contact_ids: Vec<i64> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
+    tx.execute(
+        Stmt::new("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'conversation' AND target_id = $2")
+            .arg(workspace_id)
+            .arg(id),
+    )
+    .await?;
+    tx.execute(
+        Stmt::new(
+            "DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'conversation_part' AND target_id IN \
+             (SELECT id FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2)",
+        )
+        .arg(workspace_id)
+        .arg(id),
+    )
+    .await?;
+    let deleted = tx
+        .execute(Stmt::new("DELETE FROM conversations WHERE workspace_id = $1 AND id = $2").arg(workspace_id).arg(id))
+        .await?;
+    if deleted == 0 {
+        return Err(StoreError::not_found("conversation"));
+    }
+    let event = NewEvent {
+        workspace_id,
+        kind: "conversation.deleted",
+        conversation_id: Some(id),
+        audience: Audience::Admins,
+        payload: serde_json::json!({"conversation": {"id": id, "contact_ids": contact_ids}}),
+        created_at: now(),
+    };
+    crate::event_log::append(&mut tx, &event).await?;
+    tx.commit().await?;
     Ok(())
 }

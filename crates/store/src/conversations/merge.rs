@@ -7,10 +7,10 @@
 //! contact merges (see docs/API.md).
 use serde_json::json;
 
-use super::actions::conversation_event;
+use super::actions::append_event;
 use super::{find, Conversation};
 use crate::event_log::Audience;
-use crate::{now, with_pool, Db, StoreError, StoreResult};
+use crate::{now, Conn, Db, Stmt, StoreError, StoreResult};
 
 /// The refusal for a write to a conversation that was merged away.
 pub(crate) fn merged_away(id: i64, target: i64) -> StoreError {
@@ -45,54 +45,92 @@ pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64, admin
          WHERE workspace_id = $1 AND target_type = 'conversation' AND target_id = $2 \
          ON CONFLICT (tag_id, target_type, target_id) DO NOTHING",
     ];
-    let written = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let moved: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2")
-            .bind(workspace_id).bind(from.id).fetch_one(&mut *tx).await?;
-        for sql in moves {
-            sqlx::query(sql).bind(workspace_id).bind(from.id).bind(into.id).execute(&mut *tx).await?;
-        }
-        // Conversations started before the opening message was a part keep it on their row only.
-        let mut added = 0;
-        if from.source_part_id.is_none() && !from.source_body.is_empty() {
-            sqlx::query(
+    let mut tx = db.begin().await?;
+    let moved: i64 = tx
+        .scalar(
+            Stmt::new("SELECT COUNT(*) FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2")
+                .arg(workspace_id)
+                .arg(from.id),
+        )
+        .await?;
+    for sql in moves {
+        tx.execute(Stmt::new(sql).arg(workspace_id).arg(from.id).arg(into.id)).await?;
+    }
+    // Conversations started before the opening message was a part keep it on their row only.
+    let mut added = 0;
+    if from.source_part_id.is_none() && !from.source_body.is_empty() {
+        tx.execute(
+            Stmt::new(
                 "INSERT INTO conversation_parts (workspace_id, conversation_id, part_type, body, author_type, \
-                 author_id, state, created_at, updated_at) VALUES ($1, $2, 'comment', $3, $4, $5, 'open', $6, $6)")
-                .bind(workspace_id).bind(into.id).bind(&from.source_body).bind(&from.source_author_type)
-                .bind(from.source_author_id).bind(from.created_at).execute(&mut *tx).await?;
-            added = 1;
-        }
-        let note = format!(
-            "Merged conversation #{} into this one: its parts ({}) are shown above, in time order.",
-            from.id,
-            moved + added
-        );
-        sqlx::query(
+                 author_id, state, created_at, updated_at) VALUES ($1, $2, 'comment', $3, $4, $5, 'open', $6, $6)",
+            )
+            .arg(workspace_id)
+            .arg(into.id)
+            .arg(&from.source_body)
+            .arg(&from.source_author_type)
+            .arg(from.source_author_id)
+            .arg(from.created_at),
+        )
+        .await?;
+        added = 1;
+    }
+    let note = format!(
+        "Merged conversation #{} into this one: its parts ({}) are shown above, in time order.",
+        from.id,
+        moved + added
+    );
+    tx.execute(
+        Stmt::new(
             "INSERT INTO conversation_parts (workspace_id, conversation_id, part_type, body, author_type, \
-             author_id, state, created_at, updated_at) VALUES ($1, $2, 'note', $3, 'admin', $4, $5, $6, $6)")
-            .bind(workspace_id).bind(into.id).bind(&note).bind(admin_id).bind(&into.state).bind(at)
-            .execute(&mut *tx).await?;
-        sqlx::query(
+             author_id, state, created_at, updated_at) VALUES ($1, $2, 'note', $3, 'admin', $4, $5, $6, $6)",
+        )
+        .arg(workspace_id)
+        .arg(into.id)
+        .arg(note)
+        .arg(admin_id)
+        .arg(&into.state)
+        .arg(at),
+    )
+    .await?;
+    tx.execute(
+        Stmt::new(
             "UPDATE conversations SET state = 'closed', merged_into_id = $3, count_parts = 0, \
              last_close_at = $4, last_closed_by_id = $5, first_close_at = COALESCE(first_close_at, $4), \
-             waiting_since = NULL, snoozed_until = NULL, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(from.id).bind(into.id).bind(at).bind(admin_id).execute(&mut *tx).await?;
-        // The source's SLA stops (its messages are the target's now, whose SLA sees them).
-        sqlx::query("UPDATE conversation_slas SET status = 'cancelled', next_check_at = NULL, \
-                     revision = revision + 1 WHERE workspace_id = $1 AND conversation_id = $2")
-            .bind(workspace_id).bind(from.id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE conversations SET count_parts = count_parts + $3, updated_at = $4 \
-                     WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(into.id).bind(moved + added + 1).bind(at).execute(&mut *tx).await?;
-        let extra = json!({"merged_from": {"id": from.id}, "merged_by": {"type": "admin", "id": admin_id}});
-        conversation_event!(tx, workspace_id, from.id, "conversation.merged_away", Audience::Admins,
-            json!({"merged_into": {"id": into.id}}))?;
-        let seq = conversation_event!(tx, workspace_id, into.id, "conversation.merged", Audience::Admins, extra)?;
-        tx.commit().await?;
-        Ok::<_, StoreError>(seq)
-    })?;
-    db.announce(workspace_id, written);
+             waiting_since = NULL, snoozed_until = NULL, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
+        )
+        .arg(workspace_id)
+        .arg(from.id)
+        .arg(into.id)
+        .arg(at)
+        .arg(admin_id),
+    )
+    .await?;
+    // The source's SLA stops (its messages are the target's now, whose SLA sees them).
+    tx.execute(
+        Stmt::new(
+            "UPDATE conversation_slas SET status = 'cancelled', next_check_at = NULL, \
+             revision = revision + 1 WHERE workspace_id = $1 AND conversation_id = $2",
+        )
+        .arg(workspace_id)
+        .arg(from.id),
+    )
+    .await?;
+    tx.execute(
+        Stmt::new(
+            "UPDATE conversations SET count_parts = count_parts + $3, updated_at = $4 \
+             WHERE workspace_id = $1 AND id = $2",
+        )
+        .arg(workspace_id)
+        .arg(into.id)
+        .arg(moved + added + 1)
+        .arg(at),
+    )
+    .await?;
+    let merged_away = json!({"merged_into": {"id": into.id}});
+    append_event(&mut tx, workspace_id, from.id, "conversation.merged_away", Audience::Admins, merged_away).await?;
+    let extra = json!({"merged_from": {"id": from.id}, "merged_by": {"type": "admin", "id": admin_id}});
+    append_event(&mut tx, workspace_id, into.id, "conversation.merged", Audience::Admins, extra).await?;
+    tx.commit().await?;
     crate::sla::after_part(db, workspace_id, into.id).await;
     find(db, workspace_id, into.id).await
 }

@@ -15,7 +15,7 @@ mod merge;
 mod reads;
 mod tagging;
 
-pub(crate) use actions::{conversation_event, CONTACT_IDS};
+pub(crate) use actions::append_event;
 pub use actions::{
     create, delete, reply_or_act, send, update, Change, ContactRef, Edit, NewConversation, SendOptions, Sent,
     MAX_MENTIONS,

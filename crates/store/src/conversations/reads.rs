@@ -3,10 +3,10 @@
 //! An admin's receipt also sets the conversation's Intercom `read` flag.
 use serde_json::json;
 
-use super::actions::conversation_event;
+use super::actions::append_event;
 use super::find;
 use crate::event_log::Audience;
-use crate::{with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// Who read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,38 +66,50 @@ pub async fn mark_read(
             json!({"type": "admin", "id": admin_id})
         }
     };
-    let seq = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let changed = match reader {
-            Reader::Contact(contact_id) => sqlx::query(
-                "UPDATE conversation_contacts SET last_read_part_id = $3 WHERE workspace_id = $1 \
-                 AND conversation_id = $2 AND contact_id = $4 AND (last_read_part_id IS NULL OR last_read_part_id < $3)")
-                .bind(workspace_id).bind(id).bind(part_id).bind(contact_id).execute(&mut *tx).await?,
-            Reader::Admin(_) => sqlx::query(
-                "UPDATE conversations SET admin_last_read_part_id = $3, read = TRUE WHERE workspace_id = $1 \
-                 AND id = $2 AND (admin_last_read_part_id IS NULL OR admin_last_read_part_id < $3)")
-                .bind(workspace_id).bind(id).bind(part_id).execute(&mut *tx).await?,
+    let mut tx = db.begin().await?;
+    let changed = match reader {
+        Reader::Contact(contact_id) => Stmt::new(
+            "UPDATE conversation_contacts SET last_read_part_id = $3 WHERE workspace_id = $1 \
+             AND conversation_id = $2 AND contact_id = $4 AND (last_read_part_id IS NULL OR last_read_part_id < $3)",
+        )
+        .arg(workspace_id)
+        .arg(id)
+        .arg(part_id)
+        .arg(contact_id),
+        Reader::Admin(_) => Stmt::new(
+            "UPDATE conversations SET admin_last_read_part_id = $3, read = TRUE WHERE workspace_id = $1 \
+             AND id = $2 AND (admin_last_read_part_id IS NULL OR admin_last_read_part_id < $3)",
+        )
+        .arg(workspace_id)
+        .arg(id)
+        .arg(part_id),
+    };
+    let changed = tx.execute(changed).await?;
+    // The reader's own @mentions up to that part are seen now, whoever read the team's
+    // receipt before them.
+    let mentions_seen = match reader {
+        Reader::Contact(_) => 0,
+        Reader::Admin(admin_id) => {
+            tx.execute(
+                Stmt::new(
+                    "UPDATE conversation_mentions SET seen_at = $5 WHERE workspace_id = $1 AND conversation_id = $2 \
+                     AND admin_id = $3 AND part_id <= $4 AND seen_at IS NULL",
+                )
+                .arg(workspace_id)
+                .arg(id)
+                .arg(admin_id)
+                .arg(part_id)
+                .arg(crate::now()),
+            )
+            .await?
         }
-        .rows_affected();
-        // The reader's own @mentions up to that part are seen now, whoever read the team's
-        // receipt before them.
-        let mentions_seen = match reader {
-            Reader::Contact(_) => 0,
-            Reader::Admin(admin_id) => sqlx::query(
-                "UPDATE conversation_mentions SET seen_at = $5 WHERE workspace_id = $1 AND conversation_id = $2 \
-                 AND admin_id = $3 AND part_id <= $4 AND seen_at IS NULL")
-                .bind(workspace_id).bind(id).bind(admin_id).bind(part_id).bind(crate::now())
-                .execute(&mut *tx).await?.rows_affected(),
-        };
-        if changed == 0 && mentions_seen == 0 {
-            return Ok(None);
-        }
-        let extra = json!({"reader": reader_json, "part_id": part_id});
-        let seq = conversation_event!(tx, workspace_id, id, "conversation.read", Audience::Everyone, extra)?;
-        tx.commit().await?;
-        seq
-    });
-    db.announce(workspace_id, seq);
+    };
+    if changed == 0 && mentions_seen == 0 {
+        return Ok(None);
+    }
+    let extra = json!({"reader": reader_json, "part_id": part_id});
+    let seq = append_event(&mut tx, workspace_id, id, "conversation.read", Audience::Everyone, extra).await?;
+    tx.commit().await?;
     Ok(Some(seq))
 }
 

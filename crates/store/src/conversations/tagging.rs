@@ -3,10 +3,10 @@
 //! `conversation_part`, written with a `conversation_part.tagged` / `.untagged` event.
 use serde_json::json;
 
-use super::conversation_event;
+use super::append_event;
 use crate::event_log::Audience;
 use crate::tags::{self, AppliedTag, Tag, Target};
-use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{with_pool, Db, OptionExt, StoreError, StoreResult};
 
 /// Checks that the part belongs to the conversation, both of this workspace.
 async fn check_part(db: &Db, workspace_id: i64, conversation_id: i64, part_id: i64) -> StoreResult<()> {
@@ -36,25 +36,13 @@ pub async fn tag_part(
     check_part(db, workspace_id, conversation_id, part_id).await?;
     let tag = tags::find(db, workspace_id, tag_id).await?;
     crate::admins::find(db, workspace_id, admin_id).await?;
-    let seq = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let inserted = sqlx::query(
-            "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tag_id, target_type, target_id) DO NOTHING")
-            .bind(workspace_id).bind(tag.id).bind(Target::ConversationPart.as_str()).bind(part_id).bind(now())
-            .bind(admin_id).execute(&mut *tx).await?.rows_affected();
-        let mut seq = None;
-        if inserted > 0 {
-            let extra = event_extra(part_id, &tag);
-            seq = Some(conversation_event!(tx, workspace_id, conversation_id, "conversation_part.tagged",
-                Audience::Admins, extra)?);
-        }
-        tx.commit().await?;
-        seq
-    });
-    if let Some(seq) = seq {
-        db.announce(workspace_id, seq);
+    let mut tx = db.begin().await?;
+    if tags::attach(&mut tx, workspace_id, &tag, Target::ConversationPart, part_id, Some(admin_id)).await? {
+        let extra = event_extra(part_id, &tag);
+        append_event(&mut tx, workspace_id, conversation_id, "conversation_part.tagged", Audience::Admins, extra)
+            .await?;
     }
+    tx.commit().await?;
     let mut applied = tags::tags_of(db, workspace_id, Target::ConversationPart, &[part_id]).await?;
     applied.retain(|t| t.id == tag.id);
     applied.pop().or_not_found("tag")
@@ -70,21 +58,12 @@ pub async fn untag_part(
 ) -> StoreResult<Tag> {
     check_part(db, workspace_id, conversation_id, part_id).await?;
     let tag = tags::find(db, workspace_id, tag_id).await?;
-    let seq = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let removed = sqlx::query(
-            "DELETE FROM taggings WHERE workspace_id = $1 AND tag_id = $2 AND target_type = $3 AND target_id = $4")
-            .bind(workspace_id).bind(tag.id).bind(Target::ConversationPart.as_str()).bind(part_id)
-            .execute(&mut *tx).await?.rows_affected();
-        if removed == 0 {
-            return Err(StoreError::not_found("tag"));
-        }
-        let extra = event_extra(part_id, &tag);
-        let seq = conversation_event!(tx, workspace_id, conversation_id, "conversation_part.untagged",
-            Audience::Admins, extra)?;
-        tx.commit().await?;
-        seq
-    });
-    db.announce(workspace_id, seq);
+    let mut tx = db.begin().await?;
+    if !tags::detach(&mut tx, workspace_id, &tag, Target::ConversationPart, part_id).await? {
+        return Err(StoreError::not_found("tag"));
+    }
+    let extra = event_extra(part_id, &tag);
+    append_event(&mut tx, workspace_id, conversation_id, "conversation_part.untagged", Audience::Admins, extra).await?;
+    tx.commit().await?;
     Ok(tag)
 }

@@ -20,7 +20,7 @@ use crate::attachments::{NewAttachment, Uploader};
 use crate::contacts::{self, ContactFields};
 use crate::conversations::{self, Change, ContactRef, NewConversation, SendOptions};
 use crate::event_log::Audience;
-use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 /// Where a recipient address leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,45 +49,47 @@ pub struct InboundRecord {
     pub automatic: Option<Automatic>,
 }
 
-/// Inserts an [`InboundRecord`] inside write transaction `$tx`; `$part_id` is `None` for the
-/// message that opened the conversation, which also becomes an `email` conversation.
-macro_rules! insert_inbound_record {
-    ($tx:expr, $workspace_id:expr, $conversation_id:expr, $part_id:expr, $record:expr, $at:expr) => {{
-        let record: &$crate::email::inbound::InboundRecord = $record;
-        async {
-            sqlx::query(
-                "INSERT INTO email_messages (workspace_id, conversation_id, part_id, direction, message_id, \
-                 in_reply_to, reference_ids, from_address, to_addresses, subject, raw, auth_results, delivery_state, \
-                 created_at, updated_at) VALUES ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, $10, $11, 'received', \
-                 $12, $12)",
-            )
-            .bind($workspace_id)
-            .bind($conversation_id)
-            .bind($part_id)
-            .bind(&record.message_id)
-            .bind(&record.in_reply_to)
-            .bind(&record.reference_ids)
-            .bind(&record.from_address)
-            .bind(&record.to_addresses)
-            .bind(&record.subject)
-            .bind(&record.raw)
-            .bind(&record.auth_results)
-            .bind($at)
-            .execute(&mut *$tx)
-            .await?;
-            if Option::<i64>::is_none(&$part_id) {
-                sqlx::query("UPDATE conversations SET source_type = 'email' WHERE workspace_id = $1 AND id = $2")
-                    .bind($workspace_id)
-                    .bind($conversation_id)
-                    .execute(&mut *$tx)
-                    .await?;
-            }
-            Ok::<(), sqlx::Error>(())
-        }
-        .await
-    }};
+/// Inserts an [`InboundRecord`] inside `tx`; `part_id` is `None` for the message that opened
+/// the conversation, which also becomes an `email` conversation.
+pub(crate) async fn insert_record(
+    tx: &mut Tx,
+    workspace_id: i64,
+    conversation_id: i64,
+    part_id: Option<i64>,
+    record: &InboundRecord,
+    at: i64,
+) -> StoreResult<()> {
+    tx.execute(
+        Stmt::new(
+            "INSERT INTO email_messages (workspace_id, conversation_id, part_id, direction, message_id, \
+             in_reply_to, reference_ids, from_address, to_addresses, subject, raw, auth_results, delivery_state, \
+             created_at, updated_at) VALUES ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, $10, $11, 'received', \
+             $12, $12)",
+        )
+        .arg(workspace_id)
+        .arg(conversation_id)
+        .arg(part_id)
+        .arg(&record.message_id)
+        .arg(&record.in_reply_to)
+        .arg(&record.reference_ids)
+        .arg(&record.from_address)
+        .arg(&record.to_addresses)
+        .arg(&record.subject)
+        .arg(&record.raw)
+        .arg(&record.auth_results)
+        .arg(at),
+    )
+    .await?;
+    if part_id.is_none() {
+        tx.execute(
+            Stmt::new("UPDATE conversations SET source_type = 'email' WHERE workspace_id = $1 AND id = $2")
+                .arg(workspace_id)
+                .arg(conversation_id),
+        )
+        .await?;
+    }
+    Ok(())
 }
-pub(crate) use insert_inbound_record;
 
 /// The workspace (and conversation) an address names: `<app_id>@<inbound domain>`,
 /// `<app_id>+<reply token>@<inbound domain>`, or one of a workspace's support addresses.
@@ -297,37 +299,55 @@ async fn note_automatic(
     let kind = record.automatic.map_or("automatic", Automatic::as_str);
     let body = format!("<p>[automatic email: {kind}]</p>\n{body}");
     let state = conversations::find(db, workspace_id, conversation_id).await?.state;
-    let written = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let part_id: i64 = sqlx::query_scalar(
-            "INSERT INTO conversation_parts (workspace_id, conversation_id, part_type, body, author_type, author_id, \
-             state, created_at, updated_at) VALUES ($1, $2, 'note', $3, $4, $5, $6, $7, $7) RETURNING id")
-            .bind(workspace_id).bind(conversation_id).bind(&body).bind(&contact.role).bind(contact.id)
-            .bind(&state).bind(at).fetch_one(&mut *tx).await?;
-        for attachment_id in attachment_ids {
-            sqlx::query("UPDATE attachments SET part_id = $3 WHERE workspace_id = $1 AND id = $2 AND part_id IS NULL")
-                .bind(workspace_id).bind(*attachment_id).bind(part_id).execute(&mut *tx).await?;
-        }
-        insert_inbound_record!(tx, workspace_id, conversation_id, Some(part_id), record, at)?;
-        let part = conversations::LivePart {
-            id: part_id,
-            conversation_id,
-            part_type: "note".into(),
-            body: Some(body.clone()),
-            author: crate::event_log::author(&contact.role, contact.id, contact.name.as_deref()),
-            client_id: None,
-            attachments: Vec::new(),
-            mentioned_admin_ids: Vec::new(),
-            created_at: at,
-        };
-        let seq = crate::conversations::conversation_event!(
-            tx, workspace_id, conversation_id, "conversation_part.created", Audience::Admins,
-            serde_json::json!({"part": part}))?;
-        tx.commit().await?;
-        (part_id, seq)
-    });
-    let (part_id, seq) = written;
-    db.announce(workspace_id, seq);
+    let mut tx = db.begin().await?;
+    let part_id: i64 = tx
+        .scalar(
+            Stmt::new(
+                "INSERT INTO conversation_parts (workspace_id, conversation_id, part_type, body, author_type, \
+                 author_id, state, created_at, updated_at) VALUES ($1, $2, 'note', $3, $4, $5, $6, $7, $7) \
+                 RETURNING id",
+            )
+            .arg(workspace_id)
+            .arg(conversation_id)
+            .arg(&body)
+            .arg(&contact.role)
+            .arg(contact.id)
+            .arg(&state)
+            .arg(at),
+        )
+        .await?;
+    for attachment_id in attachment_ids {
+        tx.execute(
+            Stmt::new("UPDATE attachments SET part_id = $3 WHERE workspace_id = $1 AND id = $2 AND part_id IS NULL")
+                .arg(workspace_id)
+                .arg(attachment_id)
+                .arg(part_id),
+        )
+        .await?;
+    }
+    insert_record(&mut tx, workspace_id, conversation_id, Some(part_id), record, at).await?;
+    let part = conversations::LivePart {
+        id: part_id,
+        conversation_id,
+        part_type: "note".into(),
+        body: Some(body.clone()),
+        author: crate::event_log::author(&contact.role, contact.id, contact.name.as_deref()),
+        client_id: None,
+        attachments: Vec::new(),
+        mentioned_admin_ids: Vec::new(),
+        created_at: at,
+    };
+    let extra = serde_json::json!({"part": part});
+    conversations::append_event(
+        &mut tx,
+        workspace_id,
+        conversation_id,
+        "conversation_part.created",
+        Audience::Admins,
+        extra,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Received { conversation_id, part_id, created: false, duplicate: false })
 }
 

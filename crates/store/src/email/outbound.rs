@@ -2,7 +2,7 @@
 //! to an email conversation, with its delivery state.
 //!
 //! The row is written by `conversations::send` in the same transaction as the part
-//! ([`queue_reply!`]), so an acknowledged reply is never lost. The sender
+//! ([`queue_reply`]), so an acknowledged reply is never lost. The sender
 //! (`rapport_mail::outbound`) leases due rows (`lease_owner`/`lease_until_ms`, so one node sends
 //! each), fixes the threading headers on the first attempt ([`begin_attempt`]), and records the
 //! outcome: `sent`, a retry later, or `failed` with the reason. Each outcome appends a
@@ -10,10 +10,10 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::conversations::conversation_event;
+use crate::conversations::append_event;
 use crate::event_log::Audience;
 use crate::webhooks::now_ms;
-use crate::{execute, now, with_pool, Db, OptionExt, StoreResult};
+use crate::{execute, now, with_pool, Conn, Db, OptionExt, Stmt, StoreResult, Tx};
 
 /// The reason stored when a reply cannot be sent because the customer has no address.
 pub const NO_ADDRESS: &str = "the contact has no email address";
@@ -77,12 +77,12 @@ const COLUMNS: &str = "id, workspace_id, conversation_id, part_id, message_id, i
 
 /// The conversation's channel and customer address, read inside the send transaction.
 #[doc(hidden)]
-pub const SELECT_RECIPIENT: &str = "SELECT c.source_subject, ct.email FROM conversations c \
+const SELECT_RECIPIENT: &str = "SELECT c.source_subject, ct.email FROM conversations c \
     LEFT JOIN contacts ct ON ct.workspace_id = c.workspace_id AND ct.id = c.contact_id \
     WHERE c.workspace_id = $1 AND c.id = $2 AND c.source_type = 'email'";
 
 #[doc(hidden)]
-pub const INSERT_QUEUED: &str = "INSERT INTO email_messages (workspace_id, conversation_id, part_id, direction, \
+const INSERT_QUEUED: &str = "INSERT INTO email_messages (workspace_id, conversation_id, part_id, direction, \
     message_id, from_address, to_addresses, subject, delivery_state, last_error, automated, created_at, updated_at) \
     VALUES ($1, $2, $3, 'outbound', $4, '', $5, $6, $7, $8, $9, $10, $10)";
 
@@ -93,44 +93,41 @@ pub fn new_message_local_part(part_id: i64) -> String {
     format!("rapport.{part_id}.{}", hex::encode(rand::random::<[u8; 12]>()))
 }
 
-/// Inside a `conversations::send` write transaction `$tx`: queues the teammate's reply `$part_id`
-/// of conversation `$id` for email when the conversation came by email (otherwise writes
-/// nothing). A customer without an address gets a `failed` row saying so. Evaluates to
-/// `Result<bool, sqlx::Error>`: whether a row was written.
-#[macro_export]
-macro_rules! queue_reply {
-    ($tx:expr, $workspace_id:expr, $id:expr, $part_id:expr, $automated:expr, $at:expr) => {{
-        async {
-            let recipient = sqlx::query_as::<_, (String, Option<String>)>($crate::email::outbound::SELECT_RECIPIENT)
-                .bind($workspace_id)
-                .bind($id)
-                .fetch_optional(&mut *$tx)
-                .await?;
-            let Some((subject, email)) = recipient else { return Ok::<bool, sqlx::Error>(false) };
-            let email = email.map(|e| e.trim().to_string()).filter(|e| e.contains('@'));
-            let (to, state, error) = match &email {
-                Some(email) => (serde_json::json!([email]), "queued", None),
-                None => (serde_json::json!([]), "failed", Some($crate::email::outbound::NO_ADDRESS)),
-            };
-            sqlx::query($crate::email::outbound::INSERT_QUEUED)
-                .bind($workspace_id)
-                .bind($id)
-                .bind($part_id)
-                .bind($crate::email::outbound::new_message_local_part($part_id))
-                .bind(to.to_string())
-                .bind(subject)
-                .bind(state)
-                .bind(error)
-                .bind($automated)
-                .bind($at)
-                .execute(&mut *$tx)
-                .await?;
-            Ok(true)
-        }
-        .await
-    }};
+/// Inside a `conversations::send` transaction: queues the teammate's reply `part_id` of
+/// conversation `id` for email when the conversation came by email (otherwise writes nothing). A
+/// customer without an address gets a `failed` row saying so. Answers whether a row was written.
+pub(crate) async fn queue_reply(
+    tx: &mut Tx,
+    workspace_id: i64,
+    id: i64,
+    part_id: i64,
+    automated: bool,
+    at: i64,
+) -> StoreResult<bool> {
+    let recipient: Option<(String, Option<String>)> =
+        tx.fetch_optional(Stmt::new(SELECT_RECIPIENT).arg(workspace_id).arg(id)).await?;
+    let Some((subject, email)) = recipient else { return Ok(false) };
+    let email = email.map(|e| e.trim().to_string()).filter(|e| e.contains('@'));
+    let (to, state, error) = match &email {
+        Some(email) => (serde_json::json!([email]), "queued", None),
+        None => (serde_json::json!([]), "failed", Some(NO_ADDRESS)),
+    };
+    tx.execute(
+        Stmt::new(INSERT_QUEUED)
+            .arg(workspace_id)
+            .arg(id)
+            .arg(part_id)
+            .arg(new_message_local_part(part_id))
+            .arg(to.to_string())
+            .arg(subject)
+            .arg(state)
+            .arg(error)
+            .arg(automated)
+            .arg(at),
+    )
+    .await?;
+    Ok(true)
 }
-pub use queue_reply;
 
 /// The delivery of each of these parts that has an outbound email (for the part JSON).
 pub async fn deliveries(db: &Db, workspace_id: i64, part_ids: &[i64]) -> StoreResult<Vec<Delivery>> {
@@ -233,27 +230,38 @@ async fn settle(
     retry_at_ms: i64,
 ) -> StoreResult<bool> {
     let (workspace_id, conversation_id) = (row.workspace_id, row.conversation_id);
-    let written = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let changed = sqlx::query(
-            "UPDATE email_messages SET delivery_state = $3, last_error = $4, sent_at = $5, next_attempt_at_ms = $6, \
-             lease_owner = NULL, lease_until_ms = 0, updated_at = $7 \
-             WHERE workspace_id = $1 AND id = $2 AND delivery_state = 'queued'")
-            .bind(workspace_id).bind(row.id).bind(state).bind(error).bind(sent_at).bind(retry_at_ms).bind(now())
-            .execute(&mut *tx).await?.rows_affected();
-        if changed == 0 {
-            return Ok(false);
-        }
-        let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM email_messages WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(row.id).fetch_one(&mut *tx).await?;
-        let delivery = json!({"state": state, "error": error, "sent_at": sent_at, "attempts": attempts});
-        let extra = json!({"part_id": row.part_id, "email_delivery": delivery});
-        let seq = conversation_event!(tx, workspace_id, conversation_id, "conversation_part.email_delivery",
-            Audience::Admins, extra)?;
-        tx.commit().await?;
-        seq
-    });
-    db.announce(workspace_id, written);
+    let mut tx = db.begin().await?;
+    let changed = tx
+        .execute(
+            Stmt::new(
+                "UPDATE email_messages SET delivery_state = $3, last_error = $4, sent_at = $5, \
+                 next_attempt_at_ms = $6, lease_owner = NULL, lease_until_ms = 0, updated_at = $7 \
+                 WHERE workspace_id = $1 AND id = $2 AND delivery_state = 'queued'",
+            )
+            .arg(workspace_id)
+            .arg(row.id)
+            .arg(state)
+            .arg(error)
+            .arg(sent_at)
+            .arg(retry_at_ms)
+            .arg(now()),
+        )
+        .await?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    let attempts: i64 = tx
+        .scalar(
+            Stmt::new("SELECT attempts FROM email_messages WHERE workspace_id = $1 AND id = $2")
+                .arg(workspace_id)
+                .arg(row.id),
+        )
+        .await?;
+    let delivery = json!({"state": state, "error": error, "sent_at": sent_at, "attempts": attempts});
+    let extra = json!({"part_id": row.part_id, "email_delivery": delivery});
+    append_event(&mut tx, workspace_id, conversation_id, "conversation_part.email_delivery", Audience::Admins, extra)
+        .await?;
+    tx.commit().await?;
     Ok(true)
 }
 

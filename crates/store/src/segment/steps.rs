@@ -1,16 +1,14 @@
-// The write transaction of the Segment intake, written once and compiled for each backend
-// (`include!`d by `segment.rs` with `Backend` set to `sqlx::Sqlite` or `sqlx::Postgres`).
+//! The write transaction of the Segment intake: each call applied in a savepoint of its own,
+//! through the same contact and company steps as the REST API.
 
 use rapport_core::attributes;
 use rapport_core::contact::{ContactRole, Email};
-use rapport_core::segment::{view_metadata, Action, Call, CompanyTraits, ContactTraits};
+use rapport_core::segment::{view_metadata, Action, Call, ContactTraits};
 use serde_json::{Map, Value};
 
 use super::{merged_attributes, Between, EmailHint, Outcome, Person};
-use crate::{now, Db, StoreError, StoreResult};
-
-/// The connection of the open write transaction (`&mut *tx` of a `WriteTx`).
-type Conn = <Backend as sqlx::Database>::Connection;
+use crate::contacts::ContactFields;
+use crate::{now, Conn, Db, Stmt, StoreError, StoreResult, Tx};
 
 /// What a call came to inside the transaction.
 enum Step {
@@ -24,26 +22,24 @@ enum Step {
 /// made for the first call.
 pub(super) async fn run(
     db: &Db,
-    pool: &sqlx::Pool<Backend>,
     workspace_id: i64,
     calls: &[&Call],
     mut hint: Option<EmailHint>,
 ) -> StoreResult<(Vec<Outcome>, Option<Between>)> {
-    let mut tx = db.begin_write(pool).await?;
+    let mut tx = db.begin().await?;
     let mut done = Vec::with_capacity(calls.len());
     let mut between = None;
-    let mut last_seq = None;
     for call in calls {
         let call_hint = hint.take();
         let mut retried = false;
         let step = loop {
-            sqlx::Executor::execute(&mut *tx, "SAVEPOINT segment_call").await?;
-            let result = apply_call(&mut tx, workspace_id, call, call_hint.as_ref(), &mut last_seq).await;
+            tx.execute(Stmt::new("SAVEPOINT segment_call")).await?;
+            let result = apply_call(&mut tx, workspace_id, call, call_hint.as_ref()).await;
             let keep = matches!(result, Ok(Step::Done(_)));
             if !keep {
-                sqlx::Executor::execute(&mut *tx, "ROLLBACK TO SAVEPOINT segment_call").await?;
+                tx.execute(Stmt::new("ROLLBACK TO SAVEPOINT segment_call")).await?;
             }
-            sqlx::Executor::execute(&mut *tx, "RELEASE SAVEPOINT segment_call").await?;
+            tx.execute(Stmt::new("RELEASE SAVEPOINT segment_call")).await?;
             match result {
                 Ok(step) => break step,
                 // Another request created the same contact or company meanwhile: it exists now.
@@ -63,34 +59,26 @@ pub(super) async fn run(
         }
     }
     tx.commit().await?;
-    if let Some(seq) = last_seq {
-        db.announce(workspace_id, seq);
-    }
     Ok((done, between))
 }
 
-async fn apply_call(
-    tx: &mut Conn,
-    workspace_id: i64,
-    call: &Call,
-    hint: Option<&EmailHint>,
-    last_seq: &mut Option<i64>,
-) -> StoreResult<Step> {
+async fn apply_call(tx: &mut Tx, workspace_id: i64, call: &Call, hint: Option<&EmailHint>) -> StoreResult<Step> {
     if matches!(call.action, Action::Alias { .. }) {
         return Ok(Step::Between(Between::Alias));
     }
     if let Some(message_id) = &call.message_id {
-        let inserted = sqlx::query(
-            "INSERT INTO segment_messages (workspace_id, message_id, kind, received_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(workspace_id)
-        .bind(message_id)
-        .bind(call.kind.as_str())
-        .bind(now())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let inserted = tx
+            .execute(
+                Stmt::new(
+                    "INSERT INTO segment_messages (workspace_id, message_id, kind, received_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .arg(workspace_id)
+                .arg(message_id)
+                .arg(call.kind.as_str())
+                .arg(now()),
+            )
+            .await?;
         if inserted == 0 {
             return Ok(Step::Done(Outcome::Duplicate));
         }
@@ -99,7 +87,7 @@ async fn apply_call(
         Action::Identify { traits } => traits.email.as_ref(),
         _ => None,
     };
-    let person = match resolve(tx, workspace_id, call, email, hint, last_seq).await? {
+    let person = match resolve(tx, workspace_id, call, email, hint).await? {
         Ok(person) => person,
         Err(between) => return Ok(Step::Between(between)),
     };
@@ -109,31 +97,43 @@ async fn apply_call(
             record_event(tx, workspace_id, person.id, event, properties, call.timestamp).await?
         }
         Action::View { screen, name, url, properties } => {
-            sqlx::query(
-                "UPDATE contacts SET last_seen_at = $3, last_seen_url = COALESCE($4, last_seen_url) \
-                 WHERE workspace_id = $1 AND id = $2 AND (last_seen_at IS NULL OR last_seen_at <= $3)",
+            tx.execute(
+                Stmt::new(
+                    "UPDATE contacts SET last_seen_at = $3, last_seen_url = COALESCE($4, last_seen_url) \
+                     WHERE workspace_id = $1 AND id = $2 AND (last_seen_at IS NULL OR last_seen_at <= $3)",
+                )
+                .arg(workspace_id)
+                .arg(person.id)
+                .arg(call.timestamp)
+                .arg(url.as_deref()),
             )
-            .bind(workspace_id)
-            .bind(person.id)
-            .bind(call.timestamp)
-            .bind(url.as_deref())
-            .execute(&mut *tx)
             .await?;
             let event = if *screen { "viewed-screen" } else { "viewed-page" };
             let metadata = view_metadata(name.as_deref(), url.as_deref(), properties);
             record_event(tx, workspace_id, person.id, event, &metadata, call.timestamp).await?;
         }
         Action::Group { group_id, traits } => {
-            let company_id = upsert_company(tx, workspace_id, group_id, traits).await?;
-            sqlx::query(
-                "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (contact_id, company_id) DO NOTHING",
+            let fields = crate::companies::CompanyFields {
+                name: traits.name.clone(),
+                plan: traits.plan.clone(),
+                size: traits.size,
+                website: traits.website.clone(),
+                industry: traits.industry.clone(),
+                monthly_spend: traits.monthly_spend,
+                remote_created_at: traits.remote_created_at,
+                custom_attributes: Some(traits.custom.clone()),
+            };
+            let (company_id, _) = crate::companies::write(tx, workspace_id, group_id, &fields).await?;
+            tx.execute(
+                Stmt::new(
+                    "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (contact_id, company_id) DO NOTHING",
+                )
+                .arg(workspace_id)
+                .arg(person.id)
+                .arg(company_id)
+                .arg(now()),
             )
-            .bind(workspace_id)
-            .bind(person.id)
-            .bind(company_id)
-            .bind(now())
-            .execute(&mut *tx)
             .await?;
         }
         Action::Alias { .. } => return Ok(Step::Between(Between::Alias)),
@@ -144,13 +144,12 @@ async fn apply_call(
 const PERSON: &str = "SELECT id, role, external_id, email, email_domain, name, phone, avatar, signed_up_at, \
     custom_attributes, merged_into_id FROM contacts WHERE workspace_id = $1";
 
-async fn person(tx: &mut Conn, workspace_id: i64, id: i64) -> StoreResult<Option<Person>> {
-    let sql = format!("{PERSON} AND id = $2");
-    Ok(sqlx::query_as::<_, Person>(&sql).bind(workspace_id).bind(id).fetch_optional(&mut *tx).await?)
+async fn person(tx: &mut Tx, workspace_id: i64, id: i64) -> StoreResult<Option<Person>> {
+    tx.fetch_optional(Stmt::new(format!("{PERSON} AND id = $2")).arg(workspace_id).arg(id)).await
 }
 
 /// The live contact `id` leads to, following merges.
-async fn live_person(tx: &mut Conn, workspace_id: i64, mut id: i64) -> StoreResult<Option<Person>> {
+async fn live_person(tx: &mut Tx, workspace_id: i64, mut id: i64) -> StoreResult<Option<Person>> {
     // A merge chain is short; the bound only guards against a cycle in corrupt data.
     for _ in 0..16 {
         match person(tx, workspace_id, id).await? {
@@ -162,20 +161,22 @@ async fn live_person(tx: &mut Conn, workspace_id: i64, mut id: i64) -> StoreResu
     Ok(None)
 }
 
-async fn by_external_id(tx: &mut Conn, workspace_id: i64, external_id: &str) -> StoreResult<Option<Person>> {
+async fn by_external_id(tx: &mut Tx, workspace_id: i64, external_id: &str) -> StoreResult<Option<Person>> {
     let sql = format!("{PERSON} AND external_id = $2 AND merged_into_id IS NULL ORDER BY id LIMIT 1");
-    Ok(sqlx::query_as::<_, Person>(&sql).bind(workspace_id).bind(external_id).fetch_optional(&mut *tx).await?)
+    tx.fetch_optional(Stmt::new(sql).arg(workspace_id).arg(external_id)).await
 }
 
-async fn by_identity(tx: &mut Conn, workspace_id: i64, kind: &str, segment_id: &str) -> StoreResult<Option<Person>> {
-    let id = sqlx::query_scalar::<_, i64>(
-        "SELECT contact_id FROM segment_identities WHERE workspace_id = $1 AND kind = $2 AND segment_id = $3",
-    )
-    .bind(workspace_id)
-    .bind(kind)
-    .bind(segment_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+async fn by_identity(tx: &mut Tx, workspace_id: i64, kind: &str, segment_id: &str) -> StoreResult<Option<Person>> {
+    let id: Option<i64> = tx
+        .scalar_optional(
+            Stmt::new(
+                "SELECT contact_id FROM segment_identities WHERE workspace_id = $1 AND kind = $2 AND segment_id = $3",
+            )
+            .arg(workspace_id)
+            .arg(kind)
+            .arg(segment_id),
+        )
+        .await?;
     match id {
         Some(id) => live_person(tx, workspace_id, id).await,
         None => Ok(None),
@@ -183,63 +184,45 @@ async fn by_identity(tx: &mut Conn, workspace_id: i64, kind: &str, segment_id: &
 }
 
 /// Records that an anonymous id names `contact_id` (the first contact it named stays).
-async fn remember_anonymous(tx: &mut Conn, workspace_id: i64, call: &Call, contact_id: i64) -> StoreResult<()> {
+async fn remember_anonymous(tx: &mut Tx, workspace_id: i64, call: &Call, contact_id: i64) -> StoreResult<()> {
     if let Some(anonymous_id) = &call.anonymous_id {
-        sqlx::query(
-            "INSERT INTO segment_identities (workspace_id, kind, segment_id, contact_id, created_at) \
-             VALUES ($1, 'anonymous', $2, $3, $4) ON CONFLICT (workspace_id, kind, segment_id) DO NOTHING",
+        tx.execute(
+            Stmt::new(
+                "INSERT INTO segment_identities (workspace_id, kind, segment_id, contact_id, created_at) \
+                 VALUES ($1, 'anonymous', $2, $3, $4) ON CONFLICT (workspace_id, kind, segment_id) DO NOTHING",
+            )
+            .arg(workspace_id)
+            .arg(anonymous_id)
+            .arg(contact_id)
+            .arg(now()),
         )
-        .bind(workspace_id)
-        .bind(anonymous_id)
-        .bind(contact_id)
-        .bind(now())
-        .execute(&mut *tx)
         .await?;
     }
     Ok(())
 }
 
-async fn set_user_id(tx: &mut Conn, workspace_id: i64, id: i64, user_id: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE contacts SET role = 'user', external_id = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace_id)
-        .bind(id)
-        .bind(user_id)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
+async fn set_user_id(tx: &mut Tx, workspace_id: i64, id: i64, user_id: &str) -> StoreResult<()> {
+    tx.execute(
+        Stmt::new(
+            "UPDATE contacts SET role = 'user', external_id = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
+        )
+        .arg(workspace_id)
+        .arg(id)
+        .arg(user_id)
+        .arg(now()),
+    )
+    .await?;
     Ok(())
 }
 
-/// Creates a contact (a user with `user_id`, else a lead) and logs `contact.created` as the
-/// REST API's create does.
-async fn create_contact(
-    tx: &mut Conn,
-    workspace_id: i64,
-    user_id: Option<&str>,
-    last_seq: &mut Option<i64>,
-) -> StoreResult<i64> {
-    let role = if user_id.is_some() { ContactRole::User } else { ContactRole::Lead };
-    let at = now();
-    let id = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO contacts (workspace_id, role, external_id, custom_attributes, created_at, updated_at) \
-         VALUES ($1, $2, $3, '{}', $4, $4) RETURNING id",
-    )
-    .bind(workspace_id)
-    .bind(role.as_str())
-    .bind(user_id)
-    .bind(at)
-    .fetch_one(&mut *tx)
-    .await?;
-    let event = crate::event_log::NewEvent {
-        workspace_id,
-        kind: "contact.created",
-        conversation_id: None,
-        audience: crate::event_log::Audience::Admins,
-        payload: serde_json::json!({"contact": {"id": id, "role": role.as_str()}}),
-        created_at: at,
+/// Creates a contact (a user with `user_id`, else a lead) as the REST API's create does.
+async fn create_contact(tx: &mut Tx, workspace_id: i64, user_id: Option<&str>) -> StoreResult<i64> {
+    let fields = ContactFields {
+        role: Some(if user_id.is_some() { ContactRole::User } else { ContactRole::Lead }),
+        external_id: Some(user_id.map(str::to_string)),
+        ..Default::default()
     };
-    *last_seq = Some(crate::event_log::append(&mut *tx, &event).await?);
-    Ok(id)
+    Ok(crate::contacts::insert(tx, workspace_id, fields).await?.id)
 }
 
 fn found(person: Option<Person>) -> StoreResult<Result<Person, Between>> {
@@ -248,12 +231,11 @@ fn found(person: Option<Person>) -> StoreResult<Result<Person, Between>> {
 
 /// The contact a call is about, created when new (see the module comment of `segment.rs`).
 async fn resolve(
-    tx: &mut Conn,
+    tx: &mut Tx,
     workspace_id: i64,
     call: &Call,
     email: Option<&Email>,
     hint: Option<&EmailHint>,
-    last_seq: &mut Option<i64>,
 ) -> StoreResult<Result<Person, Between>> {
     let anonymous = match &call.anonymous_id {
         Some(anonymous_id) => match by_identity(tx, workspace_id, "anonymous", anonymous_id).await? {
@@ -278,7 +260,7 @@ async fn resolve(
                 Some(None) => {}
             }
         }
-        let id = create_contact(tx, workspace_id, None, last_seq).await?;
+        let id = create_contact(tx, workspace_id, None).await?;
         remember_anonymous(tx, workspace_id, call, id).await?;
         return found(person(tx, workspace_id, id).await?);
     };
@@ -318,33 +300,34 @@ async fn resolve(
             Some(_) => {}
         }
     }
-    let id = create_contact(tx, workspace_id, Some(user_id), last_seq).await?;
+    let id = create_contact(tx, workspace_id, Some(user_id)).await?;
     remember_anonymous(tx, workspace_id, call, id).await?;
     found(person(tx, workspace_id, id).await?)
 }
 
 /// Writes an identify's traits over the contact: given fields replace, absent ones stay,
 /// custom attributes merge key by key.
-async fn update_contact(tx: &mut Conn, workspace_id: i64, person: &Person, traits: &ContactTraits) -> StoreResult<()> {
+async fn update_contact(tx: &mut Tx, workspace_id: i64, person: &Person, traits: &ContactTraits) -> StoreResult<()> {
     let (email, email_domain) = match &traits.email {
         Some(e) => (Some(e.as_str().to_string()), Some(e.domain().to_string())),
         None => (person.email.clone(), person.email_domain.clone()),
     };
-    sqlx::query(
-        "UPDATE contacts SET email = $3, email_domain = $4, name = $5, phone = $6, avatar = $7, signed_up_at = $8, \
-         custom_attributes = $9, updated_at = $10 WHERE workspace_id = $1 AND id = $2",
+    tx.execute(
+        Stmt::new(
+            "UPDATE contacts SET email = $3, email_domain = $4, name = $5, phone = $6, avatar = $7, \
+             signed_up_at = $8, custom_attributes = $9, updated_at = $10 WHERE workspace_id = $1 AND id = $2",
+        )
+        .arg(workspace_id)
+        .arg(person.id)
+        .arg(email)
+        .arg(email_domain)
+        .arg(traits.name.as_ref().or(person.name.as_ref()))
+        .arg(traits.phone.as_ref().or(person.phone.as_ref()))
+        .arg(traits.avatar.as_ref().or(person.avatar.as_ref()))
+        .arg(traits.signed_up_at.or(person.signed_up_at))
+        .arg(merged_attributes(&person.custom_attributes, &traits.custom))
+        .arg(now()),
     )
-    .bind(workspace_id)
-    .bind(person.id)
-    .bind(email)
-    .bind(email_domain)
-    .bind(traits.name.as_ref().or(person.name.as_ref()))
-    .bind(traits.phone.as_ref().or(person.phone.as_ref()))
-    .bind(traits.avatar.as_ref().or(person.avatar.as_ref()))
-    .bind(traits.signed_up_at.or(person.signed_up_at))
-    .bind(merged_attributes(&person.custom_attributes, &traits.custom))
-    .bind(now())
-    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -352,7 +335,7 @@ async fn update_contact(tx: &mut Conn, workspace_id: i64, person: &Person, trait
 /// Records a data event as `events::record` does (same normalised name, same de-duplication
 /// of an identical event).
 async fn record_event(
-    tx: &mut Conn,
+    tx: &mut Tx,
     workspace_id: i64,
     contact_id: i64,
     event: &str,
@@ -360,70 +343,15 @@ async fn record_event(
     created_at: i64,
 ) -> StoreResult<()> {
     let name = attributes::event_name(event).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    sqlx::query(crate::events::INSERT_EVENT)
-        .bind(workspace_id)
-        .bind(contact_id)
-        .bind(&name)
-        .bind(Value::Object(metadata.clone()).to_string())
-        .bind(created_at)
-        .bind(crate::events::metadata_hash(metadata))
-        .execute(&mut *tx)
-        .await?;
+    tx.execute(
+        Stmt::new(crate::events::INSERT_EVENT)
+            .arg(workspace_id)
+            .arg(contact_id)
+            .arg(&name)
+            .arg(Value::Object(metadata.clone()).to_string())
+            .arg(created_at)
+            .arg(crate::events::metadata_hash(metadata)),
+    )
+    .await?;
     Ok(())
 }
-
-/// Creates or updates the company with this `company_id`; returns its id.
-async fn upsert_company(tx: &mut Conn, workspace_id: i64, company_id: &str, t: &CompanyTraits) -> StoreResult<i64> {
-    let at = now();
-    let existing = sqlx::query_as::<_, (i64, String)>(
-        "SELECT id, custom_attributes FROM companies WHERE workspace_id = $1 AND company_id = $2",
-    )
-    .bind(workspace_id)
-    .bind(company_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let spend = t.monthly_spend.map(f64::trunc);
-    if let Some((id, custom)) = existing {
-        sqlx::query(
-            "UPDATE companies SET name = COALESCE($3, name), plan = COALESCE($4, plan), size = COALESCE($5, size), \
-             website = COALESCE($6, website), industry = COALESCE($7, industry), \
-             monthly_spend = COALESCE($8, monthly_spend), remote_created_at = COALESCE($9, remote_created_at), \
-             custom_attributes = $10, updated_at = $11 WHERE workspace_id = $1 AND id = $2",
-        )
-        .bind(workspace_id)
-        .bind(id)
-        .bind(&t.name)
-        .bind(&t.plan)
-        .bind(t.size)
-        .bind(&t.website)
-        .bind(&t.industry)
-        .bind(spend)
-        .bind(t.remote_created_at)
-        .bind(merged_attributes(&custom, &t.custom))
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        return Ok(id);
-    }
-    let id = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO companies (workspace_id, company_id, name, plan, size, website, industry, monthly_spend, \
-         remote_created_at, custom_attributes, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
-         ON CONFLICT (workspace_id, company_id) DO NOTHING RETURNING id",
-    )
-    .bind(workspace_id)
-    .bind(company_id)
-    .bind(&t.name)
-    .bind(&t.plan)
-    .bind(t.size)
-    .bind(&t.website)
-    .bind(&t.industry)
-    .bind(spend.unwrap_or(0.0))
-    .bind(t.remote_created_at)
-    .bind(merged_attributes("{}", &t.custom))
-    .bind(at)
-    .fetch_optional(&mut *tx)
-    .await?;
-    id.ok_or_else(|| StoreError::Conflict(format!("company {company_id:?} is being created by another request")))
-}
-

@@ -1,0 +1,178 @@
+//! The two handles every repository step takes: [`Tx`], a write transaction of either engine,
+//! and [`Read`], reads on the pool. Both run a [`Stmt`] through the [`Conn`] trait, so a step
+//! that only reads takes `&mut impl Conn` and works inside a transaction (seeing its writes) or
+//! outside one. These are the only places that `match` on the engine to run a statement.
+//!
+//! A step is an ordinary function, and steps compose: open a transaction with
+//! [`crate::Db::begin`], pass `&mut tx` to every step, then [`Tx::commit`]. Events a step appends
+//! (`event_log::append`) are remembered on the transaction, and the commit announces them
+//! (`Db::committed`), so no caller can forget to ring the doorbell. Dropping a `Tx` without
+//! committing undoes its writes.
+use std::future::Future;
+
+use tokio::sync::broadcast;
+
+use crate::sql::{Row, Scalar, Stmt};
+use crate::write_tx::WriteTx;
+use crate::{Backend, Committed, Pool, StoreResult};
+
+/// Runs statements: a [`Tx`] or a [`Read`].
+pub trait Conn: Send {
+    /// Runs a statement that answers no rows; answers how many rows it changed.
+    fn execute(&mut self, stmt: Stmt) -> impl Future<Output = StoreResult<u64>> + Send;
+    fn fetch_optional<T: Row>(&mut self, stmt: Stmt) -> impl Future<Output = StoreResult<Option<T>>> + Send;
+    fn fetch_all<T: Row>(&mut self, stmt: Stmt) -> impl Future<Output = StoreResult<Vec<T>>> + Send;
+    /// The first column of the first row, if there is a row.
+    fn scalar_optional<T: Scalar>(&mut self, stmt: Stmt) -> impl Future<Output = StoreResult<Option<T>>> + Send;
+    /// The first column of every row.
+    fn scalars<T: Scalar>(&mut self, stmt: Stmt) -> impl Future<Output = StoreResult<Vec<T>>> + Send;
+
+    /// Exactly one row (none is a database error: use it where the row must exist).
+    fn fetch_one<T: Row>(&mut self, stmt: Stmt) -> impl Future<Output = StoreResult<T>> + Send {
+        async move { self.fetch_optional(stmt).await?.ok_or_else(|| sqlx::Error::RowNotFound.into()) }
+    }
+
+    /// The first column of exactly one row (`SELECT COUNT(*) …`, `… RETURNING id`).
+    fn scalar<T: Scalar>(&mut self, stmt: Stmt) -> impl Future<Output = StoreResult<T>> + Send {
+        async move { self.scalar_optional(stmt).await?.ok_or_else(|| sqlx::Error::RowNotFound.into()) }
+    }
+}
+
+/// Reads on the pool of either engine ([`crate::Db::read`]). Each statement takes a connection
+/// of its own; on SQLite, reads never wait for the writer.
+#[derive(Debug, Clone, Copy)]
+pub struct Read<'db> {
+    pool: &'db Pool,
+}
+
+impl<'db> Read<'db> {
+    pub(crate) fn new(pool: &'db Pool) -> Self {
+        Self { pool }
+    }
+}
+
+/// A write transaction of either engine ([`crate::Db::begin`]).
+pub struct Tx {
+    conn: Engine,
+    commits: broadcast::Sender<Committed>,
+    /// The last sequence number this transaction appended per workspace, announced on commit.
+    appended: Vec<Committed>,
+}
+
+pub(crate) enum Engine {
+    Sqlite(WriteTx<sqlx::Sqlite>),
+    Postgres(WriteTx<sqlx::Postgres>),
+}
+
+impl Tx {
+    pub(crate) fn new(conn: Engine, commits: broadcast::Sender<Committed>) -> Self {
+        Self { conn, commits, appended: Vec::new() }
+    }
+
+    /// Makes the writes durable (on SQLite, returns once the group commit holding them is done),
+    /// then announces the events they appended.
+    pub async fn commit(self) -> StoreResult<()> {
+        match self.conn {
+            Engine::Sqlite(tx) => tx.commit().await?,
+            Engine::Postgres(tx) => tx.commit().await?,
+        }
+        for committed in self.appended {
+            // No listener (a CLI command, a test) is fine: the log is the truth.
+            let _ = self.commits.send(committed);
+        }
+        Ok(())
+    }
+
+    /// Records that this transaction appended `seq` to `workspace_id`'s log (`event_log::append`).
+    pub(crate) fn appended(&mut self, workspace_id: i64, seq: i64) {
+        match self.appended.iter_mut().find(|c| c.workspace_id == workspace_id) {
+            Some(last) => last.seq = last.seq.max(seq),
+            None => self.appended.push(Committed { workspace_id, seq }),
+        }
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self.conn {
+            Engine::Sqlite(_) => Backend::Sqlite,
+            Engine::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+impl Conn for Tx {
+    async fn execute(&mut self, stmt: Stmt) -> StoreResult<u64> {
+        Ok(match &mut self.conn {
+            Engine::Sqlite(tx) => stmt.sqlite().execute(&mut **tx).await?.rows_affected(),
+            Engine::Postgres(tx) => stmt.postgres().execute(&mut **tx).await?.rows_affected(),
+        })
+    }
+
+    async fn fetch_optional<T: Row>(&mut self, stmt: Stmt) -> StoreResult<Option<T>> {
+        Ok(match &mut self.conn {
+            Engine::Sqlite(tx) => stmt.sqlite().try_map(|row| T::from_row(&row)).fetch_optional(&mut **tx).await?,
+            Engine::Postgres(tx) => stmt.postgres().try_map(|row| T::from_row(&row)).fetch_optional(&mut **tx).await?,
+        })
+    }
+
+    async fn fetch_all<T: Row>(&mut self, stmt: Stmt) -> StoreResult<Vec<T>> {
+        Ok(match &mut self.conn {
+            Engine::Sqlite(tx) => stmt.sqlite().try_map(|row| T::from_row(&row)).fetch_all(&mut **tx).await?,
+            Engine::Postgres(tx) => stmt.postgres().try_map(|row| T::from_row(&row)).fetch_all(&mut **tx).await?,
+        })
+    }
+
+    async fn scalar_optional<T: Scalar>(&mut self, stmt: Stmt) -> StoreResult<Option<T>> {
+        use sqlx::Row as _;
+        Ok(match &mut self.conn {
+            Engine::Sqlite(tx) => stmt.sqlite().try_map(|row| row.try_get(0)).fetch_optional(&mut **tx).await?,
+            Engine::Postgres(tx) => stmt.postgres().try_map(|row| row.try_get(0)).fetch_optional(&mut **tx).await?,
+        })
+    }
+
+    async fn scalars<T: Scalar>(&mut self, stmt: Stmt) -> StoreResult<Vec<T>> {
+        use sqlx::Row as _;
+        Ok(match &mut self.conn {
+            Engine::Sqlite(tx) => stmt.sqlite().try_map(|row| row.try_get(0)).fetch_all(&mut **tx).await?,
+            Engine::Postgres(tx) => stmt.postgres().try_map(|row| row.try_get(0)).fetch_all(&mut **tx).await?,
+        })
+    }
+}
+
+impl Conn for Read<'_> {
+    async fn execute(&mut self, stmt: Stmt) -> StoreResult<u64> {
+        Ok(match self.pool {
+            Pool::Sqlite(pool) => stmt.sqlite().execute(pool).await?.rows_affected(),
+            Pool::Postgres(pool) => stmt.postgres().execute(pool).await?.rows_affected(),
+        })
+    }
+
+    async fn fetch_optional<T: Row>(&mut self, stmt: Stmt) -> StoreResult<Option<T>> {
+        Ok(match self.pool {
+            Pool::Sqlite(pool) => stmt.sqlite().try_map(|row| T::from_row(&row)).fetch_optional(pool).await?,
+            Pool::Postgres(pool) => stmt.postgres().try_map(|row| T::from_row(&row)).fetch_optional(pool).await?,
+        })
+    }
+
+    async fn fetch_all<T: Row>(&mut self, stmt: Stmt) -> StoreResult<Vec<T>> {
+        Ok(match self.pool {
+            Pool::Sqlite(pool) => stmt.sqlite().try_map(|row| T::from_row(&row)).fetch_all(pool).await?,
+            Pool::Postgres(pool) => stmt.postgres().try_map(|row| T::from_row(&row)).fetch_all(pool).await?,
+        })
+    }
+
+    async fn scalar_optional<T: Scalar>(&mut self, stmt: Stmt) -> StoreResult<Option<T>> {
+        use sqlx::Row as _;
+        Ok(match self.pool {
+            Pool::Sqlite(pool) => stmt.sqlite().try_map(|row| row.try_get(0)).fetch_optional(pool).await?,
+            Pool::Postgres(pool) => stmt.postgres().try_map(|row| row.try_get(0)).fetch_optional(pool).await?,
+        })
+    }
+
+    async fn scalars<T: Scalar>(&mut self, stmt: Stmt) -> StoreResult<Vec<T>> {
+        use sqlx::Row as _;
+        Ok(match self.pool {
+            Pool::Sqlite(pool) => stmt.sqlite().try_map(|row| row.try_get(0)).fetch_all(pool).await?,
+            Pool::Postgres(pool) => stmt.postgres().try_map(|row| row.try_get(0)).fetch_all(pool).await?,
+        })
+    }
+}
