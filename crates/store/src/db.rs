@@ -8,7 +8,7 @@ use tokio::sync::broadcast;
 
 use crate::tx::{Engine, Read, Tx};
 use crate::write_tx::{WriteTx, Writer};
-use crate::StoreResult;
+use crate::{Conn, Stmt, StoreResult};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -170,12 +170,15 @@ impl Db {
 
     /// Answers whether the database accepts queries (for `/healthz`).
     pub async fn ping(&self) -> StoreResult<()> {
-        crate::execute!(self, pool => sqlx::query("SELECT 1").execute(pool).await)?;
+        self.read().execute(Stmt::new("SELECT 1")).await?;
         Ok(())
     }
 
     pub async fn close(&self) {
-        crate::with_pool!(self, pool => pool.close().await)
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

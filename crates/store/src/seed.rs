@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::admins::NewAdmin;
 use crate::teams::TeamFields;
-use crate::{now, with_pool, Db, StoreResult};
+use crate::{now, Conn, Db, Stmt, StoreResult};
 
 pub(crate) mod batch;
 mod conversations;
@@ -195,5 +195,5 @@ pub async fn count(db: &Db, workspace_id: i64, table: &str) -> StoreResult<i64> 
         return Err(crate::StoreError::Invalid(format!("unknown table {table:?}")));
     }
     let sql = format!("SELECT COUNT(*) FROM {table} WHERE workspace_id = $1");
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql).bind(workspace_id).fetch_one(pool).await)?)
+    db.read().scalar(Stmt::new(sql).arg(workspace_id)).await
 }

@@ -25,11 +25,19 @@ pub enum Arg {
 pub struct Stmt {
     text: Cow<'static, str>,
     args: Vec<Arg>,
+    /// Whether the engine may keep the prepared statement for reuse (not for one-off DDL).
+    persistent: bool,
 }
 
 impl Stmt {
     pub fn new(text: impl Into<Cow<'static, str>>) -> Self {
-        Self { text: text.into(), args: Vec::new() }
+        Self { text: text.into(), args: Vec::new(), persistent: true }
+    }
+
+    /// A statement run once (DDL built at run time, say): not kept in the prepared-statement cache.
+    pub fn once(mut self) -> Self {
+        self.persistent = false;
+        self
     }
 
     /// Binds the next placeholder.
@@ -49,7 +57,7 @@ impl Stmt {
     }
 
     pub(crate) fn sqlite(&self) -> sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
-        let mut query = sqlx::query(&self.text);
+        let mut query = sqlx::query(&self.text).persistent(self.persistent);
         for arg in &self.args {
             query = match arg {
                 Arg::Int(v) => query.bind(*v),
@@ -63,7 +71,7 @@ impl Stmt {
     }
 
     pub(crate) fn postgres(&self) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
-        let mut query = sqlx::query(&self.text);
+        let mut query = sqlx::query(&self.text).persistent(self.persistent);
         for arg in &self.args {
             query = match arg {
                 Arg::Int(v) => query.bind(*v),

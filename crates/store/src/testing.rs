@@ -5,7 +5,7 @@ use rand::distributions::{Alphanumeric, DistString};
 
 use crate::admins::{Admin, NewAdmin};
 use crate::workspaces::Workspace;
-use crate::{now, Db};
+use crate::{now, Conn, Db, Stmt, StoreResult};
 
 const DATABASE_PREFIX: &str = "rapport_t_";
 /// Test databases older than this are dropped by later runs (a crashed run leaves its own behind).
@@ -128,16 +128,14 @@ pub async fn backdate_conversation(db: &Db, conversation_id: i64, at: i64) {
         "UPDATE conversation_slas SET applied_at = $2, next_check_at = $2 WHERE conversation_id = $1",
     ];
     for sql in statements {
-        crate::execute!(db, pool => sqlx::query(sql).bind(conversation_id).bind(at).execute(pool).await)
-            .expect("backdate conversation");
+        write(db, Stmt::new(sql).arg(conversation_id).arg(at)).await.expect("backdate conversation");
     }
 }
 
 /// Sets a workspace's timezone (there is no API for it yet).
 pub async fn set_timezone(db: &Db, workspace_id: i64, timezone: &str) {
-    crate::execute!(db, pool => sqlx::query("UPDATE workspaces SET timezone = $2 WHERE id = $1")
-        .bind(workspace_id).bind(timezone).execute(pool).await)
-    .expect("set timezone");
+    let update = Stmt::new("UPDATE workspaces SET timezone = $2 WHERE id = $1").arg(workspace_id).arg(timezone);
+    write(db, update).await.expect("set timezone");
 }
 
 /// Turns a conversation into one that came by email, as the inbound listener would have
@@ -150,21 +148,28 @@ pub async fn make_email_conversation(
     subject: &str,
     message_id: &str,
 ) {
-    crate::execute!(db, pool => sqlx::query(
-        "UPDATE conversations SET source_type = 'email', source_subject = $3 WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace_id).bind(conversation_id).bind(subject).execute(pool).await)
-    .expect("mark the conversation as email");
+    let update = Stmt::new(
+        "UPDATE conversations SET source_type = 'email', source_subject = $3 WHERE workspace_id = $1 AND id = $2",
+    )
+    .arg(workspace_id)
+    .arg(conversation_id)
+    .arg(subject);
+    write(db, update).await.expect("mark the conversation as email");
     inbound_email(db, workspace_id, conversation_id, message_id, &[]).await;
 }
 
 /// Records an inbound email of a conversation (its Message-ID and References, oldest first).
 pub async fn inbound_email(db: &Db, workspace_id: i64, conversation_id: i64, message_id: &str, references: &[&str]) {
-    crate::execute!(db, pool => sqlx::query(
+    let insert = Stmt::new(
         "INSERT INTO email_messages (workspace_id, conversation_id, direction, message_id, reference_ids, \
-         from_address, delivery_state, created_at, updated_at) VALUES ($1, $2, 'inbound', $3, $4, '', 'received', $5, $5)")
-        .bind(workspace_id).bind(conversation_id).bind(message_id).bind(references.join(" ")).bind(now())
-        .execute(pool).await)
-    .expect("record an inbound email");
+         from_address, delivery_state, created_at, updated_at) VALUES ($1, $2, 'inbound', $3, $4, '', 'received', $5, $5)",
+    )
+    .arg(workspace_id)
+    .arg(conversation_id)
+    .arg(message_id)
+    .arg(references.join(" "))
+    .arg(now());
+    write(db, insert).await.expect("record an inbound email");
 }
 
 /// The tables a request can write to, with their row counts (all workspaces): equal before and
@@ -192,9 +197,16 @@ pub async fn row_counts(db: &Db) -> Vec<(&'static str, i64)> {
     let mut counts = Vec::with_capacity(TABLES.len());
     for table in TABLES {
         let sql = format!("SELECT COUNT(*) FROM {table}");
-        let count: i64 = crate::with_pool!(db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await)
-            .unwrap_or_else(|e| panic!("counting {table}: {e}"));
+        let count: i64 = db.read().scalar(Stmt::new(sql)).await.unwrap_or_else(|e| panic!("counting {table}: {e}"));
         counts.push((*table, count));
     }
     counts
+}
+
+/// Runs one statement in a write transaction of its own.
+async fn write(db: &Db, stmt: Stmt) -> StoreResult<u64> {
+    let mut tx = db.begin().await?;
+    let changed = tx.execute(stmt).await?;
+    tx.commit().await?;
+    Ok(changed)
 }

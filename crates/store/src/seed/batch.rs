@@ -1,8 +1,9 @@
 //! Multi-row INSERTs: rows are packed into as few statements as the bind-parameter limits of
 //! both engines allow (SQLite 32766, PostgreSQL 65535), which is what makes seeding millions of
 //! rows take minutes instead of hours.
+use crate::{Arg, Conn, Stmt, Tx};
 
-/// One bound value of a row.
+/// One bound value of a row (short names: seed tables list dozens per row).
 #[derive(Debug, Clone)]
 pub enum V {
     I(i64),
@@ -40,8 +41,8 @@ impl Rows {
         self.rows.push(row);
     }
 
-    /// The statements to run: SQL text and the rows it binds, `RETURNING id` when asked.
-    pub fn statements(&self, backend: crate::Backend, returning_id: bool) -> Vec<(String, &[Vec<V>])> {
+    /// The statements to run, each with the rows it binds, `RETURNING id` when asked.
+    pub fn statements(&self, backend: crate::Backend, returning_id: bool) -> Vec<Stmt> {
         let per_statement = (max_params(backend) / self.columns.len()).max(1);
         self.rows
             .chunks(per_statement)
@@ -66,60 +67,52 @@ impl Rows {
                 if returning_id {
                     sql.push_str(" RETURNING id");
                 }
-                (sql, chunk)
+                Stmt::new(sql).args(chunk.iter().flatten().cloned())
             })
             .collect()
     }
 }
 
-/// Binds every value of `rows` onto `query`, in order. A macro so that one text serves the
-/// SQLite and the PostgreSQL query types that `with_pool!` produces.
-macro_rules! bind_rows {
-    ($query:expr, $rows:expr) => {{
-        let mut q = $query;
-        for row in $rows.iter() {
-            for v in row.iter() {
-                q = match v {
-                    $crate::seed::batch::V::I(x) => q.bind(*x),
-                    $crate::seed::batch::V::NI(x) => q.bind(*x),
-                    $crate::seed::batch::V::S(x) => q.bind(x.as_str()),
-                    $crate::seed::batch::V::NS(x) => q.bind(x.as_deref()),
-                    $crate::seed::batch::V::B(x) => q.bind(*x),
-                    $crate::seed::batch::V::F(x) => q.bind(*x),
-                };
-            }
+impl From<V> for Arg {
+    fn from(value: V) -> Self {
+        match value {
+            V::I(x) => Arg::Int(Some(x)),
+            V::NI(x) => Arg::Int(x),
+            V::S(x) => Arg::Text(Some(x)),
+            V::NS(x) => Arg::Text(x),
+            V::B(x) => Arg::Bool(Some(x)),
+            V::F(x) => Arg::Float(Some(x)),
         }
-        q
-    }};
+    }
 }
-pub(crate) use bind_rows;
 
 /// Inserts every row of every table, in order, inside one transaction.
 pub async fn insert_all(db: &crate::Db, tables: &[Rows]) -> crate::StoreResult<()> {
-    crate::with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        for rows in tables {
-            for (sql, chunk) in rows.statements(db.backend(), false) {
-                bind_rows!(sqlx::query(&sql), chunk).execute(&mut *tx).await?;
-            }
+    let mut tx = db.begin().await?;
+    for rows in tables {
+        for statement in rows.statements(db.backend(), false) {
+            tx.execute(statement).await?;
         }
-        tx.commit().await?;
-        Ok(())
-    })
+    }
+    tx.commit().await
 }
 
 /// Inserts the rows in one transaction and returns their new ids in insertion order (ids grow
 /// with insertion order on both engines, so sorting the returned ids restores the row order).
 pub async fn insert_returning_ids(db: &crate::Db, rows: &Rows) -> crate::StoreResult<Vec<i64>> {
-    crate::with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let mut ids = Vec::with_capacity(rows.rows.len());
-        for (sql, chunk) in rows.statements(db.backend(), true) {
-            let mut got: Vec<i64> = bind_rows!(sqlx::query_scalar::<_, i64>(&sql), chunk).fetch_all(&mut *tx).await?;
-            got.sort_unstable();
-            ids.extend(got);
-        }
-        tx.commit().await?;
-        Ok(ids)
-    })
+    let mut tx = db.begin().await?;
+    let ids = insert_in(&mut tx, db.backend(), rows).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Inside `tx`: inserts the rows and answers their new ids in insertion order.
+pub(crate) async fn insert_in(tx: &mut Tx, backend: crate::Backend, rows: &Rows) -> crate::StoreResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(rows.rows.len());
+    for statement in rows.statements(backend, true) {
+        let mut got: Vec<i64> = tx.scalars(statement).await?;
+        got.sort_unstable();
+        ids.extend(got);
+    }
+    Ok(ids)
 }

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use rand::rngs::StdRng;
 use rand::Rng;
 
-use super::batch::{bind_rows, Rows, V};
+use super::batch::{self, Rows, V};
 use super::text::{self, THEMES};
-use crate::{with_pool, Db, StoreResult};
+use crate::{Conn, Db, StoreResult};
 
 /// Who takes part in the conversations of a workspace.
 pub struct Cast {
@@ -325,23 +325,15 @@ pub async fn insert(db: &Db, workspace_id: i64, plans: &[ConvPlan]) -> StoreResu
             V::I(c.updated_at),
         ]);
     }
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let mut ids = Vec::with_capacity(plans.len());
-        for (sql, chunk) in conversations.statements(db.backend(), true) {
-            let mut got: Vec<i64> =
-                bind_rows!(sqlx::query_scalar::<_, i64>(&sql), chunk).fetch_all(&mut *tx).await?;
-            got.sort_unstable();
-            ids.extend(got);
+    let mut tx = db.begin().await?;
+    let ids = batch::insert_in(&mut tx, db.backend(), &conversations).await?;
+    for rows in dependents(workspace_id, plans, &ids) {
+        for statement in rows.statements(db.backend(), false) {
+            tx.execute(statement).await?;
         }
-        for rows in dependents(workspace_id, plans, &ids) {
-            for (sql, chunk) in rows.statements(db.backend(), false) {
-                bind_rows!(sqlx::query(&sql), chunk).execute(&mut *tx).await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(plans.iter().map(|c| c.parts.len() as u64).sum())
-    })
+    }
+    tx.commit().await?;
+    Ok(plans.iter().map(|c| c.parts.len() as u64).sum())
 }
 
 /// Parts, participants and taggings of conversations whose ids are now known.

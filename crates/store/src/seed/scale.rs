@@ -10,7 +10,7 @@ use serde_json::json;
 use super::batch::{self, Rows, V};
 use super::conversations::{self, Cast};
 use super::text::{self, pick};
-use crate::{now, with_pool, Db, Pool, StoreError, StoreResult};
+use crate::{now, Backend, Conn, Db, Stmt, StoreError, StoreResult};
 
 /// What [`seed_scale`] added.
 #[derive(Debug, Clone, Serialize)]
@@ -64,46 +64,42 @@ struct FtsDeferred {
 
 impl FtsDeferred {
     async fn start(db: &Db) -> StoreResult<FtsDeferred> {
-        let Pool::Sqlite(pool) = db.pool() else {
+        if db.backend() != Backend::Sqlite {
             return Ok(FtsDeferred { triggers: Vec::new(), tables: Vec::new() });
-        };
-        let mut tx = db.begin_write(pool).await?;
-        let triggers: Vec<(String, String)> = sqlx::query_as(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%\\_fts\\_insert' ESCAPE '\\'",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let tables: Vec<String> = sqlx::query_scalar(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE % USING fts5%'",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        }
+        let mut tx = db.begin().await?;
+        let triggers: Vec<(String, String)> = tx
+            .fetch_all(Stmt::new(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%\\_fts\\_insert' ESCAPE '\\'",
+            ))
+            .await?;
+        let tables: Vec<String> = tx
+            .scalars(Stmt::new(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE % USING fts5%'",
+            ))
+            .await?;
         for (name, _) in &triggers {
-            sqlx::query(&format!("DROP TRIGGER \"{name}\"")).persistent(false).execute(&mut *tx).await?;
+            tx.execute(Stmt::new(format!("DROP TRIGGER \"{name}\"")).once()).await?;
         }
         tx.commit().await?;
         Ok(FtsDeferred { triggers, tables })
     }
 
     async fn finish(self, db: &Db) -> StoreResult<()> {
-        let Pool::Sqlite(pool) = db.pool() else {
-            return Ok(());
-        };
         if self.triggers.is_empty() {
             return Ok(());
         }
-        let mut tx = db.begin_write(pool).await?;
-        for (name, sql) in &self.triggers {
+        let mut tx = db.begin().await?;
+        for (name, sql) in self.triggers {
             // Idempotent: the trigger as the schema defined it, whatever is there now.
-            sqlx::query(&format!("DROP TRIGGER IF EXISTS \"{name}\"")).persistent(false).execute(&mut *tx).await?;
-            sqlx::query(sql).persistent(false).execute(&mut *tx).await?;
+            tx.execute(Stmt::new(format!("DROP TRIGGER IF EXISTS \"{name}\"")).once()).await?;
+            tx.execute(Stmt::new(sql).once()).await?;
         }
         for table in &self.tables {
             let rebuild = format!("INSERT INTO \"{table}\" (\"{table}\") VALUES ('rebuild')");
-            sqlx::query(&rebuild).persistent(false).execute(&mut *tx).await?;
+            tx.execute(Stmt::new(rebuild).once()).await?;
         }
-        tx.commit().await?;
-        Ok(())
+        tx.commit().await
     }
 }
 
@@ -116,8 +112,7 @@ async fn load(
     contacts: u64,
 ) -> StoreResult<(u64, u64)> {
     let at = now();
-    let offset: i64 = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT COALESCE(MAX(id), 0) FROM contacts").fetch_one(pool).await)?;
+    let offset: i64 = db.read().scalar(Stmt::new("SELECT COALESCE(MAX(id), 0) FROM contacts")).await?;
     let mut rng = StdRng::seed_from_u64(workspace_id as u64 ^ ((offset as u64) << 20));
 
     let mut remaining = contacts as usize;
@@ -169,9 +164,13 @@ async fn load(
         remaining -= size;
     }
 
-    let people: Vec<(i64, String)> = with_pool!(db, pool => sqlx::query_as::<_, (i64, String)>(
-        "SELECT id, role FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL ORDER BY id")
-        .bind(workspace_id).fetch_all(pool).await)?;
+    let people: Vec<(i64, String)> = db
+        .read()
+        .fetch_all(
+            Stmt::new("SELECT id, role FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL ORDER BY id")
+                .arg(workspace_id),
+        )
+        .await?;
     if people.is_empty() && conversations > 0 {
         return Err(StoreError::Invalid("the workspace has no contacts to start conversations".into()));
     }
@@ -199,9 +198,14 @@ async fn load(
 
 /// The workspace's responders (active admins who are not viewers), teams and conversation tags.
 async fn cast(db: &Db, workspace_id: i64) -> StoreResult<Cast> {
-    let responders: Vec<i64> = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT id FROM admins WHERE workspace_id = $1 AND active = $2 AND role <> 'viewer' ORDER BY id")
-        .bind(workspace_id).bind(true).fetch_all(pool).await)?;
+    let responders: Vec<i64> = db
+        .read()
+        .scalars(
+            Stmt::new("SELECT id FROM admins WHERE workspace_id = $1 AND active = $2 AND role <> 'viewer' ORDER BY id")
+                .arg(workspace_id)
+                .arg(true),
+        )
+        .await?;
     let teams = crate::teams::list_with_members(db, workspace_id)
         .await?
         .into_iter()
