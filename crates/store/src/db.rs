@@ -10,6 +10,19 @@ use crate::tx::{Engine, Read, Tx};
 use crate::write_tx::{WriteTx, Writer};
 use crate::{Conn, Stmt, StoreResult};
 
+/// The schema of each engine, applied by [`Db::migrate`]. Both sets have one numbering: every
+/// migration number exists for both engines, as a no-op file saying why when only one engine
+/// needs the change (PostgreSQL's 0027 and 0028: pg_trgm serves prefix search, the append
+/// statement advances `event_sequences`). Those two were added after 0029; sqlx applies every
+/// version a database lacks, lower ones included, so databases already at 0029 take them too
+/// (`tests/migrate_upgrade.rs` upgrades databases built with the 0029 release's files).
+///
+/// A schema change is a new number on both engines, never an edit of an applied file (sqlx
+/// checksums them and refuses to start on a mismatch). `tests/schema_parity.rs` migrates both
+/// engines and fails on a table, column (type class, nullability), key or index that exists on
+/// one engine only, except for the differences its one `EXCEPTIONS` list explains (FTS5 tables
+/// vs pg_trgm GIN indexes, SQLite's 0027 prefix indexes, sqlx's and SQLite's own tables).
+/// `build.rs` makes cargo rebuild this crate when a migration file is added.
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 

@@ -1,5 +1,6 @@
 //! Persistence for Rapport: one [`Db`] over a SQLite or PostgreSQL pool, a repository module per
-//! aggregate, and the migrations for each backend (`migrations/{sqlite,postgres}`).
+//! aggregate, and the migrations for each backend (`migrations/{sqlite,postgres}`, one numbering
+//! for both; see `db.rs` and `tests/schema_parity.rs`).
 //!
 //! Every query takes a `workspace_id` and filters on it: tenant isolation lives here, not in the
 //! callers. Nothing in this crate knows about HTTP. SQL lives only in this crate.
