@@ -2,7 +2,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{execute, now, with_pool, Conflict, Db, OptionExt, StoreError, StoreResult};
 
 /// A company as stored, with the number of contacts attached to it.
 #[derive(Debug, Clone, Serialize)]
@@ -184,7 +184,7 @@ pub async fn upsert(
             return Ok((find(db, workspace_id, id).await?, true));
         }
     }
-    Err(StoreError::Conflict("company_id is being written concurrently; retry".into()))
+    Err(Conflict::CompanyIdBusy.into())
 }
 
 async fn update_validated(db: &Db, workspace_id: i64, current: &Company, f: &CompanyFields) -> StoreResult<Company> {

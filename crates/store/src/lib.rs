@@ -41,7 +41,7 @@ pub mod webhooks;
 pub mod workspaces;
 
 pub use db::{Backend, BeginWrite, Committed, Db, Pool};
-pub use error::{OptionExt, StoreError, StoreResult};
+pub use error::{Conflict, Named, OptionExt, StoreError, StoreResult};
 pub use write_tx::{WriteStats, WriteTx};
 
 /// The current time as unix seconds, the unit every timestamp column uses.

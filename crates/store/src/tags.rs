@@ -1,7 +1,7 @@
 //! Tags, and taggings of contacts, companies and conversations.
 use serde::Serialize;
 
-use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{execute, now, with_pool, Conflict, Db, Named, OptionExt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Tag {
@@ -96,7 +96,8 @@ pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<Tag>> {
 pub async fn rename(db: &Db, workspace_id: i64, id: i64, name: &str) -> StoreResult<Tag> {
     let name = valid_name(name)?;
     let sql = format!("UPDATE tags SET name = $3 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}");
-    with_pool!(db, pool => sqlx::query_as::<_, Tag>(&sql).bind(workspace_id).bind(id).bind(name).fetch_optional(pool).await)?
+    with_pool!(db, pool => sqlx::query_as::<_, Tag>(&sql).bind(workspace_id).bind(id).bind(name).fetch_optional(pool).await)
+        .map_err(|e| StoreError::unique_as(e, Conflict::DuplicateName(Named::Tag)))?
         .or_not_found("tag")
 }
 
@@ -111,7 +112,7 @@ pub async fn usage_count(db: &Db, workspace_id: i64, id: i64) -> StoreResult<i64
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
     find(db, workspace_id, id).await?;
     if usage_count(db, workspace_id, id).await? > 0 {
-        return Err(StoreError::Conflict("tag_has_dependent_objects".into()));
+        return Err(Conflict::TagInUse.into());
     }
     execute!(db, pool => sqlx::query("DELETE FROM tags WHERE workspace_id = $1 AND id = $2")
         .bind(workspace_id).bind(id).execute(pool).await)?;

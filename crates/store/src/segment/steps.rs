@@ -7,7 +7,7 @@ use rapport_core::segment::{view_metadata, Action, Call, CompanyTraits, ContactT
 use serde_json::{Map, Value};
 
 use super::{merged_attributes, Between, EmailHint, Outcome, Person};
-use crate::{now, Db, StoreError, StoreResult};
+use crate::{now, Conflict, Db, StoreError, StoreResult};
 
 /// The connection of the open write transaction (`&mut *tx` of a `WriteTx`).
 type Conn = <Backend as sqlx::Database>::Connection;
@@ -48,9 +48,8 @@ pub(super) async fn run(
                 Ok(step) => break step,
                 // Another request created the same contact or company meanwhile: it exists now.
                 Err(StoreError::Conflict(_)) if !retried => retried = true,
-                Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-                    break Step::Done(Outcome::refused(message))
-                }
+                Err(StoreError::Invalid(message)) => break Step::Done(Outcome::refused(message)),
+                Err(StoreError::Conflict(conflict)) => break Step::Done(Outcome::refused(conflict.answer())),
                 Err(other) => return Err(other),
             }
         };
@@ -424,6 +423,6 @@ async fn upsert_company(tx: &mut Conn, workspace_id: i64, company_id: &str, t: &
     .bind(at)
     .fetch_optional(&mut *tx)
     .await?;
-    id.ok_or_else(|| StoreError::Conflict(format!("company {company_id:?} is being created by another request")))
+    id.ok_or_else(|| Conflict::CompanyBeingCreated { company_id: company_id.to_string() }.into())
 }
 
