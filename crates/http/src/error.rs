@@ -1,9 +1,15 @@
 //! The one error story of the API: every failure becomes an Intercom `error.list` body with a
 //! precise `code`. Unexpected failures are logged in full and answered with a bare 500.
+//!
+//! Conflicts arrive typed ([`rapport_store::Conflict`]) and are mapped here by variant, never by
+//! their text: a tag in use is 400 `tag_has_dependent_objects`, every other known conflict 409
+//! `conflict` with its message. A unique violation no repository named (`Conflict::Unknown`) is
+//! 409 `conflict` with a generic message; the driver's text (tables, constraints) goes to the log
+//! only.
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rapport_store::StoreError;
+use rapport_store::{Conflict, StoreError};
 use serde_json::json;
 
 #[derive(Debug)]
@@ -69,10 +75,34 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound { entity } => not_found_for(entity),
-            StoreError::Conflict(message) => AppError::conflict(message),
+            StoreError::Conflict(conflict) => conflict_error(&conflict),
             StoreError::Invalid(message) => AppError::new(StatusCode::BAD_REQUEST, "parameter_invalid", message),
             other => AppError::internal(other),
         }
+    }
+}
+
+/// The code, status and message of each conflict the store knows. Every variant is named, so a new
+/// one needs a decision here.
+pub fn conflict_error(conflict: &Conflict) -> AppError {
+    match conflict {
+        Conflict::TagInUse => AppError::new(StatusCode::BAD_REQUEST, "tag_has_dependent_objects", conflict.answer()),
+        Conflict::DuplicateName(_)
+        | Conflict::AttributeNameTaken { .. }
+        | Conflict::ExternalIdTaken
+        | Conflict::ContactExists { .. }
+        | Conflict::ContactHasConversations
+        | Conflict::IdentityTaken { .. }
+        | Conflict::IdentityIsPrimary { .. }
+        | Conflict::IdentityAlreadyHeld { .. }
+        | Conflict::IdentityJustTaken { .. }
+        | Conflict::ClientIdUsedElsewhere
+        | Conflict::AdminEmailTaken { .. }
+        | Conflict::SupportAddressTaken { .. }
+        | Conflict::CompanyIdBusy
+        | Conflict::CompanyBeingCreated { .. }
+        // Generic: `answer` logs the detail and gives the message without it.
+        | Conflict::Unknown { .. } => AppError::conflict(conflict.answer()),
     }
 }
 

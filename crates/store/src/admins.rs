@@ -4,7 +4,7 @@ use argon2::Argon2;
 use rapport_core::admin::AdminRole;
 use serde::Serialize;
 
-use crate::{now, with_pool, Backend, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, with_pool, Backend, Conflict, Db, OptionExt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Admin {
@@ -79,16 +79,7 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewAdmin<'_>) -> StoreResul
         .bind(workspace_id).bind(email.as_str()).bind(name).bind(hash).bind(new.role.as_str())
         .bind(new.job_title).bind(at)
         .fetch_one(pool).await);
-    match result {
-        Err(e) => match StoreError::from(e) {
-            StoreError::Conflict(_) => Err(StoreError::Conflict(format!(
-                "an admin with email {} already exists in this workspace",
-                email.as_str()
-            ))),
-            other => Err(other),
-        },
-        Ok(admin) => Ok(admin),
-    }
+    result.map_err(|e| StoreError::unique_as(e, Conflict::AdminEmailTaken { email: email.as_str().to_string() }))
 }
 
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {

@@ -2,7 +2,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::{execute, now, with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
+use crate::{execute, now, with_pool, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 /// A company as stored, with the number of contacts attached to it.
 #[derive(Debug, Clone, Serialize)]
@@ -178,7 +178,7 @@ pub async fn upsert(
             Err(other) => return Err(other),
         }
     }
-    Err(StoreError::Conflict("company_id is being written concurrently; retry".into()))
+    Err(Conflict::CompanyIdBusy.into())
 }
 
 /// Inside `tx`: creates the company with this `company_id`, or updates the given fields of the
@@ -247,7 +247,7 @@ pub(crate) async fn write(
         .await?;
     match inserted {
         Some(id) => Ok((id, true)),
-        None => Err(StoreError::Conflict(format!("company {company_id:?} is being created by another request"))),
+        None => Err(Conflict::CompanyBeingCreated { company_id: company_id.to_string() }.into()),
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::search::{SearchModel, SqlCondition};
 use crate::tags::{AppliedTag, Target};
 use crate::workspaces::Workspace;
-use crate::{bind_values, now, with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
+use crate::{bind_values, now, with_pool, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 pub mod identities;
 mod merge;
@@ -179,14 +179,11 @@ const DROP_PROMOTED_IDENTITIES: &str = "DELETE FROM contact_identities WHERE wor
     OR (kind = 'external_id' AND value = $5))";
 
 fn duplicate(id: i64) -> StoreError {
-    StoreError::Conflict(format!("A contact matching those details already exists with id={id}"))
+    Conflict::ContactExists { id }.into()
 }
 
 fn conflict_on_external_id(e: StoreError) -> StoreError {
-    match e {
-        StoreError::Conflict(_) => StoreError::Conflict("A contact with this external_id already exists".into()),
-        other => other,
-    }
+    StoreError::unique_as(e, Conflict::ExternalIdTaken)
 }
 
 /// Creates a contact; the role defaults to `user`. A new contact has nothing linked to it (no tags,
@@ -346,7 +343,7 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact>
          (SELECT COUNT(*) FROM conversation_contacts WHERE workspace_id = $1 AND contact_id = $2)")
         .bind(workspace_id).bind(id).fetch_one(pool).await)?;
     if in_conversations > 0 {
-        return Err(StoreError::Conflict("this contact has conversations; archive it instead".into()));
+        return Err(Conflict::ContactHasConversations.into());
     }
     with_pool!(db, pool => {
         let mut tx = db.begin_write(pool).await?;

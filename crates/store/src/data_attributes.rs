@@ -5,7 +5,7 @@
 use rapport_core::attributes::{self, AttributeError, DataType, Model};
 use serde_json::{Map, Value};
 
-use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, with_pool, Conflict, Db, OptionExt, StoreError, StoreResult};
 
 /// One custom attribute definition.
 #[derive(Debug, Clone)]
@@ -123,11 +123,8 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewDataAttribute<'_>) -> St
         .bind(new.data_type.as_str()).bind(options_json(&new.options)).bind(new.messenger_writable)
         .bind(new.admin_id).bind(now())
         .fetch_one(pool).await)
-    .map_err(|e| match StoreError::from(e) {
-        StoreError::Conflict(_) => {
-            StoreError::Conflict(format!("a {} attribute named {:?} already exists", new.model, new.name))
-        }
-        other => other,
+    .map_err(|e| {
+        StoreError::unique_as(e, Conflict::AttributeNameTaken { model: new.model, name: new.name.to_string() })
     })?;
     row.try_into()
 }
@@ -225,7 +222,7 @@ pub async fn define_missing(
                 count += 1;
                 created.push(key.clone());
             }
-            Err(StoreError::Conflict(_)) => {}
+            Err(StoreError::Conflict(Conflict::AttributeNameTaken { .. })) => {}
             Err(other) => return Err(other),
         }
     }

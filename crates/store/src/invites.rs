@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::admins::{hash_password, Admin};
 use crate::tokens::hash_secret;
 use crate::workspaces::Workspace;
-use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{execute, now, with_pool, Conflict, Db, OptionExt, StoreError, StoreResult};
 
 /// How long an invitation link works.
 pub const INVITE_TTL_SECONDS: i64 = 7 * 24 * 3600;
@@ -52,10 +52,7 @@ pub async fn create(
     let email = rapport_core::contact::Email::parse(email).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let name = check_name(name)?;
     if crate::admins::find_by_email(db, workspace_id, email.as_str()).await.is_ok() {
-        return Err(StoreError::Conflict(format!(
-            "an admin with email {} already exists in this workspace",
-            email.as_str()
-        )));
+        return Err(Conflict::AdminEmailTaken { email: email.as_str().to_string() }.into());
     }
     let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 43);
     let at = now();
@@ -136,11 +133,7 @@ pub async fn accept(db: &Db, token: &str, name: &str, password: &str) -> StoreRe
         let admin = sqlx::query_as::<_, Admin>(&insert)
             .bind(invite.workspace_id).bind(&invite.email).bind(name).bind(&hash).bind(&invite.role).bind(at)
             .fetch_one(&mut *tx).await
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict(format!(
-                    "an admin with email {} already exists in this workspace", invite.email)),
-                other => other,
-            })?;
+            .map_err(|e| StoreError::unique_as(e, Conflict::AdminEmailTaken { email: invite.email.clone() }))?;
         sqlx::query("UPDATE admin_invites SET admin_id = $2 WHERE id = $1")
             .bind(invite.id).bind(admin.id).execute(&mut *tx).await?;
         tx.commit().await?;

@@ -44,7 +44,7 @@ pub mod webhooks;
 pub mod workspaces;
 
 pub use db::{Backend, BeginWrite, Committed, Db, Pool};
-pub use error::{OptionExt, StoreError, StoreResult};
+pub use error::{Conflict, Named, OptionExt, StoreError, StoreResult};
 pub use sql::{Arg, Row, Scalar, Stmt};
 pub use tx::{Conn, Read, Tx};
 pub use write_tx::{WriteStats, WriteTx};

@@ -5,7 +5,7 @@ use rapport_core::template::{Template, Values, Variable};
 use serde::Serialize;
 
 use crate::admins::Admin;
-use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{execute, now, with_pool, Conflict, Db, Named, OptionExt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SavedReply {
@@ -66,10 +66,7 @@ async fn check_body<'a>(db: &Db, workspace_id: i64, body: &'a str) -> StoreResul
 }
 
 fn conflict_on_name(e: sqlx::Error) -> StoreError {
-    match StoreError::from(e) {
-        StoreError::Conflict(_) => StoreError::Conflict("a saved reply with this name already exists".into()),
-        other => other,
-    }
+    StoreError::unique_as(e, Conflict::DuplicateName(Named::SavedReply))
 }
 
 pub async fn create(db: &Db, workspace_id: i64, fields: SavedReplyFields<'_>) -> StoreResult<SavedReply> {

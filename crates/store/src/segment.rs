@@ -240,8 +240,9 @@ async fn alias(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<Outcome> 
     let user = find_user(db, workspace_id, user_id).await?;
     let target = match alias_target(db, workspace_id, previous_id, user_id, previous, user).await {
         Ok(id) => id,
-        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-            return Ok(Outcome::Refused { field: Some("previousId".into()), message })
+        Err(StoreError::Invalid(message)) => return Ok(Outcome::Refused { field: Some("previousId".into()), message }),
+        Err(StoreError::Conflict(conflict)) => {
+            return Ok(Outcome::Refused { field: Some("previousId".into()), message: conflict.answer() })
         }
         Err(other) => return Err(other),
     };

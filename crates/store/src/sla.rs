@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::event_log::{Audience, NewEvent};
-use crate::{execute, now, with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
+use crate::{execute, now, with_pool, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreResult};
 
 // ---- policies ----
 
@@ -59,10 +59,7 @@ fn checked(name: &str, policy: &Policy) -> StoreResult<String> {
 }
 
 fn conflict_on_name(e: sqlx::Error) -> StoreError {
-    match StoreError::from(e) {
-        StoreError::Conflict(_) => StoreError::Conflict("an SLA policy with this name already exists".into()),
-        other => other,
-    }
+    StoreError::unique_as(e, Conflict::DuplicateName(Named::SlaPolicy))
 }
 
 pub async fn list_policies(db: &Db, workspace_id: i64) -> StoreResult<Vec<SlaPolicy>> {

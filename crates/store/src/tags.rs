@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::conversations::append_event;
 use crate::event_log::Audience;
-use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
+use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Tag {
@@ -93,7 +93,11 @@ pub async fn rename(db: &Db, workspace_id: i64, id: i64, name: &str) -> StoreRes
     let name = valid_name(name)?;
     let sql = format!("UPDATE tags SET name = $3 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}");
     let mut tx = db.begin().await?;
-    let tag = tx.fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id).arg(name)).await?.or_not_found("tag")?;
+    let tag = tx
+        .fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id).arg(name))
+        .await
+        .map_err(|e| StoreError::unique_as(e, Conflict::DuplicateName(Named::Tag)))?
+        .or_not_found("tag")?;
     tx.commit().await?;
     Ok(tag)
 }
@@ -114,7 +118,7 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
     // Checked inside the write, so a tag applied meanwhile is not deleted from under it.
     let mut tx = db.begin().await?;
     if count_usage(&mut tx, workspace_id, id).await? > 0 {
-        return Err(StoreError::Conflict("tag_has_dependent_objects".into()));
+        return Err(Conflict::TagInUse.into());
     }
     tx.execute(Stmt::new("DELETE FROM tags WHERE workspace_id = $1 AND id = $2").arg(workspace_id).arg(id)).await?;
     tx.commit().await

@@ -1,7 +1,7 @@
 //! Teams: groups of admins that conversations can be assigned to.
 use serde::Serialize;
 
-use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{execute, now, with_pool, Conflict, Db, Named, OptionExt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Team {
@@ -57,10 +57,7 @@ fn validate(fields: &TeamFields<'_>) -> StoreResult<()> {
 }
 
 fn conflict_on_name(e: sqlx::Error) -> StoreError {
-    match StoreError::from(e) {
-        StoreError::Conflict(_) => StoreError::Conflict("a team with this name already exists".into()),
-        other => other,
-    }
+    StoreError::unique_as(e, Conflict::DuplicateName(Named::Team))
 }
 
 pub async fn create(db: &Db, workspace_id: i64, fields: TeamFields<'_>) -> StoreResult<Team> {

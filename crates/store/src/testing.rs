@@ -210,3 +210,80 @@ async fn write(db: &Db, stmt: Stmt) -> StoreResult<u64> {
     tx.commit().await?;
     Ok(changed)
 }
+
+/// The names of the schema read from the database itself: its tables, indexes and constraints
+/// (SQLite's `sqlite_master`; PostgreSQL's catalog for the current schema). For tests that check
+/// no answer names the schema.
+pub async fn schema_names(db: &Db) -> Vec<String> {
+    let queries: &[&str] = match db.backend() {
+        crate::Backend::Sqlite => {
+            &["SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger', 'view')"]
+        }
+        crate::Backend::Postgres => &[
+            "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = current_schema()",
+            "SELECT indexname::TEXT FROM pg_indexes WHERE schemaname = current_schema()",
+            "SELECT constraint_name::TEXT FROM information_schema.table_constraints \
+             WHERE constraint_schema = current_schema()",
+        ],
+    };
+    let mut names = Vec::new();
+    for sql in queries {
+        let found: Vec<String> =
+            db.read().scalars(Stmt::new(*sql)).await.unwrap_or_else(|e| panic!("reading the schema ({sql}): {e}"));
+        names.extend(found);
+    }
+    names.sort();
+    names.dedup();
+    assert!(names.iter().any(|n| n == "contacts"), "the schema was not read: {names:?}");
+    names
+}
+
+/// What of the schema `text` (an answer body) gives away, from `names` ([`schema_names`]): a name
+/// with an underscore (indexes, constraints and most tables) anywhere; a one-word table name in
+/// the forms the drivers print it (`teams.name`, `"teams"`, `table teams`, `on teams`,
+/// `teams(`), since as a plain word it is also English the product's own messages may use
+/// ("this contact has conversations"); and the drivers' own words for a unique violation.
+/// Case-insensitive. Empty when nothing leaks.
+pub fn schema_leaks(text: &str, names: &[String]) -> Vec<String> {
+    const DRIVER_WORDS: &[&str] = &[
+        "unique constraint",
+        "duplicate key",
+        "violates",
+        "constraint",
+        "sqlstate",
+        "key (",
+        "workspace_id",
+        "sqlite",
+        "pg_",
+        "database",
+    ];
+    let text = text.to_lowercase();
+    let mut leaks: Vec<String> = DRIVER_WORDS.iter().filter(|w| text.contains(*w)).map(|w| w.to_string()).collect();
+    for name in names {
+        let name = name.to_lowercase();
+        let leaked = if name.contains('_') {
+            text.contains(&name)
+        } else {
+            let qualified = text.match_indices(&format!("{name}.")).any(|(at, m)| {
+                let before = text[..at].chars().next_back();
+                let after = text[at + m.len()..].chars().next();
+                !before.is_some_and(|c| c.is_alphanumeric() || c == '_') && after.is_some_and(char::is_alphabetic)
+            });
+            qualified
+                || [format!("\"{name}\""), format!("\\\"{name}\\\""), format!("table {name}"), format!("on {name}")]
+                    .iter()
+                    .any(|form| text.contains(form.as_str()))
+                || text.contains(&format!("{name}("))
+        };
+        if leaked {
+            leaks.push(name);
+        }
+    }
+    leaks
+}
+
+/// Runs a statement of the test's own, such as a schema rule the product does not have (to reach
+/// a failure no repository expects).
+pub async fn execute(db: &Db, sql: &str) {
+    write(db, Stmt::new(sql.to_string()).once()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}

@@ -2,7 +2,7 @@ use rapport_core::attributes::{DataType, Model};
 use rapport_core::contact::{ContactRole, Email};
 use rapport_store::contacts::{self, test_rows, ContactFields};
 use rapport_store::data_attributes::{self, NewDataAttribute};
-use rapport_store::{notes, tags, testing, StoreError};
+use rapport_store::{notes, tags, testing, Conflict, StoreError};
 use serde_json::json;
 
 async fn define(db: &rapport_store::Db, workspace_id: i64, name: &str, data_type: DataType) {
@@ -56,7 +56,7 @@ async fn contacts_create_update_and_stay_in_their_workspace() {
 
         // Same external id: conflict here, fine in another workspace.
         let dup = contacts::create(&db, ws.id, user("u-1", "x@y.com")).await;
-        assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+        assert!(matches!(dup, Err(StoreError::Conflict(Conflict::ContactExists { id })) if id == joe.id), "{dup:?}");
         contacts::create(&db, other.id, user("u-1", "x@y.com")).await.unwrap();
         assert!(matches!(contacts::find(&db, other.id, joe.id).await, Err(StoreError::NotFound { .. })));
         assert!(contacts::update(&db, other.id, joe.id, ContactFields::default()).await.is_err());
@@ -177,7 +177,10 @@ async fn merge_moves_everything_from_the_lead_in_one_go() {
         assert_eq!(rel[&joe.id].notes.total_count, 1);
 
         // A contact in conversations cannot be deleted.
-        assert!(matches!(contacts::delete(&db, ws.id, joe.id).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            contacts::delete(&db, ws.id, joe.id).await,
+            Err(StoreError::Conflict(Conflict::ContactHasConversations))
+        ));
     }
 }
 

@@ -1,6 +1,6 @@
 use rapport_core::attributes::{DataType, Model};
 use rapport_store::data_attributes::{self, DataAttributeChanges, NewDataAttribute};
-use rapport_store::{testing, StoreError};
+use rapport_store::{testing, Conflict, StoreError};
 use serde_json::{json, Map, Value};
 
 fn new<'a>(model: Model, name: &'a str, data_type: DataType, options: &[&str]) -> NewDataAttribute<'a> {
@@ -72,7 +72,7 @@ async fn bad_definitions_are_refused_and_write_nothing() {
         let (ws, _) = testing::workspace(&db).await;
         data_attributes::create(&db, ws.id, new(Model::Contact, "plan", DataType::String, &[])).await.unwrap();
         let dup = data_attributes::create(&db, ws.id, new(Model::Contact, "plan", DataType::Integer, &[])).await;
-        assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+        assert!(matches!(dup, Err(StoreError::Conflict(Conflict::AttributeNameTaken { .. }))), "{dup:?}");
         // Same name on another model is fine ("plan" is built in on companies, though).
         let builtin = data_attributes::create(&db, ws.id, new(Model::Company, "plan", DataType::String, &[])).await;
         assert!(matches!(builtin, Err(StoreError::Invalid(_))), "{builtin:?}");

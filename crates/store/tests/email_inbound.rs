@@ -4,7 +4,7 @@ use rapport_core::email::inbound::{parse, InboundEmail};
 use rapport_core::email::reply_token;
 use rapport_store::conversations::{self, Change};
 use rapport_store::email::inbound::{self, InboundRecord, Recipient};
-use rapport_store::{testing, Db, StoreError};
+use rapport_store::{testing, Conflict, Db, StoreError};
 
 fn dir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("rapport-email-{}", std::process::id()));
@@ -174,7 +174,7 @@ async fn recipients_and_support_addresses() {
         assert_eq!(inbound::find_recipient(&db, "HELP@acme.test", Some("in.test")).await.unwrap(), Some(to(ws.id)));
         // Another workspace cannot take it, and a bad list changes nothing.
         let taken = inbound::set_support_addresses(&db, other.id, &["help@acme.test".into()]).await;
-        assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+        assert!(matches!(taken, Err(StoreError::Conflict(Conflict::SupportAddressTaken { .. }))), "{taken:?}");
         let bad = inbound::set_support_addresses(&db, ws.id, &["sales@acme.test".into(), "nope".into()]).await;
         assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");
         assert_eq!(inbound::support_addresses(&db, ws.id).await.unwrap(), ["help@acme.test"]);

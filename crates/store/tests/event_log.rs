@@ -3,7 +3,7 @@
 //! nothing; read receipts and unread counts. On SQLite and PostgreSQL.
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation, Reader, SendOptions};
 use rapport_store::event_log::{self, Event};
-use rapport_store::{tags, testing, Db, StoreError};
+use rapport_store::{tags, testing, Conflict, Db, StoreError};
 
 async fn events(db: &Db, workspace_id: i64) -> Vec<Event> {
     event_log::after(db, workspace_id, 0, 1000).await.unwrap()
@@ -107,7 +107,7 @@ async fn a_repeated_client_id_stores_one_message() {
         // Reusing an id in another conversation is refused and writes nothing.
         let other = conversations::create(&db, ws.id, start(joe, "New topic", None)).await.unwrap();
         let err = conversations::send(&db, ws.id, other.conversation.id, reply(), options).await.unwrap_err();
-        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        assert!(matches!(err, StoreError::Conflict(Conflict::ClientIdUsedElsewhere)), "{err:?}");
 
         assert_eq!(events(&db, ws.id).await.len(), 5, "contact, created, reply, admin reply, second conversation");
         let detail = conversations::find_detail(&db, ws.id, id).await.unwrap();

@@ -3,7 +3,7 @@
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
 use rapport_store::contacts::{self, identities, test_rows, ContactFields};
 use rapport_store::conversations::{self, Change, NewConversation};
-use rapport_store::{event_log, execute, messenger, notes, sla, tags, testing, with_pool, Db, StoreError};
+use rapport_store::{event_log, execute, messenger, notes, sla, tags, testing, with_pool, Conflict, Db, StoreError};
 use serde_json::json;
 
 fn user(external_id: &str, email: &str) -> ContactFields {
@@ -58,14 +58,23 @@ async fn verified_identities_resolve_to_their_contact_and_unverified_ones_do_not
 
         // Conflicts write nothing.
         let bob = contacts::create(&db, ws.id, user("u-2", "bob@corp.example")).await.unwrap();
-        for (kind, value) in [
-            (IdentityKind::Email, "ann@home.example"),
-            (IdentityKind::Email, "ann@corp.example"),
-            (IdentityKind::ExternalId, "u-1"),
-            (IdentityKind::Email, "bob@corp.example"),
+        for (kind, value, owner) in [
+            (IdentityKind::Email, "ann@home.example", Some(ann.id)),
+            (IdentityKind::Email, "ann@corp.example", Some(ann.id)),
+            (IdentityKind::ExternalId, "u-1", Some(ann.id)),
+            (IdentityKind::Email, "bob@corp.example", None),
         ] {
             let refused = identities::add(&db, ws.id, bob.id, kind, value, true).await;
-            assert!(matches!(refused, Err(StoreError::Conflict(_))), "{value}: {refused:?}");
+            match owner {
+                Some(owner) => assert!(
+                    matches!(&refused, Err(StoreError::Conflict(Conflict::IdentityTaken { contact_id, .. })) if *contact_id == owner),
+                    "{value}: {refused:?}"
+                ),
+                None => assert!(
+                    matches!(&refused, Err(StoreError::Conflict(Conflict::IdentityIsPrimary { .. }))),
+                    "{value}: {refused:?}"
+                ),
+            }
         }
         assert!(matches!(
             identities::add(&db, ws.id, bob.id, IdentityKind::Email, "nope", true).await,
@@ -74,7 +83,10 @@ async fn verified_identities_resolve_to_their_contact_and_unverified_ones_do_not
         assert!(identities::list(&db, ws.id, bob.id).await.unwrap().is_empty());
         // A primary external id may not be another contact's verified one either.
         let taking = ContactFields { external_id: Some(Some("legacy-7".into())), ..Default::default() };
-        assert!(matches!(contacts::update(&db, ws.id, bob.id, taking).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            contacts::update(&db, ws.id, bob.id, taking).await,
+            Err(StoreError::Conflict(Conflict::ContactExists { .. }))
+        ));
         assert_eq!(contacts::find(&db, ws.id, bob.id).await.unwrap().external_id.as_deref(), Some("u-2"));
         // Primary emails were never unique: a contact whose primary it is comes before one that
         // holds it as a further identifier.

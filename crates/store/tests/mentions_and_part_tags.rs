@@ -3,7 +3,7 @@
 use rapport_core::admin::AdminRole;
 use rapport_store::admins::{self, NewAdmin};
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions, Sort};
-use rapport_store::{event_log, tags, testing, Db, StoreError};
+use rapport_store::{event_log, tags, testing, Conflict, Db, StoreError};
 use serde_json::json;
 
 async fn teammate(db: &Db, workspace_id: i64, email: &str) -> i64 {
@@ -124,7 +124,7 @@ async fn a_part_carries_its_tags_and_each_change_is_logged() {
         assert!(conversations::find_detail(&db, ws.id, other).await.unwrap().parts[0].tags.is_empty());
 
         // A tag in use on a part cannot be deleted.
-        assert!(matches!(tags::delete(&db, ws.id, tag.id).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(tags::delete(&db, ws.id, tag.id).await, Err(StoreError::Conflict(Conflict::TagInUse))));
 
         conversations::untag_part(&db, ws.id, id, source, tag.id).await.unwrap();
         let r = conversations::untag_part(&db, ws.id, id, source, tag.id).await;

@@ -1,6 +1,6 @@
 use rapport_store::companies::{self, CompanyFields};
 use rapport_store::tags::{self, Target};
-use rapport_store::{now, testing, with_pool, Db, StoreError};
+use rapport_store::{now, testing, with_pool, Conflict, Db, StoreError};
 
 async fn contact(db: &Db, workspace_id: i64) -> i64 {
     with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
@@ -26,9 +26,7 @@ async fn tags_are_created_once_renamed_and_deleted_only_when_unused() {
         let c = contact(&db, ws.id).await;
         let applied = tags::apply(&db, ws.id, t.id, Target::Contact, c, Some(admin.id)).await.unwrap();
         assert_eq!(applied.applied_by_admin_id, Some(admin.id));
-        assert!(
-            matches!(tags::delete(&db, ws.id, t.id).await, Err(StoreError::Conflict(code)) if code == "tag_has_dependent_objects")
-        );
+        assert!(matches!(tags::delete(&db, ws.id, t.id).await, Err(StoreError::Conflict(Conflict::TagInUse))));
         tags::remove(&db, ws.id, t.id, Target::Contact, c).await.unwrap();
         tags::delete(&db, ws.id, t.id).await.unwrap();
         assert!(matches!(tags::find(&db, ws.id, t.id).await, Err(StoreError::NotFound { entity: "tag" })));

@@ -1,6 +1,6 @@
 use rapport_core::admin::AdminRole;
 use rapport_store::admins::NewAdmin;
-use rapport_store::{admins, sessions, teams, testing, tokens, workspaces, StoreError};
+use rapport_store::{admins, sessions, teams, testing, tokens, workspaces, Conflict, Named, StoreError};
 
 #[tokio::test]
 async fn tokens_authenticate_only_their_workspace_and_die_with_revocation() {
@@ -44,7 +44,7 @@ async fn admins_are_unique_per_workspace_and_deactivation_ends_sessions() {
             },
         )
         .await;
-        assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+        assert!(matches!(dup, Err(StoreError::Conflict(Conflict::AdminEmailTaken { .. }))), "{dup:?}");
         let bad = admins::create(
             &db,
             ws.id,
@@ -90,7 +90,10 @@ async fn teams_keep_members_inside_their_workspace() {
         let (other_ws, other_owner) = testing::workspace(&db).await;
         let fields = |name| teams::TeamFields { name: Some(name), distribution_method: None, assignment_limit: None };
         let team = teams::create(&db, ws.id, fields("VIP")).await.unwrap();
-        assert!(matches!(teams::create(&db, ws.id, fields("VIP")).await, Err(StoreError::Conflict(_))));
+        assert!(matches!(
+            teams::create(&db, ws.id, fields("VIP")).await,
+            Err(StoreError::Conflict(Conflict::DuplicateName(Named::Team)))
+        ));
         teams::add_member(&db, ws.id, team.id, owner.id).await.unwrap();
         teams::add_member(&db, ws.id, team.id, owner.id).await.unwrap();
         assert!(teams::add_member(&db, ws.id, team.id, other_owner.id).await.is_err());

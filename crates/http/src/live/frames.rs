@@ -138,7 +138,10 @@ impl From<StoreError> for FrameError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound { entity } => FrameError::not_found(entity),
-            StoreError::Conflict(message) => FrameError::new("conflict", message),
+            StoreError::Conflict(conflict) => {
+                let answer = crate::error::conflict_error(&conflict);
+                FrameError::new(answer.code, answer.message)
+            }
             StoreError::Invalid(message) => FrameError::new("parameter_invalid", message),
             other => {
                 tracing::error!(error = %other, "live: internal error");

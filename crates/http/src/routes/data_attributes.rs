@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use rapport_core::attributes::{builtins, BuiltinAttribute, DataType, Model};
 use rapport_store::data_attributes::{self, DataAttribute, DataAttributeChanges, NewDataAttribute};
-use rapport_store::StoreError;
+use rapport_store::{Conflict, StoreError};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use utoipa_axum::routes;
@@ -120,7 +120,9 @@ fn option_values(options: Option<Vec<OptionValue>>) -> Vec<String> {
 /// a duplicate name included (Intercom answers it that way, not with 409).
 fn definition_error(error: StoreError) -> AppError {
     match error {
-        StoreError::Conflict(message) => AppError::invalid("name", message),
+        StoreError::Conflict(conflict @ Conflict::AttributeNameTaken { .. }) => {
+            AppError::invalid("name", conflict.to_string())
+        }
         other => other.into(),
     }
 }

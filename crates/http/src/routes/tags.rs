@@ -3,8 +3,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use rapport_store::companies;
 use rapport_store::tags::{self, AppliedTag, Tag, Target};
-use rapport_store::{companies, StoreError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa_axum::routes;
@@ -56,15 +56,9 @@ async fn find_tag(State(state): State<AppState>, auth: Auth, Path(id): Path<Stri
 async fn delete_tag(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> AppResult<StatusCode> {
     auth.require_write()?;
     let id = parse_id(&id, "tag")?;
-    match tags::delete(&state.db, auth.workspace_id(), id).await {
-        Ok(()) => Ok(StatusCode::OK),
-        Err(StoreError::Conflict(code)) if code == "tag_has_dependent_objects" => Err(AppError::new(
-            StatusCode::BAD_REQUEST,
-            "tag_has_dependent_objects",
-            "Unable to delete Tag with dependent objects",
-        )),
-        Err(other) => Err(other.into()),
-    }
+    // A tag in use is `Conflict::TagInUse`: 400 `tag_has_dependent_objects` (see `conflict_error`).
+    tags::delete(&state.db, auth.workspace_id(), id).await?;
+    Ok(StatusCode::OK)
 }
 
 /// A company to tag or untag, by our `id` or the customer's `company_id`.
@@ -163,10 +157,8 @@ async fn create_tag(
 
     let tag = match renamed {
         Some(tag) if tag.name == name.trim() => tag,
-        Some(tag) => tags::rename(&state.db, ws, tag.id, name).await.map_err(|e| match e {
-            StoreError::Conflict(_) => AppError::conflict("a tag with this name already exists"),
-            other => other.into(),
-        })?,
+        // A taken name is `Conflict::DuplicateName(Named::Tag)`: 409 "a tag with this name already exists".
+        Some(tag) => tags::rename(&state.db, ws, tag.id, name).await?,
         None => tags::find_or_create(&state.db, ws, name).await?,
     };
     let admin = Some(auth.admin.id);

@@ -10,7 +10,7 @@ use rapport_core::contact::IdentityKind;
 use serde::Serialize;
 
 use super::{find, group};
-use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, with_pool, Conflict, Db, OptionExt, StoreError, StoreResult};
 
 /// One further identifier of a contact. `verified` ones resolve messages to the contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -37,9 +37,7 @@ fn primary_column(kind: IdentityKind) -> &'static str {
 }
 
 fn taken(kind: IdentityKind, value: &str, contact_id: i64) -> StoreError {
-    StoreError::Conflict(format!(
-        "the {kind} {value:?} already belongs to contact id={contact_id} (merge the two contacts instead)"
-    ))
+    Conflict::IdentityTaken { kind, value: value.to_string(), contact_id }.into()
 }
 
 /// The further identifiers of a live contact, oldest first.
@@ -87,7 +85,7 @@ pub async fn add(
         IdentityKind::ExternalId => contact.external_id.clone(),
     };
     if own_primary.as_deref() == Some(value.as_str()) {
-        return Err(StoreError::Conflict(format!("{value:?} is already this contact's primary {kind}")));
+        return Err(Conflict::IdentityIsPrimary { kind, value }.into());
     }
     let primary_owner = format!(
         "SELECT id FROM contacts WHERE workspace_id = $1 AND {} = $2 AND merged_into_id IS NULL AND id <> $3 \
@@ -108,7 +106,7 @@ pub async fn add(
             "SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3")
             .bind(workspace_id).bind(kind.as_str()).bind(&value).fetch_optional(&mut *tx).await? {
             return Err(if owner == contact_id {
-                StoreError::Conflict(format!("this contact already has the {kind} {value:?}"))
+                Conflict::IdentityAlreadyHeld { kind, value: value.clone() }.into()
             } else {
                 taken(kind, &value, owner)
             });
@@ -116,10 +114,7 @@ pub async fn add(
         let identity = sqlx::query_as::<_, Identity>(&insert)
             .bind(workspace_id).bind(contact_id).bind(kind.as_str()).bind(&value).bind(verified).bind(now())
             .fetch_one(&mut *tx).await
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict(format!("the {kind} {value:?} was just taken")),
-                other => other,
-            })?;
+            .map_err(|e| StoreError::unique_as(e, Conflict::IdentityJustTaken { kind, value: value.clone() }))?;
         tx.commit().await?;
         Ok(identity)
     })

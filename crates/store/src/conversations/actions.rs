@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::live::{summary, LivePart};
 use super::{find, Conversation, COLUMNS};
 use crate::event_log::{Audience, NewEvent};
-use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
+use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 /// A conversation a contact starts (`POST /conversations`).
 pub struct NewConversation<'a> {
@@ -138,7 +138,7 @@ fn uploader_type(author_type: &str) -> &'static str {
 }
 
 fn client_id_conflict() -> StoreError {
-    StoreError::Conflict("client_id was already used for a message in another conversation".into())
+    Conflict::ClientIdUsedElsewhere.into()
 }
 
 /// Starts a conversation from a contact's message, written with its `conversation.created` event.

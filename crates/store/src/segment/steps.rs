@@ -44,9 +44,8 @@ pub(super) async fn run(
                 Ok(step) => break step,
                 // Another request created the same contact or company meanwhile: it exists now.
                 Err(StoreError::Conflict(_)) if !retried => retried = true,
-                Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-                    break Step::Done(Outcome::refused(message))
-                }
+                Err(StoreError::Invalid(message)) => break Step::Done(Outcome::refused(message)),
+                Err(StoreError::Conflict(conflict)) => break Step::Done(Outcome::refused(conflict.answer())),
                 Err(other) => return Err(other),
             }
         };

@@ -3,7 +3,7 @@
 
 use rapport_core::contact::Email;
 
-use crate::{now, with_pool, Db, StoreError, StoreResult};
+use crate::{now, with_pool, Conflict, Db, StoreError, StoreResult};
 
 /// Most support addresses one workspace may have.
 pub const MAX_SUPPORT_ADDRESSES: usize = 20;
@@ -36,8 +36,7 @@ pub async fn set_support_addresses(db: &Db, workspace_id: i64, addresses: &[Stri
                 "SELECT workspace_id FROM email_support_addresses WHERE address = $1")
                 .bind(address).fetch_optional(&mut *tx).await?;
             if owner.is_some_and(|owner| owner != workspace_id) {
-                return Err(StoreError::Conflict(format!(
-                    "support_addresses: {address} already belongs to another workspace")));
+                return Err(Conflict::SupportAddressTaken { address: address.clone() }.into());
             }
         }
         sqlx::query("DELETE FROM email_support_addresses WHERE workspace_id = $1")
