@@ -4,7 +4,7 @@ use argon2::Argon2;
 use rapport_core::admin::AdminRole;
 use serde::Serialize;
 
-use crate::{now, with_pool, Backend, Conflict, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, Backend, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Admin {
@@ -75,36 +75,44 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewAdmin<'_>) -> StoreResul
         "INSERT INTO admins (workspace_id, email, name, password_hash, role, job_title, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
     );
-    let result = with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql)
-        .bind(workspace_id).bind(email.as_str()).bind(name).bind(hash).bind(new.role.as_str())
-        .bind(new.job_title).bind(at)
-        .fetch_one(pool).await);
-    result.map_err(|e| StoreError::unique_as(e, Conflict::AdminEmailTaken { email: email.as_str().to_string() }))
+    let insert = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(email.as_str())
+        .arg(name)
+        .arg(hash)
+        .arg(new.role.as_str())
+        .arg(new.job_title)
+        .arg(at);
+    let mut tx = db.begin().await?;
+    let admin = tx
+        .fetch_one(insert)
+        .await
+        .map_err(|e| StoreError::unique_as(e, Conflict::AdminEmailTaken { email: email.as_str().to_string() }))?;
+    tx.commit().await?;
+    Ok(admin)
 }
 
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {
     let sql = format!("SELECT {COLUMNS} FROM admins WHERE workspace_id = $1 AND id = $2");
-    with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("admin")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("admin")
 }
 
 pub async fn find_by_email(db: &Db, workspace_id: i64, email: &str) -> StoreResult<Admin> {
     let sql = format!("SELECT {COLUMNS} FROM admins WHERE workspace_id = $1 AND email = $2");
     let email = email.trim().to_lowercase();
-    with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql).bind(workspace_id).bind(&email).fetch_optional(pool).await)?
-        .or_not_found("admin")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(&email)).await?.or_not_found("admin")
 }
 
 /// Every active admin row with this email, across workspaces (for sign-in and workspace switch).
 pub async fn find_all_by_email(db: &Db, email: &str) -> StoreResult<Vec<Admin>> {
     let sql = format!("SELECT {COLUMNS} FROM admins WHERE email = $1 AND active = $2 ORDER BY workspace_id");
     let email = email.trim().to_lowercase();
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql).bind(&email).bind(true).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(&email).arg(true)).await
 }
 
 pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<Admin>> {
     let sql = format!("SELECT {COLUMNS} FROM admins WHERE workspace_id = $1 ORDER BY id");
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 pub async fn set_away(
@@ -119,10 +127,11 @@ pub async fn set_away(
         "UPDATE admins SET away_mode_enabled = $3, away_mode_reassign = $4, away_status_reason_id = $5, updated_at = $6 \
          WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql)
-        .bind(workspace_id).bind(id).bind(enabled).bind(reassign).bind(reason_id).bind(now())
-        .fetch_optional(pool).await)?
-    .or_not_found("admin")
+    let update = Stmt::new(sql).arg(workspace_id).arg(id).arg(enabled).arg(reassign).arg(reason_id).arg(now());
+    let mut tx = db.begin().await?;
+    let admin: Admin = tx.fetch_optional(update).await?.or_not_found("admin")?;
+    tx.commit().await?;
+    Ok(admin)
 }
 
 /// Deactivates an admin and ends every session and API token they hold, in one transaction.
@@ -132,24 +141,26 @@ pub async fn deactivate(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admi
         "UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 \
          AND ({ANOTHER_ACTIVE_OWNER}) RETURNING {COLUMNS}"
     );
-    let admin = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        if db.backend() == Backend::Postgres {
-            sqlx::query(LOCK_OWNERS).bind(workspace_id).execute(&mut *tx).await?;
-        }
-        let admin = sqlx::query_as::<_, Admin>(&sql)
-            .bind(workspace_id).bind(id).bind(false).bind(now()).bind(true)
-            .fetch_optional(&mut *tx).await?;
-        if admin.is_none() {
-            return last_owner_or_missing(&current);
-        }
-        sqlx::query("DELETE FROM sessions WHERE workspace_id = $1 AND admin_id = $2")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE workspace_id = $1 AND admin_id = $2 AND revoked_at IS NULL")
-            .bind(workspace_id).bind(id).bind(now()).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok::<_, StoreError>(admin)
-    })?;
+    let mut tx = db.begin().await?;
+    if db.backend() == Backend::Postgres {
+        tx.execute(Stmt::new(LOCK_OWNERS).arg(workspace_id)).await?;
+    }
+    let update = Stmt::new(sql).arg(workspace_id).arg(id).arg(false).arg(now()).arg(true);
+    let admin: Option<Admin> = tx.fetch_optional(update).await?;
+    if admin.is_none() {
+        return last_owner_or_missing(&current);
+    }
+    let end_sessions =
+        Stmt::new("DELETE FROM sessions WHERE workspace_id = $1 AND admin_id = $2").arg(workspace_id).arg(id);
+    tx.execute(end_sessions).await?;
+    let revoke_tokens = Stmt::new(
+        "UPDATE api_tokens SET revoked_at = $3 WHERE workspace_id = $1 AND admin_id = $2 AND revoked_at IS NULL",
+    )
+    .arg(workspace_id)
+    .arg(id)
+    .arg(now());
+    tx.execute(revoke_tokens).await?;
+    tx.commit().await?;
     admin.or_not_found("admin")
 }
 
@@ -176,15 +187,13 @@ const LOCK_OWNERS: &str = "SELECT id FROM admins WHERE workspace_id = $1 AND rol
 
 /// The team ids of each admin of the workspace, as `(admin_id, team_id)` pairs ordered by admin.
 pub async fn team_memberships(db: &Db, workspace_id: i64) -> StoreResult<Vec<(i64, i64)>> {
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
-        "SELECT admin_id, team_id FROM team_members WHERE workspace_id = $1 ORDER BY admin_id, team_id")
-        .bind(workspace_id).fetch_all(pool).await)?)
+    let sql = "SELECT admin_id, team_id FROM team_members WHERE workspace_id = $1 ORDER BY admin_id, team_id";
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 pub async fn team_ids(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<Vec<i64>> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT team_id FROM team_members WHERE workspace_id = $1 AND admin_id = $2 ORDER BY team_id")
-        .bind(workspace_id).bind(admin_id).fetch_all(pool).await)?)
+    let sql = "SELECT team_id FROM team_members WHERE workspace_id = $1 AND admin_id = $2 ORDER BY team_id";
+    db.read().scalars(Stmt::new(sql).arg(workspace_id).arg(admin_id)).await
 }
 
 /// Changes an admin's role. Demoting the workspace's last active owner is refused, checked in the
@@ -195,17 +204,13 @@ pub async fn set_role(db: &Db, workspace_id: i64, id: i64, role: AdminRole) -> S
         "UPDATE admins SET role = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 \
          AND ($3 = 'owner' OR {ANOTHER_ACTIVE_OWNER}) RETURNING {COLUMNS}"
     );
-    let updated = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        if db.backend() == Backend::Postgres {
-            sqlx::query(LOCK_OWNERS).bind(workspace_id).execute(&mut *tx).await?;
-        }
-        let row = sqlx::query_as::<_, Admin>(&sql)
-            .bind(workspace_id).bind(id).bind(role.as_str()).bind(now()).bind(true)
-            .fetch_optional(&mut *tx).await?;
-        tx.commit().await?;
-        row
-    });
+    let mut tx = db.begin().await?;
+    if db.backend() == Backend::Postgres {
+        tx.execute(Stmt::new(LOCK_OWNERS).arg(workspace_id)).await?;
+    }
+    let update = Stmt::new(sql).arg(workspace_id).arg(id).arg(role.as_str()).arg(now()).arg(true);
+    let updated: Option<Admin> = tx.fetch_optional(update).await?;
+    tx.commit().await?;
     match updated {
         Some(admin) => Ok(admin),
         None => last_owner_or_missing(&current),
@@ -217,9 +222,13 @@ pub async fn reactivate(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admi
     let sql = format!(
         "UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, Admin>(&sql)
-        .bind(workspace_id).bind(id).bind(true).bind(now()).fetch_optional(pool).await)?
-    .or_not_found("admin")
+    let mut tx = db.begin().await?;
+    let admin: Admin = tx
+        .fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id).arg(true).arg(now()))
+        .await?
+        .or_not_found("admin")?;
+    tx.commit().await?;
+    Ok(admin)
 }
 
 /// An admin conversations may be assigned to: one of the workspace's, and active.

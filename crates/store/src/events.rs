@@ -9,7 +9,7 @@ use rapport_core::attributes::{self, AttributeError};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// The identifiers of the contact an event belongs to, as event lists show them.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -68,23 +68,23 @@ const CONTACT_COLUMNS: &str = "id, external_id, email";
 /// case-insensitively; when a user and a lead share it, the user wins, then the oldest.
 pub async fn find_contact(db: &Db, workspace_id: i64, key: ContactKey<'_>) -> StoreResult<ContactRef> {
     let base = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL");
-    let found = match key {
+    let query = match key {
         ContactKey::Id(id) => {
             let sql = format!("{base} AND id = $2");
-            with_pool!(db, pool => sqlx::query_as::<_, ContactRef>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
+            Stmt::new(sql).arg(workspace_id).arg(id)
         }
         ContactKey::ExternalId(external_id) => {
             let sql = format!("{base} AND external_id = $2 ORDER BY id LIMIT 1");
-            with_pool!(db, pool => sqlx::query_as::<_, ContactRef>(&sql).bind(workspace_id).bind(external_id).fetch_optional(pool).await)?
+            Stmt::new(sql).arg(workspace_id).arg(external_id)
         }
         ContactKey::Email(email) => {
             let sql =
                 format!("{base} AND LOWER(email) = $2 ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, id LIMIT 1");
             let email = email.trim().to_lowercase();
-            with_pool!(db, pool => sqlx::query_as::<_, ContactRef>(&sql).bind(workspace_id).bind(email).fetch_optional(pool).await)?
+            Stmt::new(sql).arg(workspace_id).arg(email)
         }
     };
-    found.or_not_found("contact")
+    db.read().fetch_optional(query).await?.or_not_found("contact")
 }
 
 /// Finds the contact named by the first key that matches (SDKs send `user_id` and `email`
@@ -119,9 +119,16 @@ pub async fn record(db: &Db, workspace_id: i64, new: NewEvent<'_>) -> StoreResul
     }
     find_contact(db, workspace_id, ContactKey::Id(new.contact_id)).await?;
     let metadata = Value::Object(new.metadata.clone()).to_string();
-    let inserted = execute!(db, pool => sqlx::query(INSERT_EVENT)
-        .bind(workspace_id).bind(new.contact_id).bind(&name).bind(metadata).bind(new.created_at)
-        .bind(metadata_hash(new.metadata)).execute(pool).await)?;
+    let insert = Stmt::new(INSERT_EVENT)
+        .arg(workspace_id)
+        .arg(new.contact_id)
+        .arg(&name)
+        .arg(metadata)
+        .arg(new.created_at)
+        .arg(metadata_hash(new.metadata));
+    let mut tx = db.begin().await?;
+    let inserted = tx.execute(insert).await?;
+    tx.commit().await?;
     Ok(inserted > 0)
 }
 
@@ -144,12 +151,17 @@ pub async fn list(
     before: Option<(i64, i64)>,
 ) -> StoreResult<Vec<Event>> {
     let (before_at, before_id) = before.unwrap_or((i64::MAX, i64::MAX));
-    let rows = with_pool!(db, pool => sqlx::query_as::<_, EventRow>(
+    let page = Stmt::new(
         "SELECT id, contact_id, event_name, metadata, created_at FROM events \
          WHERE workspace_id = $1 AND contact_id = $2 AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
-         ORDER BY created_at DESC, id DESC LIMIT $5")
-        .bind(workspace_id).bind(contact_id).bind(before_at).bind(before_id).bind(limit)
-        .fetch_all(pool).await)?;
+         ORDER BY created_at DESC, id DESC LIMIT $5",
+    )
+    .arg(workspace_id)
+    .arg(contact_id)
+    .arg(before_at)
+    .arg(before_id)
+    .arg(limit);
+    let rows: Vec<EventRow> = db.read().fetch_all(page).await?;
     Ok(rows
         .into_iter()
         .map(|r| Event {
@@ -165,15 +177,14 @@ pub async fn list(
 
 /// Per event name: how many times, first and last, over stored events and uploaded summaries.
 pub async fn summaries(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<Vec<EventSummary>> {
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, EventSummary>(
-        "SELECT event_name AS name, MIN(f) AS first, MAX(l) AS last, CAST(SUM(c) AS BIGINT) AS count FROM ( \
+    let sql = "SELECT event_name AS name, MIN(f) AS first, MAX(l) AS last, CAST(SUM(c) AS BIGINT) AS count FROM ( \
            SELECT event_name, created_at AS f, created_at AS l, CAST(1 AS BIGINT) AS c FROM events \
            WHERE workspace_id = $1 AND contact_id = $2 \
            UNION ALL \
            SELECT event_name, first_at, last_at, count FROM event_summary_adjustments \
            WHERE workspace_id = $1 AND contact_id = $2 \
-         ) s GROUP BY event_name ORDER BY event_name")
-        .bind(workspace_id).bind(contact_id).fetch_all(pool).await)?)
+         ) s GROUP BY event_name ORDER BY event_name";
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(contact_id)).await
 }
 
 /// Adds uploaded summaries (`count` occurrences of `name` between `first` and `last`) to a
@@ -192,17 +203,21 @@ pub async fn add_summaries(db: &Db, workspace_id: i64, contact_id: i64, summarie
     }
     find_contact(db, workspace_id, ContactKey::Id(contact_id)).await?;
     let at = now();
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        for (summary, name) in summaries.iter().zip(&names) {
-            sqlx::query(
-                "INSERT INTO event_summary_adjustments \
+    let mut tx = db.begin().await?;
+    for (summary, name) in summaries.iter().zip(&names) {
+        let insert = Stmt::new(
+            "INSERT INTO event_summary_adjustments \
                  (workspace_id, contact_id, event_name, count, first_at, last_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(workspace_id).bind(contact_id).bind(name).bind(summary.count).bind(summary.first)
-                .bind(summary.last).bind(at).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    })
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .arg(workspace_id)
+        .arg(contact_id)
+        .arg(name)
+        .arg(summary.count)
+        .arg(summary.first)
+        .arg(summary.last)
+        .arg(at);
+        tx.execute(insert).await?;
+    }
+    tx.commit().await
 }

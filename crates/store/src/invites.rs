@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::admins::{hash_password, Admin};
 use crate::tokens::hash_secret;
 use crate::workspaces::Workspace;
-use crate::{execute, now, with_pool, Conflict, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// How long an invitation link works.
 pub const INVITE_TTL_SECONDS: i64 = 7 * 24 * 3600;
@@ -60,10 +60,18 @@ pub async fn create(
         "INSERT INTO admin_invites (workspace_id, email, name, role, token_hash, invited_by, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
     );
-    let invite = with_pool!(db, pool => sqlx::query_as::<_, Invite>(&sql)
-        .bind(workspace_id).bind(email.as_str()).bind(name).bind(role.as_str()).bind(hash_secret(&token))
-        .bind(invited_by).bind(at).bind(at + INVITE_TTL_SECONDS)
-        .fetch_one(pool).await)?;
+    let insert = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(email.as_str())
+        .arg(name)
+        .arg(role.as_str())
+        .arg(hash_secret(&token))
+        .arg(invited_by)
+        .arg(at)
+        .arg(at + INVITE_TTL_SECONDS);
+    let mut tx = db.begin().await?;
+    let invite: Invite = tx.fetch_one(insert).await?;
+    tx.commit().await?;
     Ok((invite, token))
 }
 
@@ -73,15 +81,17 @@ pub async fn list_pending(db: &Db, workspace_id: i64) -> StoreResult<Vec<Invite>
         "SELECT {COLUMNS} FROM admin_invites WHERE workspace_id = $1 AND accepted_at IS NULL AND expires_at > $2 \
          ORDER BY id DESC"
     );
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Invite>(&sql)
-        .bind(workspace_id).bind(now()).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(now())).await
 }
 
 /// Withdraws an invitation that has not been accepted; its link stops working.
 pub async fn revoke(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
-    let deleted = execute!(db, pool => sqlx::query(
-        "DELETE FROM admin_invites WHERE workspace_id = $1 AND id = $2 AND accepted_at IS NULL")
-        .bind(workspace_id).bind(id).execute(pool).await)?;
+    let delete = Stmt::new("DELETE FROM admin_invites WHERE workspace_id = $1 AND id = $2 AND accepted_at IS NULL")
+        .arg(workspace_id)
+        .arg(id);
+    let mut tx = db.begin().await?;
+    let deleted = tx.execute(delete).await?;
+    tx.commit().await?;
     if deleted == 0 {
         return Err(StoreError::not_found("invite"));
     }
@@ -93,9 +103,8 @@ pub async fn find_by_token(db: &Db, token: &str) -> StoreResult<(Invite, Workspa
     let sql = format!(
         "SELECT {COLUMNS} FROM admin_invites WHERE token_hash = $1 AND accepted_at IS NULL AND expires_at > $2"
     );
-    let invite = with_pool!(db, pool => sqlx::query_as::<_, Invite>(&sql)
-        .bind(hash_secret(token)).bind(now()).fetch_optional(pool).await)?
-    .or_not_found("invite")?;
+    let invite: Invite =
+        db.read().fetch_optional(Stmt::new(sql).arg(hash_secret(token)).arg(now())).await?.or_not_found("invite")?;
     let workspace = crate::workspaces::find(db, invite.workspace_id).await?;
     Ok((invite, workspace))
 }
@@ -125,19 +134,16 @@ pub async fn accept(db: &Db, token: &str, name: &str, password: &str) -> StoreRe
         "INSERT INTO admins (workspace_id, email, name, password_hash, role, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {ADMIN_COLUMNS}"
     );
-    let result: Result<Admin, StoreError> = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let invite = sqlx::query_as::<_, Invite>(&claim)
-            .bind(hash_secret(token)).bind(at).fetch_optional(&mut *tx).await?
-            .or_not_found("invite")?;
-        let admin = sqlx::query_as::<_, Admin>(&insert)
-            .bind(invite.workspace_id).bind(&invite.email).bind(name).bind(&hash).bind(&invite.role).bind(at)
-            .fetch_one(&mut *tx).await
-            .map_err(|e| StoreError::unique_as(e, Conflict::AdminEmailTaken { email: invite.email.clone() }))?;
-        sqlx::query("UPDATE admin_invites SET admin_id = $2 WHERE id = $1")
-            .bind(invite.id).bind(admin.id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(admin)
-    });
-    result
+    let mut tx = db.begin().await?;
+    let invite: Invite =
+        tx.fetch_optional(Stmt::new(claim).arg(hash_secret(token)).arg(at)).await?.or_not_found("invite")?;
+    let insert =
+        Stmt::new(insert).arg(invite.workspace_id).arg(&invite.email).arg(name).arg(&hash).arg(&invite.role).arg(at);
+    let admin: Admin = tx
+        .fetch_one(insert)
+        .await
+        .map_err(|e| StoreError::unique_as(e, Conflict::AdminEmailTaken { email: invite.email.clone() }))?;
+    tx.execute(Stmt::new("UPDATE admin_invites SET admin_id = $2 WHERE id = $1").arg(invite.id).arg(admin.id)).await?;
+    tx.commit().await?;
+    Ok(admin)
 }

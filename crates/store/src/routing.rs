@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 use crate::conversations::{self, Change, Conversation, Edit};
 use crate::tags::Target;
-use crate::{execute, now, with_pool, Db, OptionExt, Pool, StoreError, StoreResult};
+use crate::{now, Conn, Db, OptionExt, Pool, Stmt, StoreError, StoreResult};
 
 /// The rule set being edited.
 #[derive(Debug, Clone, Serialize)]
@@ -63,8 +63,8 @@ pub async fn live(db: &Db, workspace_id: i64) -> StoreResult<Option<Version>> {
     let sql = format!(
         "SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 ORDER BY version DESC LIMIT 1"
     );
-    let row = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, Option<i64>, i64)>(&sql)
-        .bind(workspace_id).fetch_optional(pool).await)?;
+    let row: Option<(i64, String, Option<i64>, i64)> =
+        db.read().fetch_optional(Stmt::new(sql).arg(workspace_id)).await?;
     Ok(row.map(version_of))
 }
 
@@ -72,16 +72,14 @@ pub async fn live(db: &Db, workspace_id: i64) -> StoreResult<Option<Version>> {
 pub async fn versions(db: &Db, workspace_id: i64) -> StoreResult<Vec<Version>> {
     let sql =
         format!("SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 ORDER BY version DESC");
-    let rows = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, Option<i64>, i64)>(&sql)
-        .bind(workspace_id).fetch_all(pool).await)?;
+    let rows: Vec<(i64, String, Option<i64>, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await?;
     Ok(rows.into_iter().map(version_of).collect())
 }
 
 /// The draft; before the first edit it is a copy of the live rules (or no rules).
 pub async fn draft(db: &Db, workspace_id: i64) -> StoreResult<Draft> {
-    let row = with_pool!(db, pool => sqlx::query_as::<_, (String, Option<i64>, i64)>(
-        "SELECT rules, updated_by, updated_at FROM assignment_rule_drafts WHERE workspace_id = $1")
-        .bind(workspace_id).fetch_optional(pool).await)?;
+    let sql = "SELECT rules, updated_by, updated_at FROM assignment_rule_drafts WHERE workspace_id = $1";
+    let row: Option<(String, Option<i64>, i64)> = db.read().fetch_optional(Stmt::new(sql).arg(workspace_id)).await?;
     let live = live(db, workspace_id).await?;
     let live_version = live.as_ref().map(|v| v.version);
     Ok(match row {
@@ -153,17 +151,16 @@ async fn write_draft(
 ) -> StoreResult<()> {
     let at = now();
     let text = set.to_json().to_string();
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        sqlx::query("INSERT INTO assignment_rule_drafts (workspace_id, rules, updated_by, updated_at) \
+    let mut tx = db.begin().await?;
+    let upsert = Stmt::new(
+        "INSERT INTO assignment_rule_drafts (workspace_id, rules, updated_by, updated_at) \
                      VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id) DO UPDATE SET rules = excluded.rules, \
-                     updated_by = excluded.updated_by, updated_at = excluded.updated_at")
-            .bind(workspace_id).bind(&text).bind(admin_id).bind(at).execute(&mut *tx).await?;
-        sqlx::query(AUDIT).bind(workspace_id).bind(admin_id).bind(action).bind(version)
-            .bind(diff.to_string()).bind(at).execute(&mut *tx).await?;
-        tx.commit().await?;
-    });
-    Ok(())
+                     updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    );
+    tx.execute(upsert.arg(workspace_id).arg(&text).arg(admin_id).arg(at)).await?;
+    let audit = Stmt::new(AUDIT).arg(workspace_id).arg(admin_id).arg(action).arg(version).arg(diff.to_string()).arg(at);
+    tx.execute(audit).await?;
+    tx.commit().await
 }
 
 const AUDIT: &str = "INSERT INTO assignment_rule_audit (workspace_id, admin_id, action, version, diff, created_at) \
@@ -177,19 +174,18 @@ pub async fn publish(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<V
     let diff = live_rules(db, workspace_id).await?.diff(&set);
     let text = set.to_json().to_string();
     let at = now();
-    let version = with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let version: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM assignment_rule_versions WHERE workspace_id = $1")
-            .bind(workspace_id).fetch_one(&mut *tx).await?;
-        sqlx::query("INSERT INTO assignment_rule_versions (workspace_id, version, rules, published_by, published_at) \
-                     VALUES ($1, $2, $3, $4, $5)")
-            .bind(workspace_id).bind(version).bind(&text).bind(admin_id).bind(at).execute(&mut *tx).await?;
-        sqlx::query(AUDIT).bind(workspace_id).bind(admin_id).bind("published").bind(version)
-            .bind(diff.to_string()).bind(at).execute(&mut *tx).await?;
-        tx.commit().await?;
-        version
-    });
+    let mut tx = db.begin().await?;
+    let next = Stmt::new("SELECT COALESCE(MAX(version), 0) + 1 FROM assignment_rule_versions WHERE workspace_id = $1");
+    let version: i64 = tx.scalar(next.arg(workspace_id)).await?;
+    let insert = Stmt::new(
+        "INSERT INTO assignment_rule_versions (workspace_id, version, rules, published_by, published_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+    );
+    tx.execute(insert.arg(workspace_id).arg(version).arg(&text).arg(admin_id).arg(at)).await?;
+    let audit =
+        Stmt::new(AUDIT).arg(workspace_id).arg(admin_id).arg("published").arg(version).arg(diff.to_string()).arg(at);
+    tx.execute(audit).await?;
+    tx.commit().await?;
     Ok(Version { version, rules: set.to_json(), published_by: Some(admin_id), published_at: at })
 }
 
@@ -197,21 +193,23 @@ pub async fn publish(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<V
 pub async fn restore(db: &Db, workspace_id: i64, admin_id: i64, version: i64) -> StoreResult<Draft> {
     let sql =
         format!("SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 AND version = $2");
-    let found = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, Option<i64>, i64)>(&sql)
-        .bind(workspace_id).bind(version).fetch_optional(pool).await)?
-    .or_not_found("version")?;
+    let found: (i64, String, Option<i64>, i64) =
+        db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(version)).await?.or_not_found("version")?;
     let set = RuleSet::from_stored(&found.1);
     let before = draft_rules(db, workspace_id).await?;
     write_draft(db, workspace_id, admin_id, &set, "restored", Some(version), before.diff(&set)).await?;
     draft(db, workspace_id).await
 }
 
+/// An audit entry as stored: id, admin_id, action, version, diff (JSON text), created_at.
+type AuditRow = (i64, Option<i64>, String, Option<i64>, String, i64);
+
 /// The audit log, newest first, at most `limit` entries before entry id `before` (paging).
 pub async fn audit(db: &Db, workspace_id: i64, before: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
-    let rows = with_pool!(db, pool => sqlx::query_as::<_, (i64, Option<i64>, String, Option<i64>, String, i64)>(
-        "SELECT id, admin_id, action, version, diff, created_at FROM assignment_rule_audit \
-         WHERE workspace_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
-        .bind(workspace_id).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(pool).await)?;
+    let sql = "SELECT id, admin_id, action, version, diff, created_at FROM assignment_rule_audit \
+         WHERE workspace_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
+    let page = Stmt::new(sql).arg(workspace_id).arg(before.unwrap_or(i64::MAX)).arg(limit);
+    let rows: Vec<AuditRow> = db.read().fetch_all(page).await?;
     Ok(rows
         .into_iter()
         .map(|(id, admin_id, action, version, diff, created_at)| AuditEntry {
@@ -288,13 +286,8 @@ async fn people_of(db: &Db, workspace_id: i64, contact_ids: &[i64]) -> StoreResu
             crate::contacts::COLUMNS,
             crate::placeholders(2, chunk.len())
         );
-        let contacts = with_pool!(db, pool => {
-            let mut q = sqlx::query_as::<_, crate::contacts::Contact>(&sql).bind(workspace_id);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.fetch_all(pool).await
-        })?;
+        let contacts: Vec<crate::contacts::Contact> =
+            db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(chunk)).await?;
         let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();
         for tag in crate::tags::tags_of(db, workspace_id, Target::Contact, chunk).await? {
             tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
@@ -390,11 +383,7 @@ pub async fn run_after(db: &Db, workspace_id: i64, conversation_id: i64) -> Opti
     // Boxed: the rules act through `conversations::send`, which calls back here.
     match Box::pin(run(db, workspace_id, conversation_id, None)).await {
         Ok(applied) => {
-            let settled = execute!(db, pool => sqlx::query(
-                "UPDATE conversations SET rules_due_at = NULL WHERE workspace_id = $1 AND id = $2 \
-                 AND rules_due_at IS NOT NULL")
-                .bind(workspace_id).bind(conversation_id).execute(pool).await);
-            if let Err(error) = settled {
+            if let Err(error) = rules_ran(db, workspace_id, conversation_id).await {
                 tracing::warn!(workspace_id, conversation_id, %error, "could not mark the rules as run");
             }
             applied.and_then(|a| a.conversation)
@@ -404,6 +393,19 @@ pub async fn run_after(db: &Db, workspace_id: i64, conversation_id: i64) -> Opti
             None
         }
     }
+}
+
+/// Marks a conversation's rules as run (its `rules_due_at` cleared).
+async fn rules_ran(db: &Db, workspace_id: i64, conversation_id: i64) -> StoreResult<()> {
+    let update = Stmt::new(
+        "UPDATE conversations SET rules_due_at = NULL WHERE workspace_id = $1 AND id = $2 \
+                 AND rules_due_at IS NOT NULL",
+    )
+    .arg(workspace_id)
+    .arg(conversation_id);
+    let mut tx = db.begin().await?;
+    tx.execute(update).await?;
+    tx.commit().await
 }
 
 /// How long a new conversation's rules may stay owed before [`run_overdue`] runs them again: far
@@ -416,17 +418,26 @@ pub const RULES_RETRY_AFTER_SECONDS: i64 = 60;
 /// is tried again later). One a teammate has already taken (assigned, or no longer open) is only
 /// marked done: the rules would undo a person's decision. Returns how many were looked at.
 pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
-    let due: Vec<OwedRules> = with_pool!(db, pool => sqlx::query_as::<_, OwedRules>(
+    let owed = Stmt::new(
         "SELECT workspace_id, id, rules_due_at, state, admin_assignee_id, team_assignee_id FROM conversations \
-         WHERE rules_due_at IS NOT NULL AND rules_due_at <= $1 ORDER BY rules_due_at LIMIT $2")
-        .bind(now - RULES_RETRY_AFTER_SECONDS).bind(limit).fetch_all(pool).await)?;
+         WHERE rules_due_at IS NOT NULL AND rules_due_at <= $1 ORDER BY rules_due_at LIMIT $2",
+    )
+    .arg(now - RULES_RETRY_AFTER_SECONDS)
+    .arg(limit);
+    let due: Vec<OwedRules> = db.read().fetch_all(owed).await?;
     for owed in &due {
         let (workspace_id, id, due_at) = (owed.workspace_id, owed.id, owed.rules_due_at);
         let untouched = owed.state == "open" && owed.admin_assignee_id.is_none() && owed.team_assignee_id.is_none();
-        let claimed = execute!(db, pool => sqlx::query(
-            "UPDATE conversations SET rules_due_at = $4 WHERE workspace_id = $1 AND id = $2 AND rules_due_at = $3")
-            .bind(workspace_id).bind(id).bind(due_at).bind(if untouched { Some(now) } else { None })
-            .execute(pool).await)?;
+        let claim = Stmt::new(
+            "UPDATE conversations SET rules_due_at = $4 WHERE workspace_id = $1 AND id = $2 AND rules_due_at = $3",
+        )
+        .arg(workspace_id)
+        .arg(id)
+        .arg(due_at)
+        .arg(if untouched { Some(now) } else { None });
+        let mut tx = db.begin().await?;
+        let claimed = tx.execute(claim).await?;
+        tx.commit().await?;
         if claimed == 1 && untouched {
             tracing::info!(workspace_id, conversation_id = id, "running assignment rules that did not run");
             run_after(db, workspace_id, id).await;
@@ -599,15 +610,13 @@ async fn distribute_locked(
     let team = crate::teams::find(db, workspace_id, team_id).await?;
     let members = crate::teams::member_ids(db, workspace_id, team_id).await?;
     let admins = crate::admins::list(db, workspace_id).await?;
-    let open = with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
-        "SELECT c.admin_assignee_id, COUNT(*) FROM conversations c JOIN team_members m \
+    let sql = "SELECT c.admin_assignee_id, COUNT(*) FROM conversations c JOIN team_members m \
          ON m.admin_id = c.admin_assignee_id AND m.workspace_id = c.workspace_id \
-         WHERE c.workspace_id = $1 AND m.team_id = $2 AND c.state = 'open' GROUP BY c.admin_assignee_id")
-        .bind(workspace_id).bind(team_id).fetch_all(pool).await)?;
-    let last = with_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(
-        "SELECT last_admin_id FROM team_assignment_cursors WHERE workspace_id = $1 AND team_id = $2")
-        .bind(workspace_id).bind(team_id).fetch_optional(pool).await)?
-    .flatten();
+         WHERE c.workspace_id = $1 AND m.team_id = $2 AND c.state = 'open' GROUP BY c.admin_assignee_id";
+    let open: Vec<(i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?;
+    let sql = "SELECT last_admin_id FROM team_assignment_cursors WHERE workspace_id = $1 AND team_id = $2";
+    let last: Option<i64> =
+        db.read().scalar_optional::<Option<i64>>(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?.flatten();
     let candidates: Vec<Candidate> = members
         .iter()
         .filter_map(|member| admins.iter().find(|a| a.id == *member))
@@ -632,10 +641,16 @@ async fn distribute_locked(
         Some(admin_id) => {
             let change = Change::Assign { admin_id: author, assignee: Assignee::Admin(admin_id), body: note };
             conversations::reply_or_act(db, workspace_id, id, change).await?;
-            execute!(db, pool => sqlx::query(
+            let cursor = Stmt::new(
                 "INSERT INTO team_assignment_cursors (workspace_id, team_id, last_admin_id) VALUES ($1, $2, $3) \
-                 ON CONFLICT (workspace_id, team_id) DO UPDATE SET last_admin_id = excluded.last_admin_id")
-                .bind(workspace_id).bind(team_id).bind(admin_id).execute(pool).await)?;
+                 ON CONFLICT (workspace_id, team_id) DO UPDATE SET last_admin_id = excluded.last_admin_id",
+            )
+            .arg(workspace_id)
+            .arg(team_id)
+            .arg(admin_id);
+            let mut tx = db.begin().await?;
+            tx.execute(cursor).await?;
+            tx.commit().await?;
         }
         // The team holds it: a previous teammate assignment is cleared.
         None if current.admin_assignee_id.is_some() => {
@@ -669,10 +684,11 @@ pub struct Reassigned {
 pub async fn reassign_away(db: &Db, workspace_id: i64, admin_id: i64, author: i64) -> StoreResult<Reassigned> {
     let away = crate::admins::find(db, workspace_id, admin_id).await?;
     let note = format!("Reassigned: {} is away", away.name);
-    let held = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, Option<i64>)>(
+    let sql =
         "SELECT id, state, team_assignee_id FROM conversations WHERE workspace_id = $1 AND admin_assignee_id = $2 \
-         AND state IN ('open', 'snoozed') ORDER BY id")
-        .bind(workspace_id).bind(admin_id).fetch_all(pool).await)?;
+         AND state IN ('open', 'snoozed') ORDER BY id";
+    let held: Vec<(i64, String, Option<i64>)> =
+        db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(admin_id)).await?;
     let mut done = Reassigned::default();
     for (id, state, team_id) in held {
         let handover = Handover { from_admin: admin_id, note: &note };
@@ -745,11 +761,9 @@ pub async fn impact(db: &Db, workspace_id: i64, replay: Replay) -> StoreResult<I
         Replay::CreatedBetween { from, to } => (" AND created_at >= $3 AND created_at < $4", from, to, MAX_IMPACT + 1),
     };
     let sql = format!("SELECT {} FROM conversations WHERE workspace_id = $1{range} {newest}", conversations::COLUMNS);
-    let mut recent = with_pool!(db, pool => {
-        let query = sqlx::query_as::<_, Conversation>(&sql).bind(workspace_id).bind(limit);
-        let query = if range.is_empty() { query } else { query.bind(from).bind(to) };
-        query.fetch_all(pool).await
-    })?;
+    let query = Stmt::new(sql).arg(workspace_id).arg(limit);
+    let query = if range.is_empty() { query } else { query.arg(from).arg(to) };
+    let mut recent: Vec<Conversation> = db.read().fetch_all(query).await?;
     let truncated = recent.len() as i64 > MAX_IMPACT;
     recent.truncate(MAX_IMPACT as usize);
     let mut impact = Impact { replayed: recent.len(), different: 0, examples: Vec::new(), truncated };

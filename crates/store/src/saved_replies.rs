@@ -5,7 +5,7 @@ use rapport_core::template::{Template, Values, Variable};
 use serde::Serialize;
 
 use crate::admins::Admin;
-use crate::{execute, now, with_pool, Conflict, Db, Named, OptionExt, StoreError, StoreResult};
+use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SavedReply {
@@ -65,7 +65,7 @@ async fn check_body<'a>(db: &Db, workspace_id: i64, body: &'a str) -> StoreResul
     Ok(body)
 }
 
-fn conflict_on_name(e: sqlx::Error) -> StoreError {
+fn conflict_on_name(e: StoreError) -> StoreError {
     StoreError::unique_as(e, Conflict::DuplicateName(Named::SavedReply))
 }
 
@@ -77,9 +77,13 @@ pub async fn create(db: &Db, workspace_id: i64, fields: SavedReplyFields<'_>) ->
         "INSERT INTO saved_replies (workspace_id, name, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
          RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, SavedReply>(&sql)
-        .bind(workspace_id).bind(name).bind(body).bind(now()).fetch_one(pool).await)
-    .map_err(conflict_on_name)
+    let mut tx = db.begin().await?;
+    let reply: SavedReply = tx
+        .fetch_one(Stmt::new(sql).arg(workspace_id).arg(name).arg(body).arg(now()))
+        .await
+        .map_err(conflict_on_name)?;
+    tx.commit().await?;
+    Ok(reply)
 }
 
 pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: SavedReplyFields<'_>) -> StoreResult<SavedReply> {
@@ -93,28 +97,34 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: SavedReplyField
         "UPDATE saved_replies SET name = $3, body = $4, updated_at = $5 WHERE workspace_id = $1 AND id = $2 \
          RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, SavedReply>(&sql)
-        .bind(workspace_id).bind(id).bind(name.unwrap_or(&current.name)).bind(body.unwrap_or(&current.body))
-        .bind(now()).fetch_optional(pool).await)
-    .map_err(conflict_on_name)?
-    .or_not_found("saved_reply")
+    let update = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(id)
+        .arg(name.unwrap_or(&current.name))
+        .arg(body.unwrap_or(&current.body))
+        .arg(now());
+    let mut tx = db.begin().await?;
+    let reply: SavedReply = tx.fetch_optional(update).await.map_err(conflict_on_name)?.or_not_found("saved_reply")?;
+    tx.commit().await?;
+    Ok(reply)
 }
 
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<SavedReply> {
     let sql = format!("SELECT {COLUMNS} FROM saved_replies WHERE workspace_id = $1 AND id = $2");
-    with_pool!(db, pool => sqlx::query_as::<_, SavedReply>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("saved_reply")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("saved_reply")
 }
 
 /// Every saved reply of the workspace, by name.
 pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<SavedReply>> {
     let sql = format!("SELECT {COLUMNS} FROM saved_replies WHERE workspace_id = $1 ORDER BY name, id");
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, SavedReply>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
-    let deleted = execute!(db, pool => sqlx::query("DELETE FROM saved_replies WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace_id).bind(id).execute(pool).await)?;
+    let delete = Stmt::new("DELETE FROM saved_replies WHERE workspace_id = $1 AND id = $2").arg(workspace_id).arg(id);
+    let mut tx = db.begin().await?;
+    let deleted = tx.execute(delete).await?;
+    tx.commit().await?;
     if deleted == 0 {
         return Err(StoreError::not_found("saved_reply"));
     }
@@ -125,10 +135,13 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
 /// company, and the admin who is replying.
 pub async fn template_values(db: &Db, workspace_id: i64, conversation_id: i64, admin: &Admin) -> StoreResult<Values> {
     crate::conversations::find(db, workspace_id, conversation_id).await?;
-    let contact_id: Option<i64> = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+    let first_contact = Stmt::new(
         "SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2 \
-         ORDER BY created_at, contact_id LIMIT 1")
-        .bind(workspace_id).bind(conversation_id).fetch_optional(pool).await)?;
+         ORDER BY created_at, contact_id LIMIT 1",
+    )
+    .arg(workspace_id)
+    .arg(conversation_id);
+    let contact_id: Option<i64> = db.read().scalar_optional(first_contact).await?;
     let mut values = Values {
         admin_name: Some(admin.name.clone()),
         conversation_id: Some(conversation_id.to_string()),

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::event_log::{Audience, NewEvent};
-use crate::{execute, now, with_pool, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreResult};
+use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreResult};
 
 // ---- policies ----
 
@@ -58,19 +58,18 @@ fn checked(name: &str, policy: &Policy) -> StoreResult<String> {
     Ok(name.to_string())
 }
 
-fn conflict_on_name(e: sqlx::Error) -> StoreError {
+fn conflict_on_name(e: StoreError) -> StoreError {
     StoreError::unique_as(e, Conflict::DuplicateName(Named::SlaPolicy))
 }
 
 pub async fn list_policies(db: &Db, workspace_id: i64) -> StoreResult<Vec<SlaPolicy>> {
     let sql = format!("SELECT {POLICY_COLUMNS} FROM sla_policies WHERE workspace_id = $1 ORDER BY id");
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, SlaPolicy>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 pub async fn find_policy(db: &Db, workspace_id: i64, id: i64) -> StoreResult<SlaPolicy> {
     let sql = format!("SELECT {POLICY_COLUMNS} FROM sla_policies WHERE workspace_id = $1 AND id = $2");
-    with_pool!(db, pool => sqlx::query_as::<_, SlaPolicy>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("sla_policy")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("sla_policy")
 }
 
 pub async fn create_policy(db: &Db, workspace_id: i64, name: &str, policy: &Policy) -> StoreResult<SlaPolicy> {
@@ -80,11 +79,19 @@ pub async fn create_policy(db: &Db, workspace_id: i64, name: &str, policy: &Poli
          time_to_close_seconds, business_hours, at_risk_percent, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {POLICY_COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, SlaPolicy>(&sql)
-        .bind(workspace_id).bind(&name).bind(policy.first_response_seconds).bind(policy.next_response_seconds)
-        .bind(policy.time_to_close_seconds).bind(policy.business_hours).bind(policy.at_risk_percent).bind(now())
-        .fetch_one(pool).await)
-    .map_err(conflict_on_name)
+    let insert = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(&name)
+        .arg(policy.first_response_seconds)
+        .arg(policy.next_response_seconds)
+        .arg(policy.time_to_close_seconds)
+        .arg(policy.business_hours)
+        .arg(policy.at_risk_percent)
+        .arg(now());
+    let mut tx = db.begin().await?;
+    let created: SlaPolicy = tx.fetch_one(insert).await.map_err(conflict_on_name)?;
+    tx.commit().await?;
+    Ok(created)
 }
 
 /// Replaces a policy's name and targets. Conversations it is applied to follow the new targets
@@ -96,33 +103,47 @@ pub async fn update_policy(db: &Db, workspace_id: i64, id: i64, name: &str, poli
          time_to_close_seconds = $6, business_hours = $7, at_risk_percent = $8, updated_at = $9 \
          WHERE workspace_id = $1 AND id = $2 RETURNING {POLICY_COLUMNS}"
     );
-    let updated = with_pool!(db, pool => sqlx::query_as::<_, SlaPolicy>(&sql)
-        .bind(workspace_id).bind(id).bind(&name).bind(policy.first_response_seconds)
-        .bind(policy.next_response_seconds).bind(policy.time_to_close_seconds).bind(policy.business_hours)
-        .bind(policy.at_risk_percent).bind(now()).fetch_optional(pool).await)
-    .map_err(conflict_on_name)?
-    .or_not_found("sla_policy")?;
-    execute!(db, pool => sqlx::query(
+    let update = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(id)
+        .arg(&name)
+        .arg(policy.first_response_seconds)
+        .arg(policy.next_response_seconds)
+        .arg(policy.time_to_close_seconds)
+        .arg(policy.business_hours)
+        .arg(policy.at_risk_percent)
+        .arg(now());
+    // The policy and the SLAs that follow it are two writes, each committed on its own (as before).
+    let mut tx = db.begin().await?;
+    let updated: SlaPolicy = tx.fetch_optional(update).await.map_err(conflict_on_name)?.or_not_found("sla_policy")?;
+    tx.commit().await?;
+    let follow = Stmt::new(
         "UPDATE conversation_slas SET sla_name = $3, next_check_at = $4, revision = revision + 1 \
-         WHERE workspace_id = $1 AND sla_policy_id = $2 AND status = 'active'")
-        .bind(workspace_id).bind(id).bind(&name).bind(now()).execute(pool).await)?;
+         WHERE workspace_id = $1 AND sla_policy_id = $2 AND status = 'active'",
+    )
+    .arg(workspace_id)
+    .arg(id)
+    .arg(&name)
+    .arg(now());
+    let mut tx = db.begin().await?;
+    tx.execute(follow).await?;
+    tx.commit().await?;
     Ok(updated)
 }
 
 /// Deletes a policy; the conversations it is active on keep their history with status `cancelled`.
 pub async fn delete_policy(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
     find_policy(db, workspace_id, id).await?;
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        sqlx::query("UPDATE conversation_slas SET sla_policy_id = NULL, next_check_at = NULL, revision = revision + 1, \
+    let mut tx = db.begin().await?;
+    let cancel = Stmt::new(
+        "UPDATE conversation_slas SET sla_policy_id = NULL, next_check_at = NULL, revision = revision + 1, \
                      status = CASE WHEN status = 'active' THEN 'cancelled' ELSE status END \
-                     WHERE workspace_id = $1 AND sla_policy_id = $2")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM sla_policies WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-    });
-    Ok(())
+                     WHERE workspace_id = $1 AND sla_policy_id = $2",
+    );
+    tx.execute(cancel.arg(workspace_id).arg(id)).await?;
+    let delete = Stmt::new("DELETE FROM sla_policies WHERE workspace_id = $1 AND id = $2");
+    tx.execute(delete.arg(workspace_id).arg(id)).await?;
+    tx.commit().await
 }
 
 // ---- office hours per team, holidays ----
@@ -139,10 +160,10 @@ pub struct TeamHours {
 }
 
 pub async fn team_hours(db: &Db, workspace_id: i64, team_id: i64) -> StoreResult<Option<TeamHours>> {
-    let row = with_pool!(db, pool => sqlx::query_as::<_, (i64, String, String, String, i64)>(
-        "SELECT team_id, timezone, office_hours, holidays, updated_at FROM team_office_hours \
-         WHERE workspace_id = $1 AND team_id = $2")
-        .bind(workspace_id).bind(team_id).fetch_optional(pool).await)?;
+    let sql = "SELECT team_id, timezone, office_hours, holidays, updated_at FROM team_office_hours \
+         WHERE workspace_id = $1 AND team_id = $2";
+    let row: Option<(i64, String, String, String, i64)> =
+        db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?;
     Ok(row.map(|(team_id, timezone, hours, holidays, updated_at)| TeamHours {
         team_id,
         timezone,
@@ -166,12 +187,20 @@ pub async fn set_team_hours(
     if timezone.parse::<Tz>().is_err() {
         return Err(StoreError::Invalid(format!("unknown timezone {timezone:?}")));
     }
-    execute!(db, pool => sqlx::query(
+    let upsert = Stmt::new(
         "INSERT INTO team_office_hours (team_id, workspace_id, timezone, office_hours, holidays, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (team_id) DO UPDATE SET timezone = excluded.timezone, \
-         office_hours = excluded.office_hours, holidays = excluded.holidays, updated_at = excluded.updated_at")
-        .bind(team_id).bind(workspace_id).bind(timezone).bind(office_hours.to_json().to_string())
-        .bind(holidays_json(holidays).to_string()).bind(now()).execute(pool).await)?;
+         office_hours = excluded.office_hours, holidays = excluded.holidays, updated_at = excluded.updated_at",
+    )
+    .arg(team_id)
+    .arg(workspace_id)
+    .arg(timezone)
+    .arg(office_hours.to_json().to_string())
+    .arg(holidays_json(holidays).to_string())
+    .arg(now());
+    let mut tx = db.begin().await?;
+    tx.execute(upsert).await?;
+    tx.commit().await?;
     recheck(db, workspace_id, Some(team_id)).await?;
     team_hours(db, workspace_id, team_id).await?.or_not_found("team")
 }
@@ -179,40 +208,49 @@ pub async fn set_team_hours(
 /// Removes a team's own hours: it works the workspace's again.
 pub async fn clear_team_hours(db: &Db, workspace_id: i64, team_id: i64) -> StoreResult<()> {
     crate::teams::find(db, workspace_id, team_id).await?;
-    execute!(db, pool => sqlx::query("DELETE FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2")
-        .bind(workspace_id).bind(team_id).execute(pool).await)?;
+    let delete = Stmt::new("DELETE FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2");
+    let mut tx = db.begin().await?;
+    tx.execute(delete.arg(workspace_id).arg(team_id)).await?;
+    tx.commit().await?;
     recheck(db, workspace_id, Some(team_id)).await
 }
 
 /// Asks the sweep to re-evaluate, at once, the active SLAs counting in changed hours: a team's
 /// (`Some(team_id)`), or the whole workspace's (`None`).
 pub async fn recheck(db: &Db, workspace_id: i64, team_id: Option<i64>) -> StoreResult<()> {
-    execute!(db, pool => sqlx::query(
-        "UPDATE conversation_slas SET next_check_at = $3 WHERE workspace_id = $1 AND status = 'active'          AND ($2 IS NULL OR conversation_id IN              (SELECT id FROM conversations WHERE workspace_id = $1 AND team_assignee_id = $2))")
-        .bind(workspace_id).bind(team_id).bind(now()).execute(pool).await)?;
-    Ok(())
+    let update = Stmt::new(
+        "UPDATE conversation_slas SET next_check_at = $3 WHERE workspace_id = $1 AND status = 'active'          AND ($2 IS NULL OR conversation_id IN              (SELECT id FROM conversations WHERE workspace_id = $1 AND team_assignee_id = $2))",
+    )
+    .arg(workspace_id)
+    .arg(team_id)
+    .arg(now());
+    let mut tx = db.begin().await?;
+    tx.execute(update).await?;
+    tx.commit().await
 }
 
 /// The workspace's holidays (dates in its timezone).
 pub async fn workspace_holidays(db: &Db, workspace_id: i64) -> StoreResult<Vec<chrono::NaiveDate>> {
-    let text = with_pool!(db, pool => sqlx::query_scalar::<_, String>("SELECT holidays FROM workspaces WHERE id = $1")
-        .bind(workspace_id).fetch_optional(pool).await)?
-    .or_not_found("workspace")?;
+    let sql = "SELECT holidays FROM workspaces WHERE id = $1";
+    let text: String = db.read().scalar_optional(Stmt::new(sql).arg(workspace_id)).await?.or_not_found("workspace")?;
     Ok(holidays_from_stored(&text))
 }
 
 pub async fn set_workspace_holidays(db: &Db, workspace_id: i64, holidays: &[chrono::NaiveDate]) -> StoreResult<()> {
-    execute!(db, pool => sqlx::query("UPDATE workspaces SET holidays = $2 WHERE id = $1")
-        .bind(workspace_id).bind(holidays_json(holidays).to_string()).execute(pool).await)?;
+    let update = Stmt::new("UPDATE workspaces SET holidays = $2 WHERE id = $1");
+    let mut tx = db.begin().await?;
+    tx.execute(update.arg(workspace_id).arg(holidays_json(holidays).to_string())).await?;
+    tx.commit().await?;
     recheck(db, workspace_id, None).await
 }
 
 /// The business clock of a team: its own hours when it has them, else the workspace's.
 pub async fn business_clock(db: &Db, workspace_id: i64, team_id: Option<i64>) -> StoreResult<BusinessClock> {
     if let Some(team_id) = team_id {
-        let row = with_pool!(db, pool => sqlx::query_as::<_, (String, String, String)>(
-            "SELECT timezone, office_hours, holidays FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2")
-            .bind(workspace_id).bind(team_id).fetch_optional(pool).await)?;
+        let sql =
+            "SELECT timezone, office_hours, holidays FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2";
+        let row: Option<(String, String, String)> =
+            db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?;
         if let Some((tz, hours, holidays)) = row {
             let tz = tz.parse().unwrap_or(chrono_tz::UTC);
             return Ok(BusinessClock::new(OfficeHours::from_stored(&hours), tz, holidays_from_stored(&holidays)));
@@ -271,7 +309,7 @@ pub async fn for_conversations(db: &Db, workspace_id: i64, ids: &[i64]) -> Store
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     let sql =
         format!("SELECT {SLA_COLUMNS} FROM conversation_slas WHERE workspace_id = $1 AND conversation_id IN ({list})");
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, ConversationSla>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 pub async fn of_conversation(db: &Db, workspace_id: i64, conversation_id: i64) -> StoreResult<Option<ConversationSla>> {
@@ -289,25 +327,37 @@ pub async fn apply(
 ) -> StoreResult<ConversationSla> {
     crate::conversations::find(db, workspace_id, conversation_id).await?;
     let policy = find_policy(db, workspace_id, policy_id).await?;
-    execute!(db, pool => sqlx::query(
+    let upsert = Stmt::new(
         "INSERT INTO conversation_slas (conversation_id, workspace_id, sla_policy_id, sla_name, applied_at, \
          status, state, runs, notified, next_check_at, revision, evaluated_at) \
          VALUES ($1, $2, $3, $4, $5, 'active', 'on_track', '[]', '[]', $5, 0, $5) \
          ON CONFLICT (conversation_id) DO UPDATE SET sla_policy_id = excluded.sla_policy_id, \
          sla_name = excluded.sla_name, applied_at = excluded.applied_at, status = 'active', state = 'on_track', \
          runs = '[]', notified = '[]', next_check_at = excluded.next_check_at, \
-         revision = conversation_slas.revision + 1, evaluated_at = excluded.evaluated_at")
-        .bind(conversation_id).bind(workspace_id).bind(policy.id).bind(&policy.name).bind(at)
-        .execute(pool).await)?;
+         revision = conversation_slas.revision + 1, evaluated_at = excluded.evaluated_at",
+    )
+    .arg(conversation_id)
+    .arg(workspace_id)
+    .arg(policy.id)
+    .arg(&policy.name)
+    .arg(at);
+    let mut tx = db.begin().await?;
+    tx.execute(upsert).await?;
+    tx.commit().await?;
     evaluate(db, workspace_id, conversation_id, at).await?.or_not_found("conversation_sla")
 }
 
 /// Removes the SLA from a conversation: its status becomes `cancelled` and its clocks stop.
 pub async fn cancel(db: &Db, workspace_id: i64, conversation_id: i64) -> StoreResult<ConversationSla> {
-    execute!(db, pool => sqlx::query(
+    let update = Stmt::new(
         "UPDATE conversation_slas SET status = 'cancelled', next_check_at = NULL, revision = revision + 1 \
-         WHERE workspace_id = $1 AND conversation_id = $2")
-        .bind(workspace_id).bind(conversation_id).execute(pool).await)?;
+         WHERE workspace_id = $1 AND conversation_id = $2",
+    )
+    .arg(workspace_id)
+    .arg(conversation_id);
+    let mut tx = db.begin().await?;
+    tx.execute(update).await?;
+    tx.commit().await?;
     of_conversation(db, workspace_id, conversation_id).await?.or_not_found("conversation_sla")
 }
 
@@ -318,10 +368,10 @@ async fn timeline(
     conversation_id: i64,
     snoozed_until: Option<i64>,
 ) -> StoreResult<Vec<Moment>> {
-    let parts = with_pool!(db, pool => sqlx::query_as::<_, (String, String, i64)>(
-        "SELECT part_type, author_type, created_at FROM conversation_parts \
-         WHERE workspace_id = $1 AND conversation_id = $2 ORDER BY created_at, id")
-        .bind(workspace_id).bind(conversation_id).fetch_all(pool).await)?;
+    let sql = "SELECT part_type, author_type, created_at FROM conversation_parts \
+         WHERE workspace_id = $1 AND conversation_id = $2 ORDER BY created_at, id";
+    let parts: Vec<(String, String, i64)> =
+        db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(conversation_id)).await?;
     let last_snooze = parts.iter().rposition(|(kind, _, _)| kind == "snoozed");
     Ok(parts
         .iter()
@@ -359,8 +409,12 @@ pub async fn evaluate(
     let conversation = match crate::conversations::find(db, workspace_id, conversation_id).await {
         Err(StoreError::NotFound { .. }) => {
             // Deleted meanwhile (its SLA row goes with it where foreign keys cascade): stop looking.
-            execute!(db, pool => sqlx::query("UPDATE conversation_slas SET next_check_at = NULL                 WHERE workspace_id = $1 AND conversation_id = $2")
-                .bind(workspace_id).bind(conversation_id).execute(pool).await)?;
+            let stop = Stmt::new(
+                "UPDATE conversation_slas SET next_check_at = NULL                 WHERE workspace_id = $1 AND conversation_id = $2",
+            );
+            let mut tx = db.begin().await?;
+            tx.execute(stop.arg(workspace_id).arg(conversation_id)).await?;
+            tx.commit().await?;
             return Ok(None);
         }
         other => other?,
@@ -446,10 +500,9 @@ pub async fn after_part(db: &Db, workspace_id: i64, conversation_id: i64) {
 /// Evaluates up to `limit` SLAs whose `next_check_at` has come, across workspaces; returns how
 /// many were evaluated. Safe to run on several nodes at once (see the module documentation).
 pub async fn sweep(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
-    let due = with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
-        "SELECT workspace_id, conversation_id FROM conversation_slas \
-         WHERE next_check_at IS NOT NULL AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2")
-        .bind(now).bind(limit).fetch_all(pool).await)?;
+    let sql = "SELECT workspace_id, conversation_id FROM conversation_slas \
+         WHERE next_check_at IS NOT NULL AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2";
+    let due: Vec<(i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(now).arg(limit)).await?;
     for (workspace_id, conversation_id) in &due {
         if let Err(error) = evaluate(db, *workspace_id, *conversation_id, now).await {
             tracing::warn!(workspace_id, conversation_id, %error, "evaluating the SLA failed");
@@ -461,11 +514,10 @@ pub async fn sweep(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
 /// How many of the workspace's conversations in `state` (open, snoozed, closed) are in each SLA
 /// state (`at_risk`, `breached`).
 pub async fn counts(db: &Db, workspace_id: i64, state: &str) -> StoreResult<(i64, i64)> {
-    let rows = with_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(
-        "SELECT s.state, COUNT(*) FROM conversation_slas s JOIN conversations c ON c.id = s.conversation_id \
+    let sql = "SELECT s.state, COUNT(*) FROM conversation_slas s JOIN conversations c ON c.id = s.conversation_id \
          WHERE s.workspace_id = $1 AND c.workspace_id = $1 AND c.state = $2 AND s.state <> 'on_track' \
-         GROUP BY s.state")
-        .bind(workspace_id).bind(state).fetch_all(pool).await)?;
+         GROUP BY s.state";
+    let rows: Vec<(String, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(state)).await?;
     let count = |state: &str| rows.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
     Ok((count("at_risk"), count("breached")))
 }

@@ -1,7 +1,7 @@
 //! Teams: groups of admins that conversations can be assigned to.
 use serde::Serialize;
 
-use crate::{execute, now, with_pool, Conflict, Db, Named, OptionExt, StoreError, StoreResult};
+use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Team {
@@ -56,7 +56,7 @@ fn validate(fields: &TeamFields<'_>) -> StoreResult<()> {
     Ok(())
 }
 
-fn conflict_on_name(e: sqlx::Error) -> StoreError {
+fn conflict_on_name(e: StoreError) -> StoreError {
     StoreError::unique_as(e, Conflict::DuplicateName(Named::Team))
 }
 
@@ -67,11 +67,16 @@ pub async fn create(db: &Db, workspace_id: i64, fields: TeamFields<'_>) -> Store
         "INSERT INTO teams (workspace_id, name, distribution_method, assignment_limit, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, Team>(&sql)
-        .bind(workspace_id).bind(name).bind(fields.distribution_method.unwrap_or("manual"))
-        .bind(fields.assignment_limit.flatten()).bind(now())
-        .fetch_one(pool).await)
-    .map_err(conflict_on_name)
+    let insert = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(name)
+        .arg(fields.distribution_method.unwrap_or("manual"))
+        .arg(fields.assignment_limit.flatten())
+        .arg(now());
+    let mut tx = db.begin().await?;
+    let team: Team = tx.fetch_one(insert).await.map_err(conflict_on_name)?;
+    tx.commit().await?;
+    Ok(team)
 }
 
 pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: TeamFields<'_>) -> StoreResult<Team> {
@@ -84,17 +89,16 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: TeamFields<'_>)
         "UPDATE teams SET name = $3, distribution_method = $4, assignment_limit = $5, updated_at = $6 \
          WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, Team>(&sql)
-        .bind(workspace_id).bind(id).bind(name).bind(method).bind(limit).bind(now())
-        .fetch_optional(pool).await)
-    .map_err(conflict_on_name)?
-    .or_not_found("team")
+    let update = Stmt::new(sql).arg(workspace_id).arg(id).arg(name).arg(method).arg(limit).arg(now());
+    let mut tx = db.begin().await?;
+    let team: Team = tx.fetch_optional(update).await.map_err(conflict_on_name)?.or_not_found("team")?;
+    tx.commit().await?;
+    Ok(team)
 }
 
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Team> {
     let sql = format!("SELECT {COLUMNS} FROM teams WHERE workspace_id = $1 AND id = $2");
-    with_pool!(db, pool => sqlx::query_as::<_, Team>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("team")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("team")
 }
 
 pub async fn find_with_members(db: &Db, workspace_id: i64, id: i64) -> StoreResult<TeamWithMembers> {
@@ -105,10 +109,9 @@ pub async fn find_with_members(db: &Db, workspace_id: i64, id: i64) -> StoreResu
 
 pub async fn list_with_members(db: &Db, workspace_id: i64) -> StoreResult<Vec<TeamWithMembers>> {
     let sql = format!("SELECT {COLUMNS} FROM teams WHERE workspace_id = $1 ORDER BY id");
-    let teams = with_pool!(db, pool => sqlx::query_as::<_, Team>(&sql).bind(workspace_id).fetch_all(pool).await)?;
-    let pairs = with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
-        "SELECT team_id, admin_id FROM team_members WHERE workspace_id = $1 ORDER BY team_id, admin_id")
-        .bind(workspace_id).fetch_all(pool).await)?;
+    let teams: Vec<Team> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await?;
+    let members = "SELECT team_id, admin_id FROM team_members WHERE workspace_id = $1 ORDER BY team_id, admin_id";
+    let pairs: Vec<(i64, i64)> = db.read().fetch_all(Stmt::new(members).arg(workspace_id)).await?;
     Ok(teams
         .into_iter()
         .map(|team| {
@@ -119,44 +122,52 @@ pub async fn list_with_members(db: &Db, workspace_id: i64) -> StoreResult<Vec<Te
 }
 
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        sqlx::query("DELETE FROM team_members WHERE workspace_id = $1 AND team_id = $2")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
-        sqlx::query("UPDATE conversations SET team_assignee_id = NULL WHERE workspace_id = $1 AND team_assignee_id = $2")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
-        let deleted = sqlx::query("DELETE FROM teams WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?.rows_affected();
-        if deleted == 0 {
-            return Err(StoreError::not_found("team"));
-        }
-        tx.commit().await?;
-        Ok(())
-    })
+    let mut tx = db.begin().await?;
+    let members = Stmt::new("DELETE FROM team_members WHERE workspace_id = $1 AND team_id = $2");
+    tx.execute(members.arg(workspace_id).arg(id)).await?;
+    let unassign =
+        Stmt::new("UPDATE conversations SET team_assignee_id = NULL WHERE workspace_id = $1 AND team_assignee_id = $2");
+    tx.execute(unassign.arg(workspace_id).arg(id)).await?;
+    let team = Stmt::new("DELETE FROM teams WHERE workspace_id = $1 AND id = $2");
+    let deleted = tx.execute(team.arg(workspace_id).arg(id)).await?;
+    if deleted == 0 {
+        return Err(StoreError::not_found("team"));
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn member_ids(db: &Db, workspace_id: i64, team_id: i64) -> StoreResult<Vec<i64>> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT admin_id FROM team_members WHERE workspace_id = $1 AND team_id = $2 ORDER BY admin_id")
-        .bind(workspace_id).bind(team_id).fetch_all(pool).await)?)
+    let sql = "SELECT admin_id FROM team_members WHERE workspace_id = $1 AND team_id = $2 ORDER BY admin_id";
+    db.read().scalars(Stmt::new(sql).arg(workspace_id).arg(team_id)).await
 }
 
 /// Adds an admin to a team; both must belong to the workspace. Adding twice is a no-op.
 pub async fn add_member(db: &Db, workspace_id: i64, team_id: i64, admin_id: i64) -> StoreResult<()> {
     find(db, workspace_id, team_id).await?;
     crate::admins::find(db, workspace_id, admin_id).await?;
-    execute!(db, pool => sqlx::query(
+    let insert = Stmt::new(
         "INSERT INTO team_members (workspace_id, team_id, admin_id, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (team_id, admin_id) DO NOTHING")
-        .bind(workspace_id).bind(team_id).bind(admin_id).bind(now()).execute(pool).await)?;
-    Ok(())
+         ON CONFLICT (team_id, admin_id) DO NOTHING",
+    )
+    .arg(workspace_id)
+    .arg(team_id)
+    .arg(admin_id)
+    .arg(now());
+    let mut tx = db.begin().await?;
+    tx.execute(insert).await?;
+    tx.commit().await
 }
 
 pub async fn remove_member(db: &Db, workspace_id: i64, team_id: i64, admin_id: i64) -> StoreResult<()> {
     find(db, workspace_id, team_id).await?;
-    let removed = execute!(db, pool => sqlx::query(
-        "DELETE FROM team_members WHERE workspace_id = $1 AND team_id = $2 AND admin_id = $3")
-        .bind(workspace_id).bind(team_id).bind(admin_id).execute(pool).await)?;
+    let delete = Stmt::new("DELETE FROM team_members WHERE workspace_id = $1 AND team_id = $2 AND admin_id = $3")
+        .arg(workspace_id)
+        .arg(team_id)
+        .arg(admin_id);
+    let mut tx = db.begin().await?;
+    let removed = tx.execute(delete).await?;
+    tx.commit().await?;
     if removed == 0 {
         return Err(StoreError::not_found("membership"));
     }

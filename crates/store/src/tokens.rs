@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 
 use crate::admins::Admin;
 use crate::workspaces::Workspace;
-use crate::{execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ApiToken {
@@ -40,29 +40,33 @@ pub async fn create(db: &Db, workspace_id: i64, admin_id: i64, name: &str) -> St
         "INSERT INTO api_tokens (workspace_id, admin_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) \
          RETURNING {COLUMNS}"
     );
-    let token = with_pool!(db, pool => sqlx::query_as::<_, ApiToken>(&sql)
-        .bind(workspace_id).bind(admin_id).bind(name).bind(hash_secret(&plaintext)).bind(now())
-        .fetch_one(pool).await)?;
+    let insert = Stmt::new(sql).arg(workspace_id).arg(admin_id).arg(name).arg(hash_secret(&plaintext)).arg(now());
+    let mut tx = db.begin().await?;
+    let token: ApiToken = tx.fetch_one(insert).await?;
+    tx.commit().await?;
     Ok((token, plaintext))
 }
 
 pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<ApiToken>> {
     let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE workspace_id = $1 ORDER BY id");
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, ApiToken>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 /// The workspace's tokens that still work, oldest first.
 pub async fn list_active(db: &Db, workspace_id: i64) -> StoreResult<Vec<ApiToken>> {
     let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE workspace_id = $1 AND revoked_at IS NULL ORDER BY id");
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, ApiToken>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 pub async fn revoke(db: &Db, workspace_id: i64, id: i64) -> StoreResult<ApiToken> {
     let sql = format!(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, ApiToken>(&sql).bind(workspace_id).bind(id).bind(now()).fetch_optional(pool).await)?
-        .or_not_found("token")
+    let mut tx = db.begin().await?;
+    let token: ApiToken =
+        tx.fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id).arg(now())).await?.or_not_found("token")?;
+    tx.commit().await?;
+    Ok(token)
 }
 
 /// An admin with their workspace, read in one query (see [`authenticate`]). The workspace's
@@ -129,8 +133,8 @@ pub async fn authenticate(db: &Db, plaintext: &str) -> StoreResult<Option<(Works
          JOIN workspaces w ON w.id = a.workspace_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.active = $2"
     );
-    let found = with_pool!(db, pool => sqlx::query_as::<_, TokenHolder>(&sql)
-        .bind(hash_secret(plaintext)).bind(true).fetch_optional(pool).await)?;
+    let found: Option<TokenHolder> =
+        db.read().fetch_optional(Stmt::new(sql).arg(hash_secret(plaintext)).arg(true)).await?;
     let Some(found) = found else { return Ok(None) };
     let now = now();
     if found.token_last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION_SECONDS) {
@@ -138,7 +142,9 @@ pub async fn authenticate(db: &Db, plaintext: &str) -> StoreResult<Option<(Works
         let sql = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 \
                    AND (last_used_at IS NULL OR last_used_at <= $3)";
         let stale_before = now - LAST_USED_RESOLUTION_SECONDS;
-        execute!(db, pool => sqlx::query(sql).bind(found.token_id).bind(now).bind(stale_before).execute(pool).await)?;
+        let mut tx = db.begin().await?;
+        tx.execute(Stmt::new(sql).arg(found.token_id).arg(now).arg(stale_before)).await?;
+        tx.commit().await?;
     }
     Ok(Some(found.holder.split()))
 }

@@ -9,7 +9,7 @@
 use rapport_core::webhook;
 use serde::Serialize;
 
-use crate::{event_log, execute, now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{event_log, now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Subscription {
@@ -98,20 +98,22 @@ pub async fn create(
         "INSERT INTO webhook_subscriptions (workspace_id, url, topics, secret, cursor_seq, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {COLUMNS}"
     );
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Subscription>(&sql)
-        .bind(workspace_id).bind(url).bind(topics).bind(secret).bind(cursor).bind(now()).fetch_one(pool).await)?)
+    let insert = Stmt::new(sql).arg(workspace_id).arg(url).arg(topics).arg(secret).arg(cursor).arg(now());
+    let mut tx = db.begin().await?;
+    let subscription: Subscription = tx.fetch_one(insert).await?;
+    tx.commit().await?;
+    Ok(subscription)
 }
 
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Subscription> {
     let sql = format!("SELECT {COLUMNS} FROM webhook_subscriptions WHERE workspace_id = $1 AND id = $2");
-    with_pool!(db, pool => sqlx::query_as::<_, Subscription>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("webhook")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("webhook")
 }
 
 /// Every subscription of the workspace, oldest first.
 pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<Subscription>> {
     let sql = format!("SELECT {COLUMNS} FROM webhook_subscriptions WHERE workspace_id = $1 ORDER BY id");
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Subscription>(&sql).bind(workspace_id).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 /// What an update changes; `None` keeps the current value.
@@ -130,18 +132,30 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreRes
         "UPDATE webhook_subscriptions SET url = $3, topics = $4, active = $5, updated_at = $6 \
          WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, Subscription>(&sql)
-        .bind(workspace_id).bind(id).bind(url.unwrap_or(current.url)).bind(topics.unwrap_or(current.topics))
-        .bind(edit.active.unwrap_or(current.active)).bind(now()).fetch_optional(pool).await)?
-    .or_not_found("webhook")
+    let update = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(id)
+        .arg(url.unwrap_or(current.url))
+        .arg(topics.unwrap_or(current.topics))
+        .arg(edit.active.unwrap_or(current.active))
+        .arg(now());
+    let mut tx = db.begin().await?;
+    let subscription: Subscription = tx.fetch_optional(update).await?.or_not_found("webhook")?;
+    tx.commit().await?;
+    Ok(subscription)
 }
 
 /// Deletes a subscription with its delivery log.
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
-    execute!(db, pool => sqlx::query("DELETE FROM webhook_deliveries WHERE workspace_id = $1 AND subscription_id = $2")
-        .bind(workspace_id).bind(id).execute(pool).await)?;
-    let deleted = execute!(db, pool => sqlx::query("DELETE FROM webhook_subscriptions WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace_id).bind(id).execute(pool).await)?;
+    // Two writes, each committed on its own (as before).
+    let deliveries = Stmt::new("DELETE FROM webhook_deliveries WHERE workspace_id = $1 AND subscription_id = $2");
+    let mut tx = db.begin().await?;
+    tx.execute(deliveries.arg(workspace_id).arg(id)).await?;
+    tx.commit().await?;
+    let subscription = Stmt::new("DELETE FROM webhook_subscriptions WHERE workspace_id = $1 AND id = $2");
+    let mut tx = db.begin().await?;
+    let deleted = tx.execute(subscription.arg(workspace_id).arg(id)).await?;
+    tx.commit().await?;
     if deleted == 0 {
         return Err(StoreError::not_found("webhook"));
     }
@@ -155,9 +169,11 @@ pub async fn set_paused(db: &Db, workspace_id: i64, id: i64, paused: bool) -> St
         "UPDATE webhook_subscriptions SET paused = $3, consecutive_failures = CASE WHEN $3 THEN consecutive_failures ELSE 0 END, \
          next_attempt_at_ms = 0, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, Subscription>(&sql)
-        .bind(workspace_id).bind(id).bind(paused).bind(now()).fetch_optional(pool).await)?
-    .or_not_found("webhook")
+    let update = Stmt::new(sql).arg(workspace_id).arg(id).arg(paused).arg(now());
+    let mut tx = db.begin().await?;
+    let subscription: Subscription = tx.fetch_optional(update).await?.or_not_found("webhook")?;
+    tx.commit().await?;
+    Ok(subscription)
 }
 
 /// Subscriptions (of every workspace) that are on, not paused, due for an attempt and not leased
@@ -167,37 +183,56 @@ pub async fn due(db: &Db, owner: &str, at_ms: i64, limit: i64) -> StoreResult<Ve
         "SELECT {COLUMNS} FROM webhook_subscriptions WHERE active AND NOT paused AND next_attempt_at_ms <= $1 \
          AND (lease_until_ms < $1 OR lease_owner = $2) ORDER BY next_attempt_at_ms, id LIMIT $3"
     );
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Subscription>(&sql)
-        .bind(at_ms).bind(owner).bind(limit).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(at_ms).arg(owner).arg(limit)).await
 }
 
 /// Takes (or extends) the lease on a subscription until `until_ms`; false when another node
 /// holds an unexpired lease.
 pub async fn lease(db: &Db, workspace_id: i64, id: i64, owner: &str, until_ms: i64) -> StoreResult<bool> {
-    let taken = execute!(db, pool => sqlx::query(
+    let update = Stmt::new(
         "UPDATE webhook_subscriptions SET lease_owner = $3, lease_until_ms = $4 \
-         WHERE workspace_id = $1 AND id = $2 AND (lease_until_ms < $5 OR lease_owner = $3)")
-        .bind(workspace_id).bind(id).bind(owner).bind(until_ms).bind(now_ms()).execute(pool).await)?;
+         WHERE workspace_id = $1 AND id = $2 AND (lease_until_ms < $5 OR lease_owner = $3)",
+    )
+    .arg(workspace_id)
+    .arg(id)
+    .arg(owner)
+    .arg(until_ms)
+    .arg(now_ms());
+    let mut tx = db.begin().await?;
+    let taken = tx.execute(update).await?;
+    tx.commit().await?;
     Ok(taken == 1)
 }
 
 /// Gives the lease back so any node may pick the subscription up at once.
 pub async fn release(db: &Db, workspace_id: i64, id: i64, owner: &str) -> StoreResult<()> {
-    execute!(db, pool => sqlx::query(
+    let update = Stmt::new(
         "UPDATE webhook_subscriptions SET lease_owner = NULL, lease_until_ms = 0 \
-         WHERE workspace_id = $1 AND id = $2 AND lease_owner = $3")
-        .bind(workspace_id).bind(id).bind(owner).execute(pool).await)?;
-    Ok(())
+         WHERE workspace_id = $1 AND id = $2 AND lease_owner = $3",
+    )
+    .arg(workspace_id)
+    .arg(id)
+    .arg(owner);
+    let mut tx = db.begin().await?;
+    tx.execute(update).await?;
+    tx.commit().await
 }
 
 /// Moves the cursor to `seq` (delivered, or nothing to deliver) and clears the failure count;
 /// only for the lease holder, and never backwards. False when the lease was lost.
 pub async fn advance(db: &Db, workspace_id: i64, id: i64, owner: &str, seq: i64) -> StoreResult<bool> {
-    let moved = execute!(db, pool => sqlx::query(
+    let update = Stmt::new(
         "UPDATE webhook_subscriptions SET cursor_seq = CASE WHEN cursor_seq < $4 THEN $4 ELSE cursor_seq END, \
          consecutive_failures = 0, next_attempt_at_ms = 0, last_error = NULL \
-         WHERE workspace_id = $1 AND id = $2 AND lease_owner = $3")
-        .bind(workspace_id).bind(id).bind(owner).bind(seq).execute(pool).await)?;
+         WHERE workspace_id = $1 AND id = $2 AND lease_owner = $3",
+    )
+    .arg(workspace_id)
+    .arg(id)
+    .arg(owner)
+    .arg(seq);
+    let mut tx = db.begin().await?;
+    let moved = tx.execute(update).await?;
+    tx.commit().await?;
     Ok(moved == 1)
 }
 
@@ -217,10 +252,12 @@ pub async fn fail(
          paused = (consecutive_failures + 1 >= $6), next_attempt_at_ms = $5, last_error = $4, updated_at = $7 \
          WHERE workspace_id = $1 AND id = $2 AND lease_owner = $3 RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, Subscription>(&sql)
-        .bind(workspace_id).bind(id).bind(owner).bind(error).bind(retry_at_ms).bind(pause_after).bind(now())
-        .fetch_optional(pool).await)?
-    .or_not_found("webhook")
+    let update =
+        Stmt::new(sql).arg(workspace_id).arg(id).arg(owner).arg(error).arg(retry_at_ms).arg(pause_after).arg(now());
+    let mut tx = db.begin().await?;
+    let subscription: Subscription = tx.fetch_optional(update).await?.or_not_found("webhook")?;
+    tx.commit().await?;
+    Ok(subscription)
 }
 
 /// One attempt to deliver one event.
@@ -257,19 +294,30 @@ pub async fn log_delivery(
     latency_ms: i64,
     error: Option<&str>,
 ) -> StoreResult<()> {
-    execute!(db, pool => sqlx::query(
+    let insert = Stmt::new(
         "INSERT INTO webhook_deliveries (workspace_id, subscription_id, event_seq, notification_id, topic, attempt, \
-         status_code, latency_ms, error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-        .bind(subscription.workspace_id).bind(subscription.id).bind(event_seq).bind(notification_id).bind(topic)
-        .bind(attempt).bind(status_code).bind(latency_ms).bind(error).bind(now()).execute(pool).await)?;
-    Ok(())
+         status_code, latency_ms, error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .arg(subscription.workspace_id)
+    .arg(subscription.id)
+    .arg(event_seq)
+    .arg(notification_id)
+    .arg(topic)
+    .arg(attempt)
+    .arg(status_code)
+    .arg(latency_ms)
+    .arg(error)
+    .arg(now());
+    let mut tx = db.begin().await?;
+    tx.execute(insert).await?;
+    tx.commit().await
 }
 
 /// How many attempts this subscription has already made for the event `seq`.
 pub async fn attempts(db: &Db, workspace_id: i64, subscription_id: i64, seq: i64) -> StoreResult<i64> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1 AND subscription_id = $2 AND event_seq = $3")
-        .bind(workspace_id).bind(subscription_id).bind(seq).fetch_one(pool).await)?)
+    let sql =
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1 AND subscription_id = $2 AND event_seq = $3";
+    db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(subscription_id).arg(seq)).await
 }
 
 /// The newest `limit` attempts of a subscription, newest first, before delivery id `before`
@@ -286,6 +334,6 @@ pub async fn deliveries(
         "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE workspace_id = $1 AND subscription_id = $2 \
          AND id < $3 ORDER BY id DESC LIMIT $4"
     );
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Delivery>(&sql)
-        .bind(workspace_id).bind(subscription_id).bind(before.unwrap_or(i64::MAX)).bind(limit).fetch_all(pool).await)?)
+    let page = Stmt::new(sql).arg(workspace_id).arg(subscription_id).arg(before.unwrap_or(i64::MAX)).arg(limit);
+    db.read().fetch_all(page).await
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::conversations::append_event;
 use crate::event_log::Audience;
 use crate::webhooks::now_ms;
-use crate::{execute, now, with_pool, Conn, Db, OptionExt, Stmt, StoreResult, Tx};
+use crate::{now, Conn, Db, OptionExt, Stmt, StoreResult, Tx};
 
 /// The reason stored when a reply cannot be sent because the customer has no address.
 pub const NO_ADDRESS: &str = "the contact has no email address";
@@ -139,13 +139,7 @@ pub async fn deliveries(db: &Db, workspace_id: i64, part_ids: &[i64]) -> StoreRe
          WHERE workspace_id = $1 AND direction = 'outbound' AND part_id IN ({}) ORDER BY id",
         crate::placeholders(2, part_ids.len())
     );
-    Ok(with_pool!(db, pool => {
-        let mut q = sqlx::query_as::<_, Delivery>(&sql).bind(workspace_id);
-        for id in part_ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(pool).await
-    })?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(part_ids)).await
 }
 
 /// The outbound row of one part, when it has one.
@@ -153,15 +147,13 @@ pub async fn find_by_part(db: &Db, workspace_id: i64, part_id: i64) -> StoreResu
     let sql = format!(
         "SELECT {COLUMNS} FROM email_messages WHERE workspace_id = $1 AND part_id = $2 AND direction = 'outbound'"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, Outbound>(&sql).bind(workspace_id).bind(part_id).fetch_optional(pool).await)?
-        .or_not_found("email message")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(part_id)).await?.or_not_found("email message")
 }
 
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Outbound> {
     let sql =
         format!("SELECT {COLUMNS} FROM email_messages WHERE workspace_id = $1 AND id = $2 AND direction = 'outbound'");
-    with_pool!(db, pool => sqlx::query_as::<_, Outbound>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("email message")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("email message")
 }
 
 /// Queued replies (of every workspace) whose next attempt is due and that no other node holds:
@@ -172,17 +164,24 @@ pub async fn due(db: &Db, owner: &str, at_ms: i64, limit: i64) -> StoreResult<Ve
          AND next_attempt_at_ms <= $1 AND (lease_until_ms < $1 OR lease_owner = $2) \
          ORDER BY next_attempt_at_ms, id LIMIT $3"
     );
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Outbound>(&sql)
-        .bind(at_ms).bind(owner).bind(limit).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(at_ms).arg(owner).arg(limit)).await
 }
 
 /// Takes (or extends) the lease on a queued reply until `until_ms`; false when another node
 /// holds an unexpired lease or the reply is no longer queued.
 pub async fn lease(db: &Db, workspace_id: i64, id: i64, owner: &str, until_ms: i64) -> StoreResult<bool> {
-    let taken = execute!(db, pool => sqlx::query(
+    let update = Stmt::new(
         "UPDATE email_messages SET lease_owner = $3, lease_until_ms = $4 WHERE workspace_id = $1 AND id = $2 \
-         AND direction = 'outbound' AND delivery_state = 'queued' AND (lease_until_ms < $5 OR lease_owner = $3)")
-        .bind(workspace_id).bind(id).bind(owner).bind(until_ms).bind(now_ms()).execute(pool).await)?;
+         AND direction = 'outbound' AND delivery_state = 'queued' AND (lease_until_ms < $5 OR lease_owner = $3)",
+    )
+    .arg(workspace_id)
+    .arg(id)
+    .arg(owner)
+    .arg(until_ms)
+    .arg(now_ms());
+    let mut tx = db.begin().await?;
+    let taken = tx.execute(update).await?;
+    tx.commit().await?;
     Ok(taken == 1)
 }
 
@@ -204,18 +203,32 @@ pub async fn begin_attempt(
     owner: &str,
     headers: Option<Headers<'_>>,
 ) -> StoreResult<bool> {
-    let changed = match headers {
-        Some(h) => execute!(db, pool => sqlx::query(
+    let update = match headers {
+        Some(h) => Stmt::new(
             "UPDATE email_messages SET attempts = attempts + 1, message_id = $4, from_address = $5, in_reply_to = $6, \
              reference_ids = $7, updated_at = $8 WHERE workspace_id = $1 AND id = $2 AND lease_owner = $3 \
-             AND delivery_state = 'queued'")
-            .bind(workspace_id).bind(id).bind(owner).bind(h.message_id).bind(h.from_address).bind(h.in_reply_to)
-            .bind(h.references.join(" ")).bind(now()).execute(pool).await)?,
-        None => execute!(db, pool => sqlx::query(
+             AND delivery_state = 'queued'",
+        )
+        .arg(workspace_id)
+        .arg(id)
+        .arg(owner)
+        .arg(h.message_id)
+        .arg(h.from_address)
+        .arg(h.in_reply_to)
+        .arg(h.references.join(" "))
+        .arg(now()),
+        None => Stmt::new(
             "UPDATE email_messages SET attempts = attempts + 1, updated_at = $4 WHERE workspace_id = $1 AND id = $2 \
-             AND lease_owner = $3 AND delivery_state = 'queued'")
-            .bind(workspace_id).bind(id).bind(owner).bind(now()).execute(pool).await)?,
+             AND lease_owner = $3 AND delivery_state = 'queued'",
+        )
+        .arg(workspace_id)
+        .arg(id)
+        .arg(owner)
+        .arg(now()),
     };
+    let mut tx = db.begin().await?;
+    let changed = tx.execute(update).await?;
+    tx.commit().await?;
     Ok(changed == 1)
 }
 
@@ -273,10 +286,19 @@ pub async fn mark_sent(db: &Db, row: &Outbound) -> StoreResult<bool> {
 /// The attempt failed for now (a 4xx answer, a connection error): the next one is due at
 /// `retry_at_ms`, by any node. The row stays `queued`, with the error shown.
 pub async fn retry_later(db: &Db, row: &Outbound, owner: &str, error: &str, retry_at_ms: i64) -> StoreResult<bool> {
-    let changed = execute!(db, pool => sqlx::query(
+    let update = Stmt::new(
         "UPDATE email_messages SET last_error = $4, next_attempt_at_ms = $5, lease_owner = NULL, lease_until_ms = 0, \
-         updated_at = $6 WHERE workspace_id = $1 AND id = $2 AND lease_owner = $3 AND delivery_state = 'queued'")
-        .bind(row.workspace_id).bind(row.id).bind(owner).bind(error).bind(retry_at_ms).bind(now()).execute(pool).await)?;
+         updated_at = $6 WHERE workspace_id = $1 AND id = $2 AND lease_owner = $3 AND delivery_state = 'queued'",
+    )
+    .arg(row.workspace_id)
+    .arg(row.id)
+    .arg(owner)
+    .arg(error)
+    .arg(retry_at_ms)
+    .arg(now());
+    let mut tx = db.begin().await?;
+    let changed = tx.execute(update).await?;
+    tx.commit().await?;
     Ok(changed == 1)
 }
 
@@ -301,13 +323,15 @@ pub async fn thread(
     conversation_id: i64,
     before_id: i64,
 ) -> StoreResult<Vec<ThreadMessage>> {
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, ThreadMessage>(
+    let earlier = Stmt::new(
         "SELECT direction, message_id, reference_ids FROM email_messages WHERE workspace_id = $1 \
-         AND conversation_id = $2 AND id < $3 AND delivery_state <> 'failed' ORDER BY id")
-        .bind(workspace_id).bind(conversation_id).bind(before_id).fetch_all(pool).await)?
-    .into_iter()
-    .filter(|m| m.message_id.contains('@'))
-    .collect())
+         AND conversation_id = $2 AND id < $3 AND delivery_state <> 'failed' ORDER BY id",
+    )
+    .arg(workspace_id)
+    .arg(conversation_id)
+    .arg(before_id);
+    let messages: Vec<ThreadMessage> = db.read().fetch_all(earlier).await?;
+    Ok(messages.into_iter().filter(|m| m.message_id.contains('@')).collect())
 }
 
 /// What the message shows besides the row: the part's body and author, the workspace's name,
@@ -323,12 +347,10 @@ pub struct Context {
 }
 
 pub async fn context(db: &Db, row: &Outbound) -> StoreResult<Context> {
-    with_pool!(db, pool => sqlx::query_as::<_, Context>(
-        "SELECT p.body, a.name AS author_name, w.name AS workspace_name, w.app_id, w.identity_secret, \
+    let sql = "SELECT p.body, a.name AS author_name, w.name AS workspace_name, w.app_id, w.identity_secret, \
          w.messenger_color AS color FROM workspaces w \
          LEFT JOIN conversation_parts p ON p.workspace_id = w.id AND p.id = $2 \
          LEFT JOIN admins a ON a.workspace_id = w.id AND p.author_type = 'admin' AND a.id = p.author_id \
-         WHERE w.id = $1")
-        .bind(row.workspace_id).bind(row.part_id).fetch_optional(pool).await)?
-    .or_not_found("workspace")
+         WHERE w.id = $1";
+    db.read().fetch_optional(Stmt::new(sql).arg(row.workspace_id).arg(row.part_id)).await?.or_not_found("workspace")
 }
