@@ -9,7 +9,7 @@ use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{now, with_pool, Db, OptionExt, StoreResult};
+use crate::{now, Conn, Db, OptionExt, Stmt, StoreResult};
 
 /// An attachment's metadata.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -79,15 +79,27 @@ pub async fn create(db: &Db, dir: &Path, workspace_id: i64, new: NewAttachment<'
         "INSERT INTO attachments (workspace_id, part_id, uploader_type, uploader_id, name, content_type, size, \
          sha256, storage_key, created_at) VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COLUMNS}"
     );
-    let inserted = with_pool!(db, pool => sqlx::query_as::<_, Attachment>(&sql)
-        .bind(workspace_id).bind(uploader_type).bind(uploader_id).bind(new.name).bind(new.content_type)
-        .bind(new.bytes.len() as i64).bind(hex::encode(Sha256::digest(new.bytes))).bind(&storage_key).bind(now())
-        .fetch_one(pool).await);
-    match inserted {
+    let insert = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(uploader_type)
+        .arg(uploader_id)
+        .arg(new.name)
+        .arg(new.content_type)
+        .arg(new.bytes.len() as i64)
+        .arg(hex::encode(Sha256::digest(new.bytes)))
+        .arg(&storage_key)
+        .arg(now());
+    let inserted = async {
+        let mut tx = db.begin().await?;
+        let row: Attachment = tx.fetch_one(insert).await?;
+        tx.commit().await?;
+        Ok::<_, crate::StoreError>(row)
+    };
+    match inserted.await {
         Ok(row) => Ok(row),
         Err(e) => {
             let _ = tokio::fs::remove_file(&path).await;
-            Err(e.into())
+            Err(e)
         }
     }
 }
@@ -95,8 +107,7 @@ pub async fn create(db: &Db, dir: &Path, workspace_id: i64, new: NewAttachment<'
 /// An attachment of the workspace (what teammates may fetch).
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Attachment> {
     let sql = format!("SELECT {COLUMNS} FROM attachments WHERE workspace_id = $1 AND id = $2");
-    with_pool!(db, pool => sqlx::query_as::<_, Attachment>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("attachment")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("attachment")
 }
 
 /// An attachment a contact may fetch: one they uploaded, or one sent with a message they see
@@ -109,9 +120,7 @@ pub async fn find_for_contact(db: &Db, workspace_id: i64, id: i64, contact_id: i
          WHERE p.workspace_id = $1 AND p.id = a.part_id AND cc.contact_id = $3 \
          AND p.part_type IN ('comment', 'close', 'open')))"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, Attachment>(&sql)
-        .bind(workspace_id).bind(id).bind(contact_id).fetch_optional(pool).await)?
-    .or_not_found("attachment")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id).arg(contact_id)).await?.or_not_found("attachment")
 }
 
 /// The stored bytes of an attachment.
@@ -131,8 +140,9 @@ pub async fn delete_unsent(db: &Db, dir: &Path, created_before: i64) -> StoreRes
                AND part_id IS NULL RETURNING storage_key";
     let mut deleted = 0;
     loop {
-        let keys: Vec<String> = with_pool!(db, pool => sqlx::query_scalar(sql)
-            .bind(created_before).bind(SWEEP_BATCH).fetch_all(pool).await)?;
+        let mut tx = db.begin().await?;
+        let keys: Vec<String> = tx.scalars(Stmt::new(sql).arg(created_before).arg(SWEEP_BATCH)).await?;
+        tx.commit().await?;
         for key in &keys {
             match tokio::fs::remove_file(path_of(dir, key)).await {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

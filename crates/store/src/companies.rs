@@ -2,7 +2,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::{execute, now, with_pool, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
+use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 /// A company as stored, with the number of contacts attached to it.
 #[derive(Debug, Clone, Serialize)]
@@ -120,29 +120,27 @@ fn valid_company_id(company_id: &str) -> StoreResult<&str> {
     Ok(company_id)
 }
 
-async fn fetch_by_text(db: &Db, sql: &str, workspace_id: i64, key: &str) -> StoreResult<Option<Company>> {
-    let row =
-        with_pool!(db, pool => sqlx::query_as::<_, Row>(sql).bind(workspace_id).bind(key).fetch_optional(pool).await)?;
+async fn fetch_by_text(db: &Db, sql: String, workspace_id: i64, key: &str) -> StoreResult<Option<Company>> {
+    let row: Option<Row> = db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(key)).await?;
     Ok(row.map(Company::from))
 }
 
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Company> {
     let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id = $2");
-    let row =
-        with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?;
+    let row: Option<Row> = db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?;
     row.map(Company::from).or_not_found("company")
 }
 
 /// Finds a company by the customer's `company_id`.
 pub async fn find_by_company_id(db: &Db, workspace_id: i64, company_id: &str) -> StoreResult<Company> {
     let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.company_id = $2");
-    fetch_by_text(db, &sql, workspace_id, company_id.trim()).await?.or_not_found("company")
+    fetch_by_text(db, sql, workspace_id, company_id.trim()).await?.or_not_found("company")
 }
 
 /// Finds the oldest company with exactly this name (names are not unique).
 pub async fn find_by_name(db: &Db, workspace_id: i64, name: &str) -> StoreResult<Company> {
     let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.name = $2 ORDER BY c.id LIMIT 1");
-    fetch_by_text(db, &sql, workspace_id, name).await?.or_not_found("company")
+    fetch_by_text(db, sql, workspace_id, name).await?.or_not_found("company")
 }
 
 fn merged(current: &Map<String, Value>, changes: &Option<Map<String, Value>>) -> String {
@@ -255,18 +253,21 @@ async fn update_validated(db: &Db, workspace_id: i64, current: &Company, f: &Com
     let sql = "UPDATE companies SET name = $3, plan = $4, size = $5, website = $6, industry = $7, \
                monthly_spend = $8, remote_created_at = $9, custom_attributes = $10, updated_at = $11 \
                WHERE workspace_id = $1 AND id = $2";
-    let updated = execute!(db, pool => sqlx::query(sql)
-        .bind(workspace_id).bind(current.id)
-        .bind(f.name.as_ref().or(current.name.as_ref()))
-        .bind(f.plan.as_ref().or(current.plan.as_ref()))
-        .bind(f.size.or(current.size))
-        .bind(f.website.as_ref().or(current.website.as_ref()))
-        .bind(f.industry.as_ref().or(current.industry.as_ref()))
-        .bind(f.monthly_spend.map(f64::trunc).unwrap_or(current.monthly_spend))
-        .bind(f.remote_created_at.or(current.remote_created_at))
-        .bind(merged(&current.custom_attributes, &f.custom_attributes))
-        .bind(now())
-        .execute(pool).await)?;
+    let update = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(current.id)
+        .arg(f.name.as_ref().or(current.name.as_ref()))
+        .arg(f.plan.as_ref().or(current.plan.as_ref()))
+        .arg(f.size.or(current.size))
+        .arg(f.website.as_ref().or(current.website.as_ref()))
+        .arg(f.industry.as_ref().or(current.industry.as_ref()))
+        .arg(f.monthly_spend.map(f64::trunc).unwrap_or(current.monthly_spend))
+        .arg(f.remote_created_at.or(current.remote_created_at))
+        .arg(merged(&current.custom_attributes, &f.custom_attributes))
+        .arg(now());
+    let mut tx = db.begin().await?;
+    let updated = tx.execute(update).await?;
+    tx.commit().await?;
     if updated == 0 {
         return Err(StoreError::not_found("company"));
     }
@@ -282,20 +283,26 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: CompanyFields) 
 
 /// Deletes a company with its contact links and taggings; the contacts themselves stay.
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        sqlx::query("DELETE FROM contact_companies WHERE workspace_id = $1 AND company_id = $2")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'company' AND target_id = $2")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?;
-        let deleted = sqlx::query("DELETE FROM companies WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(id).execute(&mut *tx).await?.rows_affected();
-        if deleted == 0 {
-            return Err(StoreError::not_found("company"));
-        }
-        tx.commit().await?;
-        Ok(())
-    })
+    let mut tx = db.begin().await?;
+    tx.execute(
+        Stmt::new("DELETE FROM contact_companies WHERE workspace_id = $1 AND company_id = $2")
+            .arg(workspace_id)
+            .arg(id),
+    )
+    .await?;
+    tx.execute(
+        Stmt::new("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'company' AND target_id = $2")
+            .arg(workspace_id)
+            .arg(id),
+    )
+    .await?;
+    let deleted = tx
+        .execute(Stmt::new("DELETE FROM companies WHERE workspace_id = $1 AND id = $2").arg(workspace_id).arg(id))
+        .await?;
+    if deleted == 0 {
+        return Err(StoreError::not_found("company"));
+    }
+    tx.commit().await
 }
 
 /// Sort direction of a company list (by creation, then id).
@@ -325,13 +332,7 @@ pub async fn list_page(
         None => ("c.workspace_id = $1", 1),
     };
     let count_sql = format!("SELECT COUNT(*) FROM companies c WHERE {filter}");
-    let total = with_pool!(db, pool => {
-        let mut q = sqlx::query_scalar::<_, i64>(&count_sql).bind(workspace_id);
-        if let Some(tag) = tag_id {
-            q = q.bind(tag);
-        }
-        q.fetch_one(pool).await
-    })?;
+    let total: i64 = db.read().scalar(Stmt::new(count_sql).arg(workspace_id).args(tag_id)).await?;
     // A page so far out that its offset overflows is simply past the end.
     let Some(offset) = page.checked_sub(1).and_then(|p| p.checked_mul(per_page)).filter(|o| *o < total) else {
         return Ok((Vec::new(), total));
@@ -341,29 +342,22 @@ pub async fn list_page(
         Order::Desc => "DESC",
     };
     let sql = format!("{SELECT} WHERE {filter} ORDER BY c.id {direction} LIMIT ${} OFFSET ${}", binds + 1, binds + 2);
-    let rows = with_pool!(db, pool => {
-        let mut q = sqlx::query_as::<_, Row>(&sql).bind(workspace_id);
-        if let Some(tag) = tag_id {
-            q = q.bind(tag);
-        }
-        q.bind(per_page).bind(offset).fetch_all(pool).await
-    })?;
+    let rows: Vec<Row> =
+        db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(tag_id).arg(per_page).arg(offset)).await?;
     Ok((rows.into_iter().map(Company::from).collect(), total))
 }
 
 /// Up to `limit` companies with ids above `after_id`, in id order (keyset paging for scroll).
 pub async fn scroll(db: &Db, workspace_id: i64, after_id: i64, limit: i64) -> StoreResult<Vec<Company>> {
     let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3");
-    let rows = with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
-        .bind(workspace_id).bind(after_id).bind(limit).fetch_all(pool).await)?;
+    let rows: Vec<Row> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(after_id).arg(limit)).await?;
     Ok(rows.into_iter().map(Company::from).collect())
 }
 
 /// Whether a (not merged-away) contact with this id exists in the workspace.
 pub async fn contact_exists(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<bool> {
-    let n = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL")
-        .bind(workspace_id).bind(contact_id).fetch_one(pool).await)?;
+    let sql = "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL";
+    let n: i64 = db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(contact_id)).await?;
     Ok(n > 0)
 }
 
@@ -373,10 +367,19 @@ pub async fn attach(db: &Db, workspace_id: i64, contact_id: i64, company_id: i64
         return Err(StoreError::not_found("contact"));
     }
     find(db, workspace_id, company_id).await?;
-    execute!(db, pool => sqlx::query(
-        "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (contact_id, company_id) DO NOTHING")
-        .bind(workspace_id).bind(contact_id).bind(company_id).bind(now()).execute(pool).await)?;
+    let mut tx = db.begin().await?;
+    tx.execute(
+        Stmt::new(
+            "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (contact_id, company_id) DO NOTHING",
+        )
+        .arg(workspace_id)
+        .arg(contact_id)
+        .arg(company_id)
+        .arg(now()),
+    )
+    .await?;
+    tx.commit().await?;
     find(db, workspace_id, company_id).await
 }
 
@@ -386,9 +389,16 @@ pub async fn detach(db: &Db, workspace_id: i64, contact_id: i64, company_id: i64
         return Err(StoreError::not_found("contact"));
     }
     find(db, workspace_id, company_id).await?;
-    let removed = execute!(db, pool => sqlx::query(
-        "DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2 AND company_id = $3")
-        .bind(workspace_id).bind(contact_id).bind(company_id).execute(pool).await)?;
+    let mut tx = db.begin().await?;
+    let removed = tx
+        .execute(
+            Stmt::new("DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2 AND company_id = $3")
+                .arg(workspace_id)
+                .arg(contact_id)
+                .arg(company_id),
+        )
+        .await?;
+    tx.commit().await?;
     if removed == 0 {
         return Err(StoreError::not_found("company"));
     }
@@ -401,8 +411,7 @@ pub async fn list_for_contact(db: &Db, workspace_id: i64, contact_id: i64) -> St
         "{SELECT} JOIN contact_companies l ON l.company_id = c.id \
          WHERE c.workspace_id = $1 AND l.workspace_id = $1 AND l.contact_id = $2 ORDER BY l.created_at, c.id"
     );
-    let rows = with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
-        .bind(workspace_id).bind(contact_id).fetch_all(pool).await)?;
+    let rows: Vec<Row> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(contact_id)).await?;
     Ok(rows.into_iter().map(Company::from).collect())
 }
 
@@ -420,13 +429,7 @@ pub async fn first_for_contacts(
              ORDER BY contact_id, created_at, company_id",
             crate::placeholders(2, chunk.len())
         );
-        let links = with_pool!(db, pool => {
-            let mut q = sqlx::query_as::<_, (i64, i64)>(&sql).bind(workspace_id);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.fetch_all(pool).await
-        })?;
+        let links: Vec<(i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(chunk)).await?;
         for (contact_id, company_id) in links {
             first.entry(contact_id).or_insert(company_id);
         }
@@ -437,13 +440,7 @@ pub async fn first_for_contacts(
     let mut companies: std::collections::HashMap<i64, Company> = std::collections::HashMap::new();
     for chunk in company_ids.chunks(500) {
         let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id IN ({})", crate::placeholders(2, chunk.len()));
-        let rows = with_pool!(db, pool => {
-            let mut q = sqlx::query_as::<_, Row>(&sql).bind(workspace_id);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.fetch_all(pool).await
-        })?;
+        let rows: Vec<Row> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(chunk)).await?;
         companies.extend(rows.into_iter().map(Company::from).map(|c| (c.id, c)));
     }
     Ok(first.into_iter().filter_map(|(contact, company)| Some((contact, companies.get(&company)?.clone()))).collect())
@@ -451,7 +448,7 @@ pub async fn first_for_contacts(
 
 /// The ids of the contacts attached to a company, in id order.
 pub async fn contact_ids(db: &Db, workspace_id: i64, company_id: i64) -> StoreResult<Vec<i64>> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT contact_id FROM contact_companies WHERE workspace_id = $1 AND company_id = $2 ORDER BY contact_id")
-        .bind(workspace_id).bind(company_id).fetch_all(pool).await)?)
+    let sql =
+        "SELECT contact_id FROM contact_companies WHERE workspace_id = $1 AND company_id = $2 ORDER BY contact_id";
+    db.read().scalars(Stmt::new(sql).arg(workspace_id).arg(company_id)).await
 }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::search::{SearchModel, SqlCondition};
 use crate::tags::{AppliedTag, Target};
 use crate::workspaces::Workspace;
-use crate::{bind_values, now, with_pool, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
+use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 pub mod identities;
 mod merge;
@@ -301,17 +301,14 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, mut fields: ContactFiel
 /// A live (not merged) contact of the workspace.
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL");
-    with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("contact")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("contact")
 }
 
 pub async fn find_by_external_id(db: &Db, workspace_id: i64, external_id: &str) -> StoreResult<Contact> {
     let sql = format!(
         "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND external_id = $2 AND merged_into_id IS NULL"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
-        .bind(workspace_id).bind(external_id).fetch_optional(pool).await)?
-    .or_not_found("contact")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(external_id)).await?.or_not_found("contact")
 }
 
 /// The live contact an email address belongs to, if any: as its primary email or as a verified
@@ -324,8 +321,7 @@ pub async fn find_by_email(db: &Db, workspace_id: i64, email: &Email) -> StoreRe
          OR id IN ({VERIFIED_EMAIL_HOLDERS})) ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, \
          CASE WHEN LOWER(email) = $2 THEN 0 ELSE 1 END, id LIMIT 1"
     );
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
-        .bind(workspace_id).bind(email.as_str().to_lowercase()).fetch_optional(pool).await)?)
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(email.as_str().to_lowercase())).await
 }
 
 /// The contacts holding `$2` (a lower-cased email) as a verified further identifier; `$1` is the
@@ -338,28 +334,32 @@ pub(crate) const VERIFIED_EMAIL_HOLDERS: &str = "SELECT contact_id FROM contact_
 /// it instead).
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {
     let contact = find(db, workspace_id, id).await?;
-    let in_conversations = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT (SELECT COUNT(*) FROM conversations WHERE workspace_id = $1 AND contact_id = $2) + \
-         (SELECT COUNT(*) FROM conversation_contacts WHERE workspace_id = $1 AND contact_id = $2)")
-        .bind(workspace_id).bind(id).fetch_one(pool).await)?;
+    let in_conversations: i64 = db
+        .read()
+        .scalar(
+            Stmt::new(
+                "SELECT (SELECT COUNT(*) FROM conversations WHERE workspace_id = $1 AND contact_id = $2) + \
+                 (SELECT COUNT(*) FROM conversation_contacts WHERE workspace_id = $1 AND contact_id = $2)",
+            )
+            .arg(workspace_id)
+            .arg(id),
+        )
+        .await?;
     if in_conversations > 0 {
         return Err(Conflict::ContactHasConversations.into());
     }
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        for sql in [
-            "DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'contact' AND target_id = $2",
-            "DELETE FROM notes WHERE workspace_id = $1 AND contact_id = $2",
-            "DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2",
-            "DELETE FROM events WHERE workspace_id = $1 AND contact_id = $2",
-            "DELETE FROM contact_identities WHERE workspace_id = $1 AND contact_id = $2",
-            "DELETE FROM contacts WHERE workspace_id = $1 AND id = $2",
-        ] {
-            sqlx::query(sql).bind(workspace_id).bind(id).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok::<_, StoreError>(())
-    })?;
+    let mut tx = db.begin().await?;
+    for sql in [
+        "DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'contact' AND target_id = $2",
+        "DELETE FROM notes WHERE workspace_id = $1 AND contact_id = $2",
+        "DELETE FROM contact_companies WHERE workspace_id = $1 AND contact_id = $2",
+        "DELETE FROM events WHERE workspace_id = $1 AND contact_id = $2",
+        "DELETE FROM contact_identities WHERE workspace_id = $1 AND contact_id = $2",
+        "DELETE FROM contacts WHERE workspace_id = $1 AND id = $2",
+    ] {
+        tx.execute(Stmt::new(sql).arg(workspace_id).arg(id)).await?;
+    }
+    tx.commit().await?;
     Ok(contact)
 }
 
@@ -378,14 +378,13 @@ async fn set_flag(db: &Db, workspace_id: i64, id: i64, column: &'static str, val
         "UPDATE contacts SET {column} = $3, updated_at = $4 \
          WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let contact = sqlx::query_as::<_, Contact>(&sql)
-            .bind(workspace_id).bind(id).bind(value).bind(now()).fetch_optional(&mut *tx).await?
-            .or_not_found("contact")?;
-        tx.commit().await?;
-        Ok(contact)
-    })
+    let mut tx = db.begin().await?;
+    let contact: Contact = tx
+        .fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id).arg(value).arg(now()))
+        .await?
+        .or_not_found("contact")?;
+    tx.commit().await?;
+    Ok(contact)
 }
 
 /// One cursor page of contacts.
@@ -438,21 +437,17 @@ async fn page(
     let live = "workspace_id = $1 AND merged_into_id IS NULL";
     let sql =
         format!("SELECT {COLUMNS} FROM contacts WHERE {live} AND id > $2 AND ({}) ORDER BY id LIMIT $3", rows.sql);
-    let mut contacts = with_pool!(db, pool => bind_values!(
-        sqlx::query_as::<_, Contact>(&sql).bind(workspace_id).bind(after_id.unwrap_or(0)).bind(per_page + 1),
-        &rows.binds).fetch_all(pool).await)?;
+    let select = Stmt::new(sql).arg(workspace_id).arg(after_id.unwrap_or(0)).arg(per_page + 1).args(rows.binds);
+    let mut contacts: Vec<Contact> = db.read().fetch_all(select).await?;
     let has_more = contacts.len() as i64 > per_page;
     contacts.truncate(per_page as usize);
     let sql = format!("SELECT COUNT(*) FROM contacts WHERE {live} AND ({})", total.sql);
-    let total_count = with_pool!(db, pool => bind_values!(
-        sqlx::query_scalar::<_, i64>(&sql).bind(workspace_id), &total.binds).fetch_one(pool).await)?;
-    let before_count = match after_id {
+    let total_count: i64 = db.read().scalar(Stmt::new(sql).arg(workspace_id).args(total.binds)).await?;
+    let before_count: i64 = match after_id {
         None => 0,
         Some(after) => {
             let sql = format!("SELECT COUNT(*) FROM contacts WHERE {live} AND id <= $2 AND ({})", before.sql);
-            with_pool!(db, pool => bind_values!(
-                sqlx::query_scalar::<_, i64>(&sql).bind(workspace_id).bind(after), &before.binds)
-                .fetch_one(pool).await)?
+            db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(after).args(before.binds)).await?
         }
     };
     Ok(Page { contacts, has_more, total_count, before: before_count })
@@ -460,9 +455,8 @@ async fn page(
 
 /// How many live contacts the workspace has.
 pub async fn count(db: &Db, workspace_id: i64) -> StoreResult<i64> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL")
-        .bind(workspace_id).fetch_one(pool).await)?)
+    let sql = "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL";
+    db.read().scalar(Stmt::new(sql).arg(workspace_id)).await
 }
 
 /// Applies a tag to a live contact.

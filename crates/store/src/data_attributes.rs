@@ -5,7 +5,7 @@
 use rapport_core::attributes::{self, AttributeError, DataType, Model};
 use serde_json::{Map, Value};
 
-use crate::{now, with_pool, Conflict, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// One custom attribute definition.
 #[derive(Debug, Clone)]
@@ -118,14 +118,21 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewDataAttribute<'_>) -> St
          messenger_writable, admin_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $3, $4, $5, $6, FALSE, $7, $8, $9, $9) RETURNING {COLUMNS}"
     );
-    let row = with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
-        .bind(workspace_id).bind(new.model.as_str()).bind(new.name).bind(new.description)
-        .bind(new.data_type.as_str()).bind(options_json(&new.options)).bind(new.messenger_writable)
-        .bind(new.admin_id).bind(now())
-        .fetch_one(pool).await)
-    .map_err(|e| {
+    let insert = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(new.model.as_str())
+        .arg(new.name)
+        .arg(new.description)
+        .arg(new.data_type.as_str())
+        .arg(options_json(&new.options))
+        .arg(new.messenger_writable)
+        .arg(new.admin_id)
+        .arg(now());
+    let mut tx = db.begin().await?;
+    let row: Row = tx.fetch_one(insert).await.map_err(|e| {
         StoreError::unique_as(e, Conflict::AttributeNameTaken { model: new.model, name: new.name.to_string() })
     })?;
+    tx.commit().await?;
     row.try_into()
 }
 
@@ -144,21 +151,26 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, changes: DataAttributeC
         "UPDATE data_attributes SET description = $3, options = $4, archived = $5, messenger_writable = $6, \
          updated_at = $7 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
-    with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
-        .bind(workspace_id).bind(id).bind(description).bind(options_json(&options))
-        .bind(changes.archived.unwrap_or(current.archived))
-        .bind(changes.messenger_writable.unwrap_or(current.messenger_writable)).bind(now())
-        .fetch_optional(pool).await)?
-    .or_not_found("data_attribute")?
-    .try_into()
+    let update = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(id)
+        .arg(description)
+        .arg(options_json(&options))
+        .arg(changes.archived.unwrap_or(current.archived))
+        .arg(changes.messenger_writable.unwrap_or(current.messenger_writable))
+        .arg(now());
+    let mut tx = db.begin().await?;
+    let row: Row = tx.fetch_optional(update).await?.or_not_found("data_attribute")?;
+    tx.commit().await?;
+    row.try_into()
 }
 
 /// One definition of this workspace.
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<DataAttribute> {
     let sql = format!("SELECT {COLUMNS} FROM data_attributes WHERE workspace_id = $1 AND id = $2");
-    with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("data_attribute")?
-        .try_into()
+    let row: Row =
+        db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("data_attribute")?;
+    row.try_into()
 }
 
 /// The custom attributes of the workspace, of one model or all, oldest first.
@@ -172,9 +184,8 @@ pub async fn list(
         "SELECT {COLUMNS} FROM data_attributes WHERE workspace_id = $1 AND ($2 = '' OR model = $2) \
          AND ($3 OR archived = FALSE) ORDER BY id"
     );
-    let rows = with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
-        .bind(workspace_id).bind(model.map(Model::as_str).unwrap_or("")).bind(include_archived)
-        .fetch_all(pool).await)?;
+    let select = Stmt::new(sql).arg(workspace_id).arg(model.map(Model::as_str).unwrap_or("")).arg(include_archived);
+    let rows: Vec<Row> = db.read().fetch_all(select).await?;
     rows.into_iter().map(DataAttribute::try_from).collect()
 }
 

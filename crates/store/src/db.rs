@@ -33,7 +33,7 @@ pub enum Backend {
     Postgres,
 }
 
-/// The connection pool of one backend. Use [`crate::with_pool!`] to run SQL on either.
+/// The connection pool of one backend. Statements run through [`Tx`] and [`Read`], which match on it.
 #[derive(Clone, Debug)]
 pub enum Pool {
     Sqlite(SqlitePool),
@@ -109,18 +109,18 @@ impl Db {
         Self { pool, commits: broadcast::channel(4096).0, writer: Writer::new(batching) }
     }
 
-    /// Starts a write transaction on `pool` (this Db's pool, from [`crate::with_pool!`]). On
-    /// SQLite it waits for this process's writer turn and joins the open write batch (opening
-    /// it with `BEGIN IMMEDIATE`, so a transaction that reads before it writes never fails with
-    /// `SQLITE_BUSY_SNAPSHOT`), writing in a savepoint that only its writes use; see
-    /// `write_tx.rs` for the group commit. On PostgreSQL it is a plain `BEGIN`.
+    /// Tests only (feature `testing`): a write transaction of the engine's own type on `pool`
+    /// (this Db's pool), for the tests of the group commit itself; repositories use [`Db::begin`].
+    #[cfg(feature = "testing")]
     pub async fn begin_write<P: BeginWrite>(&self, pool: &P) -> Result<WriteTx<P::Database>, sqlx::Error> {
         pool.begin_write(self).await
     }
 
     /// Starts a write transaction on either engine: the handle every write step takes (see
-    /// `tx.rs`). On SQLite it waits for this process's writer turn and joins the open group
-    /// commit (see [`Db::begin_write`]).
+    /// `tx.rs`). On SQLite it waits for this process's writer turn and joins the open write batch
+    /// of the group commit (opening it with `BEGIN IMMEDIATE`, so a transaction that reads before
+    /// it writes never fails with `SQLITE_BUSY_SNAPSHOT`), writing in a savepoint only its writes
+    /// use (`write_tx.rs`). On PostgreSQL it is a plain `BEGIN`.
     pub async fn begin(&self) -> StoreResult<Tx> {
         let conn = match &self.pool {
             Pool::Sqlite(pool) => Engine::Sqlite(pool.begin_write(self).await?),
@@ -195,7 +195,7 @@ impl Db {
     }
 }
 
-/// How each backend's pool starts a write transaction; used through [`Db::begin_write`].
+/// How each backend's pool starts a write transaction; used through [`Db::begin`].
 pub trait BeginWrite {
     type Database: crate::write_tx::Database;
     fn begin_write(

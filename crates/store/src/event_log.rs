@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::{execute, now, with_pool, Backend, Conn, Db, Stmt, StoreResult, Tx};
+use crate::{now, Backend, Conn, Db, Stmt, StoreResult, Tx};
 
 /// Who may see an event: `Everyone` includes the conversation's contacts (their messenger),
 /// `Admins` only the workspace's teammates.
@@ -111,36 +111,39 @@ const POSTGRES_APPEND: &str = "WITH next AS (INSERT INTO event_sequences (worksp
 
 /// The workspace's last sequence number (0 before its first event).
 pub async fn last_seq(db: &Db, workspace_id: i64) -> StoreResult<i64> {
-    let seq = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT last_seq FROM event_sequences WHERE workspace_id = $1")
-        .bind(workspace_id).fetch_optional(pool).await)?;
+    let sql = "SELECT last_seq FROM event_sequences WHERE workspace_id = $1";
+    let seq: Option<i64> = db.read().scalar_optional(Stmt::new(sql).arg(workspace_id)).await?;
     Ok(seq.unwrap_or(0))
 }
 
 /// Up to `limit` events with `seq > after`, in order.
 pub async fn after(db: &Db, workspace_id: i64, after: i64, limit: i64) -> StoreResult<Vec<Event>> {
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Event>(
-        "SELECT workspace_id, seq, kind, conversation_id, audience, payload, created_at FROM event_log \
-         WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
-        .bind(workspace_id).bind(after).bind(limit).fetch_all(pool).await)?)
+    let sql = "SELECT workspace_id, seq, kind, conversation_id, audience, payload, created_at FROM event_log \
+               WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(after).arg(limit)).await
 }
 
 /// Where a consumer (`webhooks`, `mail`, …) stopped reading this workspace's log (0 = nothing read).
 pub async fn cursor(db: &Db, workspace_id: i64, consumer: &str) -> StoreResult<i64> {
-    let seq = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT seq FROM event_cursors WHERE workspace_id = $1 AND consumer = $2")
-        .bind(workspace_id).bind(consumer).fetch_optional(pool).await)?;
+    let sql = "SELECT seq FROM event_cursors WHERE workspace_id = $1 AND consumer = $2";
+    let seq: Option<i64> = db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(consumer)).await?;
     Ok(seq.unwrap_or(0))
 }
 
 /// Records that `consumer` has handled every event up to `seq`. A cursor never moves backwards.
 pub async fn save_cursor(db: &Db, workspace_id: i64, consumer: &str, seq: i64) -> StoreResult<()> {
-    execute!(db, pool => sqlx::query(
+    let upsert = Stmt::new(
         "INSERT INTO event_cursors (workspace_id, consumer, seq, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (workspace_id, consumer) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at \
-         WHERE event_cursors.seq < excluded.seq")
-        .bind(workspace_id).bind(consumer).bind(seq).bind(now()).execute(pool).await)?;
-    Ok(())
+         WHERE event_cursors.seq < excluded.seq",
+    )
+    .arg(workspace_id)
+    .arg(consumer)
+    .arg(seq)
+    .arg(now());
+    let mut tx = db.begin().await?;
+    tx.execute(upsert).await?;
+    tx.commit().await
 }
 
 /// The author of a part as the live payloads show it.

@@ -3,7 +3,7 @@
 use rapport_core::webhook::parse_github_issue;
 use serde::Serialize;
 
-use crate::{now, with_pool, Db, StoreError, StoreResult};
+use crate::{now, Conn, Db, Stmt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct IssueLink {
@@ -37,9 +37,18 @@ pub async fn link(
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (workspace_id, conversation_id, repository, issue_number) \
          DO UPDATE SET url = excluded.url RETURNING {COLUMNS}"
     );
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, IssueLink>(&sql)
-        .bind(workspace_id).bind(conversation_id).bind(&repository).bind(number).bind(&url).bind(admin_id).bind(now())
-        .fetch_one(pool).await)?)
+    let upsert = Stmt::new(sql)
+        .arg(workspace_id)
+        .arg(conversation_id)
+        .arg(&repository)
+        .arg(number)
+        .arg(&url)
+        .arg(admin_id)
+        .arg(now());
+    let mut tx = db.begin().await?;
+    let link = tx.fetch_one(upsert).await?;
+    tx.commit().await?;
+    Ok(link)
 }
 
 /// The issues a conversation is linked to.
@@ -48,14 +57,12 @@ pub async fn links(db: &Db, workspace_id: i64, conversation_id: i64) -> StoreRes
     let sql = format!(
         "SELECT {COLUMNS} FROM github_issue_links WHERE workspace_id = $1 AND conversation_id = $2 ORDER BY id"
     );
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, IssueLink>(&sql)
-        .bind(workspace_id).bind(conversation_id).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(conversation_id)).await
 }
 
 /// Every link to an issue, in every workspace (the GitHub webhook is per installation).
 pub async fn linked_to(db: &Db, repository: &str, issue_number: i64) -> StoreResult<Vec<IssueLink>> {
     let sql =
         format!("SELECT {COLUMNS} FROM github_issue_links WHERE repository = $1 AND issue_number = $2 ORDER BY id");
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, IssueLink>(&sql)
-        .bind(repository.to_lowercase()).bind(issue_number).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(repository.to_lowercase()).arg(issue_number)).await
 }

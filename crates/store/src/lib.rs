@@ -43,7 +43,9 @@ pub mod tokens;
 pub mod webhooks;
 pub mod workspaces;
 
-pub use db::{Backend, BeginWrite, Committed, Db, Pool};
+#[cfg(feature = "testing")]
+pub use db::BeginWrite;
+pub use db::{Backend, Committed, Db, Pool};
 pub use error::{Conflict, Named, OptionExt, StoreError, StoreResult};
 pub use sql::{Arg, Row, Scalar, Stmt};
 pub use tx::{Conn, Read, Tx};
@@ -59,12 +61,14 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (0..count).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")
 }
 
-/// Runs the same body against whichever backend the [`Db`] holds. The body is compiled once per
-/// backend, so one piece of SQL serves both; `$1`-style placeholders work on both engines.
+/// Tests only (feature `testing`): runs sqlx code on the raw pool of whichever backend the [`Db`]
+/// holds, the body compiled once per backend, for tests that poke at rows no repository writes.
+/// The store itself runs every statement through [`Tx`] and [`Read`].
 ///
 /// ```ignore
 /// let n: i64 = with_pool!(db, pool => sqlx::query_scalar("SELECT 1").fetch_one(pool).await)?;
 /// ```
+#[cfg(feature = "testing")]
 #[macro_export]
 macro_rules! with_pool {
     ($db:expr, $pool:ident => $body:expr) => {
@@ -75,8 +79,9 @@ macro_rules! with_pool {
     };
 }
 
-/// Like [`with_pool!`] for a statement that returns no rows: evaluates to
+/// Tests only, like [`with_pool!`] for a statement that returns no rows: evaluates to
 /// `Result<u64, sqlx::Error>` with the number of rows affected.
+#[cfg(feature = "testing")]
 #[macro_export]
 macro_rules! execute {
     ($db:expr, $pool:ident => $body:expr) => {

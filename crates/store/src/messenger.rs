@@ -3,7 +3,7 @@
 //! conversations. Everything is scoped to one workspace and one contact.
 use crate::contacts::{self, Contact};
 use crate::conversations::{Conversation, COLUMNS};
-use crate::{execute, now, with_pool, Db, StoreResult};
+use crate::{now, Conn, Db, Stmt, StoreResult};
 
 /// The user (never a lead) a boot names: by the customer's `user_id` when given, else by email
 /// (case-insensitive; the oldest user with it). Either may be the user's primary (preferred) or a
@@ -26,33 +26,38 @@ pub async fn find_user(
          AND kind = $3 AND value = $2 AND verified)) ORDER BY CASE WHEN {column} = $2 THEN 0 ELSE 1 END, id LIMIT 1",
         contacts::COLUMNS
     );
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
-        .bind(workspace_id).bind(&value).bind(kind).fetch_optional(pool).await)?)
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(&value).arg(kind)).await
 }
 
 /// Records that the visitor is here now, on `url` when given.
 pub async fn touch(db: &Db, workspace_id: i64, contact_id: i64, url: Option<&str>) -> StoreResult<()> {
-    execute!(db, pool => sqlx::query(
+    let update = Stmt::new(
         "UPDATE contacts SET last_seen_at = $3, last_seen_url = COALESCE($4, last_seen_url) \
-         WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace_id).bind(contact_id).bind(now()).bind(url).execute(pool).await)?;
-    Ok(())
+         WHERE workspace_id = $1 AND id = $2",
+    )
+    .arg(workspace_id)
+    .arg(contact_id)
+    .arg(now())
+    .arg(url);
+    let mut tx = db.begin().await?;
+    tx.execute(update).await?;
+    tx.commit().await
 }
 
 /// The page the contact was last seen on.
 pub async fn last_seen_url(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<Option<String>> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, Option<String>>(
-        "SELECT last_seen_url FROM contacts WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace_id).bind(contact_id).fetch_optional(pool).await)?
-    .flatten())
+    let sql = "SELECT last_seen_url FROM contacts WHERE workspace_id = $1 AND id = $2";
+    let url: Option<Option<String>> =
+        db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(contact_id)).await?;
+    Ok(url.flatten())
 }
 
 /// Whether the contact takes part in the conversation.
 pub async fn takes_part(db: &Db, workspace_id: i64, conversation_id: i64, contact_id: i64) -> StoreResult<bool> {
-    let found = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2 \
-         AND contact_id = $3")
-        .bind(workspace_id).bind(conversation_id).bind(contact_id).fetch_optional(pool).await)?;
+    let sql = "SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2 \
+               AND contact_id = $3";
+    let found: Option<i64> =
+        db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(conversation_id).arg(contact_id)).await?;
     Ok(found.is_some())
 }
 
@@ -71,6 +76,5 @@ pub async fn conversations_of(
          WHERE c.workspace_id = $1 AND cc.contact_id = $2 AND c.merged_into_id IS NULL \
          ORDER BY c.updated_at DESC, c.id DESC LIMIT $3"
     );
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Conversation>(&sql)
-        .bind(workspace_id).bind(contact_id).bind(limit).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(contact_id).arg(limit)).await
 }

@@ -1,7 +1,7 @@
 //! Notes: free text teammates leave on a contact. Bodies are stored as given, never interpreted.
 use serde::Serialize;
 
-use crate::{now, with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// A note with its author's public details (all `None` when the note has no author).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -43,16 +43,24 @@ pub async fn create(
     if let Some(admin_id) = admin_id {
         crate::admins::find(db, workspace_id, admin_id).await?;
     }
-    let id = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO notes (workspace_id, contact_id, admin_id, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-        .bind(workspace_id).bind(contact_id).bind(admin_id).bind(body).bind(now()).fetch_one(pool).await)?;
+    let insert = Stmt::new(
+        "INSERT INTO notes (workspace_id, contact_id, admin_id, body, created_at) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id",
+    )
+    .arg(workspace_id)
+    .arg(contact_id)
+    .arg(admin_id)
+    .arg(body)
+    .arg(now());
+    let mut tx = db.begin().await?;
+    let id: i64 = tx.scalar(insert).await?;
+    tx.commit().await?;
     find(db, workspace_id, id).await
 }
 
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Note> {
     let sql = format!("{SELECT} WHERE n.workspace_id = $1 AND n.id = $2");
-    with_pool!(db, pool => sqlx::query_as::<_, Note>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("note")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("note")
 }
 
 /// One numbered page (1-based) of a live contact's notes, newest first, with the total. A page
@@ -67,10 +75,9 @@ pub async fn list_for_contact(
     crate::contacts::find(db, workspace_id, contact_id).await?;
     let sql = format!("{SELECT} WHERE n.workspace_id = $1 AND n.contact_id = $2 ORDER BY n.id DESC LIMIT $3 OFFSET $4");
     let offset = (page.max(1) - 1).saturating_mul(per_page);
-    let notes = with_pool!(db, pool => sqlx::query_as::<_, Note>(&sql)
-        .bind(workspace_id).bind(contact_id).bind(per_page).bind(offset).fetch_all(pool).await)?;
-    let total = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM notes WHERE workspace_id = $1 AND contact_id = $2")
-        .bind(workspace_id).bind(contact_id).fetch_one(pool).await)?;
+    let notes: Vec<Note> =
+        db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(contact_id).arg(per_page).arg(offset)).await?;
+    let count = "SELECT COUNT(*) FROM notes WHERE workspace_id = $1 AND contact_id = $2";
+    let total: i64 = db.read().scalar(Stmt::new(count).arg(workspace_id).arg(contact_id)).await?;
     Ok((notes, total))
 }

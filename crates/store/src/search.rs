@@ -10,28 +10,19 @@ use rapport_core::search::{self as dsl, fields, FieldType, Model};
 use serde_json::Value;
 
 use crate::workspaces::Workspace;
-use crate::{with_pool, Backend, Db, StoreError, StoreResult};
+use crate::{Arg, Backend, Conn, Db, Stmt, StoreError, StoreResult};
 
 mod sql;
 
 /// More binds than this is an unreasonable query (and would approach the engines' own limits).
 const MAX_BINDS: usize = 2000;
 
-/// A value bound to a placeholder of a [`SqlCondition`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum SqlValue {
-    Int(i64),
-    Float(f64),
-    Text(String),
-    Bool(bool),
-}
-
-/// A SQL boolean expression over the model's table (unqualified column names), with its binds.
-/// Placeholders are numbered from the `first_param` given to [`compile`].
+/// A SQL boolean expression over the model's table (unqualified column names), with its binds
+/// (never a null). Placeholders are numbered from the `first_param` given to [`compile`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SqlCondition {
     pub sql: String,
-    pub binds: Vec<SqlValue>,
+    pub binds: Vec<Arg>,
     /// The condition checks message text: its matches are found by checking rows one by one
     /// (see `search/sql.rs`), so counting them costs a scan of every counted match.
     pub matches_text: bool,
@@ -136,15 +127,13 @@ async fn dense_text_filters(
         let threshold = match threshold {
             Some(t) => t,
             None => {
-                let count: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(
-                    "SELECT count FROM workspace_conversation_counts WHERE workspace_id = $1")
-                    .bind(workspace_id).fetch_optional(pool).await)?;
+                let sql = "SELECT count FROM workspace_conversation_counts WHERE workspace_id = $1";
+                let count: Option<i64> = db.read().scalar_optional(Stmt::new(sql).arg(workspace_id)).await?;
                 *threshold.insert((count.unwrap_or(0) / 50).clamp(200, DENSE_HITS))
             }
         };
         let probe = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH $1 LIMIT $2)");
-        let hits: i64 =
-            with_pool!(db, pool => sqlx::query_scalar(&probe).bind(&fts).bind(threshold).fetch_one(pool).await)?;
+        let hits: i64 = db.read().scalar(Stmt::new(probe).arg(&fts).arg(threshold)).await?;
         if hits >= threshold {
             dense.insert((field, value.clone()));
         }
@@ -172,14 +161,9 @@ async fn custom_attribute_types(
         if types.contains_key(name) {
             continue;
         }
-        let data_type: Option<String> = with_pool!(db, pool => sqlx::query_scalar(
-            "SELECT data_type FROM data_attributes WHERE workspace_id = $1 AND model = $2 AND name = $3",
-        )
-        .bind(workspace_id)
-        .bind(model.attribute_model())
-        .bind(name)
-        .fetch_optional(pool)
-        .await)?;
+        let sql = "SELECT data_type FROM data_attributes WHERE workspace_id = $1 AND model = $2 AND name = $3";
+        let data_type: Option<String> =
+            db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(model.attribute_model()).arg(name)).await?;
         let Some(data_type) = data_type else {
             return Err(StoreError::Invalid(format!(
                 "unknown custom attribute {:?} (field {:?})",
@@ -197,21 +181,4 @@ async fn custom_attribute_types(
 
 fn short(s: &str) -> String {
     s.chars().take(64).collect()
-}
-
-/// Binds every value of a condition onto a sqlx query, in order.
-#[macro_export]
-macro_rules! bind_values {
-    ($query:expr, $values:expr) => {{
-        let mut query = $query;
-        for value in $values {
-            query = match value {
-                $crate::search::SqlValue::Int(v) => query.bind(*v),
-                $crate::search::SqlValue::Float(v) => query.bind(*v),
-                $crate::search::SqlValue::Text(v) => query.bind(v.clone()),
-                $crate::search::SqlValue::Bool(v) => query.bind(*v),
-            };
-        }
-        query
-    }};
 }

@@ -22,7 +22,7 @@ use rapport_core::segment::{Action, Call, CallError, Kind};
 use serde_json::{Map, Value};
 
 use crate::contacts::Contact;
-use crate::{with_pool, Db, StoreError, StoreResult};
+use crate::{Conn, Db, Stmt, StoreError, StoreResult};
 
 mod steps;
 
@@ -81,8 +81,7 @@ pub async fn workspace_by_tracking_key(db: &Db, key: &str) -> StoreResult<Option
     if key.is_empty() || key.contains('\0') {
         return Ok(None);
     }
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>("SELECT id FROM workspaces WHERE tracking_key = $1")
-        .bind(key).fetch_optional(pool).await)?)
+    db.read().scalar_optional(Stmt::new("SELECT id FROM workspaces WHERE tracking_key = $1").arg(key)).await
 }
 
 /// Applies a request's calls in order and says what became of each (same order). An error is
@@ -199,15 +198,14 @@ async fn find_user(db: &Db, workspace_id: i64, user_id: &str) -> StoreResult<Opt
 
 /// The live contact an identity row names, following merges.
 async fn identity(db: &Db, workspace_id: i64, kind: &str, segment_id: &str) -> StoreResult<Option<Contact>> {
-    let found = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT contact_id FROM segment_identities WHERE workspace_id = $1 AND kind = $2 AND segment_id = $3")
-        .bind(workspace_id).bind(kind).bind(segment_id).fetch_optional(pool).await)?;
+    let sql = "SELECT contact_id FROM segment_identities WHERE workspace_id = $1 AND kind = $2 AND segment_id = $3";
+    let found: Option<i64> =
+        db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(kind).arg(segment_id)).await?;
     let Some(mut id) = found else { return Ok(None) };
     // A merge chain is short; the bound only guards against a cycle in corrupt data.
     for _ in 0..16 {
-        let merged = with_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(
-            "SELECT merged_into_id FROM contacts WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id).bind(id).fetch_optional(pool).await)?;
+        let sql = "SELECT merged_into_id FROM contacts WHERE workspace_id = $1 AND id = $2";
+        let merged: Option<Option<i64>> = db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?;
         match merged {
             None => return Ok(None),
             Some(Some(into)) => id = into,
@@ -226,9 +224,8 @@ async fn alias(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<Outcome> 
     let Action::Alias { previous_id } = &call.action else { return Ok(Outcome::refused("not an alias")) };
     let Some(user_id) = call.user_id.as_deref() else { return Ok(Outcome::refused("userId is required")) };
     if let Some(message_id) = &call.message_id {
-        let seen = with_pool!(db, pool => sqlx::query_scalar::<_, String>(
-            "SELECT message_id FROM segment_messages WHERE workspace_id = $1 AND message_id = $2")
-            .bind(workspace_id).bind(message_id).fetch_optional(pool).await)?;
+        let sql = "SELECT message_id FROM segment_messages WHERE workspace_id = $1 AND message_id = $2";
+        let seen: Option<String> = db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(message_id)).await?;
         if seen.is_some() {
             return Ok(Outcome::Duplicate);
         }
@@ -247,22 +244,33 @@ async fn alias(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<Outcome> 
         Err(other) => return Err(other),
     };
     let at = crate::now();
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        sqlx::query(
+    let mut tx = db.begin().await?;
+    tx.execute(
+        Stmt::new(
             "INSERT INTO segment_identities (workspace_id, kind, segment_id, contact_id, created_at) \
              VALUES ($1, 'alias', $2, $3, $4) \
-             ON CONFLICT (workspace_id, kind, segment_id) DO UPDATE SET contact_id = excluded.contact_id")
-            .bind(workspace_id).bind(previous_id).bind(target).bind(at).execute(&mut *tx).await?;
-        if let Some(message_id) = &call.message_id {
-            sqlx::query(
+             ON CONFLICT (workspace_id, kind, segment_id) DO UPDATE SET contact_id = excluded.contact_id",
+        )
+        .arg(workspace_id)
+        .arg(previous_id)
+        .arg(target)
+        .arg(at),
+    )
+    .await?;
+    if let Some(message_id) = &call.message_id {
+        tx.execute(
+            Stmt::new(
                 "INSERT INTO segment_messages (workspace_id, message_id, kind, received_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT DO NOTHING")
-                .bind(workspace_id).bind(message_id).bind(Kind::Alias.as_str()).bind(at).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok::<_, StoreError>(())
-    })?;
+                 ON CONFLICT DO NOTHING",
+            )
+            .arg(workspace_id)
+            .arg(message_id)
+            .arg(Kind::Alias.as_str())
+            .arg(at),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(Outcome::Applied)
 }
 

@@ -4,7 +4,7 @@ use rand::distributions::{Alphanumeric, DistString};
 use crate::admins::Admin;
 use crate::tokens::{hash_secret, AdminInWorkspace, ADMIN_IN_WORKSPACE};
 use crate::workspaces::Workspace;
-use crate::{execute, now, with_pool, Db, StoreResult};
+use crate::{now, Conn, Db, Stmt, StoreResult};
 
 /// A live session: who it is, and the CSRF token unsafe requests must echo back.
 #[derive(Debug, Clone)]
@@ -20,11 +20,19 @@ pub async fn create(db: &Db, workspace_id: i64, admin_id: i64, ttl_seconds: i64)
     let secret = Alphanumeric.sample_string(&mut rand::thread_rng(), 48);
     let csrf = Alphanumeric.sample_string(&mut rand::thread_rng(), 32);
     let at = now();
-    execute!(db, pool => sqlx::query(
+    let insert = Stmt::new(
         "INSERT INTO sessions (workspace_id, admin_id, token_hash, csrf_token, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(workspace_id).bind(admin_id).bind(hash_secret(&secret)).bind(&csrf).bind(at).bind(at + ttl_seconds)
-        .execute(pool).await)?;
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .arg(workspace_id)
+    .arg(admin_id)
+    .arg(hash_secret(&secret))
+    .arg(&csrf)
+    .arg(at)
+    .arg(at + ttl_seconds);
+    let mut tx = db.begin().await?;
+    tx.execute(insert).await?;
+    tx.commit().await?;
     Ok((secret, csrf))
 }
 
@@ -44,8 +52,8 @@ pub async fn authenticate(db: &Db, secret: &str) -> StoreResult<Option<Session>>
          JOIN workspaces w ON w.id = s.workspace_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.active = $3"
     );
-    let row = with_pool!(db, pool => sqlx::query_as::<_, Row>(&sql)
-        .bind(hash_secret(secret)).bind(now()).bind(true).fetch_optional(pool).await)?;
+    let row: Option<Row> =
+        db.read().fetch_optional(Stmt::new(sql).arg(hash_secret(secret)).arg(now()).arg(true)).await?;
     Ok(row.map(|row| {
         let (workspace, admin) = row.who.split();
         Session { workspace, admin, csrf_token: row.csrf_token, expires_at: row.expires_at }
@@ -53,14 +61,16 @@ pub async fn authenticate(db: &Db, secret: &str) -> StoreResult<Option<Session>>
 }
 
 pub async fn delete(db: &Db, secret: &str) -> StoreResult<()> {
-    execute!(db, pool => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(hash_secret(secret)).execute(pool).await)?;
-    Ok(())
+    let mut tx = db.begin().await?;
+    tx.execute(Stmt::new("DELETE FROM sessions WHERE token_hash = $1").arg(hash_secret(secret))).await?;
+    tx.commit().await
 }
 
 /// Ends every session of an admin (password change, deactivation).
 pub async fn delete_all_for_admin(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<()> {
-    execute!(db, pool => sqlx::query("DELETE FROM sessions WHERE workspace_id = $1 AND admin_id = $2")
-        .bind(workspace_id).bind(admin_id).execute(pool).await)?;
-    Ok(())
+    let delete =
+        Stmt::new("DELETE FROM sessions WHERE workspace_id = $1 AND admin_id = $2").arg(workspace_id).arg(admin_id);
+    let mut tx = db.begin().await?;
+    tx.execute(delete).await?;
+    tx.commit().await
 }

@@ -3,7 +3,7 @@ use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
 use serde::Serialize;
 
-use crate::{now, with_pool, Db, OptionExt, StoreResult};
+use crate::{now, Conn, Db, OptionExt, Stmt, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Workspace {
@@ -44,31 +44,30 @@ pub async fn create(db: &Db, name: &str, timezone: &str) -> StoreResult<Workspac
         "INSERT INTO workspaces (app_id, name, timezone, identity_secret, identity_enforced, tracking_key, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, TRUE, $5, $6, $6) RETURNING {COLUMNS}"
     );
-    let ws = with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql)
-        .bind(new_app_id()).bind(name).bind(timezone).bind(&secret).bind(&tracking_key).bind(at)
-        .fetch_one(pool).await)?;
+    let insert = Stmt::new(sql).arg(new_app_id()).arg(name).arg(timezone).arg(&secret).arg(&tracking_key).arg(at);
+    let mut tx = db.begin().await?;
+    let ws: Workspace = tx.fetch_one(insert).await?;
+    tx.commit().await?;
     Ok(ws)
 }
 
 pub async fn find(db: &Db, id: i64) -> StoreResult<Workspace> {
     let sql = format!("SELECT {COLUMNS} FROM workspaces WHERE id = $1");
-    with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql).bind(id).fetch_optional(pool).await)?
-        .or_not_found("workspace")
+    db.read().fetch_optional(Stmt::new(sql).arg(id)).await?.or_not_found("workspace")
 }
 
 pub async fn find_by_app_id(db: &Db, app_id: &str) -> StoreResult<Workspace> {
     let sql = format!("SELECT {COLUMNS} FROM workspaces WHERE app_id = $1");
-    with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql).bind(app_id).fetch_optional(pool).await)?
-        .or_not_found("workspace")
+    db.read().fetch_optional(Stmt::new(sql).arg(app_id)).await?.or_not_found("workspace")
 }
 
 pub async fn list(db: &Db) -> StoreResult<Vec<Workspace>> {
     let sql = format!("SELECT {COLUMNS} FROM workspaces ORDER BY id");
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql).fetch_all(pool).await)?)
+    db.read().fetch_all(Stmt::new(sql)).await
 }
 
 pub async fn count(db: &Db) -> StoreResult<i64> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM workspaces").fetch_one(pool).await)?)
+    db.read().scalar(Stmt::new("SELECT COUNT(*) FROM workspaces")).await
 }
 
 /// How the workspace's messenger looks and what it promises (`/api/messenger/settings`).
@@ -85,24 +84,30 @@ pub struct MessengerSettings {
 
 /// The messenger settings of a workspace.
 pub async fn messenger_settings(db: &Db, id: i64) -> StoreResult<MessengerSettings> {
-    with_pool!(db, pool => sqlx::query_as::<_, MessengerSettings>(
-        "SELECT messenger_color, messenger_greeting, office_hours, reply_time_minutes, identity_enforced \
-         FROM workspaces WHERE id = $1")
-        .bind(id).fetch_optional(pool).await)?
-    .or_not_found("workspace")
+    let sql = "SELECT messenger_color, messenger_greeting, office_hours, reply_time_minutes, identity_enforced \
+               FROM workspaces WHERE id = $1";
+    db.read().fetch_optional(Stmt::new(sql).arg(id)).await?.or_not_found("workspace")
 }
 
 /// Replaces the messenger settings. The caller has validated them (`rapport_core::messenger`,
 /// `rapport_core::office_hours`).
 pub async fn set_messenger_settings(db: &Db, id: i64, settings: &MessengerSettings) -> StoreResult<MessengerSettings> {
-    with_pool!(db, pool => sqlx::query_as::<_, MessengerSettings>(
+    let update = Stmt::new(
         "UPDATE workspaces SET messenger_color = $2, messenger_greeting = $3, office_hours = $4, \
          reply_time_minutes = $5, identity_enforced = $6, updated_at = $7 WHERE id = $1 \
-         RETURNING messenger_color, messenger_greeting, office_hours, reply_time_minutes, identity_enforced")
-        .bind(id).bind(&settings.messenger_color).bind(&settings.messenger_greeting).bind(&settings.office_hours)
-        .bind(settings.reply_time_minutes).bind(settings.identity_enforced).bind(now())
-        .fetch_optional(pool).await)?
-    .or_not_found("workspace")
+         RETURNING messenger_color, messenger_greeting, office_hours, reply_time_minutes, identity_enforced",
+    )
+    .arg(id)
+    .arg(&settings.messenger_color)
+    .arg(&settings.messenger_greeting)
+    .arg(&settings.office_hours)
+    .arg(settings.reply_time_minutes)
+    .arg(settings.identity_enforced)
+    .arg(now());
+    let mut tx = db.begin().await?;
+    let settings: MessengerSettings = tx.fetch_optional(update).await?.or_not_found("workspace")?;
+    tx.commit().await?;
+    Ok(settings)
 }
 
 /// Renames the workspace (the name the messenger and invitations show).
@@ -112,8 +117,11 @@ pub async fn rename(db: &Db, id: i64, name: &str) -> StoreResult<Workspace> {
         return Err(crate::StoreError::Invalid("name must be 1 to 200 characters".into()));
     }
     let sql = format!("UPDATE workspaces SET name = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}");
-    with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql).bind(id).bind(name).bind(now()).fetch_optional(pool).await)?
-        .or_not_found("workspace")
+    let mut tx = db.begin().await?;
+    let ws: Workspace =
+        tx.fetch_optional(Stmt::new(sql).arg(id).arg(name).arg(now())).await?.or_not_found("workspace")?;
+    tx.commit().await?;
+    Ok(ws)
 }
 
 /// Replaces the identity-verification secret with a fresh random one: every `user_hash` and
@@ -121,6 +129,9 @@ pub async fn rename(db: &Db, id: i64, name: &str) -> StoreResult<Workspace> {
 pub async fn rotate_identity_secret(db: &Db, id: i64) -> StoreResult<Workspace> {
     let secret = hex::encode(rand::thread_rng().gen::<[u8; 32]>());
     let sql = format!("UPDATE workspaces SET identity_secret = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}");
-    with_pool!(db, pool => sqlx::query_as::<_, Workspace>(&sql).bind(id).bind(&secret).bind(now()).fetch_optional(pool).await)?
-        .or_not_found("workspace")
+    let mut tx = db.begin().await?;
+    let ws: Workspace =
+        tx.fetch_optional(Stmt::new(sql).arg(id).arg(&secret).arg(now())).await?.or_not_found("workspace")?;
+    tx.commit().await?;
+    Ok(ws)
 }

@@ -44,7 +44,7 @@ impl Database for sqlx::Postgres {
     }
 }
 
-/// A write transaction (see [`crate::Db::begin_write`]). Use it like a connection (`&mut *tx`)
+/// A write transaction of one engine (inside [`crate::Tx`]). Use it like a connection (`&mut *tx`)
 /// and end it with [`WriteTx::commit`]; dropping it undoes its writes.
 pub struct WriteTx<DB: Database> {
     inner: Option<Inner<DB>>,

@@ -9,7 +9,7 @@ use rapport_store::companies::{self, CompanyFields};
 use rapport_store::contacts::{self, ContactFields};
 use rapport_store::search::SearchModel;
 use rapport_store::workspaces::Workspace;
-use rapport_store::{testing, with_pool, Db, Pool};
+use rapport_store::{testing, with_pool, Conn, Db, Pool, Stmt};
 use serde_json::{json, Value};
 
 fn person(role: ContactRole, name: Option<&str>, email: Option<&str>) -> ContactFields {
@@ -285,7 +285,7 @@ async fn indexed_contact_search_equals_a_full_scan_on_generated_data() {
 async fn a_short_prefix_is_read_from_an_index_on_sqlite() {
     let db = testing::sqlite().await;
     let (ws, _) = testing::workspace(&db).await;
-    let Pool::Sqlite(pool) = db.pool() else { unreachable!("testing::sqlite is SQLite") };
+    let Pool::Sqlite(_) = db.pool() else { unreachable!("testing::sqlite is SQLite") };
     for (field, index) in [
         ("name", "contacts_by_lower_name"),
         ("email", "contacts_by_lower_email"),
@@ -294,8 +294,8 @@ async fn a_short_prefix_is_read_from_an_index_on_sqlite() {
         let query = json!({"field": field, "operator": "^", "value": "sm"});
         let condition = rapport_store::search::compile(&db, &ws, SearchModel::Contacts, &query, 2).await.unwrap();
         let sql = format!("EXPLAIN QUERY PLAN SELECT id FROM contacts WHERE workspace_id = $1 AND {}", condition.sql);
-        let query = sqlx::query_as::<_, (i64, i64, i64, String)>(&sql).bind(ws.id);
-        let plan = rapport_store::bind_values!(query, condition.binds.as_slice()).fetch_all(pool).await.unwrap();
+        let query = Stmt::new(sql).arg(ws.id).args(condition.binds);
+        let plan: Vec<(i64, i64, i64, String)> = db.read().fetch_all(query).await.unwrap();
         assert!(plan.iter().any(|(_, _, _, step)| step.contains(index)), "{field} ^ sm: {plan:?}");
     }
 }

@@ -2,8 +2,8 @@
 //! contact fields, calendar days, LIKE escaping, injection and errors.
 mod search_support;
 
-use rapport_store::search::{SearchModel, SqlValue};
-use rapport_store::{testing, StoreError};
+use rapport_store::search::SearchModel;
+use rapport_store::{testing, Arg, StoreError};
 use search_support::*;
 use serde_json::{json, Value};
 
@@ -145,12 +145,8 @@ async fn dates_match_by_calendar_day_in_the_workspace_timezone() {
         let utc = search(&db, &ws, SearchModel::Contacts, filter("created_at", "=", noon.clone())).await.unwrap();
         assert_eq!(utc, vec![jan14_late, jan15_start]);
 
-        exec(
-            &db,
-            "UPDATE workspaces SET timezone = $1 WHERE id = $2",
-            vec![t("America/New_York"), SqlValue::Int(ws.id)],
-        )
-        .await;
+        exec(&db, "UPDATE workspaces SET timezone = $1 WHERE id = $2", vec![t("America/New_York"), Arg::from(ws.id)])
+            .await;
         let ws = rapport_store::workspaces::find(&db, ws.id).await.unwrap();
         assert_eq!(ws.timezone, "America/New_York");
         for field in ["created_at", "custom_attributes.renewal"] {
@@ -295,7 +291,7 @@ async fn values_are_only_ever_bound_and_placeholders_start_at_first_param() {
         let condition = rapport_store::search::compile(&db, &ws, SearchModel::Contacts, &query, 7).await.unwrap();
         assert!(!condition.sql.contains("M4rk3r"), "{}", condition.sql);
         assert!(!condition.sql.contains("42") && !condition.sql.contains("1700000000"), "{}", condition.sql);
-        assert!(condition.binds.iter().any(|b| matches!(b, SqlValue::Text(s) if s == marker)));
+        assert!(condition.binds.iter().any(|b| matches!(b, Arg::Text(Some(s)) if s == marker)));
         // Placeholders are exactly $7 … $(7 + binds - 1).
         let mut used: Vec<usize> = condition
             .sql

@@ -1,8 +1,8 @@
 //! The search DSL over conversations, run on SQLite and PostgreSQL: fields, relations, custom attributes.
 mod search_support;
 
-use rapport_store::search::{SearchModel, SqlValue};
-use rapport_store::{testing, StoreError};
+use rapport_store::search::SearchModel;
+use rapport_store::{testing, Arg, StoreError};
 use search_support::*;
 use serde_json::{json, Value};
 
@@ -62,14 +62,14 @@ async fn conversation_fields_and_relations_select_the_same_rows_on_both_engines(
         exec(
             &db,
             "INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) VALUES ($1, $2, $3, 0)",
-            vec![SqlValue::Int(ws.id), SqlValue::Int(c2), SqlValue::Int(carol)],
+            vec![Arg::from(ws.id), Arg::from(c2), Arg::from(carol)],
         )
         .await;
         exec(
             &db,
             "INSERT INTO conversation_parts (workspace_id, conversation_id, part_type, body, author_type, author_id, \
              created_at, updated_at) VALUES ($1, $2, 'comment', 'hi', 'admin', 9, 0, 0)",
-            vec![SqlValue::Int(ws.id), SqlValue::Int(c2)],
+            vec![Arg::from(ws.id), Arg::from(c2)],
         )
         .await;
         let tag1 = tag(&db, ws.id, "vip", "conversation", &[c1]).await;

@@ -10,7 +10,7 @@ use rapport_core::contact::IdentityKind;
 use serde::Serialize;
 
 use super::{find, group};
-use crate::{now, with_pool, Conflict, Db, OptionExt, StoreError, StoreResult};
+use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// One further identifier of a contact. `verified` ones resolve messages to the contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -56,13 +56,7 @@ pub async fn of_contacts(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult
          ORDER BY contact_id, id",
         crate::placeholders(2, ids.len())
     );
-    let rows: Vec<Identity> = with_pool!(db, pool => {
-        let mut query = sqlx::query_as::<_, Identity>(&sql).bind(workspace_id);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        query.fetch_all(pool).await
-    })?;
+    let rows: Vec<Identity> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(ids)).await?;
     Ok(group(rows.into_iter().map(|i| (i.contact_id, i)).collect()))
 }
 
@@ -96,28 +90,35 @@ pub async fn add(
         "INSERT INTO contact_identities (workspace_id, contact_id, kind, value, verified, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {IDENTITY_COLUMNS}"
     );
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        if let Some(owner) = sqlx::query_scalar::<_, i64>(&primary_owner)
-            .bind(workspace_id).bind(&value).bind(contact_id).fetch_optional(&mut *tx).await? {
-            return Err(taken(kind, &value, owner));
-        }
-        if let Some(owner) = sqlx::query_scalar::<_, i64>(
-            "SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3")
-            .bind(workspace_id).bind(kind.as_str()).bind(&value).fetch_optional(&mut *tx).await? {
-            return Err(if owner == contact_id {
-                Conflict::IdentityAlreadyHeld { kind, value: value.clone() }.into()
-            } else {
-                taken(kind, &value, owner)
-            });
-        }
-        let identity = sqlx::query_as::<_, Identity>(&insert)
-            .bind(workspace_id).bind(contact_id).bind(kind.as_str()).bind(&value).bind(verified).bind(now())
-            .fetch_one(&mut *tx).await
-            .map_err(|e| StoreError::unique_as(e, Conflict::IdentityJustTaken { kind, value: value.clone() }))?;
-        tx.commit().await?;
-        Ok(identity)
-    })
+    let mut tx = db.begin().await?;
+    let owner: Option<i64> =
+        tx.scalar_optional(Stmt::new(primary_owner).arg(workspace_id).arg(&value).arg(contact_id)).await?;
+    if let Some(owner) = owner {
+        return Err(taken(kind, &value, owner));
+    }
+    let owner: Option<i64> = tx
+        .scalar_optional(
+            Stmt::new("SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3")
+                .arg(workspace_id)
+                .arg(kind.as_str())
+                .arg(&value),
+        )
+        .await?;
+    if let Some(owner) = owner {
+        return Err(if owner == contact_id {
+            Conflict::IdentityAlreadyHeld { kind, value: value.clone() }.into()
+        } else {
+            taken(kind, &value, owner)
+        });
+    }
+    let identity: Identity = tx
+        .fetch_one(
+            Stmt::new(insert).arg(workspace_id).arg(contact_id).arg(kind.as_str()).arg(&value).arg(verified).arg(now()),
+        )
+        .await
+        .map_err(|e| StoreError::unique_as(e, Conflict::IdentityJustTaken { kind, value: value.clone() }))?;
+    tx.commit().await?;
+    Ok(identity)
 }
 
 /// Removes one further identifier of a live contact; returns it.
@@ -127,14 +128,13 @@ pub async fn remove(db: &Db, workspace_id: i64, contact_id: i64, identity_id: i6
         "DELETE FROM contact_identities WHERE workspace_id = $1 AND contact_id = $2 AND id = $3 \
          RETURNING {IDENTITY_COLUMNS}"
     );
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        let removed = sqlx::query_as::<_, Identity>(&sql)
-            .bind(workspace_id).bind(contact_id).bind(identity_id).fetch_optional(&mut *tx).await?
-            .or_not_found("identity")?;
-        tx.commit().await?;
-        Ok(removed)
-    })
+    let mut tx = db.begin().await?;
+    let removed: Identity = tx
+        .fetch_optional(Stmt::new(sql).arg(workspace_id).arg(contact_id).arg(identity_id))
+        .await?
+        .or_not_found("identity")?;
+    tx.commit().await?;
+    Ok(removed)
 }
 
 /// The contact other than `contact_id` holding `value` as a verified further identifier of
@@ -146,9 +146,9 @@ pub(crate) async fn other_holder(
     value: &str,
     contact_id: Option<i64>,
 ) -> StoreResult<Option<i64>> {
-    let holder = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3 \
-         AND verified")
-        .bind(workspace_id).bind(kind.as_str()).bind(value).fetch_optional(pool).await)?;
+    let sql = "SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3 \
+               AND verified";
+    let holder: Option<i64> =
+        db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(kind.as_str()).arg(value)).await?;
     Ok(holder.filter(|holder| Some(*holder) != contact_id))
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{find, Contact, COLUMNS};
-use crate::{now, with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
+use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// How much a merge moves, for the preview.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -34,9 +34,8 @@ pub struct MergePreview {
 /// A contact by id, merged or not: a merge names the refusal precisely.
 async fn find_any(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2");
-    let contact = with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
-        .bind(workspace_id).bind(id).fetch_optional(pool).await)?
-    .or_not_found("contact")?;
+    let contact: Contact =
+        db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("contact")?;
     if let Some(target) = contact.merged_into_id {
         return Err(StoreError::Invalid(format!("contact {id} was already merged into contact {target}")));
     }
@@ -72,10 +71,8 @@ async fn checked(db: &Db, workspace_id: i64, from_id: i64, into_id: i64) -> Stor
 /// Refused exactly as [`merge_by`] would be.
 pub async fn preview(db: &Db, workspace_id: i64, from_id: i64, into_id: i64) -> StoreResult<MergePreview> {
     let (from, into, plan) = checked(db, workspace_id, from_id, into_id).await?;
-    let count = |sql: &'static str| async move {
-        Ok::<i64, StoreError>(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql)
-            .bind(workspace_id).bind(from_id).fetch_one(pool).await)?)
-    };
+    let count =
+        |sql: &'static str| async move { db.read().scalar::<i64>(Stmt::new(sql).arg(workspace_id).arg(from_id)).await };
     let counts = MergeCounts {
         conversations: count(
             "SELECT COUNT(DISTINCT id) FROM conversations WHERE workspace_id = $1 AND (contact_id = $2 OR id IN \

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{group, Contact, COLUMNS};
 use crate::tags::{AppliedTag, Target};
-use crate::{with_pool, Db, StoreError, StoreResult};
+use crate::{Conn, Db, Stmt, StoreError, StoreResult};
 
 /// How many related objects a contact inlines in its sub-lists (Intercom shows at most 10).
 pub const INLINED: i64 = 10;
@@ -46,13 +46,7 @@ async fn limited(
          WHERE rn <= {INLINED} ORDER BY contact_id, rn",
         crate::placeholders(2, ids.len())
     );
-    let rows: Vec<(i64, i64, i64)> = with_pool!(db, pool => {
-        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql).bind(workspace_id);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        query.fetch_all(pool).await
-    })?;
+    let rows: Vec<(i64, i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(ids)).await?;
     let mut map: HashMap<i64, Limited> = HashMap::new();
     for (contact_id, id, total) in rows {
         let entry = map.entry(contact_id).or_default();
@@ -101,20 +95,17 @@ pub async fn contacts_of_company(
     page: i64,
     per_page: i64,
 ) -> StoreResult<(Vec<Contact>, i64)> {
-    let exists = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM companies WHERE workspace_id = $1 AND id = $2")
-        .bind(workspace_id).bind(company_id).fetch_one(pool).await)?;
+    let sql = "SELECT COUNT(*) FROM companies WHERE workspace_id = $1 AND id = $2";
+    let exists: i64 = db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(company_id)).await?;
     if exists == 0 {
         return Err(StoreError::not_found("company"));
     }
     let filter = "workspace_id = $1 AND merged_into_id IS NULL AND id IN \
                   (SELECT contact_id FROM contact_companies WHERE workspace_id = $1 AND company_id = $2)";
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE {filter} ORDER BY id LIMIT $3 OFFSET $4");
-    let rows = with_pool!(db, pool => sqlx::query_as::<_, Contact>(&sql)
-        .bind(workspace_id).bind(company_id).bind(per_page).bind(offset(page, per_page))
-        .fetch_all(pool).await)?;
+    let select = Stmt::new(sql).arg(workspace_id).arg(company_id).arg(per_page).arg(offset(page, per_page));
+    let rows: Vec<Contact> = db.read().fetch_all(select).await?;
     let sql = format!("SELECT COUNT(*) FROM contacts WHERE {filter}");
-    let total = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql)
-        .bind(workspace_id).bind(company_id).fetch_one(pool).await)?;
+    let total: i64 = db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(company_id)).await?;
     Ok((rows, total))
 }

@@ -1,6 +1,6 @@
 //! How many conversations each inbox view holds, for the agent app's sidebar: one GROUP BY over
 //! the workspace's conversations in one state, split by team and by whose they are.
-use crate::{with_pool, Db, StoreResult};
+use crate::{Conn, Db, Stmt, StoreResult};
 
 /// The states a count can be asked for.
 pub const COUNTABLE_STATES: &[&str] = &["open", "snoozed", "closed"];
@@ -19,14 +19,18 @@ pub struct InboxCounts {
 /// Counts `workspace_id`'s conversations in `state` per inbox view, as seen by `admin_id`.
 pub async fn inbox_counts(db: &Db, workspace_id: i64, state: &str, admin_id: i64) -> StoreResult<InboxCounts> {
     // whose: 0 nobody, 1 the asking admin, 2 another teammate.
-    let rows: Vec<(Option<i64>, i64, i64)> = with_pool!(db, pool => sqlx::query_as::<_, (Option<i64>, i64, i64)>(
+    let counts = Stmt::new(
         "SELECT team_assignee_id, \
                 CAST(CASE WHEN admin_assignee_id IS NULL THEN 0 WHEN admin_assignee_id = $3 THEN 1 ELSE 2 END \
                      AS BIGINT) AS whose, \
                 COUNT(*) \
          FROM conversations WHERE workspace_id = $1 AND state = $2 \
-         GROUP BY team_assignee_id, whose")
-        .bind(workspace_id).bind(state).bind(admin_id).fetch_all(pool).await)?;
+         GROUP BY team_assignee_id, whose",
+    )
+    .arg(workspace_id)
+    .arg(state)
+    .arg(admin_id);
+    let rows: Vec<(Option<i64>, i64, i64)> = db.read().fetch_all(counts).await?;
     let mut counts = InboxCounts::default();
     for (team, whose, count) in rows {
         counts.all += count;
@@ -49,8 +53,7 @@ pub async fn inbox_counts(db: &Db, workspace_id: i64, state: &str, admin_id: i64
 /// How many conversations hold a note that @mentions `admin_id` which they have not seen yet (not
 /// opened since): the sidebar's Mentions count, whatever the conversations' state.
 pub async fn unseen_mentions(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<i64> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(DISTINCT conversation_id) FROM conversation_mentions \
-         WHERE workspace_id = $1 AND admin_id = $2 AND seen_at IS NULL")
-        .bind(workspace_id).bind(admin_id).fetch_one(pool).await)?)
+    let sql = "SELECT COUNT(DISTINCT conversation_id) FROM conversation_mentions \
+               WHERE workspace_id = $1 AND admin_id = $2 AND seen_at IS NULL";
+    db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(admin_id)).await
 }

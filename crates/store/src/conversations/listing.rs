@@ -3,7 +3,7 @@
 use super::{related, Conversation, Page, COLUMNS};
 use crate::search::{SearchModel, SqlCondition};
 use crate::workspaces::Workspace;
-use crate::{bind_values, with_pool, Db, StoreError, StoreResult};
+use crate::{Conn, Db, Stmt, StoreError, StoreResult};
 
 /// A filtered `total_count` is exact below this and reads this value when at least this many
 /// conversations match (counting further would cost a scan of every match per page).
@@ -178,16 +178,9 @@ async fn page_where(
         }
     };
     let after_key = after.map(|c| c.key.as_slice()).unwrap_or_default();
-    let (total_count, mut rows) = with_pool!(db, pool => {
-        let total: i64 = bind_values!(sqlx::query_scalar(&count_sql).bind(workspace_id), binds)
-            .fetch_one(pool).await?;
-        let mut q = bind_values!(sqlx::query_as::<_, Conversation>(&sql).bind(workspace_id), binds);
-        for value in after_key {
-            q = q.bind(*value);
-        }
-        let rows = q.bind(per_page + 1).fetch_all(pool).await?;
-        Ok::<_, sqlx::Error>((total, rows))
-    })?;
+    let total_count: i64 = db.read().scalar(Stmt::new(count_sql).arg(workspace_id).args(binds.iter().cloned())).await?;
+    let select = Stmt::new(sql).arg(workspace_id).args(binds.iter().cloned()).args(after_key).arg(per_page + 1);
+    let mut rows: Vec<Conversation> = db.read().fetch_all(select).await?;
     let has_more = rows.len() as i64 > per_page;
     rows.truncate(per_page as usize);
     let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();

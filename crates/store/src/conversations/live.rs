@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::Conversation;
-use crate::{with_pool, Db, OptionExt, StoreResult};
+use crate::{Conn, Db, OptionExt, Stmt, StoreResult};
 
 /// A part as the live path shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -82,17 +82,19 @@ pub async fn live_parts(
     let sql = format!(
         "{PART_SELECT} WHERE p.workspace_id = $1 AND p.conversation_id = $2 AND p.id > $3{filter} ORDER BY p.id LIMIT $4"
     );
-    let rows = with_pool!(db, pool => sqlx::query_as::<_, PartRow>(&sql)
-        .bind(workspace_id).bind(conversation_id).bind(after).bind(limit).fetch_all(pool).await)?;
+    let select = Stmt::new(sql).arg(workspace_id).arg(conversation_id).arg(after).arg(limit);
+    let rows: Vec<PartRow> = db.read().fetch_all(select).await?;
     with_attachments(db, workspace_id, rows).await
 }
 
 /// One part by id.
 pub async fn live_part(db: &Db, workspace_id: i64, part_id: i64) -> StoreResult<LivePart> {
     let sql = format!("{PART_SELECT} WHERE p.workspace_id = $1 AND p.id = $2");
-    let row = with_pool!(db, pool => sqlx::query_as::<_, PartRow>(&sql)
-        .bind(workspace_id).bind(part_id).fetch_optional(pool).await)?
-    .or_not_found("conversation_part")?;
+    let row: PartRow = db
+        .read()
+        .fetch_optional(Stmt::new(sql).arg(workspace_id).arg(part_id))
+        .await?
+        .or_not_found("conversation_part")?;
     with_attachments(db, workspace_id, vec![row]).await?.pop().or_not_found("conversation_part")
 }
 
@@ -107,13 +109,7 @@ pub async fn last_public_parts(db: &Db, workspace_id: i64, conversation_ids: &[i
          GROUP BY conversation_id) ORDER BY p.id",
         crate::placeholders(2, conversation_ids.len())
     );
-    let rows = with_pool!(db, pool => {
-        let mut q = sqlx::query_as::<_, PartRow>(&sql).bind(workspace_id);
-        for id in conversation_ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(pool).await
-    })?;
+    let rows: Vec<PartRow> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(conversation_ids)).await?;
     with_attachments(db, workspace_id, rows).await
 }
 
@@ -127,13 +123,7 @@ pub(crate) async fn attachments_of(db: &Db, workspace_id: i64, part_ids: &[i64])
          AND part_id IN ({}) ORDER BY id",
         crate::placeholders(2, part_ids.len())
     );
-    Ok(with_pool!(db, pool => {
-        let mut q = sqlx::query_as::<_, AttachmentRef>(&sql).bind(workspace_id);
-        for id in part_ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(pool).await
-    })?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(part_ids)).await
 }
 
 /// `(part_id, admin_id)` of every teammate the parts mention (one query).
@@ -146,13 +136,7 @@ pub(crate) async fn mentions_of(db: &Db, workspace_id: i64, part_ids: &[i64]) ->
          ORDER BY part_id, admin_id",
         crate::placeholders(2, part_ids.len())
     );
-    Ok(with_pool!(db, pool => {
-        let mut q = sqlx::query_as::<_, (i64, i64)>(&sql).bind(workspace_id);
-        for id in part_ids {
-            q = q.bind(*id);
-        }
-        q.fetch_all(pool).await
-    })?)
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(part_ids)).await
 }
 
 /// The admins each part mentions, from [`mentions_of`]'s rows.

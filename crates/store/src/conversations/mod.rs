@@ -5,7 +5,7 @@ use rapport_core::conversation::{self as core, ConversationState, Statistics};
 use serde::Serialize;
 
 use crate::tags::{self, AppliedTag, Target};
-use crate::{with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 mod actions;
 pub mod counts;
@@ -203,25 +203,25 @@ pub struct Page {
 
 pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Conversation> {
     let sql = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
-    with_pool!(db, pool => sqlx::query_as::<_, Conversation>(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await)?
-        .or_not_found("conversation")
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("conversation")
 }
 
 /// One conversation with its first [`MAX_PARTS`] parts (plus the opening message) in time order
 /// (a merge brings older parts in), contacts, teammates and tags.
 pub async fn find_detail(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Detail> {
-    let parts = async {
-        with_pool!(db, pool => sqlx::query_as::<_, Part>(
+    let parts = Stmt::new(
         "SELECT p.id, p.part_type, p.body, p.author_type, p.author_id, \
          COALESCE(a.name, c.name) AS author_name, COALESCE(a.email, c.email) AS author_email, \
          p.assigned_to_type, p.assigned_to_id, p.redacted, p.state, p.created_at, p.updated_at \
          FROM conversation_parts p \
          LEFT JOIN admins a ON p.author_type = 'admin' AND a.id = p.author_id AND a.workspace_id = p.workspace_id \
          LEFT JOIN contacts c ON p.author_type <> 'admin' AND c.id = p.author_id AND c.workspace_id = p.workspace_id \
-         WHERE p.workspace_id = $1 AND p.conversation_id = $2 ORDER BY p.created_at, p.id LIMIT $3")
-        .bind(workspace_id).bind(id).bind(MAX_PARTS + 1).fetch_all(pool).await)
-        .map_err(StoreError::from)
-    };
+         WHERE p.workspace_id = $1 AND p.conversation_id = $2 ORDER BY p.created_at, p.id LIMIT $3",
+    )
+    .arg(workspace_id)
+    .arg(id)
+    .arg(MAX_PARTS + 1);
+    let parts = async { db.read().fetch_all::<Part>(parts).await };
     // Independent reads run side by side, each on a connection of its own (see `related`).
     let ids = [id];
     let (conversation, parts, related) =
@@ -266,26 +266,10 @@ pub async fn related(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<Rel
          ORDER BY conversation_id, author_id",
         crate::placeholders(2, ids.len())
     );
-    let contacts = async {
-        with_pool!(db, pool => {
-            let mut q = sqlx::query_as::<_, Participant>(&contacts_sql).bind(workspace_id);
-            for id in ids {
-                q = q.bind(*id);
-            }
-            q.fetch_all(pool).await
-        })
-        .map_err(StoreError::from)
-    };
-    let teammates = async {
-        with_pool!(db, pool => {
-            let mut q = sqlx::query_as::<_, (i64, i64)>(&teammates_sql).bind(workspace_id);
-            for id in ids {
-                q = q.bind(*id);
-            }
-            q.fetch_all(pool).await
-        })
-        .map_err(StoreError::from)
-    };
+    let contacts = Stmt::new(contacts_sql).arg(workspace_id).args(ids);
+    let contacts = async { db.read().fetch_all::<Participant>(contacts).await };
+    let teammates = Stmt::new(teammates_sql).arg(workspace_id).args(ids);
+    let teammates = async { db.read().fetch_all::<(i64, i64)>(teammates).await };
     // Four independent reads, each on a connection of its own: a page waits for the slowest
     // rather than for their sum.
     let (contacts, teammates, tags, slas) = tokio::try_join!(

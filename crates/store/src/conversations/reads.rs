@@ -6,7 +6,7 @@ use serde_json::json;
 use super::actions::append_event;
 use super::find;
 use crate::event_log::Audience;
-use crate::{with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
+use crate::{Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// Who read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,23 +39,22 @@ pub async fn mark_read(
     );
     let part_id = match part_id {
         None => {
-            let last: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(&last_sql)
-                .bind(workspace_id).bind(id).fetch_one(pool).await)?;
+            let last: Option<i64> = db.read().scalar(Stmt::new(last_sql).arg(workspace_id).arg(id)).await?;
             let Some(last) = last else { return Ok(None) };
             last
         }
         Some(p) => {
-            let named: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(&named_sql)
-                .bind(workspace_id).bind(id).bind(p).fetch_optional(pool).await)?;
+            let named: Option<i64> =
+                db.read().scalar_optional(Stmt::new(named_sql).arg(workspace_id).arg(id).arg(p)).await?;
             named.or_not_found("conversation_part")?
         }
     };
     let reader_json = match reader {
         Reader::Contact(contact_id) => {
-            let participant: Option<i64> = with_pool!(db, pool => sqlx::query_scalar(
-                "SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2 \
-                 AND contact_id = $3")
-                .bind(workspace_id).bind(id).bind(contact_id).fetch_optional(pool).await)?;
+            let sql = "SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2 \
+                       AND contact_id = $3";
+            let participant: Option<i64> =
+                db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(id).arg(contact_id)).await?;
             if participant.is_none() {
                 return Err(StoreError::not_found("conversation"));
             }
@@ -116,20 +115,18 @@ pub async fn mark_read(
 /// For each conversation of the contact with admin messages they have not read: its id and how
 /// many. Only messages contacts see count (admin `comment` parts).
 pub async fn unread_for_contact(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<Vec<(i64, i64)>> {
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, (i64, i64)>(
-        "SELECT p.conversation_id, COUNT(*) FROM conversation_contacts cc \
+    let sql = "SELECT p.conversation_id, COUNT(*) FROM conversation_contacts cc \
          JOIN conversation_parts p ON p.workspace_id = cc.workspace_id AND p.conversation_id = cc.conversation_id \
          WHERE cc.workspace_id = $1 AND cc.contact_id = $2 AND p.author_type = 'admin' AND p.part_type = 'comment' \
-         AND p.id > COALESCE(cc.last_read_part_id, 0) GROUP BY p.conversation_id ORDER BY p.conversation_id")
-        .bind(workspace_id).bind(contact_id).fetch_all(pool).await)?)
+         AND p.id > COALESCE(cc.last_read_part_id, 0) GROUP BY p.conversation_id ORDER BY p.conversation_id";
+    db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(contact_id)).await
 }
 
 /// The last part the team has read in a conversation, and each contact's: `(contact_id, part_id)`.
 pub async fn receipts(db: &Db, workspace_id: i64, id: i64) -> StoreResult<(Option<i64>, Vec<(i64, Option<i64>)>)> {
     let conversation = find(db, workspace_id, id).await?;
-    let contacts = with_pool!(db, pool => sqlx::query_as::<_, (i64, Option<i64>)>(
-        "SELECT contact_id, last_read_part_id FROM conversation_contacts WHERE workspace_id = $1 \
-         AND conversation_id = $2 ORDER BY created_at, contact_id")
-        .bind(workspace_id).bind(id).fetch_all(pool).await)?;
+    let sql = "SELECT contact_id, last_read_part_id FROM conversation_contacts WHERE workspace_id = $1 \
+               AND conversation_id = $2 ORDER BY created_at, contact_id";
+    let contacts: Vec<(i64, Option<i64>)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(id)).await?;
     Ok((conversation.admin_last_read_part_id, contacts))
 }

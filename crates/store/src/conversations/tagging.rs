@@ -6,14 +6,13 @@ use serde_json::json;
 use super::append_event;
 use crate::event_log::Audience;
 use crate::tags::{self, AppliedTag, Tag, Target};
-use crate::{with_pool, Db, OptionExt, StoreError, StoreResult};
+use crate::{Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// Checks that the part belongs to the conversation, both of this workspace.
 async fn check_part(db: &Db, workspace_id: i64, conversation_id: i64, part_id: i64) -> StoreResult<()> {
     super::find(db, workspace_id, conversation_id).await?;
-    let found = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2 AND id = $3")
-        .bind(workspace_id).bind(conversation_id).bind(part_id).fetch_one(pool).await)?;
+    let sql = "SELECT COUNT(*) FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2 AND id = $3";
+    let found: i64 = db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(conversation_id).arg(part_id)).await?;
     if found == 0 {
         return Err(StoreError::not_found("conversation_part"));
     }

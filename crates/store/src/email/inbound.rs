@@ -20,7 +20,7 @@ use crate::attachments::{NewAttachment, Uploader};
 use crate::contacts::{self, ContactFields};
 use crate::conversations::{self, Change, ContactRef, NewConversation, SendOptions};
 use crate::event_log::Audience;
-use crate::{now, with_pool, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
+use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 /// Where a recipient address leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,9 +103,8 @@ pub async fn find_recipient(db: &Db, address: &str, inbound_domain: Option<&str>
             None => (local, None),
         };
         // App ids are lower case (`workspaces::new_app_id`), so the unique index finds them.
-        let found = with_pool!(db, pool => sqlx::query_as::<_, (i64, String)>(
-            "SELECT id, identity_secret FROM workspaces WHERE app_id = $1")
-            .bind(app_id).fetch_optional(pool).await)?;
+        let sql = "SELECT id, identity_secret FROM workspaces WHERE app_id = $1";
+        let found: Option<(i64, String)> = db.read().fetch_optional(Stmt::new(sql).arg(app_id)).await?;
         if let Some((workspace_id, secret)) = found {
             let conversation_id = token.and_then(|t| rapport_core::email::parse_reply_token(&secret, t));
             let conversation_id = match conversation_id {
@@ -115,9 +114,8 @@ pub async fn find_recipient(db: &Db, address: &str, inbound_domain: Option<&str>
             return Ok(Some(Recipient { workspace_id, conversation_id }));
         }
     }
-    let workspace_id = with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT workspace_id FROM email_support_addresses WHERE address = $1")
-        .bind(&address).fetch_optional(pool).await)?;
+    let sql = "SELECT workspace_id FROM email_support_addresses WHERE address = $1";
+    let workspace_id: Option<i64> = db.read().scalar_optional(Stmt::new(sql).arg(&address)).await?;
     Ok(workspace_id.map(|workspace_id| Recipient { workspace_id, conversation_id: None }))
 }
 
@@ -138,9 +136,8 @@ async fn conversation_of_message(
     workspace_id: i64,
     message_id: &str,
 ) -> StoreResult<Option<(i64, Option<i64>)>> {
-    Ok(with_pool!(db, pool => sqlx::query_as::<_, (i64, Option<i64>)>(
-        "SELECT conversation_id, part_id FROM email_messages WHERE workspace_id = $1 AND message_id = $2")
-        .bind(workspace_id).bind(message_id).fetch_optional(pool).await)?)
+    let sql = "SELECT conversation_id, part_id FROM email_messages WHERE workspace_id = $1 AND message_id = $2";
+    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(message_id)).await
 }
 
 /// The part an email is stored as: its own part, or the conversation's opening part.
@@ -388,16 +385,19 @@ pub async fn details_of_part(
     part_id: i64,
 ) -> StoreResult<EmailDetails> {
     let sql = format!("SELECT {DETAILS} FROM email_messages e WHERE {OF_PART} ORDER BY e.id LIMIT 1");
-    with_pool!(db, pool => sqlx::query_as::<_, EmailDetails>(&sql)
-        .bind(workspace_id).bind(conversation_id).bind(part_id).fetch_optional(pool).await)?
-    .or_not_found("email")
+    db.read()
+        .fetch_optional(Stmt::new(sql).arg(workspace_id).arg(conversation_id).arg(part_id))
+        .await?
+        .or_not_found("email")
 }
 
 /// The message exactly as received.
 pub async fn raw_of_part(db: &Db, workspace_id: i64, conversation_id: i64, part_id: i64) -> StoreResult<Vec<u8>> {
     let sql = format!("SELECT e.raw FROM email_messages e WHERE {OF_PART} ORDER BY e.id LIMIT 1");
-    let raw = with_pool!(db, pool => sqlx::query_scalar::<_, Option<Vec<u8>>>(&sql)
-        .bind(workspace_id).bind(conversation_id).bind(part_id).fetch_optional(pool).await)?
-    .or_not_found("email")?;
+    let raw: Option<Vec<u8>> = db
+        .read()
+        .scalar_optional(Stmt::new(sql).arg(workspace_id).arg(conversation_id).arg(part_id))
+        .await?
+        .or_not_found("email")?;
     Ok(raw.unwrap_or_default())
 }

@@ -2,7 +2,7 @@
 //! to an email conversation, with its delivery state.
 //!
 //! The row is written by `conversations::send` in the same transaction as the part
-//! ([`queue_reply`]), so an acknowledged reply is never lost. The sender
+//! (`queue_reply`), so an acknowledged reply is never lost. The sender
 //! (`rapport_mail::outbound`) leases due rows (`lease_owner`/`lease_until_ms`, so one node sends
 //! each), fixes the threading headers on the first attempt ([`begin_attempt`]), and records the
 //! outcome: `sent`, a retry later, or `failed` with the reason. Each outcome appends a

@@ -5,9 +5,8 @@ use std::collections::{HashMap, HashSet};
 use chrono_tz::Tz;
 use rapport_core::search::{self as dsl, fields, Combinator, FieldType, Model, Operand, Operator, SearchError};
 
-use super::SqlValue;
 use crate::workspaces::Workspace;
-use crate::Backend;
+use crate::{Arg, Backend};
 
 /// How a field is read in SQL.
 #[derive(Debug, Clone)]
@@ -232,7 +231,7 @@ pub(super) struct Builder<'a> {
     /// checking each row beats collecting every match from the full-text index (SQLite).
     dense: &'a HashSet<(TextField, String)>,
     next: usize,
-    pub(super) binds: Vec<SqlValue>,
+    pub(super) binds: Vec<Arg>,
     /// Whether the query checks message text (`source.body`, `parts.body`).
     pub(super) matches_text: bool,
 }
@@ -260,7 +259,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Adds a bind and returns its placeholder.
-    fn bind(&mut self, value: SqlValue) -> String {
+    fn bind(&mut self, value: Arg) -> String {
         let placeholder = format!("${}", self.next);
         self.next += 1;
         self.binds.push(value);
@@ -310,7 +309,7 @@ impl<'a> Builder<'a> {
             Target::Assignee(column) => Ok(self.assignee(column, op, &operand)),
             Target::Tagged(target_type) => {
                 let ids = self.id_list(&operand);
-                let ws = self.bind(SqlValue::Int(self.workspace_id));
+                let ws = self.bind(Arg::from(self.workspace_id));
                 let positive = format!(
                     "id IN (SELECT target_id FROM taggings WHERE workspace_id = {ws} AND target_type = '{target_type}' \
                      AND tag_id IN ({ids}))"
@@ -319,7 +318,7 @@ impl<'a> Builder<'a> {
             }
             Target::ConversationContacts => {
                 let ids = self.id_list(&operand);
-                let ws = self.bind(SqlValue::Int(self.workspace_id));
+                let ws = self.bind(Arg::from(self.workspace_id));
                 let positive = format!(
                     "(contact_id IN ({ids}) OR id IN (SELECT conversation_id FROM conversation_contacts \
                      WHERE workspace_id = {ws} AND contact_id IN ({ids})))"
@@ -328,7 +327,7 @@ impl<'a> Builder<'a> {
             }
             Target::Teammates => {
                 let ids = self.id_list(&operand);
-                let ws = self.bind(SqlValue::Int(self.workspace_id));
+                let ws = self.bind(Arg::from(self.workspace_id));
                 let positive = format!(
                     "(admin_assignee_id IN ({ids}) OR id IN (SELECT conversation_id FROM conversation_parts \
                      WHERE workspace_id = {ws} AND author_type = 'admin' AND author_id IN ({ids})))"
@@ -337,7 +336,7 @@ impl<'a> Builder<'a> {
             }
             Target::Mentioned => {
                 let ids = self.id_list(&operand);
-                let ws = self.bind(SqlValue::Int(self.workspace_id));
+                let ws = self.bind(Arg::from(self.workspace_id));
                 let positive = format!(
                     "id IN (SELECT conversation_id FROM conversation_mentions WHERE workspace_id = {ws} \
                      AND admin_id IN ({ids}))"
@@ -371,7 +370,7 @@ impl<'a> Builder<'a> {
             // Unreachable for checked operands; an empty IN list would be a syntax error.
             return "NULL".to_string();
         }
-        ids.into_iter().map(|id| self.bind(SqlValue::Int(id))).collect::<Vec<_>>().join(", ")
+        ids.into_iter().map(|id| self.bind(Arg::from(id))).collect::<Vec<_>>().join(", ")
     }
 
     /// The typed value of a custom attribute; values of another JSON type read as NULL, the same
@@ -382,7 +381,7 @@ impl<'a> Builder<'a> {
                 if name.contains('"') || name.contains('\\') {
                     return fail(format!("custom attribute {name:?} cannot be searched"));
                 }
-                let path = self.bind(SqlValue::Text(format!("$.\"{name}\"")));
+                let path = self.bind(Arg::from(format!("$.\"{name}\"")));
                 let types = match kind {
                     FieldType::Text => "'text'",
                     FieldType::Boolean => "'true', 'false'",
@@ -394,7 +393,7 @@ impl<'a> Builder<'a> {
                 ))
             }
             Backend::Postgres => {
-                let key = self.bind(SqlValue::Text(name.to_string()));
+                let key = self.bind(Arg::from(name.to_string()));
                 let (json_type, cast) = match kind {
                     FieldType::Text => ("string", ""),
                     FieldType::Boolean => ("boolean", "::boolean"),
@@ -419,23 +418,23 @@ impl<'a> Builder<'a> {
                 let (start, end) = (*start, *end);
                 return match op {
                     Eq => {
-                        let (s, e) = (self.bind(SqlValue::Int(start)), self.bind(SqlValue::Int(end)));
+                        let (s, e) = (self.bind(Arg::from(start)), self.bind(Arg::from(end)));
                         format!("({expr} >= {s} AND {expr} < {e})")
                     }
-                    Lt => format!("({expr} < {})", self.bind(SqlValue::Int(start))),
-                    Gt => format!("({expr} >= {})", self.bind(SqlValue::Int(end))),
-                    Le => format!("({expr} < {})", self.bind(SqlValue::Int(end))),
-                    _ => format!("({expr} >= {})", self.bind(SqlValue::Int(start))),
+                    Lt => format!("({expr} < {})", self.bind(Arg::from(start))),
+                    Gt => format!("({expr} >= {})", self.bind(Arg::from(end))),
+                    Le => format!("({expr} < {})", self.bind(Arg::from(end))),
+                    _ => format!("({expr} >= {})", self.bind(Arg::from(start))),
                 };
             }
             (Contains | NotContains, Operand::Text(v)) => self.like(expr, format!("%{}%", like_escape(v))),
             (StartsWith, Operand::Text(v)) => return self.like(expr, format!("{}%", like_escape(v))),
             (EndsWith, Operand::Text(v)) => return self.like(expr, format!("%{}", like_escape(v))),
             (In | Nin, list) => {
-                let values: Vec<SqlValue> = match list {
-                    Operand::Ints(v) => v.iter().map(|i| SqlValue::Int(*i)).collect(),
-                    Operand::Floats(v) => v.iter().map(|f| SqlValue::Float(*f)).collect(),
-                    Operand::Texts(v) => v.iter().map(|s| SqlValue::Text(s.clone())).collect(),
+                let values: Vec<Arg> = match list {
+                    Operand::Ints(v) => v.iter().map(|i| Arg::from(*i)).collect(),
+                    Operand::Floats(v) => v.iter().map(|f| Arg::from(*f)).collect(),
+                    Operand::Texts(v) => v.iter().map(|s| Arg::from(s.clone())).collect(),
                     _ => Vec::new(),
                 };
                 if values.is_empty() {
@@ -485,7 +484,7 @@ impl<'a> Builder<'a> {
         };
         let like = self.compare(index.column, if op == NotContains { Contains } else { op }, operand);
         let (fts, column) = (index.fts, index.column);
-        let phrase = self.bind(SqlValue::Text(format!("{column} : {phrase}")));
+        let phrase = self.bind(Arg::from(format!("{column} : {phrase}")));
         let positive = format!("(id IN (SELECT rowid FROM {fts} WHERE {fts} MATCH {phrase}) AND {like})");
         if op == NotContains {
             negate(&positive)
@@ -501,10 +500,10 @@ impl<'a> Builder<'a> {
         let like = self.compare(index.column, Operator::StartsWith, &Operand::Text(value.to_string()));
         let (table, column) = (index.table, index.column);
         let low = value.to_ascii_lowercase();
-        let ws = self.bind(SqlValue::Int(self.workspace_id));
-        let mut range = format!("LOWER({column}) >= {}", self.bind(SqlValue::Text(low.clone())));
+        let ws = self.bind(Arg::from(self.workspace_id));
+        let mut range = format!("LOWER({column}) >= {}", self.bind(Arg::from(low.clone())));
         if let Some(high) = prefix_end(&low) {
-            range += &format!(" AND LOWER({column}) < {}", self.bind(SqlValue::Text(high)));
+            range += &format!(" AND LOWER({column}) < {}", self.bind(Arg::from(high)));
         }
         format!("(id IN (SELECT id FROM {table} WHERE workspace_id = {ws} AND {range}) AND {like})")
     }
@@ -522,7 +521,7 @@ impl<'a> Builder<'a> {
             other => (other, false),
         };
         let name = self.trigram(COMPANY_NAME, positive_op, operand);
-        let ws = self.bind(SqlValue::Int(self.workspace_id));
+        let ws = self.bind(Arg::from(self.workspace_id));
         let contacts = format!(
             "SELECT cc.contact_id FROM (SELECT id FROM companies WHERE workspace_id = {ws} AND {name}) co \
              JOIN contact_companies cc ON cc.company_id = co.id WHERE cc.workspace_id = {ws}"
@@ -540,7 +539,7 @@ impl<'a> Builder<'a> {
 
     /// Case-insensitive LIKE; the same expression on both engines.
     fn like(&mut self, expr: &str, pattern: String) -> String {
-        let placeholder = self.bind(SqlValue::Text(pattern));
+        let placeholder = self.bind(Arg::from(pattern));
         format!("(LOWER({expr}) LIKE LOWER({placeholder}) ESCAPE '\\')")
     }
 
@@ -584,7 +583,7 @@ impl<'a> Builder<'a> {
     fn source_words(&mut self, words: &[&str], fts: Option<String>) -> String {
         let mut checks = Vec::new();
         if let Some(fts) = fts {
-            let fts = self.bind(SqlValue::Text(fts));
+            let fts = self.bind(Arg::from(fts));
             checks.push(format!(
                 "id IN (SELECT rowid FROM conversations_source_fts WHERE conversations_source_fts MATCH {fts})"
             ));
@@ -599,8 +598,8 @@ impl<'a> Builder<'a> {
     fn part_words(&mut self, words: &[&str], fts: Option<String>) -> String {
         match fts {
             Some(fts) => {
-                let fts = self.bind(SqlValue::Text(fts));
-                let ws = self.bind(SqlValue::Int(self.workspace_id));
+                let fts = self.bind(Arg::from(fts));
+                let ws = self.bind(Arg::from(self.workspace_id));
                 let likes = self.likes("p.body", words).join(" AND ");
                 format!(
                     "(id IN (SELECT p.conversation_id FROM conversation_parts p WHERE p.workspace_id = {ws} \
@@ -632,7 +631,7 @@ impl<'a> Builder<'a> {
         if ids.contains(&0) {
             parts.push(format!("{column} IS NULL"));
         }
-        let assigned: Vec<String> = ids.iter().filter(|id| **id != 0).map(|id| self.bind(SqlValue::Int(*id))).collect();
+        let assigned: Vec<String> = ids.iter().filter(|id| **id != 0).map(|id| self.bind(Arg::from(*id))).collect();
         if !assigned.is_empty() {
             parts.push(format!("{column} IN ({})", assigned.join(", ")));
         }
@@ -653,14 +652,14 @@ fn lowered(operand: Operand) -> Operand {
     }
 }
 
-fn scalar(operand: &Operand) -> SqlValue {
+fn scalar(operand: &Operand) -> Arg {
     match operand {
-        Operand::Int(i) => SqlValue::Int(*i),
-        Operand::Float(f) => SqlValue::Float(*f),
-        Operand::Bool(b) => SqlValue::Bool(*b),
-        Operand::Text(s) => SqlValue::Text(s.clone()),
+        Operand::Int(i) => Arg::from(*i),
+        Operand::Float(f) => Arg::from(*f),
+        Operand::Bool(b) => Arg::from(*b),
+        Operand::Text(s) => Arg::from(s.clone()),
         // Lists, days and null are handled before; NULL never matches `=`.
-        _ => SqlValue::Text(String::new()),
+        _ => Arg::from(String::new()),
     }
 }
 

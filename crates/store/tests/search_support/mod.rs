@@ -1,23 +1,26 @@
 //! Fixtures for the search tests: rows inserted with plain SQL, and a runner for compiled queries.
 #![allow(dead_code)] // each test binary uses a subset
-use rapport_store::search::{compile, SearchModel, SqlValue};
+use rapport_store::search::{compile, SearchModel};
 use rapport_store::workspaces::Workspace;
-use rapport_store::{bind_values, with_pool, Db, StoreError};
+use rapport_store::{with_pool, Arg, Conn, Db, Stmt, StoreError};
 use serde_json::{json, Value};
 
 /// Runs one statement with its binds (test fixtures only).
-pub async fn exec(db: &Db, sql: &str, binds: Vec<SqlValue>) {
-    with_pool!(db, pool => bind_values!(sqlx::query(sql), &binds).execute(pool).await.map(|_| ()))
+pub async fn exec(db: &Db, sql: &str, binds: Vec<Arg>) {
+    db.read()
+        .execute(Stmt::new(sql.to_string()).args(binds))
+        .await
+        .map(|_| ())
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-pub fn t(s: &str) -> SqlValue {
-    SqlValue::Text(s.to_string())
+pub fn t(s: &str) -> Arg {
+    Arg::from(s)
 }
 
-pub fn opt(s: Option<&str>) -> SqlValue {
+pub fn opt(s: Option<&str>) -> Arg {
     // The INSERTs turn this marker into NULL with NULLIF.
-    SqlValue::Text(s.unwrap_or("<null>").to_string())
+    Arg::from(s.unwrap_or("<null>"))
 }
 
 /// A contact row; `None` text columns are stored as NULL.
@@ -40,7 +43,7 @@ pub async fn contact(db: &Db, ws: i64, c: C<'_>) -> i64 {
          custom_attributes, unsubscribed_from_emails, created_at, updated_at) VALUES ($1, $2, NULLIF($3, '<null>'), \
          NULLIF($4, '<null>'), NULLIF($5, '<null>'), NULLIF($6, '<null>'), NULLIF($7, '<null>'), $8, $9, $10, $10)",
         vec![
-            SqlValue::Int(ws),
+            Arg::from(ws),
             t(c.role),
             opt(c.email),
             opt(domain),
@@ -48,8 +51,8 @@ pub async fn contact(db: &Db, ws: i64, c: C<'_>) -> i64 {
             opt(c.external_id),
             opt(c.country),
             t(&c.custom.to_string()),
-            SqlValue::Bool(c.unsubscribed),
-            SqlValue::Int(c.created_at),
+            Arg::from(c.unsubscribed),
+            Arg::from(c.created_at),
         ],
     )
     .await;
@@ -66,7 +69,7 @@ pub async fn attribute(db: &Db, ws: i64, model: &str, name: &str, data_type: &st
         db,
         "INSERT INTO data_attributes (workspace_id, model, name, label, data_type, created_at, updated_at) \
          VALUES ($1, $2, $3, $3, $4, 0, 0)",
-        vec![SqlValue::Int(ws), t(model), t(name), t(data_type)],
+        vec![Arg::from(ws), t(model), t(name), t(data_type)],
     )
     .await;
 }
@@ -79,10 +82,11 @@ pub async fn search(db: &Db, ws: &Workspace, model: SearchModel, query: Value) -
         SearchModel::Conversations => "conversations",
     };
     let sql = format!("SELECT id FROM {table} WHERE workspace_id = $1 AND {} ORDER BY id", condition.sql);
-    let ids = with_pool!(db, pool => bind_values!(sqlx::query_scalar::<_, i64>(&sql).bind(ws.id), &condition.binds)
-        .fetch_all(pool)
-        .await)
-    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let ids: Vec<i64> = db
+        .read()
+        .scalars(Stmt::new(sql.clone()).arg(ws.id).args(condition.binds))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     Ok(ids)
 }
 
@@ -115,19 +119,19 @@ pub async fn conversation(db: &Db, ws: i64, c: Conv<'_>) -> i64 {
          $5, NULLIF($6, -1), NULLIF($7, -1), $8, 'customer_initiated', $9, $10, 'user', $2, $11, NULLIF($12, -1), \
          $13, $13)",
         vec![
-            SqlValue::Int(ws),
-            SqlValue::Int(c.contact_id),
+            Arg::from(ws),
+            Arg::from(c.contact_id),
             t(c.state),
-            SqlValue::Bool(c.read),
-            SqlValue::Bool(c.priority),
-            SqlValue::Int(c.admin.unwrap_or(-1)),
-            SqlValue::Int(c.team.unwrap_or(-1)),
+            Arg::from(c.read),
+            Arg::from(c.priority),
+            Arg::from(c.admin.unwrap_or(-1)),
+            Arg::from(c.team.unwrap_or(-1)),
             t(c.source_type),
             t(c.subject),
             t(c.body),
             t(&c.custom.to_string()),
-            SqlValue::Int(c.first_admin_reply_at.unwrap_or(-1)),
-            SqlValue::Int(c.created_at),
+            Arg::from(c.first_admin_reply_at.unwrap_or(-1)),
+            Arg::from(c.created_at),
         ],
     )
     .await;
@@ -135,21 +139,21 @@ pub async fn conversation(db: &Db, ws: i64, c: Conv<'_>) -> i64 {
     exec(
         db,
         "INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) VALUES ($1, $2, $3, 0)",
-        vec![SqlValue::Int(ws), SqlValue::Int(id), SqlValue::Int(c.contact_id)],
+        vec![Arg::from(ws), Arg::from(id), Arg::from(c.contact_id)],
     )
     .await;
     id
 }
 
 pub async fn tag(db: &Db, ws: i64, name: &str, target_type: &str, target_ids: &[i64]) -> i64 {
-    exec(db, "INSERT INTO tags (workspace_id, name, created_at) VALUES ($1, $2, 0)", vec![SqlValue::Int(ws), t(name)])
+    exec(db, "INSERT INTO tags (workspace_id, name, created_at) VALUES ($1, $2, 0)", vec![Arg::from(ws), t(name)])
         .await;
     let tag_id = last_id(db, "tags", ws).await;
     for target in target_ids {
         exec(
             db,
             "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at) VALUES ($1, $2, $3, $4, 0)",
-            vec![SqlValue::Int(ws), SqlValue::Int(tag_id), t(target_type), SqlValue::Int(*target)],
+            vec![Arg::from(ws), Arg::from(tag_id), t(target_type), Arg::from(*target)],
         )
         .await;
     }

@@ -3,16 +3,15 @@
 
 use rapport_core::contact::Email;
 
-use crate::{now, with_pool, Conflict, Db, StoreError, StoreResult};
+use crate::{now, Conflict, Conn, Db, Stmt, StoreError, StoreResult};
 
 /// Most support addresses one workspace may have.
 pub const MAX_SUPPORT_ADDRESSES: usize = 20;
 
 /// The workspace's support addresses, sorted.
 pub async fn support_addresses(db: &Db, workspace_id: i64) -> StoreResult<Vec<String>> {
-    Ok(with_pool!(db, pool => sqlx::query_scalar::<_, String>(
-        "SELECT address FROM email_support_addresses WHERE workspace_id = $1 ORDER BY address")
-        .bind(workspace_id).fetch_all(pool).await)?)
+    let sql = "SELECT address FROM email_support_addresses WHERE workspace_id = $1 ORDER BY address";
+    db.read().scalars(Stmt::new(sql).arg(workspace_id)).await
 }
 
 /// Replaces the workspace's support addresses. Every address must be valid and not belong to
@@ -29,23 +28,27 @@ pub async fn set_support_addresses(db: &Db, workspace_id: i64, addresses: &[Stri
     cleaned.sort();
     cleaned.dedup();
     let at = now();
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        for address in &cleaned {
-            let owner = sqlx::query_scalar::<_, i64>(
-                "SELECT workspace_id FROM email_support_addresses WHERE address = $1")
-                .bind(address).fetch_optional(&mut *tx).await?;
-            if owner.is_some_and(|owner| owner != workspace_id) {
-                return Err(Conflict::SupportAddressTaken { address: address.clone() }.into());
-            }
+    let mut tx = db.begin().await?;
+    for address in &cleaned {
+        let owner: Option<i64> = tx
+            .scalar_optional(
+                Stmt::new("SELECT workspace_id FROM email_support_addresses WHERE address = $1").arg(address),
+            )
+            .await?;
+        if owner.is_some_and(|owner| owner != workspace_id) {
+            return Err(Conflict::SupportAddressTaken { address: address.clone() }.into());
         }
-        sqlx::query("DELETE FROM email_support_addresses WHERE workspace_id = $1")
-            .bind(workspace_id).execute(&mut *tx).await?;
-        for address in &cleaned {
-            sqlx::query("INSERT INTO email_support_addresses (workspace_id, address, created_at) VALUES ($1, $2, $3)")
-                .bind(workspace_id).bind(address).bind(at).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-    });
+    }
+    tx.execute(Stmt::new("DELETE FROM email_support_addresses WHERE workspace_id = $1").arg(workspace_id)).await?;
+    for address in &cleaned {
+        tx.execute(
+            Stmt::new("INSERT INTO email_support_addresses (workspace_id, address, created_at) VALUES ($1, $2, $3)")
+                .arg(workspace_id)
+                .arg(address)
+                .arg(at),
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(cleaned)
 }
