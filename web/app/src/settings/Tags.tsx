@@ -13,7 +13,13 @@ export function Tags({ me }: { me: Admin }) {
   const [filter, setFilter] = useState('');
   const load = useRequest();
   const create = useRequest();
-  useEffect(() => { void load.run(async () => setTags(await data.tags())); }, []);
+  // A tag created while the list was still loading stays: the list fetched may predate it.
+  useEffect(() => {
+    void load.run(async () => {
+      const fetched = await data.tags();
+      setTags((created) => [...fetched, ...(created ?? []).filter((t) => !fetched.some((f) => f.id === t.id))]);
+    });
+  }, []);
   const submit = async (e: Event) => {
     e.preventDefault();
     const tag = await create.run(() => data.createTag(name.trim()));
