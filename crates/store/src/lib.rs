@@ -4,6 +4,13 @@
 //!
 //! Every query takes a `workspace_id` and filters on it: tenant isolation lives here, not in the
 //! callers. Nothing in this crate knows about HTTP. SQL lives only in this crate.
+//!
+//! A statement is a [`Stmt`] (one SQL text for both engines, its arguments as [`Arg`]s), run by a
+//! [`Tx`] (a write transaction, [`Db::begin`]) or a [`Read`] ([`Db::read`]) through [`Conn`]. A
+//! write step is a plain function taking `&mut Tx`, so steps of several aggregates compose in one
+//! transaction; [`Tx::commit`] returns once the write is durable and then announces the events it
+//! appended. Errors are [`StoreError`]s, with the conflicts the product knows typed as
+//! [`Conflict`].
 #![forbid(unsafe_code)]
 
 mod db;
