@@ -109,45 +109,45 @@ impl<T> Scalar for T where
 {
 }
 
+/// `From` conversions into one `Arg` variant: `type => |value| Option of the variant's type`.
 macro_rules! arg_from {
-    ($variant:ident: $($from:ty => $map:expr),* $(,)?) => {
+    ($variant:ident: $($from:ty => |$v:ident| $map:expr),* $(,)?) => {
         $(impl From<$from> for Arg {
-            fn from(value: $from) -> Self {
-                #[allow(clippy::redundant_closure_call)]
-                Arg::$variant(($map)(value))
+            fn from($v: $from) -> Self {
+                Arg::$variant($map)
             }
         })*
     };
 }
 
 arg_from!(Int:
-    i64 => Some,
+    i64 => |v| Some(v),
     Option<i64> => |v| v,
-    &i64 => |v: &i64| Some(*v),
-    &Option<i64> => |v: &Option<i64>| *v,
-    i32 => |v: i32| Some(i64::from(v)),
-    u32 => |v: u32| Some(i64::from(v)),
+    &i64 => |v| Some(*v),
+    &Option<i64> => |v| *v,
+    i32 => |v| Some(i64::from(v)),
+    u32 => |v| Some(i64::from(v)),
 );
 arg_from!(Text:
-    String => Some,
+    String => |v| Some(v),
     Option<String> => |v| v,
-    &str => |v: &str| Some(v.to_owned()),
-    &String => |v: &String| Some(v.clone()),
-    Option<&str> => |v: Option<&str>| v.map(str::to_owned),
-    Option<&String> => |v: Option<&String>| v.cloned(),
-    &Option<String> => |v: &Option<String>| v.clone(),
+    &str => |v| Some(v.to_owned()),
+    &String => |v| Some(v.clone()),
+    Option<&str> => |v| v.map(str::to_owned),
+    Option<&String> => |v| v.cloned(),
+    &Option<String> => |v| v.clone(),
 );
 arg_from!(Bool:
-    bool => Some,
+    bool => |v| Some(v),
     Option<bool> => |v| v,
 );
 arg_from!(Bytes:
-    Vec<u8> => Some,
-    &[u8] => |v: &[u8]| Some(v.to_vec()),
-    &Vec<u8> => |v: &Vec<u8>| Some(v.clone()),
+    Vec<u8> => |v| Some(v),
+    &[u8] => |v| Some(v.to_vec()),
+    &Vec<u8> => |v| Some(v.clone()),
 );
 arg_from!(Float:
-    f64 => Some,
+    f64 => |v| Some(v),
     Option<f64> => |v| v,
 );
 
