@@ -113,10 +113,9 @@ pub async fn update_policy(db: &Db, workspace_id: i64, id: i64, name: &str, poli
         .arg(policy.business_hours)
         .arg(policy.at_risk_percent)
         .arg(now());
-    // The policy and the SLAs that follow it are two writes, each committed on its own (as before).
+    // The policy and the SLAs that follow it change together.
     let mut tx = db.begin().await?;
     let updated: SlaPolicy = tx.fetch_optional(update).await.map_err(conflict_on_name)?.or_not_found("sla_policy")?;
-    tx.commit().await?;
     let follow = Stmt::new(
         "UPDATE conversation_slas SET sla_name = $3, next_check_at = $4, revision = revision + 1 \
          WHERE workspace_id = $1 AND sla_policy_id = $2 AND status = 'active'",
@@ -125,7 +124,6 @@ pub async fn update_policy(db: &Db, workspace_id: i64, id: i64, name: &str, poli
     .arg(id)
     .arg(&name)
     .arg(now());
-    let mut tx = db.begin().await?;
     tx.execute(follow).await?;
     tx.commit().await?;
     Ok(updated)

@@ -147,19 +147,15 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreRes
 
 /// Deletes a subscription with its delivery log.
 pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
-    // Two writes, each committed on its own (as before).
+    // The subscription and its delivery log go together.
+    let mut tx = db.begin().await?;
     let deliveries = Stmt::new("DELETE FROM webhook_deliveries WHERE workspace_id = $1 AND subscription_id = $2");
-    let mut tx = db.begin().await?;
     tx.execute(deliveries.arg(workspace_id).arg(id)).await?;
-    tx.commit().await?;
     let subscription = Stmt::new("DELETE FROM webhook_subscriptions WHERE workspace_id = $1 AND id = $2");
-    let mut tx = db.begin().await?;
-    let deleted = tx.execute(subscription.arg(workspace_id).arg(id)).await?;
-    tx.commit().await?;
-    if deleted == 0 {
+    if tx.execute(subscription.arg(workspace_id).arg(id)).await? == 0 {
         return Err(StoreError::not_found("webhook"));
     }
-    Ok(())
+    tx.commit().await
 }
 
 /// Pauses (`true`) or resumes (`false`) delivery. Resuming clears the failure count and retries

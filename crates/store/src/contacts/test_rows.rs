@@ -30,10 +30,8 @@ pub async fn insert_conversation(db: &Db, workspace_id: i64, contact_id: i64) ->
     .arg(workspace_id)
     .arg(contact_id)
     .arg(at);
-    // Two writes, each committed on its own.
     let mut tx = db.begin().await?;
     let id: i64 = tx.scalar(insert).await?;
-    tx.commit().await?;
     let participant = Stmt::new(
         "INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) \
          VALUES ($1, $2, $3, $4)",
@@ -42,7 +40,6 @@ pub async fn insert_conversation(db: &Db, workspace_id: i64, contact_id: i64) ->
     .arg(id)
     .arg(contact_id)
     .arg(at);
-    let mut tx = db.begin().await?;
     tx.execute(participant).await?;
     tx.commit().await?;
     Ok(id)
