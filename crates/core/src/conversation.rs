@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Where a conversation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConversationState {
     Open,
     Snoozed,
@@ -28,6 +28,20 @@ impl ConversationState {
 impl fmt::Display for ConversationState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for ConversationState {
+    type Error = TransitionError;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl serde::Serialize for ConversationState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -86,22 +100,63 @@ pub enum Action {
 
 impl Action {
     /// The `part_type` of the conversation part this action writes.
-    pub fn part_type(&self) -> &'static str {
+    pub fn part_type(&self) -> PartType {
         match self {
-            Action::ContactReply | Action::AdminComment { .. } => "comment",
-            Action::AdminNote { .. } => "note",
-            Action::Close { .. } => "close",
-            Action::Open { .. } => "open",
-            Action::Snooze { .. } => "snoozed",
-            Action::Assign { .. } => "assignment",
+            Action::ContactReply | Action::AdminComment { .. } => PartType::Comment,
+            Action::AdminNote { .. } => PartType::Note,
+            Action::Close { .. } => PartType::Close,
+            Action::Open { .. } => PartType::Open,
+            Action::Snooze { .. } => PartType::Snoozed,
+            Action::Assign { .. } => PartType::Assignment,
         }
     }
 }
 
-/// Whether contacts see parts of this `part_type` in their messenger (messages and open/close),
-/// as opposed to teammates-only parts (notes, assignments, snoozes).
-pub fn part_is_public(part_type: &str) -> bool {
-    matches!(part_type, "comment" | "close" | "open")
+string_enum! {
+    /// What a conversation part is (its `part_type`).
+    pub enum PartType ("part type") {
+        Comment = "comment",
+        Note = "note",
+        Assignment = "assignment",
+        Open = "open",
+        Close = "close",
+        Snoozed = "snoozed",
+    }
+}
+
+impl PartType {
+    /// Whether contacts see parts of this type in their messenger (messages and open/close),
+    /// as opposed to teammates-only parts (notes, assignments, snoozes).
+    pub fn is_public(self) -> bool {
+        matches!(self, PartType::Comment | PartType::Close | PartType::Open)
+    }
+}
+
+string_enum! {
+    /// Who wrote a part (its `author_type`, a conversation's `source_author_type`): a teammate,
+    /// a contact by role, or a bot (Intercom's; never written by Rapport, read as a teammate).
+    pub enum AuthorType ("author type") {
+        Admin = "admin",
+        User = "user",
+        Lead = "lead",
+        Bot = "bot",
+    }
+}
+
+impl AuthorType {
+    /// A teammate or a bot, as opposed to the customer.
+    pub fn is_teammate(self) -> bool {
+        matches!(self, AuthorType::Admin | AuthorType::Bot)
+    }
+}
+
+impl From<crate::contact::ContactRole> for AuthorType {
+    fn from(role: crate::contact::ContactRole) -> Self {
+        match role {
+            crate::contact::ContactRole::User => AuthorType::User,
+            crate::contact::ContactRole::Lead => AuthorType::Lead,
+        }
+    }
 }
 
 /// Why an action was refused.
@@ -440,8 +495,8 @@ mod tests {
             assert_eq!(s.as_str().parse::<ConversationState>().unwrap(), s);
         }
         assert!("deleted".parse::<ConversationState>().is_err());
-        assert_eq!(Action::Snooze { admin_id: 1, until: 2 }.part_type(), "snoozed");
-        assert_eq!(Action::AdminNote { admin_id: 1 }.part_type(), "note");
+        assert_eq!(Action::Snooze { admin_id: 1, until: 2 }.part_type(), PartType::Snoozed);
+        assert_eq!(Action::AdminNote { admin_id: 1 }.part_type(), PartType::Note);
     }
 
     #[test]

@@ -7,6 +7,9 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha1::Sha1;
 
+use crate::conversation::{AuthorType, PartType};
+use crate::event::EventKind;
+
 /// The topics a subscription may name, in Intercom's spelling.
 pub const TOPICS: &[&str] = &[
     "conversation.user.created",
@@ -25,25 +28,29 @@ pub const TOPICS: &[&str] = &[
 ];
 
 /// The topic of an event-log event (`kind` plus its payload), or `None` when no topic covers it.
-pub fn topic_for(kind: &str, payload: &Value) -> Option<&'static str> {
-    let author_is_admin = || matches!(payload["part"]["author"]["type"].as_str(), Some("admin" | "bot"));
+pub fn topic_for(kind: EventKind, payload: &Value) -> Option<&'static str> {
+    let author_is_admin = || {
+        payload["part"]["author"]["type"]
+            .as_str()
+            .and_then(|a| a.parse::<AuthorType>().ok())
+            .is_some_and(AuthorType::is_teammate)
+    };
     match kind {
-        "conversation.created" if !author_is_admin() => Some("conversation.user.created"),
-        "conversation_part.created" => match payload["part"]["part_type"].as_str()? {
-            "comment" if author_is_admin() => Some("conversation.admin.replied"),
-            "comment" => Some("conversation.user.replied"),
-            "note" => Some("conversation.admin.noted"),
-            "assignment" => Some("conversation.admin.assigned"),
-            "close" => Some("conversation.admin.closed"),
-            "open" => Some("conversation.admin.opened"),
-            "snoozed" => Some("conversation.admin.snoozed"),
-            _ => None,
+        EventKind::ConversationCreated if !author_is_admin() => Some("conversation.user.created"),
+        EventKind::PartCreated => match payload["part"]["part_type"].as_str()?.parse::<PartType>().ok()? {
+            PartType::Comment if author_is_admin() => Some("conversation.admin.replied"),
+            PartType::Comment => Some("conversation.user.replied"),
+            PartType::Note => Some("conversation.admin.noted"),
+            PartType::Assignment => Some("conversation.admin.assigned"),
+            PartType::Close => Some("conversation.admin.closed"),
+            PartType::Open => Some("conversation.admin.opened"),
+            PartType::Snoozed => Some("conversation.admin.snoozed"),
         },
-        "conversation.deleted" => Some("conversation.deleted"),
+        EventKind::ConversationDeleted => Some("conversation.deleted"),
         // Rapport's SLA events (Intercom has no SLA topics): the payload names the target.
-        "sla.at_risk" => Some("conversation.sla.at_risk"),
-        "sla.breached" => Some("conversation.sla.breached"),
-        "contact.created" => match payload["contact"]["role"].as_str()? {
+        EventKind::SlaAtRisk => Some("conversation.sla.at_risk"),
+        EventKind::SlaBreached => Some("conversation.sla.breached"),
+        EventKind::ContactCreated => match payload["contact"]["role"].as_str()? {
             "lead" => Some("contact.lead.created"),
             _ => Some("contact.user.created"),
         },
@@ -257,8 +264,14 @@ mod tests {
     fn events_map_to_intercom_topics() {
         let part =
             |part_type: &str, author: &str| json!({"part": {"part_type": part_type, "author": {"type": author}}});
-        assert_eq!(topic_for("conversation.created", &part("comment", "user")), Some("conversation.user.created"));
-        assert_eq!(topic_for("conversation.created", &part("comment", "lead")), Some("conversation.user.created"));
+        assert_eq!(
+            topic_for(EventKind::ConversationCreated, &part("comment", "user")),
+            Some("conversation.user.created")
+        );
+        assert_eq!(
+            topic_for(EventKind::ConversationCreated, &part("comment", "lead")),
+            Some("conversation.user.created")
+        );
         let cases = [
             ("comment", "user", "conversation.user.replied"),
             ("comment", "admin", "conversation.admin.replied"),
@@ -269,14 +282,20 @@ mod tests {
             ("snoozed", "admin", "conversation.admin.snoozed"),
         ];
         for (part_type, author, topic) in cases {
-            assert_eq!(topic_for("conversation_part.created", &part(part_type, author)), Some(topic));
+            assert_eq!(topic_for(EventKind::PartCreated, &part(part_type, author)), Some(topic));
         }
-        assert_eq!(topic_for("contact.created", &json!({"contact": {"role": "lead"}})), Some("contact.lead.created"));
-        assert_eq!(topic_for("contact.created", &json!({"contact": {"role": "user"}})), Some("contact.user.created"));
-        assert_eq!(topic_for("conversation.read", &json!({})), None);
+        assert_eq!(
+            topic_for(EventKind::ContactCreated, &json!({"contact": {"role": "lead"}})),
+            Some("contact.lead.created")
+        );
+        assert_eq!(
+            topic_for(EventKind::ContactCreated, &json!({"contact": {"role": "user"}})),
+            Some("contact.user.created")
+        );
+        assert_eq!(topic_for(EventKind::ConversationRead, &json!({})), None);
         let sla = json!({"target": "first_response"});
-        assert_eq!(topic_for("sla.at_risk", &sla), Some("conversation.sla.at_risk"));
-        assert_eq!(topic_for("sla.breached", &sla), Some("conversation.sla.breached"));
+        assert_eq!(topic_for(EventKind::SlaAtRisk, &sla), Some("conversation.sla.at_risk"));
+        assert_eq!(topic_for(EventKind::SlaBreached, &sla), Some("conversation.sla.breached"));
         assert!(TOPICS.iter().all(|t| t.starts_with("conversation.") || t.starts_with("contact.")));
     }
 

@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{Method, Request};
 use common::TestApp;
 use hmac::{Hmac, Mac};
+use rapport_core::conversation::{ConversationState, PartType};
 use rapport_http::{AppState, HttpConfig};
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions};
 use rapport_store::testing;
@@ -72,19 +73,23 @@ async fn closing_a_linked_issue_reopens_its_conversations_with_a_note() {
         // A wrong signature changes nothing.
         let refused = app.send(signed(&body, "not the secret")).await;
         assert_eq!(refused.status, 401);
-        assert_eq!(conversations::find(&app.db, ws, ids[0]).await.unwrap().state, "closed");
+        assert_eq!(conversations::find(&app.db, ws, ids[0]).await.unwrap().state, ConversationState::Closed);
 
         let done = app.send(signed(&body, SECRET)).await;
         assert_eq!(done.status, 200, "{}", done.text);
         assert_eq!(done.body["reopened"], 2);
         for id in &ids[..2] {
             let detail = conversations::find_detail(&app.db, ws, *id).await.unwrap();
-            assert_eq!(detail.conversation.state, "open");
+            assert_eq!(detail.conversation.state, ConversationState::Open);
             let note = detail.parts.last().unwrap();
-            assert_eq!(note.part_type, "note");
+            assert_eq!(note.part_type, PartType::Note);
             assert!(note.body.as_deref().unwrap().contains("acme/app#7</a> was closed"), "{:?}", note.body);
         }
-        assert_eq!(conversations::find(&app.db, ws, ids[2]).await.unwrap().state, "closed", "unlinked stays closed");
+        assert_eq!(
+            conversations::find(&app.db, ws, ids[2]).await.unwrap().state,
+            ConversationState::Closed,
+            "unlinked stays closed"
+        );
         let reopened_event =
             json!({"action": "reopened", "issue": {"number": 7}, "repository": {"full_name": "acme/app"}});
         assert_eq!(app.send(signed(&reopened_event.to_string(), SECRET)).await.body["reopened"], 0);

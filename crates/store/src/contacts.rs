@@ -5,6 +5,7 @@
 //!
 //! A merged contact keeps its row (with `merged_into_id`) so old ids can be traced, but every read
 //! here treats it as gone.
+use rapport_core::event::EventKind;
 use std::collections::HashMap;
 
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
@@ -230,7 +231,7 @@ pub(crate) async fn insert(tx: &mut Tx, workspace_id: i64, fields: ContactFields
     let contact: Contact = tx.fetch_one(insert).await.map_err(conflict_on_external_id)?;
     let event = crate::event_log::NewEvent {
         workspace_id,
-        kind: "contact.created",
+        kind: EventKind::ContactCreated,
         conversation_id: None,
         audience: crate::event_log::Audience::Admins,
         payload: serde_json::json!({"contact": {"id": contact.id, "role": contact.role}}),

@@ -172,3 +172,10 @@ impl<T> OptionExt<T> for Option<T> {
         self.ok_or(StoreError::NotFound { entity })
     }
 }
+
+/// A stored name outside its closed set (a part type, an author type, …): the row cannot be read.
+impl From<rapport_core::UnknownName> for StoreError {
+    fn from(error: rapport_core::UnknownName) -> Self {
+        StoreError::Db(sqlx::Error::Decode(Box::new(error)))
+    }
+}

@@ -4,6 +4,8 @@
 //!
 //! Writers [`append`] inside their write transaction ([`Tx`]); its commit rings the node's
 //! doorbell (`Db::committed`).
+use rapport_core::conversation::AuthorType;
+use rapport_core::event::EventKind;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -31,7 +33,7 @@ impl Audience {
 #[derive(Debug, Clone)]
 pub struct NewEvent {
     pub workspace_id: i64,
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub conversation_id: Option<i64>,
     pub audience: Audience,
     pub payload: Value,
@@ -43,6 +45,7 @@ pub struct NewEvent {
 pub struct Event {
     pub workspace_id: i64,
     pub seq: i64,
+    /// As stored: older releases may have written kinds this one does not know ([`Event::known_kind`]).
     pub kind: String,
     pub conversation_id: Option<i64>,
     /// `everyone` or `admins`.
@@ -56,6 +59,11 @@ impl Event {
     /// The payload as JSON (an unreadable payload reads as `null`).
     pub fn payload(&self) -> Value {
         serde_json::from_str(&self.payload).unwrap_or(Value::Null)
+    }
+
+    /// The kind, when it is one this release writes.
+    pub fn known_kind(&self) -> Option<EventKind> {
+        self.kind.parse().ok()
     }
 
     pub fn is_for_everyone(&self) -> bool {
@@ -82,7 +90,7 @@ pub async fn append(tx: &mut Tx, event: &NewEvent) -> StoreResult<i64> {
         .scalar(
             Stmt::new(sql)
                 .arg(event.workspace_id)
-                .arg(event.kind)
+                .arg(event.kind.as_str())
                 .arg(event.conversation_id)
                 .arg(event.audience.as_str())
                 .arg(event.payload.to_string())
@@ -147,6 +155,6 @@ pub async fn save_cursor(db: &Db, workspace_id: i64, consumer: &str, seq: i64) -
 }
 
 /// The author of a part as the live payloads show it.
-pub(crate) fn author(author_type: &str, id: i64, name: Option<&str>) -> Value {
+pub(crate) fn author(author_type: AuthorType, id: i64, name: Option<&str>) -> Value {
     json!({"type": author_type, "id": id, "name": name})
 }

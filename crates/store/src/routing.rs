@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use rapport_core::conversation::Assignee;
+use rapport_core::conversation::{Assignee, ConversationState};
 use rapport_core::office_hours::BusinessClock;
 use rapport_core::routing::distribute::{self, Candidate, Method};
 use rapport_core::routing::{RuleAction, RuleSet, Subject, TakenAction, Trace};
@@ -427,7 +427,9 @@ pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
     let due: Vec<OwedRules> = db.read().fetch_all(owed).await?;
     for owed in &due {
         let (workspace_id, id, due_at) = (owed.workspace_id, owed.id, owed.rules_due_at);
-        let untouched = owed.state == "open" && owed.admin_assignee_id.is_none() && owed.team_assignee_id.is_none();
+        let untouched = owed.state == ConversationState::Open
+            && owed.admin_assignee_id.is_none()
+            && owed.team_assignee_id.is_none();
         let claim = Stmt::new(
             "UPDATE conversations SET rules_due_at = $4 WHERE workspace_id = $1 AND id = $2 AND rules_due_at = $3",
         )
@@ -452,7 +454,8 @@ struct OwedRules {
     workspace_id: i64,
     id: i64,
     rules_due_at: i64,
-    state: String,
+    #[sqlx(try_from = "String")]
+    state: ConversationState,
     admin_assignee_id: Option<i64>,
     team_assignee_id: Option<i64>,
 }

@@ -10,6 +10,8 @@
 use std::collections::BTreeSet;
 
 use chrono_tz::Tz;
+use rapport_core::conversation::{AuthorType, PartType};
+use rapport_core::event::EventKind;
 use rapport_core::office_hours::{holidays_from_stored, holidays_json, BusinessClock, OfficeHours};
 use rapport_core::sla::{self, Evaluation, Happening, Moment, Policy, State, Status};
 use serde::Serialize;
@@ -368,23 +370,29 @@ async fn timeline(
 ) -> StoreResult<Vec<Moment>> {
     let sql = "SELECT part_type, author_type, created_at FROM conversation_parts \
          WHERE workspace_id = $1 AND conversation_id = $2 ORDER BY created_at, id";
-    let parts: Vec<(String, String, i64)> =
+    let rows: Vec<(String, String, i64)> =
         db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(conversation_id)).await?;
-    let last_snooze = parts.iter().rposition(|(kind, _, _)| kind == "snoozed");
+    let mut parts = Vec::with_capacity(rows.len());
+    for (kind, author, at) in rows {
+        parts.push((kind.parse::<PartType>()?, author.parse::<AuthorType>()?, at));
+    }
+    let last_snooze = parts.iter().rposition(|(kind, _, _)| *kind == PartType::Snoozed);
     Ok(parts
         .iter()
         .enumerate()
         .filter_map(|(i, (kind, author, at))| {
-            let customer = !matches!(author.as_str(), "admin" | "bot");
-            let what = match kind.as_str() {
-                "comment" if customer => Happening::CustomerMessage,
-                "comment" => Happening::TeamReply,
-                "close" => Happening::Closed,
-                "open" => Happening::Opened,
+            let customer = !author.is_teammate();
+            let what = match kind {
+                PartType::Comment if customer => Happening::CustomerMessage,
+                PartType::Comment => Happening::TeamReply,
+                PartType::Close => Happening::Closed,
+                PartType::Open => Happening::Opened,
                 // An earlier snooze ended with whatever came next (a reopen, a message, a close).
-                "snoozed" if Some(i) == last_snooze => Happening::Snoozed { until: snoozed_until.unwrap_or(i64::MAX) },
-                "snoozed" => Happening::Snoozed { until: i64::MAX },
-                _ => return None,
+                PartType::Snoozed if Some(i) == last_snooze => {
+                    Happening::Snoozed { until: snoozed_until.unwrap_or(i64::MAX) }
+                }
+                PartType::Snoozed => Happening::Snoozed { until: i64::MAX },
+                PartType::Note | PartType::Assignment => return None,
             };
             Some(Moment { at: *at, what })
         })
@@ -449,7 +457,7 @@ pub async fn evaluate(
         for (kind, run) in &events {
             let event = NewEvent {
                 workspace_id,
-                kind,
+                kind: *kind,
                 conversation_id: Some(conversation_id),
                 audience: Audience::Admins,
                 payload: json!({
@@ -472,16 +480,16 @@ pub async fn evaluate(
 
 /// The events a new evaluation owes: `sla.at_risk` the first time a run is seen at risk (not
 /// when first seen already breached), `sla.breached` the first time it is seen breached.
-fn new_events<'a>(evaluation: &'a Evaluation, notified: &mut BTreeSet<String>) -> Vec<(&'static str, &'a sla::Run)> {
+fn new_events<'a>(evaluation: &'a Evaluation, notified: &mut BTreeSet<String>) -> Vec<(EventKind, &'a sla::Run)> {
     let mut events = Vec::new();
     for run in &evaluation.runs {
-        let kind = match run.state {
-            State::AtRisk => "at_risk",
-            State::Breached => "breached",
+        let (kind, event) = match run.state {
+            State::AtRisk => ("at_risk", EventKind::SlaAtRisk),
+            State::Breached => ("breached", EventKind::SlaBreached),
             State::OnTrack => continue,
         };
         if notified.insert(format!("{}:{kind}", run.key())) {
-            events.push((if kind == "at_risk" { "sla.at_risk" } else { "sla.breached" }, run));
+            events.push((event, run));
         }
     }
     events

@@ -1,4 +1,5 @@
 //! Tags, and taggings of contacts, companies and conversations.
+use rapport_core::event::EventKind;
 use serde::Serialize;
 
 use serde_json::json;
@@ -156,7 +157,7 @@ pub(crate) async fn attach(
     let inserted = tx.execute(insert).await? > 0;
     if inserted && target == Target::Conversation {
         let extra = json!({"tag": {"id": tag.id, "name": tag.name}});
-        append_event(tx, workspace_id, target_id, "conversation.tagged", Audience::Admins, extra).await?;
+        append_event(tx, workspace_id, target_id, EventKind::ConversationTagged, Audience::Admins, extra).await?;
     }
     Ok(inserted)
 }
@@ -180,7 +181,7 @@ pub(crate) async fn detach(
     let removed = tx.execute(delete).await? > 0;
     if removed && target == Target::Conversation {
         let extra = json!({"tag": {"id": tag.id, "name": tag.name}});
-        append_event(tx, workspace_id, target_id, "conversation.untagged", Audience::Admins, extra).await?;
+        append_event(tx, workspace_id, target_id, EventKind::ConversationUntagged, Audience::Admins, extra).await?;
     }
     Ok(removed)
 }

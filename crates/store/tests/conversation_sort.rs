@@ -1,4 +1,5 @@
 //! Sorted, cursor-paged conversation lists and their counts, on both engines.
+use rapport_core::conversation::ConversationState;
 use rapport_store::conversations::{self, Cursor, Sort, SortField, TEXT_COUNT_CAP, TOTAL_COUNT_CAP};
 use rapport_store::workspaces::Workspace;
 use rapport_store::{execute, testing, with_pool, Db, StoreError};
@@ -85,11 +86,14 @@ async fn every_sort_pages_through_exactly_once_in_order() {
                     (
                         "mine",
                         &mine_open,
-                        (|c: &conversations::Conversation| c.state == "open" && c.admin_assignee_id == Some(77))
-                            as fn(&conversations::Conversation) -> bool,
+                        (|c: &conversations::Conversation| {
+                            c.state == ConversationState::Open && c.admin_assignee_id == Some(77)
+                        }) as fn(&conversations::Conversation) -> bool,
                     ),
                     ("unassigned", &unassigned_open, |c| {
-                        c.state == "open" && c.admin_assignee_id.is_none() && c.team_assignee_id.is_none()
+                        c.state == ConversationState::Open
+                            && c.admin_assignee_id.is_none()
+                            && c.team_assignee_id.is_none()
                     }),
                 ] {
                     let expected = sorted(all.iter().filter(|c| keep(c)).cloned().collect(), sort);

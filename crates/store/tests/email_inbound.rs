@@ -1,5 +1,6 @@
 //! Received email (`email::inbound`): recipients, storing a message with its `email_messages`
 //! row, threading, duplicates, automatic mail and support addresses. On SQLite and PostgreSQL.
+use rapport_core::conversation::{ConversationState, PartType};
 use rapport_core::email::inbound::{parse, InboundEmail};
 use rapport_core::email::reply_token;
 use rapport_store::conversations::{self, Change};
@@ -96,7 +97,7 @@ async fn replies_thread_by_headers_or_token_and_reopen() {
         assert_eq!(second.conversation_id, id);
         assert!(!second.created);
         let conversation = conversations::find(&db, ws.id, id).await.unwrap();
-        assert_eq!(conversation.state, "open");
+        assert_eq!(conversation.state, ConversationState::Open);
         let details = inbound::details_of_part(&db, ws.id, id, second.part_id).await.unwrap();
         assert_eq!(details.in_reply_to.as_deref(), Some("q1@example.com"));
 
@@ -144,11 +145,11 @@ async fn automatic_mail_is_a_note_that_changes_nothing() {
         let noted = receive(&db, to(ws.id), &auto, "cy@example.com").await.unwrap();
         assert_eq!(noted.conversation_id, id);
         let after = conversations::find(&db, ws.id, id).await.unwrap();
-        assert_eq!(after.state, "closed");
+        assert_eq!(after.state, ConversationState::Closed);
         assert_eq!(after.count_reopens, before.count_reopens);
         let detail = conversations::find_detail(&db, ws.id, id).await.unwrap();
         let note = detail.parts.iter().find(|p| p.id == noted.part_id).unwrap();
-        assert_eq!(note.part_type, "note");
+        assert_eq!(note.part_type, PartType::Note);
         assert!(note.body.as_deref().unwrap().starts_with("<p>[automatic email: auto_reply]</p>"));
         // A bounce from nowhere still starts a conversation (nothing is dropped), unrouted.
         let bounce = message("MAILER-DAEMON@example.com", "Undeliverable", "b1@example.com", "", "failed");

@@ -1,4 +1,5 @@
 //! The outbound email queue: replies queued with their part, leased, settled once.
+use rapport_core::conversation::ConversationState;
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions};
 use rapport_store::email::outbound::{self as queue, Headers};
 use rapport_store::webhooks::now_ms;
@@ -213,7 +214,7 @@ async fn a_rules_close_message_is_queued_as_automatic() {
         rapport_store::routing::publish(&db, ws.id, owner.id).await.unwrap();
         rapport_store::routing::run(&db, ws.id, id, Some(owner.id)).await.unwrap().expect("rules are live");
         let detail = conversations::find_detail(&db, ws.id, id).await.unwrap();
-        assert_eq!(detail.conversation.state, "closed");
+        assert_eq!(detail.conversation.state, ConversationState::Closed);
         let message = detail.parts.iter().find(|p| p.body.as_deref() == Some("We are closed this week.")).unwrap();
         let row = queue::find_by_part(&db, ws.id, message.id).await.unwrap();
         assert!(row.automated, "sent with Auto-Submitted: auto-replied");

@@ -1,6 +1,7 @@
 //! One customer across channels in the store: further identifiers and how they resolve, user→user
 //! merges that keep everything, and conversation merges. Every test runs on SQLite and PostgreSQL.
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
+use rapport_core::conversation::PartType;
 use rapport_store::contacts::{self, identities, test_rows, ContactFields};
 use rapport_store::conversations::{self, Change, NewConversation};
 use rapport_store::{event_log, execute, messenger, notes, sla, tags, testing, with_pool, Conflict, Db, StoreError};
@@ -253,7 +254,7 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         assert_eq!(&texts[..4], ["Invoice 12 is wrong", "Same here (Bob from accounts)", "dup?", "Looking"]);
         assert!(bodies.windows(2).all(|w| w[0].1 <= w[1].1), "time order: {bodies:?}");
         let note = detail.parts.last().unwrap();
-        assert_eq!(note.part_type, "note");
+        assert_eq!(note.part_type, PartType::Note);
         assert!(note.body.as_deref().unwrap().contains(&format!("#{source}")));
         let contacts_of: Vec<i64> = detail.related.contacts.iter().map(|c| c.id).collect();
         assert!(contacts_of.contains(&ann) && contacts_of.contains(&bob), "{contacts_of:?}");

@@ -1,6 +1,7 @@
 //! @mentions in notes (stored on the part, validated, searchable as `mentioned_admin_ids`) and
 //! tags on conversation parts (stored, shown on the part, logged). On SQLite and PostgreSQL.
 use rapport_core::admin::AdminRole;
+use rapport_core::conversation::PartType;
 use rapport_store::admins::{self, NewAdmin};
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions, Sort};
 use rapport_store::{event_log, tags, testing, Conflict, Db, StoreError};
@@ -48,10 +49,10 @@ async fn a_note_records_its_mentions_and_the_mentions_view_finds_them() {
         assert_eq!(last.payload()["part"]["mentioned_admin_ids"], json!([tess]));
 
         let detail = conversations::find_detail(&db, ws.id, id).await.unwrap();
-        let part = detail.parts.iter().find(|p| p.part_type == "note").unwrap();
+        let part = detail.parts.iter().find(|p| p.part_type == PartType::Note).unwrap();
         assert_eq!(part.mentioned_admin_ids, vec![tess]);
         let live = conversations::live_parts(&db, ws.id, id, false, 0, 10).await.unwrap();
-        assert_eq!(live.iter().find(|p| p.part_type == "note").unwrap().mentioned_admin_ids, vec![tess]);
+        assert_eq!(live.iter().find(|p| p.part_type == PartType::Note).unwrap().mentioned_admin_ids, vec![tess]);
 
         assert_eq!(mentioned_conversations(&db, &ws, tess).await, vec![id]);
         assert!(mentioned_conversations(&db, &ws, owner.id).await.is_empty());

@@ -3,6 +3,7 @@
 //! concurrency without exceeding a teammate's capacity). Every test runs on SQLite and PostgreSQL.
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::Assignee;
+use rapport_core::conversation::{ConversationState, PartType};
 use rapport_store::admins::NewAdmin;
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation};
 use rapport_store::teams::TeamFields;
@@ -473,11 +474,11 @@ async fn going_away_with_reassignment_hands_conversations_back() {
         }
         new_owners.sort_unstable();
         assert_eq!(new_owners, [None, Some(b), Some(c), Some(c)]);
-        assert_eq!(now(bs).await, ("open".into(), Some(support), Some(b)));
-        assert_eq!(now(snoozed).await, ("snoozed".into(), Some(support), None));
-        assert_eq!(now(in_manual).await, ("open".into(), Some(manual), None));
-        assert_eq!(now(teamless).await, ("open".into(), None, None));
-        assert_eq!(now(closed).await, ("closed".into(), Some(support), Some(away)));
+        assert_eq!(now(bs).await, (ConversationState::Open, Some(support), Some(b)));
+        assert_eq!(now(snoozed).await, (ConversationState::Snoozed, Some(support), None));
+        assert_eq!(now(in_manual).await, (ConversationState::Open, Some(manual), None));
+        assert_eq!(now(teamless).await, (ConversationState::Open, None, None));
+        assert_eq!(now(closed).await, (ConversationState::Closed, Some(support), Some(away)));
 
         // One assignment part per move, by the owner, saying why; each is an event.
         let notes = with_pool!(&db, pool => sqlx::query_as::<_, (i64, String, i64)>(
@@ -666,7 +667,7 @@ async fn a_rule_sends_a_saved_reply_filled_for_the_conversation_before_closing_i
         let said: Vec<(&str, &str)> = detail
             .parts
             .iter()
-            .filter(|p| p.part_type != "assignment")
+            .filter(|p| p.part_type != PartType::Assignment)
             .map(|p| (p.part_type.as_str(), p.body.as_deref().unwrap_or("")))
             .collect();
         let filled = format!("Hi pat@example.com, {} here: refunds take 5 days.", owner.name);
@@ -674,12 +675,12 @@ async fn a_rule_sends_a_saved_reply_filled_for_the_conversation_before_closing_i
         // order the actions were written in.
         let closing = [("comment", filled.as_str()), ("comment", "Closing: see above"), ("close", "")];
         assert_eq!(said[1..], closing, "{said:?}");
-        assert_eq!(detail.conversation.state, "closed");
+        assert_eq!(detail.conversation.state, ConversationState::Closed);
 
         // A saved reply deleted after publishing is skipped; the other actions still run.
         saved_replies::delete(&db, ws.id, reply.id).await.unwrap();
         let c = start(&db, ws.id, contact, "another refund").await;
-        assert_eq!(conversations::find(&db, ws.id, c.id).await.unwrap().state, "closed");
+        assert_eq!(conversations::find(&db, ws.id, c.id).await.unwrap().state, ConversationState::Closed);
     }
 }
 

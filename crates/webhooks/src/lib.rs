@@ -13,6 +13,7 @@
 //! are not followed.
 #![forbid(unsafe_code)]
 
+use rapport_core::event::EventKind;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -121,7 +122,9 @@ async fn drain(db: &Db, config: &Config, sub: &mut Subscription, lease_ms: i64) 
             return Ok(());
         };
         for event in &events {
-            let Some(topic) = webhook::topic_for(&event.kind, &event.payload()).filter(|t| sub.wants(t)) else {
+            let Some(topic) =
+                event.known_kind().and_then(|kind| webhook::topic_for(kind, &event.payload())).filter(|t| sub.wants(t))
+            else {
                 continue;
             };
             // Events before this one matched nothing: record that before trying this one.
@@ -199,7 +202,7 @@ pub fn envelope(app_id: &str, seq: i64, topic: &str, created_at: i64, attempt: i
 /// REST API shows them now; for something since deleted, the id-only form.
 async fn item(db: &Db, config: &Config, app_id: &str, event: &Event) -> StoreResult<Value> {
     let payload = event.payload();
-    if event.kind == "contact.created" {
+    if event.known_kind() == Some(EventKind::ContactCreated) {
         let id = payload["contact"]["id"].as_i64().unwrap_or_default();
         return match contacts::find(db, event.workspace_id, id).await {
             Ok(contact) => Ok(one_contact_json(db, event.workspace_id, app_id, &contact)
@@ -211,7 +214,7 @@ async fn item(db: &Db, config: &Config, app_id: &str, event: &Event) -> StoreRes
     }
     let id = event.conversation_id.unwrap_or_default();
     let gone = json!({"type": "conversation", "id": id.to_string()});
-    if event.kind == "conversation.deleted" {
+    if event.known_kind() == Some(EventKind::ConversationDeleted) {
         return Ok(gone);
     }
     match conversations::find_detail(db, event.workspace_id, id).await {

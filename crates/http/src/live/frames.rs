@@ -1,5 +1,7 @@
 //! The WebSocket frames of `docs/REALTIME.md` section 3: what clients may send, parsed strictly,
 //! and what the server sends.
+use rapport_core::conversation::AuthorType;
+use rapport_core::event::EventKind;
 use rapport_core::text::{nul_message, nul_path};
 use rapport_store::event_log::Event;
 use rapport_store::StoreError;
@@ -225,13 +227,14 @@ pub(crate) fn hello(seq: i64, unread_count: Option<i64>) -> Value {
 #[derive(Debug)]
 pub(crate) struct LiveEvent {
     pub(crate) seq: i64,
-    pub(crate) kind: String,
+    /// `None` for a kind this release does not write (an older release's row).
+    pub(crate) kind: Option<EventKind>,
     pub(crate) conversation_id: Option<i64>,
     pub(crate) for_everyone: bool,
     /// The conversation's contacts when the event was written.
     pub(crate) contact_ids: Vec<i64>,
     /// `data.part.author.type`, or `data.reader` as `(type, id)`, for the unread count.
-    pub(crate) part_author_type: Option<String>,
+    pub(crate) part_author_type: Option<AuthorType>,
     pub(crate) reader: Option<(String, i64)>,
     /// The `event` frame, serialized.
     pub(crate) frame: axum::extract::ws::Utf8Bytes,
@@ -241,7 +244,7 @@ impl From<&Event> for LiveEvent {
     fn from(event: &Event) -> Self {
         let payload = event.payload();
         let contact_ids = event.contact_ids();
-        let part_author_type = payload["part"]["author"]["type"].as_str().map(str::to_string);
+        let part_author_type = payload["part"]["author"]["type"].as_str().and_then(|t| t.parse().ok());
         let reader = match (payload["reader"]["type"].as_str(), payload["reader"]["id"].as_i64()) {
             (Some(kind), Some(id)) => Some((kind.to_string(), id)),
             _ => None,
@@ -250,7 +253,7 @@ impl From<&Event> for LiveEvent {
             "conversation_id": event.conversation_id, "data": payload});
         LiveEvent {
             seq: event.seq,
-            kind: event.kind.clone(),
+            kind: event.known_kind(),
             conversation_id: event.conversation_id,
             for_everyone: event.is_for_everyone(),
             contact_ids,

@@ -4,6 +4,8 @@
 //! Exactly once: the socket joins the workspace's feed *before* it reads the backlog, and skips
 //! every row with `seq <=` the last one it handled. When it lags behind the feed, it reads the
 //! missed rows from the log itself.
+use rapport_core::conversation::AuthorType;
+use rapport_core::event::EventKind;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -172,11 +174,11 @@ impl Session {
         self.outbox.push(Message::Text(event.frame.clone()));
         if let Viewer::Visitor { contact_id, unread, .. } = self.viewer {
             // Only an admin's message or the visitor's own receipt changes what they have unread.
-            let recount = match event.kind.as_str() {
-                "conversation.created" | "conversation_part.created" => {
-                    event.part_author_type.as_deref() == Some("admin")
+            let recount = match event.kind {
+                Some(EventKind::ConversationCreated | EventKind::PartCreated) => {
+                    event.part_author_type == Some(AuthorType::Admin)
                 }
-                "conversation.read" => {
+                Some(EventKind::ConversationRead) => {
                     event.reader.as_ref().is_some_and(|(kind, id)| kind == "contact" && *id == contact_id)
                 }
                 _ => false,

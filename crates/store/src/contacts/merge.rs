@@ -5,6 +5,7 @@
 //! own values untouched, and a `contact.merged` event records who merged what and every value
 //! the survivor did not take. Merges are irreversible (see docs/API.md).
 use rapport_core::contact::{check_merge, plan_merge, Email, MergePlan, MergeSide};
+use rapport_core::event::EventKind;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -146,7 +147,7 @@ pub async fn merge_by(
     ];
     let event = crate::event_log::NewEvent {
         workspace_id,
-        kind: "contact.merged",
+        kind: EventKind::ContactMerged,
         conversation_id: None,
         audience: crate::event_log::Audience::Admins,
         payload: json!({

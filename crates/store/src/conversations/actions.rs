@@ -1,7 +1,8 @@
 //! Writes to conversations. Every reference (contact, admin, team) is checked before the first
 //! write, and each change writes its parts, the conversation's new state and statistics, and
 //! the contacts' reply times in one transaction, so a refused change writes nothing.
-use rapport_core::conversation::{self as core, Action, Assignee};
+use rapport_core::conversation::{Action, Assignee, AuthorType, ConversationState, PartType};
+use rapport_core::event::EventKind;
 use serde_json::{Map, Value};
 
 use super::live::{summary, LivePart};
@@ -129,8 +130,8 @@ pub(crate) const CONTACT_IDS: &str = "SELECT contact_id FROM conversation_contac
     AND conversation_id = $2 ORDER BY created_at, contact_id";
 
 /// `admin` uploads as an admin; `user` and `lead` upload as a contact.
-fn uploader_type(author_type: &str) -> &'static str {
-    if author_type == "admin" {
+fn uploader_type(author_type: AuthorType) -> &'static str {
+    if author_type == AuthorType::Admin {
         "admin"
     } else {
         "contact"
@@ -155,8 +156,9 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
         )
         .await?
         .or_not_found("contact")?;
+    let role: AuthorType = role.parse()?;
     let at = new.created_at.unwrap_or_else(now);
-    let machine = core::Conversation::started_by_contact(at);
+    let machine = rapport_core::conversation::Conversation::started_by_contact(at);
     let client_id = new.options.client_id;
     // A new conversation (not an import, not mail a machine sent) goes through the live
     // assignment rules; `rules_due_at` keeps that owed until they ran (`routing::run_overdue`).
@@ -164,7 +166,9 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
     let mut tx = db.begin().await?;
     if let Some(client_id) = client_id {
         let seen: Option<(i64, i64)> = tx
-            .fetch_optional(Stmt::new(FIND_CLIENT_ID).arg(workspace_id).arg(&role).arg(contact_id).arg(client_id))
+            .fetch_optional(
+                Stmt::new(FIND_CLIENT_ID).arg(workspace_id).arg(role.as_str()).arg(contact_id).arg(client_id),
+            )
             .await?;
         if let Some((conversation_id, part_id)) = seen {
             // Nothing was written; the commit waits until any batch holding the first send is
@@ -189,7 +193,7 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
             .arg(false)
             .arg(new.subject.unwrap_or(""))
             .arg(new.body)
-            .arg(&role)
+            .arg(role.as_str())
             .arg(at)
             .arg(route.then_some(at)),
         )
@@ -199,9 +203,9 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
             Stmt::new(INSERT_PART)
                 .arg(workspace_id)
                 .arg(id)
-                .arg("comment")
+                .arg(PartType::Comment.as_str())
                 .arg(new.body)
-                .arg(&role)
+                .arg(role.as_str())
                 .arg(contact_id)
                 .arg(None::<String>)
                 .arg(None::<i64>)
@@ -253,9 +257,9 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
     let part = LivePart {
         id: part_id,
         conversation_id: id,
-        part_type: "comment".into(),
+        part_type: PartType::Comment,
         body: Some(new.body.to_string()),
-        author: crate::event_log::author(&role, contact_id, name.as_deref()),
+        author: crate::event_log::author(role, contact_id, name.as_deref()),
         client_id: client_id.map(str::to_string),
         attachments,
         mentioned_admin_ids: Vec::new(),
@@ -263,7 +267,7 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
     };
     let event = NewEvent {
         workspace_id,
-        kind: "conversation.created",
+        kind: EventKind::ConversationCreated,
         conversation_id: Some(id),
         audience: Audience::Everyone,
         payload: serde_json::json!({"conversation": summary(&conversation, &[contact_id]), "part": part}),
@@ -289,14 +293,14 @@ async fn replay(db: &Db, workspace_id: i64, conversation_id: i64, part_id: i64) 
 /// One part to write: the action, its author, its body and whom it assigns to.
 struct Step<'a> {
     action: Action,
-    author_type: String,
+    author_type: AuthorType,
     author_id: i64,
     body: Option<&'a str>,
     assigned_to: Option<(&'static str, i64)>,
 }
 
 fn by_admin<'a>(action: Action, admin_id: i64, body: Option<&'a str>) -> Step<'a> {
-    Step { action, author_type: "admin".into(), author_id: admin_id, body, assigned_to: None }
+    Step { action, author_type: AuthorType::Admin, author_id: admin_id, body, assigned_to: None }
 }
 
 /// Finds the contact a reply names among this workspace's unmerged contacts, preferring one who
@@ -306,7 +310,7 @@ async fn participant(
     workspace_id: i64,
     conversation_id: i64,
     contact: ContactRef<'_>,
-) -> StoreResult<(i64, String, Option<String>)> {
+) -> StoreResult<(i64, AuthorType, Option<String>)> {
     let condition = match contact {
         ContactRef::Id(_) => "c.id = $3",
         ContactRef::ExternalId(_) => "c.external_id = $3",
@@ -326,7 +330,7 @@ async fn participant(
     let row: (i64, String, Option<String>, Option<i64>) =
         db.read().fetch_optional(query).await?.or_not_found("contact")?;
     match row {
-        (id, role, name, Some(_)) => Ok((id, role, name)),
+        (id, role, name, Some(_)) => Ok((id, role.parse()?, name)),
         _ => Err(StoreError::Invalid("the contact is not a participant of this conversation".into())),
     }
 }
@@ -349,7 +353,7 @@ pub async fn send(
     if let Some(target) = current.merged_into_id {
         return Err(super::merged_away(id, target));
     }
-    let was_closed = current.state == "closed";
+    let was_closed = current.state == ConversationState::Closed;
     // The author's name goes into the live payload; it is read here, outside the write turn.
     let author_name;
     let admin = |admin_id| {
@@ -458,7 +462,8 @@ async fn write_steps(
     let row: Conversation =
         tx.fetch_optional(Stmt::new(select).arg(workspace_id).arg(id)).await?.or_not_found("conversation")?;
     if let (Some(client_id), Some(m)) = (options.client_id, message) {
-        let find = Stmt::new(FIND_CLIENT_ID).arg(workspace_id).arg(&steps[m].author_type).arg(steps[m].author_id);
+        let find =
+            Stmt::new(FIND_CLIENT_ID).arg(workspace_id).arg(steps[m].author_type.as_str()).arg(steps[m].author_id);
         let seen: Option<(i64, i64)> = tx.fetch_optional(find.arg(client_id)).await?;
         match seen {
             Some((conversation_id, part_id)) if conversation_id == id => {
@@ -490,9 +495,9 @@ async fn write_steps(
                 Stmt::new(INSERT_PART)
                     .arg(workspace_id)
                     .arg(id)
-                    .arg(step.action.part_type())
+                    .arg(step.action.part_type().as_str())
                     .arg(step.body)
-                    .arg(&step.author_type)
+                    .arg(step.author_type.as_str())
                     .arg(step.author_id)
                     .arg(step.assigned_to.map(|(t, _)| t))
                     .arg(step.assigned_to.map(|(_, i)| i))
@@ -507,7 +512,7 @@ async fn write_steps(
                     .arg(workspace_id)
                     .arg(attachment_id)
                     .arg(part_id)
-                    .arg(uploader_type(&step.author_type))
+                    .arg(uploader_type(step.author_type))
                     .arg(step.author_id);
                 if tx.execute(claim).await? == 0 {
                     return Err(StoreError::not_found("attachment"));
@@ -599,9 +604,9 @@ async fn write_steps(
         let part = LivePart {
             id: *part_id,
             conversation_id: id,
-            part_type: part_type.to_string(),
+            part_type,
             body: step.body.map(str::to_string),
-            author: crate::event_log::author(&step.author_type, step.author_id, author_name.as_deref()),
+            author: crate::event_log::author(step.author_type, step.author_id, author_name.as_deref()),
             client_id: if Some(i) == message { options.client_id.map(str::to_string) } else { None },
             attachments,
             mentioned_admin_ids: if Some(i) == message { mentions.clone() } else { Vec::new() },
@@ -609,9 +614,9 @@ async fn write_steps(
         };
         let event = NewEvent {
             workspace_id,
-            kind: "conversation_part.created",
+            kind: EventKind::PartCreated,
             conversation_id: Some(id),
-            audience: if core::part_is_public(part_type) { Audience::Everyone } else { Audience::Admins },
+            audience: if part_type.is_public() { Audience::Everyone } else { Audience::Admins },
             payload: serde_json::json!({"conversation": summary(&conversation, &contact_ids), "part": part}),
             created_at: at,
         };
@@ -628,7 +633,7 @@ pub(crate) async fn append_event(
     tx: &mut Tx,
     workspace_id: i64,
     id: i64,
-    kind: &'static str,
+    kind: EventKind,
     audience: Audience,
     extra: Value,
 ) -> StoreResult<i64> {
@@ -678,7 +683,7 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreRes
         .arg(priority),
     )
     .await?;
-    append_event(&mut tx, workspace_id, id, "conversation.updated", Audience::Admins, Value::Null).await?;
+    append_event(&mut tx, workspace_id, id, EventKind::ConversationUpdated, Audience::Admins, Value::Null).await?;
     tx.commit().await?;
     find(db, workspace_id, id).await
 }
@@ -710,7 +715,7 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
     }
     let event = NewEvent {
         workspace_id,
-        kind: "conversation.deleted",
+        kind: EventKind::ConversationDeleted,
         conversation_id: Some(id),
         audience: Audience::Admins,
         payload: serde_json::json!({"conversation": {"id": id, "contact_ids": contact_ids}}),

@@ -1,5 +1,6 @@
 //! The shapes the live path shows (event payloads, WebSocket frames, messenger answers): a
 //! conversation's summary and a part with its author and attachments. See `docs/REALTIME.md`.
+use rapport_core::conversation::{AuthorType, ConversationState, PartType};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -11,7 +12,7 @@ use crate::{Conn, Db, OptionExt, Stmt, StoreResult};
 pub struct LivePart {
     pub id: i64,
     pub conversation_id: i64,
-    pub part_type: String,
+    pub part_type: PartType,
     pub body: Option<String>,
     pub author: Value,
     pub client_id: Option<String>,
@@ -37,9 +38,11 @@ pub struct AttachmentRef {
 struct PartRow {
     id: i64,
     conversation_id: i64,
-    part_type: String,
+    #[sqlx(try_from = "String")]
+    part_type: PartType,
     body: Option<String>,
-    author_type: String,
+    #[sqlx(try_from = "String")]
+    author_type: AuthorType,
     author_id: i64,
     author_name: Option<String>,
     client_id: Option<String>,
@@ -56,7 +59,7 @@ pub fn summary(c: &Conversation, contact_ids: &[i64]) -> Value {
     json!({
         "id": c.id,
         "state": c.state,
-        "open": c.state != "closed",
+        "open": c.state != ConversationState::Closed,
         "read": c.read,
         "admin_assignee_id": c.admin_assignee_id,
         "team_assignee_id": c.team_assignee_id,
@@ -147,14 +150,14 @@ pub(crate) fn mentioned_by(mentions: &[(i64, i64)], part_id: i64) -> Vec<i64> {
 async fn with_attachments(db: &Db, workspace_id: i64, rows: Vec<PartRow>) -> StoreResult<Vec<LivePart>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let attachments = attachments_of(db, workspace_id, &ids).await?;
-    let notes: Vec<i64> = rows.iter().filter(|r| r.part_type == "note").map(|r| r.id).collect();
+    let notes: Vec<i64> = rows.iter().filter(|r| r.part_type == PartType::Note).map(|r| r.id).collect();
     let mentions = mentions_of(db, workspace_id, &notes).await?;
     Ok(rows
         .into_iter()
         .map(|r| LivePart {
             attachments: attachments.iter().filter(|a| a.part_id == Some(r.id)).cloned().collect(),
             mentioned_admin_ids: mentioned_by(&mentions, r.id),
-            author: crate::event_log::author(&r.author_type, r.author_id, r.author_name.as_deref()),
+            author: crate::event_log::author(r.author_type, r.author_id, r.author_name.as_deref()),
             id: r.id,
             conversation_id: r.conversation_id,
             part_type: r.part_type,

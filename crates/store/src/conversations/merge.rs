@@ -5,6 +5,7 @@
 //! merged thread. The source keeps its row, closed, with `merged_into_id` naming the
 //! target: replies to it are refused with that id, and reads redirect. Irreversible, like
 //! contact merges (see docs/API.md).
+use rapport_core::event::EventKind;
 use serde_json::json;
 
 use super::actions::append_event;
@@ -67,7 +68,7 @@ pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64, admin
             .arg(workspace_id)
             .arg(into.id)
             .arg(&from.source_body)
-            .arg(&from.source_author_type)
+            .arg(from.source_author_type.as_str())
             .arg(from.source_author_id)
             .arg(from.created_at),
         )
@@ -88,7 +89,7 @@ pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64, admin
         .arg(into.id)
         .arg(note)
         .arg(admin_id)
-        .arg(&into.state)
+        .arg(into.state.as_str())
         .arg(at),
     )
     .await?;
@@ -127,9 +128,10 @@ pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64, admin
     )
     .await?;
     let merged_away = json!({"merged_into": {"id": into.id}});
-    append_event(&mut tx, workspace_id, from.id, "conversation.merged_away", Audience::Admins, merged_away).await?;
+    append_event(&mut tx, workspace_id, from.id, EventKind::ConversationMergedAway, Audience::Admins, merged_away)
+        .await?;
     let extra = json!({"merged_from": {"id": from.id}, "merged_by": {"type": "admin", "id": admin_id}});
-    append_event(&mut tx, workspace_id, into.id, "conversation.merged", Audience::Admins, extra).await?;
+    append_event(&mut tx, workspace_id, into.id, EventKind::ConversationMerged, Audience::Admins, extra).await?;
     tx.commit().await?;
     crate::sla::after_part(db, workspace_id, into.id).await;
     find(db, workspace_id, into.id).await

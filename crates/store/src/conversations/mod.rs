@@ -1,11 +1,11 @@
 //! Conversations: reading one with its parts, contacts, teammates and tags; cursor-paged lists and
 //! search in `listing`. Writes live in `actions`; the rules of each transition live
 //! in `rapport_core::conversation`.
-use rapport_core::conversation::{self as core, ConversationState, Statistics};
+use rapport_core::conversation::{self as core, AuthorType, ConversationState, PartType, Statistics};
 use serde::Serialize;
 
 use crate::tags::{self, AppliedTag, Target};
-use crate::{Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
+use crate::{Conn, Db, OptionExt, Stmt, StoreResult};
 
 mod actions;
 pub mod counts;
@@ -36,7 +36,8 @@ pub struct Conversation {
     pub id: i64,
     pub workspace_id: i64,
     pub contact_id: i64,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: ConversationState,
     pub read: bool,
     pub priority: bool,
     pub title: Option<String>,
@@ -46,7 +47,8 @@ pub struct Conversation {
     pub source_delivered_as: String,
     pub source_subject: String,
     pub source_body: String,
-    pub source_author_type: String,
+    #[sqlx(try_from = "String")]
+    pub source_author_type: AuthorType,
     pub source_author_id: i64,
     pub source_url: Option<String>,
     pub source_part_id: Option<i64>,
@@ -89,11 +91,8 @@ pub(crate) const COLUMNS: &str = "id, workspace_id, contact_id, state, read, pri
 impl Conversation {
     /// The state-machine view of this row.
     pub fn machine(&self) -> StoreResult<core::Conversation> {
-        let state: ConversationState = self.state.parse().map_err(|e: core::TransitionError| {
-            StoreError::Invalid(format!("conversation {} is corrupt: {e}", self.id))
-        })?;
         Ok(core::Conversation {
-            state,
+            state: self.state,
             created_at: self.created_at,
             read: self.read,
             waiting_since: self.waiting_since,
@@ -146,9 +145,11 @@ pub struct Participant {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Part {
     pub id: i64,
-    pub part_type: String,
+    #[sqlx(try_from = "String")]
+    pub part_type: PartType,
     pub body: Option<String>,
-    pub author_type: String,
+    #[sqlx(try_from = "String")]
+    pub author_type: AuthorType,
     pub author_id: i64,
     pub author_name: Option<String>,
     pub author_email: Option<String>,

@@ -1,6 +1,7 @@
 //! Read receipts and unread counts. A contact's receipt is the last part they have seen
 //! (`conversation_contacts.last_read_part_id`); the team's is `conversations.admin_last_read_part_id`.
 //! An admin's receipt also sets the conversation's Intercom `read` flag.
+use rapport_core::event::EventKind;
 use serde_json::json;
 
 use super::actions::append_event;
@@ -107,7 +108,7 @@ pub async fn mark_read(
         return Ok(None);
     }
     let extra = json!({"reader": reader_json, "part_id": part_id});
-    let seq = append_event(&mut tx, workspace_id, id, "conversation.read", Audience::Everyone, extra).await?;
+    let seq = append_event(&mut tx, workspace_id, id, EventKind::ConversationRead, Audience::Everyone, extra).await?;
     tx.commit().await?;
     Ok(Some(seq))
 }

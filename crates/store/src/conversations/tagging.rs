@@ -1,6 +1,7 @@
 //! Tags on one part of a conversation (a Rapport extension: Intercom shows `tags` on a part but
 //! has no endpoint to set them). A part tag is a `taggings` row with target type
 //! `conversation_part`, written with a `conversation_part.tagged` / `.untagged` event.
+use rapport_core::event::EventKind;
 use serde_json::json;
 
 use super::append_event;
@@ -38,8 +39,7 @@ pub async fn tag_part(
     let mut tx = db.begin().await?;
     if tags::attach(&mut tx, workspace_id, &tag, Target::ConversationPart, part_id, Some(admin_id)).await? {
         let extra = event_extra(part_id, &tag);
-        append_event(&mut tx, workspace_id, conversation_id, "conversation_part.tagged", Audience::Admins, extra)
-            .await?;
+        append_event(&mut tx, workspace_id, conversation_id, EventKind::PartTagged, Audience::Admins, extra).await?;
     }
     tx.commit().await?;
     let mut applied = tags::tags_of(db, workspace_id, Target::ConversationPart, &[part_id]).await?;
@@ -62,7 +62,7 @@ pub async fn untag_part(
         return Err(StoreError::not_found("tag"));
     }
     let extra = event_extra(part_id, &tag);
-    append_event(&mut tx, workspace_id, conversation_id, "conversation_part.untagged", Audience::Admins, extra).await?;
+    append_event(&mut tx, workspace_id, conversation_id, EventKind::PartUntagged, Audience::Admins, extra).await?;
     tx.commit().await?;
     Ok(tag)
 }

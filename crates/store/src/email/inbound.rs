@@ -9,6 +9,8 @@ mod support_addresses;
 
 pub use support_addresses::{set_support_addresses, support_addresses, MAX_SUPPORT_ADDRESSES};
 
+use rapport_core::conversation::{AuthorType, PartType};
+use rapport_core::event::EventKind;
 use std::path::Path;
 
 use rapport_core::attachment;
@@ -296,6 +298,7 @@ async fn note_automatic(
     let kind = record.automatic.map_or("automatic", Automatic::as_str);
     let body = format!("<p>[automatic email: {kind}]</p>\n{body}");
     let state = conversations::find(db, workspace_id, conversation_id).await?.state;
+    let role: AuthorType = contact.role.parse()?;
     let mut tx = db.begin().await?;
     let part_id: i64 = tx
         .scalar(
@@ -307,9 +310,9 @@ async fn note_automatic(
             .arg(workspace_id)
             .arg(conversation_id)
             .arg(&body)
-            .arg(&contact.role)
+            .arg(role.as_str())
             .arg(contact.id)
-            .arg(&state)
+            .arg(state.as_str())
             .arg(at),
         )
         .await?;
@@ -326,9 +329,9 @@ async fn note_automatic(
     let part = conversations::LivePart {
         id: part_id,
         conversation_id,
-        part_type: "note".into(),
+        part_type: PartType::Note,
         body: Some(body.clone()),
-        author: crate::event_log::author(&contact.role, contact.id, contact.name.as_deref()),
+        author: crate::event_log::author(role, contact.id, contact.name.as_deref()),
         client_id: None,
         attachments: Vec::new(),
         mentioned_admin_ids: Vec::new(),
@@ -339,7 +342,7 @@ async fn note_automatic(
         &mut tx,
         workspace_id,
         conversation_id,
-        "conversation_part.created",
+        EventKind::PartCreated,
         Audience::Admins,
         extra,
     )

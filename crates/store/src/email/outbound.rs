@@ -7,6 +7,7 @@
 //! each), fixes the threading headers on the first attempt ([`begin_attempt`]), and records the
 //! outcome: `sent`, a retry later, or `failed` with the reason. Each outcome appends a
 //! `conversation_part.email_delivery` event, so open agent apps update live.
+use rapport_core::event::EventKind;
 use serde::Serialize;
 use serde_json::json;
 
@@ -272,8 +273,7 @@ async fn settle(
         .await?;
     let delivery = json!({"state": state, "error": error, "sent_at": sent_at, "attempts": attempts});
     let extra = json!({"part_id": row.part_id, "email_delivery": delivery});
-    append_event(&mut tx, workspace_id, conversation_id, "conversation_part.email_delivery", Audience::Admins, extra)
-        .await?;
+    append_event(&mut tx, workspace_id, conversation_id, EventKind::PartEmailDelivery, Audience::Admins, extra).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -1,5 +1,6 @@
 //! The Intercom shapes of a conversation, its parts, statistics and the message that starts it.
 use rapport_core::conversation::plaintext;
+use rapport_core::conversation::{AuthorType, ConversationState};
 use rapport_store::conversations::{AttachmentRef, Conversation, Part, Related};
 use rapport_store::tags::AppliedTag;
 use serde_json::{json, Value};
@@ -56,7 +57,7 @@ fn statistics_json(c: &Conversation) -> Value {
     })
 }
 
-fn author_json(kind: &str, id: i64, name: &Option<String>, email: &Option<String>) -> Value {
+fn author_json(kind: AuthorType, id: i64, name: &Option<String>, email: &Option<String>) -> Value {
     json!({"type": kind, "id": id.to_string(), "name": name, "email": email})
 }
 
@@ -92,7 +93,7 @@ pub fn part_json(p: &Part, display: Display, files: &str) -> Value {
             (Some(kind), Some(id)) => json!({"type": kind, "id": id.to_string()}),
             _ => Value::Null,
         },
-        "author": author_json(&p.author_type, p.author_id, &p.author_name, &p.author_email),
+        "author": author_json(p.author_type, p.author_id, &p.author_name, &p.author_email),
         "attachments": p.attachments.iter().map(|a| attachment_json(a, files)).collect::<Vec<_>>(),
         "external_id": null,
         "redacted": p.redacted,
@@ -141,7 +142,7 @@ pub fn conversation_json(
         "updated_at": c.updated_at,
         "waiting_since": c.waiting_since,
         "snoozed_until": c.snoozed_until,
-        "open": c.state == "open",
+        "open": c.state == ConversationState::Open,
         "state": c.state,
         // Our extension: set when this conversation was folded into another (its parts are there).
         "merged_into": c.merged_into_id.map(|id| json!({"type": "conversation", "id": id.to_string()})),
@@ -156,7 +157,7 @@ pub fn conversation_json(
             "subject": c.source_subject,
             "body": display.body(&c.source_body),
             "author": author_json(
-                &c.source_author_type,
+                c.source_author_type,
                 c.source_author_id,
                 &source_author.and_then(|p| p.name.clone()),
                 &source_author.and_then(|p| p.email.clone()),

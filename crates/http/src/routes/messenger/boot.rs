@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use rapport_core::attributes;
 use rapport_core::contact::{ContactRole, Email};
+use rapport_core::conversation::ConversationState;
 use rapport_core::identity::{sign_visitor_token, VisitorClaims};
 use rapport_core::office_hours::expected_reply;
 use rapport_store::contacts::{self, Contact, ContactFields};
@@ -217,7 +218,7 @@ async fn workspace_json(state: &AppState, workspace: &Workspace, contact_id: i64
     // The clock of the team holding the visitor's latest open conversation (its own office hours
     // when it has them), else the workspace's.
     let recent = messenger::conversations_of(&state.db, workspace.id, contact_id, OPEN_LOOKBACK).await?;
-    let open = recent.iter().find(|c| c.state == "open");
+    let open = recent.iter().find(|c| c.state == ConversationState::Open);
     let reply = expected_reply_of(state, workspace.id, open.and_then(|c| c.team_assignee_id)).await?;
     Ok(json!({
         "app_id": workspace.app_id,

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use rapport_core::conversation::ConversationState;
 use rapport_store::conversations::{
     self, Change, ContactRef, Conversation, NewConversation, Reader, SendOptions, Sent, MAX_PARTS,
 };
@@ -83,7 +84,7 @@ async fn conversation_json(state: &AppState, c: &Conversation) -> AppResult<Valu
     let (_, contacts) = conversations::receipts(&state.db, c.workspace_id, c.id).await?;
     let ids: Vec<i64> = contacts.iter().map(|(id, _)| *id).collect();
     let mut json = conversations::summary(c, &ids);
-    let reply = if c.state == "closed" {
+    let reply = if c.state == ConversationState::Closed {
         Value::Null
     } else {
         super::boot::expected_reply_of(state, c.workspace_id, c.team_assignee_id).await?
