@@ -83,6 +83,7 @@ pub mod conversation;
 pub mod email;
 pub mod event;
 pub mod identity;
+pub mod ids;
 pub mod messenger;
 pub mod office_hours;
 pub mod routing;

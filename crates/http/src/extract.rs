@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use base64::Engine;
+use rapport_core::ids::WorkspaceId;
 use rapport_store::admins::Admin;
 use rapport_store::workspaces::Workspace;
 use serde::de::DeserializeOwned;
@@ -169,7 +170,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 impl Auth {
     /// The workspace every query of this request is scoped to.
-    pub fn workspace_id(&self) -> i64 {
+    pub fn workspace_id(&self) -> WorkspaceId {
         self.workspace.id
     }
 

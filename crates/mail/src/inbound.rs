@@ -11,6 +11,7 @@ mod listener;
 pub mod session;
 pub mod tls;
 
+use rapport_core::ids::WorkspaceId;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -97,7 +98,7 @@ impl Inbox {
             Err(e) => return Reply::new(554, format!("5.6.0 Message refused: {e}")),
         };
         // One copy per workspace; a reply token, when any recipient has one, picks the thread.
-        let mut targets: BTreeMap<i64, Recipient> = BTreeMap::new();
+        let mut targets: BTreeMap<WorkspaceId, Recipient> = BTreeMap::new();
         for (_, recipient) in &envelope.recipients {
             let entry = targets.entry(recipient.workspace_id).or_insert(*recipient);
             entry.conversation_id = entry.conversation_id.or(recipient.conversation_id);
@@ -120,7 +121,7 @@ impl Inbox {
         for recipient in targets.into_values() {
             match store::receive(&self.db, &self.config.attachments_dir, recipient, &email, &record).await {
                 Ok(received) => tracing::info!(
-                    workspace_id = recipient.workspace_id,
+                    workspace_id = recipient.workspace_id.get(),
                     conversation_id = received.conversation_id,
                     duplicate = received.duplicate,
                     "email received"

@@ -134,7 +134,7 @@ impl Sender {
             let (db, sender, limit) = (db.clone(), self.clone(), limit.clone());
             tasks.spawn(async move {
                 let Ok(_turn) = limit.acquire_owned().await else { return };
-                let (ws, id) = (row.workspace_id, row.id);
+                let (ws, id) = (row.workspace_id.get(), row.id);
                 if let Err(e) = sender.send_one(&db, row).await {
                     tracing::warn!(workspace_id = ws, email_message_id = id, error = %e, "sending a reply failed");
                 }
@@ -209,7 +209,7 @@ impl Sender {
         match self.transport.send(message).await {
             Ok(_) => {
                 queue::mark_sent(db, &row).await?;
-                tracing::info!(workspace_id = row.workspace_id, part_id = row.part_id, "reply sent by email");
+                tracing::info!(workspace_id = row.workspace_id.get(), part_id = row.part_id, "reply sent by email");
             }
             Err(error) if error.is_permanent() => {
                 queue::mark_failed(db, &row, &format!("the relay refused it: {error}")).await?;

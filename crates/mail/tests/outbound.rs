@@ -1,5 +1,6 @@
 //! The outbound sender against a real SMTP server: Python's aiosmtpd (`tests/mail-out/sink.py`,
 //! in a virtualenv made by `tests/mail-out/ensure-venv.sh`), on SQLite and PostgreSQL.
+use rapport_core::ids::WorkspaceId;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -87,7 +88,7 @@ fn sender(sink: &Sink, node: &str) -> Sender {
 }
 
 /// Runs passes until nothing is due or the bound is reached; returns the row afterwards.
-async fn drain(sender: &Sender, db: &Db, workspace_id: i64, part_id: i64) -> queue::Outbound {
+async fn drain(sender: &Sender, db: &Db, workspace_id: WorkspaceId, part_id: i64) -> queue::Outbound {
     for _ in 0..200 {
         sender.send_due(db).await.unwrap();
         let row = queue::find_by_part(db, workspace_id, part_id).await.unwrap();

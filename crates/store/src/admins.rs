@@ -2,6 +2,7 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rapport_core::admin::AdminRole;
+use rapport_core::ids::WorkspaceId;
 use serde::Serialize;
 
 use crate::{now, Backend, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
@@ -9,7 +10,8 @@ use crate::{now, Backend, Conflict, Conn, Db, OptionExt, Stmt, StoreError, Store
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Admin {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub email: String,
     pub name: String,
     #[serde(skip)]
@@ -58,7 +60,7 @@ pub fn hash_password(password: &str) -> StoreResult<String> {
         .map_err(|e| StoreError::Invalid(format!("cannot hash password: {e}")))
 }
 
-pub async fn create(db: &Db, workspace_id: i64, new: NewAdmin<'_>) -> StoreResult<Admin> {
+pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewAdmin<'_>) -> StoreResult<Admin> {
     let email = rapport_core::contact::Email::parse(new.email).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let name = new.name.trim();
     if name.is_empty() {
@@ -92,12 +94,12 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewAdmin<'_>) -> StoreResul
     Ok(admin)
 }
 
-pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Admin> {
     let sql = format!("SELECT {COLUMNS} FROM admins WHERE workspace_id = $1 AND id = $2");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("admin")
 }
 
-pub async fn find_by_email(db: &Db, workspace_id: i64, email: &str) -> StoreResult<Admin> {
+pub async fn find_by_email(db: &Db, workspace_id: WorkspaceId, email: &str) -> StoreResult<Admin> {
     let sql = format!("SELECT {COLUMNS} FROM admins WHERE workspace_id = $1 AND email = $2");
     let email = email.trim().to_lowercase();
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(&email)).await?.or_not_found("admin")
@@ -110,14 +112,14 @@ pub async fn find_all_by_email(db: &Db, email: &str) -> StoreResult<Vec<Admin>> 
     db.read().fetch_all(Stmt::new(sql).arg(&email).arg(true)).await
 }
 
-pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<Admin>> {
+pub async fn list(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<Admin>> {
     let sql = format!("SELECT {COLUMNS} FROM admins WHERE workspace_id = $1 ORDER BY id");
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 pub async fn set_away(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     id: i64,
     enabled: bool,
     reassign: bool,
@@ -135,7 +137,7 @@ pub async fn set_away(
 }
 
 /// Deactivates an admin and ends every session and API token they hold, in one transaction.
-pub async fn deactivate(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {
+pub async fn deactivate(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Admin> {
     let current = find(db, workspace_id, id).await?;
     let sql = format!(
         "UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 \
@@ -186,19 +188,19 @@ const ANOTHER_ACTIVE_OWNER: &str = "role <> 'owner' OR EXISTS (SELECT 1 FROM adm
 const LOCK_OWNERS: &str = "SELECT id FROM admins WHERE workspace_id = $1 AND role = 'owner' FOR UPDATE";
 
 /// The team ids of each admin of the workspace, as `(admin_id, team_id)` pairs ordered by admin.
-pub async fn team_memberships(db: &Db, workspace_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+pub async fn team_memberships(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<(i64, i64)>> {
     let sql = "SELECT admin_id, team_id FROM team_members WHERE workspace_id = $1 ORDER BY admin_id, team_id";
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
-pub async fn team_ids(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<Vec<i64>> {
+pub async fn team_ids(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> StoreResult<Vec<i64>> {
     let sql = "SELECT team_id FROM team_members WHERE workspace_id = $1 AND admin_id = $2 ORDER BY team_id";
     db.read().scalars(Stmt::new(sql).arg(workspace_id).arg(admin_id)).await
 }
 
 /// Changes an admin's role. Demoting the workspace's last active owner is refused, checked in the
 /// statement that writes, after the owner rows are locked (`LOCK_OWNERS`).
-pub async fn set_role(db: &Db, workspace_id: i64, id: i64, role: AdminRole) -> StoreResult<Admin> {
+pub async fn set_role(db: &Db, workspace_id: WorkspaceId, id: i64, role: AdminRole) -> StoreResult<Admin> {
     let current = find(db, workspace_id, id).await?;
     let sql = format!(
         "UPDATE admins SET role = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 \
@@ -218,7 +220,7 @@ pub async fn set_role(db: &Db, workspace_id: i64, id: i64, role: AdminRole) -> S
 }
 
 /// Lets a deactivated admin sign in again. Their old sessions and tokens stay ended.
-pub async fn reactivate(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {
+pub async fn reactivate(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Admin> {
     let sql = format!(
         "UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
@@ -232,7 +234,7 @@ pub async fn reactivate(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admi
 }
 
 /// An admin conversations may be assigned to: one of the workspace's, and active.
-pub async fn find_assignable(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Admin> {
+pub async fn find_assignable(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Admin> {
     let admin = find(db, workspace_id, id).await?;
     if !admin.active {
         return Err(StoreError::Invalid(format!("admin {id} is deactivated and cannot be assigned conversations")));

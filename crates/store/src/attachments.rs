@@ -3,6 +3,7 @@
 //!
 //! An upload belongs to its uploader until a message of theirs claims it
 //! (`conversations::send` / `create` with `SendOptions::attachment_ids`).
+use rapport_core::ids::WorkspaceId;
 use std::path::{Path, PathBuf};
 
 use rand::Rng;
@@ -15,7 +16,8 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreResult};
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Attachment {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     /// The message it was sent with; `None` while uploaded but not sent.
     pub part_id: Option<i64>,
     /// `admin` or `contact`.
@@ -63,7 +65,7 @@ fn path_of(dir: &Path, storage_key: &str) -> PathBuf {
 }
 
 /// Writes the bytes under `dir`, then the row. A failed insert removes the file again.
-pub async fn create(db: &Db, dir: &Path, workspace_id: i64, new: NewAttachment<'_>) -> StoreResult<Attachment> {
+pub async fn create(db: &Db, dir: &Path, workspace_id: WorkspaceId, new: NewAttachment<'_>) -> StoreResult<Attachment> {
     let storage_key = format!("{workspace_id}/{}", hex::encode(rand::thread_rng().gen::<[u8; 16]>()));
     let path = path_of(dir, &storage_key);
     if let Some(parent) = path.parent() {
@@ -105,14 +107,14 @@ pub async fn create(db: &Db, dir: &Path, workspace_id: i64, new: NewAttachment<'
 }
 
 /// An attachment of the workspace (what teammates may fetch).
-pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Attachment> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Attachment> {
     let sql = format!("SELECT {COLUMNS} FROM attachments WHERE workspace_id = $1 AND id = $2");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("attachment")
 }
 
 /// An attachment a contact may fetch: one they uploaded, or one sent with a message they see
 /// (a public part of a conversation they take part in). Anything else is not found.
-pub async fn find_for_contact(db: &Db, workspace_id: i64, id: i64, contact_id: i64) -> StoreResult<Attachment> {
+pub async fn find_for_contact(db: &Db, workspace_id: WorkspaceId, id: i64, contact_id: i64) -> StoreResult<Attachment> {
     let sql = format!(
         "SELECT {COLUMNS} FROM attachments a WHERE a.workspace_id = $1 AND a.id = $2 AND \
          ((a.uploader_type = 'contact' AND a.uploader_id = $3) OR EXISTS (SELECT 1 FROM conversation_parts p \

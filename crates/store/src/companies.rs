@@ -1,4 +1,5 @@
 //! Companies (keyed for customers by their own `company_id`) and which contacts belong to them.
+use rapport_core::ids::WorkspaceId;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -8,7 +9,7 @@ use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, T
 #[derive(Debug, Clone, Serialize)]
 pub struct Company {
     pub id: i64,
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     /// The customer's own id for the company; unique in the workspace and never changed.
     pub company_id: String,
     pub name: Option<String>,
@@ -29,7 +30,8 @@ pub struct Company {
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
-    workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    workspace_id: WorkspaceId,
     company_id: String,
     name: Option<String>,
     plan: Option<String>,
@@ -95,7 +97,7 @@ const SELECT: &str = "SELECT c.id, c.workspace_id, c.company_id, c.name, c.plan,
      c.monthly_spend, c.session_count, c.remote_created_at, c.custom_attributes, c.created_at, c.updated_at, \
      (SELECT COUNT(*) FROM contact_companies cc WHERE cc.company_id = c.id) AS user_count FROM companies c";
 
-async fn validate(db: &Db, workspace_id: i64, fields: &CompanyFields) -> StoreResult<()> {
+async fn validate(db: &Db, workspace_id: WorkspaceId, fields: &CompanyFields) -> StoreResult<()> {
     if let Some(size) = fields.size {
         if size < 0 {
             return Err(StoreError::Invalid("size must not be negative".into()));
@@ -120,25 +122,25 @@ fn valid_company_id(company_id: &str) -> StoreResult<&str> {
     Ok(company_id)
 }
 
-async fn fetch_by_text(db: &Db, sql: String, workspace_id: i64, key: &str) -> StoreResult<Option<Company>> {
+async fn fetch_by_text(db: &Db, sql: String, workspace_id: WorkspaceId, key: &str) -> StoreResult<Option<Company>> {
     let row: Option<Row> = db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(key)).await?;
     Ok(row.map(Company::from))
 }
 
-pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Company> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Company> {
     let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id = $2");
     let row: Option<Row> = db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?;
     row.map(Company::from).or_not_found("company")
 }
 
 /// Finds a company by the customer's `company_id`.
-pub async fn find_by_company_id(db: &Db, workspace_id: i64, company_id: &str) -> StoreResult<Company> {
+pub async fn find_by_company_id(db: &Db, workspace_id: WorkspaceId, company_id: &str) -> StoreResult<Company> {
     let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.company_id = $2");
     fetch_by_text(db, sql, workspace_id, company_id.trim()).await?.or_not_found("company")
 }
 
 /// Finds the oldest company with exactly this name (names are not unique).
-pub async fn find_by_name(db: &Db, workspace_id: i64, name: &str) -> StoreResult<Company> {
+pub async fn find_by_name(db: &Db, workspace_id: WorkspaceId, name: &str) -> StoreResult<Company> {
     let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.name = $2 ORDER BY c.id LIMIT 1");
     fetch_by_text(db, sql, workspace_id, name).await?.or_not_found("company")
 }
@@ -157,7 +159,7 @@ fn merged(current: &Map<String, Value>, changes: &Option<Map<String, Value>>) ->
 /// and whether it was created.
 pub async fn upsert(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     company_id: &str,
     fields: CompanyFields,
 ) -> StoreResult<(Company, bool)> {
@@ -185,7 +187,7 @@ pub async fn upsert(
 /// (retry: it exists now). The fields must be valid ([`validate`]). Shared with the Segment intake.
 pub(crate) async fn write(
     tx: &mut Tx,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     company_id: &str,
     f: &CompanyFields,
 ) -> StoreResult<(i64, bool)> {
@@ -249,7 +251,12 @@ pub(crate) async fn write(
     }
 }
 
-async fn update_validated(db: &Db, workspace_id: i64, current: &Company, f: &CompanyFields) -> StoreResult<Company> {
+async fn update_validated(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    current: &Company,
+    f: &CompanyFields,
+) -> StoreResult<Company> {
     let sql = "UPDATE companies SET name = $3, plan = $4, size = $5, website = $6, industry = $7, \
                monthly_spend = $8, remote_created_at = $9, custom_attributes = $10, updated_at = $11 \
                WHERE workspace_id = $1 AND id = $2";
@@ -275,14 +282,14 @@ async fn update_validated(db: &Db, workspace_id: i64, current: &Company, f: &Com
 }
 
 /// Updates a company by our id (its `company_id` cannot change).
-pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: CompanyFields) -> StoreResult<Company> {
+pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, fields: CompanyFields) -> StoreResult<Company> {
     let current = find(db, workspace_id, id).await?;
     validate(db, workspace_id, &fields).await?;
     update_validated(db, workspace_id, &current, &fields).await
 }
 
 /// Deletes a company with its contact links and taggings; the contacts themselves stay.
-pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
     let mut tx = db.begin().await?;
     tx.execute(
         Stmt::new("DELETE FROM contact_companies WHERE workspace_id = $1 AND company_id = $2")
@@ -316,7 +323,7 @@ pub enum Order {
 /// with the total count. A page past the end is empty.
 pub async fn list_page(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     tag_id: Option<i64>,
     page: i64,
     per_page: i64,
@@ -348,21 +355,21 @@ pub async fn list_page(
 }
 
 /// Up to `limit` companies with ids above `after_id`, in id order (keyset paging for scroll).
-pub async fn scroll(db: &Db, workspace_id: i64, after_id: i64, limit: i64) -> StoreResult<Vec<Company>> {
+pub async fn scroll(db: &Db, workspace_id: WorkspaceId, after_id: i64, limit: i64) -> StoreResult<Vec<Company>> {
     let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3");
     let rows: Vec<Row> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(after_id).arg(limit)).await?;
     Ok(rows.into_iter().map(Company::from).collect())
 }
 
 /// Whether a (not merged-away) contact with this id exists in the workspace.
-pub async fn contact_exists(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<bool> {
+pub async fn contact_exists(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<bool> {
     let sql = "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL";
     let n: i64 = db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(contact_id)).await?;
     Ok(n > 0)
 }
 
 /// Attaches a contact to a company (idempotent); both must be in the workspace.
-pub async fn attach(db: &Db, workspace_id: i64, contact_id: i64, company_id: i64) -> StoreResult<Company> {
+pub async fn attach(db: &Db, workspace_id: WorkspaceId, contact_id: i64, company_id: i64) -> StoreResult<Company> {
     if !contact_exists(db, workspace_id, contact_id).await? {
         return Err(StoreError::not_found("contact"));
     }
@@ -384,7 +391,7 @@ pub async fn attach(db: &Db, workspace_id: i64, contact_id: i64, company_id: i64
 }
 
 /// Detaches a contact from a company. A company the contact is not attached to is not found.
-pub async fn detach(db: &Db, workspace_id: i64, contact_id: i64, company_id: i64) -> StoreResult<Company> {
+pub async fn detach(db: &Db, workspace_id: WorkspaceId, contact_id: i64, company_id: i64) -> StoreResult<Company> {
     if !contact_exists(db, workspace_id, contact_id).await? {
         return Err(StoreError::not_found("contact"));
     }
@@ -406,7 +413,7 @@ pub async fn detach(db: &Db, workspace_id: i64, contact_id: i64, company_id: i64
 }
 
 /// The companies a contact is attached to, in the order they were attached.
-pub async fn list_for_contact(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<Vec<Company>> {
+pub async fn list_for_contact(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<Vec<Company>> {
     let sql = format!(
         "{SELECT} JOIN contact_companies l ON l.company_id = c.id \
          WHERE c.workspace_id = $1 AND l.workspace_id = $1 AND l.contact_id = $2 ORDER BY l.created_at, c.id"
@@ -419,7 +426,7 @@ pub async fn list_for_contact(db: &Db, workspace_id: i64, contact_id: i64) -> St
 /// many contacts in two queries: the links, then the companies. Contacts without one are absent.
 pub async fn first_for_contacts(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     contact_ids: &[i64],
 ) -> StoreResult<std::collections::HashMap<i64, Company>> {
     let mut first: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
@@ -447,7 +454,7 @@ pub async fn first_for_contacts(
 }
 
 /// The ids of the contacts attached to a company, in id order.
-pub async fn contact_ids(db: &Db, workspace_id: i64, company_id: i64) -> StoreResult<Vec<i64>> {
+pub async fn contact_ids(db: &Db, workspace_id: WorkspaceId, company_id: i64) -> StoreResult<Vec<i64>> {
     let sql =
         "SELECT contact_id FROM contact_companies WHERE workspace_id = $1 AND company_id = $2 ORDER BY contact_id";
     db.read().scalars(Stmt::new(sql).arg(workspace_id).arg(company_id)).await

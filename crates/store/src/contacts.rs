@@ -6,6 +6,7 @@
 //! A merged contact keeps its row (with `merged_into_id`) so old ids can be traced, but every read
 //! here treats it as gone.
 use rapport_core::event::EventKind;
+use rapport_core::ids::WorkspaceId;
 use std::collections::HashMap;
 
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
@@ -30,7 +31,8 @@ pub use relations::{contacts_of_company, relations, Limited, Relations, INLINED}
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Contact {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub role: String,
     pub external_id: Option<String>,
     pub email: Option<String>,
@@ -130,7 +132,12 @@ fn check_time(field: &str, value: &Option<Option<i64>>) -> StoreResult<()> {
 
 /// Checks every field against the data before anything is written. `self_id` is the contact
 /// being updated (its own external id is not a conflict).
-async fn validate(db: &Db, workspace_id: i64, fields: &mut ContactFields, self_id: Option<i64>) -> StoreResult<()> {
+async fn validate(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    fields: &mut ContactFields,
+    self_id: Option<i64>,
+) -> StoreResult<()> {
     if let Some(Some(external_id)) = &mut fields.external_id {
         let trimmed = external_id.trim();
         if trimmed.is_empty() {
@@ -189,7 +196,7 @@ fn conflict_on_external_id(e: StoreError) -> StoreError {
 
 /// Creates a contact; the role defaults to `user`. A new contact has nothing linked to it (no tags,
 /// companies, notes or further identities: its [`Relations`] are the default).
-pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> StoreResult<Contact> {
+pub async fn create(db: &Db, workspace_id: WorkspaceId, mut fields: ContactFields) -> StoreResult<Contact> {
     validate(db, workspace_id, &mut fields, None).await?;
     let mut tx = db.begin().await?;
     let contact = insert(&mut tx, workspace_id, fields).await?;
@@ -200,7 +207,7 @@ pub async fn create(db: &Db, workspace_id: i64, mut fields: ContactFields) -> St
 /// Inside `tx`: writes a new contact (the role defaults to `user`) with its `contact.created`
 /// event. The fields must be valid ([`validate`]); an external id taken meanwhile is a conflict.
 /// Shared with the Segment intake.
-pub(crate) async fn insert(tx: &mut Tx, workspace_id: i64, fields: ContactFields) -> StoreResult<Contact> {
+pub(crate) async fn insert(tx: &mut Tx, workspace_id: WorkspaceId, fields: ContactFields) -> StoreResult<Contact> {
     let email = fields.email.flatten();
     let attributes = Value::Object(fields.custom_attributes.unwrap_or_default()).to_string();
     let sql = format!(
@@ -242,7 +249,7 @@ pub(crate) async fn insert(tx: &mut Tx, workspace_id: i64, fields: ContactFields
 }
 
 /// Updates the given fields; custom attributes are merged key by key into the stored ones.
-pub async fn update(db: &Db, workspace_id: i64, id: i64, mut fields: ContactFields) -> StoreResult<Contact> {
+pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, mut fields: ContactFields) -> StoreResult<Contact> {
     let current = find(db, workspace_id, id).await?;
     validate(db, workspace_id, &mut fields, Some(id)).await?;
     let role = match fields.role {
@@ -300,12 +307,12 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, mut fields: ContactFiel
 }
 
 /// A live (not merged) contact of the workspace.
-pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Contact> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("contact")
 }
 
-pub async fn find_by_external_id(db: &Db, workspace_id: i64, external_id: &str) -> StoreResult<Contact> {
+pub async fn find_by_external_id(db: &Db, workspace_id: WorkspaceId, external_id: &str) -> StoreResult<Contact> {
     let sql = format!(
         "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND external_id = $2 AND merged_into_id IS NULL"
     );
@@ -316,7 +323,7 @@ pub async fn find_by_external_id(db: &Db, workspace_id: i64, external_id: &str) 
 /// further identifier ([`identities`]); users before leads, primaries before further identifiers,
 /// then the oldest. Matching is case-insensitive. This is the one lookup every channel uses to
 /// recognise a customer by email (the messenger, inbound mail, Segment).
-pub async fn find_by_email(db: &Db, workspace_id: i64, email: &Email) -> StoreResult<Option<Contact>> {
+pub async fn find_by_email(db: &Db, workspace_id: WorkspaceId, email: &Email) -> StoreResult<Option<Contact>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL AND (LOWER(email) = $2 \
          OR id IN ({VERIFIED_EMAIL_HOLDERS})) ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, \
@@ -333,7 +340,7 @@ pub(crate) const VERIFIED_EMAIL_HOLDERS: &str = "SELECT contact_id FROM contact_
 /// Deletes a contact with its notes, taggings, company links, events and further identifiers. A
 /// contact that is part of conversations is refused: those belong to the inbox's history (archive
 /// it instead).
-pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {
+pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Contact> {
     let contact = find(db, workspace_id, id).await?;
     let in_conversations: i64 = db
         .read()
@@ -365,16 +372,22 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact>
 }
 
 /// Sets `archived` (archive/unarchive).
-pub async fn set_archived(db: &Db, workspace_id: i64, id: i64, archived: bool) -> StoreResult<Contact> {
+pub async fn set_archived(db: &Db, workspace_id: WorkspaceId, id: i64, archived: bool) -> StoreResult<Contact> {
     set_flag(db, workspace_id, id, "archived", archived).await
 }
 
 /// Blocks a contact (Intercom has no unblock).
-pub async fn block(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Contact> {
+pub async fn block(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Contact> {
     set_flag(db, workspace_id, id, "blocked", true).await
 }
 
-async fn set_flag(db: &Db, workspace_id: i64, id: i64, column: &'static str, value: bool) -> StoreResult<Contact> {
+async fn set_flag(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: i64,
+    column: &'static str,
+    value: bool,
+) -> StoreResult<Contact> {
     let sql = format!(
         "UPDATE contacts SET {column} = $3, updated_at = $4 \
          WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL RETURNING {COLUMNS}"
@@ -405,7 +418,7 @@ fn everything() -> SqlCondition {
 }
 
 /// Live contacts in id order, `per_page` after the contact `after_id`.
-pub async fn list(db: &Db, workspace_id: i64, per_page: i64, after_id: Option<i64>) -> StoreResult<Page> {
+pub async fn list(db: &Db, workspace_id: WorkspaceId, per_page: i64, after_id: Option<i64>) -> StoreResult<Page> {
     page(db, workspace_id, [everything(), everything(), everything()], per_page, after_id).await
 }
 
@@ -429,7 +442,7 @@ pub async fn search(
 /// `conditions` = the same filter numbered from `$4`, `$2` and `$3`.
 async fn page(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conditions: [SqlCondition; 3],
     per_page: i64,
     after_id: Option<i64>,
@@ -455,25 +468,31 @@ async fn page(
 }
 
 /// How many live contacts the workspace has.
-pub async fn count(db: &Db, workspace_id: i64) -> StoreResult<i64> {
+pub async fn count(db: &Db, workspace_id: WorkspaceId) -> StoreResult<i64> {
     let sql = "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL";
     db.read().scalar(Stmt::new(sql).arg(workspace_id)).await
 }
 
 /// Applies a tag to a live contact.
-pub async fn tag(db: &Db, workspace_id: i64, id: i64, tag_id: i64, admin_id: Option<i64>) -> StoreResult<AppliedTag> {
+pub async fn tag(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: i64,
+    tag_id: i64,
+    admin_id: Option<i64>,
+) -> StoreResult<AppliedTag> {
     find(db, workspace_id, id).await?;
     crate::tags::apply(db, workspace_id, tag_id, Target::Contact, id, admin_id).await
 }
 
 /// The tags of one live contact.
-pub async fn tags(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Vec<AppliedTag>> {
+pub async fn tags(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Vec<AppliedTag>> {
     find(db, workspace_id, id).await?;
     crate::tags::tags_of(db, workspace_id, Target::Contact, &[id]).await
 }
 
 /// Removes a tag from a live contact; returns the tag.
-pub async fn untag(db: &Db, workspace_id: i64, id: i64, tag_id: i64) -> StoreResult<crate::tags::Tag> {
+pub async fn untag(db: &Db, workspace_id: WorkspaceId, id: i64, tag_id: i64) -> StoreResult<crate::tags::Tag> {
     find(db, workspace_id, id).await?;
     crate::tags::remove(db, workspace_id, tag_id, Target::Contact, id).await
 }

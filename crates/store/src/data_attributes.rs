@@ -3,6 +3,7 @@
 //! ones included, so un-archiving can never collide). The value rules live in
 //! `rapport_core::attributes`; this module applies them to stored definitions.
 use rapport_core::attributes::{self, AttributeError, DataType, Model};
+use rapport_core::ids::WorkspaceId;
 use serde_json::{Map, Value};
 
 use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
@@ -11,7 +12,7 @@ use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 #[derive(Debug, Clone)]
 pub struct DataAttribute {
     pub id: i64,
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     pub model: Model,
     pub name: String,
     pub label: String,
@@ -29,7 +30,8 @@ pub struct DataAttribute {
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
-    workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    workspace_id: WorkspaceId,
     model: String,
     name: String,
     label: String,
@@ -109,7 +111,7 @@ fn options_json(options: &[String]) -> String {
 
 /// Creates a custom attribute. A name already used in the model (even by an archived attribute)
 /// is a `Conflict`; a bad name, type/options mismatch or long description is `Invalid`.
-pub async fn create(db: &Db, workspace_id: i64, new: NewDataAttribute<'_>) -> StoreResult<DataAttribute> {
+pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewDataAttribute<'_>) -> StoreResult<DataAttribute> {
     attributes::validate_name(new.model, new.name).map_err(invalid)?;
     attributes::validate_options(new.data_type, &new.options).map_err(invalid)?;
     valid_description(new.description)?;
@@ -137,7 +139,12 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewDataAttribute<'_>) -> St
 }
 
 /// Changes a definition's description, options, archived flag or messenger_writable.
-pub async fn update(db: &Db, workspace_id: i64, id: i64, changes: DataAttributeChanges) -> StoreResult<DataAttribute> {
+pub async fn update(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: i64,
+    changes: DataAttributeChanges,
+) -> StoreResult<DataAttribute> {
     let current = find(db, workspace_id, id).await?;
     if let Some(options) = &changes.options {
         attributes::validate_options(current.data_type, options).map_err(invalid)?;
@@ -166,7 +173,7 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, changes: DataAttributeC
 }
 
 /// One definition of this workspace.
-pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<DataAttribute> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<DataAttribute> {
     let sql = format!("SELECT {COLUMNS} FROM data_attributes WHERE workspace_id = $1 AND id = $2");
     let row: Row =
         db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("data_attribute")?;
@@ -176,7 +183,7 @@ pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<DataAttrib
 /// The custom attributes of the workspace, of one model or all, oldest first.
 pub async fn list(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     model: Option<Model>,
     include_archived: bool,
 ) -> StoreResult<Vec<DataAttribute>> {
@@ -201,7 +208,7 @@ pub const MAX_SELF_DEFINED: usize = 500;
 /// meanwhile is fine. Returns the names defined.
 pub async fn define_missing(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     model: Model,
     attributes: &Map<String, Value>,
 ) -> StoreResult<Vec<String>> {
@@ -246,7 +253,7 @@ pub async fn define_missing(
 /// accepted for an archived attribute (clearing old data must stay possible).
 pub async fn validate_custom_attributes(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     model: &str,
     attributes: &Map<String, Value>,
 ) -> StoreResult<()> {

@@ -6,6 +6,7 @@
 //! doorbell (`Db::committed`).
 use rapport_core::conversation::AuthorType;
 use rapport_core::event::EventKind;
+use rapport_core::ids::WorkspaceId;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -32,7 +33,7 @@ impl Audience {
 /// An event about to be appended.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     pub kind: EventKind,
     pub conversation_id: Option<i64>,
     pub audience: Audience,
@@ -43,7 +44,8 @@ pub struct NewEvent {
 /// A stored event.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Event {
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub seq: i64,
     /// As stored: older releases may have written kinds this one does not know ([`Event::known_kind`]).
     pub kind: String,
@@ -97,7 +99,8 @@ pub async fn append(tx: &mut Tx, event: &NewEvent) -> StoreResult<i64> {
                 .arg(event.created_at),
         )
         .await?;
-    tx.appended(event.workspace_id, seq);
+    // `Committed` (db.rs) still carries the raw id.
+    tx.appended(event.workspace_id.get(), seq);
     Ok(seq)
 }
 
@@ -118,28 +121,28 @@ const POSTGRES_APPEND: &str = "WITH next AS (INSERT INTO event_sequences (worksp
     SELECT $1, last_seq, $2, $3, $4, $5, $6 FROM next RETURNING seq";
 
 /// The workspace's last sequence number (0 before its first event).
-pub async fn last_seq(db: &Db, workspace_id: i64) -> StoreResult<i64> {
+pub async fn last_seq(db: &Db, workspace_id: WorkspaceId) -> StoreResult<i64> {
     let sql = "SELECT last_seq FROM event_sequences WHERE workspace_id = $1";
     let seq: Option<i64> = db.read().scalar_optional(Stmt::new(sql).arg(workspace_id)).await?;
     Ok(seq.unwrap_or(0))
 }
 
 /// Up to `limit` events with `seq > after`, in order.
-pub async fn after(db: &Db, workspace_id: i64, after: i64, limit: i64) -> StoreResult<Vec<Event>> {
+pub async fn after(db: &Db, workspace_id: WorkspaceId, after: i64, limit: i64) -> StoreResult<Vec<Event>> {
     let sql = "SELECT workspace_id, seq, kind, conversation_id, audience, payload, created_at FROM event_log \
                WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(after).arg(limit)).await
 }
 
 /// Where a consumer (`webhooks`, `mail`, …) stopped reading this workspace's log (0 = nothing read).
-pub async fn cursor(db: &Db, workspace_id: i64, consumer: &str) -> StoreResult<i64> {
+pub async fn cursor(db: &Db, workspace_id: WorkspaceId, consumer: &str) -> StoreResult<i64> {
     let sql = "SELECT seq FROM event_cursors WHERE workspace_id = $1 AND consumer = $2";
     let seq: Option<i64> = db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(consumer)).await?;
     Ok(seq.unwrap_or(0))
 }
 
 /// Records that `consumer` has handled every event up to `seq`. A cursor never moves backwards.
-pub async fn save_cursor(db: &Db, workspace_id: i64, consumer: &str, seq: i64) -> StoreResult<()> {
+pub async fn save_cursor(db: &Db, workspace_id: WorkspaceId, consumer: &str, seq: i64) -> StoreResult<()> {
     let upsert = Stmt::new(
         "INSERT INTO event_cursors (workspace_id, consumer, seq, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (workspace_id, consumer) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at \

@@ -6,6 +6,7 @@
 //! rather than expanded into `count` synthetic events, so a summary of a million occurrences
 //! costs one row and the event list only ever shows events that were really sent.
 use rapport_core::attributes::{self, AttributeError};
+use rapport_core::ids::WorkspaceId;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -66,7 +67,7 @@ const CONTACT_COLUMNS: &str = "id, external_id, email";
 
 /// Finds a live (not merged away) contact of this workspace by one key. An email matches
 /// case-insensitively; when a user and a lead share it, the user wins, then the oldest.
-pub async fn find_contact(db: &Db, workspace_id: i64, key: ContactKey<'_>) -> StoreResult<ContactRef> {
+pub async fn find_contact(db: &Db, workspace_id: WorkspaceId, key: ContactKey<'_>) -> StoreResult<ContactRef> {
     let base = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL");
     let query = match key {
         ContactKey::Id(id) => {
@@ -89,7 +90,7 @@ pub async fn find_contact(db: &Db, workspace_id: i64, key: ContactKey<'_>) -> St
 
 /// Finds the contact named by the first key that matches (SDKs send `user_id` and `email`
 /// together; a user known only by email must still be found).
-pub async fn identify(db: &Db, workspace_id: i64, keys: &[ContactKey<'_>]) -> StoreResult<ContactRef> {
+pub async fn identify(db: &Db, workspace_id: WorkspaceId, keys: &[ContactKey<'_>]) -> StoreResult<ContactRef> {
     for key in keys {
         match find_contact(db, workspace_id, *key).await {
             Err(StoreError::NotFound { .. }) => continue,
@@ -111,7 +112,7 @@ pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (workspace_id, contact
 /// Records an event for a contact of this workspace. Returns `false` when the identical event
 /// (same contact, name, `created_at` and metadata, whatever its key order) was already stored:
 /// clients retry, and a retried event must not count twice.
-pub async fn record(db: &Db, workspace_id: i64, new: NewEvent<'_>) -> StoreResult<bool> {
+pub async fn record(db: &Db, workspace_id: WorkspaceId, new: NewEvent<'_>) -> StoreResult<bool> {
     let name = attributes::event_name(new.event_name).map_err(invalid)?;
     attributes::validate_event_metadata(new.metadata).map_err(invalid)?;
     if new.created_at <= 0 {
@@ -145,7 +146,7 @@ struct EventRow {
 /// position `before` (the last event of the previous page) when given.
 pub async fn list(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     contact_id: i64,
     limit: i64,
     before: Option<(i64, i64)>,
@@ -176,7 +177,7 @@ pub async fn list(
 }
 
 /// Per event name: how many times, first and last, over stored events and uploaded summaries.
-pub async fn summaries(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<Vec<EventSummary>> {
+pub async fn summaries(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<Vec<EventSummary>> {
     let sql = "SELECT event_name AS name, MIN(f) AS first, MAX(l) AS last, CAST(SUM(c) AS BIGINT) AS count FROM ( \
            SELECT event_name, created_at AS f, created_at AS l, CAST(1 AS BIGINT) AS c FROM events \
            WHERE workspace_id = $1 AND contact_id = $2 \
@@ -190,7 +191,12 @@ pub async fn summaries(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResu
 /// Adds uploaded summaries (`count` occurrences of `name` between `first` and `last`) to a
 /// contact's summaries. Each upload adds; it does not replace earlier uploads. All are checked
 /// before any is written, and they are written together.
-pub async fn add_summaries(db: &Db, workspace_id: i64, contact_id: i64, summaries: &[EventSummary]) -> StoreResult<()> {
+pub async fn add_summaries(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    contact_id: i64,
+    summaries: &[EventSummary],
+) -> StoreResult<()> {
     let mut names = Vec::with_capacity(summaries.len());
     for summary in summaries {
         names.push(attributes::event_name(&summary.name).map_err(invalid)?);

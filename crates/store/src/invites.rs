@@ -3,6 +3,7 @@
 //! that creates the admin, so a link works once even when clicked twice at the same moment.
 use rand::distributions::{Alphanumeric, DistString};
 use rapport_core::admin::AdminRole;
+use rapport_core::ids::WorkspaceId;
 use serde::Serialize;
 
 use crate::admins::{hash_password, Admin};
@@ -16,7 +17,8 @@ pub const INVITE_TTL_SECONDS: i64 = 7 * 24 * 3600;
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Invite {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub email: String,
     pub name: String,
     pub role: String,
@@ -43,7 +45,7 @@ fn check_name(name: &str) -> StoreResult<&str> {
 /// Invites `email` with `role`; returns the invitation and the plaintext token (never stored).
 pub async fn create(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     invited_by: i64,
     email: &str,
     name: &str,
@@ -76,7 +78,7 @@ pub async fn create(
 }
 
 /// The workspace's invitations not yet accepted, revoked or expired, newest first.
-pub async fn list_pending(db: &Db, workspace_id: i64) -> StoreResult<Vec<Invite>> {
+pub async fn list_pending(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<Invite>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM admin_invites WHERE workspace_id = $1 AND accepted_at IS NULL AND expires_at > $2 \
          ORDER BY id DESC"
@@ -85,7 +87,7 @@ pub async fn list_pending(db: &Db, workspace_id: i64) -> StoreResult<Vec<Invite>
 }
 
 /// Withdraws an invitation that has not been accepted; its link stops working.
-pub async fn revoke(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
+pub async fn revoke(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
     let delete = Stmt::new("DELETE FROM admin_invites WHERE workspace_id = $1 AND id = $2 AND accepted_at IS NULL")
         .arg(workspace_id)
         .arg(id);

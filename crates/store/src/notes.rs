@@ -1,4 +1,5 @@
 //! Notes: free text teammates leave on a contact. Bodies are stored as given, never interpreted.
+use rapport_core::ids::WorkspaceId;
 use serde::Serialize;
 
 use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
@@ -7,7 +8,8 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Note {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub contact_id: i64,
     pub admin_id: Option<i64>,
     pub body: String,
@@ -28,7 +30,7 @@ const SELECT: &str = "SELECT n.id, n.workspace_id, n.contact_id, n.admin_id, n.b
 /// Adds a note to a live contact. The author, when given, must be a teammate of the workspace.
 pub async fn create(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     contact_id: i64,
     admin_id: Option<i64>,
     body: &str,
@@ -58,7 +60,7 @@ pub async fn create(
     find(db, workspace_id, id).await
 }
 
-pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Note> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Note> {
     let sql = format!("{SELECT} WHERE n.workspace_id = $1 AND n.id = $2");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("note")
 }
@@ -67,7 +69,7 @@ pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Note> {
 /// past the end is empty, not an error.
 pub async fn list_for_contact(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     contact_id: i64,
     page: i64,
     per_page: i64,

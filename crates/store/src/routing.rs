@@ -2,6 +2,7 @@
 //! live), an audit log, and the live path that runs the live rules on a conversation and applies
 //! their actions through the same functions as a teammate's actions (so events reach the log and
 //! the inbox live). The rules themselves are `rapport_core::routing`.
+use rapport_core::ids::WorkspaceId;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -59,7 +60,7 @@ fn version_of((version, rules, published_by, published_at): (i64, String, Option
 const VERSION_COLUMNS: &str = "version, rules, published_by, published_at";
 
 /// The live (highest) version, if any was published.
-pub async fn live(db: &Db, workspace_id: i64) -> StoreResult<Option<Version>> {
+pub async fn live(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Option<Version>> {
     let sql = format!(
         "SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 ORDER BY version DESC LIMIT 1"
     );
@@ -69,7 +70,7 @@ pub async fn live(db: &Db, workspace_id: i64) -> StoreResult<Option<Version>> {
 }
 
 /// Every published version, newest first.
-pub async fn versions(db: &Db, workspace_id: i64) -> StoreResult<Vec<Version>> {
+pub async fn versions(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<Version>> {
     let sql =
         format!("SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 ORDER BY version DESC");
     let rows: Vec<(i64, String, Option<i64>, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await?;
@@ -77,7 +78,7 @@ pub async fn versions(db: &Db, workspace_id: i64) -> StoreResult<Vec<Version>> {
 }
 
 /// The draft; before the first edit it is a copy of the live rules (or no rules).
-pub async fn draft(db: &Db, workspace_id: i64) -> StoreResult<Draft> {
+pub async fn draft(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Draft> {
     let sql = "SELECT rules, updated_by, updated_at FROM assignment_rule_drafts WHERE workspace_id = $1";
     let row: Option<(String, Option<i64>, i64)> = db.read().fetch_optional(Stmt::new(sql).arg(workspace_id)).await?;
     let live = live(db, workspace_id).await?;
@@ -96,18 +97,18 @@ pub async fn draft(db: &Db, workspace_id: i64) -> StoreResult<Draft> {
 }
 
 /// The draft as a rule set.
-pub async fn draft_rules(db: &Db, workspace_id: i64) -> StoreResult<RuleSet> {
+pub async fn draft_rules(db: &Db, workspace_id: WorkspaceId) -> StoreResult<RuleSet> {
     Ok(RuleSet::from_stored(&draft(db, workspace_id).await?.rules.to_string()))
 }
 
 /// The live rules (no rules before the first publish).
-pub async fn live_rules(db: &Db, workspace_id: i64) -> StoreResult<RuleSet> {
+pub async fn live_rules(db: &Db, workspace_id: WorkspaceId) -> StoreResult<RuleSet> {
     Ok(live(db, workspace_id).await?.map(|v| RuleSet::from_stored(&v.rules.to_string())).unwrap_or_default())
 }
 
 /// Validates a rule set: its shape (`rapport_core::routing`), and that every team and teammate
 /// it assigns to exists in the workspace. Errors name the offending path.
-pub async fn validate(db: &Db, workspace_id: i64, rules: &Value) -> StoreResult<RuleSet> {
+pub async fn validate(db: &Db, workspace_id: WorkspaceId, rules: &Value) -> StoreResult<RuleSet> {
     let set = RuleSet::parse(rules).map_err(|e| StoreError::Invalid(e.to_string()))?;
     for (path, action) in set.references() {
         let found = match action {
@@ -133,7 +134,7 @@ pub async fn validate(db: &Db, workspace_id: i64, rules: &Value) -> StoreResult<
 }
 
 /// Replaces the draft (validated first: a refused draft changes nothing) and records the change.
-pub async fn save_draft(db: &Db, workspace_id: i64, admin_id: i64, rules: &Value) -> StoreResult<Draft> {
+pub async fn save_draft(db: &Db, workspace_id: WorkspaceId, admin_id: i64, rules: &Value) -> StoreResult<Draft> {
     let set = validate(db, workspace_id, rules).await?;
     let before = draft_rules(db, workspace_id).await?;
     write_draft(db, workspace_id, admin_id, &set, "draft_updated", None, before.diff(&set)).await?;
@@ -142,7 +143,7 @@ pub async fn save_draft(db: &Db, workspace_id: i64, admin_id: i64, rules: &Value
 
 async fn write_draft(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     admin_id: i64,
     set: &RuleSet,
     action: &str,
@@ -168,7 +169,7 @@ const AUDIT: &str = "INSERT INTO assignment_rule_audit (workspace_id, admin_id, 
 
 /// Publishes the draft as a new numbered version, which goes live. The draft is validated again
 /// (a team may have been deleted since it was saved).
-pub async fn publish(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<Version> {
+pub async fn publish(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> StoreResult<Version> {
     let draft = draft(db, workspace_id).await?;
     let set = validate(db, workspace_id, &draft.rules).await?;
     let diff = live_rules(db, workspace_id).await?.diff(&set);
@@ -190,7 +191,7 @@ pub async fn publish(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<V
 }
 
 /// Copies a published version into the draft (publish to make it live again).
-pub async fn restore(db: &Db, workspace_id: i64, admin_id: i64, version: i64) -> StoreResult<Draft> {
+pub async fn restore(db: &Db, workspace_id: WorkspaceId, admin_id: i64, version: i64) -> StoreResult<Draft> {
     let sql =
         format!("SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 AND version = $2");
     let found: (i64, String, Option<i64>, i64) =
@@ -205,7 +206,12 @@ pub async fn restore(db: &Db, workspace_id: i64, admin_id: i64, version: i64) ->
 type AuditRow = (i64, Option<i64>, String, Option<i64>, String, i64);
 
 /// The audit log, newest first, at most `limit` entries before entry id `before` (paging).
-pub async fn audit(db: &Db, workspace_id: i64, before: Option<i64>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+pub async fn audit(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<AuditEntry>> {
     let sql = "SELECT id, admin_id, action, version, diff, created_at FROM assignment_rule_audit \
          WHERE workspace_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
     let page = Stmt::new(sql).arg(workspace_id).arg(before.unwrap_or(i64::MAX)).arg(limit);
@@ -248,7 +254,7 @@ impl Schedule {
     }
 }
 
-pub async fn schedule(db: &Db, workspace_id: i64) -> StoreResult<Schedule> {
+pub async fn schedule(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Schedule> {
     Ok(Schedule { clock: crate::sla::business_clock(db, workspace_id, None).await? })
 }
 
@@ -272,13 +278,13 @@ fn conversation_map(conversation: &Conversation, tags: Value) -> Map<String, Val
 type People = (Map<String, Value>, Map<String, Value>);
 
 /// The rules' view of a contact and their first company (empty maps when absent).
-async fn people(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<People> {
+async fn people(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<People> {
     Ok(people_of(db, workspace_id, &[contact_id]).await?.remove(&contact_id).unwrap_or_default())
 }
 
 /// [`people`] for many contacts: contacts and tags are read by chunks of ids, companies one
 /// query per contact.
-async fn people_of(db: &Db, workspace_id: i64, contact_ids: &[i64]) -> StoreResult<HashMap<i64, People>> {
+async fn people_of(db: &Db, workspace_id: WorkspaceId, contact_ids: &[i64]) -> StoreResult<HashMap<i64, People>> {
     let mut found = HashMap::new();
     for chunk in contact_ids.chunks(500) {
         let sql = format!(
@@ -321,7 +327,7 @@ async fn people_of(db: &Db, workspace_id: i64, contact_ids: &[i64]) -> StoreResu
 
 /// The rules' view of a conversation (its first contact and that contact's first company) at
 /// unix time `at`, with the workspace's office hours.
-pub async fn subject(db: &Db, workspace_id: i64, conversation: &Conversation, at: i64) -> StoreResult<Subject> {
+pub async fn subject(db: &Db, workspace_id: WorkspaceId, conversation: &Conversation, at: i64) -> StoreResult<Subject> {
     let tags = crate::tags::tags_of(db, workspace_id, Target::Conversation, &[conversation.id]).await?;
     let (contact, company) = people(db, workspace_id, conversation.contact_id).await?;
     let subject = Subject {
@@ -334,7 +340,7 @@ pub async fn subject(db: &Db, workspace_id: i64, conversation: &Conversation, at
 }
 
 /// Sets a (sample) subject's time and whether it is inside the workspace's office hours.
-pub async fn at_time(db: &Db, workspace_id: i64, subject: Subject, at: i64) -> StoreResult<Subject> {
+pub async fn at_time(db: &Db, workspace_id: WorkspaceId, subject: Subject, at: i64) -> StoreResult<Subject> {
     Ok(schedule(db, workspace_id).await?.place(subject, at))
 }
 
@@ -357,7 +363,7 @@ pub struct Applied {
 /// rules are live.
 pub async fn run(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     author: Option<i64>,
 ) -> StoreResult<Option<Applied>> {
@@ -379,24 +385,24 @@ pub async fn run(
 /// replied to a closed one) and returns the conversation when they ran. The triggering change is
 /// already stored: a failure here is logged, never returned, so it cannot lose the message.
 /// A failure leaves a new conversation's `rules_due_at` set, so [`run_overdue`] tries again.
-pub async fn run_after(db: &Db, workspace_id: i64, conversation_id: i64) -> Option<Conversation> {
+pub async fn run_after(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) -> Option<Conversation> {
     // Boxed: the rules act through `conversations::send`, which calls back here.
     match Box::pin(run(db, workspace_id, conversation_id, None)).await {
         Ok(applied) => {
             if let Err(error) = rules_ran(db, workspace_id, conversation_id).await {
-                tracing::warn!(workspace_id, conversation_id, %error, "could not mark the rules as run");
+                tracing::warn!(workspace_id = workspace_id.get(), conversation_id, %error, "could not mark the rules as run");
             }
             applied.and_then(|a| a.conversation)
         }
         Err(error) => {
-            tracing::warn!(workspace_id, conversation_id, %error, "assignment rules failed");
+            tracing::warn!(workspace_id = workspace_id.get(), conversation_id, %error, "assignment rules failed");
             None
         }
     }
 }
 
 /// Marks a conversation's rules as run (its `rules_due_at` cleared).
-async fn rules_ran(db: &Db, workspace_id: i64, conversation_id: i64) -> StoreResult<()> {
+async fn rules_ran(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) -> StoreResult<()> {
     let update = Stmt::new(
         "UPDATE conversations SET rules_due_at = NULL WHERE workspace_id = $1 AND id = $2 \
                  AND rules_due_at IS NOT NULL",
@@ -441,7 +447,11 @@ pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
         let claimed = tx.execute(claim).await?;
         tx.commit().await?;
         if claimed == 1 && untouched {
-            tracing::info!(workspace_id, conversation_id = id, "running assignment rules that did not run");
+            tracing::info!(
+                workspace_id = workspace_id.get(),
+                conversation_id = id,
+                "running assignment rules that did not run"
+            );
             run_after(db, workspace_id, id).await;
         }
     }
@@ -451,7 +461,8 @@ pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
 /// A conversation [`run_overdue`] found owing its rules.
 #[derive(sqlx::FromRow)]
 struct OwedRules {
-    workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    workspace_id: WorkspaceId,
     id: i64,
     rules_due_at: i64,
     #[sqlx(try_from = "String")]
@@ -464,7 +475,7 @@ struct OwedRules {
 /// completes it with its distribution method), then snooze or close.
 async fn apply(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation: &Conversation,
     author: i64,
     trace: &Trace<'_>,
@@ -490,7 +501,9 @@ async fn apply(
             RuleAction::ApplySla { policy_id } => {
                 // A policy deleted since the rules were published is skipped, not fatal.
                 match crate::sla::apply(db, workspace_id, id, *policy_id, now()).await {
-                    Err(StoreError::NotFound { .. }) => tracing::warn!(workspace_id, policy_id, "SLA policy not found"),
+                    Err(StoreError::NotFound { .. }) => {
+                        tracing::warn!(workspace_id = workspace_id.get(), policy_id, "SLA policy not found")
+                    }
                     other => drop(other?),
                 }
             }
@@ -535,10 +548,16 @@ async fn apply(
 
 /// Sends a saved reply as `author`, rendered as HTML for the conversation. A reply deleted since
 /// the rules were published is skipped, not fatal (as a deleted SLA policy is).
-async fn send_saved_reply(db: &Db, workspace_id: i64, id: i64, author: i64, saved_reply_id: i64) -> StoreResult<()> {
+async fn send_saved_reply(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: i64,
+    author: i64,
+    saved_reply_id: i64,
+) -> StoreResult<()> {
     let reply = match crate::saved_replies::find(db, workspace_id, saved_reply_id).await {
         Err(StoreError::NotFound { .. }) => {
-            tracing::warn!(workspace_id, saved_reply_id, "saved reply not found");
+            tracing::warn!(workspace_id = workspace_id.get(), saved_reply_id, "saved reply not found");
             return Ok(());
         }
         other => other?,
@@ -552,7 +571,7 @@ async fn send_saved_reply(db: &Db, workspace_id: i64, id: i64, author: i64, save
     Ok(())
 }
 
-async fn assign(db: &Db, workspace_id: i64, id: i64, author: i64, assignee: Assignee) -> StoreResult<()> {
+async fn assign(db: &Db, workspace_id: WorkspaceId, id: i64, author: i64, assignee: Assignee) -> StoreResult<()> {
     let change = Change::Assign { admin_id: author, assignee, body: None };
     conversations::reply_or_act(db, workspace_id, id, change).await.map(|_| ())
 }
@@ -563,7 +582,7 @@ static DISTRIBUTION: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::
 
 /// Assigns a conversation to a team and, by the team's distribution method, to one of its
 /// available teammates under their capacity (`assignment_limit` open conversations each).
-pub async fn assign_to_team(db: &Db, workspace_id: i64, id: i64, author: i64, team_id: i64) -> StoreResult<()> {
+pub async fn assign_to_team(db: &Db, workspace_id: WorkspaceId, id: i64, author: i64, team_id: i64) -> StoreResult<()> {
     in_turn(db, workspace_id, team_id, distribute_locked(db, workspace_id, id, author, team_id, None)).await.map(|_| ())
 }
 
@@ -571,7 +590,7 @@ pub async fn assign_to_team(db: &Db, workspace_id: i64, id: i64, author: i64, te
 /// and on PostgreSQL a transaction-scoped advisory lock for other nodes.
 async fn in_turn<T>(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     team_id: i64,
     work: impl std::future::Future<Output = StoreResult<T>>,
 ) -> StoreResult<T> {
@@ -581,7 +600,7 @@ async fn in_turn<T>(
             // Held for the transaction, released by its commit or (on any early return) rollback.
             let mut lock = pool.begin().await?;
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind((workspace_id << 32) ^ team_id)
+                .bind((workspace_id.get() << 32) ^ team_id)
                 .execute(&mut *lock)
                 .await?;
             let result = work.await;
@@ -604,7 +623,7 @@ struct Handover<'a> {
 /// one assignment written (to the picked teammate, or back to the team's queue) carries the note.
 async fn distribute_locked(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     id: i64,
     author: i64,
     team_id: i64,
@@ -684,7 +703,7 @@ pub struct Reassigned {
 /// back to its team's queue (it counts against no capacity until it wakes), one without a team
 /// becomes unassigned. Each move is one assignment part, written in one transaction, authored by
 /// `author`, whose body says why; the assignment rules do not run on it.
-pub async fn reassign_away(db: &Db, workspace_id: i64, admin_id: i64, author: i64) -> StoreResult<Reassigned> {
+pub async fn reassign_away(db: &Db, workspace_id: WorkspaceId, admin_id: i64, author: i64) -> StoreResult<Reassigned> {
     let away = crate::admins::find(db, workspace_id, admin_id).await?;
     let note = format!("Reassigned: {} is away", away.name);
     let sql =
@@ -754,7 +773,7 @@ pub struct Impact {
 
 /// Replays past conversations (newest first, each at the time it started) through the draft and
 /// the live rules with the same evaluation as the live path.
-pub async fn impact(db: &Db, workspace_id: i64, replay: Replay) -> StoreResult<Impact> {
+pub async fn impact(db: &Db, workspace_id: WorkspaceId, replay: Replay) -> StoreResult<Impact> {
     let draft = draft_rules(db, workspace_id).await?;
     let live = live_rules(db, workspace_id).await?;
     let newest = "ORDER BY created_at DESC, id DESC LIMIT $2";

@@ -1,6 +1,7 @@
 //! Saved replies (macros): named templates the inbox inserts into its composer. Bodies are
 //! checked with [`rapport_core::template`] when saved, so a stored body always renders.
 use rapport_core::attributes::Model;
+use rapport_core::ids::WorkspaceId;
 use rapport_core::template::{Template, Values, Variable};
 use serde::Serialize;
 
@@ -10,7 +11,8 @@ use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreRe
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SavedReply {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub name: String,
     pub body: String,
     pub created_at: i64,
@@ -43,7 +45,7 @@ fn check_name(name: &str) -> StoreResult<&str> {
 
 /// A body must parse, and each custom attribute it names must be one of the workspace's
 /// contact attributes, so a typo is caught when the reply is saved rather than sent.
-async fn check_body<'a>(db: &Db, workspace_id: i64, body: &'a str) -> StoreResult<&'a str> {
+async fn check_body<'a>(db: &Db, workspace_id: WorkspaceId, body: &'a str) -> StoreResult<&'a str> {
     if body.trim().is_empty() {
         return Err(StoreError::Invalid("body must not be empty".into()));
     }
@@ -69,7 +71,7 @@ fn conflict_on_name(e: StoreError) -> StoreError {
     StoreError::unique_as(e, Conflict::DuplicateName(Named::SavedReply))
 }
 
-pub async fn create(db: &Db, workspace_id: i64, fields: SavedReplyFields<'_>) -> StoreResult<SavedReply> {
+pub async fn create(db: &Db, workspace_id: WorkspaceId, fields: SavedReplyFields<'_>) -> StoreResult<SavedReply> {
     let name = check_name(fields.name.ok_or_else(|| StoreError::Invalid("name is required".into()))?)?;
     let body = fields.body.ok_or_else(|| StoreError::Invalid("body is required".into()))?;
     let body = check_body(db, workspace_id, body).await?;
@@ -86,7 +88,12 @@ pub async fn create(db: &Db, workspace_id: i64, fields: SavedReplyFields<'_>) ->
     Ok(reply)
 }
 
-pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: SavedReplyFields<'_>) -> StoreResult<SavedReply> {
+pub async fn update(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: i64,
+    fields: SavedReplyFields<'_>,
+) -> StoreResult<SavedReply> {
     let name = fields.name.map(check_name).transpose()?;
     let body = match fields.body {
         Some(body) => Some(check_body(db, workspace_id, body).await?),
@@ -109,18 +116,18 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, fields: SavedReplyField
     Ok(reply)
 }
 
-pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<SavedReply> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<SavedReply> {
     let sql = format!("SELECT {COLUMNS} FROM saved_replies WHERE workspace_id = $1 AND id = $2");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("saved_reply")
 }
 
 /// Every saved reply of the workspace, by name.
-pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<SavedReply>> {
+pub async fn list(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<SavedReply>> {
     let sql = format!("SELECT {COLUMNS} FROM saved_replies WHERE workspace_id = $1 ORDER BY name, id");
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
-pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
     let delete = Stmt::new("DELETE FROM saved_replies WHERE workspace_id = $1 AND id = $2").arg(workspace_id).arg(id);
     let mut tx = db.begin().await?;
     let deleted = tx.execute(delete).await?;
@@ -133,7 +140,12 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
 
 /// What a template may draw on for one conversation: its first contact, that contact's first
 /// company, and the admin who is replying.
-pub async fn template_values(db: &Db, workspace_id: i64, conversation_id: i64, admin: &Admin) -> StoreResult<Values> {
+pub async fn template_values(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    conversation_id: i64,
+    admin: &Admin,
+) -> StoreResult<Values> {
     crate::conversations::find(db, workspace_id, conversation_id).await?;
     let first_contact = Stmt::new(
         "SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2 \

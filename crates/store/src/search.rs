@@ -4,6 +4,7 @@
 //!
 //! Parsing and type rules live in `rapport_core::search`; this module maps each field to its SQL
 //! (`sql` submodule) and resolves custom attributes through the workspace's `data_attributes`.
+use rapport_core::ids::WorkspaceId;
 use std::collections::{HashMap, HashSet};
 
 use rapport_core::search::{self as dsl, fields, FieldType, Model};
@@ -102,7 +103,7 @@ const DENSE_HITS: i64 = 20_000;
 /// statistics, so nothing is probed there.
 async fn dense_text_filters(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     model: SearchModel,
     query: &dsl::Query,
 ) -> StoreResult<HashSet<(sql::TextField, String)>> {
@@ -145,7 +146,7 @@ async fn dense_text_filters(
 /// unknown field or custom attribute is an error naming it.
 async fn custom_attribute_types(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     model: Model,
     query: &dsl::Query,
 ) -> StoreResult<HashMap<String, FieldType>> {

@@ -6,6 +6,7 @@
 //!
 //! The demo owner signs in as [`DEMO_OWNER_EMAIL`] with [`DEMO_PASSWORD`]; every demo teammate
 //! shares that password.
+use rapport_core::ids::WorkspaceId;
 use std::collections::{HashMap, HashSet};
 
 use rand::rngs::StdRng;
@@ -45,7 +46,7 @@ const CONVERSATIONS: usize = 500;
 /// What [`seed_demo`] created, and how to get in.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoSummary {
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     /// The public workspace id (`app_id` of the messenger).
     pub app_id: String,
     pub owner_email: String,
@@ -85,7 +86,7 @@ pub async fn seed_demo(db: &Db) -> StoreResult<DemoSummary> {
     );
     for (name, local, role, title) in text::TEAMMATES {
         admins.push(vec![
-            V::I(ws.id),
+            V::I(ws.id.get()),
             V::S(format!("{local}@acme.example")),
             V::S(name.to_string()),
             V::NS(owner.password_hash.clone()),
@@ -117,7 +118,7 @@ pub async fn seed_demo(db: &Db) -> StoreResult<DemoSummary> {
     let mut memberships = Rows::new("team_members", &["workspace_id", "team_id", "admin_id", "created_at"]);
     for (team, members) in &teams {
         for admin in members {
-            memberships.push(vec![V::I(ws.id), V::I(*team), V::I(*admin), V::I(at)]);
+            memberships.push(vec![V::I(ws.id.get()), V::I(*team), V::I(*admin), V::I(at)]);
         }
     }
 
@@ -174,7 +175,7 @@ pub async fn seed_demo(db: &Db) -> StoreResult<DemoSummary> {
 }
 
 /// Counts the rows of `table` in a workspace (for summaries and tests).
-pub async fn count(db: &Db, workspace_id: i64, table: &str) -> StoreResult<i64> {
+pub async fn count(db: &Db, workspace_id: WorkspaceId, table: &str) -> StoreResult<i64> {
     const TABLES: &[&str] = &[
         "admins",
         "teams",

@@ -18,6 +18,7 @@
 //!   `anonymousId`, or a user with the identify's email and no `external_id`), else a lead.
 use rapport_core::attributes::{self, Model};
 use rapport_core::contact::ContactRole;
+use rapport_core::ids::WorkspaceId;
 use rapport_core::segment::{Action, Call, CallError, Kind};
 use serde_json::{Map, Value};
 
@@ -76,18 +77,20 @@ struct Person {
 type EmailHint = Option<Contact>;
 
 /// The workspace whose write-only tracking key this is.
-pub async fn workspace_by_tracking_key(db: &Db, key: &str) -> StoreResult<Option<i64>> {
+pub async fn workspace_by_tracking_key(db: &Db, key: &str) -> StoreResult<Option<WorkspaceId>> {
     // PostgreSQL cannot compare a NUL; no key holds one.
     if key.is_empty() || key.contains('\0') {
         return Ok(None);
     }
-    db.read().scalar_optional(Stmt::new("SELECT id FROM workspaces WHERE tracking_key = $1").arg(key)).await
+    let id: Option<i64> =
+        db.read().scalar_optional(Stmt::new("SELECT id FROM workspaces WHERE tracking_key = $1").arg(key)).await?;
+    Ok(id.map(WorkspaceId::from))
 }
 
 /// Applies a request's calls in order and says what became of each (same order). An error is
 /// returned only for a failure of ours (the database); calls before it may have been applied
 /// and a retry of the request finds them by `messageId`.
-pub async fn apply(db: &Db, workspace_id: i64, calls: &[Result<Call, CallError>]) -> StoreResult<Vec<Outcome>> {
+pub async fn apply(db: &Db, workspace_id: WorkspaceId, calls: &[Result<Call, CallError>]) -> StoreResult<Vec<Outcome>> {
     let mut outcomes: Vec<Option<Outcome>> = vec![None; calls.len()];
     let mut todo: Vec<(usize, &Call)> = Vec::with_capacity(calls.len());
     for (index, call) in calls.iter().enumerate() {
@@ -155,7 +158,7 @@ fn without_nulls(custom: &Map<String, Value>) -> Map<String, Value> {
 /// one typed by its value first (up to `data_attributes::MAX_SELF_DEFINED` per model), as
 /// Intercom's Segment destination does. A value of the wrong type for an existing attribute is
 /// refused.
-async fn check(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<()> {
+async fn check(db: &Db, workspace_id: WorkspaceId, call: &Call) -> StoreResult<()> {
     match &call.action {
         Action::Identify { traits } => {
             check_length("traits.name", &traits.name, 255)?;
@@ -187,7 +190,7 @@ async fn check(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<()> {
 }
 
 /// The live contact a `userId` names (its external id, else an id an alias retired for it).
-async fn find_user(db: &Db, workspace_id: i64, user_id: &str) -> StoreResult<Option<Contact>> {
+async fn find_user(db: &Db, workspace_id: WorkspaceId, user_id: &str) -> StoreResult<Option<Contact>> {
     match crate::contacts::find_by_external_id(db, workspace_id, user_id).await {
         Ok(contact) => return Ok(Some(contact)),
         Err(StoreError::NotFound { .. }) => {}
@@ -197,7 +200,7 @@ async fn find_user(db: &Db, workspace_id: i64, user_id: &str) -> StoreResult<Opt
 }
 
 /// The live contact an identity row names, following merges.
-async fn identity(db: &Db, workspace_id: i64, kind: &str, segment_id: &str) -> StoreResult<Option<Contact>> {
+async fn identity(db: &Db, workspace_id: WorkspaceId, kind: &str, segment_id: &str) -> StoreResult<Option<Contact>> {
     let sql = "SELECT contact_id FROM segment_identities WHERE workspace_id = $1 AND kind = $2 AND segment_id = $3";
     let found: Option<i64> =
         db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(kind).arg(segment_id)).await?;
@@ -220,7 +223,7 @@ async fn identity(db: &Db, workspace_id: i64, kind: &str, segment_id: &str) -> S
 /// `userId` is new, the contact of `previousId` takes it (a lead becomes a user); when neither
 /// is known, the user is created. Two different users are refused: Rapport merges only a lead
 /// into a user.
-async fn alias(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<Outcome> {
+async fn alias(db: &Db, workspace_id: WorkspaceId, call: &Call) -> StoreResult<Outcome> {
     let Action::Alias { previous_id } = &call.action else { return Ok(Outcome::refused("not an alias")) };
     let Some(user_id) = call.user_id.as_deref() else { return Ok(Outcome::refused("userId is required")) };
     if let Some(message_id) = &call.message_id {
@@ -277,7 +280,7 @@ async fn alias(db: &Db, workspace_id: i64, call: &Call) -> StoreResult<Outcome> 
 /// Makes `previous` and `user` one contact and returns it (see [`alias`]).
 async fn alias_target(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     previous_id: &str,
     user_id: &str,
     previous: Option<Contact>,
@@ -311,7 +314,11 @@ async fn alias_target(
 
 /// The contact an `anonymousId` names, if any (following merges): what a test or a support
 /// tool asks to see where a visitor went.
-pub async fn contact_of_anonymous_id(db: &Db, workspace_id: i64, anonymous_id: &str) -> StoreResult<Option<Contact>> {
+pub async fn contact_of_anonymous_id(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    anonymous_id: &str,
+) -> StoreResult<Option<Contact>> {
     match identity(db, workspace_id, "anonymous", anonymous_id).await? {
         Some(contact) => Ok(Some(contact)),
         None => identity(db, workspace_id, "alias", anonymous_id).await,

@@ -1,5 +1,6 @@
 //! Browser sessions of admins (the web app). The cookie holds a random id; only its hash is stored.
 use rand::distributions::{Alphanumeric, DistString};
+use rapport_core::ids::WorkspaceId;
 
 use crate::admins::Admin;
 use crate::tokens::{hash_secret, AdminInWorkspace, ADMIN_IN_WORKSPACE};
@@ -16,7 +17,12 @@ pub struct Session {
 }
 
 /// Starts a session; returns the cookie value (plaintext, never stored) and the CSRF token.
-pub async fn create(db: &Db, workspace_id: i64, admin_id: i64, ttl_seconds: i64) -> StoreResult<(String, String)> {
+pub async fn create(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    admin_id: i64,
+    ttl_seconds: i64,
+) -> StoreResult<(String, String)> {
     let secret = Alphanumeric.sample_string(&mut rand::thread_rng(), 48);
     let csrf = Alphanumeric.sample_string(&mut rand::thread_rng(), 32);
     let at = now();
@@ -67,7 +73,7 @@ pub async fn delete(db: &Db, secret: &str) -> StoreResult<()> {
 }
 
 /// Ends every session of an admin (password change, deactivation).
-pub async fn delete_all_for_admin(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<()> {
+pub async fn delete_all_for_admin(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> StoreResult<()> {
     let delete =
         Stmt::new("DELETE FROM sessions WHERE workspace_id = $1 AND admin_id = $2").arg(workspace_id).arg(admin_id);
     let mut tx = db.begin().await?;

@@ -7,6 +7,7 @@
 //! `next_check_at` has come. Each evaluation writes with `WHERE revision = <read revision>` and
 //! appends its `sla.at_risk` / `sla.breached` events in the same transaction, so when several
 //! nodes evaluate at once only one write (and one set of events) wins.
+use rapport_core::ids::WorkspaceId;
 use std::collections::BTreeSet;
 
 use chrono_tz::Tz;
@@ -25,7 +26,8 @@ use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreRe
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SlaPolicy {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub name: String,
     pub first_response_seconds: Option<i64>,
     pub next_response_seconds: Option<i64>,
@@ -64,17 +66,17 @@ fn conflict_on_name(e: StoreError) -> StoreError {
     StoreError::unique_as(e, Conflict::DuplicateName(Named::SlaPolicy))
 }
 
-pub async fn list_policies(db: &Db, workspace_id: i64) -> StoreResult<Vec<SlaPolicy>> {
+pub async fn list_policies(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<SlaPolicy>> {
     let sql = format!("SELECT {POLICY_COLUMNS} FROM sla_policies WHERE workspace_id = $1 ORDER BY id");
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
-pub async fn find_policy(db: &Db, workspace_id: i64, id: i64) -> StoreResult<SlaPolicy> {
+pub async fn find_policy(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<SlaPolicy> {
     let sql = format!("SELECT {POLICY_COLUMNS} FROM sla_policies WHERE workspace_id = $1 AND id = $2");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("sla_policy")
 }
 
-pub async fn create_policy(db: &Db, workspace_id: i64, name: &str, policy: &Policy) -> StoreResult<SlaPolicy> {
+pub async fn create_policy(db: &Db, workspace_id: WorkspaceId, name: &str, policy: &Policy) -> StoreResult<SlaPolicy> {
     let name = checked(name, policy)?;
     let sql = format!(
         "INSERT INTO sla_policies (workspace_id, name, first_response_seconds, next_response_seconds, \
@@ -98,7 +100,13 @@ pub async fn create_policy(db: &Db, workspace_id: i64, name: &str, policy: &Poli
 
 /// Replaces a policy's name and targets. Conversations it is applied to follow the new targets
 /// at their next evaluation.
-pub async fn update_policy(db: &Db, workspace_id: i64, id: i64, name: &str, policy: &Policy) -> StoreResult<SlaPolicy> {
+pub async fn update_policy(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: i64,
+    name: &str,
+    policy: &Policy,
+) -> StoreResult<SlaPolicy> {
     let name = checked(name, policy)?;
     let sql = format!(
         "UPDATE sla_policies SET name = $3, first_response_seconds = $4, next_response_seconds = $5, \
@@ -132,7 +140,7 @@ pub async fn update_policy(db: &Db, workspace_id: i64, id: i64, name: &str, poli
 }
 
 /// Deletes a policy; the conversations it is active on keep their history with status `cancelled`.
-pub async fn delete_policy(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
+pub async fn delete_policy(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
     find_policy(db, workspace_id, id).await?;
     let mut tx = db.begin().await?;
     let cancel = Stmt::new(
@@ -159,7 +167,7 @@ pub struct TeamHours {
     pub updated_at: i64,
 }
 
-pub async fn team_hours(db: &Db, workspace_id: i64, team_id: i64) -> StoreResult<Option<TeamHours>> {
+pub async fn team_hours(db: &Db, workspace_id: WorkspaceId, team_id: i64) -> StoreResult<Option<TeamHours>> {
     let sql = "SELECT team_id, timezone, office_hours, holidays, updated_at FROM team_office_hours \
          WHERE workspace_id = $1 AND team_id = $2";
     let row: Option<(i64, String, String, String, i64)> =
@@ -177,7 +185,7 @@ pub async fn team_hours(db: &Db, workspace_id: i64, team_id: i64) -> StoreResult
 /// canonical JSON of `OfficeHours` and of a holiday list); the timezone is checked here.
 pub async fn set_team_hours(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     team_id: i64,
     timezone: &str,
     office_hours: &OfficeHours,
@@ -206,7 +214,7 @@ pub async fn set_team_hours(
 }
 
 /// Removes a team's own hours: it works the workspace's again.
-pub async fn clear_team_hours(db: &Db, workspace_id: i64, team_id: i64) -> StoreResult<()> {
+pub async fn clear_team_hours(db: &Db, workspace_id: WorkspaceId, team_id: i64) -> StoreResult<()> {
     crate::teams::find(db, workspace_id, team_id).await?;
     let delete = Stmt::new("DELETE FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2");
     let mut tx = db.begin().await?;
@@ -217,7 +225,7 @@ pub async fn clear_team_hours(db: &Db, workspace_id: i64, team_id: i64) -> Store
 
 /// Asks the sweep to re-evaluate, at once, the active SLAs counting in changed hours: a team's
 /// (`Some(team_id)`), or the whole workspace's (`None`).
-pub async fn recheck(db: &Db, workspace_id: i64, team_id: Option<i64>) -> StoreResult<()> {
+pub async fn recheck(db: &Db, workspace_id: WorkspaceId, team_id: Option<i64>) -> StoreResult<()> {
     let update = Stmt::new(
         "UPDATE conversation_slas SET next_check_at = $3 WHERE workspace_id = $1 AND status = 'active'          AND ($2 IS NULL OR conversation_id IN              (SELECT id FROM conversations WHERE workspace_id = $1 AND team_assignee_id = $2))",
     )
@@ -230,13 +238,17 @@ pub async fn recheck(db: &Db, workspace_id: i64, team_id: Option<i64>) -> StoreR
 }
 
 /// The workspace's holidays (dates in its timezone).
-pub async fn workspace_holidays(db: &Db, workspace_id: i64) -> StoreResult<Vec<chrono::NaiveDate>> {
+pub async fn workspace_holidays(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<chrono::NaiveDate>> {
     let sql = "SELECT holidays FROM workspaces WHERE id = $1";
     let text: String = db.read().scalar_optional(Stmt::new(sql).arg(workspace_id)).await?.or_not_found("workspace")?;
     Ok(holidays_from_stored(&text))
 }
 
-pub async fn set_workspace_holidays(db: &Db, workspace_id: i64, holidays: &[chrono::NaiveDate]) -> StoreResult<()> {
+pub async fn set_workspace_holidays(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    holidays: &[chrono::NaiveDate],
+) -> StoreResult<()> {
     let update = Stmt::new("UPDATE workspaces SET holidays = $2 WHERE id = $1");
     let mut tx = db.begin().await?;
     tx.execute(update.arg(workspace_id).arg(holidays_json(holidays).to_string())).await?;
@@ -245,7 +257,7 @@ pub async fn set_workspace_holidays(db: &Db, workspace_id: i64, holidays: &[chro
 }
 
 /// The business clock of a team: its own hours when it has them, else the workspace's.
-pub async fn business_clock(db: &Db, workspace_id: i64, team_id: Option<i64>) -> StoreResult<BusinessClock> {
+pub async fn business_clock(db: &Db, workspace_id: WorkspaceId, team_id: Option<i64>) -> StoreResult<BusinessClock> {
     if let Some(team_id) = team_id {
         let sql =
             "SELECT timezone, office_hours, holidays FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2";
@@ -302,7 +314,7 @@ const SLA_COLUMNS: &str = "conversation_id, sla_policy_id, sla_name, applied_at,
     next_check_at, revision, evaluated_at";
 
 /// The SLAs of these conversations (of this workspace).
-pub async fn for_conversations(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<Vec<ConversationSla>> {
+pub async fn for_conversations(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> StoreResult<Vec<ConversationSla>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -312,7 +324,11 @@ pub async fn for_conversations(db: &Db, workspace_id: i64, ids: &[i64]) -> Store
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
-pub async fn of_conversation(db: &Db, workspace_id: i64, conversation_id: i64) -> StoreResult<Option<ConversationSla>> {
+pub async fn of_conversation(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    conversation_id: i64,
+) -> StoreResult<Option<ConversationSla>> {
     Ok(for_conversations(db, workspace_id, &[conversation_id]).await?.into_iter().next())
 }
 
@@ -320,7 +336,7 @@ pub async fn of_conversation(db: &Db, workspace_id: i64, conversation_id: i64) -
 /// again) and evaluates it at `at`.
 pub async fn apply(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     policy_id: i64,
     at: i64,
@@ -348,7 +364,7 @@ pub async fn apply(
 }
 
 /// Removes the SLA from a conversation: its status becomes `cancelled` and its clocks stop.
-pub async fn cancel(db: &Db, workspace_id: i64, conversation_id: i64) -> StoreResult<ConversationSla> {
+pub async fn cancel(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) -> StoreResult<ConversationSla> {
     let update = Stmt::new(
         "UPDATE conversation_slas SET status = 'cancelled', next_check_at = NULL, revision = revision + 1 \
          WHERE workspace_id = $1 AND conversation_id = $2",
@@ -364,7 +380,7 @@ pub async fn cancel(db: &Db, workspace_id: i64, conversation_id: i64) -> StoreRe
 /// The conversation's parts as the SLA clocks see them.
 async fn timeline(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     snoozed_until: Option<i64>,
 ) -> StoreResult<Vec<Moment>> {
@@ -404,7 +420,7 @@ async fn timeline(
 /// once). Returns the row afterwards; `None` when the conversation has no SLA.
 pub async fn evaluate(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     now: i64,
 ) -> StoreResult<Option<ConversationSla>> {
@@ -497,9 +513,9 @@ fn new_events<'a>(evaluation: &'a Evaluation, notified: &mut BTreeSet<String>) -
 
 /// Re-evaluates a conversation's SLA after a part was written. The part is already stored: a
 /// failure is logged, never returned.
-pub async fn after_part(db: &Db, workspace_id: i64, conversation_id: i64) {
+pub async fn after_part(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) {
     if let Err(error) = evaluate(db, workspace_id, conversation_id, now()).await {
-        tracing::warn!(workspace_id, conversation_id, %error, "evaluating the SLA failed");
+        tracing::warn!(workspace_id = workspace_id.get(), conversation_id, %error, "evaluating the SLA failed");
     }
 }
 
@@ -509,8 +525,8 @@ pub async fn sweep(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
     let sql = "SELECT workspace_id, conversation_id FROM conversation_slas \
          WHERE next_check_at IS NOT NULL AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2";
     let due: Vec<(i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(now).arg(limit)).await?;
-    for (workspace_id, conversation_id) in &due {
-        if let Err(error) = evaluate(db, *workspace_id, *conversation_id, now).await {
+    for &(workspace_id, conversation_id) in &due {
+        if let Err(error) = evaluate(db, WorkspaceId::from(workspace_id), conversation_id, now).await {
             tracing::warn!(workspace_id, conversation_id, %error, "evaluating the SLA failed");
         }
     }
@@ -519,7 +535,7 @@ pub async fn sweep(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
 
 /// How many of the workspace's conversations in `state` (open, snoozed, closed) are in each SLA
 /// state (`at_risk`, `breached`).
-pub async fn counts(db: &Db, workspace_id: i64, state: &str) -> StoreResult<(i64, i64)> {
+pub async fn counts(db: &Db, workspace_id: WorkspaceId, state: &str) -> StoreResult<(i64, i64)> {
     let sql = "SELECT s.state, COUNT(*) FROM conversation_slas s JOIN conversations c ON c.id = s.conversation_id \
          WHERE s.workspace_id = $1 AND c.workspace_id = $1 AND c.state = $2 AND s.state <> 'on_track' \
          GROUP BY s.state";

@@ -158,3 +158,12 @@ impl From<usize> for Arg {
         Arg::Int(Some(i64::try_from(value).unwrap_or(i64::MAX)))
     }
 }
+
+// The id newtypes of `rapport_core::ids` bind as integers.
+use rapport_core::ids::WorkspaceId;
+
+arg_from!(Int:
+    WorkspaceId => |v| Some(v.get()),
+    Option<WorkspaceId> => |v| v.map(WorkspaceId::get),
+    &WorkspaceId => |v| Some(v.get()),
+);

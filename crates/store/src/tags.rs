@@ -1,5 +1,6 @@
 //! Tags, and taggings of contacts, companies and conversations.
 use rapport_core::event::EventKind;
+use rapport_core::ids::WorkspaceId;
 use serde::Serialize;
 
 use serde_json::json;
@@ -11,7 +12,8 @@ use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreRe
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Tag {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub name: String,
     pub created_at: i64,
 }
@@ -67,7 +69,7 @@ fn valid_name(name: &str) -> StoreResult<&str> {
 }
 
 /// Finds the tag with this name, creating it when missing.
-pub async fn find_or_create(db: &Db, workspace_id: i64, name: &str) -> StoreResult<Tag> {
+pub async fn find_or_create(db: &Db, workspace_id: WorkspaceId, name: &str) -> StoreResult<Tag> {
     let name = valid_name(name)?;
     let insert = "INSERT INTO tags (workspace_id, name, created_at) VALUES ($1, $2, $3) \
                   ON CONFLICT (workspace_id, name) DO NOTHING";
@@ -79,18 +81,18 @@ pub async fn find_or_create(db: &Db, workspace_id: i64, name: &str) -> StoreResu
     Ok(tag)
 }
 
-pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Tag> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Tag> {
     let sql = format!("SELECT {COLUMNS} FROM tags WHERE workspace_id = $1 AND id = $2");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("tag")
 }
 
-pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<Tag>> {
+pub async fn list(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<Tag>> {
     let sql = format!("SELECT {COLUMNS} FROM tags WHERE workspace_id = $1 ORDER BY id");
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 /// Renames a tag.
-pub async fn rename(db: &Db, workspace_id: i64, id: i64, name: &str) -> StoreResult<Tag> {
+pub async fn rename(db: &Db, workspace_id: WorkspaceId, id: i64, name: &str) -> StoreResult<Tag> {
     let name = valid_name(name)?;
     let sql = format!("UPDATE tags SET name = $3 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}");
     let mut tx = db.begin().await?;
@@ -104,17 +106,17 @@ pub async fn rename(db: &Db, workspace_id: i64, id: i64, name: &str) -> StoreRes
 }
 
 /// How many targets carry the tag.
-pub async fn usage_count(db: &Db, workspace_id: i64, id: i64) -> StoreResult<i64> {
+pub async fn usage_count(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<i64> {
     count_usage(&mut db.read(), workspace_id, id).await
 }
 
-async fn count_usage(conn: &mut impl Conn, workspace_id: i64, id: i64) -> StoreResult<i64> {
+async fn count_usage(conn: &mut impl Conn, workspace_id: WorkspaceId, id: i64) -> StoreResult<i64> {
     let sql = "SELECT COUNT(*) FROM taggings WHERE workspace_id = $1 AND tag_id = $2";
     conn.scalar(Stmt::new(sql).arg(workspace_id).arg(id)).await
 }
 
 /// Deletes a tag that nothing carries (Intercom refuses to delete a tag in use).
-pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
     find(db, workspace_id, id).await?;
     // Checked inside the write, so a tag applied meanwhile is not deleted from under it.
     let mut tx = db.begin().await?;
@@ -126,7 +128,7 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
 }
 
 /// Checks that the target exists in this workspace.
-async fn check_target(conn: &mut impl Conn, workspace_id: i64, target: Target, id: i64) -> StoreResult<()> {
+async fn check_target(conn: &mut impl Conn, workspace_id: WorkspaceId, target: Target, id: i64) -> StoreResult<()> {
     let sql = format!("SELECT COUNT(*) FROM {} WHERE workspace_id = $1 AND id = $2", target.table());
     match conn.scalar::<i64>(Stmt::new(sql).arg(workspace_id).arg(id)).await? {
         0 => Err(StoreError::not_found(target.as_str())),
@@ -138,7 +140,7 @@ async fn check_target(conn: &mut impl Conn, workspace_id: i64, target: Target, i
 /// was new). A conversation's new tag is written with its `conversation.tagged` event.
 pub(crate) async fn attach(
     tx: &mut Tx,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     tag: &Tag,
     target: Target,
     target_id: i64,
@@ -166,7 +168,7 @@ pub(crate) async fn attach(
 /// tag is written with its `conversation.untagged` event.
 pub(crate) async fn detach(
     tx: &mut Tx,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     tag: &Tag,
     target: Target,
     target_id: i64,
@@ -189,7 +191,7 @@ pub(crate) async fn detach(
 /// Applies a tag to a target of this workspace (idempotent). Both must exist in the workspace.
 pub async fn apply(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     tag_id: i64,
     target: Target,
     target_id: i64,
@@ -206,7 +208,13 @@ pub async fn apply(
 }
 
 /// Removes a tag from a target; returns the tag. Not-applied is a 404 on the tag.
-pub async fn remove(db: &Db, workspace_id: i64, tag_id: i64, target: Target, target_id: i64) -> StoreResult<Tag> {
+pub async fn remove(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    tag_id: i64,
+    target: Target,
+    target_id: i64,
+) -> StoreResult<Tag> {
     let tag = find(db, workspace_id, tag_id).await?;
     let mut tx = db.begin().await?;
     if !detach(&mut tx, workspace_id, &tag, target, target_id).await? {
@@ -217,7 +225,12 @@ pub async fn remove(db: &Db, workspace_id: i64, tag_id: i64, target: Target, tar
 }
 
 /// The tags applied to each of `target_ids` (one query for a whole page of targets).
-pub async fn tags_of(db: &Db, workspace_id: i64, target: Target, target_ids: &[i64]) -> StoreResult<Vec<AppliedTag>> {
+pub async fn tags_of(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    target: Target,
+    target_ids: &[i64],
+) -> StoreResult<Vec<AppliedTag>> {
     if target_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -236,7 +249,7 @@ pub async fn tags_of(db: &Db, workspace_id: i64, target: Target, target_ids: &[i
 /// untagging is idempotent, unlike [`remove`]).
 pub async fn apply_and_remove_many(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     tag_id: i64,
     target: Target,
     apply: &[i64],

@@ -2,6 +2,7 @@
 //! repository test runs on both engines. PostgreSQL comes from `RAPPORT_TEST_POSTGRES_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`); `RAPPORT_TEST_SKIP_POSTGRES=1` skips it.
 use rand::distributions::{Alphanumeric, DistString};
+use rapport_core::ids::WorkspaceId;
 
 use crate::admins::{Admin, NewAdmin};
 use crate::workspaces::Workspace;
@@ -95,7 +96,7 @@ pub async fn workspace(db: &Db) -> (Workspace, Admin) {
 /// `role` is `user` or `lead`. Returns its id.
 pub async fn contact(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     role: &str,
     external_id: Option<&str>,
     email: Option<&str>,
@@ -133,7 +134,7 @@ pub async fn backdate_conversation(db: &Db, conversation_id: i64, at: i64) {
 }
 
 /// Sets a workspace's timezone (there is no API for it yet).
-pub async fn set_timezone(db: &Db, workspace_id: i64, timezone: &str) {
+pub async fn set_timezone(db: &Db, workspace_id: WorkspaceId, timezone: &str) {
     let update = Stmt::new("UPDATE workspaces SET timezone = $2 WHERE id = $1").arg(workspace_id).arg(timezone);
     write(db, update).await.expect("set timezone");
 }
@@ -143,7 +144,7 @@ pub async fn set_timezone(db: &Db, workspace_id: i64, timezone: &str) {
 /// opening message. Used by outbound tests until they can go through the listener.
 pub async fn make_email_conversation(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     subject: &str,
     message_id: &str,
@@ -159,7 +160,13 @@ pub async fn make_email_conversation(
 }
 
 /// Records an inbound email of a conversation (its Message-ID and References, oldest first).
-pub async fn inbound_email(db: &Db, workspace_id: i64, conversation_id: i64, message_id: &str, references: &[&str]) {
+pub async fn inbound_email(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    conversation_id: i64,
+    message_id: &str,
+    references: &[&str],
+) {
     let insert = Stmt::new(
         "INSERT INTO email_messages (workspace_id, conversation_id, direction, message_id, reference_ids, \
          from_address, delivery_state, created_at, updated_at) VALUES ($1, $2, 'inbound', $3, $4, '', 'received', $5, $5)",

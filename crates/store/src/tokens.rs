@@ -1,5 +1,6 @@
 //! API access tokens. Only a SHA-256 hash is stored; the plaintext is shown once, at creation.
 use rand::distributions::{Alphanumeric, DistString};
+use rapport_core::ids::WorkspaceId;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -10,7 +11,8 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ApiToken {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub admin_id: i64,
     pub name: String,
     pub created_at: i64,
@@ -26,7 +28,7 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 /// Creates a token acting as `admin_id`; returns the row and the plaintext (never stored).
-pub async fn create(db: &Db, workspace_id: i64, admin_id: i64, name: &str) -> StoreResult<(ApiToken, String)> {
+pub async fn create(db: &Db, workspace_id: WorkspaceId, admin_id: i64, name: &str) -> StoreResult<(ApiToken, String)> {
     let admin = crate::admins::find(db, workspace_id, admin_id).await?;
     if !admin.active {
         return Err(StoreError::Invalid("cannot create a token for a deactivated admin".into()));
@@ -47,18 +49,18 @@ pub async fn create(db: &Db, workspace_id: i64, admin_id: i64, name: &str) -> St
     Ok((token, plaintext))
 }
 
-pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<ApiToken>> {
+pub async fn list(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<ApiToken>> {
     let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE workspace_id = $1 ORDER BY id");
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
 /// The workspace's tokens that still work, oldest first.
-pub async fn list_active(db: &Db, workspace_id: i64) -> StoreResult<Vec<ApiToken>> {
+pub async fn list_active(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<ApiToken>> {
     let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE workspace_id = $1 AND revoked_at IS NULL ORDER BY id");
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
-pub async fn revoke(db: &Db, workspace_id: i64, id: i64) -> StoreResult<ApiToken> {
+pub async fn revoke(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<ApiToken> {
     let sql = format!(
         "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );

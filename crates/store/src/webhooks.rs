@@ -6,6 +6,7 @@
 //! in log order (hence in order per conversation). A new subscription starts at the end of the log.
 //! One node at a time delivers a subscription: it holds a lease (`lease_owner`, `lease_until_ms`),
 //! and cursor moves are fenced by that lease.
+use rapport_core::ids::WorkspaceId;
 use rapport_core::webhook;
 use serde::Serialize;
 
@@ -14,7 +15,8 @@ use crate::{event_log, now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Subscription {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub url: String,
     /// JSON array text; see [`Subscription::topics`].
     pub topics: String,
@@ -85,7 +87,7 @@ fn check_secret(secret: &str) -> StoreResult<&str> {
 /// Creates a subscription that delivers events written from now on.
 pub async fn create(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     url: &str,
     topics: &[String],
     secret: &str,
@@ -105,13 +107,13 @@ pub async fn create(
     Ok(subscription)
 }
 
-pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Subscription> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Subscription> {
     let sql = format!("SELECT {COLUMNS} FROM webhook_subscriptions WHERE workspace_id = $1 AND id = $2");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("webhook")
 }
 
 /// Every subscription of the workspace, oldest first.
-pub async fn list(db: &Db, workspace_id: i64) -> StoreResult<Vec<Subscription>> {
+pub async fn list(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<Subscription>> {
     let sql = format!("SELECT {COLUMNS} FROM webhook_subscriptions WHERE workspace_id = $1 ORDER BY id");
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
@@ -124,7 +126,7 @@ pub struct Edit {
     pub active: Option<bool>,
 }
 
-pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreResult<Subscription> {
+pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, edit: Edit) -> StoreResult<Subscription> {
     let url = edit.url.as_deref().map(check_url).transpose()?;
     let topics = edit.topics.as_deref().map(check_topics).transpose()?;
     let current = find(db, workspace_id, id).await?;
@@ -146,7 +148,7 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreRes
 }
 
 /// Deletes a subscription with its delivery log.
-pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
     // The subscription and its delivery log go together.
     let mut tx = db.begin().await?;
     let deliveries = Stmt::new("DELETE FROM webhook_deliveries WHERE workspace_id = $1 AND subscription_id = $2");
@@ -160,7 +162,7 @@ pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
 
 /// Pauses (`true`) or resumes (`false`) delivery. Resuming clears the failure count and retries
 /// at once from the cursor, so nothing is skipped.
-pub async fn set_paused(db: &Db, workspace_id: i64, id: i64, paused: bool) -> StoreResult<Subscription> {
+pub async fn set_paused(db: &Db, workspace_id: WorkspaceId, id: i64, paused: bool) -> StoreResult<Subscription> {
     let sql = format!(
         "UPDATE webhook_subscriptions SET paused = $3, consecutive_failures = CASE WHEN $3 THEN consecutive_failures ELSE 0 END, \
          next_attempt_at_ms = 0, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
@@ -184,7 +186,7 @@ pub async fn due(db: &Db, owner: &str, at_ms: i64, limit: i64) -> StoreResult<Ve
 
 /// Takes (or extends) the lease on a subscription until `until_ms`; false when another node
 /// holds an unexpired lease.
-pub async fn lease(db: &Db, workspace_id: i64, id: i64, owner: &str, until_ms: i64) -> StoreResult<bool> {
+pub async fn lease(db: &Db, workspace_id: WorkspaceId, id: i64, owner: &str, until_ms: i64) -> StoreResult<bool> {
     let update = Stmt::new(
         "UPDATE webhook_subscriptions SET lease_owner = $3, lease_until_ms = $4 \
          WHERE workspace_id = $1 AND id = $2 AND (lease_until_ms < $5 OR lease_owner = $3)",
@@ -201,7 +203,7 @@ pub async fn lease(db: &Db, workspace_id: i64, id: i64, owner: &str, until_ms: i
 }
 
 /// Gives the lease back so any node may pick the subscription up at once.
-pub async fn release(db: &Db, workspace_id: i64, id: i64, owner: &str) -> StoreResult<()> {
+pub async fn release(db: &Db, workspace_id: WorkspaceId, id: i64, owner: &str) -> StoreResult<()> {
     let update = Stmt::new(
         "UPDATE webhook_subscriptions SET lease_owner = NULL, lease_until_ms = 0 \
          WHERE workspace_id = $1 AND id = $2 AND lease_owner = $3",
@@ -216,7 +218,7 @@ pub async fn release(db: &Db, workspace_id: i64, id: i64, owner: &str) -> StoreR
 
 /// Moves the cursor to `seq` (delivered, or nothing to deliver) and clears the failure count;
 /// only for the lease holder, and never backwards. False when the lease was lost.
-pub async fn advance(db: &Db, workspace_id: i64, id: i64, owner: &str, seq: i64) -> StoreResult<bool> {
+pub async fn advance(db: &Db, workspace_id: WorkspaceId, id: i64, owner: &str, seq: i64) -> StoreResult<bool> {
     let update = Stmt::new(
         "UPDATE webhook_subscriptions SET cursor_seq = CASE WHEN cursor_seq < $4 THEN $4 ELSE cursor_seq END, \
          consecutive_failures = 0, next_attempt_at_ms = 0, last_error = NULL \
@@ -236,7 +238,7 @@ pub async fn advance(db: &Db, workspace_id: i64, id: i64, owner: &str, seq: i64)
 /// once `pause_after` attempts in a row have failed. Returns the subscription as it now is.
 pub async fn fail(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     id: i64,
     owner: &str,
     error: &str,
@@ -260,7 +262,8 @@ pub async fn fail(
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Delivery {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub subscription_id: i64,
     pub event_seq: i64,
     pub notification_id: String,
@@ -310,7 +313,7 @@ pub async fn log_delivery(
 }
 
 /// How many attempts this subscription has already made for the event `seq`.
-pub async fn attempts(db: &Db, workspace_id: i64, subscription_id: i64, seq: i64) -> StoreResult<i64> {
+pub async fn attempts(db: &Db, workspace_id: WorkspaceId, subscription_id: i64, seq: i64) -> StoreResult<i64> {
     let sql =
         "SELECT COUNT(*) FROM webhook_deliveries WHERE workspace_id = $1 AND subscription_id = $2 AND event_seq = $3";
     db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(subscription_id).arg(seq)).await
@@ -320,7 +323,7 @@ pub async fn attempts(db: &Db, workspace_id: i64, subscription_id: i64, seq: i64
 /// when given (for paging).
 pub async fn deliveries(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     subscription_id: i64,
     before: Option<i64>,
     limit: i64,

@@ -1,13 +1,15 @@
 //! Workspaces (Intercom "apps"): the tenant every other row belongs to.
 use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
+use rapport_core::ids::WorkspaceId;
 use serde::Serialize;
 
 use crate::{now, Conn, Db, OptionExt, Stmt, StoreResult};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Workspace {
-    pub id: i64,
+    #[sqlx(try_from = "i64")]
+    pub id: WorkspaceId,
     /// The public id (`app_id` in the messenger, `app.id_code` on `/me`).
     pub app_id: String,
     pub name: String,
@@ -51,7 +53,7 @@ pub async fn create(db: &Db, name: &str, timezone: &str) -> StoreResult<Workspac
     Ok(ws)
 }
 
-pub async fn find(db: &Db, id: i64) -> StoreResult<Workspace> {
+pub async fn find(db: &Db, id: WorkspaceId) -> StoreResult<Workspace> {
     let sql = format!("SELECT {COLUMNS} FROM workspaces WHERE id = $1");
     db.read().fetch_optional(Stmt::new(sql).arg(id)).await?.or_not_found("workspace")
 }
@@ -83,7 +85,7 @@ pub struct MessengerSettings {
 }
 
 /// The messenger settings of a workspace.
-pub async fn messenger_settings(db: &Db, id: i64) -> StoreResult<MessengerSettings> {
+pub async fn messenger_settings(db: &Db, id: WorkspaceId) -> StoreResult<MessengerSettings> {
     let sql = "SELECT messenger_color, messenger_greeting, office_hours, reply_time_minutes, identity_enforced \
                FROM workspaces WHERE id = $1";
     db.read().fetch_optional(Stmt::new(sql).arg(id)).await?.or_not_found("workspace")
@@ -91,7 +93,11 @@ pub async fn messenger_settings(db: &Db, id: i64) -> StoreResult<MessengerSettin
 
 /// Replaces the messenger settings. The caller has validated them (`rapport_core::messenger`,
 /// `rapport_core::office_hours`).
-pub async fn set_messenger_settings(db: &Db, id: i64, settings: &MessengerSettings) -> StoreResult<MessengerSettings> {
+pub async fn set_messenger_settings(
+    db: &Db,
+    id: WorkspaceId,
+    settings: &MessengerSettings,
+) -> StoreResult<MessengerSettings> {
     let update = Stmt::new(
         "UPDATE workspaces SET messenger_color = $2, messenger_greeting = $3, office_hours = $4, \
          reply_time_minutes = $5, identity_enforced = $6, updated_at = $7 WHERE id = $1 \
@@ -111,7 +117,7 @@ pub async fn set_messenger_settings(db: &Db, id: i64, settings: &MessengerSettin
 }
 
 /// Renames the workspace (the name the messenger and invitations show).
-pub async fn rename(db: &Db, id: i64, name: &str) -> StoreResult<Workspace> {
+pub async fn rename(db: &Db, id: WorkspaceId, name: &str) -> StoreResult<Workspace> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(crate::StoreError::Invalid("name must be 1 to 200 characters".into()));
@@ -126,7 +132,7 @@ pub async fn rename(db: &Db, id: i64, name: &str) -> StoreResult<Workspace> {
 
 /// Replaces the identity-verification secret with a fresh random one: every `user_hash` and
 /// `user_jwt` made with the old secret stops verifying at once.
-pub async fn rotate_identity_secret(db: &Db, id: i64) -> StoreResult<Workspace> {
+pub async fn rotate_identity_secret(db: &Db, id: WorkspaceId) -> StoreResult<Workspace> {
     let secret = hex::encode(rand::thread_rng().gen::<[u8; 32]>());
     let sql = format!("UPDATE workspaces SET identity_secret = $2, updated_at = $3 WHERE id = $1 RETURNING {COLUMNS}");
     let mut tx = db.begin().await?;

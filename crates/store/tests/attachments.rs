@@ -1,12 +1,13 @@
 //! Unsent uploads: attachments nobody sent with a message are deleted (row and file) once their
 //! grace period is over; sent ones stay. On SQLite and PostgreSQL.
+use rapport_core::ids::WorkspaceId;
 use std::path::Path;
 
 use rapport_store::attachments::{self, Attachment, NewAttachment, Uploader};
 use rapport_store::conversations::{self, NewConversation, SendOptions};
 use rapport_store::{now, testing, Db};
 
-async fn upload(db: &Db, dir: &Path, workspace_id: i64, uploader: Uploader, name: &str) -> Attachment {
+async fn upload(db: &Db, dir: &Path, workspace_id: WorkspaceId, uploader: Uploader, name: &str) -> Attachment {
     let new = NewAttachment { uploader, name, content_type: "text/plain", bytes: name.as_bytes() };
     attachments::create(db, dir, workspace_id, new).await.unwrap()
 }

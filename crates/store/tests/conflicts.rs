@@ -2,12 +2,13 @@
 //! PostgreSQL: an unmapped one is `Conflict::Unknown`, whose message names nothing of the schema
 //! (the driver's text is kept for the log only); a repository that knows the rule names it; any
 //! other database failure stays `Db`.
+use rapport_core::ids::WorkspaceId;
 use rapport_store::{execute, now, testing, Conflict, Db, Named, StoreError};
 
 /// Inserts a tag row directly; `name: None` breaks the NOT NULL rule instead.
-async fn insert_tag(db: &Db, workspace_id: i64, name: Option<&str>) -> Result<(), sqlx::Error> {
+async fn insert_tag(db: &Db, workspace_id: WorkspaceId, name: Option<&str>) -> Result<(), sqlx::Error> {
     execute!(db, pool => sqlx::query("INSERT INTO tags (workspace_id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(workspace_id).bind(name).bind(now()).execute(pool).await)?;
+        .bind(workspace_id.get()).bind(name).bind(now()).execute(pool).await)?;
     Ok(())
 }
 

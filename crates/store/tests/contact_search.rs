@@ -5,6 +5,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rapport_core::contact::{ContactRole, Email};
+use rapport_core::ids::WorkspaceId;
 use rapport_store::companies::{self, CompanyFields};
 use rapport_store::contacts::{self, ContactFields};
 use rapport_store::search::SearchModel;
@@ -21,7 +22,7 @@ fn person(role: ContactRole, name: Option<&str>, email: Option<&str>) -> Contact
     }
 }
 
-async fn company(db: &Db, ws: i64, key: &str, name: &str) -> i64 {
+async fn company(db: &Db, ws: WorkspaceId, key: &str, name: &str) -> i64 {
     let fields = CompanyFields { name: Some(name.into()), ..Default::default() };
     companies::upsert(db, ws, key, fields).await.unwrap().0.id
 }
@@ -182,13 +183,14 @@ fn scan_condition(field: &str) -> &'static str {
     }
 }
 
-async fn scan(db: &Db, ws: i64, field: &str, pattern: &str, negated: bool) -> Vec<i64> {
+async fn scan(db: &Db, ws: WorkspaceId, field: &str, pattern: &str, negated: bool) -> Vec<i64> {
     let condition = scan_condition(field);
     let condition = if negated { format!("NOT COALESCE({condition}, FALSE)") } else { condition.to_string() };
     let sql = format!(
         "SELECT id FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL AND {condition} ORDER BY id"
     );
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql).bind(ws).bind(pattern).fetch_all(pool).await).unwrap()
+    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql).bind(ws.get()).bind(pattern).fetch_all(pool).await)
+        .unwrap()
 }
 
 fn like_literal(value: &str) -> String {

@@ -1,11 +1,12 @@
 use rapport_core::attributes::{DataType, Model};
 use rapport_core::contact::{ContactRole, Email};
+use rapport_core::ids::WorkspaceId;
 use rapport_store::contacts::{self, test_rows, ContactFields};
 use rapport_store::data_attributes::{self, NewDataAttribute};
 use rapport_store::{notes, tags, testing, Conflict, StoreError};
 use serde_json::json;
 
-async fn define(db: &rapport_store::Db, workspace_id: i64, name: &str, data_type: DataType) {
+async fn define(db: &rapport_store::Db, workspace_id: WorkspaceId, name: &str, data_type: DataType) {
     let new = NewDataAttribute {
         model: Model::Contact,
         name,

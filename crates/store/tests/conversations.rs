@@ -1,17 +1,24 @@
 use rapport_core::conversation::Assignee;
+use rapport_core::ids::WorkspaceId;
 use rapport_store::conversations::{self, Change, ContactRef, Cursor, Edit, NewConversation, Sort};
 use rapport_store::{testing, with_pool, Db, StoreError};
 
 /// Inserts a contact with plain SQL (the contacts repository is not this module's business).
-async fn contact(db: &Db, workspace_id: i64, role: &str, external_id: Option<&str>, email: Option<&str>) -> i64 {
+async fn contact(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    role: &str,
+    external_id: Option<&str>,
+    email: Option<&str>,
+) -> i64 {
     with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
         "INSERT INTO contacts (workspace_id, role, external_id, email, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 1, 1) RETURNING id")
-        .bind(workspace_id).bind(role).bind(external_id).bind(email).fetch_one(pool).await)
+        .bind(workspace_id.get()).bind(role).bind(external_id).bind(email).fetch_one(pool).await)
     .unwrap()
 }
 
-async fn start(db: &Db, workspace_id: i64, contact_id: i64, body: &str) -> i64 {
+async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: i64, body: &str) -> i64 {
     let new = NewConversation { contact_id, body, subject: None, created_at: None, options: Default::default() };
     conversations::create(db, workspace_id, new).await.unwrap().conversation.id
 }

@@ -3,6 +3,7 @@
 use rapport_core::conversation::{ConversationState, PartType};
 use rapport_core::email::inbound::{parse, InboundEmail};
 use rapport_core::email::reply_token;
+use rapport_core::ids::WorkspaceId;
 use rapport_store::conversations::{self, Change};
 use rapport_store::email::inbound::{self, InboundRecord, Recipient};
 use rapport_store::{testing, Conflict, Db, StoreError};
@@ -37,7 +38,7 @@ async fn receive(db: &Db, to: Recipient, raw: &[u8], envelope: &str) -> Result<i
     inbound::receive(db, &dir(), to, &email, &record(&email, raw)).await
 }
 
-fn to(workspace_id: i64) -> Recipient {
+fn to(workspace_id: WorkspaceId) -> Recipient {
     Recipient { workspace_id, conversation_id: None }
 }
 

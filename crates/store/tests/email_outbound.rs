@@ -1,11 +1,12 @@
 //! The outbound email queue: replies queued with their part, leased, settled once.
 use rapport_core::conversation::ConversationState;
+use rapport_core::ids::WorkspaceId;
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions};
 use rapport_store::email::outbound::{self as queue, Headers};
 use rapport_store::webhooks::now_ms;
 use rapport_store::{event_log, testing, with_pool, Db, StoreError};
 
-async fn email_conversation(db: &Db, workspace_id: i64, email: Option<&str>) -> i64 {
+async fn email_conversation(db: &Db, workspace_id: WorkspaceId, email: Option<&str>) -> i64 {
     let contact = testing::contact(db, workspace_id, "user", None, email).await.unwrap();
     let new = NewConversation {
         contact_id: contact,

@@ -1,11 +1,12 @@
 //! The event log: every conversation change is recorded with its own gapless per-workspace
 //! sequence, in the same transaction; client ids make sends idempotent; refused changes log
 //! nothing; read receipts and unread counts. On SQLite and PostgreSQL.
+use rapport_core::ids::WorkspaceId;
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation, Reader, SendOptions};
 use rapport_store::event_log::{self, Event};
 use rapport_store::{tags, testing, Conflict, Db, StoreError};
 
-async fn events(db: &Db, workspace_id: i64) -> Vec<Event> {
+async fn events(db: &Db, workspace_id: WorkspaceId) -> Vec<Event> {
     event_log::after(db, workspace_id, 0, 1000).await.unwrap()
 }
 

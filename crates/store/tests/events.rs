@@ -1,3 +1,4 @@
+use rapport_core::ids::WorkspaceId;
 use rapport_store::events::{self, ContactKey, EventSummary, NewEvent};
 use rapport_store::{execute, testing, StoreError};
 use serde_json::{json, Map, Value};
@@ -8,7 +9,7 @@ fn map(v: Value) -> Map<String, Value> {
 
 async fn record(
     db: &rapport_store::Db,
-    ws: i64,
+    ws: WorkspaceId,
     contact_id: i64,
     name: &str,
     at: i64,

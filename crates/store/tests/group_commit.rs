@@ -2,6 +2,7 @@
 //! share a commit are all durable and visible once acknowledged; a write that fails or is
 //! dropped inside a shared batch is undone alone, and the others' writes stay; the event log
 //! numbers their events without gaps.
+use rapport_core::ids::WorkspaceId;
 use std::time::Duration;
 
 use rapport_store::contacts::{self, ContactFields};
@@ -36,21 +37,21 @@ fn user(external_id: &str) -> ContactFields {
 
 /// Inserts a contact row with `external_id` inside a write transaction, then fails with a
 /// second insert of the same external id (a unique violation in the database) when `fail`.
-async fn insert_then_maybe_fail(db: &Db, workspace_id: i64, external_id: &str, fail: bool) -> StoreResult<()> {
+async fn insert_then_maybe_fail(db: &Db, workspace_id: WorkspaceId, external_id: &str, fail: bool) -> StoreResult<()> {
     const INSERT: &str = "INSERT INTO contacts (workspace_id, role, external_id, custom_attributes, created_at, \
                           updated_at) VALUES ($1, 'user', $2, '{}', 0, 0)";
     with_pool!(db, pool => {
         let mut tx = db.begin_write(pool).await?;
-        sqlx::query(INSERT).bind(workspace_id).bind(external_id).execute(&mut *tx).await?;
+        sqlx::query(INSERT).bind(workspace_id.get()).bind(external_id).execute(&mut *tx).await?;
         if fail {
-            sqlx::query(INSERT).bind(workspace_id).bind(external_id).execute(&mut *tx).await?;
+            sqlx::query(INSERT).bind(workspace_id.get()).bind(external_id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })
 }
 
-async fn count_contacts(db: &Db, workspace_id: i64) -> i64 {
+async fn count_contacts(db: &Db, workspace_id: WorkspaceId) -> i64 {
     contacts::count(db, workspace_id).await.unwrap()
 }
 
@@ -103,7 +104,7 @@ async fn a_failing_or_dropped_write_in_a_batch_is_undone_alone() {
         // they all join one batch.
         let first = with_pool!(&db, pool => {
             let mut tx = db.begin_write(pool).await.unwrap();
-            sqlx::query("UPDATE workspaces SET name = 'Renamed' WHERE id = $1").bind(ws.id)
+            sqlx::query("UPDATE workspaces SET name = 'Renamed' WHERE id = $1").bind(ws.id.get())
                 .execute(&mut *tx).await.unwrap();
             let writers: Vec<_> = (0..30)
                 .map(|i| {
@@ -118,7 +119,7 @@ async fn a_failing_or_dropped_write_in_a_batch_is_undone_alone() {
                                 sqlx::query("INSERT INTO contacts (workspace_id, role, external_id, \
                                              custom_attributes, created_at, updated_at) \
                                              VALUES ($1, 'user', 'dropped', '{}', 0, 0)")
-                                    .bind(ws.id).execute(&mut *tx).await?;
+                                    .bind(ws.id.get()).execute(&mut *tx).await?;
                                 drop(tx);
                                 Ok::<_, StoreError>(())
                             }),
@@ -168,7 +169,7 @@ async fn a_lone_dropped_write_releases_the_database() {
         let (ws, _) = testing::workspace(&db).await;
         with_pool!(&db, pool => {
             let mut tx = db.begin_write(pool).await.unwrap();
-            sqlx::query("UPDATE workspaces SET name = 'Never' WHERE id = $1").bind(ws.id)
+            sqlx::query("UPDATE workspaces SET name = 'Never' WHERE id = $1").bind(ws.id.get())
                 .execute(&mut *tx).await.unwrap();
         });
         // Another handle (another process) can write at once: no batch was left open.

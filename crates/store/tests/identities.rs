@@ -2,6 +2,7 @@
 //! merges that keep everything, and conversation merges. Every test runs on SQLite and PostgreSQL.
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
 use rapport_core::conversation::PartType;
+use rapport_core::ids::WorkspaceId;
 use rapport_store::contacts::{self, identities, test_rows, ContactFields};
 use rapport_store::conversations::{self, Change, NewConversation};
 use rapport_store::{event_log, execute, messenger, notes, sla, tags, testing, with_pool, Conflict, Db, StoreError};
@@ -20,7 +21,7 @@ fn email(raw: &str) -> Email {
     Email::parse(raw).unwrap()
 }
 
-async fn start(db: &Db, workspace_id: i64, contact_id: i64, body: &str, at: i64) -> i64 {
+async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: i64, body: &str, at: i64) -> i64 {
     let new = NewConversation { contact_id, body, subject: None, created_at: Some(at), options: Default::default() };
     conversations::create(db, workspace_id, new).await.unwrap().conversation.id
 }

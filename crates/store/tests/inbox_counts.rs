@@ -1,18 +1,19 @@
 //! `conversations::counts::inbox_counts`: the agent app's per-view counts, on both backends.
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::Assignee;
+use rapport_core::ids::WorkspaceId;
 use rapport_store::admins::{self, NewAdmin};
 use rapport_store::conversations::counts::{inbox_counts, InboxCounts};
 use rapport_store::conversations::{self, Change, NewConversation};
 use rapport_store::teams::{self, TeamFields};
 use rapport_store::{testing, Db};
 
-async fn start(db: &Db, workspace_id: i64, contact_id: i64) -> i64 {
+async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> i64 {
     let new = NewConversation { contact_id, body: "Hi", subject: None, created_at: None, options: Default::default() };
     conversations::create(db, workspace_id, new).await.unwrap().conversation.id
 }
 
-async fn act(db: &Db, workspace_id: i64, id: i64, change: Change<'_>) {
+async fn act(db: &Db, workspace_id: WorkspaceId, id: i64, change: Change<'_>) {
     conversations::reply_or_act(db, workspace_id, id, change).await.unwrap();
 }
 

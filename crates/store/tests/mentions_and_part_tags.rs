@@ -2,17 +2,18 @@
 //! tags on conversation parts (stored, shown on the part, logged). On SQLite and PostgreSQL.
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::PartType;
+use rapport_core::ids::WorkspaceId;
 use rapport_store::admins::{self, NewAdmin};
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions, Sort};
 use rapport_store::{event_log, tags, testing, Conflict, Db, StoreError};
 use serde_json::json;
 
-async fn teammate(db: &Db, workspace_id: i64, email: &str) -> i64 {
+async fn teammate(db: &Db, workspace_id: WorkspaceId, email: &str) -> i64 {
     let new = NewAdmin { email, name: "Tess Teammate", password: None, role: AdminRole::Agent, job_title: None };
     admins::create(db, workspace_id, new).await.unwrap().id
 }
 
-async fn conversation(db: &Db, workspace_id: i64) -> (i64, i64) {
+async fn conversation(db: &Db, workspace_id: WorkspaceId) -> (i64, i64) {
     let joe = testing::contact(db, workspace_id, "lead", None, None).await.unwrap();
     let new =
         NewConversation { contact_id: joe, body: "Hi", subject: None, created_at: None, options: Default::default() };

@@ -8,6 +8,7 @@
 //!
 //! It also pins how sqlx (0.8) treats a migration numbered below the highest applied one (here
 //! PostgreSQL's 0027 and 0028, added after 0029): it applies it, it neither refuses nor skips it.
+use rapport_core::ids::WorkspaceId;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -208,7 +209,7 @@ async fn upgrade(url: &str, engine: &str) {
         scalar(&db, "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1", &[seeded.workspace]).await,
         contacts_before
     );
-    let ws = workspaces::find(&db, seeded.workspace).await.unwrap();
+    let ws = workspaces::find(&db, WorkspaceId::from(seeded.workspace)).await.unwrap();
     assert_eq!(ws.name, "Upgrade Co");
     let contact = contacts::find(&db, ws.id, seeded.contact).await.unwrap();
     assert_eq!((contact.name.as_deref(), contact.email.as_deref()), (Some("Ada Lovelace"), Some("ada@example.com")));

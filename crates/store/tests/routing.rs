@@ -4,13 +4,14 @@
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::Assignee;
 use rapport_core::conversation::{ConversationState, PartType};
+use rapport_core::ids::WorkspaceId;
 use rapport_store::admins::NewAdmin;
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation};
 use rapport_store::teams::TeamFields;
 use rapport_store::{routing, testing, with_pool, Db, StoreError};
 use serde_json::{json, Value};
 
-async fn team(db: &Db, ws: i64, name: &str, method: &str, limit: Option<i64>, members: &[i64]) -> i64 {
+async fn team(db: &Db, ws: WorkspaceId, name: &str, method: &str, limit: Option<i64>, members: &[i64]) -> i64 {
     let fields = TeamFields { name: Some(name), distribution_method: Some(method), assignment_limit: Some(limit) };
     let team = rapport_store::teams::create(db, ws, fields).await.unwrap();
     for admin in members {
@@ -19,7 +20,7 @@ async fn team(db: &Db, ws: i64, name: &str, method: &str, limit: Option<i64>, me
     team.id
 }
 
-async fn agents(db: &Db, ws: i64, count: usize) -> Vec<i64> {
+async fn agents(db: &Db, ws: WorkspaceId, count: usize) -> Vec<i64> {
     let mut ids = Vec::new();
     for i in 0..count {
         let new = NewAdmin {
@@ -34,21 +35,21 @@ async fn agents(db: &Db, ws: i64, count: usize) -> Vec<i64> {
     ids
 }
 
-async fn start(db: &Db, ws: i64, contact_id: i64, body: &str) -> conversations::Conversation {
+async fn start(db: &Db, ws: WorkspaceId, contact_id: i64, body: &str) -> conversations::Conversation {
     let new = NewConversation { contact_id, body, subject: None, created_at: None, options: Default::default() };
     conversations::create(db, ws, new).await.unwrap().conversation
 }
 
 /// A user of a company on `plan`.
-async fn customer(db: &Db, ws: i64, email: &str, plan: &str) -> i64 {
+async fn customer(db: &Db, ws: WorkspaceId, email: &str, plan: &str) -> i64 {
     let contact = testing::contact(db, ws, "user", None, Some(email)).await.unwrap();
     with_pool!(db, pool => {
         let company: i64 = sqlx::query_scalar(
             "INSERT INTO companies (workspace_id, company_id, name, plan, monthly_spend, created_at, updated_at) \
              VALUES ($1, $2, $2, $3, 5000, 1, 1) RETURNING id")
-            .bind(ws).bind(format!("co-{email}")).bind(plan).fetch_one(pool).await.unwrap();
+            .bind(ws.get()).bind(format!("co-{email}")).bind(plan).fetch_one(pool).await.unwrap();
         sqlx::query("INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, 1)")
-            .bind(ws).bind(contact).bind(company).execute(pool).await.unwrap();
+            .bind(ws.get()).bind(contact).bind(company).execute(pool).await.unwrap();
     });
     contact
 }
@@ -69,8 +70,8 @@ fn canonical(rules: &Value) -> Value {
     rapport_core::routing::RuleSet::parse(rules).unwrap().to_json()
 }
 
-async fn rows(db: &Db, sql: &str, ws: i64) -> i64 {
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql).bind(ws).fetch_one(pool).await).unwrap()
+async fn rows(db: &Db, sql: &str, ws: WorkspaceId) -> i64 {
+    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql).bind(ws.get()).fetch_one(pool).await).unwrap()
 }
 
 #[tokio::test]
@@ -282,7 +283,7 @@ async fn away_teammates_and_full_ones_get_nothing() {
 
 /// Inserts `count` open conversations of `contact` already assigned to `admin` in `team` (one
 /// statement: setup for load tests).
-async fn preload(db: &Db, ws: i64, contact: i64, team: i64, admin: i64, count: usize) {
+async fn preload(db: &Db, ws: WorkspaceId, contact: i64, team: i64, admin: i64, count: usize) {
     let rows: Vec<String> = (0..count)
         .map(|n| {
             format!(
@@ -300,7 +301,7 @@ async fn preload(db: &Db, ws: i64, contact: i64, team: i64, admin: i64, count: u
     with_pool!(db, pool => sqlx::query(&sql).execute(pool).await.map(|_| ())).unwrap();
 }
 
-async fn set_away(db: &Db, ws: i64, admin: i64) {
+async fn set_away(db: &Db, ws: WorkspaceId, admin: i64) {
     rapport_store::admins::set_away(db, ws, admin, true, false, None).await.unwrap();
 }
 
@@ -373,7 +374,7 @@ async fn a_thousand_concurrent_arrivals_are_spread_fairly_within_capacity() {
         let held = with_pool!(&db, pool => sqlx::query_as::<_, (Option<i64>, Option<i64>, i64)>(
             "SELECT team_assignee_id, admin_assignee_id, COUNT(*) FROM conversations WHERE workspace_id = $1 \
              AND state = 'open' GROUP BY team_assignee_id, admin_assignee_id")
-            .bind(ws.id).fetch_all(pool).await)
+            .bind(ws.id.get()).fetch_all(pool).await)
         .unwrap();
         let count = |team: i64, admin: Option<i64>| {
             held.iter().find(|(t, a, _)| *t == Some(team) && *a == admin).map(|(_, _, n)| *n).unwrap_or(0)
@@ -484,7 +485,7 @@ async fn going_away_with_reassignment_hands_conversations_back() {
         let notes = with_pool!(&db, pool => sqlx::query_as::<_, (i64, String, i64)>(
             "SELECT conversation_id, body, author_id FROM conversation_parts WHERE workspace_id = $1 \
              AND part_type = 'assignment' AND body IS NOT NULL ORDER BY conversation_id")
-            .bind(ws.id).fetch_all(pool).await)
+            .bind(ws.id.get()).fetch_all(pool).await)
         .unwrap();
         let mut moved: Vec<i64> = supported.clone();
         moved.extend([snoozed, in_manual, teamless]);
@@ -684,16 +685,16 @@ async fn a_rule_sends_a_saved_reply_filled_for_the_conversation_before_closing_i
     }
 }
 
-async fn rules_due(db: &Db, ws: i64, id: i64) -> Option<i64> {
+async fn rules_due(db: &Db, ws: WorkspaceId, id: i64) -> Option<i64> {
     with_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(
         "SELECT rules_due_at FROM conversations WHERE workspace_id = $1 AND id = $2")
-        .bind(ws).bind(id).fetch_one(pool).await)
+        .bind(ws.get()).bind(id).fetch_one(pool).await)
     .unwrap()
 }
 
-async fn set_rules_due(db: &Db, ws: i64, id: i64, at: i64) {
+async fn set_rules_due(db: &Db, ws: WorkspaceId, id: i64, at: i64) {
     with_pool!(db, pool => sqlx::query("UPDATE conversations SET rules_due_at = $3 WHERE workspace_id = $1 AND id = $2")
-        .bind(ws).bind(id).bind(at).execute(pool).await.map(|_| ()))
+        .bind(ws.get()).bind(id).bind(at).execute(pool).await.map(|_| ()))
     .unwrap();
 }
 
@@ -721,7 +722,7 @@ async fn rules_that_did_not_run_are_run_by_the_sweep_unless_a_teammate_took_the_
             let c = start(&db, ws.id, big, "Hello again").await;
             with_pool!(db, pool => sqlx::query("UPDATE conversations SET team_assignee_id = NULL, \
                 admin_assignee_id = NULL, priority = FALSE WHERE workspace_id = $1 AND id = $2")
-                .bind(ws.id).bind(c.id).execute(pool).await.map(|_| ()))
+                .bind(ws.id.get()).bind(c.id).execute(pool).await.map(|_| ()))
             .unwrap();
             owed.push(c.id);
         }

@@ -1,14 +1,15 @@
 //! The demo and scale seeds, on SQLite and PostgreSQL: counts, and the consistency of what they
 //! write (contacts in the workspace, parts in order, counters matching the parts).
+use rapport_core::ids::WorkspaceId;
 use rapport_store::seed::{self, DEMO_OWNER_EMAIL, DEMO_PASSWORD};
 use rapport_store::{testing, with_pool, Db};
 
-async fn scalar(db: &Db, sql: &str, workspace_id: i64) -> i64 {
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql).bind(workspace_id).fetch_one(pool).await).expect(sql)
+async fn scalar(db: &Db, sql: &str, workspace_id: WorkspaceId) -> i64 {
+    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql).bind(workspace_id.get()).fetch_one(pool).await).expect(sql)
 }
 
 /// Invariants every seeded workspace must keep.
-async fn assert_consistent(db: &Db, ws: i64) {
+async fn assert_consistent(db: &Db, ws: WorkspaceId) {
     let checks: &[(&str, &str)] = &[
         (
             "conversation contact outside the workspace",
@@ -126,11 +127,11 @@ async fn demo_seed_is_complete_and_consistent() {
         // Same seed, same data: a second demo workspace has the same contacts.
         let again = seed::seed_demo(&db).await.expect("seed demo twice");
         assert_ne!(again.workspace_id, ws);
-        let emails = |w: i64| {
+        let emails = |w: WorkspaceId| {
             let db = db.clone();
             async move {
                 with_pool!(db, pool => sqlx::query_scalar::<_, Option<String>>(
-                    "SELECT email FROM contacts WHERE workspace_id = $1 ORDER BY id").bind(w).fetch_all(pool).await)
+                    "SELECT email FROM contacts WHERE workspace_id = $1 ORDER BY id").bind(w.get()).fetch_all(pool).await)
                 .unwrap()
             }
         };
@@ -159,7 +160,7 @@ async fn scale_seed_loads_exact_counts() {
         // Another workspace is untouched, and an unknown workspace is not found.
         let (other, _) = testing::workspace(&db).await;
         assert_eq!(seed::count(&db, other.id, "conversations").await.unwrap(), 0);
-        assert!(seed::seed_scale(&db, 999_999, 1, 1, 1).await.is_err());
+        assert!(seed::seed_scale(&db, WorkspaceId::from(999_999), 1, 1, 1).await.is_err());
         // A workspace without contacts cannot get conversations.
         assert!(seed::seed_scale(&db, other.id, 1, 1, 0).await.is_err());
     }

@@ -2,6 +2,7 @@
 //! right contact and company, retries by `messageId` change nothing, a refused call leaves no
 //! trace while its batch neighbours are applied, and anonymous leads are merged into users.
 use rapport_core::attributes::{DataType, Model};
+use rapport_core::ids::WorkspaceId;
 use rapport_core::segment::{parse_batch, Call, CallError};
 use rapport_store::data_attributes::{self, NewDataAttribute};
 use rapport_store::segment::{self, Outcome};
@@ -14,11 +15,11 @@ fn calls(items: Value) -> Vec<Result<Call, CallError>> {
     parse_batch(json!({ "batch": items }).to_string().as_bytes(), NOW_MS).unwrap().calls
 }
 
-async fn apply(db: &Db, ws: i64, items: Value) -> Vec<Outcome> {
+async fn apply(db: &Db, ws: WorkspaceId, items: Value) -> Vec<Outcome> {
     segment::apply(db, ws, &calls(items)).await.unwrap()
 }
 
-async fn attribute(db: &Db, ws: i64, model: Model, name: &str, data_type: DataType) {
+async fn attribute(db: &Db, ws: WorkspaceId, model: Model, name: &str, data_type: DataType) {
     let new = NewDataAttribute {
         model,
         name,
@@ -31,7 +32,7 @@ async fn attribute(db: &Db, ws: i64, model: Model, name: &str, data_type: DataTy
     data_attributes::create(db, ws, new).await.unwrap();
 }
 
-async fn event_names(db: &Db, ws: i64, contact_id: i64) -> Vec<String> {
+async fn event_names(db: &Db, ws: WorkspaceId, contact_id: i64) -> Vec<String> {
     let mut names: Vec<String> =
         events::list(db, ws, contact_id, 100, None).await.unwrap().into_iter().map(|e| e.event_name).collect();
     names.sort();

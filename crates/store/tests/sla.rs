@@ -1,6 +1,7 @@
 //! Conversation SLAs in the store: the clocks follow real conversation actions (a snooze pauses,
 //! a customer turn starts a next-response run), and two nodes sweeping the same database at once
 //! emit each event once. Every test runs on SQLite and PostgreSQL.
+use rapport_core::ids::WorkspaceId;
 use rapport_core::sla::Policy;
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation};
 use rapport_store::{event_log, sla, testing, Db};
@@ -16,7 +17,7 @@ fn calendar(first: Option<i64>, next: Option<i64>) -> Policy {
     }
 }
 
-async fn start(db: &Db, ws: i64) -> (i64, i64) {
+async fn start(db: &Db, ws: WorkspaceId) -> (i64, i64) {
     let contact = testing::contact(db, ws, "user", None, Some("sla@example.com")).await.unwrap();
     let new = NewConversation {
         contact_id: contact,
@@ -32,7 +33,7 @@ fn runs(row: &sla::ConversationSla) -> Vec<Value> {
     serde_json::from_str::<Value>(&row.runs).unwrap().as_array().unwrap().clone()
 }
 
-async fn sla_event_kinds(db: &Db, ws: i64) -> Vec<String> {
+async fn sla_event_kinds(db: &Db, ws: WorkspaceId) -> Vec<String> {
     let events = event_log::after(db, ws, 0, 10_000).await.unwrap();
     events.into_iter().filter(|e| e.kind.starts_with("sla.")).map(|e| e.kind).collect()
 }

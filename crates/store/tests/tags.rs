@@ -1,11 +1,12 @@
+use rapport_core::ids::WorkspaceId;
 use rapport_store::companies::{self, CompanyFields};
 use rapport_store::tags::{self, Target};
 use rapport_store::{now, testing, with_pool, Conflict, Db, StoreError};
 
-async fn contact(db: &Db, workspace_id: i64) -> i64 {
+async fn contact(db: &Db, workspace_id: WorkspaceId) -> i64 {
     with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
         "INSERT INTO contacts (workspace_id, role, created_at, updated_at) VALUES ($1, 'user', $2, $2) RETURNING id")
-        .bind(workspace_id).bind(now()).fetch_one(pool).await)
+        .bind(workspace_id.get()).bind(now()).fetch_one(pool).await)
     .unwrap()
 }
 

@@ -1,12 +1,13 @@
 //! Full-text search (`source.body`, `parts.body`) through the trigram indexes, on both engines:
 //! kept in step with replies, notes, edits (redaction), deletes; hostile words are plain text;
 //! another workspace's text never matches.
+use rapport_core::ids::WorkspaceId;
 use rapport_store::conversations::{self, Change, NewConversation, Sort};
 use rapport_store::workspaces::Workspace;
 use rapport_store::{execute, testing, Db, Pool};
 use serde_json::{json, Value};
 
-async fn start(db: &Db, ws: i64, body: &str) -> i64 {
+async fn start(db: &Db, ws: WorkspaceId, body: &str) -> i64 {
     let contact = testing::contact(db, ws, "user", None, None).await.unwrap();
     let new =
         NewConversation { contact_id: contact, body, subject: None, created_at: None, options: Default::default() };
@@ -77,7 +78,7 @@ async fn parts_body_follows_replies_notes_edits_and_deletes() {
         // An edit of a part's body (a redaction) takes the old text out of the index.
         execute!(db, pool => sqlx::query("UPDATE conversation_parts SET body = '[redacted]', redacted = TRUE \
             WHERE workspace_id = $1 AND conversation_id = $2 AND body LIKE '%SSO%'")
-            .bind(ws.id).bind(login).execute(pool).await)
+            .bind(ws.id.get()).bind(login).execute(pool).await)
         .unwrap();
         assert_eq!(matching(&db, &ws, "parts.body", "~", "sso").await, Vec::<i64>::new());
         assert_eq!(matching(&db, &ws, "parts.body", "~", "redacted").await, vec![login]);

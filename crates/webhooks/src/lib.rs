@@ -92,7 +92,7 @@ pub async fn deliver_due(db: &Db, config: &Arc<Config>) -> StoreResult<usize> {
     for subscription in due {
         let (db, config) = (db.clone(), config.clone());
         tasks.spawn(async move {
-            let (ws, id) = (subscription.workspace_id, subscription.id);
+            let (ws, id) = (subscription.workspace_id.get(), subscription.id);
             if let Err(e) = deliver_subscription(&db, &config, subscription).await {
                 tracing::warn!(workspace_id = ws, subscription_id = id, error = %e, "webhook delivery failed");
             }

@@ -2,6 +2,7 @@
 //! PostgreSQL: signatures verify, every event arrives once by id and in order per conversation
 //! even when the receiver fails for a while, repeated failures pause and resume continues, and
 //! private addresses are refused at delivery time.
+use rapport_core::ids::WorkspaceId;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -67,7 +68,7 @@ fn all_topics() -> Vec<String> {
 
 /// Runs delivery passes until the subscription's cursor reaches the log's end or it pauses
 /// (bounded, so a bug fails the test instead of hanging it).
-async fn deliver_until_settled(db: &Db, config: &Arc<Config>, ws: i64, id: i64) -> webhooks::Subscription {
+async fn deliver_until_settled(db: &Db, config: &Arc<Config>, ws: WorkspaceId, id: i64) -> webhooks::Subscription {
     for _ in 0..2000 {
         deliver_due(db, config).await.unwrap();
         let sub = webhooks::find(db, ws, id).await.unwrap();
@@ -80,7 +81,7 @@ async fn deliver_until_settled(db: &Db, config: &Arc<Config>, ws: i64, id: i64) 
 }
 
 /// Two conversations with every kind of change, and a new lead; returns the seqs written.
-async fn busy_workspace(db: &Db, ws: i64, admin: i64) {
+async fn busy_workspace(db: &Db, ws: WorkspaceId, admin: i64) {
     let joe = testing::contact(db, ws, "user", Some("joe"), None).await.unwrap();
     testing::contact(db, ws, "lead", None, None).await.unwrap();
     let mut ids = Vec::new();

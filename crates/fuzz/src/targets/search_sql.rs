@@ -32,7 +32,7 @@ pub fn check(data: &[u8]) {
         .map(|name| (name.to_string(), CUSTOM_TYPES[name.len() % CUSTOM_TYPES.len()]))
         .collect();
     let workspace = Workspace {
-        id: 42,
+        id: 42.into(),
         app_id: "fuzz".into(),
         name: "Fuzz".into(),
         timezone: ZONES[data.len() % ZONES.len()].into(),

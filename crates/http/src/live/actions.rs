@@ -49,7 +49,7 @@ impl Session {
                 }
                 let contact_ids = self.participants_of(conversation_id).await?;
                 let signal = Signal::Typing {
-                    workspace_id: self.workspace_id,
+                    workspace_id: self.workspace_id.get(),
                     conversation_id,
                     author: self.author(),
                     contact_ids,

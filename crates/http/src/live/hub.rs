@@ -2,6 +2,7 @@
 //! sockets of this node. Per workspace with open sockets it keeps a feed (a broadcast of log rows
 //! in seq order, each read once from the database whatever the number of sockets), fed on every
 //! doorbell and, as a safety net for lost doorbells, every second.
+use rapport_core::ids::WorkspaceId;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -44,7 +45,7 @@ pub(crate) struct Feed {
 pub struct Hub {
     pub(crate) db: Db,
     pub(crate) bus: Bus,
-    feeds: Mutex<HashMap<i64, Arc<Feed>>>,
+    feeds: Mutex<HashMap<WorkspaceId, Arc<Feed>>>,
     /// Teammates' presence: this node's agent sockets, and what every node said.
     presence: PresenceBook,
     /// Held while presence is computed and published, so a heartbeat taken before a socket
@@ -77,7 +78,10 @@ impl Hub {
 
     /// Joins a workspace's feed: returns it and a receiver of everything fanned out from now on.
     /// Dropping the returned guard leaves it (the last socket to leave closes the feed).
-    pub(crate) async fn join(self: &Arc<Self>, workspace_id: i64) -> Result<FeedGuard, rapport_store::StoreError> {
+    pub(crate) async fn join(
+        self: &Arc<Self>,
+        workspace_id: WorkspaceId,
+    ) -> Result<FeedGuard, rapport_store::StoreError> {
         // The socket is counted under the map's lock, so a feed cannot close between lookup and join.
         if let Some(feed) = self.feeds.lock().unwrap_or_else(|e| e.into_inner()).get(&workspace_id) {
             return Ok(self.guard(workspace_id, feed));
@@ -98,13 +102,13 @@ impl Hub {
         Ok(self.guard(workspace_id, feed))
     }
 
-    fn guard(self: &Arc<Self>, workspace_id: i64, feed: &Arc<Feed>) -> FeedGuard {
+    fn guard(self: &Arc<Self>, workspace_id: WorkspaceId, feed: &Arc<Feed>) -> FeedGuard {
         *feed.sockets.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         let receiver = feed.sender.subscribe();
         FeedGuard { hub: Arc::clone(self), workspace_id, feed: Arc::clone(feed), receiver: Some(receiver) }
     }
 
-    fn leave(&self, workspace_id: i64, feed: &Arc<Feed>) {
+    fn leave(&self, workspace_id: WorkspaceId, feed: &Arc<Feed>) {
         let mut feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
         let mut sockets = feed.sockets.lock().unwrap_or_else(|e| e.into_inner());
         *sockets -= 1;
@@ -113,17 +117,19 @@ impl Hub {
         }
     }
 
-    fn feed(&self, workspace_id: i64) -> Option<Arc<Feed>> {
+    fn feed(&self, workspace_id: WorkspaceId) -> Option<Arc<Feed>> {
         self.feeds.lock().unwrap_or_else(|e| e.into_inner()).get(&workspace_id).cloned()
     }
 
     /// Reads the workspace's log after what its feed delivered and fans the rows out, in order.
-    async fn catch_up(&self, workspace_id: i64, feed: &Feed) {
+    async fn catch_up(&self, workspace_id: WorkspaceId, feed: &Feed) {
         let mut delivered = feed.delivered.lock().await;
         loop {
             let rows = match event_log::after(&self.db, workspace_id, *delivered, PAGE).await {
                 Ok(rows) => rows,
-                Err(e) => return tracing::warn!(error = %e, workspace_id, "cannot read the event log"),
+                Err(e) => {
+                    return tracing::warn!(error = %e, workspace_id = workspace_id.get(), "cannot read the event log")
+                }
             };
             let full = rows.len() as i64 == PAGE;
             for row in rows {
@@ -139,7 +145,7 @@ impl Hub {
 
     /// Catches the feed up on a doorbell. Doorbells that ring while a read runs make it read once
     /// more instead of queueing one read each.
-    async fn answer_doorbell(&self, workspace_id: i64, feed: &Feed) {
+    async fn answer_doorbell(&self, workspace_id: WorkspaceId, feed: &Feed) {
         if feed.reading.swap(true, Ordering::AcqRel) {
             feed.rang_again.store(true, Ordering::Release);
             return;
@@ -159,7 +165,7 @@ impl Hub {
     }
 
     /// An agent socket opened: the admin is online unless they already were on this node.
-    pub(crate) async fn agent_connected(&self, workspace_id: i64, admin_id: i64) {
+    pub(crate) async fn agent_connected(&self, workspace_id: WorkspaceId, admin_id: i64) {
         let _publishing = self.presence_publishing.lock().await;
         if let Some(signal) = self.presence.connected(workspace_id, admin_id) {
             self.bus.publish(signal).await;
@@ -168,7 +174,7 @@ impl Hub {
 
     /// An agent socket closed: this node lets the admin go when it was their last one here
     /// (they stay online while another node holds them).
-    pub(crate) async fn agent_disconnected(&self, workspace_id: i64, admin_id: i64) {
+    pub(crate) async fn agent_disconnected(&self, workspace_id: WorkspaceId, admin_id: i64) {
         let _publishing = self.presence_publishing.lock().await;
         if let Some(signal) = self.presence.disconnected(workspace_id, admin_id) {
             self.bus.publish(signal).await;
@@ -176,21 +182,26 @@ impl Hub {
     }
 
     /// An agent set their status (`online` or `away`).
-    pub(crate) async fn set_presence(&self, workspace_id: i64, admin_id: i64, status: &str) {
+    pub(crate) async fn set_presence(&self, workspace_id: WorkspaceId, admin_id: i64, status: &str) {
         let _publishing = self.presence_publishing.lock().await;
         self.bus.publish(self.presence.set(workspace_id, admin_id, status)).await;
     }
 
     /// The status of each admin of the workspace who is not offline.
-    pub(crate) fn presence_snapshot(&self, workspace_id: i64) -> Vec<(i64, String)> {
+    pub(crate) fn presence_snapshot(&self, workspace_id: WorkspaceId) -> Vec<(i64, String)> {
         self.presence.snapshot(workspace_id)
     }
 
     /// Tells this node's agent sockets of the workspace that an admin's overall status changed.
-    fn announce_presence(&self, workspace_id: i64, admin_id: i64, status: String) {
+    fn announce_presence(&self, workspace_id: WorkspaceId, admin_id: i64, status: String) {
         if let Some(feed) = self.feed(workspace_id) {
             let node = self.bus.node_id().to_string();
-            let _ = feed.sender.send(Live::Signal(Signal::Presence { workspace_id, admin_id, status, node }));
+            let _ = feed.sender.send(Live::Signal(Signal::Presence {
+                workspace_id: workspace_id.get(),
+                admin_id,
+                status,
+                node,
+            }));
         }
     }
 }
@@ -198,7 +209,7 @@ impl Hub {
 /// A socket's membership of a workspace feed.
 pub(crate) struct FeedGuard {
     hub: Arc<Hub>,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     feed: Arc<Feed>,
     pub(crate) receiver: Option<broadcast::Receiver<Live>>,
 }
@@ -234,7 +245,8 @@ async fn hear_signals(mut signals: broadcast::Receiver<Signal>, hub: Weak<Hub>) 
             Err(broadcast::error::RecvError::Closed) => return,
         };
         let Some(hub) = hub.upgrade() else { return };
-        let workspace_id = signal.workspace_id();
+        // The bus carries the raw id between nodes.
+        let workspace_id = WorkspaceId::from(signal.workspace_id());
         if let Signal::Presence { admin_id, status, node, .. } = &signal {
             // Sockets hear an admin's overall status, and only when it changes.
             if let Some(overall) = hub.presence.heard(workspace_id, *admin_id, node, status, Instant::now()) {
@@ -285,7 +297,7 @@ async fn poll(hub: Weak<Hub>, every: Duration) {
     loop {
         ticker.tick().await;
         let Some(hub) = hub.upgrade() else { return };
-        let feeds: Vec<(i64, Arc<Feed>)> =
+        let feeds: Vec<(WorkspaceId, Arc<Feed>)> =
             hub.feeds.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(w, f)| (*w, f.clone())).collect();
         for (workspace_id, feed) in feeds {
             hub.catch_up(workspace_id, &feed).await;

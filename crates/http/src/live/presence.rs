@@ -4,6 +4,7 @@
 //! node*: an admin is online while any node says so (`online` beats `away`), goes offline when
 //! the last node lets them go, and a node that stops beating (it died) is forgotten after
 //! [`MISSED_BEATS`] heartbeats.
+use rapport_core::ids::WorkspaceId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -19,9 +20,9 @@ type Statuses = HashMap<String, (String, Instant)>;
 pub(crate) struct PresenceBook {
     node: String,
     /// Per (workspace, admin): this node's open agent sockets and the admin's status here.
-    local: Mutex<HashMap<(i64, i64), (usize, String)>>,
+    local: Mutex<HashMap<(WorkspaceId, i64), (usize, String)>>,
     /// Per workspace, per admin, per node: the status last heard and when.
-    heard: Mutex<HashMap<i64, HashMap<i64, Statuses>>>,
+    heard: Mutex<HashMap<WorkspaceId, HashMap<i64, Statuses>>>,
 }
 
 /// An admin's status over all nodes: `None` when offline everywhere.
@@ -46,12 +47,17 @@ impl PresenceBook {
         Self { node: node.to_string(), ..Self::default() }
     }
 
-    fn signal(&self, workspace_id: i64, admin_id: i64, status: &str) -> Signal {
-        Signal::Presence { workspace_id, admin_id, status: status.to_string(), node: self.node.clone() }
+    fn signal(&self, workspace_id: WorkspaceId, admin_id: i64, status: &str) -> Signal {
+        Signal::Presence {
+            workspace_id: workspace_id.get(),
+            admin_id,
+            status: status.to_string(),
+            node: self.node.clone(),
+        }
     }
 
     /// An agent socket opened: the signal to publish when it is the admin's first on this node.
-    pub(crate) fn connected(&self, workspace_id: i64, admin_id: i64) -> Option<Signal> {
+    pub(crate) fn connected(&self, workspace_id: WorkspaceId, admin_id: i64) -> Option<Signal> {
         let mut local = lock(&self.local);
         let entry = local.entry((workspace_id, admin_id)).or_insert((0, "online".to_string()));
         entry.0 += 1;
@@ -59,7 +65,7 @@ impl PresenceBook {
     }
 
     /// An agent socket closed: the signal to publish when it was the admin's last on this node.
-    pub(crate) fn disconnected(&self, workspace_id: i64, admin_id: i64) -> Option<Signal> {
+    pub(crate) fn disconnected(&self, workspace_id: WorkspaceId, admin_id: i64) -> Option<Signal> {
         let mut local = lock(&self.local);
         let entry = local.get_mut(&(workspace_id, admin_id))?;
         entry.0 -= 1;
@@ -71,7 +77,7 @@ impl PresenceBook {
     }
 
     /// An agent set their status on this node.
-    pub(crate) fn set(&self, workspace_id: i64, admin_id: i64, status: &str) -> Signal {
+    pub(crate) fn set(&self, workspace_id: WorkspaceId, admin_id: i64, status: &str) -> Signal {
         if let Some(entry) = lock(&self.local).get_mut(&(workspace_id, admin_id)) {
             entry.1 = status.to_string();
         }
@@ -91,7 +97,7 @@ impl PresenceBook {
     /// included).
     pub(crate) fn heard(
         &self,
-        workspace_id: i64,
+        workspace_id: WorkspaceId,
         admin_id: i64,
         node: &str,
         status: &str,
@@ -115,7 +121,7 @@ impl PresenceBook {
 
     /// Forgets nodes not heard from since `before`; returns the admins whose overall status
     /// changed, as (workspace, admin, status).
-    pub(crate) fn expire(&self, before: Instant) -> Vec<(i64, i64, String)> {
+    pub(crate) fn expire(&self, before: Instant) -> Vec<(WorkspaceId, i64, String)> {
         let mut changes = Vec::new();
         let mut heard = lock(&self.heard);
         for (workspace_id, admins) in heard.iter_mut() {
@@ -134,7 +140,7 @@ impl PresenceBook {
     }
 
     /// The overall status of each admin of the workspace who is not offline, by admin id.
-    pub(crate) fn snapshot(&self, workspace_id: i64) -> Vec<(i64, String)> {
+    pub(crate) fn snapshot(&self, workspace_id: WorkspaceId) -> Vec<(i64, String)> {
         let heard = lock(&self.heard);
         let mut list: Vec<(i64, String)> = heard
             .get(&workspace_id)
@@ -156,35 +162,38 @@ pub(crate) fn lifetime(heartbeat: Duration) -> Duration {
 mod tests {
     use super::*;
 
+    const W1: WorkspaceId = WorkspaceId::new(1);
+    const W2: WorkspaceId = WorkspaceId::new(2);
+
     #[test]
     fn an_admin_stays_online_while_any_node_holds_them_and_a_silent_node_is_forgotten() {
         let book = PresenceBook::new("here");
         let t0 = Instant::now();
-        assert_eq!(book.heard(1, 7, "a", "online", t0).as_deref(), Some("online"));
-        assert_eq!(book.heard(1, 7, "b", "away", t0), None, "online on a beats away on b");
-        assert_eq!(book.heard(1, 7, "a", "offline", t0).as_deref(), Some("away"));
-        assert_eq!(book.snapshot(1), vec![(7, "away".to_string())]);
-        assert_eq!(book.snapshot(2), vec![]);
+        assert_eq!(book.heard(W1, 7, "a", "online", t0).as_deref(), Some("online"));
+        assert_eq!(book.heard(W1, 7, "b", "away", t0), None, "online on a beats away on b");
+        assert_eq!(book.heard(W1, 7, "a", "offline", t0).as_deref(), Some("away"));
+        assert_eq!(book.snapshot(W1), vec![(7, "away".to_string())]);
+        assert_eq!(book.snapshot(W2), vec![]);
         // b keeps beating until it stops; then it is forgotten.
         let t1 = t0 + Duration::from_secs(10);
-        assert_eq!(book.heard(1, 7, "b", "away", t1), None);
+        assert_eq!(book.heard(W1, 7, "b", "away", t1), None);
         assert_eq!(book.expire(t0 + Duration::from_secs(5)), vec![]);
-        assert_eq!(book.expire(t1 + Duration::from_secs(1)), vec![(1, 7, "offline".to_string())]);
-        assert_eq!(book.snapshot(1), vec![]);
+        assert_eq!(book.expire(t1 + Duration::from_secs(1)), vec![(W1, 7, "offline".to_string())]);
+        assert_eq!(book.snapshot(W1), vec![]);
     }
 
     #[test]
     fn local_sockets_are_counted_per_admin() {
         let book = PresenceBook::new("n");
         assert!(
-            matches!(book.connected(1, 7), Some(Signal::Presence { ref status, ref node, .. }) if status == "online" && node == "n")
+            matches!(book.connected(W1, 7), Some(Signal::Presence { ref status, ref node, .. }) if status == "online" && node == "n")
         );
-        assert_eq!(book.connected(1, 7), None);
-        assert_eq!(book.disconnected(1, 7), None);
-        book.set(1, 7, "away");
+        assert_eq!(book.connected(W1, 7), None);
+        assert_eq!(book.disconnected(W1, 7), None);
+        book.set(W1, 7, "away");
         assert!(matches!(&book.heartbeats()[..], [Signal::Presence { status, .. }] if status == "away"));
-        assert!(matches!(book.disconnected(1, 7), Some(Signal::Presence { ref status, .. }) if status == "offline"));
-        assert_eq!(book.disconnected(1, 7), None);
+        assert!(matches!(book.disconnected(W1, 7), Some(Signal::Presence { ref status, .. }) if status == "offline"));
+        assert_eq!(book.disconnected(W1, 7), None);
         assert!(book.heartbeats().is_empty());
     }
 }

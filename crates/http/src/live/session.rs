@@ -6,6 +6,7 @@
 //! missed rows from the log itself.
 use rapport_core::conversation::AuthorType;
 use rapport_core::event::EventKind;
+use rapport_core::ids::WorkspaceId;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -43,7 +44,7 @@ pub(crate) enum Viewer {
 /// A socket's state.
 pub(crate) struct Session {
     pub(crate) hub: Arc<Hub>,
-    pub(crate) workspace_id: i64,
+    pub(crate) workspace_id: WorkspaceId,
     pub(crate) viewer: Viewer,
     /// The seq of the last log row handled (sent or filtered out).
     last_seq: i64,
@@ -54,7 +55,7 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) fn new(hub: Arc<Hub>, workspace_id: i64, viewer: Viewer) -> Self {
+    pub(crate) fn new(hub: Arc<Hub>, workspace_id: WorkspaceId, viewer: Viewer) -> Self {
         Session { hub, workspace_id, viewer, last_seq: 0, participants: HashMap::new(), outbox: Vec::new() }
     }
 

@@ -4,6 +4,7 @@
 //! publish. The live path is `rapport_store::routing`.
 use axum::extract::{Path, State};
 use axum::Json;
+use rapport_core::ids::WorkspaceId;
 use rapport_core::routing::conflicts;
 use rapport_core::routing::{RuleSet, Subject};
 use rapport_store::routing::{self, AuditEntry, Draft, Version};
@@ -158,7 +159,11 @@ async fn list_audit(
 }
 
 /// Which rule set to run.
-async fn rule_set(state: &AppState, workspace_id: i64, which: Option<&str>) -> AppResult<(RuleSet, &'static str)> {
+async fn rule_set(
+    state: &AppState,
+    workspace_id: WorkspaceId,
+    which: Option<&str>,
+) -> AppResult<(RuleSet, &'static str)> {
     match which.unwrap_or("draft") {
         "draft" => Ok((routing::draft_rules(&state.db, workspace_id).await?, "draft")),
         "live" => Ok((routing::live_rules(&state.db, workspace_id).await?, "live")),

@@ -7,6 +7,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rapport_core::attachment::{self, AttachmentError, MAX_ATTACHMENT_BYTES};
+use rapport_core::ids::WorkspaceId;
 use rapport_store::attachments::{self, Attachment, NewAttachment, Uploader};
 use serde_json::{json, Value};
 use utoipa_axum::routes;
@@ -49,7 +50,7 @@ pub(crate) struct UploadForm {
 /// Reads the `file` field of an upload, checks it and stores it for `uploader`.
 pub async fn receive(
     state: &AppState,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     uploader: Uploader,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Attachment> {

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use rapport_core::ids::WorkspaceId;
 use rapport_store::email::inbound::{self, EmailDetails};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -23,7 +24,7 @@ pub fn routes() -> ApiRouter {
         .routes(routes!(download_part_email))
 }
 
-async fn settings_json(state: &AppState, workspace_id: i64) -> AppResult<Value> {
+async fn settings_json(state: &AppState, workspace_id: WorkspaceId) -> AppResult<Value> {
     let addresses = inbound::support_addresses(&state.db, workspace_id).await?;
     Ok(json!({"type": "email_settings", "support_addresses": addresses}))
 }

@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine;
+use rapport_core::ids::WorkspaceId;
 use rapport_core::segment::{self, Kind, RequestError, MAX_BATCH_BYTES};
 use rapport_store::segment::Outcome;
 use serde_json::{json, Value};
@@ -82,7 +83,7 @@ fn basic_key(headers: &HeaderMap) -> AppResult<Option<String>> {
 
 /// The workspace whose tracking key authenticates the request: the Basic header's key, else
 /// the body's `writeKey`. A missing or unknown key is 401.
-async fn workspace(state: &AppState, key: Option<&str>) -> AppResult<i64> {
+async fn workspace(state: &AppState, key: Option<&str>) -> AppResult<WorkspaceId> {
     let key = key.ok_or_else(AppError::unauthorized)?;
     rapport_store::segment::workspace_by_tracking_key(&state.db, key).await?.ok_or_else(AppError::unauthorized)
 }
@@ -115,7 +116,7 @@ async fn apply(
 
 /// A request applied by [`apply`]: its calls' outcomes, in call order.
 struct Intake {
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     request: segment::Request,
     outcomes: Vec<Outcome>,
 }
@@ -163,7 +164,7 @@ async fn batch(
                     Ok(call) => call.message_id.clone(),
                     Err(_) => None,
                 };
-                tracing::info!(workspace_id, index, ?field, %message, "segment call refused");
+                tracing::info!(workspace_id = workspace_id.get(), index, ?field, %message, "segment call refused");
                 refused.push(json!({"index": index, "messageId": message_id, "field": field, "message": message}));
             }
         }

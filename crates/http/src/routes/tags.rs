@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use rapport_core::ids::WorkspaceId;
 use rapport_store::companies;
 use rapport_store::tags::{self, AppliedTag, Tag, Target};
 use serde::Deserialize;
@@ -107,7 +108,7 @@ impl Split {
     }
 }
 
-async fn resolve_companies(state: &AppState, ws: i64, items: &[CompanyItem]) -> AppResult<Split> {
+async fn resolve_companies(state: &AppState, ws: WorkspaceId, items: &[CompanyItem]) -> AppResult<Split> {
     let mut split = Split::default();
     for item in items {
         let id = match (&item.id, &item.company_id) {
@@ -120,7 +121,7 @@ async fn resolve_companies(state: &AppState, ws: i64, items: &[CompanyItem]) -> 
     Ok(split)
 }
 
-async fn resolve_users(state: &AppState, ws: i64, items: &[UserItem]) -> AppResult<Split> {
+async fn resolve_users(state: &AppState, ws: WorkspaceId, items: &[UserItem]) -> AppResult<Split> {
     let mut split = Split::default();
     for item in items {
         let id = item.id.as_ref().ok_or_else(|| AppError::missing("users[].id"))?.parse("contact")?;

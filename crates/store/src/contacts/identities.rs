@@ -4,6 +4,7 @@
 //! another contact holds (as a primary or a further identifier) is refused and writes nothing.
 //! The lookups by a verified identifier are `contacts::find_by_email` and
 //! `messenger::find_user`, which match primaries and verified identities in one query.
+use rapport_core::ids::WorkspaceId;
 use std::collections::HashMap;
 
 use rapport_core::contact::IdentityKind;
@@ -16,7 +17,8 @@ use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Identity {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub contact_id: i64,
     /// `email`, `phone` or `external_id`.
     pub kind: String,
@@ -41,13 +43,13 @@ fn taken(kind: IdentityKind, value: &str, contact_id: i64) -> StoreError {
 }
 
 /// The further identifiers of a live contact, oldest first.
-pub async fn list(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<Vec<Identity>> {
+pub async fn list(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<Vec<Identity>> {
     find(db, workspace_id, contact_id).await?;
     Ok(of_contacts(db, workspace_id, &[contact_id]).await?.remove(&contact_id).unwrap_or_default())
 }
 
 /// The further identifiers of each contact of `ids`, in one query.
-pub async fn of_contacts(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<HashMap<i64, Vec<Identity>>> {
+pub async fn of_contacts(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> StoreResult<HashMap<i64, Vec<Identity>>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -65,7 +67,7 @@ pub async fn of_contacts(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult
 /// identifier.
 pub async fn add(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     contact_id: i64,
     kind: IdentityKind,
     raw: &str,
@@ -122,7 +124,7 @@ pub async fn add(
 }
 
 /// Removes one further identifier of a live contact; returns it.
-pub async fn remove(db: &Db, workspace_id: i64, contact_id: i64, identity_id: i64) -> StoreResult<Identity> {
+pub async fn remove(db: &Db, workspace_id: WorkspaceId, contact_id: i64, identity_id: i64) -> StoreResult<Identity> {
     find(db, workspace_id, contact_id).await?;
     let sql = format!(
         "DELETE FROM contact_identities WHERE workspace_id = $1 AND contact_id = $2 AND id = $3 \
@@ -141,7 +143,7 @@ pub async fn remove(db: &Db, workspace_id: i64, contact_id: i64, identity_id: i6
 /// `kind`, if any: a contact's primary external id may not name another contact.
 pub(crate) async fn other_holder(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     kind: IdentityKind,
     value: &str,
     contact_id: Option<i64>,

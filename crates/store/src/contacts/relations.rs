@@ -1,5 +1,6 @@
 //! What a contact is linked to: tags, companies and notes. Loaded for a whole page of contacts
 //! in four queries (never one per contact), and the contacts of a company.
+use rapport_core::ids::WorkspaceId;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -32,7 +33,7 @@ pub struct Relations {
 /// totals, in one query for every contact of `ids`.
 async fn limited(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     table: &str,
     id_column: &str,
     order: &str,
@@ -57,7 +58,7 @@ async fn limited(
 }
 
 /// The relations of every contact in `ids` (one entry per id, empty when it has none).
-pub async fn relations(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<HashMap<i64, Relations>> {
+pub async fn relations(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> StoreResult<HashMap<i64, Relations>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -90,7 +91,7 @@ fn offset(page: i64, per_page: i64) -> i64 {
 /// workspace), with the total.
 pub async fn contacts_of_company(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     company_id: i64,
     page: i64,
     per_page: i64,

@@ -1,9 +1,10 @@
 //! Test-only rows of tables other repositories own (events, conversations, companies), so
 //! contact tests can check what a merge or a delete does to them without those repositories.
 use crate::{now, Conn, Db, Stmt, StoreResult};
+use rapport_core::ids::WorkspaceId;
 
 /// Inserts an event of `contact_id`; returns its id.
-pub async fn insert_event(db: &Db, workspace_id: i64, contact_id: i64, name: &str) -> StoreResult<i64> {
+pub async fn insert_event(db: &Db, workspace_id: WorkspaceId, contact_id: i64, name: &str) -> StoreResult<i64> {
     let insert = Stmt::new(
         "INSERT INTO events (workspace_id, contact_id, event_name, metadata, created_at) \
          VALUES ($1, $2, $3, '{}', $4) RETURNING id",
@@ -20,7 +21,7 @@ pub async fn insert_event(db: &Db, workspace_id: i64, contact_id: i64, name: &st
 
 /// Inserts an open conversation started by `contact_id` (also listed in its participants);
 /// returns its id.
-pub async fn insert_conversation(db: &Db, workspace_id: i64, contact_id: i64) -> StoreResult<i64> {
+pub async fn insert_conversation(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<i64> {
     let at = now();
     let insert = Stmt::new(
         "INSERT INTO conversations (workspace_id, contact_id, state, source_type, source_delivered_as, \
@@ -46,7 +47,7 @@ pub async fn insert_conversation(db: &Db, workspace_id: i64, contact_id: i64) ->
 }
 
 /// Inserts a company with the customer's `company_id`; returns our id.
-pub async fn insert_company(db: &Db, workspace_id: i64, company_id: &str, name: &str) -> StoreResult<i64> {
+pub async fn insert_company(db: &Db, workspace_id: WorkspaceId, company_id: &str, name: &str) -> StoreResult<i64> {
     let insert = Stmt::new(
         "INSERT INTO companies (workspace_id, company_id, name, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $4) RETURNING id",
@@ -62,7 +63,7 @@ pub async fn insert_company(db: &Db, workspace_id: i64, company_id: &str, name: 
 }
 
 /// Links a contact to a company.
-pub async fn attach_company(db: &Db, workspace_id: i64, contact_id: i64, company_id: i64) -> StoreResult<()> {
+pub async fn attach_company(db: &Db, workspace_id: WorkspaceId, contact_id: i64, company_id: i64) -> StoreResult<()> {
     let insert = Stmt::new(
         "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, $4)",
     )
@@ -77,7 +78,7 @@ pub async fn attach_company(db: &Db, workspace_id: i64, contact_id: i64, company
 
 /// Rows of `table` (`events`, `conversations`, `conversation_contacts`, `notes` or
 /// `contact_companies`) that point at `contact_id`.
-pub async fn count_for_contact(db: &Db, workspace_id: i64, table: &str, contact_id: i64) -> StoreResult<i64> {
+pub async fn count_for_contact(db: &Db, workspace_id: WorkspaceId, table: &str, contact_id: i64) -> StoreResult<i64> {
     let table = match table {
         "events" | "conversations" | "conversation_contacts" | "notes" | "contact_companies" => table,
         other => return Err(crate::StoreError::Invalid(format!("no contact rows in {other}"))),
@@ -87,6 +88,6 @@ pub async fn count_for_contact(db: &Db, workspace_id: i64, table: &str, contact_
 }
 
 /// Every contact row of the workspace, merged ones included (to check that nothing was written).
-pub async fn raw_contact_count(db: &Db, workspace_id: i64) -> StoreResult<i64> {
+pub async fn raw_contact_count(db: &Db, workspace_id: WorkspaceId) -> StoreResult<i64> {
     db.read().scalar(Stmt::new("SELECT COUNT(*) FROM contacts WHERE workspace_id = $1").arg(workspace_id)).await
 }

@@ -3,6 +3,7 @@
 //! the contacts' reply times in one transaction, so a refused change writes nothing.
 use rapport_core::conversation::{Action, Assignee, AuthorType, ConversationState, PartType};
 use rapport_core::event::EventKind;
+use rapport_core::ids::WorkspaceId;
 use serde_json::{Map, Value};
 
 use super::live::{summary, LivePart};
@@ -144,7 +145,7 @@ fn client_id_conflict() -> StoreError {
 
 /// Starts a conversation from a contact's message, written with its `conversation.created` event.
 /// A repeated client id returns the conversation the first send started.
-pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> StoreResult<Sent> {
+pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewConversation<'_>) -> StoreResult<Sent> {
     let (contact_id, role, name): (i64, String, Option<String>) = db
         .read()
         .fetch_optional(
@@ -284,7 +285,7 @@ pub async fn create(db: &Db, workspace_id: i64, new: NewConversation<'_>) -> Sto
 }
 
 /// The answer to a send whose client id was seen before: the part first written for it.
-async fn replay(db: &Db, workspace_id: i64, conversation_id: i64, part_id: i64) -> StoreResult<Sent> {
+async fn replay(db: &Db, workspace_id: WorkspaceId, conversation_id: i64, part_id: i64) -> StoreResult<Sent> {
     let conversation = find(db, workspace_id, conversation_id).await?;
     let part = super::live::live_part(db, workspace_id, part_id).await?;
     Ok(Sent { conversation, parts: vec![part], seq: None, replayed: true })
@@ -307,7 +308,7 @@ fn by_admin<'a>(action: Action, admin_id: i64, body: Option<&'a str>) -> Step<'a
 /// takes part in the conversation (several contacts may share an email).
 async fn participant(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     contact: ContactRef<'_>,
 ) -> StoreResult<(i64, AuthorType, Option<String>)> {
@@ -336,7 +337,12 @@ async fn participant(
 }
 
 /// Applies a reply or an admin action to a conversation and returns it afterwards.
-pub async fn reply_or_act(db: &Db, workspace_id: i64, id: i64, change: Change<'_>) -> StoreResult<Conversation> {
+pub async fn reply_or_act(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: i64,
+    change: Change<'_>,
+) -> StoreResult<Conversation> {
     Ok(send(db, workspace_id, id, change, SendOptions::default()).await?.conversation)
 }
 
@@ -344,7 +350,7 @@ pub async fn reply_or_act(db: &Db, workspace_id: i64, id: i64, change: Change<'_
 /// the change's message (its first part with a body).
 pub async fn send(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     id: i64,
     change: Change<'_>,
     options: SendOptions<'_>,
@@ -428,7 +434,7 @@ pub async fn send(
 
 async fn write_steps(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     id: i64,
     steps: &[Step<'_>],
     author_name: Option<String>,
@@ -631,7 +637,7 @@ async fn write_steps(
 /// `extra`'s fields (an object, or `Value::Null` for none). Answers the event's seq.
 pub(crate) async fn append_event(
     tx: &mut Tx,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     id: i64,
     kind: EventKind,
     audience: Audience,
@@ -657,7 +663,7 @@ pub(crate) async fn append_event(
 
 /// Marks read, sets priority, retitles, or merges custom attributes (checked against the
 /// workspace's conversation attributes first).
-pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreResult<Conversation> {
+pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, edit: Edit) -> StoreResult<Conversation> {
     let current = find(db, workspace_id, id).await?;
     let mut attributes = current.custom_attributes();
     if let Some(changes) = &edit.custom_attributes {
@@ -689,7 +695,7 @@ pub async fn update(db: &Db, workspace_id: i64, id: i64, edit: Edit) -> StoreRes
 }
 
 /// Deletes a conversation with its parts, participants and taggings.
-pub async fn delete(db: &Db, workspace_id: i64, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
     let mut tx = db.begin().await?;
     let contact_ids: Vec<i64> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
     tx.execute(

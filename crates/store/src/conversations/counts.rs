@@ -1,6 +1,7 @@
 //! How many conversations each inbox view holds, for the agent app's sidebar: one GROUP BY over
 //! the workspace's conversations in one state, split by team and by whose they are.
 use crate::{Conn, Db, Stmt, StoreResult};
+use rapport_core::ids::WorkspaceId;
 
 /// The states a count can be asked for.
 pub const COUNTABLE_STATES: &[&str] = &["open", "snoozed", "closed"];
@@ -17,7 +18,7 @@ pub struct InboxCounts {
 }
 
 /// Counts `workspace_id`'s conversations in `state` per inbox view, as seen by `admin_id`.
-pub async fn inbox_counts(db: &Db, workspace_id: i64, state: &str, admin_id: i64) -> StoreResult<InboxCounts> {
+pub async fn inbox_counts(db: &Db, workspace_id: WorkspaceId, state: &str, admin_id: i64) -> StoreResult<InboxCounts> {
     // whose: 0 nobody, 1 the asking admin, 2 another teammate.
     let counts = Stmt::new(
         "SELECT team_assignee_id, \
@@ -52,7 +53,7 @@ pub async fn inbox_counts(db: &Db, workspace_id: i64, state: &str, admin_id: i64
 
 /// How many conversations hold a note that @mentions `admin_id` which they have not seen yet (not
 /// opened since): the sidebar's Mentions count, whatever the conversations' state.
-pub async fn unseen_mentions(db: &Db, workspace_id: i64, admin_id: i64) -> StoreResult<i64> {
+pub async fn unseen_mentions(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> StoreResult<i64> {
     let sql = "SELECT COUNT(DISTINCT conversation_id) FROM conversation_mentions \
                WHERE workspace_id = $1 AND admin_id = $2 AND seen_at IS NULL";
     db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(admin_id)).await

@@ -4,6 +4,7 @@ use super::{related, Conversation, Page, COLUMNS};
 use crate::search::{SearchModel, SqlCondition};
 use crate::workspaces::Workspace;
 use crate::{Conn, Db, Stmt, StoreError, StoreResult};
+use rapport_core::ids::WorkspaceId;
 
 /// A filtered `total_count` is exact below this and reads this value when at least this many
 /// conversations match (counting further would cost a scan of every match per page).
@@ -119,7 +120,13 @@ pub struct Cursor {
 }
 
 /// The workspace's conversations in `sort` order (`total_count` exact, from the maintained count).
-pub async fn list(db: &Db, workspace_id: i64, sort: Sort, per_page: i64, after: Option<&Cursor>) -> StoreResult<Page> {
+pub async fn list(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    sort: Sort,
+    per_page: i64,
+    after: Option<&Cursor>,
+) -> StoreResult<Page> {
     page_where(db, workspace_id, None, sort, per_page, after).await
 }
 
@@ -139,7 +146,7 @@ pub async fn search(
 
 async fn page_where(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     condition: Option<&SqlCondition>,
     sort: Sort,
     per_page: i64,

@@ -1,6 +1,7 @@
 //! The shapes the live path shows (event payloads, WebSocket frames, messenger answers): a
 //! conversation's summary and a part with its author and attachments. See `docs/REALTIME.md`.
 use rapport_core::conversation::{AuthorType, ConversationState, PartType};
+use rapport_core::ids::WorkspaceId;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -75,7 +76,7 @@ pub fn summary(c: &Conversation, contact_ids: &[i64]) -> Value {
 /// its contacts see (`public_only`). At most `limit` parts after part id `after`.
 pub async fn live_parts(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     public_only: bool,
     after: i64,
@@ -91,7 +92,7 @@ pub async fn live_parts(
 }
 
 /// One part by id.
-pub async fn live_part(db: &Db, workspace_id: i64, part_id: i64) -> StoreResult<LivePart> {
+pub async fn live_part(db: &Db, workspace_id: WorkspaceId, part_id: i64) -> StoreResult<LivePart> {
     let sql = format!("{PART_SELECT} WHERE p.workspace_id = $1 AND p.id = $2");
     let row: PartRow = db
         .read()
@@ -102,7 +103,11 @@ pub async fn live_part(db: &Db, workspace_id: i64, part_id: i64) -> StoreResult<
 }
 
 /// The last part contacts see (a `comment`, `close` or `open`) of each of the conversations.
-pub async fn last_public_parts(db: &Db, workspace_id: i64, conversation_ids: &[i64]) -> StoreResult<Vec<LivePart>> {
+pub async fn last_public_parts(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    conversation_ids: &[i64],
+) -> StoreResult<Vec<LivePart>> {
     if conversation_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -117,7 +122,11 @@ pub async fn last_public_parts(db: &Db, workspace_id: i64, conversation_ids: &[i
 }
 
 /// The attachments of each of the parts, in upload order (one query).
-pub(crate) async fn attachments_of(db: &Db, workspace_id: i64, part_ids: &[i64]) -> StoreResult<Vec<AttachmentRef>> {
+pub(crate) async fn attachments_of(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    part_ids: &[i64],
+) -> StoreResult<Vec<AttachmentRef>> {
     if part_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -130,7 +139,7 @@ pub(crate) async fn attachments_of(db: &Db, workspace_id: i64, part_ids: &[i64])
 }
 
 /// `(part_id, admin_id)` of every teammate the parts mention (one query).
-pub(crate) async fn mentions_of(db: &Db, workspace_id: i64, part_ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+pub(crate) async fn mentions_of(db: &Db, workspace_id: WorkspaceId, part_ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
     if part_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -147,7 +156,7 @@ pub(crate) fn mentioned_by(mentions: &[(i64, i64)], part_id: i64) -> Vec<i64> {
     mentions.iter().filter(|(part, _)| *part == part_id).map(|(_, admin)| *admin).collect()
 }
 
-async fn with_attachments(db: &Db, workspace_id: i64, rows: Vec<PartRow>) -> StoreResult<Vec<LivePart>> {
+async fn with_attachments(db: &Db, workspace_id: WorkspaceId, rows: Vec<PartRow>) -> StoreResult<Vec<LivePart>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let attachments = attachments_of(db, workspace_id, &ids).await?;
     let notes: Vec<i64> = rows.iter().filter(|r| r.part_type == PartType::Note).map(|r| r.id).collect();

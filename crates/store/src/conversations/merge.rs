@@ -6,6 +6,7 @@
 //! target: replies to it are refused with that id, and reads redirect. Irreversible, like
 //! contact merges (see docs/API.md).
 use rapport_core::event::EventKind;
+use rapport_core::ids::WorkspaceId;
 use serde_json::json;
 
 use super::actions::append_event;
@@ -20,7 +21,13 @@ pub(crate) fn merged_away(id: i64, target: i64) -> StoreError {
 
 /// Folds conversation `from_id` into `into_id` on behalf of teammate `admin_id`; returns the
 /// target afterwards.
-pub async fn merge(db: &Db, workspace_id: i64, from_id: i64, into_id: i64, admin_id: i64) -> StoreResult<Conversation> {
+pub async fn merge(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    from_id: i64,
+    into_id: i64,
+    admin_id: i64,
+) -> StoreResult<Conversation> {
     if from_id == into_id {
         return Err(StoreError::Invalid("a conversation cannot be merged into itself".into()));
     }

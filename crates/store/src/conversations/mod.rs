@@ -2,6 +2,7 @@
 //! search in `listing`. Writes live in `actions`; the rules of each transition live
 //! in `rapport_core::conversation`.
 use rapport_core::conversation::{self as core, AuthorType, ConversationState, PartType, Statistics};
+use rapport_core::ids::WorkspaceId;
 use serde::Serialize;
 
 use crate::tags::{self, AppliedTag, Target};
@@ -34,7 +35,8 @@ pub const MAX_PARTS: i64 = 500;
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Conversation {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub contact_id: i64,
     #[sqlx(try_from = "String")]
     pub state: ConversationState,
@@ -202,14 +204,14 @@ pub struct Page {
     pub has_more: bool,
 }
 
-pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Conversation> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Conversation> {
     let sql = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("conversation")
 }
 
 /// One conversation with its first [`MAX_PARTS`] parts (plus the opening message) in time order
 /// (a merge brings older parts in), contacts, teammates and tags.
-pub async fn find_detail(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Detail> {
+pub async fn find_detail(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Detail> {
     let parts = Stmt::new(
         "SELECT p.id, p.part_type, p.body, p.author_type, p.author_id, \
          COALESCE(a.name, c.name) AS author_name, COALESCE(a.email, c.email) AS author_email, \
@@ -232,7 +234,7 @@ pub async fn find_detail(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Det
 }
 
 /// Fills each part's attachments, tags, mentions and email delivery: four queries for all the parts.
-async fn with_part_extras(db: &Db, workspace_id: i64, mut parts: Vec<Part>) -> StoreResult<Vec<Part>> {
+async fn with_part_extras(db: &Db, workspace_id: WorkspaceId, mut parts: Vec<Part>) -> StoreResult<Vec<Part>> {
     let ids: Vec<i64> = parts.iter().map(|p| p.id).collect();
     let (attachments, tags, mentions, deliveries) = tokio::try_join!(
         live::attachments_of(db, workspace_id, &ids),
@@ -251,7 +253,7 @@ async fn with_part_extras(db: &Db, workspace_id: i64, mut parts: Vec<Part>) -> S
 
 /// Contacts, tags, teammates and SLAs of a page of conversations: four queries whatever the page
 /// size, run side by side.
-pub async fn related(db: &Db, workspace_id: i64, ids: &[i64]) -> StoreResult<Related> {
+pub async fn related(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> StoreResult<Related> {
     if ids.is_empty() {
         return Ok(Related::default());
     }

@@ -2,6 +2,7 @@
 //! has no endpoint to set them). A part tag is a `taggings` row with target type
 //! `conversation_part`, written with a `conversation_part.tagged` / `.untagged` event.
 use rapport_core::event::EventKind;
+use rapport_core::ids::WorkspaceId;
 use serde_json::json;
 
 use super::append_event;
@@ -10,7 +11,7 @@ use crate::tags::{self, AppliedTag, Tag, Target};
 use crate::{Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// Checks that the part belongs to the conversation, both of this workspace.
-async fn check_part(db: &Db, workspace_id: i64, conversation_id: i64, part_id: i64) -> StoreResult<()> {
+async fn check_part(db: &Db, workspace_id: WorkspaceId, conversation_id: i64, part_id: i64) -> StoreResult<()> {
     super::find(db, workspace_id, conversation_id).await?;
     let sql = "SELECT COUNT(*) FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2 AND id = $3";
     let found: i64 = db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(conversation_id).arg(part_id)).await?;
@@ -27,7 +28,7 @@ fn event_extra(part_id: i64, tag: &Tag) -> serde_json::Value {
 /// Tags a part of a conversation (idempotent); answers the tag as applied.
 pub async fn tag_part(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     part_id: i64,
     tag_id: i64,
@@ -50,7 +51,7 @@ pub async fn tag_part(
 /// Removes a tag from a part; answers the tag. A tag the part does not carry is a 404 on the tag.
 pub async fn untag_part(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     part_id: i64,
     tag_id: i64,

@@ -11,6 +11,7 @@ pub use support_addresses::{set_support_addresses, support_addresses, MAX_SUPPOR
 
 use rapport_core::conversation::{AuthorType, PartType};
 use rapport_core::event::EventKind;
+use rapport_core::ids::WorkspaceId;
 use std::path::Path;
 
 use rapport_core::attachment;
@@ -27,7 +28,7 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 /// Where a recipient address leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recipient {
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     /// The conversation a valid reply token names.
     pub conversation_id: Option<i64>,
 }
@@ -55,7 +56,7 @@ pub struct InboundRecord {
 /// the conversation, which also becomes an `email` conversation.
 pub(crate) async fn insert_record(
     tx: &mut Tx,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     part_id: Option<i64>,
     record: &InboundRecord,
@@ -108,6 +109,7 @@ pub async fn find_recipient(db: &Db, address: &str, inbound_domain: Option<&str>
         let sql = "SELECT id, identity_secret FROM workspaces WHERE app_id = $1";
         let found: Option<(i64, String)> = db.read().fetch_optional(Stmt::new(sql).arg(app_id)).await?;
         if let Some((workspace_id, secret)) = found {
+            let workspace_id = WorkspaceId::from(workspace_id);
             let conversation_id = token.and_then(|t| rapport_core::email::parse_reply_token(&secret, t));
             let conversation_id = match conversation_id {
                 Some(id) => conversations::find(db, workspace_id, id).await.ok().map(|c| c.id),
@@ -118,7 +120,7 @@ pub async fn find_recipient(db: &Db, address: &str, inbound_domain: Option<&str>
     }
     let sql = "SELECT workspace_id FROM email_support_addresses WHERE address = $1";
     let workspace_id: Option<i64> = db.read().scalar_optional(Stmt::new(sql).arg(&address)).await?;
-    Ok(workspace_id.map(|workspace_id| Recipient { workspace_id, conversation_id: None }))
+    Ok(workspace_id.map(|workspace_id| Recipient { workspace_id: workspace_id.into(), conversation_id: None }))
 }
 
 /// What became of a received message.
@@ -135,7 +137,7 @@ pub struct Received {
 /// Finds the conversation an email with this Message-ID was stored in.
 async fn conversation_of_message(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     message_id: &str,
 ) -> StoreResult<Option<(i64, Option<i64>)>> {
     let sql = "SELECT conversation_id, part_id FROM email_messages WHERE workspace_id = $1 AND message_id = $2";
@@ -143,7 +145,7 @@ async fn conversation_of_message(
 }
 
 /// The part an email is stored as: its own part, or the conversation's opening part.
-async fn part_of(db: &Db, workspace_id: i64, conversation_id: i64, part_id: Option<i64>) -> StoreResult<i64> {
+async fn part_of(db: &Db, workspace_id: WorkspaceId, conversation_id: i64, part_id: Option<i64>) -> StoreResult<i64> {
     match part_id {
         Some(id) => Ok(id),
         None => Ok(conversations::find(db, workspace_id, conversation_id).await?.source_part_id.unwrap_or(0)),
@@ -151,7 +153,7 @@ async fn part_of(db: &Db, workspace_id: i64, conversation_id: i64, part_id: Opti
 }
 
 /// The contact who sent the mail: found by email, or a new lead with that email and name.
-async fn sender(db: &Db, workspace_id: i64, email: &InboundEmail) -> StoreResult<contacts::Contact> {
+async fn sender(db: &Db, workspace_id: WorkspaceId, email: &InboundEmail) -> StoreResult<contacts::Contact> {
     let address = Email::parse(&email.from.address)
         .map_err(|e| StoreError::Invalid(format!("the sender address is not usable: {e}")))?;
     if let Some(contact) = contacts::find_by_email(db, workspace_id, &address).await? {
@@ -171,7 +173,7 @@ async fn sender(db: &Db, workspace_id: i64, email: &InboundEmail) -> StoreResult
 async fn store_attachments(
     db: &Db,
     dir: &Path,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     contact_id: i64,
     email: &InboundEmail,
 ) -> StoreResult<(Vec<i64>, Vec<String>)> {
@@ -266,7 +268,7 @@ pub async fn receive(
 
 async fn create(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     contact: &contacts::Contact,
     email: &InboundEmail,
     body: &str,
@@ -287,7 +289,7 @@ async fn create(
 /// team only: the conversation's state, assignment and SLA stay as they were.
 async fn note_automatic(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     contact: &contacts::Contact,
     body: &str,
@@ -383,7 +385,7 @@ const OF_PART: &str = "e.workspace_id = $1 AND e.conversation_id = $2 AND e.dire
 /// The received email a part was made from.
 pub async fn details_of_part(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     part_id: i64,
 ) -> StoreResult<EmailDetails> {
@@ -395,7 +397,12 @@ pub async fn details_of_part(
 }
 
 /// The message exactly as received.
-pub async fn raw_of_part(db: &Db, workspace_id: i64, conversation_id: i64, part_id: i64) -> StoreResult<Vec<u8>> {
+pub async fn raw_of_part(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    conversation_id: i64,
+    part_id: i64,
+) -> StoreResult<Vec<u8>> {
     let sql = format!("SELECT e.raw FROM email_messages e WHERE {OF_PART} ORDER BY e.id LIMIT 1");
     let raw: Option<Vec<u8>> = db
         .read()

@@ -8,6 +8,7 @@
 //! outcome: `sent`, a retry later, or `failed` with the reason. Each outcome appends a
 //! `conversation_part.email_delivery` event, so open agent apps update live.
 use rapport_core::event::EventKind;
+use rapport_core::ids::WorkspaceId;
 use serde::Serialize;
 use serde_json::json;
 
@@ -35,7 +36,8 @@ pub struct Delivery {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Outbound {
     pub id: i64,
-    pub workspace_id: i64,
+    #[sqlx(try_from = "i64")]
+    pub workspace_id: WorkspaceId,
     pub conversation_id: i64,
     pub part_id: Option<i64>,
     /// Without angle brackets; before the first attempt, only the unique local part (no `@`).
@@ -99,7 +101,7 @@ pub fn new_message_local_part(part_id: i64) -> String {
 /// customer without an address gets a `failed` row saying so. Answers whether a row was written.
 pub(crate) async fn queue_reply(
     tx: &mut Tx,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     id: i64,
     part_id: i64,
     automated: bool,
@@ -131,7 +133,7 @@ pub(crate) async fn queue_reply(
 }
 
 /// The delivery of each of these parts that has an outbound email (for the part JSON).
-pub async fn deliveries(db: &Db, workspace_id: i64, part_ids: &[i64]) -> StoreResult<Vec<Delivery>> {
+pub async fn deliveries(db: &Db, workspace_id: WorkspaceId, part_ids: &[i64]) -> StoreResult<Vec<Delivery>> {
     if part_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -144,14 +146,14 @@ pub async fn deliveries(db: &Db, workspace_id: i64, part_ids: &[i64]) -> StoreRe
 }
 
 /// The outbound row of one part, when it has one.
-pub async fn find_by_part(db: &Db, workspace_id: i64, part_id: i64) -> StoreResult<Outbound> {
+pub async fn find_by_part(db: &Db, workspace_id: WorkspaceId, part_id: i64) -> StoreResult<Outbound> {
     let sql = format!(
         "SELECT {COLUMNS} FROM email_messages WHERE workspace_id = $1 AND part_id = $2 AND direction = 'outbound'"
     );
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(part_id)).await?.or_not_found("email message")
 }
 
-pub async fn find(db: &Db, workspace_id: i64, id: i64) -> StoreResult<Outbound> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Outbound> {
     let sql =
         format!("SELECT {COLUMNS} FROM email_messages WHERE workspace_id = $1 AND id = $2 AND direction = 'outbound'");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("email message")
@@ -170,7 +172,7 @@ pub async fn due(db: &Db, owner: &str, at_ms: i64, limit: i64) -> StoreResult<Ve
 
 /// Takes (or extends) the lease on a queued reply until `until_ms`; false when another node
 /// holds an unexpired lease or the reply is no longer queued.
-pub async fn lease(db: &Db, workspace_id: i64, id: i64, owner: &str, until_ms: i64) -> StoreResult<bool> {
+pub async fn lease(db: &Db, workspace_id: WorkspaceId, id: i64, owner: &str, until_ms: i64) -> StoreResult<bool> {
     let update = Stmt::new(
         "UPDATE email_messages SET lease_owner = $3, lease_until_ms = $4 WHERE workspace_id = $1 AND id = $2 \
          AND direction = 'outbound' AND delivery_state = 'queued' AND (lease_until_ms < $5 OR lease_owner = $3)",
@@ -199,7 +201,7 @@ pub struct Headers<'a> {
 /// headers it sends. False when the lease was lost (then nothing is sent).
 pub async fn begin_attempt(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     id: i64,
     owner: &str,
     headers: Option<Headers<'_>>,
@@ -319,7 +321,7 @@ pub struct ThreadMessage {
 /// that failed or whose Message-ID is not fixed yet.
 pub async fn thread(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversation_id: i64,
     before_id: i64,
 ) -> StoreResult<Vec<ThreadMessage>> {

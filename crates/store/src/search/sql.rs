@@ -1,5 +1,6 @@
 //! Field → SQL mapping and the SQL text of each operator. Every value goes through
 //! [`Builder::bind`]; the only text spliced into SQL comes from the whitelists in this file.
+use rapport_core::ids::WorkspaceId;
 use std::collections::{HashMap, HashSet};
 
 use chrono_tz::Tz;
@@ -224,7 +225,7 @@ fn like_escape(value: &str) -> String {
 pub(super) struct Builder<'a> {
     backend: Backend,
     model: Model,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     tz: Tz,
     custom: &'a HashMap<String, FieldType>,
     /// Text filters (field, value) matching so many rows that scanning in page order and

@@ -1,6 +1,7 @@
 //! Conversation generation shared by the demo and the scale seeds: a plausible sequence of parts
 //! (assignment, replies, notes, close/snooze/reopen) and statistics columns derived from exactly
 //! those parts, so the stored counters agree with the stored parts.
+use rapport_core::ids::WorkspaceId;
 use std::collections::HashMap;
 
 use rand::rngs::StdRng;
@@ -287,12 +288,12 @@ const PART_COLUMNS: &[&str] = &[
 ];
 
 /// Inserts conversations with their parts, participants and tags in one transaction.
-pub async fn insert(db: &Db, workspace_id: i64, plans: &[ConvPlan]) -> StoreResult<u64> {
+pub async fn insert(db: &Db, workspace_id: WorkspaceId, plans: &[ConvPlan]) -> StoreResult<u64> {
     let mut conversations = Rows::new("conversations", CONVERSATION_COLUMNS);
     for c in plans {
         let attrs = serde_json::json!({ "product_area": c.product_area }).to_string();
         conversations.push(vec![
-            V::I(workspace_id),
+            V::I(workspace_id.get()),
             V::I(c.contact_id),
             V::S(c.state.into()),
             V::B(c.read),
@@ -337,7 +338,7 @@ pub async fn insert(db: &Db, workspace_id: i64, plans: &[ConvPlan]) -> StoreResu
 }
 
 /// Parts, participants and taggings of conversations whose ids are now known.
-fn dependents(workspace_id: i64, plans: &[ConvPlan], ids: &[i64]) -> [Rows; 3] {
+fn dependents(workspace_id: WorkspaceId, plans: &[ConvPlan], ids: &[i64]) -> [Rows; 3] {
     let mut parts = Rows::new("conversation_parts", PART_COLUMNS);
     let mut participants =
         Rows::new("conversation_contacts", &["workspace_id", "conversation_id", "contact_id", "created_at"]);
@@ -346,10 +347,10 @@ fn dependents(workspace_id: i64, plans: &[ConvPlan], ids: &[i64]) -> [Rows; 3] {
         &["workspace_id", "tag_id", "target_type", "target_id", "applied_at", "applied_by_admin_id"],
     );
     for (c, &id) in plans.iter().zip(ids) {
-        participants.push(vec![V::I(workspace_id), V::I(id), V::I(c.contact_id), V::I(c.created_at)]);
+        participants.push(vec![V::I(workspace_id.get()), V::I(id), V::I(c.contact_id), V::I(c.created_at)]);
         for p in &c.parts {
             parts.push(vec![
-                V::I(workspace_id),
+                V::I(workspace_id.get()),
                 V::I(id),
                 V::S(p.part_type.into()),
                 V::NS(p.body.clone()),
@@ -364,7 +365,7 @@ fn dependents(workspace_id: i64, plans: &[ConvPlan], ids: &[i64]) -> [Rows; 3] {
         let by = c.parts.iter().find(|p| p.author_type == "admin").map(|p| p.author_id);
         for tag in &c.tag_ids {
             taggings.push(vec![
-                V::I(workspace_id),
+                V::I(workspace_id.get()),
                 V::I(*tag),
                 V::S("conversation".into()),
                 V::I(id),

@@ -1,5 +1,6 @@
 //! Companies, contacts and what hangs off them (company links, tags, events, notes), plus the
 //! data attribute definitions of every custom attribute the seed writes.
+use rapport_core::ids::WorkspaceId;
 use std::collections::{HashMap, HashSet};
 
 use rand::rngs::StdRng;
@@ -54,7 +55,7 @@ fn slug(s: &str) -> String {
 }
 
 /// `n` companies with distinct names, plans, spend and custom attributes.
-pub fn companies(rng: &mut StdRng, workspace_id: i64, n: usize, at: i64) -> Companies {
+pub fn companies(rng: &mut StdRng, workspace_id: WorkspaceId, n: usize, at: i64) -> Companies {
     let mut rows = Rows::new(
         "companies",
         &[
@@ -105,7 +106,7 @@ pub fn companies(rng: &mut StdRng, workspace_id: i64, n: usize, at: i64) -> Comp
             "account_manager": if plan == "enterprise" { "Mei Tanaka" } else { "Jordan Rivera" },
         });
         rows.push(vec![
-            V::I(workspace_id),
+            V::I(workspace_id.get()),
             V::S(format!("cmp_{:04}", i + 1)),
             V::S(name),
             V::S(plan.into()),
@@ -129,7 +130,7 @@ pub fn companies(rng: &mut StdRng, workspace_id: i64, n: usize, at: i64) -> Comp
 /// (some anonymous). Emails are unique within `seen`.
 pub fn contacts(
     rng: &mut StdRng,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     n: usize,
     users: usize,
     companies: &Companies,
@@ -165,7 +166,7 @@ pub fn contacts(
         };
         let role = if user { "user" } else { "lead" };
         out.rows.push(vec![
-            V::I(workspace_id),
+            V::I(workspace_id.get()),
             V::S(role.into()),
             V::NS(user.then(|| format!("usr_{:05}", i + 1))),
             V::NS((!anonymous).then(|| email.clone())),
@@ -197,7 +198,7 @@ pub fn contacts(
 #[allow(clippy::too_many_arguments)]
 pub fn extras(
     rng: &mut StdRng,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     contacts: &Contacts,
     contact_ids: &[i64],
     company_ids: &[i64],
@@ -216,12 +217,12 @@ pub fn extras(
     let admin = |rng: &mut StdRng| admins[rng.gen_range(0..admins.len())];
     for (i, &contact) in contact_ids.iter().enumerate() {
         if let Some(c) = contacts.company[i] {
-            links.push(vec![V::I(workspace_id), V::I(contact), V::I(company_ids[c]), V::I(at)]);
+            links.push(vec![V::I(workspace_id.get()), V::I(contact), V::I(company_ids[c]), V::I(at)]);
         }
         if rng.gen_bool(0.25) {
             let tag = tags[pick(rng, text::CONTACT_TAGS)];
             taggings.push(vec![
-                V::I(workspace_id),
+                V::I(workspace_id.get()),
                 V::I(tag),
                 V::S("contact".into()),
                 V::I(contact),
@@ -242,7 +243,7 @@ pub fn extras(
                 _ => json!({}),
             };
             events.push(vec![
-                V::I(workspace_id),
+                V::I(workspace_id.get()),
                 V::I(contact),
                 V::S(name.into()),
                 V::S(metadata.to_string()),
@@ -255,7 +256,7 @@ pub fn extras(
                 &["Prefers email over chat.", "Evaluating the enterprise plan.", "Met at the Berlin meetup."],
             );
             notes.push(vec![
-                V::I(workspace_id),
+                V::I(workspace_id.get()),
                 V::I(contact),
                 V::NI(Some(admin(rng))),
                 V::S(text::html(body)),
@@ -267,7 +268,7 @@ pub fn extras(
         // Enterprise customers carry the VIP tag (companies are tagged too).
         for (&company, _) in company_ids.iter().zip(company_plans).filter(|(_, plan)| **plan == "enterprise") {
             taggings.push(vec![
-                V::I(workspace_id),
+                V::I(workspace_id.get()),
                 V::I(*vip),
                 V::S("company".into()),
                 V::I(company),
@@ -280,7 +281,7 @@ pub fn extras(
 }
 
 /// The definitions of the custom attributes written on contacts, companies and conversations.
-pub fn data_attributes(workspace_id: i64, admin_id: i64, at: i64) -> Rows {
+pub fn data_attributes(workspace_id: WorkspaceId, admin_id: i64, at: i64) -> Rows {
     let mut rows = Rows::new(
         "data_attributes",
         &[
@@ -307,7 +308,7 @@ pub fn data_attributes(workspace_id: i64, admin_id: i64, at: i64) -> Rows {
     ];
     for (model, name, label, description, data_type) in defs {
         rows.push(vec![
-            V::I(workspace_id),
+            V::I(workspace_id.get()),
             V::S(model.to_string()),
             V::S(name.to_string()),
             V::S(label.to_string()),

@@ -1,5 +1,6 @@
 //! Bulk loading for benchmarks: millions of contacts, conversations and parts in an existing
 //! workspace, one transaction per batch of big multi-row INSERTs.
+use rapport_core::ids::WorkspaceId;
 use std::time::Instant;
 
 use rand::rngs::StdRng;
@@ -32,7 +33,7 @@ const CONTACT_BATCH: usize = 10_000;
 /// `FtsDeferred`): run it on a database no server is writing to.
 pub async fn seed_scale(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversations: u64,
     parts_per_conversation: u64,
     contacts: u64,
@@ -106,14 +107,14 @@ impl FtsDeferred {
 /// The rows of [`seed_scale`]; returns the conversations and parts added.
 async fn load(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     conversations: u64,
     parts_per_conversation: u64,
     contacts: u64,
 ) -> StoreResult<(u64, u64)> {
     let at = now();
     let offset: i64 = db.read().scalar(Stmt::new("SELECT COALESCE(MAX(id), 0) FROM contacts")).await?;
-    let mut rng = StdRng::seed_from_u64(workspace_id as u64 ^ ((offset as u64) << 20));
+    let mut rng = StdRng::seed_from_u64(workspace_id.get() as u64 ^ ((offset as u64) << 20));
 
     let mut remaining = contacts as usize;
     let mut n = offset;
@@ -147,7 +148,7 @@ async fn load(
                 .collect();
             let created = at - rng.gen_range(0..400 * 86_400);
             rows.push(vec![
-                V::I(workspace_id),
+                V::I(workspace_id.get()),
                 V::S(if user { "user" } else { "lead" }.into()),
                 V::NS(user.then(|| format!("scale_{n}"))),
                 V::S(format!("{local}.{n}@{domain}")),
@@ -197,7 +198,7 @@ async fn load(
 }
 
 /// The workspace's responders (active admins who are not viewers), teams and conversation tags.
-async fn cast(db: &Db, workspace_id: i64) -> StoreResult<Cast> {
+async fn cast(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Cast> {
     let responders: Vec<i64> = db
         .read()
         .scalars(

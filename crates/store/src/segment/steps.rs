@@ -3,6 +3,7 @@
 
 use rapport_core::attributes;
 use rapport_core::contact::{ContactRole, Email};
+use rapport_core::ids::WorkspaceId;
 use rapport_core::segment::{view_metadata, Action, Call, ContactTraits};
 use serde_json::{Map, Value};
 
@@ -22,7 +23,7 @@ enum Step {
 /// made for the first call.
 pub(super) async fn run(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     calls: &[&Call],
     mut hint: Option<EmailHint>,
 ) -> StoreResult<(Vec<Outcome>, Option<Between>)> {
@@ -61,7 +62,12 @@ pub(super) async fn run(
     Ok((done, between))
 }
 
-async fn apply_call(tx: &mut Tx, workspace_id: i64, call: &Call, hint: Option<&EmailHint>) -> StoreResult<Step> {
+async fn apply_call(
+    tx: &mut Tx,
+    workspace_id: WorkspaceId,
+    call: &Call,
+    hint: Option<&EmailHint>,
+) -> StoreResult<Step> {
     if matches!(call.action, Action::Alias { .. }) {
         return Ok(Step::Between(Between::Alias));
     }
@@ -143,12 +149,12 @@ async fn apply_call(tx: &mut Tx, workspace_id: i64, call: &Call, hint: Option<&E
 const PERSON: &str = "SELECT id, role, external_id, email, email_domain, name, phone, avatar, signed_up_at, \
     custom_attributes, merged_into_id FROM contacts WHERE workspace_id = $1";
 
-async fn person(tx: &mut Tx, workspace_id: i64, id: i64) -> StoreResult<Option<Person>> {
+async fn person(tx: &mut Tx, workspace_id: WorkspaceId, id: i64) -> StoreResult<Option<Person>> {
     tx.fetch_optional(Stmt::new(format!("{PERSON} AND id = $2")).arg(workspace_id).arg(id)).await
 }
 
 /// The live contact `id` leads to, following merges.
-async fn live_person(tx: &mut Tx, workspace_id: i64, mut id: i64) -> StoreResult<Option<Person>> {
+async fn live_person(tx: &mut Tx, workspace_id: WorkspaceId, mut id: i64) -> StoreResult<Option<Person>> {
     // A merge chain is short; the bound only guards against a cycle in corrupt data.
     for _ in 0..16 {
         match person(tx, workspace_id, id).await? {
@@ -160,12 +166,17 @@ async fn live_person(tx: &mut Tx, workspace_id: i64, mut id: i64) -> StoreResult
     Ok(None)
 }
 
-async fn by_external_id(tx: &mut Tx, workspace_id: i64, external_id: &str) -> StoreResult<Option<Person>> {
+async fn by_external_id(tx: &mut Tx, workspace_id: WorkspaceId, external_id: &str) -> StoreResult<Option<Person>> {
     let sql = format!("{PERSON} AND external_id = $2 AND merged_into_id IS NULL ORDER BY id LIMIT 1");
     tx.fetch_optional(Stmt::new(sql).arg(workspace_id).arg(external_id)).await
 }
 
-async fn by_identity(tx: &mut Tx, workspace_id: i64, kind: &str, segment_id: &str) -> StoreResult<Option<Person>> {
+async fn by_identity(
+    tx: &mut Tx,
+    workspace_id: WorkspaceId,
+    kind: &str,
+    segment_id: &str,
+) -> StoreResult<Option<Person>> {
     let id: Option<i64> = tx
         .scalar_optional(
             Stmt::new(
@@ -183,7 +194,7 @@ async fn by_identity(tx: &mut Tx, workspace_id: i64, kind: &str, segment_id: &st
 }
 
 /// Records that an anonymous id names `contact_id` (the first contact it named stays).
-async fn remember_anonymous(tx: &mut Tx, workspace_id: i64, call: &Call, contact_id: i64) -> StoreResult<()> {
+async fn remember_anonymous(tx: &mut Tx, workspace_id: WorkspaceId, call: &Call, contact_id: i64) -> StoreResult<()> {
     if let Some(anonymous_id) = &call.anonymous_id {
         tx.execute(
             Stmt::new(
@@ -200,7 +211,7 @@ async fn remember_anonymous(tx: &mut Tx, workspace_id: i64, call: &Call, contact
     Ok(())
 }
 
-async fn set_user_id(tx: &mut Tx, workspace_id: i64, id: i64, user_id: &str) -> StoreResult<()> {
+async fn set_user_id(tx: &mut Tx, workspace_id: WorkspaceId, id: i64, user_id: &str) -> StoreResult<()> {
     tx.execute(
         Stmt::new(
             "UPDATE contacts SET role = 'user', external_id = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
@@ -215,7 +226,7 @@ async fn set_user_id(tx: &mut Tx, workspace_id: i64, id: i64, user_id: &str) -> 
 }
 
 /// Creates a contact (a user with `user_id`, else a lead) as the REST API's create does.
-async fn create_contact(tx: &mut Tx, workspace_id: i64, user_id: Option<&str>) -> StoreResult<i64> {
+async fn create_contact(tx: &mut Tx, workspace_id: WorkspaceId, user_id: Option<&str>) -> StoreResult<i64> {
     let fields = ContactFields {
         role: Some(if user_id.is_some() { ContactRole::User } else { ContactRole::Lead }),
         external_id: Some(user_id.map(str::to_string)),
@@ -231,7 +242,7 @@ fn found(person: Option<Person>) -> StoreResult<Result<Person, Between>> {
 /// The contact a call is about, created when new (see the module comment of `segment.rs`).
 async fn resolve(
     tx: &mut Tx,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     call: &Call,
     email: Option<&Email>,
     hint: Option<&EmailHint>,
@@ -306,7 +317,12 @@ async fn resolve(
 
 /// Writes an identify's traits over the contact: given fields replace, absent ones stay,
 /// custom attributes merge key by key.
-async fn update_contact(tx: &mut Tx, workspace_id: i64, person: &Person, traits: &ContactTraits) -> StoreResult<()> {
+async fn update_contact(
+    tx: &mut Tx,
+    workspace_id: WorkspaceId,
+    person: &Person,
+    traits: &ContactTraits,
+) -> StoreResult<()> {
     let (email, email_domain) = match &traits.email {
         Some(e) => (Some(e.as_str().to_string()), Some(e.domain().to_string())),
         None => (person.email.clone(), person.email_domain.clone()),
@@ -335,7 +351,7 @@ async fn update_contact(tx: &mut Tx, workspace_id: i64, person: &Person, traits:
 /// of an identical event).
 async fn record_event(
     tx: &mut Tx,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     contact_id: i64,
     event: &str,
     metadata: &Map<String, Value>,

@@ -1,5 +1,6 @@
 //! Fixtures for the search tests: rows inserted with plain SQL, and a runner for compiled queries.
 #![allow(dead_code)] // each test binary uses a subset
+use rapport_core::ids::WorkspaceId;
 use rapport_store::search::{compile, SearchModel};
 use rapport_store::workspaces::Workspace;
 use rapport_store::{with_pool, Arg, Conn, Db, Stmt, StoreError};
@@ -35,7 +36,7 @@ pub struct C<'a> {
     pub unsubscribed: bool,
 }
 
-pub async fn contact(db: &Db, ws: i64, c: C<'_>) -> i64 {
+pub async fn contact(db: &Db, ws: WorkspaceId, c: C<'_>) -> i64 {
     let domain = c.email.and_then(|e| e.split_once('@')).map(|(_, d)| d);
     exec(
         db,
@@ -59,12 +60,12 @@ pub async fn contact(db: &Db, ws: i64, c: C<'_>) -> i64 {
     last_id(db, "contacts", ws).await
 }
 
-pub async fn last_id(db: &Db, table: &str, ws: i64) -> i64 {
+pub async fn last_id(db: &Db, table: &str, ws: WorkspaceId) -> i64 {
     let sql = format!("SELECT MAX(id) FROM {table} WHERE workspace_id = $1");
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql).bind(ws).fetch_one(pool).await).unwrap()
+    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql).bind(ws.get()).fetch_one(pool).await).unwrap()
 }
 
-pub async fn attribute(db: &Db, ws: i64, model: &str, name: &str, data_type: &str) {
+pub async fn attribute(db: &Db, ws: WorkspaceId, model: &str, name: &str, data_type: &str) {
     exec(
         db,
         "INSERT INTO data_attributes (workspace_id, model, name, label, data_type, created_at, updated_at) \
@@ -110,7 +111,7 @@ pub struct Conv<'a> {
     pub first_admin_reply_at: Option<i64>,
 }
 
-pub async fn conversation(db: &Db, ws: i64, c: Conv<'_>) -> i64 {
+pub async fn conversation(db: &Db, ws: WorkspaceId, c: Conv<'_>) -> i64 {
     exec(
         db,
         "INSERT INTO conversations (workspace_id, contact_id, state, read, priority, admin_assignee_id, \
@@ -145,7 +146,7 @@ pub async fn conversation(db: &Db, ws: i64, c: Conv<'_>) -> i64 {
     id
 }
 
-pub async fn tag(db: &Db, ws: i64, name: &str, target_type: &str, target_ids: &[i64]) -> i64 {
+pub async fn tag(db: &Db, ws: WorkspaceId, name: &str, target_type: &str, target_ids: &[i64]) -> i64 {
     exec(db, "INSERT INTO tags (workspace_id, name, created_at) VALUES ($1, $2, 0)", vec![Arg::from(ws), t(name)])
         .await;
     let tag_id = last_id(db, "tags", ws).await;
@@ -160,7 +161,7 @@ pub async fn tag(db: &Db, ws: i64, name: &str, target_type: &str, target_ids: &[
     tag_id
 }
 
-pub fn plain(db: &Db, ws: i64) -> impl std::future::Future<Output = i64> + '_ {
+pub fn plain(db: &Db, ws: WorkspaceId) -> impl std::future::Future<Output = i64> + '_ {
     contact(
         db,
         ws,

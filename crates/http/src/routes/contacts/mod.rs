@@ -1,6 +1,7 @@
 //! Contacts (Intercom 2.x): CRUD, cursor lists and search, merge, archive/block, and the
 //! contact's tags, companies and further identifiers. The `contact` JSON and its request body live here; the handlers
 //! are split by action into the submodules.
+use rapport_core::ids::WorkspaceId;
 use std::collections::HashMap;
 
 use rapport_core::contact::{ContactRole, Email};
@@ -136,14 +137,19 @@ pub fn contact_reference(c: &Contact) -> Value {
 }
 
 /// Renders a page of contacts, loading their relations in a few queries for the whole page.
-pub async fn contacts_json(db: &Db, workspace_id: i64, app_id: &str, page: &[Contact]) -> AppResult<Vec<Value>> {
+pub async fn contacts_json(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    app_id: &str,
+    page: &[Contact],
+) -> AppResult<Vec<Value>> {
     let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
     let mut relations: HashMap<i64, Relations> = contacts::relations(db, workspace_id, &ids).await?;
     Ok(page.iter().map(|c| contact_json(c, app_id, &relations.remove(&c.id).unwrap_or_default())).collect())
 }
 
 /// One contact as JSON.
-pub async fn one_contact_json(db: &Db, workspace_id: i64, app_id: &str, contact: &Contact) -> AppResult<Value> {
+pub async fn one_contact_json(db: &Db, workspace_id: WorkspaceId, app_id: &str, contact: &Contact) -> AppResult<Value> {
     let mut all = contacts_json(db, workspace_id, app_id, std::slice::from_ref(contact)).await?;
     all.pop().ok_or_else(|| AppError::internal("contact rendering lost its row"))
 }
@@ -151,7 +157,7 @@ pub async fn one_contact_json(db: &Db, workspace_id: i64, app_id: &str, contact:
 /// The cursor-list envelope of `GET /contacts` and `POST /contacts/search`.
 pub async fn cursor_list_json(
     db: &Db,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     app_id: &str,
     page: &contacts::Page,
     per_page: i64,

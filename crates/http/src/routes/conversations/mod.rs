@@ -3,6 +3,7 @@
 //! `merge`.
 use axum::extract::{Path, State};
 use axum::Json;
+use rapport_core::ids::WorkspaceId;
 use rapport_store::conversations::{self, Cursor, Edit, NewConversation, Page, Sort, SortField};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -35,7 +36,12 @@ pub fn routes() -> ApiRouter {
 }
 
 /// The full view of one conversation, as `find`, `/reply` and `/parts` answer.
-pub(crate) async fn full(state: &AppState, workspace_id: i64, id: i64, display: Display) -> AppResult<Json<Value>> {
+pub(crate) async fn full(
+    state: &AppState,
+    workspace_id: WorkspaceId,
+    id: i64,
+    display: Display,
+) -> AppResult<Json<Value>> {
     let d = conversations::find_detail(&state.db, workspace_id, id).await?;
     let files = format!("{}/api/attachments", state.config.public_url);
     Ok(Json(conversation_json(&d.conversation, &d.related, Some(&d.parts), display, &files)))

@@ -7,6 +7,7 @@ use rapport_core::attributes;
 use rapport_core::contact::{ContactRole, Email};
 use rapport_core::conversation::ConversationState;
 use rapport_core::identity::{sign_visitor_token, VisitorClaims};
+use rapport_core::ids::WorkspaceId;
 use rapport_core::office_hours::expected_reply;
 use rapport_store::contacts::{self, Contact, ContactFields};
 use rapport_store::events::{self, NewEvent};
@@ -148,7 +149,7 @@ pub(super) async fn boot(State(state): State<AppState>, ApiJson(req): ApiJson<Bo
 /// booting as the user merges the lead into them: their conversations move over.
 async fn sign_in(
     state: &AppState,
-    ws: i64,
+    ws: WorkspaceId,
     claimed: Claimed,
     details: &Details,
     previous: Option<Visitor>,
@@ -186,7 +187,7 @@ async fn sign_in(
 }
 
 /// The visitor's own contact again, with any details the boot brings.
-async fn resume(state: &AppState, ws: i64, visitor: &Visitor, details: &Details) -> AppResult<Contact> {
+async fn resume(state: &AppState, ws: WorkspaceId, visitor: &Visitor, details: &Details) -> AppResult<Contact> {
     Ok(if details.is_empty() {
         contacts::find(&state.db, ws, visitor.contact_id).await?
     } else {
@@ -235,14 +236,18 @@ const OPEN_LOOKBACK: i64 = 20;
 
 /// When a reply can be expected from `team_id` (by its own office hours when it has them, else
 /// the workspace's), with the workspace's usual reply time.
-pub(super) async fn expected_reply_of(state: &AppState, workspace_id: i64, team_id: Option<i64>) -> AppResult<Value> {
+pub(super) async fn expected_reply_of(
+    state: &AppState,
+    workspace_id: WorkspaceId,
+    team_id: Option<i64>,
+) -> AppResult<Value> {
     let settings = workspaces::messenger_settings(&state.db, workspace_id).await?;
     let clock = rapport_store::sla::business_clock(&state.db, workspace_id, team_id).await?;
     Ok(json!(expected_reply(&clock, settings.reply_time_minutes, now())))
 }
 
 /// Admin messages the contact has not read, over all their conversations.
-pub(super) async fn unread_count(state: &AppState, workspace_id: i64, contact_id: i64) -> AppResult<i64> {
+pub(super) async fn unread_count(state: &AppState, workspace_id: WorkspaceId, contact_id: i64) -> AppResult<i64> {
     let unread = conversations::unread_for_contact(&state.db, workspace_id, contact_id).await?;
     Ok(unread.iter().map(|(_, n)| n).sum())
 }

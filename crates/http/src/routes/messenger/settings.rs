@@ -3,6 +3,7 @@
 //! admins change them and see the identity secret.
 use axum::extract::State;
 use axum::Json;
+use rapport_core::ids::WorkspaceId;
 use rapport_core::messenger::{parse_color, parse_greeting, parse_reply_time, SettingError};
 use rapport_core::office_hours::OfficeHours;
 use rapport_store::workspaces::{self, MessengerSettings, Workspace};
@@ -44,7 +45,7 @@ async fn show(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Value
 }
 
 /// Adds the workspace's holidays (`rapport_store::sla`) to the settings.
-async fn with_holidays(state: &AppState, workspace_id: i64, mut body: Value) -> AppResult<Json<Value>> {
+async fn with_holidays(state: &AppState, workspace_id: WorkspaceId, mut body: Value) -> AppResult<Json<Value>> {
     let holidays = rapport_store::sla::workspace_holidays(&state.db, workspace_id).await?;
     body["holidays"] = rapport_core::office_hours::holidays_json(&holidays);
     Ok(Json(body))

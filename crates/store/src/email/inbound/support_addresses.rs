@@ -2,6 +2,7 @@
 //! Rapport). Each address belongs to one workspace; the whole list is replaced at once.
 
 use rapport_core::contact::Email;
+use rapport_core::ids::WorkspaceId;
 
 use crate::{now, Conflict, Conn, Db, Stmt, StoreError, StoreResult};
 
@@ -9,14 +10,18 @@ use crate::{now, Conflict, Conn, Db, Stmt, StoreError, StoreResult};
 pub const MAX_SUPPORT_ADDRESSES: usize = 20;
 
 /// The workspace's support addresses, sorted.
-pub async fn support_addresses(db: &Db, workspace_id: i64) -> StoreResult<Vec<String>> {
+pub async fn support_addresses(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<String>> {
     let sql = "SELECT address FROM email_support_addresses WHERE workspace_id = $1 ORDER BY address";
     db.read().scalars(Stmt::new(sql).arg(workspace_id)).await
 }
 
 /// Replaces the workspace's support addresses. Every address must be valid and not belong to
 /// another workspace; on any error nothing changes.
-pub async fn set_support_addresses(db: &Db, workspace_id: i64, addresses: &[String]) -> StoreResult<Vec<String>> {
+pub async fn set_support_addresses(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    addresses: &[String],
+) -> StoreResult<Vec<String>> {
     if addresses.len() > MAX_SUPPORT_ADDRESSES {
         return Err(StoreError::Invalid(format!("support_addresses: at most {MAX_SUPPORT_ADDRESSES} addresses")));
     }
@@ -35,7 +40,7 @@ pub async fn set_support_addresses(db: &Db, workspace_id: i64, addresses: &[Stri
                 Stmt::new("SELECT workspace_id FROM email_support_addresses WHERE address = $1").arg(address),
             )
             .await?;
-        if owner.is_some_and(|owner| owner != workspace_id) {
+        if owner.is_some_and(|owner| WorkspaceId::from(owner) != workspace_id) {
             return Err(Conflict::SupportAddressTaken { address: address.clone() }.into());
         }
     }
