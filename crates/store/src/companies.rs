@@ -26,7 +26,7 @@ pub struct Company {
     pub user_count: i64,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(crate::Row)]
 struct Row {
     id: i64,
     workspace_id: i64,

@@ -39,7 +39,7 @@ pub struct NewEvent {
 }
 
 /// A stored event.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Event {
     pub workspace_id: i64,
     pub seq: i64,

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// The identifiers of the contact an event belongs to, as event lists show them.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, crate::Row)]
 pub struct ContactRef {
     pub id: i64,
     /// The customer's own id (`user_id` on the wire).
@@ -50,7 +50,7 @@ pub struct NewEvent<'a> {
 }
 
 /// How often a contact did one thing, and when first and last.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, crate::Row)]
 pub struct EventSummary {
     pub name: String,
     pub first: i64,
@@ -132,7 +132,7 @@ pub async fn record(db: &Db, workspace_id: i64, new: NewEvent<'_>) -> StoreResul
     Ok(inserted > 0)
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(crate::Row)]
 struct EventRow {
     id: i64,
     contact_id: i64,

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::{now, Conn, Db, Stmt, StoreError, StoreResult};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct IssueLink {
     pub id: i64,
     pub workspace_id: i64,

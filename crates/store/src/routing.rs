@@ -447,7 +447,7 @@ pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
 }
 
 /// A conversation [`run_overdue`] found owing its rules.
-#[derive(sqlx::FromRow)]
+#[derive(crate::Row)]
 struct OwedRules {
     workspace_id: i64,
     id: i64,
