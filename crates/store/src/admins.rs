@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::{now, Backend, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Admin {
     pub id: i64,
     #[sqlx(try_from = "i64")]

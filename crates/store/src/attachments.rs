@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::{now, Conn, Db, OptionExt, Stmt, StoreResult};
 
 /// An attachment's metadata.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Attachment {
     pub id: i64,
     #[sqlx(try_from = "i64")]

@@ -27,7 +27,7 @@ pub struct Company {
     pub user_count: i64,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(crate::Row)]
 struct Row {
     id: i64,
     #[sqlx(try_from = "i64")]

@@ -28,7 +28,7 @@ pub use identities::Identity;
 pub use merge::{merge, merge_by, preview as preview_merge, MergeCounts, MergePreview};
 pub use relations::{contacts_of_company, relations, Limited, Relations, INLINED};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Contact {
     pub id: i64,
     #[sqlx(try_from = "i64")]

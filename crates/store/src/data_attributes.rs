@@ -27,7 +27,7 @@ pub struct DataAttribute {
     pub updated_at: i64,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(crate::Row)]
 struct Row {
     id: i64,
     #[sqlx(try_from = "i64")]

@@ -1,4 +1,5 @@
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -6,8 +7,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use tokio::sync::broadcast;
 
+use crate::sqlite::{Sqlite, Temporary};
 use crate::tx::{Engine, Read, Tx};
-use crate::write_tx::{WriteTx, Writer};
 use crate::{Conn, Stmt, StoreResult};
 
 /// The schema of each engine, applied by [`Db::migrate`]. Both sets have one numbering: every
@@ -33,7 +34,10 @@ pub enum Backend {
     Postgres,
 }
 
-/// The connection pool of one backend. Statements run through [`Tx`] and [`Read`], which match on it.
+/// sqlx's pool of one backend. On PostgreSQL every statement runs on it (through [`Tx`] and
+/// [`Read`]). On SQLite statements run on rusqlite's connections (`sqlite.rs`); sqlx's pool on
+/// the same file only applies the migrations (sqlx's migrator) and serves tests' raw statements
+/// (`with_pool!`), and closes its connections when idle.
 #[derive(Clone, Debug)]
 pub enum Pool {
     Sqlite(SqlitePool),
@@ -44,11 +48,11 @@ pub enum Pool {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
+    /// SQLite's connections (`Some` exactly when `pool` is SQLite's): this process's writer, whose
+    /// write transactions take turns in arrival order and share commits (group commit, see
+    /// `write_tx.rs`), and the read connections.
+    sqlite: Option<Arc<Sqlite>>,
     commits: broadcast::Sender<Committed>,
-    /// SQLite has one writer: write transactions of this process take turns here, in arrival
-    /// order, instead of spinning in SQLite's busy handler (which sleeps up to 100 ms per retry),
-    /// and share commits (group commit, see `write_tx.rs`).
-    writer: Writer<sqlx::Sqlite>,
 }
 
 /// Announced after a transaction that appended to the event log commits: the workspace's log now
@@ -61,59 +65,49 @@ pub struct Committed {
 
 impl Db {
     /// Connects to `sqlite://path`, `sqlite::memory:` or `postgres://…`, chosen by the URL scheme.
-    /// A SQLite file (and its directory) is created when missing, in WAL mode.
+    /// A SQLite file (and its directory) is created when missing, in WAL mode; `sqlite::memory:`
+    /// is a temporary file, removed when the last handle to it goes.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool =
                 PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-            return Ok(Self::new(Pool::Postgres(pool), false));
+            return Ok(Self { pool: Pool::Postgres(pool), sqlite: None, commits: broadcast::channel(4096).0 });
         }
         if !url.starts_with("sqlite:") {
             return Err(crate::StoreError::Invalid(format!(
                 "unsupported database URL {url:?}: use sqlite://PATH or postgres://…"
             )));
         }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let (path, temporary) = if memory {
+            let path = std::env::temp_dir().join(format!("rapport-memory-{}.db", uuid_like()));
+            (path.clone(), Some(Temporary(path)))
+        } else {
+            (SqliteConnectOptions::from_str(url)?.get_filename().to_owned(), None)
+        };
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| crate::StoreError::Invalid(format!("cannot create {}: {e}", parent.display())))?;
+            }
+        }
+        // RAPPORT_SQLITE_GROUP_COMMIT=off commits every write alone (to compare, in benchmarks).
+        let group_commit = std::env::var("RAPPORT_SQLITE_GROUP_COMMIT").map_or(true, |v| v != "off");
+        // The writer connection creates the file and turns WAL mode on.
+        let sqlite = Sqlite::open(&path, group_commit, temporary)?;
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
             .journal_mode(SqliteJournalMode::Wal)
-            // NORMAL in WAL mode survives a killed process; only an OS crash can lose the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let memory = url.contains(":memory:") || url.contains("mode=memory");
-        if !memory {
-            if let Some(parent) = options.get_filename().parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| crate::StoreError::Invalid(format!("cannot create {}: {e}", parent.display())))?;
-                }
-            }
-        }
         let pool = SqlitePoolOptions::new()
-            // An in-memory database lives and dies with its one connection.
-            .max_connections(if memory { 1 } else { 8 })
-            .min_connections(if memory { 1 } else { 0 })
-            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
-            .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
-            // An embedded connection cannot drop away as a server's can, and the ping that would
-            // check it is a round trip to the connection's thread on every acquire.
+            .max_connections(2)
+            .min_connections(0)
+            .idle_timeout(Some(Duration::from_secs(30)))
             .test_before_acquire(false)
-            .connect_with(options)
-            .await?;
-        // RAPPORT_SQLITE_GROUP_COMMIT=off commits every write alone (to compare, in benchmarks).
-        let group_commit = std::env::var("RAPPORT_SQLITE_GROUP_COMMIT").map_or(true, |v| v != "off");
-        Ok(Self::new(Pool::Sqlite(pool), group_commit && !memory))
-    }
-
-    fn new(pool: Pool, batching: bool) -> Self {
-        Self { pool, commits: broadcast::channel(4096).0, writer: Writer::new(batching) }
-    }
-
-    /// Tests only (feature `testing`): a write transaction of the engine's own type on `pool`
-    /// (this Db's pool), for the tests of the group commit itself; repositories use [`Db::begin`].
-    #[cfg(feature = "testing")]
-    pub async fn begin_write<P: BeginWrite>(&self, pool: &P) -> Result<WriteTx<P::Database>, sqlx::Error> {
-        pool.begin_write(self).await
+            .connect_lazy_with(options);
+        Ok(Self { pool: Pool::Sqlite(pool), sqlite: Some(Arc::new(sqlite)), commits: broadcast::channel(4096).0 })
     }
 
     /// Starts a write transaction on either engine: the handle every write step takes (see
@@ -122,22 +116,27 @@ impl Db {
     /// it writes never fails with `SQLITE_BUSY_SNAPSHOT`), writing in a savepoint only its writes
     /// use (`write_tx.rs`). On PostgreSQL it is a plain `BEGIN`.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        let conn = match &self.pool {
-            Pool::Sqlite(pool) => Engine::Sqlite(pool.begin_write(self).await?),
-            Pool::Postgres(pool) => Engine::Postgres(pool.begin_write(self).await?),
+        let conn = match (&self.sqlite, &self.pool) {
+            (Some(sqlite), _) => Engine::Sqlite(sqlite.writer.begin().await?),
+            (None, Pool::Postgres(pool)) => Engine::Postgres(pool.begin().await?),
+            (None, Pool::Sqlite(_)) => unreachable!("a SQLite Db has its connections"),
         };
         Ok(Tx::new(conn, self.commits.clone()))
     }
 
-    /// Reads on the pool, outside any transaction.
+    /// Reads outside any transaction.
     pub fn read(&self) -> Read<'_> {
-        Read::new(&self.pool)
+        match (&self.sqlite, &self.pool) {
+            (Some(sqlite), _) => Read::sqlite(sqlite),
+            (None, Pool::Postgres(pool)) => Read::postgres(pool),
+            (None, Pool::Sqlite(_)) => unreachable!("a SQLite Db has its connections"),
+        }
     }
 
     /// Write transactions and the commits that made them durable, since this Db was opened
     /// (SQLite's group commit; on PostgreSQL both stay 0, each transaction commits alone).
     pub fn write_stats(&self) -> crate::WriteStats {
-        self.writer.stats()
+        self.sqlite.as_ref().map(|sqlite| sqlite.writer.stats()).unwrap_or_default()
     }
 
     /// Hears every [`Committed`] announcement of this process from now on.
@@ -160,12 +159,10 @@ impl Db {
     /// 1M conversations a page of the inbox took seconds instead of milliseconds. PostgreSQL's
     /// autovacuum keeps its own statistics, so this is a no-op there. Run at start and hourly.
     pub async fn optimize(&self) -> StoreResult<()> {
-        if let Pool::Sqlite(pool) = &self.pool {
+        if let Some(sqlite) = &self.sqlite {
             // ANALYZE writes: no write batch may hold the lock meanwhile.
-            let _turn = self.writer.exclusive_turn().await;
-            let mut conn = pool.acquire().await?;
-            sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *conn).await?;
-            sqlx::query("PRAGMA optimize = 0x10002").execute(&mut *conn).await?;
+            let turn = sqlite.writer.exclusive_turn().await;
+            turn.conn().execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")?;
         }
         Ok(())
     }
@@ -195,25 +192,8 @@ impl Db {
     }
 }
 
-/// How each backend's pool starts a write transaction; used through [`Db::begin`].
-pub trait BeginWrite {
-    type Database: crate::write_tx::Database;
-    fn begin_write(
-        &self,
-        db: &Db,
-    ) -> impl std::future::Future<Output = Result<WriteTx<Self::Database>, sqlx::Error>> + Send;
-}
-
-impl BeginWrite for SqlitePool {
-    type Database = sqlx::Sqlite;
-    async fn begin_write(&self, db: &Db) -> Result<WriteTx<sqlx::Sqlite>, sqlx::Error> {
-        db.writer.begin(|statement| self.begin_with(statement)).await
-    }
-}
-
-impl BeginWrite for PgPool {
-    type Database = sqlx::Postgres;
-    async fn begin_write(&self, _db: &Db) -> Result<WriteTx<sqlx::Postgres>, sqlx::Error> {
-        Ok(WriteTx::own(self.begin().await?))
-    }
+/// A name no other database of this machine has.
+fn uuid_like() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 16).to_lowercase()
 }

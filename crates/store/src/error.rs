@@ -7,7 +7,7 @@
 //! without looking at any text.
 //!
 //! A unique violation from the database becomes [`Conflict::Unknown`] (see
-//! `From<sqlx::Error>`). The repository that knows which rule its statement can break turns it into
+//! `From<sqlx::Error>` and `From<rusqlite::Error>`). The repository that knows which rule its statement can break turns it into
 //! the variant that names it ([`StoreError::unique_as`]); one that reaches a caller as `Unknown` is
 //! answered generically ("The request conflicts with existing data"), never with the driver's text,
 //! which names tables, columns and constraints and differs per engine. That text is kept in
@@ -29,8 +29,12 @@ pub enum StoreError {
     /// The request is well-formed but not acceptable to the data (unknown reference, bad value).
     #[error("{0}")]
     Invalid(String),
+    /// A failure of PostgreSQL (through sqlx), or of the store's own making (no row).
     #[error("database error: {0}")]
     Db(sqlx::Error),
+    /// A failure of SQLite (through rusqlite).
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
     /// Reading or writing stored files (attachments) failed.
     #[error("file storage error: {0}")]
     Io(#[from] std::io::Error),
@@ -158,6 +162,26 @@ impl From<sqlx::Error> for StoreError {
                 StoreError::Conflict(Conflict::Unknown { detail })
             }
             _ => StoreError::Db(error),
+        }
+    }
+}
+
+/// A unique violation is [`Conflict::Unknown`], SQLite's text (which names the table and columns)
+/// kept out of `Display`; any other failure is [`StoreError::Sqlite`].
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        use rusqlite::ffi;
+        match &error {
+            rusqlite::Error::SqliteFailure(failure, message)
+                if matches!(
+                    failure.extended_code,
+                    ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                ) =>
+            {
+                let detail = message.clone().unwrap_or_else(|| failure.to_string());
+                StoreError::Conflict(Conflict::Unknown { detail })
+            }
+            _ => StoreError::Sqlite(error),
         }
     }
 }

@@ -42,7 +42,7 @@ pub struct NewEvent {
 }
 
 /// A stored event.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Event {
     #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// The identifiers of the contact an event belongs to, as event lists show them.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, crate::Row)]
 pub struct ContactRef {
     pub id: i64,
     /// The customer's own id (`user_id` on the wire).
@@ -51,7 +51,7 @@ pub struct NewEvent<'a> {
 }
 
 /// How often a contact did one thing, and when first and last.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, crate::Row)]
 pub struct EventSummary {
     pub name: String,
     pub first: i64,
@@ -133,7 +133,7 @@ pub async fn record(db: &Db, workspace_id: WorkspaceId, new: NewEvent<'_>) -> St
     Ok(inserted > 0)
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(crate::Row)]
 struct EventRow {
     id: i64,
     contact_id: i64,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::{now, Conn, Db, Stmt, StoreError, StoreResult};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct IssueLink {
     pub id: i64,
     #[sqlx(try_from = "i64")]

@@ -14,7 +14,7 @@ use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 /// How long an invitation link works.
 pub const INVITE_TTL_SECONDS: i64 = 7 * 24 * 3600;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Invite {
     pub id: i64,
     #[sqlx(try_from = "i64")]

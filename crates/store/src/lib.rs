@@ -1,6 +1,7 @@
-//! Persistence for Rapport: one [`Db`] over a SQLite or PostgreSQL pool, a repository module per
-//! aggregate, and the migrations for each backend (`migrations/{sqlite,postgres}`, one numbering
-//! for both; see `db.rs` and `tests/schema_parity.rs`).
+//! Persistence for Rapport: one [`Db`] over a SQLite file (rusqlite) or a PostgreSQL pool
+//! (sqlx), a repository module per aggregate, and the migrations for each backend
+//! (`migrations/{sqlite,postgres}`, one numbering for both; see `db.rs` and
+//! `tests/schema_parity.rs`).
 //!
 //! Every query takes a `workspace_id` and filters on it: tenant isolation lives here, not in the
 //! callers. Nothing in this crate knows about HTTP. SQL lives only in this crate.
@@ -9,15 +10,20 @@
 //! [`Tx`] (a write transaction, [`Db::begin`]) or a [`Read`] ([`Db::read`]) through [`Conn`]. A
 //! write step is a plain function taking `&mut Tx`, so steps of several aggregates compose in one
 //! transaction; [`Tx::commit`] returns once the write is durable and then announces the events it
-//! appended. Errors are [`StoreError`]s, with the conflicts the product knows typed as
-//! [`Conflict`].
+//! appended. What a statement answers decodes as a [`Row`] (`#[derive(Row)]`, one column per
+//! field) or a [`Scalar`]. Errors are [`StoreError`]s, with the conflicts the product knows typed
+//! as [`Conflict`].
 #![forbid(unsafe_code)]
+
+// `#[derive(Row)]` names `::rapport_store`, this crate, in what it generates.
+extern crate self as rapport_store;
 
 mod db;
 mod error;
 pub mod search;
 pub mod seed;
 mod sql;
+mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
@@ -50,13 +56,12 @@ pub mod tokens;
 pub mod webhooks;
 pub mod workspaces;
 
-#[cfg(feature = "testing")]
-pub use db::BeginWrite;
 pub use db::{Backend, Committed, Db, Pool};
 pub use error::{Conflict, Named, OptionExt, StoreError, StoreResult};
-pub use sql::{Arg, Row, Scalar, Stmt};
+pub use rapport_store_derive::Row;
+pub use sql::{Arg, Row, RowRef, Scalar, Stmt};
 pub use tx::{Conn, Read, Tx};
-pub use write_tx::{WriteStats, WriteTx};
+pub use write_tx::WriteStats;
 
 /// The current time as unix seconds, the unit every timestamp column uses.
 pub fn now() -> i64 {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// A note with its author's public details (all `None` when the note has no author).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Note {
     pub id: i64,
     #[sqlx(try_from = "i64")]

@@ -459,7 +459,7 @@ pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
 }
 
 /// A conversation [`run_overdue`] found owing its rules.
-#[derive(sqlx::FromRow)]
+#[derive(crate::Row)]
 struct OwedRules {
     #[sqlx(try_from = "i64")]
     workspace_id: WorkspaceId,

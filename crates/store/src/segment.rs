@@ -58,7 +58,7 @@ enum Between {
 }
 
 /// The columns of a contact the intake reads and writes.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, crate::Row)]
 struct Person {
     id: i64,
     role: String,

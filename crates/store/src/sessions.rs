@@ -45,9 +45,9 @@ pub async fn create(
 /// Resolves a cookie value to a live session of an active admin, in one query (nothing is
 /// cached: a deleted session or a deactivated admin is refused by the next request).
 pub async fn authenticate(db: &Db, secret: &str) -> StoreResult<Option<Session>> {
-    #[derive(sqlx::FromRow)]
+    #[derive(crate::Row)]
     struct Row {
-        #[sqlx(flatten)]
+        #[row(flatten)]
         who: AdminInWorkspace,
         csrf_token: String,
         expires_at: i64,

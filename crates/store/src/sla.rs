@@ -23,7 +23,7 @@ use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreRe
 
 // ---- policies ----
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct SlaPolicy {
     pub id: i64,
     #[sqlx(try_from = "i64")]
@@ -278,7 +278,7 @@ pub async fn business_clock(db: &Db, workspace_id: WorkspaceId, team_id: Option<
 // ---- the SLA of a conversation ----
 
 /// The SLA applied to a conversation, as last evaluated.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct ConversationSla {
     pub conversation_id: i64,
     pub sla_policy_id: Option<i64>,

@@ -6,9 +6,11 @@
 //! What a statement answers is a [`Row`] (a struct that decodes on both engines) or a [`Scalar`].
 use std::borrow::Cow;
 
+use rusqlite::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, ValueRef};
 use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{FromRow, Postgres, Sqlite};
+use sqlx::Postgres;
+
+use crate::{StoreError, StoreResult};
 
 /// One bound value. A null carries its type, which PostgreSQL needs to plan the statement.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,18 +58,12 @@ impl Stmt {
         &self.text
     }
 
-    pub(crate) fn sqlite(&self) -> sqlx::query::Query<'_, Sqlite, sqlx::sqlite::SqliteArguments<'_>> {
-        let mut query = sqlx::query(&self.text).persistent(self.persistent);
-        for arg in &self.args {
-            query = match arg {
-                Arg::Int(v) => query.bind(*v),
-                Arg::Text(v) => query.bind(v.as_deref()),
-                Arg::Bool(v) => query.bind(*v),
-                Arg::Float(v) => query.bind(*v),
-                Arg::Bytes(v) => query.bind(v.as_deref()),
-            };
-        }
-        query
+    pub(crate) fn arg_list(&self) -> &[Arg] {
+        &self.args
+    }
+
+    pub(crate) fn is_persistent(&self) -> bool {
+        self.persistent
     }
 
     pub(crate) fn postgres(&self) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
@@ -85,28 +81,131 @@ impl Stmt {
     }
 }
 
-/// A row type that decodes on both engines (derive `sqlx::FromRow`; it is generic over the row).
-pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+/// A row type that decodes on both engines: `#[derive(Row)]` reads each field from the column of
+/// its name (`#[row(skip)]`, `#[row(flatten)]`: see `rapport-store-derive`). Tuples decode by
+/// position.
+pub trait Row: Sized + Send {
+    fn decode(row: &RowRef<'_>) -> StoreResult<Self>;
+}
+
+/// One row of either engine, as a [`Row`] decodes it.
+pub enum RowRef<'a> {
+    Sqlite(&'a rusqlite::Row<'a>),
+    Postgres(&'a PgRow),
+}
+
+impl RowRef<'_> {
+    /// The column named `column`.
+    pub fn get<T: Scalar>(&self, column: &str) -> StoreResult<T> {
+        match self {
+            RowRef::Sqlite(row) => {
+                let index = row.as_ref().column_index(column)?;
+                T::from_sqlite(row.get_ref(index)?).map_err(|e| decode_error(column, e))
+            }
+            RowRef::Postgres(row) => {
+                Ok(T::from_postgres(row, sqlx::Row::try_column(*row, column).map(sqlx::Column::ordinal)?)?)
+            }
+        }
+    }
+
+    /// The column at `index` (from 0).
+    pub fn get_at<T: Scalar>(&self, index: usize) -> StoreResult<T> {
+        match self {
+            RowRef::Sqlite(row) => T::from_sqlite(row.get_ref(index)?).map_err(|e| decode_error(&index.to_string(), e)),
+            RowRef::Postgres(row) => Ok(T::from_postgres(row, index)?),
+        }
+    }
+}
+
+fn decode_error(column: &str, error: FromSqlError) -> StoreError {
+    StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Null,
+        format!("column {column}: {error}").into(),
+    ))
+}
+
+macro_rules! tuple_row {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: Scalar),+> Row for ($($t,)+) {
+            fn decode(row: &RowRef<'_>) -> StoreResult<Self> {
+                Ok(($(row.get_at::<$t>($i)?,)+))
+            }
+        }
+    };
+}
+tuple_row!(A 0);
+tuple_row!(A 0, B 1);
+tuple_row!(A 0, B 1, C 2);
+tuple_row!(A 0, B 1, C 2, D 3);
+tuple_row!(A 0, B 1, C 2, D 3, E 4);
+tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
 
 /// A single column's value that decodes on both engines (`i64`, `String`, `bool`, `Option<_>`…).
-pub trait Scalar:
-    for<'r> sqlx::Decode<'r, Sqlite>
-    + sqlx::Type<Sqlite>
-    + for<'r> sqlx::Decode<'r, Postgres>
-    + sqlx::Type<Postgres>
-    + Send
-    + Unpin
-{
+/// SQLite's values are decoded as sqlx decoded them: a boolean is an integer, a float may be
+/// stored as an integer.
+pub trait Scalar: Sized + Send {
+    fn from_sqlite(value: ValueRef<'_>) -> Result<Self, FromSqlError>;
+    fn from_postgres(row: &PgRow, index: usize) -> Result<Self, sqlx::Error>;
 }
-impl<T> Scalar for T where
-    T: for<'r> sqlx::Decode<'r, Sqlite>
-        + sqlx::Type<Sqlite>
-        + for<'r> sqlx::Decode<'r, Postgres>
-        + sqlx::Type<Postgres>
-        + Send
-        + Unpin
-{
+
+/// Scalars whose PostgreSQL decoding is sqlx's and SQLite's rusqlite's.
+macro_rules! scalar {
+    ($($t:ty),*) => {
+        $(impl Scalar for $t {
+            fn from_sqlite(value: ValueRef<'_>) -> Result<Self, FromSqlError> {
+                FromSql::column_result(value)
+            }
+            fn from_postgres(row: &PgRow, index: usize) -> Result<Self, sqlx::Error> {
+                sqlx::Row::try_get(row, index)
+            }
+        })*
+    };
+}
+scalar!(i64, i32, bool, String, Vec<u8>);
+
+impl Scalar for f64 {
+    fn from_sqlite(value: ValueRef<'_>) -> Result<Self, FromSqlError> {
+        match value {
+            ValueRef::Integer(i) => Ok(i as f64),
+            value => FromSql::column_result(value),
+        }
+    }
+    fn from_postgres(row: &PgRow, index: usize) -> Result<Self, sqlx::Error> {
+        sqlx::Row::try_get(row, index)
+    }
+}
+
+impl<T: Scalar> Scalar for Option<T> {
+    fn from_sqlite(value: ValueRef<'_>) -> Result<Self, FromSqlError> {
+        match value {
+            ValueRef::Null => Ok(None),
+            value => T::from_sqlite(value).map(Some),
+        }
+    }
+    fn from_postgres(row: &PgRow, index: usize) -> Result<Self, sqlx::Error> {
+        use sqlx::ValueRef as _;
+        if sqlx::Row::try_get_raw(row, index)?.is_null() {
+            return Ok(None);
+        }
+        T::from_postgres(row, index).map(Some)
+    }
+}
+
+/// Binds an [`Arg`] on SQLite.
+impl ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Arg::Int(Some(v)) => ValueRef::Integer(*v),
+            Arg::Text(Some(v)) => ValueRef::Text(v.as_bytes()),
+            Arg::Bool(Some(v)) => ValueRef::Integer(i64::from(*v)),
+            Arg::Float(Some(v)) => ValueRef::Real(*v),
+            Arg::Bytes(Some(v)) => ValueRef::Blob(v),
+            Arg::Int(None) | Arg::Text(None) | Arg::Bool(None) | Arg::Float(None) | Arg::Bytes(None) => ValueRef::Null,
+        }))
+    }
 }
 
 /// `From` conversions into one `Arg` variant: `type => |value| Option of the variant's type`.

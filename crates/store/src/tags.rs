@@ -9,7 +9,7 @@ use crate::conversations::append_event;
 use crate::event_log::Audience;
 use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Tag {
     pub id: i64,
     #[sqlx(try_from = "i64")]
@@ -19,7 +19,7 @@ pub struct Tag {
 }
 
 /// A tag as applied to one target.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct AppliedTag {
     pub target_id: i64,
     pub id: i64,

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreResult};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Team {
     pub id: i64,
     #[sqlx(try_from = "i64")]

@@ -8,7 +8,7 @@ use crate::admins::Admin;
 use crate::workspaces::Workspace;
 use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct ApiToken {
     pub id: i64,
     #[sqlx(try_from = "i64")]
@@ -73,9 +73,9 @@ pub async fn revoke(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<
 
 /// An admin with their workspace, read in one query (see [`authenticate`]). The workspace's
 /// columns carry a `ws_` prefix; its id is the admin's `workspace_id`.
-#[derive(sqlx::FromRow)]
+#[derive(crate::Row)]
 pub(crate) struct AdminInWorkspace {
-    #[sqlx(flatten)]
+    #[row(flatten)]
     pub admin: Admin,
     ws_app_id: String,
     ws_name: String,
@@ -115,9 +115,9 @@ impl AdminInWorkspace {
 /// call would turn each API read into a write.
 pub const LAST_USED_RESOLUTION_SECONDS: i64 = 60;
 
-#[derive(sqlx::FromRow)]
+#[derive(crate::Row)]
 struct TokenHolder {
-    #[sqlx(flatten)]
+    #[row(flatten)]
     holder: AdminInWorkspace,
     token_id: i64,
     token_last_used_at: Option<i64>,

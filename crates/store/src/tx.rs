@@ -1,20 +1,26 @@
 //! The two handles every repository step takes: [`Tx`], a write transaction of either engine,
-//! and [`Read`], reads on the pool. Both run a [`Stmt`] through the [`Conn`] trait, so a step
-//! that only reads takes `&mut impl Conn` and works inside a transaction (seeing its writes) or
-//! outside one. These are the only places that `match` on the engine to run a statement.
+//! and [`Read`], reads outside a transaction. Both run a [`Stmt`] through the [`Conn`] trait, so
+//! a step that only reads takes `&mut impl Conn` and works inside a transaction (seeing its
+//! writes) or outside one. These are the only places that `match` on the engine to run a
+//! statement.
 //!
 //! A step is an ordinary function, and steps compose: open a transaction with
 //! [`crate::Db::begin`], pass `&mut tx` to every step, then [`Tx::commit`]. Events a step appends
 //! (`event_log::append`) are remembered on the transaction, and the commit announces them
 //! (`Db::committed`), so no caller can forget to ring the doorbell. Dropping a `Tx` without
 //! committing undoes its writes.
+//!
+//! On SQLite a statement runs synchronously on the calling task (`sqlite.rs`); on PostgreSQL it
+//! is a round trip to the server through sqlx.
 use std::future::Future;
 
+use sqlx::postgres::PgPool;
 use tokio::sync::broadcast;
 
-use crate::sql::{Row, Scalar, Stmt};
-use crate::write_tx::WriteTx;
-use crate::{Backend, Committed, Pool, StoreResult};
+use crate::sql::{Row, RowRef, Scalar, Stmt};
+use crate::sqlite::{self, Sqlite};
+use crate::write_tx::Member;
+use crate::{Backend, Committed, StoreResult};
 
 /// Runs statements: a [`Tx`] or a [`Read`].
 pub trait Conn: Send {
@@ -38,16 +44,24 @@ pub trait Conn: Send {
     }
 }
 
-/// Reads on the pool of either engine ([`crate::Db::read`]). Each statement takes a connection
-/// of its own; on SQLite, reads never wait for the writer.
+/// Reads outside a transaction ([`crate::Db::read`]). Each statement takes a connection of its
+/// own; on SQLite, reads never wait for the writer.
 #[derive(Debug, Clone, Copy)]
-pub struct Read<'db> {
-    pool: &'db Pool,
+pub struct Read<'db>(On<'db>);
+
+#[derive(Debug, Clone, Copy)]
+enum On<'db> {
+    Sqlite(&'db Sqlite),
+    Postgres(&'db PgPool),
 }
 
 impl<'db> Read<'db> {
-    pub(crate) fn new(pool: &'db Pool) -> Self {
-        Self { pool }
+    pub(crate) fn sqlite(db: &'db Sqlite) -> Self {
+        Self(On::Sqlite(db))
+    }
+
+    pub(crate) fn postgres(pool: &'db PgPool) -> Self {
+        Self(On::Postgres(pool))
     }
 }
 
@@ -60,8 +74,9 @@ pub struct Tx {
 }
 
 pub(crate) enum Engine {
-    Sqlite(WriteTx<sqlx::Sqlite>),
-    Postgres(WriteTx<sqlx::Postgres>),
+    /// A savepoint in the writer's group commit (`write_tx.rs`).
+    Sqlite(Member),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl Tx {
@@ -73,7 +88,7 @@ impl Tx {
     /// then announces the events they appended.
     pub async fn commit(self) -> StoreResult<()> {
         match self.conn {
-            Engine::Sqlite(tx) => tx.commit().await?,
+            Engine::Sqlite(member) => member.commit().await?,
             Engine::Postgres(tx) => tx.commit().await?,
         }
         for committed in self.appended {
@@ -102,77 +117,82 @@ impl Tx {
 impl Conn for Tx {
     async fn execute(&mut self, stmt: Stmt) -> StoreResult<u64> {
         Ok(match &mut self.conn {
-            Engine::Sqlite(tx) => stmt.sqlite().execute(&mut **tx).await?.rows_affected(),
+            Engine::Sqlite(member) => sqlite::execute(member.conn(), &stmt)?,
             Engine::Postgres(tx) => stmt.postgres().execute(&mut **tx).await?.rows_affected(),
         })
     }
 
     async fn fetch_optional<T: Row>(&mut self, stmt: Stmt) -> StoreResult<Option<T>> {
         Ok(match &mut self.conn {
-            Engine::Sqlite(tx) => stmt.sqlite().try_map(|row| T::from_row(&row)).fetch_optional(&mut **tx).await?,
-            Engine::Postgres(tx) => stmt.postgres().try_map(|row| T::from_row(&row)).fetch_optional(&mut **tx).await?,
+            Engine::Sqlite(member) => sqlite::fetch(member.conn(), &stmt, 1)?.pop(),
+            Engine::Postgres(tx) => postgres_rows(stmt.postgres().fetch_optional(&mut **tx).await?)?.pop(),
         })
     }
 
     async fn fetch_all<T: Row>(&mut self, stmt: Stmt) -> StoreResult<Vec<T>> {
-        Ok(match &mut self.conn {
-            Engine::Sqlite(tx) => stmt.sqlite().try_map(|row| T::from_row(&row)).fetch_all(&mut **tx).await?,
-            Engine::Postgres(tx) => stmt.postgres().try_map(|row| T::from_row(&row)).fetch_all(&mut **tx).await?,
-        })
+        match &mut self.conn {
+            Engine::Sqlite(member) => sqlite::fetch(member.conn(), &stmt, usize::MAX),
+            Engine::Postgres(tx) => postgres_rows(stmt.postgres().fetch_all(&mut **tx).await?),
+        }
     }
 
     async fn scalar_optional<T: Scalar>(&mut self, stmt: Stmt) -> StoreResult<Option<T>> {
-        use sqlx::Row as _;
         Ok(match &mut self.conn {
-            Engine::Sqlite(tx) => stmt.sqlite().try_map(|row| row.try_get(0)).fetch_optional(&mut **tx).await?,
-            Engine::Postgres(tx) => stmt.postgres().try_map(|row| row.try_get(0)).fetch_optional(&mut **tx).await?,
+            Engine::Sqlite(member) => sqlite::scalars(member.conn(), &stmt, 1)?.pop(),
+            Engine::Postgres(tx) => postgres_scalars(stmt.postgres().fetch_optional(&mut **tx).await?)?.pop(),
         })
     }
 
     async fn scalars<T: Scalar>(&mut self, stmt: Stmt) -> StoreResult<Vec<T>> {
-        use sqlx::Row as _;
-        Ok(match &mut self.conn {
-            Engine::Sqlite(tx) => stmt.sqlite().try_map(|row| row.try_get(0)).fetch_all(&mut **tx).await?,
-            Engine::Postgres(tx) => stmt.postgres().try_map(|row| row.try_get(0)).fetch_all(&mut **tx).await?,
-        })
+        match &mut self.conn {
+            Engine::Sqlite(member) => sqlite::scalars(member.conn(), &stmt, usize::MAX),
+            Engine::Postgres(tx) => postgres_scalars(stmt.postgres().fetch_all(&mut **tx).await?),
+        }
     }
 }
 
 impl Conn for Read<'_> {
     async fn execute(&mut self, stmt: Stmt) -> StoreResult<u64> {
-        Ok(match self.pool {
-            Pool::Sqlite(pool) => stmt.sqlite().execute(pool).await?.rows_affected(),
-            Pool::Postgres(pool) => stmt.postgres().execute(pool).await?.rows_affected(),
+        Ok(match self.0 {
+            On::Sqlite(db) => db.read(|conn| sqlite::execute(conn, &stmt))?,
+            On::Postgres(pool) => stmt.postgres().execute(pool).await?.rows_affected(),
         })
     }
 
     async fn fetch_optional<T: Row>(&mut self, stmt: Stmt) -> StoreResult<Option<T>> {
-        Ok(match self.pool {
-            Pool::Sqlite(pool) => stmt.sqlite().try_map(|row| T::from_row(&row)).fetch_optional(pool).await?,
-            Pool::Postgres(pool) => stmt.postgres().try_map(|row| T::from_row(&row)).fetch_optional(pool).await?,
+        Ok(match self.0 {
+            On::Sqlite(db) => db.read(|conn| sqlite::fetch(conn, &stmt, 1))?.pop(),
+            On::Postgres(pool) => postgres_rows(stmt.postgres().fetch_optional(pool).await?)?.pop(),
         })
     }
 
     async fn fetch_all<T: Row>(&mut self, stmt: Stmt) -> StoreResult<Vec<T>> {
-        Ok(match self.pool {
-            Pool::Sqlite(pool) => stmt.sqlite().try_map(|row| T::from_row(&row)).fetch_all(pool).await?,
-            Pool::Postgres(pool) => stmt.postgres().try_map(|row| T::from_row(&row)).fetch_all(pool).await?,
-        })
+        match self.0 {
+            On::Sqlite(db) => db.read(|conn| sqlite::fetch(conn, &stmt, usize::MAX)),
+            On::Postgres(pool) => postgres_rows(stmt.postgres().fetch_all(pool).await?),
+        }
     }
 
     async fn scalar_optional<T: Scalar>(&mut self, stmt: Stmt) -> StoreResult<Option<T>> {
-        use sqlx::Row as _;
-        Ok(match self.pool {
-            Pool::Sqlite(pool) => stmt.sqlite().try_map(|row| row.try_get(0)).fetch_optional(pool).await?,
-            Pool::Postgres(pool) => stmt.postgres().try_map(|row| row.try_get(0)).fetch_optional(pool).await?,
+        Ok(match self.0 {
+            On::Sqlite(db) => db.read(|conn| sqlite::scalars(conn, &stmt, 1))?.pop(),
+            On::Postgres(pool) => postgres_scalars(stmt.postgres().fetch_optional(pool).await?)?.pop(),
         })
     }
 
     async fn scalars<T: Scalar>(&mut self, stmt: Stmt) -> StoreResult<Vec<T>> {
-        use sqlx::Row as _;
-        Ok(match self.pool {
-            Pool::Sqlite(pool) => stmt.sqlite().try_map(|row| row.try_get(0)).fetch_all(pool).await?,
-            Pool::Postgres(pool) => stmt.postgres().try_map(|row| row.try_get(0)).fetch_all(pool).await?,
-        })
+        match self.0 {
+            On::Sqlite(db) => db.read(|conn| sqlite::scalars(conn, &stmt, usize::MAX)),
+            On::Postgres(pool) => postgres_scalars(stmt.postgres().fetch_all(pool).await?),
+        }
     }
+}
+
+/// Decodes PostgreSQL's rows (`Option` or `Vec` of them).
+fn postgres_rows<T: Row>(rows: impl IntoIterator<Item = sqlx::postgres::PgRow>) -> StoreResult<Vec<T>> {
+    rows.into_iter().map(|row| T::decode(&RowRef::Postgres(&row))).collect()
+}
+
+fn postgres_scalars<T: Scalar>(rows: impl IntoIterator<Item = sqlx::postgres::PgRow>) -> StoreResult<Vec<T>> {
+    rows.into_iter().map(|row| RowRef::Postgres(&row).get_at(0)).collect()
 }

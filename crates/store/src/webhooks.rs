@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::{event_log, now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Subscription {
     pub id: i64,
     #[sqlx(try_from = "i64")]
@@ -259,7 +259,7 @@ pub async fn fail(
 }
 
 /// One attempt to deliver one event.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Delivery {
     pub id: i64,
     #[sqlx(try_from = "i64")]

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::{now, Conn, Db, OptionExt, Stmt, StoreResult};
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Workspace {
     #[sqlx(try_from = "i64")]
     pub id: WorkspaceId,
@@ -73,7 +73,7 @@ pub async fn count(db: &Db) -> StoreResult<i64> {
 }
 
 /// How the workspace's messenger looks and what it promises (`/api/messenger/settings`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, crate::Row)]
 pub struct MessengerSettings {
     /// `#rrggbb`.
     pub messenger_color: String,

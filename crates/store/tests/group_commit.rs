@@ -6,7 +6,7 @@ use rapport_core::ids::WorkspaceId;
 use std::time::Duration;
 
 use rapport_store::contacts::{self, ContactFields};
-use rapport_store::{event_log, testing, with_pool, Conflict, Db, StoreError, StoreResult};
+use rapport_store::{event_log, testing, Conflict, Conn, Db, Stmt, StoreError, StoreResult};
 
 /// A fresh SQLite file and a fresh PostgreSQL database (unless skipped), as URLs, so a second
 /// handle can check what the first one made durable.
@@ -40,15 +40,12 @@ fn user(external_id: &str) -> ContactFields {
 async fn insert_then_maybe_fail(db: &Db, workspace_id: WorkspaceId, external_id: &str, fail: bool) -> StoreResult<()> {
     const INSERT: &str = "INSERT INTO contacts (workspace_id, role, external_id, custom_attributes, created_at, \
                           updated_at) VALUES ($1, 'user', $2, '{}', 0, 0)";
-    with_pool!(db, pool => {
-        let mut tx = db.begin_write(pool).await?;
-        sqlx::query(INSERT).bind(workspace_id.get()).bind(external_id).execute(&mut *tx).await?;
-        if fail {
-            sqlx::query(INSERT).bind(workspace_id.get()).bind(external_id).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok::<_, StoreError>(())
-    })
+    let mut tx = db.begin().await?;
+    tx.execute(Stmt::new(INSERT).arg(workspace_id).arg(external_id)).await?;
+    if fail {
+        tx.execute(Stmt::new(INSERT).arg(workspace_id).arg(external_id)).await?;
+    }
+    tx.commit().await
 }
 
 async fn count_contacts(db: &Db, workspace_id: WorkspaceId) -> i64 {
@@ -102,10 +99,9 @@ async fn a_failing_or_dropped_write_in_a_batch_is_undone_alone() {
         let before = db.write_stats();
         // The first writer holds the write turn while the others queue behind it, so on SQLite
         // they all join one batch.
-        let first = with_pool!(&db, pool => {
-            let mut tx = db.begin_write(pool).await.unwrap();
-            sqlx::query("UPDATE workspaces SET name = 'Renamed' WHERE id = $1").bind(ws.id.get())
-                .execute(&mut *tx).await.unwrap();
+        let first = {
+            let mut tx = db.begin().await.unwrap();
+            tx.execute(Stmt::new("UPDATE workspaces SET name = 'Renamed' WHERE id = $1").arg(ws.id)).await.unwrap();
             let writers: Vec<_> = (0..30)
                 .map(|i| {
                     let db = db.clone();
@@ -114,15 +110,19 @@ async fn a_failing_or_dropped_write_in_a_batch_is_undone_alone() {
                             // A unique violation after a good insert: the whole write is undone.
                             7 => insert_then_maybe_fail(&db, ws.id, "bad", true).await,
                             // Writes, then is dropped without committing.
-                            13 => with_pool!(&db, pool => {
-                                let mut tx = db.begin_write(pool).await?;
-                                sqlx::query("INSERT INTO contacts (workspace_id, role, external_id, \
-                                             custom_attributes, created_at, updated_at) \
-                                             VALUES ($1, 'user', 'dropped', '{}', 0, 0)")
-                                    .bind(ws.id.get()).execute(&mut *tx).await?;
+                            13 => {
+                                let mut tx = db.begin().await?;
+                                tx.execute(
+                                    Stmt::new(
+                                        "INSERT INTO contacts (workspace_id, role, external_id, custom_attributes, \
+                                         created_at, updated_at) VALUES ($1, 'user', 'dropped', '{}', 0, 0)",
+                                    )
+                                    .arg(ws.id),
+                                )
+                                .await?;
                                 drop(tx);
                                 Ok::<_, StoreError>(())
-                            }),
+                            }
                             _ => insert_then_maybe_fail(&db, ws.id, &format!("good-{i}"), false).await,
                         }
                     })
@@ -131,7 +131,7 @@ async fn a_failing_or_dropped_write_in_a_batch_is_undone_alone() {
             tokio::time::sleep(Duration::from_millis(200)).await;
             tx.commit().await.unwrap();
             writers
-        });
+        };
         let mut failures = 0;
         for (i, writer) in first.into_iter().enumerate() {
             match writer.await.unwrap() {
@@ -167,11 +167,10 @@ async fn a_lone_dropped_write_releases_the_database() {
     for url in urls().await {
         let db = open(&url).await;
         let (ws, _) = testing::workspace(&db).await;
-        with_pool!(&db, pool => {
-            let mut tx = db.begin_write(pool).await.unwrap();
-            sqlx::query("UPDATE workspaces SET name = 'Never' WHERE id = $1").bind(ws.id.get())
-                .execute(&mut *tx).await.unwrap();
-        });
+        {
+            let mut tx = db.begin().await.unwrap();
+            tx.execute(Stmt::new("UPDATE workspaces SET name = 'Never' WHERE id = $1").arg(ws.id)).await.unwrap();
+        }
         // Another handle (another process) can write at once: no batch was left open.
         let other = Db::connect(&url).await.unwrap();
         tokio::time::timeout(Duration::from_secs(5), contacts::create(&other, ws.id, user("elsewhere")))
@@ -187,8 +186,8 @@ async fn a_cancelled_writer_leaves_the_others_acknowledged() {
     for url in urls().await {
         let db = open(&url).await;
         let (ws, _) = testing::workspace(&db).await;
-        let writers = with_pool!(&db, pool => {
-            let tx = db.begin_write(pool).await.unwrap();
+        let writers = {
+            let tx = db.begin().await.unwrap();
             let writers: Vec<_> = (0..20)
                 .map(|i| {
                     let db = db.clone();
@@ -206,7 +205,7 @@ async fn a_cancelled_writer_leaves_the_others_acknowledged() {
             tokio::time::sleep(Duration::from_millis(200)).await;
             tx.commit().await.unwrap();
             writers
-        });
+        };
         for writer in writers {
             tokio::time::timeout(Duration::from_secs(10), writer)
                 .await

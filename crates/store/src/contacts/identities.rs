@@ -14,7 +14,7 @@ use super::{find, group};
 use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// One further identifier of a contact. `verified` ones resolve messages to the contact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, crate::Row)]
 pub struct Identity {
     pub id: i64,
     #[sqlx(try_from = "i64")]

@@ -25,7 +25,7 @@ pub struct LivePart {
 }
 
 /// An attachment as a part lists it; clients fetch the bytes by id.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct AttachmentRef {
     #[serde(skip)]
     pub part_id: Option<i64>,
@@ -35,7 +35,7 @@ pub struct AttachmentRef {
     pub size: i64,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(crate::Row)]
 struct PartRow {
     id: i64,
     conversation_id: i64,

@@ -32,7 +32,7 @@ pub use tagging::{tag_part, untag_part};
 pub const MAX_PARTS: i64 = 500;
 
 /// A conversation row.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Conversation {
     pub id: i64,
     #[sqlx(try_from = "i64")]
@@ -132,7 +132,7 @@ impl Conversation {
 }
 
 /// A contact taking part in a conversation.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Participant {
     pub conversation_id: i64,
     pub id: i64,
@@ -144,7 +144,7 @@ pub struct Participant {
 }
 
 /// A conversation part with its author's name and email.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Part {
     pub id: i64,
     #[sqlx(try_from = "String")]
@@ -161,16 +161,16 @@ pub struct Part {
     pub state: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
-    #[sqlx(skip)]
+    #[row(skip)]
     pub attachments: Vec<AttachmentRef>,
     /// Tags applied to this part (`Target::ConversationPart`).
-    #[sqlx(skip)]
+    #[row(skip)]
     pub tags: Vec<AppliedTag>,
     /// Teammates a note mentions.
-    #[sqlx(skip)]
+    #[row(skip)]
     pub mentioned_admin_ids: Vec<i64>,
     /// The delivery of a reply sent by email (`None` for other parts).
-    #[sqlx(skip)]
+    #[row(skip)]
     pub email_delivery: Option<crate::email::outbound::Delivery>,
 }
 

@@ -254,7 +254,7 @@ pub async fn receive(
     };
     match result {
         // Two deliveries of the same message raced: the unique index kept one.
-        Err(StoreError::Conflict(_)) | Err(StoreError::Db(_))
+        Err(StoreError::Conflict(_) | StoreError::Db(_) | StoreError::Sqlite(_))
             if conversation_of_message(db, workspace_id, &record.message_id).await?.is_some() =>
         {
             let (conversation_id, part_id) =
@@ -355,7 +355,7 @@ async fn note_automatic(
 
 /// A received email as the API shows it: headers, authentication results, whether a machine
 /// sent it. The raw bytes are fetched separately ([`raw_of_part`]).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct EmailDetails {
     pub id: i64,
     pub conversation_id: i64,

@@ -21,7 +21,7 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreResult, Tx};
 pub const NO_ADDRESS: &str = "the contact has no email address";
 
 /// A reply's delivery as a conversation part shows it (`email_delivery`).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, crate::Row, PartialEq, Eq)]
 pub struct Delivery {
     #[serde(skip)]
     pub part_id: i64,
@@ -33,7 +33,7 @@ pub struct Delivery {
 }
 
 /// A queued reply as the sender sees it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, crate::Row)]
 pub struct Outbound {
     pub id: i64,
     #[sqlx(try_from = "i64")]
@@ -310,7 +310,7 @@ pub async fn mark_failed(db: &Db, row: &Outbound, error: &str) -> StoreResult<bo
 }
 
 /// One email of a conversation, for threading a reply.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, crate::Row)]
 pub struct ThreadMessage {
     pub direction: String,
     pub message_id: String,
@@ -338,7 +338,7 @@ pub async fn thread(
 
 /// What the message shows besides the row: the part's body and author, the workspace's name,
 /// public id, secret (for the reply token) and colour.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, crate::Row)]
 pub struct Context {
     pub body: Option<String>,
     pub author_name: Option<String>,

@@ -8,11 +8,9 @@ use serde_json::{json, Value};
 
 /// Runs one statement with its binds (test fixtures only).
 pub async fn exec(db: &Db, sql: &str, binds: Vec<Arg>) {
-    db.read()
-        .execute(Stmt::new(sql.to_string()).args(binds))
-        .await
-        .map(|_| ())
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut tx = db.begin().await.expect("begin");
+    tx.execute(Stmt::new(sql.to_string()).args(binds)).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    tx.commit().await.expect("commit");
 }
 
 pub fn t(s: &str) -> Arg {
