@@ -3,6 +3,9 @@
 //!
 //! - `#[row(skip)]`: not a column; the field starts as `Default::default()` (filled in later).
 //! - `#[row(flatten)]`: a `Row` itself, decoded from the same row (its fields are columns here).
+//! - `#[row(try_from = "i64")]`: the column decodes as the type named, then converts with
+//!   `TryFrom` (an id newtype, an enum stored as its name); a failed conversion is an error
+//!   naming the column.
 #![forbid(unsafe_code)]
 
 use proc_macro::TokenStream;
@@ -22,6 +25,7 @@ enum Field {
     Column,
     Skip,
     Flatten,
+    TryFrom(syn::Type),
 }
 
 fn kind(field: &syn::Field) -> syn::Result<Field> {
@@ -34,8 +38,12 @@ fn kind(field: &syn::Field) -> syn::Result<Field> {
             } else if meta.path.is_ident("flatten") {
                 kind = Field::Flatten;
                 Ok(())
+            } else if meta.path.is_ident("try_from") {
+                let source: syn::LitStr = meta.value()?.parse()?;
+                kind = Field::TryFrom(source.parse()?);
+                Ok(())
             } else {
-                Err(meta.error("expected `skip` or `flatten`"))
+                Err(meta.error("expected `skip`, `flatten` or `try_from = \"Type\"`"))
             }
         })?;
     }
@@ -59,6 +67,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             Field::Column => quote! { #name: row.get::<#ty>(#column)? },
             Field::Skip => quote! { #name: ::core::default::Default::default() },
             Field::Flatten => quote! { #name: <#ty as ::rapport_store::Row>::decode(row)? },
+            Field::TryFrom(source) => quote! { #name: row.get_via::<#source, #ty>(#column)? },
         });
     }
     let ident = &input.ident;

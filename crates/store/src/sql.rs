@@ -108,6 +108,15 @@ impl RowRef<'_> {
         }
     }
 
+    /// The column named `column`, decoded as `S` and converted to `T` (`#[row(try_from = "S")]`).
+    pub fn get_via<S: Scalar, T: TryFrom<S>>(&self, column: &str) -> StoreResult<T>
+    where
+        T::Error: std::fmt::Display,
+    {
+        let value = self.get::<S>(column)?;
+        T::try_from(value).map_err(|e| decode_error(column, FromSqlError::Other(e.to_string().into())))
+    }
+
     /// The column at `index` (from 0).
     pub fn get_at<T: Scalar>(&self, index: usize) -> StoreResult<T> {
         match self {
@@ -117,12 +126,9 @@ impl RowRef<'_> {
     }
 }
 
+/// A column that does not decode as its field's type (on either engine).
 fn decode_error(column: &str, error: FromSqlError) -> StoreError {
-    StoreError::Sqlite(rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Null,
-        format!("column {column}: {error}").into(),
-    ))
+    StoreError::Db(sqlx::Error::ColumnDecode { index: column.to_owned(), source: Box::new(error) })
 }
 
 macro_rules! tuple_row {
