@@ -25,7 +25,7 @@ enum Field {
     Column,
     Skip,
     Flatten,
-    TryFrom(syn::Type),
+    TryFrom(Box<syn::Type>),
 }
 
 fn kind(field: &syn::Field) -> syn::Result<Field> {
@@ -40,7 +40,7 @@ fn kind(field: &syn::Field) -> syn::Result<Field> {
                 Ok(())
             } else if meta.path.is_ident("try_from") {
                 let source: syn::LitStr = meta.value()?.parse()?;
-                kind = Field::TryFrom(source.parse()?);
+                kind = Field::TryFrom(Box::new(source.parse()?));
                 Ok(())
             } else {
                 Err(meta.error("expected `skip`, `flatten` or `try_from = \"Type\"`"))

@@ -10,7 +10,6 @@ use crate::{now, Backend, Conflict, Conn, Db, OptionExt, Stmt, StoreError, Store
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Admin {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub email: String,
     pub name: String,

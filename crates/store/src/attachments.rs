@@ -16,7 +16,6 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreResult};
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Attachment {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     /// The message it was sent with; `None` while uploaded but not sent.
     pub part_id: Option<i64>,

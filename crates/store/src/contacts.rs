@@ -31,7 +31,6 @@ pub use relations::{contacts_of_company, relations, Limited, Relations, INLINED}
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Contact {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub role: String,
     pub external_id: Option<String>,

@@ -30,7 +30,6 @@ pub struct DataAttribute {
 #[derive(crate::Row)]
 struct Row {
     id: i64,
-    #[sqlx(try_from = "i64")]
     workspace_id: WorkspaceId,
     model: String,
     name: String,

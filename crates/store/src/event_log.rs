@@ -44,7 +44,6 @@ pub struct NewEvent {
 /// A stored event.
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Event {
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub seq: i64,
     /// As stored: older releases may have written kinds this one does not know ([`Event::known_kind`]).

@@ -9,7 +9,6 @@ use crate::{now, Conn, Db, Stmt, StoreError, StoreResult};
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct IssueLink {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub conversation_id: i64,
     pub repository: String,

@@ -17,7 +17,6 @@ pub const INVITE_TTL_SECONDS: i64 = 7 * 24 * 3600;
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Invite {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub email: String,
     pub name: String,

@@ -8,7 +8,6 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Note {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub contact_id: i64,
     pub admin_id: Option<i64>,

@@ -461,11 +461,9 @@ pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
 /// A conversation [`run_overdue`] found owing its rules.
 #[derive(crate::Row)]
 struct OwedRules {
-    #[sqlx(try_from = "i64")]
     workspace_id: WorkspaceId,
     id: i64,
     rules_due_at: i64,
-    #[sqlx(try_from = "String")]
     state: ConversationState,
     admin_assignee_id: Option<i64>,
     team_assignee_id: Option<i64>,

@@ -200,6 +200,28 @@ impl<T: Scalar> Scalar for Option<T> {
     }
 }
 
+/// Domain types stored as a column of another scalar type: decoded as it, then converted (an id
+/// newtype from its integer, an enum from its name). An unknown name is a decoding error.
+macro_rules! scalar_via {
+    ($($t:ty => $via:ty),* $(,)?) => {
+        $(impl Scalar for $t {
+            fn from_sqlite(value: ValueRef<'_>) -> Result<Self, FromSqlError> {
+                <$t>::try_from(<$via>::from_sqlite(value)?).map_err(|e| FromSqlError::Other(e.to_string().into()))
+            }
+            fn from_postgres(row: &PgRow, index: usize) -> Result<Self, sqlx::Error> {
+                <$t>::try_from(<$via>::from_postgres(row, index)?).map_err(|e| sqlx::Error::Decode(e.to_string().into()))
+            }
+        })*
+    };
+}
+scalar_via!(
+    rapport_core::ids::WorkspaceId => i64,
+    rapport_core::event::EventKind => String,
+    rapport_core::conversation::PartType => String,
+    rapport_core::conversation::AuthorType => String,
+    rapport_core::conversation::ConversationState => String,
+);
+
 /// Binds an [`Arg`] on SQLite.
 impl ToSql for Arg {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {

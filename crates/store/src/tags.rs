@@ -12,7 +12,6 @@ use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreRe
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Tag {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub name: String,
     pub created_at: i64,

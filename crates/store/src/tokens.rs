@@ -11,7 +11,6 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct ApiToken {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub admin_id: i64,
     pub name: String,

@@ -15,7 +15,6 @@ use crate::{event_log, now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Subscription {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub url: String,
     /// JSON array text; see [`Subscription::topics`].
@@ -262,7 +261,6 @@ pub async fn fail(
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Delivery {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub subscription_id: i64,
     pub event_seq: i64,

@@ -8,7 +8,6 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreResult};
 
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Workspace {
-    #[sqlx(try_from = "i64")]
     pub id: WorkspaceId,
     /// The public id (`app_id` in the messenger, `app.id_code` on `/me`).
     pub app_id: String,

@@ -17,7 +17,6 @@ use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, crate::Row)]
 pub struct Identity {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub contact_id: i64,
     /// `email`, `phone` or `external_id`.

@@ -39,10 +39,8 @@ pub struct AttachmentRef {
 struct PartRow {
     id: i64,
     conversation_id: i64,
-    #[sqlx(try_from = "String")]
     part_type: PartType,
     body: Option<String>,
-    #[sqlx(try_from = "String")]
     author_type: AuthorType,
     author_id: i64,
     author_name: Option<String>,

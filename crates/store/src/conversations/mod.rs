@@ -35,10 +35,8 @@ pub const MAX_PARTS: i64 = 500;
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Conversation {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub contact_id: i64,
-    #[sqlx(try_from = "String")]
     pub state: ConversationState,
     pub read: bool,
     pub priority: bool,
@@ -49,7 +47,6 @@ pub struct Conversation {
     pub source_delivered_as: String,
     pub source_subject: String,
     pub source_body: String,
-    #[sqlx(try_from = "String")]
     pub source_author_type: AuthorType,
     pub source_author_id: i64,
     pub source_url: Option<String>,
@@ -147,10 +144,8 @@ pub struct Participant {
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Part {
     pub id: i64,
-    #[sqlx(try_from = "String")]
     pub part_type: PartType,
     pub body: Option<String>,
-    #[sqlx(try_from = "String")]
     pub author_type: AuthorType,
     pub author_id: i64,
     pub author_name: Option<String>,

@@ -36,7 +36,6 @@ pub struct Delivery {
 #[derive(Debug, Clone, crate::Row)]
 pub struct Outbound {
     pub id: i64,
-    #[sqlx(try_from = "i64")]
     pub workspace_id: WorkspaceId,
     pub conversation_id: i64,
     pub part_id: Option<i64>,
