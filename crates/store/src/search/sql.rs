@@ -319,9 +319,12 @@ impl<'a> Builder<'a> {
             Target::ConversationContacts => {
                 let ids = self.id_list(&operand);
                 let ws = self.bind(Arg::from(self.workspace_id));
+                // The conversation's own contact is one of its participants (migration 0030), so
+                // participants alone answer, read by contact: an OR with `contact_id` here made
+                // both planners scan the conversations.
                 let positive = format!(
-                    "(contact_id IN ({ids}) OR id IN (SELECT conversation_id FROM conversation_contacts \
-                     WHERE workspace_id = {ws} AND contact_id IN ({ids})))"
+                    "id IN (SELECT conversation_id FROM conversation_contacts \
+                     WHERE workspace_id = {ws} AND contact_id IN ({ids}))"
                 );
                 Ok(self.polarity(op, positive))
             }
