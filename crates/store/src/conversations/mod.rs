@@ -9,7 +9,7 @@ use crate::{Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 mod actions;
 pub mod counts;
-mod listing;
+pub mod listing;
 mod live;
 mod merge;
 mod reads;
