@@ -52,9 +52,7 @@ pub async fn run_views_bench(
     if let Some(team) = &team_id {
         views.push(and(vec![eq("team_assignee_id", number(team))]));
     }
-    let search = |query: &Value, per_page: i64| {
-        json!({"query": query, "sort": {"field": "updated_at", "order": "desc"}, "pagination": {"per_page": per_page}})
-    };
+    let search = |query: &Value, per_page: i64| json!({"query": query, "sort": {"field": "updated_at", "order": "desc"}, "pagination": {"per_page": per_page}});
     let views: Vec<Value> = views.iter().map(|q| search(q, 50)).collect();
 
     // The conversations to open, with their first contact.
@@ -136,7 +134,12 @@ pub async fn run_views_bench(
 }
 
 /// One request and how long it took (the answer read whole).
-async fn timed(api: &Api, method: reqwest::Method, path: String, body: Option<Value>) -> (Duration, anyhow::Result<()>) {
+async fn timed(
+    api: &Api,
+    method: reqwest::Method,
+    path: String,
+    body: Option<Value>,
+) -> (Duration, anyhow::Result<()>) {
     let t = Instant::now();
     let result = api.call_raw(method, &path, body.as_ref()).await.map(|_| ());
     (t.elapsed(), result)
@@ -166,12 +169,7 @@ async fn inbox(api: &Api, view: &Value, requests: &mut [Tally]) -> anyhow::Resul
 }
 
 /// The conversation view: the conversation, then the context panel's six requests in parallel.
-async fn conversation_view(
-    api: &Api,
-    conversation: &str,
-    contact: &str,
-    requests: &mut [Tally],
-) -> anyhow::Result<()> {
+async fn conversation_view(api: &Api, conversation: &str, contact: &str, requests: &mut [Tally]) -> anyhow::Result<()> {
     let get = reqwest::Method::GET;
     let first = timed(api, get.clone(), format!("/conversations/{conversation}"), None).await;
     settle(requests, 2, first)?;

@@ -26,8 +26,7 @@ async fn plans(db: &Db, ws: &rapport_store::workspaces::Workspace, query: &Value
         };
         match db.backend() {
             Backend::Sqlite => {
-                let plan: Vec<(i64, i64, i64, String)> =
-                    db.read().fetch_all(stmt("EXPLAIN QUERY PLAN")).await.unwrap();
+                let plan: Vec<(i64, i64, i64, String)> = db.read().fetch_all(stmt("EXPLAIN QUERY PLAN")).await.unwrap();
                 lines.extend(plan.into_iter().map(|(_, _, _, step)| step));
             }
             Backend::Postgres => lines.extend(db.read().scalars::<String>(stmt("EXPLAIN")).await.unwrap()),
@@ -42,7 +41,7 @@ async fn plans(db: &Db, ws: &rapport_store::workspaces::Workspace, query: &Value
 /// workspace), PostgreSQL's sequential scan of it.
 fn scans_conversations(plan: &[String]) -> bool {
     plan.iter().any(|step| {
-        let step = step.trim_start_matches(|c: char| c == ' ' || c == '-' || c == '>');
+        let step = step.trim_start_matches([' ', '-', '>']);
         step.starts_with("SCAN conversations")
             || (step.starts_with("SEARCH conversations ") && step.ends_with("(workspace_id=?)"))
             || step.starts_with("Seq Scan on conversations ")
@@ -59,7 +58,8 @@ fn reads_by_id(plan: &[String]) -> bool {
 async fn the_searches_the_app_sends_are_read_from_indexes() {
     for db in testing::all().await {
         let (ws, owner) = testing::workspace(&db).await;
-        let agent = NewAdmin { email: "a@example.com", name: "A", password: None, role: AdminRole::Agent, job_title: None };
+        let agent =
+            NewAdmin { email: "a@example.com", name: "A", password: None, role: AdminRole::Agent, job_title: None };
         admins::create(&db, ws.id, agent).await.unwrap();
         let team = TeamFields { name: Some("Billing"), distribution_method: None, assignment_limit: None };
         let team = teams::create(&db, ws.id, team).await.unwrap();
@@ -101,7 +101,12 @@ async fn the_searches_the_app_sends_are_read_from_indexes() {
             assert!(!scans_conversations(&plan), "{:?} {name} scans conversations:\n{}", db.backend(), plan.join("\n"));
             // The narrow ones: a contact's, a teammate's mentions, a rare SLA state, listed ids.
             if ["contact_ids", "mentions", "at_risk", "breached", "patch"].contains(&name) {
-                assert!(reads_by_id(&plan), "{:?} {name} does not start from its ids:\n{}", db.backend(), plan.join("\n"));
+                assert!(
+                    reads_by_id(&plan),
+                    "{:?} {name} does not start from its ids:\n{}",
+                    db.backend(),
+                    plan.join("\n")
+                );
             }
         }
     }

@@ -2,8 +2,8 @@
 //! the counters of migration 0030 they read, equal to a scan after every kind of write.
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::Assignee;
-use rapport_store::admins::{self, NewAdmin};
 use rapport_core::sla::Policy;
+use rapport_store::admins::{self, NewAdmin};
 use rapport_store::conversations::counts::{inbox_counts, inbox_counts_scanned, InboxCounts, COUNTABLE_STATES};
 use rapport_store::conversations::{self, Change, Edit, NewConversation};
 use rapport_store::teams::{self, TeamFields};
@@ -119,7 +119,8 @@ async fn maintained_counts_equal_a_scan_after_every_kind_of_write() {
         assert_counters_match_a_scan(&db, "the demo seed").await;
 
         let (ws, owner) = testing::workspace(&db).await;
-        let ada = NewAdmin { email: "ada@example.com", name: "Ada", password: None, role: AdminRole::Agent, job_title: None };
+        let ada =
+            NewAdmin { email: "ada@example.com", name: "Ada", password: None, role: AdminRole::Agent, job_title: None };
         let ada = admins::create(&db, ws.id, ada).await.unwrap();
         let billing = TeamFields { name: Some("Billing"), distribution_method: None, assignment_limit: None };
         let billing = teams::create(&db, ws.id, billing).await.unwrap();

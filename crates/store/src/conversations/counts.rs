@@ -61,12 +61,7 @@ fn tally(rows: &[(i64, i64, i64)], admin_id: i64) -> InboxCounts {
 
 /// [`inbox_counts`] by reading every conversation in `state`: what the maintained counts must
 /// equal (the tests compare them).
-pub async fn inbox_counts_scanned(
-    db: &Db,
-    workspace_id: i64,
-    state: &str,
-    admin_id: i64,
-) -> StoreResult<InboxCounts> {
+pub async fn inbox_counts_scanned(db: &Db, workspace_id: i64, state: &str, admin_id: i64) -> StoreResult<InboxCounts> {
     let counts = Stmt::new(
         "SELECT COALESCE(team_assignee_id, 0), COALESCE(admin_assignee_id, 0), COUNT(*) \
          FROM conversations WHERE workspace_id = $1 AND state = $2 \

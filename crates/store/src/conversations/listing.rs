@@ -1,5 +1,9 @@
 //! Cursor-paged lists and searches of conversations in one of four orders, each read in the
-//! order of an index of migration 0009 (never sorted in memory), with a cheap `total_count`.
+//! order of an index of migration 0009 (never sorted in memory), with a cheap `total_count`;
+//! except a narrow search (`SqlCondition::narrow`: a contact's conversations, a teammate's
+//! mentions, listed ids, a rare SLA state), whose few matches are read by id and sorted (see
+//! [`statements`]). `tests/app_search_plans.rs` explains every search the agent app sends on
+//! both engines and fails on a scan of the conversations.
 use super::{related, Conversation, Page, COLUMNS};
 use crate::search::{SearchModel, SqlCondition};
 use crate::workspaces::Workspace;

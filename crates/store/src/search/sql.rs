@@ -336,7 +336,8 @@ impl<'a> Builder<'a> {
                     (Operand::Text(state), true) => vec![state.clone()],
                     (Operand::Texts(states), true) => states.clone(),
                     _ => {
-                        let expr = "(SELECT s.state FROM conversation_slas s WHERE s.conversation_id = conversations.id)";
+                        let expr =
+                            "(SELECT s.state FROM conversation_slas s WHERE s.conversation_id = conversations.id)";
                         return Ok(self.compare(expr, op, &operand));
                     }
                 };
