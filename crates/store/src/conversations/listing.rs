@@ -176,9 +176,9 @@ async fn page_where(
 /// whole workspace and checking each row (which reads them all when the matches are few): the
 /// sort keys get a unary `+`, an expression no index orders, and SQLite reads the table
 /// `NOT INDEXED` (rowid lookups only), as its planner would otherwise still pick an index on
-/// `workspace_id` or `state` over the lookups. The capped count walks the page's own order, so
-/// that a dense filter stops after `cap` index entries instead of a scan of the table (where
-/// the open conversations, the newest, lie at the end).
+/// `workspace_id` or `state` over the lookups. The capped count of a filter without text walks
+/// the page's own order, so that a dense filter stops after `cap` index entries instead of a
+/// scan of the table (where the open conversations, the newest, lie at the end).
 pub fn statements(backend: Backend, condition: Option<&SqlCondition>, sort: Sort, after: bool) -> (String, String) {
     let (filter, binds) = match condition {
         Some(c) => (format!(" AND ({})", c.sql), c.binds.as_slice()),
@@ -205,11 +205,13 @@ pub fn statements(backend: Backend, condition: Option<&SqlCondition>, sort: Sort
             "SELECT COALESCE((SELECT count FROM workspace_conversation_counts WHERE workspace_id = $1), 0)".to_string()
         }
         Some(c) => {
-            let cap = if c.matches_text { TEXT_COUNT_CAP } else { TOTAL_COUNT_CAP };
-            format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE workspace_id = $1{filter} \
-                 ORDER BY {order} LIMIT {cap}) AS m"
-            )
+            // Text matches are counted in whatever order their index gives them (see
+            // TEXT_COUNT_CAP); other filters walk the page's order.
+            let (cap, order) = match c.matches_text {
+                true => (TEXT_COUNT_CAP, String::new()),
+                false => (TOTAL_COUNT_CAP, format!(" ORDER BY {order}")),
+            };
+            format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE workspace_id = $1{filter}{order} LIMIT {cap}) AS m")
         }
     };
     (sql, count_sql)
