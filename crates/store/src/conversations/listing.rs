@@ -211,7 +211,9 @@ pub fn statements(backend: Backend, condition: Option<&SqlCondition>, sort: Sort
                 true => (TEXT_COUNT_CAP, String::new()),
                 false => (TOTAL_COUNT_CAP, format!(" ORDER BY {order}")),
             };
-            format!("SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE workspace_id = $1{filter}{order} LIMIT {cap}) AS m")
+            format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE workspace_id = $1{filter}{order} LIMIT {cap}) AS m"
+            )
         }
     };
     (sql, count_sql)
