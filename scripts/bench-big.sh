@@ -36,6 +36,8 @@ serve
 export RAPPORT_URL="$url" RAPPORT_TOKEN="$token"
 echo "== query ($backend)"
 "$bin" bench query --seconds "${QUERY_SECONDS:-8}" --concurrency 8 --depth 50 --word invoice
+echo "== views ($backend): the agent app's inbox and conversation views, 8 agents"
+"$bin" bench views --seconds "${VIEWS_SECONDS:-20}" --concurrency 8
 echo "== write ($backend)"
 "$bin" bench write --seconds 15 --concurrency 16
 kill "$server"; wait "$server" || true

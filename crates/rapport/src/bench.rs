@@ -1,4 +1,4 @@
-//! `rapport bench <write|query|memory|live|soak>`: load generators against a running server, through the
+//! `rapport bench <write|query|views|memory|live|soak>`: load generators against a running server, through the
 //! public Intercom-compatible API only (so they measure what a client sees), plus the idle memory
 //! of a freshly started `rapport serve`. Methodology and commands: docs/BENCHMARKS.md.
 use std::fmt;
@@ -40,6 +40,19 @@ pub enum BenchCommand {
         /// The word for the `source.body ~ word` search.
         #[arg(long, default_value = "invoice")]
         word: String,
+    },
+    /// The agent app's inbox view (list search + counts in parallel) and conversation view (the
+    /// conversation, then the context panel's six requests in parallel), as browsers load them:
+    /// p50/p99 per view and per request.
+    Views {
+        #[command(flatten)]
+        target: Target,
+        /// Seconds spent on each view.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Agents loading views at once, each with its own keep-alive connections.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
     },
     /// Bulk-loads contacts, conversations and parts into a workspace for the query bench.
     Seed {
@@ -94,6 +107,10 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Query { target, seconds, concurrency, depth, word } => {
             let options = QueryOptions { depth, word };
             println!("{}", run_query_bench(&target.url, &target.token, seconds, concurrency, &options).await?);
+        }
+        BenchCommand::Views { target, seconds, concurrency } => {
+            let report = crate::bench_views::run_views_bench(&target.url, &target.token, seconds, concurrency).await?;
+            println!("{report}");
         }
         BenchCommand::Seed { database_url, workspace, conversations, parts, contacts } => {
             let db = rapport_store::Db::connect(&database_url).await?;

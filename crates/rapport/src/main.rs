@@ -6,6 +6,7 @@
 mod bench;
 mod bench_live;
 mod bench_soak;
+mod bench_views;
 mod cli;
 mod config;
 mod demo;

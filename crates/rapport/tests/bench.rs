@@ -10,6 +10,10 @@ mod bench_live;
 #[path = "../src/bench_soak.rs"]
 mod bench_soak;
 
+#[allow(dead_code)]
+#[path = "../src/bench_views.rs"]
+mod bench_views;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 

@@ -413,7 +413,7 @@ pub struct Page {
 }
 
 fn everything() -> SqlCondition {
-    SqlCondition { sql: "1 = 1".into(), binds: Vec::new(), matches_text: false }
+    SqlCondition { sql: "1 = 1".into(), binds: Vec::new(), matches_text: false, narrow: false }
 }
 
 /// Live contacts in id order, `per_page` after the contact `after_id`.

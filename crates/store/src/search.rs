@@ -27,7 +27,17 @@ pub struct SqlCondition {
     /// The condition checks message text: its matches are found by checking rows one by one
     /// (see `search/sql.rs`), so counting them costs a scan of every counted match.
     pub matches_text: bool,
+    /// Every match is among few rows that an index names (a conversation's contacts, a teammate's
+    /// mentions, listed ids, an SLA state the maintained counts show to be rare): a page is found
+    /// by reading those and sorting them, not by walking the page order and checking each row,
+    /// which on a million conversations reads them all when the matches are few.
+    pub narrow: bool,
 }
+
+/// A top-level `sla_state =`/`IN` filter is read as narrow (see [`SqlCondition::narrow`]) when
+/// fewer conversations than this are in those SLA states (`conversation_sla_counts`); above it,
+/// walking the page order finds a page of matches quickly.
+const NARROW_SLA_MATCHES: i64 = 5_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchModel {
@@ -59,7 +69,20 @@ pub async fn compile(
     let parsed = dsl::parse(query).map_err(|e| StoreError::Invalid(e.0))?;
     let custom = custom_attribute_types(db, workspace.id, model.core(), &parsed).await?;
     let dense = dense_text_filters(db, workspace.id, model, &parsed).await?;
-    build(db.backend(), workspace, model, &parsed, &custom, &dense, first_param).map_err(|e| StoreError::Invalid(e.0))
+    let (mut condition, sla_states) = build(db.backend(), workspace, model, &parsed, &custom, &dense, first_param)
+        .map_err(|e| StoreError::Invalid(e.0))?;
+    if let (false, Some(states)) = (condition.narrow, sla_states) {
+        let placeholders: Vec<String> = (0..states.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM conversation_sla_counts \
+             WHERE workspace_id = $1 AND sla_state IN ({})",
+            placeholders.join(", ")
+        );
+        let stmt = Stmt::new(sql).arg(workspace.id).args(states.into_iter().map(Arg::from));
+        let matches: i64 = db.read().scalar(stmt).await?;
+        condition.narrow = matches < NARROW_SLA_MATCHES;
+    }
+    Ok(condition)
 }
 
 /// Compiles a parsed query without a database: `custom` gives the type of each custom attribute
@@ -73,7 +96,7 @@ pub fn compile_parsed(
     custom: &HashMap<String, FieldType>,
     first_param: usize,
 ) -> Result<SqlCondition, dsl::SearchError> {
-    build(backend, workspace, model, query, custom, &HashSet::new(), first_param)
+    build(backend, workspace, model, query, custom, &HashSet::new(), first_param).map(|(condition, _)| condition)
 }
 
 fn build(
@@ -84,13 +107,15 @@ fn build(
     custom: &HashMap<String, FieldType>,
     dense: &HashSet<(sql::TextField, String)>,
     first_param: usize,
-) -> Result<SqlCondition, dsl::SearchError> {
+) -> Result<(SqlCondition, Option<Vec<String>>), dsl::SearchError> {
     let mut builder = sql::Builder::new(backend, model.core(), workspace, custom, dense, first_param.max(1));
     let sql = builder.query(query)?;
     if builder.binds.len() > MAX_BINDS {
         return Err(dsl::SearchError(format!("the query is too large (more than {MAX_BINDS} values)")));
     }
-    Ok(SqlCondition { sql, binds: builder.binds, matches_text: builder.matches_text })
+    let condition =
+        SqlCondition { sql, binds: builder.binds, matches_text: builder.matches_text, narrow: builder.narrow };
+    Ok((condition, builder.sla_states))
 }
 
 /// A word is "dense" when its full-text hits reach 2% of the workspace's conversations (at least

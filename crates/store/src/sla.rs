@@ -533,8 +533,19 @@ pub async fn sweep(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
 }
 
 /// How many of the workspace's conversations in `state` (open, snoozed, closed) are in each SLA
-/// state (`at_risk`, `breached`).
+/// state (`at_risk`, `breached`): read from `conversation_sla_counts` (migration 0030), kept by
+/// triggers on SLA rows and on conversations' state in every writing transaction.
 pub async fn counts(db: &Db, workspace_id: WorkspaceId, state: &str) -> StoreResult<(i64, i64)> {
+    let sql = "SELECT sla_state, count FROM conversation_sla_counts \
+         WHERE workspace_id = $1 AND state = $2 AND sla_state <> 'on_track'";
+    let rows: Vec<(String, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(state)).await?;
+    let count = |state: &str| rows.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
+    Ok((count("at_risk"), count("breached")))
+}
+
+/// [`counts`] by joining every SLA row to its conversation: what the maintained counts must equal
+/// (the tests compare them).
+pub async fn counts_scanned(db: &Db, workspace_id: WorkspaceId, state: &str) -> StoreResult<(i64, i64)> {
     let sql = "SELECT s.state, COUNT(*) FROM conversation_slas s JOIN conversations c ON c.id = s.conversation_id \
          WHERE s.workspace_id = $1 AND c.workspace_id = $1 AND c.state = $2 AND s.state <> 'on_track' \
          GROUP BY s.state";

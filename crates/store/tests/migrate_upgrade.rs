@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use rapport_store::contacts;
+use rapport_store::conversations::counts::inbox_counts;
 use rapport_store::conversations::{self, Change, ContactRef};
 use rapport_store::{event_log, testing, with_pool, workspaces, Db};
 use serde_json::json;
@@ -173,6 +174,16 @@ async fn seed_as_0029(db: &Db) -> Seeded {
         )
         .await;
     }
+    // A conversation whose contact is not among its participants (a row no release's store
+    // wrote, but a raw import could have): 0030 adds it, and counts it as unassigned.
+    exec(
+        db,
+        "INSERT INTO conversations (workspace_id, contact_id, state, read, priority, source_type, \
+         source_delivered_as, source_subject, source_body, source_author_type, source_author_id, created_at, updated_at) \
+         VALUES ($1, $2, 'open', FALSE, FALSE, 'conversation', 'customer_initiated', '', 'Hello again', 'user', $2, $3, $3)",
+        &[workspace, contact, at + 1],
+    )
+    .await;
     if db.backend() == rapport_store::Backend::Postgres {
         exec(db, "INSERT INTO event_sequences (workspace_id, last_seq) VALUES ($1, $2)", &[workspace, last_seq]).await;
     }
@@ -227,6 +238,13 @@ async fn upgrade(url: &str, engine: &str) {
     let query = json!({"field": "source.body", "operator": "~", "value": "invoice"});
     let page = conversations::search(&db, &ws, &query, Default::default(), 10, None).await.unwrap();
     assert_eq!(page.conversations.iter().map(|c| c.id).collect::<Vec<_>>(), [seeded.conversation]);
+
+    // 0030 counted the rows already there and made every conversation one of its contact's.
+    let counts = inbox_counts(&db, ws.id, "open", 0).await.unwrap();
+    assert_eq!((counts.all, counts.unassigned), (2, 1), "{counts:?}");
+    let query = json!({"field": "contact_ids", "operator": "=", "value": seeded.contact});
+    let page = conversations::search(&db, &ws, &query, Default::default(), 10, None).await.unwrap();
+    assert_eq!(page.conversations.len(), 2, "both of the contact's conversations");
 
     // The log goes on from where the old release left it.
     assert_eq!(event_log::last_seq(&db, ws.id).await.unwrap(), seeded.last_seq);

@@ -1,5 +1,8 @@
 //! What the agent app's sidebar needs beyond Intercom's API: `GET /inbox/counts`, the number of
-//! conversations in each inbox view (All, Unassigned, Mine, each team) for one state.
+//! conversations in each inbox view (All, Unassigned, Mine, each team) for one state. Exact, and
+//! read from counters the store keeps in every writing transaction (migration 0030,
+//! `rapport_store::conversations::counts`): a few rows per request, whatever the number of
+//! conversations.
 use axum::extract::State;
 use axum::Json;
 use rapport_store::conversations::counts::{inbox_counts, COUNTABLE_STATES};

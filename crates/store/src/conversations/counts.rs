@@ -1,5 +1,10 @@
-//! How many conversations each inbox view holds, for the agent app's sidebar: one GROUP BY over
-//! the workspace's conversations in one state, split by team and by whose they are.
+//! How many conversations each inbox view holds, for the agent app's sidebar. The counts are not
+//! counted per request: migration 0030 keeps `conversation_inbox_counts` (per state, team and
+//! teammate assignee) and `conversation_sla_counts` (per state and SLA state, read by
+//! `sla::counts`) with triggers in the transaction of every write that moves a conversation
+//! between them (creation, state and assignment changes, merges, deletes), so an inbox view reads
+//! a handful of rows at any number of conversations. [`inbox_counts_scanned`] counts the slow way,
+//! for the tests that check the two agree.
 use crate::{Conn, Db, Stmt, StoreResult};
 use rapport_core::ids::WorkspaceId;
 
@@ -17,38 +22,61 @@ pub struct InboxCounts {
     pub teams: Vec<(i64, i64)>,
 }
 
-/// Counts `workspace_id`'s conversations in `state` per inbox view, as seen by `admin_id`.
+/// Counts `workspace_id`'s conversations in `state` per inbox view, as seen by `admin_id`: read
+/// from `conversation_inbox_counts` (migration 0030), one row per (team, teammate) pair that has
+/// held a conversation in that state, kept exact by triggers in every writing transaction.
 pub async fn inbox_counts(db: &Db, workspace_id: WorkspaceId, state: &str, admin_id: i64) -> StoreResult<InboxCounts> {
-    // whose: 0 nobody, 1 the asking admin, 2 another teammate.
     let counts = Stmt::new(
-        "SELECT team_assignee_id, \
-                CAST(CASE WHEN admin_assignee_id IS NULL THEN 0 WHEN admin_assignee_id = $3 THEN 1 ELSE 2 END \
-                     AS BIGINT) AS whose, \
-                COUNT(*) \
-         FROM conversations WHERE workspace_id = $1 AND state = $2 \
-         GROUP BY team_assignee_id, whose",
+        "SELECT team_id, admin_id, count FROM conversation_inbox_counts \
+         WHERE workspace_id = $1 AND state = $2 AND count <> 0",
     )
     .arg(workspace_id)
-    .arg(state)
-    .arg(admin_id);
-    let rows: Vec<(Option<i64>, i64, i64)> = db.read().fetch_all(counts).await?;
+    .arg(state);
+    let rows: Vec<(i64, i64, i64)> = db.read().fetch_all(counts).await?;
+    Ok(tally(&rows, admin_id))
+}
+
+/// The views' counts from (team or 0, teammate or 0, count) rows.
+fn tally(rows: &[(i64, i64, i64)], admin_id: i64) -> InboxCounts {
     let mut counts = InboxCounts::default();
-    for (team, whose, count) in rows {
+    for &(team, admin, count) in rows {
         counts.all += count;
-        if whose == 1 {
+        if admin != 0 && admin == admin_id {
             counts.mine += count;
         }
-        match team {
-            None if whose == 0 => counts.unassigned += count,
-            None => {}
-            Some(team) => match counts.teams.iter_mut().find(|(id, _)| *id == team) {
+        if team == 0 {
+            if admin == 0 {
+                counts.unassigned += count;
+            }
+        } else {
+            match counts.teams.iter_mut().find(|(id, _)| *id == team) {
                 Some((_, total)) => *total += count,
                 None => counts.teams.push((team, count)),
-            },
+            }
         }
     }
+    counts.teams.retain(|(_, count)| *count != 0);
     counts.teams.sort_unstable();
-    Ok(counts)
+    counts
+}
+
+/// [`inbox_counts`] by reading every conversation in `state`: what the maintained counts must
+/// equal (the tests compare them).
+pub async fn inbox_counts_scanned(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    state: &str,
+    admin_id: i64,
+) -> StoreResult<InboxCounts> {
+    let counts = Stmt::new(
+        "SELECT COALESCE(team_assignee_id, 0), COALESCE(admin_assignee_id, 0), COUNT(*) \
+         FROM conversations WHERE workspace_id = $1 AND state = $2 \
+         GROUP BY COALESCE(team_assignee_id, 0), COALESCE(admin_assignee_id, 0)",
+    )
+    .arg(workspace_id)
+    .arg(state);
+    let rows: Vec<(i64, i64, i64)> = db.read().fetch_all(counts).await?;
+    Ok(tally(&rows, admin_id))
 }
 
 /// How many conversations hold a note that @mentions `admin_id` which they have not seen yet (not

@@ -1,9 +1,13 @@
 //! Cursor-paged lists and searches of conversations in one of four orders, each read in the
-//! order of an index of migration 0009 (never sorted in memory), with a cheap `total_count`.
+//! order of an index of migration 0009 (never sorted in memory), with a cheap `total_count`;
+//! except a narrow search (`SqlCondition::narrow`: a contact's conversations, a teammate's
+//! mentions, listed ids, a rare SLA state), whose few matches are read by id and sorted (see
+//! [`statements`]). `tests/app_search_plans.rs` explains every search the agent app sends on
+//! both engines and fails on a scan of the conversations.
 use super::{related, Conversation, Page, COLUMNS};
 use crate::search::{SearchModel, SqlCondition};
 use crate::workspaces::Workspace;
-use crate::{Conn, Db, Stmt, StoreError, StoreResult};
+use crate::{Backend, Conn, Db, Stmt, StoreError, StoreResult};
 use rapport_core::ids::WorkspaceId;
 
 /// A filtered `total_count` is exact below this and reads this value when at least this many
@@ -157,33 +161,8 @@ async fn page_where(
             return Err(StoreError::Invalid("the cursor was issued for another sort".to_string()));
         }
     }
-    let (filter, binds) = match condition {
-        Some(c) => (format!(" AND ({})", c.sql), c.binds.as_slice()),
-        None => (String::new(), &[][..]),
-    };
-    let keys = sort.field.key_sql();
-    let (direction, comparison) = if sort.key_ascends() { ("ASC", ">") } else { ("DESC", "<") };
-    let mut next = 2 + binds.len();
-    let mut sql = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1{filter}");
-    if after.is_some() {
-        // A row-value comparison: one index range on both engines.
-        let params: Vec<String> = (next..next + keys.len()).map(|i| format!("${i}")).collect();
-        sql += &format!(" AND ({}) {comparison} ({})", keys.join(", "), params.join(", "));
-        next += keys.len();
-    }
-    let order: Vec<String> = keys.iter().map(|k| format!("{k} {direction}")).collect();
-    sql += &format!(" ORDER BY {} LIMIT ${next}", order.join(", "));
-    let count_sql = match condition {
-        None => {
-            "SELECT COALESCE((SELECT count FROM workspace_conversation_counts WHERE workspace_id = $1), 0)".to_string()
-        }
-        Some(c) => {
-            let cap = if c.matches_text { TEXT_COUNT_CAP } else { TOTAL_COUNT_CAP };
-            format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM conversations WHERE workspace_id = $1{filter} LIMIT {cap}) AS m"
-            )
-        }
-    };
+    let binds = condition.map(|c| c.binds.as_slice()).unwrap_or_default();
+    let (sql, count_sql) = statements(db.backend(), condition, sort, after.is_some());
     let after_key = after.map(|c| c.key.as_slice()).unwrap_or_default();
     let total_count: i64 = db.read().scalar(Stmt::new(count_sql).arg(workspace_id).args(binds.iter().cloned())).await?;
     let select = Stmt::new(sql).arg(workspace_id).args(binds.iter().cloned()).args(after_key).arg(per_page + 1);
@@ -193,4 +172,56 @@ async fn page_where(
     let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
     let related = related(db, workspace_id, &ids).await?;
     Ok(Page { conversations: rows, related, total_count, has_more })
+}
+
+/// The SQL of one page of a list or search (`$1` the workspace, then the condition's binds, the
+/// cursor's key when `after`, and the page size plus one) and of its `total_count` (`$1` and the
+/// condition's binds): what [`search`] runs, public so that the plan tests explain exactly it.
+///
+/// A narrow condition (`SqlCondition::narrow`: its matches are few rows named by an index, an
+/// `id IN (…)` conjunct) is read from those rows and sorted, never by walking an index of the
+/// whole workspace and checking each row (which reads them all when the matches are few): the
+/// sort keys get a unary `+`, an expression no index orders, and SQLite reads the table
+/// `NOT INDEXED` (rowid lookups only), as its planner would otherwise still pick an index on
+/// `workspace_id` or `state` over the lookups. The capped count of a filter without text walks
+/// the page's own order, so that a dense filter stops after `cap` index entries instead of a
+/// scan of the table (where the open conversations, the newest, lie at the end).
+pub fn statements(backend: Backend, condition: Option<&SqlCondition>, sort: Sort, after: bool) -> (String, String) {
+    let (filter, binds) = match condition {
+        Some(c) => (format!(" AND ({})", c.sql), c.binds.as_slice()),
+        None => (String::new(), &[][..]),
+    };
+    let keys = sort.field.key_sql();
+    let (direction, comparison) = if sort.key_ascends() { ("ASC", ">") } else { ("DESC", "<") };
+    let mut next = 2 + binds.len();
+    let narrow = condition.is_some_and(|c| c.narrow);
+    let table = if narrow && backend == Backend::Sqlite { "conversations NOT INDEXED" } else { "conversations" };
+    let mut sql = format!("SELECT {COLUMNS} FROM {table} WHERE workspace_id = $1{filter}");
+    if after {
+        // A row-value comparison: one index range on both engines.
+        let params: Vec<String> = (next..next + keys.len()).map(|i| format!("${i}")).collect();
+        sql += &format!(" AND ({}) {comparison} ({})", keys.join(", "), params.join(", "));
+        next += keys.len();
+    }
+    let plus = if narrow { "+" } else { "" };
+    let order: Vec<String> = keys.iter().map(|k| format!("{plus}{k} {direction}")).collect();
+    let order = order.join(", ");
+    sql += &format!(" ORDER BY {order} LIMIT ${next}");
+    let count_sql = match condition {
+        None => {
+            "SELECT COALESCE((SELECT count FROM workspace_conversation_counts WHERE workspace_id = $1), 0)".to_string()
+        }
+        Some(c) => {
+            // Text matches are counted in whatever order their index gives them (see
+            // TEXT_COUNT_CAP); other filters walk the page's order.
+            let (cap, order) = match c.matches_text {
+                true => (TEXT_COUNT_CAP, String::new()),
+                false => (TOTAL_COUNT_CAP, format!(" ORDER BY {order}")),
+            };
+            format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE workspace_id = $1{filter}{order} LIMIT {cap}) AS m"
+            )
+        }
+    };
+    (sql, count_sql)
 }

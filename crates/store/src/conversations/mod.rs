@@ -10,7 +10,7 @@ use crate::{Conn, Db, OptionExt, Stmt, StoreResult};
 
 mod actions;
 pub mod counts;
-mod listing;
+pub mod listing;
 mod live;
 mod merge;
 mod reads;

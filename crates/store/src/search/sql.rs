@@ -32,6 +32,8 @@ enum Target {
     Teammates,
     /// The teammates @mentioned in a note of the conversation (`conversation_mentions`).
     Mentioned,
+    /// The state of the conversation's SLA (`conversation_slas`, at most one row).
+    SlaState,
     /// `segment_id`: there are no segments yet.
     Segment,
     /// A custom attribute read from the `custom_attributes` JSON document.
@@ -174,7 +176,7 @@ fn target(model: Model, field: &str) -> Option<Target> {
             "source.author.id" => Expr("source_author_id"),
             "source.author.type" => Expr("source_author_type"),
             "source.url" => Expr("source_url"),
-            "sla_state" => Expr("(SELECT s.state FROM conversation_slas s WHERE s.conversation_id = conversations.id)"),
+            "sla_state" => SlaState,
             "contact_ids" => ConversationContacts,
             "teammate_ids" => Teammates,
             "mentioned_admin_ids" => Mentioned,
@@ -235,6 +237,15 @@ pub(super) struct Builder<'a> {
     pub(super) binds: Vec<Arg>,
     /// Whether the query checks message text (`source.body`, `parts.body`).
     pub(super) matches_text: bool,
+    /// Whether a filter that every match must pass (a top-level conjunct) names its rows from
+    /// a relation's index, so few that reading them and sorting beats walking the page order:
+    /// `id`, `contact_ids` or `mentioned_admin_ids` with `=`/`IN` (see `SqlCondition::narrow`).
+    pub(super) narrow: bool,
+    /// The SLA states a top-level `sla_state =`/`IN` filter asks for: narrow when the
+    /// maintained counts say they are few (`search::compile`).
+    pub(super) sla_states: Option<Vec<String>>,
+    /// What the last filter compiled narrows: (by a relation, SLA states).
+    last: (bool, Option<Vec<String>>),
 }
 
 impl<'a> Builder<'a> {
@@ -256,6 +267,9 @@ impl<'a> Builder<'a> {
             next: first_param,
             binds: Vec::new(),
             matches_text: false,
+            narrow: false,
+            sla_states: None,
+            last: (false, None),
         }
     }
 
@@ -268,14 +282,31 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn query(&mut self, query: &dsl::Query) -> Result<String, SearchError> {
+        self.query_in(query, true)
+    }
+
+    /// `conjunct`: every match must pass `query` (it is the query or under ANDs only).
+    fn query_in(&mut self, query: &dsl::Query, conjunct: bool) -> Result<String, SearchError> {
         match query {
-            dsl::Query::Filter(filter) => self.filter(filter),
+            dsl::Query::Filter(filter) => {
+                self.last = (false, None);
+                let sql = self.filter(filter)?;
+                let (narrows, sla_states) = std::mem::take(&mut self.last);
+                if conjunct {
+                    self.narrow |= narrows;
+                    if sla_states.is_some() {
+                        self.sla_states = sla_states;
+                    }
+                }
+                Ok(sql)
+            }
             dsl::Query::Group { combinator, entries } => {
                 let joiner = match combinator {
                     Combinator::And => " AND ",
                     Combinator::Or => " OR ",
                 };
-                let parts = entries.iter().map(|e| self.query(e)).collect::<Result<Vec<_>, _>>()?;
+                let conjunct = conjunct && *combinator == Combinator::And;
+                let parts = entries.iter().map(|e| self.query_in(e, conjunct)).collect::<Result<Vec<_>, _>>()?;
                 Ok(format!("({})", parts.join(joiner)))
             }
         }
@@ -294,8 +325,37 @@ impl<'a> Builder<'a> {
         };
         let operand = dsl::check(filter, kind, self.tz)?;
         let op = filter.operator;
+        let positive_set = matches!(op, Operator::Eq | Operator::In);
+        if positive_set && self.model == Model::Conversations {
+            self.last.0 = matches!(field, "id" | "contact_ids" | "mentioned_admin_ids")
+                && matches!(operand, Operand::Int(_) | Operand::Ints(_));
+        }
         match target {
             Target::Expr(expr) => Ok(self.compare(expr, op, &operand)),
+            Target::SlaState => {
+                let states: Vec<String> = match (&operand, positive_set) {
+                    (Operand::Text(state), true) => vec![state.clone()],
+                    (Operand::Texts(states), true) => states.clone(),
+                    _ => {
+                        let expr =
+                            "(SELECT s.state FROM conversation_slas s WHERE s.conversation_id = conversations.id)";
+                        return Ok(self.compare(expr, op, &operand));
+                    }
+                };
+                if states.is_empty() {
+                    return Ok("(1 = 0)".to_string());
+                }
+                // The same rows as comparing the correlated state, read from the SLAs' index by
+                // state instead of probing each conversation in page order.
+                let ws = self.bind(Arg::from(self.workspace_id));
+                let placeholders =
+                    states.iter().map(|s| self.bind(Arg::from(s.clone()))).collect::<Vec<_>>().join(", ");
+                self.last.1 = Some(states);
+                Ok(format!(
+                    "id IN (SELECT conversation_id FROM conversation_slas WHERE workspace_id = {ws} \
+                     AND state IN ({placeholders}))"
+                ))
+            }
             Target::Custom(name) => {
                 let expr = self.custom_expr(&name, kind)?;
                 Ok(self.compare(&expr, op, &operand))
@@ -320,9 +380,12 @@ impl<'a> Builder<'a> {
             Target::ConversationContacts => {
                 let ids = self.id_list(&operand);
                 let ws = self.bind(Arg::from(self.workspace_id));
+                // The conversation's own contact is one of its participants (migration 0030), so
+                // participants alone answer, read by contact: an OR with `contact_id` here made
+                // both planners scan the conversations.
                 let positive = format!(
-                    "(contact_id IN ({ids}) OR id IN (SELECT conversation_id FROM conversation_contacts \
-                     WHERE workspace_id = {ws} AND contact_id IN ({ids})))"
+                    "id IN (SELECT conversation_id FROM conversation_contacts \
+                     WHERE workspace_id = {ws} AND contact_id IN ({ids}))"
                 );
                 Ok(self.polarity(op, positive))
             }
