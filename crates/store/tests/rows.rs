@@ -45,7 +45,7 @@ async fn placeholders_bind_by_number_and_rows_decode_alike_on_both_engines() {
             .read()
             .fetch_one(
                 Stmt::new(
-                    "SELECT $1 AS id, $2 AS name, $3 AS flag, $4 AS note, $1 + $1 AS even, CAST($5 AS REAL) AS ratio",
+                    "SELECT $1 AS id, $2 AS name, $3 AS flag, $4 AS note, $1 + $1 AS even, CAST($5 AS DOUBLE PRECISION) AS ratio",
                 )
                 .arg(21_i64)
                 .arg("twenty-one")
@@ -73,7 +73,7 @@ async fn placeholders_bind_by_number_and_rows_decode_alike_on_both_engines() {
         let odd = db
             .read()
             .fetch_one::<Outer>(Stmt::new(
-                "SELECT 1 AS id, 'x' AS name, FALSE AS flag, 'n' AS note, 3 AS even, CAST(0 AS REAL) AS ratio",
+                "SELECT CAST(1 AS BIGINT) AS id, 'x' AS name, FALSE AS flag, 'n' AS note, CAST(3 AS BIGINT) AS even, CAST(0 AS DOUBLE PRECISION) AS ratio",
             ))
             .await
             .unwrap_err();
