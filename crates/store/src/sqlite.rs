@@ -177,13 +177,5 @@ pub(crate) fn fetch<T: Row>(conn: &Connection, stmt: &Stmt, limit: usize) -> Sto
 
 /// The first column of the rows a statement answers, at most `limit`.
 pub(crate) fn scalars<T: Scalar>(conn: &Connection, stmt: &Stmt, limit: usize) -> StoreResult<Vec<T>> {
-    with_statement(conn, stmt, |prepared| {
-        let mut rows = prepared.raw_query();
-        let mut out = Vec::new();
-        while out.len() < limit {
-            let Some(row) = rows.next()? else { break };
-            out.push(RowRef::Sqlite(row).get_at(0)?);
-        }
-        Ok(out)
-    })
+    Ok(fetch::<(T,)>(conn, stmt, limit)?.into_iter().map(|(value,)| value).collect())
 }
