@@ -24,6 +24,11 @@ pub enum BenchCommand {
         /// server used during the measured requests (cores, and milliseconds per request).
         #[arg(long)]
         server_pid: Option<u32>,
+        /// Every worker replies to conversations of one shared contact (the shape before
+        /// 2026-12-07: on PostgreSQL the replies then queue on that contact's row), instead of
+        /// each worker to its own contact's, as agents answer different customers.
+        #[arg(long)]
+        shared_contact: bool,
     },
     /// Reads on a big (seeded) database: list pages, inbox filters, text search.
     Query {
@@ -101,8 +106,12 @@ pub struct Target {
 /// Runs one bench subcommand and prints its report.
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
-        BenchCommand::Write { target, seconds, concurrency, server_pid } => {
-            println!("{}", run_write_bench(&target.url, &target.token, seconds, concurrency, server_pid).await?);
+        BenchCommand::Write { target, seconds, concurrency, server_pid, shared_contact } => {
+            let contacts = if shared_contact { ReplyContacts::Shared } else { ReplyContacts::PerWorker };
+            println!(
+                "{}",
+                run_write_bench(&target.url, &target.token, seconds, concurrency, server_pid, contacts).await?
+            );
         }
         BenchCommand::Query { target, seconds, concurrency, depth, word } => {
             let options = QueryOptions { depth, word };
@@ -360,6 +369,15 @@ impl Tally {
 /// conversations more than the write.
 const CONVERSATIONS_PER_WORKER: usize = 32;
 
+/// Whose conversations the write bench's workers reply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyContacts {
+    /// Each worker its own contact's, as agents answer different customers.
+    PerWorker,
+    /// All one contact's.
+    Shared,
+}
+
 /// Sustained writes for `seconds` at `concurrency`: each worker alternates `POST /contacts`
 /// (a new user with a unique email) and `POST /conversations/{id}/reply` (an admin comment on
 /// one of the conversations created during setup).
@@ -370,6 +388,7 @@ pub async fn run_write_bench(
     seconds: u64,
     concurrency: usize,
     server_pid: Option<u32>,
+    contacts: ReplyContacts,
 ) -> anyhow::Result<BenchReport> {
     let api = Api::new(base_url, token)?;
     let concurrency = concurrency.max(1);
@@ -380,17 +399,23 @@ pub async fn run_write_bench(
     let admin_id = id_of(&me["id"]).context("GET /api/me returned no id")?;
     let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
 
-    // Setup (not measured): a contact and a few conversations per worker to reply to.
-    let contact = api
-        .post(
-            "/contacts",
-            &json!({"role": "user", "email": format!("bench-{run}@bench.example"), "name": "Bench Setup"}),
-        )
-        .await
-        .context("POST /api/contacts")?;
-    let contact_id = id_of(&contact["id"]).context("POST /api/contacts returned no id")?;
+    // Setup (not measured): a few conversations per worker to reply to, each worker's with its
+    // own contact (or all with one).
+    let workers_contacts = match contacts {
+        ReplyContacts::PerWorker => concurrency,
+        ReplyContacts::Shared => 1,
+    };
+    let mut contact_ids = Vec::with_capacity(workers_contacts);
+    for c in 0..workers_contacts {
+        let body =
+            json!({"role": "user", "email": format!("bench-{run}-setup-{c}@bench.example"), "name": "Bench Setup"});
+        let contact = api.post("/contacts", &body).await.context("POST /api/contacts")?;
+        contact_ids.push(id_of(&contact["id"]).context("POST /api/contacts returned no id")?);
+    }
     let mut conversations = Vec::new();
     for i in 0..concurrency * CONVERSATIONS_PER_WORKER {
+        // Conversation i goes to worker i % concurrency (below), so it takes that worker's contact.
+        let contact_id = &contact_ids[(i % concurrency) % workers_contacts];
         let body = json!({"from": {"type": "user", "id": contact_id}, "body": format!("Bench conversation {i}")});
         let message = api.post("/conversations", &body).await.context("POST /api/conversations")?;
         conversations

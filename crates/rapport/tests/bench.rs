@@ -123,14 +123,16 @@ async fn fake_api() -> (String, Arc<Seen>) {
 async fn write_bench_alternates_creates_and_replies() {
     let (url, seen) = fake_api().await;
     // The fake server runs in this process, so this process's CPU is the server's.
-    let report = bench::run_write_bench(&url, "tok", 1, 2, Some(std::process::id())).await.expect("write bench");
+    let report = bench::run_write_bench(&url, "tok", 1, 2, Some(std::process::id()), bench::ReplyContacts::PerWorker)
+        .await
+        .expect("write bench");
     assert_eq!(report.ops.len(), 2);
     let (creates, replies) = (&report.ops[0], &report.ops[1]);
     assert!(creates.ok > 0 && replies.ok > 0, "{report}");
     assert_eq!(creates.errors + replies.errors, 0, "{report}");
     assert!(creates.p50_ms <= creates.p99_ms && creates.p99_ms <= creates.max_ms);
-    // The setup contact is not counted as a measured request.
-    assert_eq!(seen.contacts.load(Ordering::Relaxed), creates.ok + 1);
+    // The setup contacts (one per worker) are not counted as measured requests.
+    assert_eq!(seen.contacts.load(Ordering::Relaxed), creates.ok + 2);
     assert_eq!(seen.replies.load(Ordering::Relaxed), replies.ok);
     assert_eq!(seen.bad.load(Ordering::Relaxed), 0);
     assert!(report.to_string().contains("POST /contacts"));
@@ -142,13 +144,15 @@ async fn write_bench_alternates_creates_and_replies() {
 #[tokio::test]
 async fn write_bench_refuses_a_bad_token() {
     let (url, _) = fake_api().await;
-    assert!(bench::run_write_bench(&url, "wrong", 1, 1, None).await.is_err());
+    assert!(bench::run_write_bench(&url, "wrong", 1, 1, None, bench::ReplyContacts::PerWorker).await.is_err());
 }
 
 #[tokio::test]
 async fn write_bench_refuses_a_server_pid_it_cannot_read_before_writing_anything() {
     let (url, seen) = fake_api().await;
-    let error = bench::run_write_bench(&url, "tok", 1, 1, Some(u32::MAX)).await.expect_err("no such process");
+    let error = bench::run_write_bench(&url, "tok", 1, 1, Some(u32::MAX), bench::ReplyContacts::Shared)
+        .await
+        .expect_err("no such process");
     assert!(format!("{error:#}").contains("/proc/4294967295/stat"), "{error:#}");
     assert_eq!(seen.contacts.load(Ordering::Relaxed), 0);
 }
