@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::ids::TeamId;
+
 /// Where a conversation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConversationState {
@@ -63,7 +65,7 @@ impl FromStr for ConversationState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Assignee {
     Admin(i64),
-    Team(i64),
+    Team(TeamId),
     NoAdmin,
     NoTeam,
 }
@@ -232,7 +234,7 @@ pub struct Conversation {
     pub waiting_since: Option<i64>,
     pub snoozed_until: Option<i64>,
     pub admin_assignee_id: Option<i64>,
-    pub team_assignee_id: Option<i64>,
+    pub team_assignee_id: Option<TeamId>,
     pub statistics: Statistics,
 }
 
@@ -469,9 +471,9 @@ mod tests {
     #[test]
     fn assignments_count_and_unassigning_does_not() {
         let c = started();
-        let a = c.apply(&Action::Assign { admin_id: 1, assignee: Assignee::Team(5) }, T0 + 10).unwrap();
+        let a = c.apply(&Action::Assign { admin_id: 1, assignee: Assignee::Team(TeamId::new(5)) }, T0 + 10).unwrap();
         let a = a.apply(&Action::Assign { admin_id: 1, assignee: Assignee::Admin(2) }, T0 + 20).unwrap();
-        assert_eq!((a.admin_assignee_id, a.team_assignee_id), (Some(2), Some(5)));
+        assert_eq!((a.admin_assignee_id, a.team_assignee_id), (Some(2), Some(TeamId::new(5))));
         assert_eq!(a.statistics.count_assignments, 2);
         assert_eq!(a.statistics.first_assignment_at, Some(T0 + 10));
         assert_eq!(a.statistics.last_assignment_at, Some(T0 + 20));
@@ -483,7 +485,7 @@ mod tests {
         assert_eq!(r.statistics.time_to_assignment, Some(20));
         assert_eq!(r.statistics.last_assignment_admin_reply_at, None);
         let u = r.apply(&Action::Assign { admin_id: 1, assignee: Assignee::NoAdmin }, T0 + 50).unwrap();
-        assert_eq!((u.admin_assignee_id, u.team_assignee_id), (None, Some(5)));
+        assert_eq!((u.admin_assignee_id, u.team_assignee_id), (None, Some(TeamId::new(5))));
         assert_eq!(u.statistics.count_assignments, 3);
         let u = u.apply(&Action::Assign { admin_id: 1, assignee: Assignee::NoTeam }, T0 + 60).unwrap();
         assert_eq!(u.team_assignee_id, None);

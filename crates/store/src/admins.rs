@@ -2,7 +2,7 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rapport_core::admin::AdminRole;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{TeamId, WorkspaceId};
 use serde::Serialize;
 
 use crate::{now, Backend, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
@@ -187,12 +187,12 @@ const ANOTHER_ACTIVE_OWNER: &str = "role <> 'owner' OR EXISTS (SELECT 1 FROM adm
 const LOCK_OWNERS: &str = "SELECT id FROM admins WHERE workspace_id = $1 AND role = 'owner' FOR UPDATE";
 
 /// The team ids of each admin of the workspace, as `(admin_id, team_id)` pairs ordered by admin.
-pub async fn team_memberships(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<(i64, i64)>> {
+pub async fn team_memberships(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<(i64, TeamId)>> {
     let sql = "SELECT admin_id, team_id FROM team_members WHERE workspace_id = $1 ORDER BY admin_id, team_id";
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
-pub async fn team_ids(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> StoreResult<Vec<i64>> {
+pub async fn team_ids(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> StoreResult<Vec<TeamId>> {
     let sql = "SELECT team_id FROM team_members WHERE workspace_id = $1 AND admin_id = $2 ORDER BY team_id";
     db.read().scalars(Stmt::new(sql).arg(workspace_id).arg(admin_id)).await
 }

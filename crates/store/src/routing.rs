@@ -2,7 +2,7 @@
 //! live), an audit log, and the live path that runs the live rules on a conversation and applies
 //! their actions through the same functions as a teammate's actions (so events reach the log and
 //! the inbox live). The rules themselves are `rapport_core::routing`.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{TeamId, WorkspaceId};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -466,7 +466,7 @@ struct OwedRules {
     rules_due_at: i64,
     state: ConversationState,
     admin_assignee_id: Option<i64>,
-    team_assignee_id: Option<i64>,
+    team_assignee_id: Option<TeamId>,
 }
 
 /// Applies a trace's actions: tags, priority and notes first, then the final assignment (a team
@@ -580,7 +580,13 @@ static DISTRIBUTION: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::
 
 /// Assigns a conversation to a team and, by the team's distribution method, to one of its
 /// available teammates under their capacity (`assignment_limit` open conversations each).
-pub async fn assign_to_team(db: &Db, workspace_id: WorkspaceId, id: i64, author: i64, team_id: i64) -> StoreResult<()> {
+pub async fn assign_to_team(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: i64,
+    author: i64,
+    team_id: TeamId,
+) -> StoreResult<()> {
     in_turn(db, workspace_id, team_id, distribute_locked(db, workspace_id, id, author, team_id, None)).await.map(|_| ())
 }
 
@@ -589,7 +595,7 @@ pub async fn assign_to_team(db: &Db, workspace_id: WorkspaceId, id: i64, author:
 async fn in_turn<T>(
     db: &Db,
     workspace_id: WorkspaceId,
-    team_id: i64,
+    team_id: TeamId,
     work: impl std::future::Future<Output = StoreResult<T>>,
 ) -> StoreResult<T> {
     let _turn = DISTRIBUTION.lock().await;
@@ -598,7 +604,7 @@ async fn in_turn<T>(
             // Held for the transaction, released by its commit or (on any early return) rollback.
             let mut lock = pool.begin().await?;
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind((workspace_id.get() << 32) ^ team_id)
+                .bind((workspace_id.get() << 32) ^ team_id.get())
                 .execute(&mut *lock)
                 .await?;
             let result = work.await;
@@ -624,7 +630,7 @@ async fn distribute_locked(
     workspace_id: WorkspaceId,
     id: i64,
     author: i64,
-    team_id: i64,
+    team_id: TeamId,
     handover: Option<&Handover<'_>>,
 ) -> StoreResult<bool> {
     let team = crate::teams::find(db, workspace_id, team_id).await?;
@@ -707,7 +713,7 @@ pub async fn reassign_away(db: &Db, workspace_id: WorkspaceId, admin_id: i64, au
     let sql =
         "SELECT id, state, team_assignee_id FROM conversations WHERE workspace_id = $1 AND admin_assignee_id = $2 \
          AND state IN ('open', 'snoozed') ORDER BY id";
-    let held: Vec<(i64, String, Option<i64>)> =
+    let held: Vec<(i64, String, Option<TeamId>)> =
         db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(admin_id)).await?;
     let mut done = Reassigned::default();
     for (id, state, team_id) in held {

@@ -113,7 +113,7 @@ pub async fn seed_demo(db: &Db) -> StoreResult<DemoSummary> {
         let fields = TeamFields { name: Some(name), distribution_method: Some("round_robin"), assignment_limit: None };
         let team = crate::teams::create(db, ws.id, fields).await?;
         let members: Vec<i64> = members.iter().map(|i| admin_ids[*i]).collect();
-        teams.push((team.id, members));
+        teams.push((team.id.get(), members));
     }
     let mut memberships = Rows::new("team_members", &["workspace_id", "team_id", "admin_id", "created_at"]);
     for (team, members) in &teams {

@@ -7,7 +7,7 @@
 //! `next_check_at` has come. Each evaluation writes with `WHERE revision = <read revision>` and
 //! appends its `sla.at_risk` / `sla.breached` events in the same transaction, so when several
 //! nodes evaluate at once only one write (and one set of events) wins.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{TeamId, WorkspaceId};
 use std::collections::BTreeSet;
 
 use chrono_tz::Tz;
@@ -158,7 +158,7 @@ pub async fn delete_policy(db: &Db, workspace_id: WorkspaceId, id: i64) -> Store
 /// A team's own office hours (a team without them works the workspace's).
 #[derive(Debug, Clone, Serialize)]
 pub struct TeamHours {
-    pub team_id: i64,
+    pub team_id: TeamId,
     pub timezone: String,
     /// Canonical JSON (see `rapport_core::office_hours`).
     pub office_hours: Value,
@@ -166,10 +166,10 @@ pub struct TeamHours {
     pub updated_at: i64,
 }
 
-pub async fn team_hours(db: &Db, workspace_id: WorkspaceId, team_id: i64) -> StoreResult<Option<TeamHours>> {
+pub async fn team_hours(db: &Db, workspace_id: WorkspaceId, team_id: TeamId) -> StoreResult<Option<TeamHours>> {
     let sql = "SELECT team_id, timezone, office_hours, holidays, updated_at FROM team_office_hours \
          WHERE workspace_id = $1 AND team_id = $2";
-    let row: Option<(i64, String, String, String, i64)> =
+    let row: Option<(TeamId, String, String, String, i64)> =
         db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?;
     Ok(row.map(|(team_id, timezone, hours, holidays, updated_at)| TeamHours {
         team_id,
@@ -185,7 +185,7 @@ pub async fn team_hours(db: &Db, workspace_id: WorkspaceId, team_id: i64) -> Sto
 pub async fn set_team_hours(
     db: &Db,
     workspace_id: WorkspaceId,
-    team_id: i64,
+    team_id: TeamId,
     timezone: &str,
     office_hours: &OfficeHours,
     holidays: &[chrono::NaiveDate],
@@ -213,7 +213,7 @@ pub async fn set_team_hours(
 }
 
 /// Removes a team's own hours: it works the workspace's again.
-pub async fn clear_team_hours(db: &Db, workspace_id: WorkspaceId, team_id: i64) -> StoreResult<()> {
+pub async fn clear_team_hours(db: &Db, workspace_id: WorkspaceId, team_id: TeamId) -> StoreResult<()> {
     crate::teams::find(db, workspace_id, team_id).await?;
     let delete = Stmt::new("DELETE FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2");
     let mut tx = db.begin().await?;
@@ -224,7 +224,7 @@ pub async fn clear_team_hours(db: &Db, workspace_id: WorkspaceId, team_id: i64) 
 
 /// Asks the sweep to re-evaluate, at once, the active SLAs counting in changed hours: a team's
 /// (`Some(team_id)`), or the whole workspace's (`None`).
-pub async fn recheck(db: &Db, workspace_id: WorkspaceId, team_id: Option<i64>) -> StoreResult<()> {
+pub async fn recheck(db: &Db, workspace_id: WorkspaceId, team_id: Option<TeamId>) -> StoreResult<()> {
     let update = Stmt::new(
         "UPDATE conversation_slas SET next_check_at = $3 WHERE workspace_id = $1 AND status = 'active'          AND ($2 IS NULL OR conversation_id IN              (SELECT id FROM conversations WHERE workspace_id = $1 AND team_assignee_id = $2))",
     )
@@ -256,7 +256,7 @@ pub async fn set_workspace_holidays(
 }
 
 /// The business clock of a team: its own hours when it has them, else the workspace's.
-pub async fn business_clock(db: &Db, workspace_id: WorkspaceId, team_id: Option<i64>) -> StoreResult<BusinessClock> {
+pub async fn business_clock(db: &Db, workspace_id: WorkspaceId, team_id: Option<TeamId>) -> StoreResult<BusinessClock> {
     if let Some(team_id) = team_id {
         let sql =
             "SELECT timezone, office_hours, holidays FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2";

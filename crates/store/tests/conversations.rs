@@ -1,5 +1,5 @@
 use rapport_core::conversation::Assignee;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{TeamId, WorkspaceId};
 use rapport_store::conversations::{self, Change, ContactRef, Cursor, Edit, NewConversation, Sort};
 use rapport_store::{testing, with_pool, Db, StoreError};
 
@@ -108,7 +108,7 @@ async fn refused_changes_write_nothing() {
             Change::Snooze { admin_id: owner.id, until: 1 },
             Change::AdminComment { admin_id: other_owner.id, body: "x" },
             Change::Assign { admin_id: owner.id, assignee: Assignee::Admin(other_owner.id), body: None },
-            Change::Assign { admin_id: owner.id, assignee: Assignee::Team(999_999), body: None },
+            Change::Assign { admin_id: owner.id, assignee: Assignee::Team(TeamId::new(999_999)), body: None },
             Change::ContactReply { contact: ContactRef::Id(ann), body: "not mine" },
             Change::ContactReply { contact: ContactRef::Id(stranger), body: "other workspace" },
             Change::ContactReply { contact: ContactRef::Email("'; DROP TABLE contacts; --"), body: "x" },

@@ -4,14 +4,14 @@
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::Assignee;
 use rapport_core::conversation::{ConversationState, PartType};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{TeamId, WorkspaceId};
 use rapport_store::admins::NewAdmin;
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation};
 use rapport_store::teams::TeamFields;
 use rapport_store::{routing, testing, with_pool, Db, StoreError};
 use serde_json::{json, Value};
 
-async fn team(db: &Db, ws: WorkspaceId, name: &str, method: &str, limit: Option<i64>, members: &[i64]) -> i64 {
+async fn team(db: &Db, ws: WorkspaceId, name: &str, method: &str, limit: Option<i64>, members: &[i64]) -> TeamId {
     let fields = TeamFields { name: Some(name), distribution_method: Some(method), assignment_limit: Some(limit) };
     let team = rapport_store::teams::create(db, ws, fields).await.unwrap();
     for admin in members {
@@ -54,7 +54,7 @@ async fn customer(db: &Db, ws: WorkspaceId, email: &str, plan: &str) -> i64 {
     contact
 }
 
-fn vip_rules(vip_team: i64, general_team: i64) -> Value {
+fn vip_rules(vip_team: TeamId, general_team: TeamId) -> Value {
     json!({"rules": [
         {"id": "vip", "name": "Enterprise to VIP", "stop_processing": true,
          "conditions": {"all": [{"field": "company.plan", "op": "eq", "value": "enterprise"}]},
@@ -283,7 +283,7 @@ async fn away_teammates_and_full_ones_get_nothing() {
 
 /// Inserts `count` open conversations of `contact` already assigned to `admin` in `team` (one
 /// statement: setup for load tests).
-async fn preload(db: &Db, ws: WorkspaceId, contact: i64, team: i64, admin: i64, count: usize) {
+async fn preload(db: &Db, ws: WorkspaceId, contact: i64, team: TeamId, admin: i64, count: usize) {
     let rows: Vec<String> = (0..count)
         .map(|n| {
             format!(
@@ -376,8 +376,8 @@ async fn a_thousand_concurrent_arrivals_are_spread_fairly_within_capacity() {
              AND state = 'open' GROUP BY team_assignee_id, admin_assignee_id")
             .bind(ws.id.get()).fetch_all(pool).await)
         .unwrap();
-        let count = |team: i64, admin: Option<i64>| {
-            held.iter().find(|(t, a, _)| *t == Some(team) && *a == admin).map(|(_, _, n)| *n).unwrap_or(0)
+        let count = |team: TeamId, admin: Option<i64>| {
+            held.iter().find(|(t, a, _)| *t == Some(team.get()) && *a == admin).map(|(_, _, n)| *n).unwrap_or(0)
         };
         assert_eq!(held.iter().map(|(_, _, n)| n).sum::<i64>(), 1050, "none lost: {held:?}");
 
@@ -426,7 +426,7 @@ async fn going_away_with_reassignment_hands_conversations_back() {
         let manual = team(&db, ws.id, "Manual", "manual", None, &[away, d]).await;
         let someone = testing::contact(&db, ws.id, "lead", None, None).await.unwrap();
         let by_owner = |assignee| Change::Assign { admin_id: owner.id, assignee, body: None };
-        let held = |team: Option<i64>, admin: i64| {
+        let held = |team: Option<TeamId>, admin: i64| {
             let db = db.clone();
             async move {
                 let conversation = start(&db, ws.id, someone, "help").await;
@@ -610,7 +610,7 @@ async fn bench_impact_over_ten_thousand_conversations() {
             sql.push_str(&rows.join(", "));
             with_pool!(&db, pool => sqlx::query(&sql).execute(pool).await.map(|_| ())).unwrap();
         }
-        let side = |team: i64, offset: usize| -> Value {
+        let side = |team: TeamId, offset: usize| -> Value {
             let rules: Vec<Value> = (0..20)
                 .map(|i| json!({"id": format!("r{i}"), "name": format!("Rule {i}"), "stop_processing": false,
                     "conditions": {"all": [{"field": "company.plan", "op": "eq", "value": plans[(i + offset) % plans.len()]},

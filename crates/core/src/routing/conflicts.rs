@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Condition, Op, Rule, RuleAction, RuleSet, Test};
+use crate::ids::TeamId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -202,7 +203,7 @@ pub fn implies(a: &Test, b: &Test) -> bool {
 fn contradicting_actions(first: &[RuleAction], second: &[RuleAction]) -> Option<&'static str> {
     let last = |actions: &[RuleAction], pick: fn(&RuleAction) -> Option<i64>| actions.iter().rev().find_map(pick);
     let team = |a: &RuleAction| match a {
-        RuleAction::AssignTeam { team_id } => Some(*team_id),
+        RuleAction::AssignTeam { team_id } => Some(team_id.get()),
         _ => None,
     };
     let teammate = |a: &RuleAction| match a {
@@ -231,7 +232,7 @@ fn contradicting_actions(first: &[RuleAction], second: &[RuleAction]) -> Option<
 /// Where a conversation can be assigned: a team or a teammate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Place {
-    Team(i64),
+    Team(TeamId),
     Teammate(i64),
 }
 
@@ -266,7 +267,7 @@ fn loops(rules: &[(&Rule, Option<Vec<&Test>>, bool)]) -> Vec<Conflict> {
         let targets: Vec<Place> = team.into_iter().chain(teammate).collect();
         for test in tests.iter() {
             let place: fn(i64) -> Place = match test.field.as_str() {
-                "conversation.team_assignee_id" => Place::Team,
+                "conversation.team_assignee_id" => |id| Place::Team(TeamId::new(id)),
                 "conversation.admin_assignee_id" => Place::Teammate,
                 _ => continue,
             };

@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::ids::TeamId;
 use crate::office_hours::BusinessClock;
 
 mod condition;
@@ -43,7 +44,7 @@ pub struct RuleError {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RuleAction {
     AssignTeam {
-        team_id: i64,
+        team_id: TeamId,
     },
     AssignTeammate {
         admin_id: i64,
@@ -78,8 +79,8 @@ impl RuleAction {
     fn validate(&self, path: &str) -> Result<(), RuleError> {
         let bad = |message: &str| Err(RuleError { path: path.to_string(), message: message.to_string() });
         match self {
-            RuleAction::AssignTeam { team_id: id }
-            | RuleAction::AssignTeammate { admin_id: id }
+            RuleAction::AssignTeam { team_id } if team_id.get() < 1 => bad("ids are positive integers"),
+            RuleAction::AssignTeammate { admin_id: id }
             | RuleAction::ApplySla { policy_id: id }
             | RuleAction::SendSavedReply { saved_reply_id: id }
                 if *id < 1 =>
@@ -369,8 +370,8 @@ impl Subject {
         })
     }
 
-    fn team_assignee_id(&self) -> Option<i64> {
-        self.conversation.get("team_assignee_id").and_then(Value::as_i64)
+    fn team_assignee_id(&self) -> Option<TeamId> {
+        self.conversation.get("team_assignee_id").and_then(Value::as_i64).map(TeamId::new)
     }
 
     fn admin_assignee_id(&self) -> Option<i64> {
@@ -417,7 +418,7 @@ pub struct TakenAction<'a> {
 /// completed by the team's distribution method on the live path).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Assignment {
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub admin_id: Option<i64>,
 }
 

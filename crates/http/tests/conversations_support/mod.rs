@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use axum::http::StatusCode;
+use rapport_core::ids::TeamId;
 use rapport_store::teams::TeamFields;
 use rapport_store::testing::contact as insert_test_contact;
 use serde_json::{json, Value};
@@ -12,7 +13,7 @@ pub async fn contact(app: &TestApp, external_id: Option<&str>, email: Option<&st
     insert_test_contact(&app.db, app.workspace.id, "user", external_id, email).await.unwrap()
 }
 
-pub async fn team(app: &TestApp, name: &str) -> i64 {
+pub async fn team(app: &TestApp, name: &str) -> TeamId {
     let fields = TeamFields { name: Some(name), distribution_method: None, assignment_limit: None };
     rapport_store::teams::create(&app.db, app.workspace.id, fields).await.unwrap().id
 }

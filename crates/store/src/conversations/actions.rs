@@ -412,7 +412,7 @@ pub async fn send(
                 }
                 Assignee::Team(to) => {
                     crate::teams::find(db, workspace_id, to).await?;
-                    Some(("team", to))
+                    Some(("team", to.get()))
                 }
                 Assignee::NoAdmin | Assignee::NoTeam => None,
             };

@@ -6,7 +6,7 @@
 //! a handful of rows at any number of conversations. [`inbox_counts_scanned`] counts the slow way,
 //! for the tests that check the two agree.
 use crate::{Conn, Db, Stmt, StoreResult};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{TeamId, WorkspaceId};
 
 /// The states a count can be asked for.
 pub const COUNTABLE_STATES: &[&str] = &["open", "snoozed", "closed"];
@@ -19,7 +19,7 @@ pub struct InboxCounts {
     pub all: i64,
     pub unassigned: i64,
     pub mine: i64,
-    pub teams: Vec<(i64, i64)>,
+    pub teams: Vec<(TeamId, i64)>,
 }
 
 /// Counts `workspace_id`'s conversations in `state` per inbox view, as seen by `admin_id`: read
@@ -49,6 +49,7 @@ fn tally(rows: &[(i64, i64, i64)], admin_id: i64) -> InboxCounts {
                 counts.unassigned += count;
             }
         } else {
+            let team = TeamId::new(team);
             match counts.teams.iter_mut().find(|(id, _)| *id == team) {
                 Some((_, total)) => *total += count,
                 None => counts.teams.push((team, count)),

@@ -2,7 +2,7 @@
 //! search in `listing`. Writes live in `actions`; the rules of each transition live
 //! in `rapport_core::conversation`.
 use rapport_core::conversation::{self as core, AuthorType, ConversationState, PartType, Statistics};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{TeamId, WorkspaceId};
 use serde::Serialize;
 
 use crate::tags::{self, AppliedTag, Target};
@@ -42,7 +42,7 @@ pub struct Conversation {
     pub priority: bool,
     pub title: Option<String>,
     pub admin_assignee_id: Option<i64>,
-    pub team_assignee_id: Option<i64>,
+    pub team_assignee_id: Option<TeamId>,
     pub source_type: String,
     pub source_delivered_as: String,
     pub source_subject: String,

@@ -210,7 +210,7 @@ async fn cast(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Cast> {
     let teams = crate::teams::list_with_members(db, workspace_id)
         .await?
         .into_iter()
-        .map(|t| (t.team.id, t.admin_ids.into_iter().filter(|a| responders.contains(a)).collect()))
+        .map(|t| (t.team.id.get(), t.admin_ids.into_iter().filter(|a| responders.contains(a)).collect()))
         .collect();
     let mut tags = std::collections::HashMap::new();
     for name in text::CONVERSATION_TAGS {

@@ -7,7 +7,7 @@ use rapport_core::attributes;
 use rapport_core::contact::{ContactRole, Email};
 use rapport_core::conversation::ConversationState;
 use rapport_core::identity::{sign_visitor_token, VisitorClaims};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{TeamId, WorkspaceId};
 use rapport_core::office_hours::expected_reply;
 use rapport_store::contacts::{self, Contact, ContactFields};
 use rapport_store::events::{self, NewEvent};
@@ -239,7 +239,7 @@ const OPEN_LOOKBACK: i64 = 20;
 pub(super) async fn expected_reply_of(
     state: &AppState,
     workspace_id: WorkspaceId,
-    team_id: Option<i64>,
+    team_id: Option<TeamId>,
 ) -> AppResult<Value> {
     let settings = workspaces::messenger_settings(&state.db, workspace_id).await?;
     let clock = rapport_store::sla::business_clock(&state.db, workspace_id, team_id).await?;
