@@ -300,7 +300,7 @@ async fn people_of(db: &Db, workspace_id: WorkspaceId, contact_ids: &[i64]) -> S
         }
         let mut first_companies = crate::companies::first_for_contacts(db, workspace_id, chunk).await?;
         let companies: Vec<_> = contacts.iter().map(|contact| first_companies.remove(&contact.id)).collect();
-        let company_ids: Vec<i64> = companies.iter().flatten().map(|c| c.id).collect();
+        let company_ids: Vec<i64> = companies.iter().flatten().map(|c| c.id.get()).collect();
         let mut company_tags: HashMap<i64, Vec<Value>> = HashMap::new();
         for ids in company_ids.chunks(500) {
             for tag in crate::tags::tags_of(db, workspace_id, Target::Company, ids).await? {
@@ -314,7 +314,10 @@ async fn people_of(db: &Db, workspace_id: WorkspaceId, contact_ids: &[i64]) -> S
             let company = match company {
                 Some(company) => {
                     let mut map = object(&company);
-                    map.insert("tags".into(), Value::Array(company_tags.get(&company.id).cloned().unwrap_or_default()));
+                    map.insert(
+                        "tags".into(),
+                        Value::Array(company_tags.get(&company.id.get()).cloned().unwrap_or_default()),
+                    );
                     map
                 }
                 None => Map::new(),

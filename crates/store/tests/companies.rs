@@ -134,7 +134,7 @@ async fn attach_and_detach_count_users() {
 
         // Deleting the company removes its links and taggings, not the contacts.
         let tag = tags::find_or_create(&db, ws.id, "vip").await.unwrap();
-        tags::apply(&db, ws.id, tag.id, Target::Company, c.id, None).await.unwrap();
+        tags::apply(&db, ws.id, tag.id, Target::Company, c.id.get(), None).await.unwrap();
         companies::delete(&db, ws.id, c.id).await.unwrap();
         assert!(companies::find(&db, ws.id, c.id).await.is_err());
         assert!(companies::list_for_contact(&db, ws.id, q).await.unwrap().is_empty());
@@ -169,7 +169,9 @@ async fn pages_and_scroll_terminate() {
 
         // Tag filter.
         let tag = tags::find_or_create(&db, ws.id, "filtered").await.unwrap();
-        tags::apply_and_remove_many(&db, ws.id, tag.id, Target::Company, &[ids[1], ids[3]], &[], None).await.unwrap();
+        tags::apply_and_remove_many(&db, ws.id, tag.id, Target::Company, &[ids[1].get(), ids[3].get()], &[], None)
+            .await
+            .unwrap();
         let (page, total) = companies::list_page(&db, ws.id, Some(tag.id), 1, 50, Order::Asc).await.unwrap();
         assert_eq!((total, page.iter().map(|c| c.id).collect::<Vec<_>>()), (2, vec![ids[1], ids[3]]));
 
@@ -179,7 +181,7 @@ async fn pages_and_scroll_terminate() {
         loop {
             let batch = companies::scroll(&db, ws.id, after, 2).await.unwrap();
             let Some(last) = batch.last() else { break };
-            after = last.id;
+            after = last.id.get();
             seen.extend(batch.iter().map(|c| c.id));
         }
         assert_eq!(seen, ids);

@@ -5,7 +5,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rapport_core::contact::{ContactRole, Email};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{CompanyId, WorkspaceId};
 use rapport_store::companies::{self, CompanyFields};
 use rapport_store::contacts::{self, ContactFields};
 use rapport_store::search::SearchModel;
@@ -22,7 +22,7 @@ fn person(role: ContactRole, name: Option<&str>, email: Option<&str>) -> Contact
     }
 }
 
-async fn company(db: &Db, ws: WorkspaceId, key: &str, name: &str) -> i64 {
+async fn company(db: &Db, ws: WorkspaceId, key: &str, name: &str) -> CompanyId {
     let fields = CompanyFields { name: Some(name.into()), ..Default::default() };
     companies::upsert(db, ws, key, fields).await.unwrap().0.id
 }

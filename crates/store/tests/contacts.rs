@@ -174,7 +174,7 @@ async fn merge_moves_everything_from_the_lead_in_one_go() {
         // Relations of a page come back grouped per contact.
         let rel = contacts::relations(&db, ws.id, &[joe.id]).await.unwrap();
         assert_eq!(rel[&joe.id].tags.len(), 2);
-        assert_eq!(rel[&joe.id].companies.ids, vec![acme]);
+        assert_eq!(rel[&joe.id].companies.ids, vec![acme.get()]);
         assert_eq!(rel[&joe.id].notes.total_count, 1);
 
         // A contact in conversations cannot be deleted.

@@ -116,7 +116,7 @@ async fn resolve_companies(state: &AppState, ws: WorkspaceId, items: &[CompanyIt
             (None, Some(company_id)) => companies::find_by_company_id(&state.db, ws, &company_id.0).await?.id,
             (None, None) => return Err(AppError::missing("companies[].id")),
         };
-        split.push(id, item.untag);
+        split.push(id.get(), item.untag);
     }
     Ok(split)
 }

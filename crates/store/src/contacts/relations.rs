@@ -1,6 +1,6 @@
 //! What a contact is linked to: tags, companies and notes. Loaded for a whole page of contacts
 //! in four queries (never one per contact), and the contacts of a company.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{CompanyId, WorkspaceId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -92,7 +92,7 @@ fn offset(page: i64, per_page: i64) -> i64 {
 pub async fn contacts_of_company(
     db: &Db,
     workspace_id: WorkspaceId,
-    company_id: i64,
+    company_id: CompanyId,
     page: i64,
     per_page: i64,
 ) -> StoreResult<(Vec<Contact>, i64)> {

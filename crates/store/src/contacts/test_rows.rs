@@ -1,7 +1,7 @@
 //! Test-only rows of tables other repositories own (events, conversations, companies), so
 //! contact tests can check what a merge or a delete does to them without those repositories.
 use crate::{now, Conn, Db, Stmt, StoreResult};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{CompanyId, WorkspaceId};
 
 /// Inserts an event of `contact_id`; returns its id.
 pub async fn insert_event(db: &Db, workspace_id: WorkspaceId, contact_id: i64, name: &str) -> StoreResult<i64> {
@@ -47,7 +47,12 @@ pub async fn insert_conversation(db: &Db, workspace_id: WorkspaceId, contact_id:
 }
 
 /// Inserts a company with the customer's `company_id`; returns our id.
-pub async fn insert_company(db: &Db, workspace_id: WorkspaceId, company_id: &str, name: &str) -> StoreResult<i64> {
+pub async fn insert_company(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    company_id: &str,
+    name: &str,
+) -> StoreResult<CompanyId> {
     let insert = Stmt::new(
         "INSERT INTO companies (workspace_id, company_id, name, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $4) RETURNING id",
@@ -63,7 +68,12 @@ pub async fn insert_company(db: &Db, workspace_id: WorkspaceId, company_id: &str
 }
 
 /// Links a contact to a company.
-pub async fn attach_company(db: &Db, workspace_id: WorkspaceId, contact_id: i64, company_id: i64) -> StoreResult<()> {
+pub async fn attach_company(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    contact_id: i64,
+    company_id: CompanyId,
+) -> StoreResult<()> {
     let insert = Stmt::new(
         "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, $4)",
     )
