@@ -99,7 +99,7 @@ async fn create_find_update_delete_with_intercom_shapes() {
         assert_eq!(c["workspace_id"], app.workspace.app_id);
         assert_eq!((c["external_id"].clone(), c["role"].clone()), (json!("70"), json!("user")));
         assert_eq!((c["email"].clone(), c["email_domain"].clone()), (json!("joe@bloggs.com"), json!("bloggs.com")));
-        assert_eq!(c["owner_id"], app.owner.id);
+        assert_eq!(c["owner_id"], app.owner.id.get());
         assert_eq!(c["signed_up_at"], 1734537437);
         assert_eq!(c["custom_attributes"], json!({"plan": "pro"}));
         assert_eq!(c["location"]["type"], "location");

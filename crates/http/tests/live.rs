@@ -6,6 +6,7 @@ mod live_support;
 use common::TestApp;
 use live_support::{connect, refused, serve, visitor_token};
 use rapport_core::admin::AdminRole;
+use rapport_core::ids::AdminId;
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions};
 use rapport_store::testing;
 use serde_json::{json, Value};
@@ -81,7 +82,7 @@ async fn visitor_and_agent_talk_live_and_notes_stay_internal() {
         let typing = visitor.next_of("typing").await;
         assert_eq!(
             (typing["author"]["type"].as_str(), typing["author"]["id"].as_i64()),
-            (Some("admin"), Some(app.owner.id))
+            (Some("admin"), Some(app.owner.id.get()))
         );
         assert_eq!(rapport_store::event_log::last_seq(&app.db, app.workspace.id).await.unwrap(), seq_before);
 
@@ -226,7 +227,7 @@ async fn hostile_frames_get_error_frames_and_the_socket_stays_open() {
             connect(&address, &format!("/messenger/ws?token={}", visitor_token(&app.workspace, contact))).await;
         let (viewer, viewer_token) = app.teammate("viewer@example.com", AdminRole::Viewer).await;
         let (mut watcher, _) = connect(&address, &format!("/ws?token={viewer_token}")).await;
-        assert!(viewer.id > 0);
+        assert!(viewer.id.get() > 0);
 
         let cases: Vec<(Message, &str)> = vec![
             (Message::Text("not json".into()), "bad_frame"),
@@ -294,10 +295,10 @@ async fn handshakes_without_valid_credentials_are_refused() {
 }
 
 /// The next presence frame about `admin_id`.
-async fn presence_of(client: &mut live_support::Client, admin_id: i64) -> Value {
+async fn presence_of(client: &mut live_support::Client, admin_id: AdminId) -> Value {
     loop {
         let frame = client.next_of("presence").await;
-        if frame["admin_id"].as_i64() == Some(admin_id) {
+        if frame["admin_id"].as_i64() == Some(admin_id.get()) {
             return frame;
         }
     }
@@ -311,13 +312,13 @@ async fn agents_see_presence_and_subscribe_narrows_events() {
         let (mut owner, _) = connect(&address, &format!("/ws?token={}", app.token)).await;
         let (mut teammate, _) = connect(&address, &format!("/ws?token={mate_token}")).await;
         let online = presence_of(&mut owner, mate.id).await;
-        assert_eq!((online["admin_id"].as_i64(), online["status"].as_str()), (Some(mate.id), Some("online")));
+        assert_eq!((online["admin_id"].as_i64(), online["status"].as_str()), (Some(mate.id.get()), Some("online")));
         teammate.send(json!({"type": "presence", "status": "away"})).await;
         let away = presence_of(&mut owner, mate.id).await;
-        assert_eq!((away["admin_id"].as_i64(), away["status"].as_str()), (Some(mate.id), Some("away")));
+        assert_eq!((away["admin_id"].as_i64(), away["status"].as_str()), (Some(mate.id.get()), Some("away")));
         drop(teammate);
         let offline = presence_of(&mut owner, mate.id).await;
-        assert_eq!((offline["admin_id"].as_i64(), offline["status"].as_str()), (Some(mate.id), Some("offline")));
+        assert_eq!((offline["admin_id"].as_i64(), offline["status"].as_str()), (Some(mate.id.get()), Some("offline")));
 
         let first = started_by(&app, lead(&app).await, "first").await;
         assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(first));

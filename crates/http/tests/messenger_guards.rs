@@ -124,7 +124,7 @@ async fn an_agent_writing_a_note_never_shows_as_typing_to_the_visitor() {
         // A note: teammates hear "writing a note", the visitor nothing.
         writer.send(json!({"type": "typing", "conversation_id": conversation_id, "note": true})).await;
         let typing = teammate.next_of("typing").await;
-        assert_eq!((typing["note"].as_bool(), typing["author"]["id"].as_i64()), (Some(true), Some(app.owner.id)));
+        assert_eq!((typing["note"].as_bool(), typing["author"]["id"].as_i64()), (Some(true), Some(app.owner.id.get())));
         // Then a reply: the first typing the visitor ever gets is the reply's (signals keep their order).
         writer.send(json!({"type": "typing", "conversation_id": conversation_id})).await;
         let typing = visitor_socket.next_of("typing").await;

@@ -3,7 +3,7 @@
 //!
 //! An upload belongs to its uploader until a message of theirs claims it
 //! (`conversations::send` / `create` with `SendOptions::attachment_ids`).
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use std::path::{Path, PathBuf};
 
 use rand::Rng;
@@ -38,14 +38,14 @@ const COLUMNS: &str =
 /// Who uploads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Uploader {
-    Admin(i64),
+    Admin(AdminId),
     Contact(i64),
 }
 
 impl Uploader {
     fn columns(self) -> (&'static str, i64) {
         match self {
-            Uploader::Admin(id) => ("admin", id),
+            Uploader::Admin(id) => ("admin", id.get()),
             Uploader::Contact(id) => ("contact", id),
         }
     }

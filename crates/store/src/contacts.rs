@@ -6,7 +6,7 @@
 //! A merged contact keeps its row (with `merged_into_id`) so old ids can be traced, but every read
 //! here treats it as gone.
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use std::collections::HashMap;
 
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
@@ -39,7 +39,7 @@ pub struct Contact {
     pub phone: Option<String>,
     pub name: Option<String>,
     pub avatar: Option<String>,
-    pub owner_id: Option<i64>,
+    pub owner_id: Option<AdminId>,
     pub unsubscribed_from_emails: bool,
     pub has_hard_bounced: bool,
     pub marked_email_as_spam: bool,
@@ -101,7 +101,7 @@ pub struct ContactFields {
     pub avatar: Option<Option<String>>,
     pub signed_up_at: Option<Option<i64>>,
     pub last_seen_at: Option<Option<i64>>,
-    pub owner_id: Option<Option<i64>>,
+    pub owner_id: Option<Option<AdminId>>,
     pub unsubscribed_from_emails: Option<bool>,
     pub language_override: Option<Option<String>>,
     /// Merged key by key into the stored attributes.
@@ -478,7 +478,7 @@ pub async fn tag(
     workspace_id: WorkspaceId,
     id: i64,
     tag_id: i64,
-    admin_id: Option<i64>,
+    admin_id: Option<AdminId>,
 ) -> StoreResult<AppliedTag> {
     find(db, workspace_id, id).await?;
     crate::tags::apply(db, workspace_id, tag_id, Target::Contact, id, admin_id).await

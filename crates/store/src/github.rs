@@ -1,6 +1,6 @@
 //! GitHub issue links: a conversation may be linked to GitHub issues; when an issue closes, the
 //! inbound GitHub webhook reopens every linked conversation (see `rapport_http::routes::github`).
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use rapport_core::webhook::parse_github_issue;
 use serde::Serialize;
 
@@ -14,7 +14,7 @@ pub struct IssueLink {
     pub repository: String,
     pub issue_number: i64,
     pub url: String,
-    pub admin_id: i64,
+    pub admin_id: AdminId,
     pub created_at: i64,
 }
 
@@ -25,7 +25,7 @@ pub async fn link(
     db: &Db,
     workspace_id: WorkspaceId,
     conversation_id: i64,
-    admin_id: i64,
+    admin_id: AdminId,
     url: &str,
 ) -> StoreResult<IssueLink> {
     let (repository, number) = parse_github_issue(url).ok_or_else(|| {

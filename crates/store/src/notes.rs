@@ -1,5 +1,5 @@
 //! Notes: free text teammates leave on a contact. Bodies are stored as given, never interpreted.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use serde::Serialize;
 
 use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
@@ -10,7 +10,7 @@ pub struct Note {
     pub id: i64,
     pub workspace_id: WorkspaceId,
     pub contact_id: i64,
-    pub admin_id: Option<i64>,
+    pub admin_id: Option<AdminId>,
     pub body: String,
     pub created_at: i64,
     pub admin_name: Option<String>,
@@ -31,7 +31,7 @@ pub async fn create(
     db: &Db,
     workspace_id: WorkspaceId,
     contact_id: i64,
-    admin_id: Option<i64>,
+    admin_id: Option<AdminId>,
     body: &str,
 ) -> StoreResult<Note> {
     if body.trim().is_empty() {

@@ -2,7 +2,7 @@
 //! live), an audit log, and the live path that runs the live rules on a conversation and applies
 //! their actions through the same functions as a teammate's actions (so events reach the log and
 //! the inbox live). The rules themselves are `rapport_core::routing`.
-use rapport_core::ids::{TeamId, WorkspaceId};
+use rapport_core::ids::{AdminId, TeamId, WorkspaceId};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -22,7 +22,7 @@ use crate::{now, Conn, Db, OptionExt, Pool, Stmt, StoreError, StoreResult};
 pub struct Draft {
     /// `{"rules": [...]}` in canonical form.
     pub rules: Value,
-    pub updated_by: Option<i64>,
+    pub updated_by: Option<AdminId>,
     pub updated_at: Option<i64>,
     /// The version live now (`None` before the first publish).
     pub live_version: Option<i64>,
@@ -33,7 +33,7 @@ pub struct Draft {
 pub struct Version {
     pub version: i64,
     pub rules: Value,
-    pub published_by: Option<i64>,
+    pub published_by: Option<AdminId>,
     pub published_at: i64,
 }
 
@@ -42,7 +42,7 @@ pub struct Version {
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
     pub id: i64,
-    pub admin_id: Option<i64>,
+    pub admin_id: Option<AdminId>,
     pub action: String,
     pub version: Option<i64>,
     pub diff: Value,
@@ -53,7 +53,7 @@ fn parse_json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| json!({"rules": []}))
 }
 
-fn version_of((version, rules, published_by, published_at): (i64, String, Option<i64>, i64)) -> Version {
+fn version_of((version, rules, published_by, published_at): (i64, String, Option<AdminId>, i64)) -> Version {
     Version { version, rules: parse_json(&rules), published_by, published_at }
 }
 
@@ -64,7 +64,7 @@ pub async fn live(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Option<Vers
     let sql = format!(
         "SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 ORDER BY version DESC LIMIT 1"
     );
-    let row: Option<(i64, String, Option<i64>, i64)> =
+    let row: Option<(i64, String, Option<AdminId>, i64)> =
         db.read().fetch_optional(Stmt::new(sql).arg(workspace_id)).await?;
     Ok(row.map(version_of))
 }
@@ -73,14 +73,15 @@ pub async fn live(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Option<Vers
 pub async fn versions(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<Version>> {
     let sql =
         format!("SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 ORDER BY version DESC");
-    let rows: Vec<(i64, String, Option<i64>, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await?;
+    let rows: Vec<(i64, String, Option<AdminId>, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await?;
     Ok(rows.into_iter().map(version_of).collect())
 }
 
 /// The draft; before the first edit it is a copy of the live rules (or no rules).
 pub async fn draft(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Draft> {
     let sql = "SELECT rules, updated_by, updated_at FROM assignment_rule_drafts WHERE workspace_id = $1";
-    let row: Option<(String, Option<i64>, i64)> = db.read().fetch_optional(Stmt::new(sql).arg(workspace_id)).await?;
+    let row: Option<(String, Option<AdminId>, i64)> =
+        db.read().fetch_optional(Stmt::new(sql).arg(workspace_id)).await?;
     let live = live(db, workspace_id).await?;
     let live_version = live.as_ref().map(|v| v.version);
     Ok(match row {
@@ -134,7 +135,7 @@ pub async fn validate(db: &Db, workspace_id: WorkspaceId, rules: &Value) -> Stor
 }
 
 /// Replaces the draft (validated first: a refused draft changes nothing) and records the change.
-pub async fn save_draft(db: &Db, workspace_id: WorkspaceId, admin_id: i64, rules: &Value) -> StoreResult<Draft> {
+pub async fn save_draft(db: &Db, workspace_id: WorkspaceId, admin_id: AdminId, rules: &Value) -> StoreResult<Draft> {
     let set = validate(db, workspace_id, rules).await?;
     let before = draft_rules(db, workspace_id).await?;
     write_draft(db, workspace_id, admin_id, &set, "draft_updated", None, before.diff(&set)).await?;
@@ -144,7 +145,7 @@ pub async fn save_draft(db: &Db, workspace_id: WorkspaceId, admin_id: i64, rules
 async fn write_draft(
     db: &Db,
     workspace_id: WorkspaceId,
-    admin_id: i64,
+    admin_id: AdminId,
     set: &RuleSet,
     action: &str,
     version: Option<i64>,
@@ -169,7 +170,7 @@ const AUDIT: &str = "INSERT INTO assignment_rule_audit (workspace_id, admin_id, 
 
 /// Publishes the draft as a new numbered version, which goes live. The draft is validated again
 /// (a team may have been deleted since it was saved).
-pub async fn publish(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> StoreResult<Version> {
+pub async fn publish(db: &Db, workspace_id: WorkspaceId, admin_id: AdminId) -> StoreResult<Version> {
     let draft = draft(db, workspace_id).await?;
     let set = validate(db, workspace_id, &draft.rules).await?;
     let diff = live_rules(db, workspace_id).await?.diff(&set);
@@ -191,7 +192,7 @@ pub async fn publish(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> Store
 }
 
 /// Copies a published version into the draft (publish to make it live again).
-pub async fn restore(db: &Db, workspace_id: WorkspaceId, admin_id: i64, version: i64) -> StoreResult<Draft> {
+pub async fn restore(db: &Db, workspace_id: WorkspaceId, admin_id: AdminId, version: i64) -> StoreResult<Draft> {
     let sql =
         format!("SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 AND version = $2");
     let found: (i64, String, Option<i64>, i64) =
@@ -203,7 +204,7 @@ pub async fn restore(db: &Db, workspace_id: WorkspaceId, admin_id: i64, version:
 }
 
 /// An audit entry as stored: id, admin_id, action, version, diff (JSON text), created_at.
-type AuditRow = (i64, Option<i64>, String, Option<i64>, String, i64);
+type AuditRow = (i64, Option<AdminId>, String, Option<i64>, String, i64);
 
 /// The audit log, newest first, at most `limit` entries before entry id `before` (paging).
 pub async fn audit(
@@ -368,7 +369,7 @@ pub async fn run(
     db: &Db,
     workspace_id: WorkspaceId,
     conversation_id: i64,
-    author: Option<i64>,
+    author: Option<AdminId>,
 ) -> StoreResult<Option<Applied>> {
     let Some(live) = live(db, workspace_id).await? else { return Ok(None) };
     let set = RuleSet::from_stored(&live.rules.to_string());
@@ -468,7 +469,7 @@ struct OwedRules {
     id: i64,
     rules_due_at: i64,
     state: ConversationState,
-    admin_assignee_id: Option<i64>,
+    admin_assignee_id: Option<AdminId>,
     team_assignee_id: Option<TeamId>,
 }
 
@@ -478,7 +479,7 @@ async fn apply(
     db: &Db,
     workspace_id: WorkspaceId,
     conversation: &Conversation,
-    author: i64,
+    author: AdminId,
     trace: &Trace<'_>,
 ) -> StoreResult<()> {
     let id = conversation.id;
@@ -553,7 +554,7 @@ async fn send_saved_reply(
     db: &Db,
     workspace_id: WorkspaceId,
     id: i64,
-    author: i64,
+    author: AdminId,
     saved_reply_id: i64,
 ) -> StoreResult<()> {
     let reply = match crate::saved_replies::find(db, workspace_id, saved_reply_id).await {
@@ -572,7 +573,7 @@ async fn send_saved_reply(
     Ok(())
 }
 
-async fn assign(db: &Db, workspace_id: WorkspaceId, id: i64, author: i64, assignee: Assignee) -> StoreResult<()> {
+async fn assign(db: &Db, workspace_id: WorkspaceId, id: i64, author: AdminId, assignee: Assignee) -> StoreResult<()> {
     let change = Change::Assign { admin_id: author, assignee, body: None };
     conversations::reply_or_act(db, workspace_id, id, change).await.map(|_| ())
 }
@@ -587,7 +588,7 @@ pub async fn assign_to_team(
     db: &Db,
     workspace_id: WorkspaceId,
     id: i64,
-    author: i64,
+    author: AdminId,
     team_id: TeamId,
 ) -> StoreResult<()> {
     in_turn(db, workspace_id, team_id, distribute_locked(db, workspace_id, id, author, team_id, None)).await.map(|_| ())
@@ -621,7 +622,7 @@ async fn in_turn<T>(
 /// A conversation handed over from a teammate who went away: only moved while it is still theirs,
 /// and the assignment part carries `note` (why it moved).
 struct Handover<'a> {
-    from_admin: i64,
+    from_admin: AdminId,
     note: &'a str,
 }
 
@@ -632,7 +633,7 @@ async fn distribute_locked(
     db: &Db,
     workspace_id: WorkspaceId,
     id: i64,
-    author: i64,
+    author: AdminId,
     team_id: TeamId,
     handover: Option<&Handover<'_>>,
 ) -> StoreResult<bool> {
@@ -642,10 +643,10 @@ async fn distribute_locked(
     let sql = "SELECT c.admin_assignee_id, COUNT(*) FROM conversations c JOIN team_members m \
          ON m.admin_id = c.admin_assignee_id AND m.workspace_id = c.workspace_id \
          WHERE c.workspace_id = $1 AND m.team_id = $2 AND c.state = 'open' GROUP BY c.admin_assignee_id";
-    let open: Vec<(i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?;
+    let open: Vec<(AdminId, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?;
     let sql = "SELECT last_admin_id FROM team_assignment_cursors WHERE workspace_id = $1 AND team_id = $2";
-    let last: Option<i64> =
-        db.read().scalar_optional::<Option<i64>>(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?.flatten();
+    let last: Option<AdminId> =
+        db.read().scalar_optional::<Option<AdminId>>(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?.flatten();
     let candidates: Vec<Candidate> = members
         .iter()
         .filter_map(|member| admins.iter().find(|a| a.id == *member))
@@ -710,7 +711,12 @@ pub struct Reassigned {
 /// back to its team's queue (it counts against no capacity until it wakes), one without a team
 /// becomes unassigned. Each move is one assignment part, written in one transaction, authored by
 /// `author`, whose body says why; the assignment rules do not run on it.
-pub async fn reassign_away(db: &Db, workspace_id: WorkspaceId, admin_id: i64, author: i64) -> StoreResult<Reassigned> {
+pub async fn reassign_away(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    admin_id: AdminId,
+    author: AdminId,
+) -> StoreResult<Reassigned> {
     let away = crate::admins::find(db, workspace_id, admin_id).await?;
     let note = format!("Reassigned: {} is away", away.name);
     let sql =

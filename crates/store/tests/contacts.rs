@@ -1,6 +1,6 @@
 use rapport_core::attributes::{DataType, Model};
 use rapport_core::contact::{ContactRole, Email};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use rapport_store::contacts::{self, test_rows, ContactFields};
 use rapport_store::data_attributes::{self, NewDataAttribute};
 use rapport_store::{notes, tags, testing, Conflict, StoreError};
@@ -64,7 +64,7 @@ async fn contacts_create_update_and_stay_in_their_workspace() {
         assert!(contacts::delete(&db, other.id, joe.id).await.is_err());
 
         // Unknown owner and a user→lead switch are refused; nothing changes.
-        let bad = ContactFields { owner_id: Some(Some(999_999)), ..Default::default() };
+        let bad = ContactFields { owner_id: Some(Some(AdminId::new(999_999))), ..Default::default() };
         assert!(matches!(contacts::update(&db, ws.id, joe.id, bad).await, Err(StoreError::Invalid(_))));
         let bad = ContactFields { role: Some(ContactRole::Lead), ..Default::default() };
         assert!(matches!(contacts::update(&db, ws.id, joe.id, bad).await, Err(StoreError::Invalid(_))));

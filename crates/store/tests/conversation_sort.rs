@@ -1,6 +1,6 @@
 //! Sorted, cursor-paged conversation lists and their counts, on both engines.
 use rapport_core::conversation::ConversationState;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use rapport_store::conversations::{self, Cursor, Sort, SortField, TEXT_COUNT_CAP, TOTAL_COUNT_CAP};
 use rapport_store::workspaces::Workspace;
 use rapport_store::{execute, testing, with_pool, Db, StoreError};
@@ -88,7 +88,7 @@ async fn every_sort_pages_through_exactly_once_in_order() {
                         "mine",
                         &mine_open,
                         (|c: &conversations::Conversation| {
-                            c.state == ConversationState::Open && c.admin_assignee_id == Some(77)
+                            c.state == ConversationState::Open && c.admin_assignee_id == Some(AdminId::new(77))
                         }) as fn(&conversations::Conversation) -> bool,
                     ),
                     ("unassigned", &unassigned_open, |c| {

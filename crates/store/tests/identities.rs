@@ -196,7 +196,7 @@ async fn a_user_merged_into_a_user_keeps_everything() {
         let merged = events.iter().find(|e| e.kind == "contact.merged").expect("contact.merged event");
         let payload = merged.payload();
         assert_eq!((payload["from"]["id"].as_i64(), payload["into"]["id"].as_i64()), (Some(old.id), Some(new.id)));
-        assert_eq!(payload["merged_by"]["id"].as_i64(), Some(owner.id));
+        assert_eq!(payload["merged_by"]["id"].as_i64(), Some(owner.id.get()));
         assert_eq!(payload["dropped"][0], json!({"field": "name", "kept": "Ann Bell", "dropped": "Ann B"}));
 
         // Refusals: into itself, again, into the merged one, into a lead; nothing changes.

@@ -8,7 +8,7 @@
 //!
 //! It also pins how sqlx (0.8) treats a migration numbered below the highest applied one (here
 //! PostgreSQL's 0027 and 0028, added after 0029): it applies it, it neither refuses nor skips it.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -240,7 +240,7 @@ async fn upgrade(url: &str, engine: &str) {
     assert_eq!(page.conversations.iter().map(|c| c.id).collect::<Vec<_>>(), [seeded.conversation]);
 
     // 0030 counted the rows already there and made every conversation one of its contact's.
-    let counts = inbox_counts(&db, ws.id, "open", 0).await.unwrap();
+    let counts = inbox_counts(&db, ws.id, "open", AdminId::new(0)).await.unwrap();
     assert_eq!((counts.all, counts.unassigned), (2, 1), "{counts:?}");
     let query = json!({"field": "contact_ids", "operator": "=", "value": seeded.contact});
     let page = conversations::search(&db, &ws, &query, Default::default(), 10, None).await.unwrap();

@@ -4,14 +4,14 @@
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::Assignee;
 use rapport_core::conversation::{ConversationState, PartType};
-use rapport_core::ids::{TeamId, WorkspaceId};
+use rapport_core::ids::{AdminId, TeamId, WorkspaceId};
 use rapport_store::admins::NewAdmin;
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation};
 use rapport_store::teams::TeamFields;
 use rapport_store::{routing, testing, with_pool, Db, StoreError};
 use serde_json::{json, Value};
 
-async fn team(db: &Db, ws: WorkspaceId, name: &str, method: &str, limit: Option<i64>, members: &[i64]) -> TeamId {
+async fn team(db: &Db, ws: WorkspaceId, name: &str, method: &str, limit: Option<i64>, members: &[AdminId]) -> TeamId {
     let fields = TeamFields { name: Some(name), distribution_method: Some(method), assignment_limit: Some(limit) };
     let team = rapport_store::teams::create(db, ws, fields).await.unwrap();
     for admin in members {
@@ -20,7 +20,7 @@ async fn team(db: &Db, ws: WorkspaceId, name: &str, method: &str, limit: Option<
     team.id
 }
 
-async fn agents(db: &Db, ws: WorkspaceId, count: usize) -> Vec<i64> {
+async fn agents(db: &Db, ws: WorkspaceId, count: usize) -> Vec<AdminId> {
     let mut ids = Vec::new();
     for i in 0..count {
         let new = NewAdmin {
@@ -263,7 +263,7 @@ async fn away_teammates_and_full_ones_get_nothing() {
         let staff = agents(&db, ws.id, 3).await;
         let support = team(&db, ws.id, "Support", "balanced", Some(1), &staff).await;
         with_pool!(&db, pool => sqlx::query("UPDATE admins SET away_mode_enabled = $2 WHERE id = $1")
-            .bind(staff[1]).bind(true).execute(pool).await.map(|_| ()))
+            .bind(staff[1].get()).bind(true).execute(pool).await.map(|_| ()))
         .unwrap();
         let rules =
             json!({"rules": [{"id": "all", "name": "All", "actions": [{"type": "assign_team", "team_id": support}]}]});
@@ -283,7 +283,7 @@ async fn away_teammates_and_full_ones_get_nothing() {
 
 /// Inserts `count` open conversations of `contact` already assigned to `admin` in `team` (one
 /// statement: setup for load tests).
-async fn preload(db: &Db, ws: WorkspaceId, contact: i64, team: TeamId, admin: i64, count: usize) {
+async fn preload(db: &Db, ws: WorkspaceId, contact: i64, team: TeamId, admin: AdminId, count: usize) {
     let rows: Vec<String> = (0..count)
         .map(|n| {
             format!(
@@ -301,7 +301,7 @@ async fn preload(db: &Db, ws: WorkspaceId, contact: i64, team: TeamId, admin: i6
     with_pool!(db, pool => sqlx::query(&sql).execute(pool).await.map(|_| ())).unwrap();
 }
 
-async fn set_away(db: &Db, ws: WorkspaceId, admin: i64) {
+async fn set_away(db: &Db, ws: WorkspaceId, admin: AdminId) {
     rapport_store::admins::set_away(db, ws, admin, true, false, None).await.unwrap();
 }
 
@@ -376,8 +376,11 @@ async fn a_thousand_concurrent_arrivals_are_spread_fairly_within_capacity() {
              AND state = 'open' GROUP BY team_assignee_id, admin_assignee_id")
             .bind(ws.id.get()).fetch_all(pool).await)
         .unwrap();
-        let count = |team: TeamId, admin: Option<i64>| {
-            held.iter().find(|(t, a, _)| *t == Some(team.get()) && *a == admin).map(|(_, _, n)| *n).unwrap_or(0)
+        let count = |team: TeamId, admin: Option<AdminId>| {
+            held.iter()
+                .find(|(t, a, _)| *t == Some(team.get()) && *a == admin.map(AdminId::get))
+                .map(|(_, _, n)| *n)
+                .unwrap_or(0)
         };
         assert_eq!(held.iter().map(|(_, _, n)| n).sum::<i64>(), 1050, "none lost: {held:?}");
 
@@ -426,7 +429,7 @@ async fn going_away_with_reassignment_hands_conversations_back() {
         let manual = team(&db, ws.id, "Manual", "manual", None, &[away, d]).await;
         let someone = testing::contact(&db, ws.id, "lead", None, None).await.unwrap();
         let by_owner = |assignee| Change::Assign { admin_id: owner.id, assignee, body: None };
-        let held = |team: Option<TeamId>, admin: i64| {
+        let held = |team: Option<TeamId>, admin: AdminId| {
             let db = db.clone();
             async move {
                 let conversation = start(&db, ws.id, someone, "help").await;
@@ -490,7 +493,9 @@ async fn going_away_with_reassignment_hands_conversations_back() {
         let mut moved: Vec<i64> = supported.clone();
         moved.extend([snoozed, in_manual, teamless]);
         assert_eq!(notes.iter().map(|n| n.0).collect::<Vec<_>>(), moved);
-        assert!(notes.iter().all(|(_, body, author)| body == "Reassigned: Agent 0 is away" && *author == owner.id));
+        assert!(notes
+            .iter()
+            .all(|(_, body, author)| body == "Reassigned: Agent 0 is away" && *author == owner.id.get()));
         let events = rapport_store::event_log::after(&db, ws.id, seq, 100).await.unwrap();
         assert_eq!(events.iter().filter(|e| e.kind == "conversation_part.created").count(), 7);
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Condition, Op, Rule, RuleAction, RuleSet, Test};
-use crate::ids::TeamId;
+use crate::ids::{AdminId, TeamId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -207,7 +207,7 @@ fn contradicting_actions(first: &[RuleAction], second: &[RuleAction]) -> Option<
         _ => None,
     };
     let teammate = |a: &RuleAction| match a {
-        RuleAction::AssignTeammate { admin_id } => Some(*admin_id),
+        RuleAction::AssignTeammate { admin_id } => Some(admin_id.get()),
         _ => None,
     };
     let priority = |a: &RuleAction| match a {
@@ -233,7 +233,7 @@ fn contradicting_actions(first: &[RuleAction], second: &[RuleAction]) -> Option<
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Place {
     Team(TeamId),
-    Teammate(i64),
+    Teammate(AdminId),
 }
 
 impl std::fmt::Display for Place {
@@ -268,7 +268,7 @@ fn loops(rules: &[(&Rule, Option<Vec<&Test>>, bool)]) -> Vec<Conflict> {
         for test in tests.iter() {
             let place: fn(i64) -> Place = match test.field.as_str() {
                 "conversation.team_assignee_id" => |id| Place::Team(TeamId::new(id)),
-                "conversation.admin_assignee_id" => Place::Teammate,
+                "conversation.admin_assignee_id" => |id| Place::Teammate(AdminId::new(id)),
                 _ => continue,
             };
             for from in finite_values(test).unwrap_or_default().into_iter().filter_map(Value::as_i64).map(place) {

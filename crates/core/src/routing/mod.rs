@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::ids::TeamId;
+use crate::ids::{AdminId, TeamId};
 use crate::office_hours::BusinessClock;
 
 mod condition;
@@ -47,7 +47,7 @@ pub enum RuleAction {
         team_id: TeamId,
     },
     AssignTeammate {
-        admin_id: i64,
+        admin_id: AdminId,
     },
     /// Applies the tag with this name (created when missing).
     Tag {
@@ -80,11 +80,8 @@ impl RuleAction {
         let bad = |message: &str| Err(RuleError { path: path.to_string(), message: message.to_string() });
         match self {
             RuleAction::AssignTeam { team_id } if team_id.get() < 1 => bad("ids are positive integers"),
-            RuleAction::AssignTeammate { admin_id: id }
-            | RuleAction::ApplySla { policy_id: id }
-            | RuleAction::SendSavedReply { saved_reply_id: id }
-                if *id < 1 =>
-            {
+            RuleAction::AssignTeammate { admin_id } if admin_id.get() < 1 => bad("ids are positive integers"),
+            RuleAction::ApplySla { policy_id: id } | RuleAction::SendSavedReply { saved_reply_id: id } if *id < 1 => {
                 bad("ids are positive integers")
             }
             RuleAction::Tag { tag } if tag.trim().is_empty() => bad("tag must not be empty"),
@@ -374,8 +371,8 @@ impl Subject {
         self.conversation.get("team_assignee_id").and_then(Value::as_i64).map(TeamId::new)
     }
 
-    fn admin_assignee_id(&self) -> Option<i64> {
-        self.conversation.get("admin_assignee_id").and_then(Value::as_i64)
+    fn admin_assignee_id(&self) -> Option<AdminId> {
+        self.conversation.get("admin_assignee_id").and_then(Value::as_i64).map(AdminId::new)
     }
 }
 
@@ -419,7 +416,7 @@ pub struct TakenAction<'a> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Assignment {
     pub team_id: Option<TeamId>,
-    pub admin_id: Option<i64>,
+    pub admin_id: Option<AdminId>,
 }
 
 impl Assignment {

@@ -6,7 +6,7 @@
 //! missed rows from the log itself.
 use rapport_core::conversation::AuthorType;
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -26,7 +26,7 @@ const DEACTIVATED: CloseFrame = CloseFrame { code: 4401, reason: Utf8Bytes::from
 /// Who is on the other end of a socket.
 pub(crate) enum Viewer {
     Agent {
-        admin_id: i64,
+        admin_id: AdminId,
         name: String,
         can_write: bool,
         /// `None`: every conversation of the workspace.
@@ -202,7 +202,7 @@ impl Session {
     /// Whether the signal ends this socket: its teammate was deactivated.
     fn is_ended_by(&self, signal: &Signal) -> bool {
         matches!((signal, &self.viewer), (Signal::AdminDeactivated { admin_id, .. }, Viewer::Agent { admin_id: mine, .. })
-            if admin_id == mine)
+            if *admin_id == mine.get())
     }
 
     /// Passes on typing and presence signals meant for this socket.
@@ -213,7 +213,7 @@ impl Session {
                 let author_id = author["id"].as_i64();
                 let wanted = match viewer {
                     Viewer::Agent { admin_id, subscription, .. } => {
-                        !(is_admin && author_id == Some(*admin_id))
+                        !(is_admin && author_id == Some(admin_id.get()))
                             && subscription.as_ref().is_none_or(|ids| ids.contains(conversation_id))
                     }
                     // A note is internal: its writer never shows as typing to the visitor.
@@ -226,7 +226,7 @@ impl Session {
                 }
             }
             (Signal::Presence { admin_id, status, .. }, Viewer::Agent { .. }) => {
-                self.push(frames::presence(*admin_id, status));
+                self.push(frames::presence(AdminId::from(*admin_id), status));
             }
             _ => {}
         }

@@ -6,7 +6,7 @@
 //! the survivor did not take. Merges are irreversible (see docs/API.md).
 use rapport_core::contact::{check_merge, plan_merge, Email, MergePlan, MergeSide};
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -112,7 +112,7 @@ pub async fn merge_by(
     workspace_id: WorkspaceId,
     from_id: i64,
     into_id: i64,
-    admin_id: Option<i64>,
+    admin_id: Option<AdminId>,
 ) -> StoreResult<Contact> {
     let (from, into, plan) = checked(db, workspace_id, from_id, into_id).await?;
     let email_domain = plan.email.as_deref().and_then(|e| Email::parse(e).ok()).map(|e| e.domain().to_string());

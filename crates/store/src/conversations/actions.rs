@@ -3,7 +3,7 @@
 //! the contacts' reply times in one transaction, so a refused change writes nothing.
 use rapport_core::conversation::{Action, Assignee, AuthorType, ConversationState, PartType};
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use serde_json::{Map, Value};
 
 use super::live::{summary, LivePart};
@@ -30,7 +30,7 @@ pub struct SendOptions<'a> {
     /// Attachments the author uploaded and not yet sent; they become the message's.
     pub attachment_ids: &'a [i64],
     /// Teammates an admin's note mentions: each must be an active admin of the workspace.
-    pub mentioned_admin_ids: &'a [i64],
+    pub mentioned_admin_ids: &'a [AdminId],
     /// The received email the message came from: its `email_messages` row is written in the
     /// same transaction (see `email::inbound`).
     pub email: Option<&'a crate::email::inbound::InboundRecord>,
@@ -70,27 +70,27 @@ pub enum Change<'a> {
         body: &'a str,
     },
     AdminComment {
-        admin_id: i64,
+        admin_id: AdminId,
         body: &'a str,
     },
     AdminNote {
-        admin_id: i64,
+        admin_id: AdminId,
         body: &'a str,
     },
     /// With a body, the admin's message is written as a comment before the close.
     Close {
-        admin_id: i64,
+        admin_id: AdminId,
         body: Option<&'a str>,
     },
     Open {
-        admin_id: i64,
+        admin_id: AdminId,
     },
     Snooze {
-        admin_id: i64,
+        admin_id: AdminId,
         until: i64,
     },
     Assign {
-        admin_id: i64,
+        admin_id: AdminId,
         assignee: Assignee,
         body: Option<&'a str>,
     },
@@ -300,8 +300,8 @@ struct Step<'a> {
     assigned_to: Option<(&'static str, i64)>,
 }
 
-fn by_admin<'a>(action: Action, admin_id: i64, body: Option<&'a str>) -> Step<'a> {
-    Step { action, author_type: AuthorType::Admin, author_id: admin_id, body, assigned_to: None }
+fn by_admin<'a>(action: Action, admin_id: AdminId, body: Option<&'a str>) -> Step<'a> {
+    Step { action, author_type: AuthorType::Admin, author_id: admin_id.get(), body, assigned_to: None }
 }
 
 /// Finds the contact a reply names among this workspace's unmerged contacts, preferring one who
@@ -408,7 +408,7 @@ pub async fn send(
             let assigned_to = match assignee {
                 Assignee::Admin(to) => {
                     crate::admins::find_assignable(db, workspace_id, to).await?;
-                    Some(("admin", to))
+                    Some(("admin", to.get()))
                 }
                 Assignee::Team(to) => {
                     crate::teams::find(db, workspace_id, to).await?;

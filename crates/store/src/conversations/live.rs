@@ -1,7 +1,7 @@
 //! The shapes the live path shows (event payloads, WebSocket frames, messenger answers): a
 //! conversation's summary and a part with its author and attachments. See `docs/REALTIME.md`.
 use rapport_core::conversation::{AuthorType, ConversationState, PartType};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -20,7 +20,7 @@ pub struct LivePart {
     pub attachments: Vec<AttachmentRef>,
     /// Teammates a note mentions (shown only when there are some, so visitors' parts are unchanged).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub mentioned_admin_ids: Vec<i64>,
+    pub mentioned_admin_ids: Vec<AdminId>,
     pub created_at: i64,
 }
 
@@ -137,7 +137,11 @@ pub(crate) async fn attachments_of(
 }
 
 /// `(part_id, admin_id)` of every teammate the parts mention (one query).
-pub(crate) async fn mentions_of(db: &Db, workspace_id: WorkspaceId, part_ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+pub(crate) async fn mentions_of(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    part_ids: &[i64],
+) -> StoreResult<Vec<(i64, AdminId)>> {
     if part_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -150,7 +154,7 @@ pub(crate) async fn mentions_of(db: &Db, workspace_id: WorkspaceId, part_ids: &[
 }
 
 /// The admins each part mentions, from [`mentions_of`]'s rows.
-pub(crate) fn mentioned_by(mentions: &[(i64, i64)], part_id: i64) -> Vec<i64> {
+pub(crate) fn mentioned_by(mentions: &[(i64, AdminId)], part_id: i64) -> Vec<AdminId> {
     mentions.iter().filter(|(part, _)| *part == part_id).map(|(_, admin)| *admin).collect()
 }
 

@@ -6,7 +6,7 @@
 //! target: replies to it are refused with that id, and reads redirect. Irreversible, like
 //! contact merges (see docs/API.md).
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use serde_json::json;
 
 use super::actions::append_event;
@@ -26,7 +26,7 @@ pub async fn merge(
     workspace_id: WorkspaceId,
     from_id: i64,
     into_id: i64,
-    admin_id: i64,
+    admin_id: AdminId,
 ) -> StoreResult<Conversation> {
     if from_id == into_id {
         return Err(StoreError::Invalid("a conversation cannot be merged into itself".into()));

@@ -2,7 +2,7 @@
 //! search in `listing`. Writes live in `actions`; the rules of each transition live
 //! in `rapport_core::conversation`.
 use rapport_core::conversation::{self as core, AuthorType, ConversationState, PartType, Statistics};
-use rapport_core::ids::{TeamId, WorkspaceId};
+use rapport_core::ids::{AdminId, TeamId, WorkspaceId};
 use serde::Serialize;
 
 use crate::tags::{self, AppliedTag, Target};
@@ -41,7 +41,7 @@ pub struct Conversation {
     pub read: bool,
     pub priority: bool,
     pub title: Option<String>,
-    pub admin_assignee_id: Option<i64>,
+    pub admin_assignee_id: Option<AdminId>,
     pub team_assignee_id: Option<TeamId>,
     pub source_type: String,
     pub source_delivered_as: String,
@@ -62,7 +62,7 @@ pub struct Conversation {
     pub last_assignment_admin_reply_at: Option<i64>,
     pub first_close_at: Option<i64>,
     pub last_close_at: Option<i64>,
-    pub last_closed_by_id: Option<i64>,
+    pub last_closed_by_id: Option<AdminId>,
     pub last_contact_reply_at: Option<i64>,
     pub last_admin_reply_at: Option<i64>,
     pub count_reopens: i64,
@@ -163,7 +163,7 @@ pub struct Part {
     pub tags: Vec<AppliedTag>,
     /// Teammates a note mentions.
     #[row(skip)]
-    pub mentioned_admin_ids: Vec<i64>,
+    pub mentioned_admin_ids: Vec<AdminId>,
     /// The delivery of a reply sent by email (`None` for other parts).
     #[row(skip)]
     pub email_delivery: Option<crate::email::outbound::Delivery>,
@@ -175,7 +175,7 @@ pub struct Related {
     pub contacts: Vec<Participant>,
     pub tags: Vec<AppliedTag>,
     /// (conversation id, admin id) of every admin who wrote a part.
-    pub teammates: Vec<(i64, i64)>,
+    pub teammates: Vec<(i64, AdminId)>,
     /// The SLA applied to each conversation that has one.
     pub slas: Vec<crate::sla::ConversationSla>,
 }
@@ -267,7 +267,7 @@ pub async fn related(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> StoreRe
     let contacts = Stmt::new(contacts_sql).arg(workspace_id).args(ids);
     let contacts = async { db.read().fetch_all::<Participant>(contacts).await };
     let teammates = Stmt::new(teammates_sql).arg(workspace_id).args(ids);
-    let teammates = async { db.read().fetch_all::<(i64, i64)>(teammates).await };
+    let teammates = async { db.read().fetch_all::<(i64, AdminId)>(teammates).await };
     // Four independent reads, each on a connection of its own: a page waits for the slowest
     // rather than for their sum.
     let (contacts, teammates, tags, slas) = tokio::try_join!(

@@ -2,7 +2,7 @@
 //! (`conversation_contacts.last_read_part_id`); the team's is `conversations.admin_last_read_part_id`.
 //! An admin's receipt also sets the conversation's Intercom `read` flag.
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use serde_json::json;
 
 use super::actions::append_event;
@@ -14,7 +14,7 @@ use crate::{Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reader {
     Contact(i64),
-    Admin(i64),
+    Admin(AdminId),
 }
 
 /// Records that `reader` has seen the conversation up to `part_id` (its last part when `None`) and

@@ -2,7 +2,7 @@
 //! has no endpoint to set them). A part tag is a `taggings` row with target type
 //! `conversation_part`, written with a `conversation_part.tagged` / `.untagged` event.
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use serde_json::json;
 
 use super::append_event;
@@ -32,7 +32,7 @@ pub async fn tag_part(
     conversation_id: i64,
     part_id: i64,
     tag_id: i64,
-    admin_id: i64,
+    admin_id: AdminId,
 ) -> StoreResult<AppliedTag> {
     check_part(db, workspace_id, conversation_id, part_id).await?;
     let tag = tags::find(db, workspace_id, tag_id).await?;

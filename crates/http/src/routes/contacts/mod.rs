@@ -1,7 +1,7 @@
 //! Contacts (Intercom 2.x): CRUD, cursor lists and search, merge, archive/block, and the
 //! contact's tags, companies and further identifiers. The `contact` JSON and its request body live here; the handlers
 //! are split by action into the submodules.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use std::collections::HashMap;
 
 use rapport_core::contact::{ContactRole, Email};
@@ -255,7 +255,7 @@ impl ContactRequest {
             Some(Some(raw)) => Some(Some(
                 raw.0
                     .trim()
-                    .parse::<i64>()
+                    .parse::<AdminId>()
                     .map_err(|_| AppError::invalid("owner_id", "owner_id must be an admin id"))?,
             )),
             Some(None) => Some(None),
