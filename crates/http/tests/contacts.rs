@@ -3,6 +3,7 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::TestApp;
 use rapport_core::admin::AdminRole;
+use rapport_core::ids::ContactId;
 use rapport_store::contacts::test_rows;
 use serde_json::{json, Value};
 
@@ -280,7 +281,7 @@ async fn merge_moves_the_leads_history_to_the_user() {
         let user = create(&app, json!({"role": "user", "external_id": "u-1", "email": "joe@x.com"})).await;
         let lead = create(&app, json!({"role": "lead", "email": "visitor@x.com", "name": "Visitor"})).await;
         let (user_id, lead_id) = (user["id"].as_str().unwrap(), lead["id"].as_str().unwrap());
-        let (uid, lid): (i64, i64) = (user_id.parse().unwrap(), lead_id.parse().unwrap());
+        let (uid, lid): (ContactId, ContactId) = (user_id.parse().unwrap(), lead_id.parse().unwrap());
 
         let tag = rapport_store::tags::find_or_create(&app.db, ws, "Hot").await.unwrap();
         let r = app.post(&format!("/api/contacts/{lead_id}/tags"), json!({"id": tag.id})).await;

@@ -9,6 +9,7 @@ use chrono::TimeZone;
 use common::TestApp;
 use messenger_support::{as_visitor, boot, Visitor};
 use rapport_core::identity::user_hash;
+use rapport_core::ids::ContactId;
 use serde_json::{json, Value};
 
 async fn contact(app: &TestApp, body: Value) -> String {
@@ -252,7 +253,7 @@ async fn the_vip_user_under_a_secondary_email_is_routed_to_vip_with_the_sla_in_b
         assert_eq!(r.body["contact"]["id"].as_i64().unwrap().to_string(), cto);
         let visitor = Visitor {
             token: r.body["visitor_token"].as_str().unwrap().to_string(),
-            contact_id: r.body["contact"]["id"].as_i64().unwrap(),
+            contact_id: ContactId::new(r.body["contact"]["id"].as_i64().unwrap()),
         };
         assert_eq!(app.get(&format!("/api/contacts/{cto}")).await.body["email"], "cto@enterprise.example");
         assert_eq!(rapport_store::contacts::count(&app.db, app.workspace.id).await.unwrap(), 1);

@@ -6,18 +6,18 @@ mod live_support;
 use common::TestApp;
 use live_support::{connect, refused, serve, visitor_token};
 use rapport_core::admin::AdminRole;
-use rapport_core::ids::AdminId;
+use rapport_core::ids::{AdminId, ContactId};
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions};
 use rapport_store::testing;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-async fn lead(app: &TestApp) -> i64 {
+async fn lead(app: &TestApp) -> ContactId {
     testing::contact(&app.db, app.workspace.id, "lead", None, None).await.unwrap()
 }
 
 /// A conversation started by `contact_id` through the store, as any other channel would.
-async fn started_by(app: &TestApp, contact_id: i64, body: &str) -> i64 {
+async fn started_by(app: &TestApp, contact_id: ContactId, body: &str) -> i64 {
     let new = NewConversation { contact_id, body, subject: None, created_at: None, options: SendOptions::default() };
     conversations::create(&app.db, app.workspace.id, new).await.unwrap().conversation.id
 }
@@ -76,7 +76,7 @@ async fn visitor_and_agent_talk_live_and_notes_stay_internal() {
         let typing = agent.next_of("typing").await;
         assert_eq!(
             (typing["conversation_id"].as_i64(), typing["author"]["id"].as_i64()),
-            (Some(conversation_id), Some(contact))
+            (Some(conversation_id), Some(contact.get()))
         );
         agent.send(json!({"type": "typing", "conversation_id": conversation_id})).await;
         let typing = visitor.next_of("typing").await;
@@ -92,7 +92,7 @@ async fn visitor_and_agent_talk_live_and_notes_stay_internal() {
         let read = agent.next_event().await;
         assert_eq!(
             (read["kind"].as_str(), read["data"]["reader"]["id"].as_i64()),
-            (Some("conversation.read"), Some(contact))
+            (Some("conversation.read"), Some(contact.get()))
         );
 
         // A visitor reply goes to the existing conversation.

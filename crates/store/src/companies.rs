@@ -1,5 +1,5 @@
 //! Companies (keyed for customers by their own `company_id`) and which contacts belong to them.
-use rapport_core::ids::{CompanyId, WorkspaceId};
+use rapport_core::ids::{CompanyId, ContactId, WorkspaceId};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -361,7 +361,7 @@ pub async fn scroll(db: &Db, workspace_id: WorkspaceId, after_id: i64, limit: i6
 }
 
 /// Whether a (not merged-away) contact with this id exists in the workspace.
-pub async fn contact_exists(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<bool> {
+pub async fn contact_exists(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId) -> StoreResult<bool> {
     let sql = "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL";
     let n: i64 = db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(contact_id)).await?;
     Ok(n > 0)
@@ -371,7 +371,7 @@ pub async fn contact_exists(db: &Db, workspace_id: WorkspaceId, contact_id: i64)
 pub async fn attach(
     db: &Db,
     workspace_id: WorkspaceId,
-    contact_id: i64,
+    contact_id: ContactId,
     company_id: CompanyId,
 ) -> StoreResult<Company> {
     if !contact_exists(db, workspace_id, contact_id).await? {
@@ -398,7 +398,7 @@ pub async fn attach(
 pub async fn detach(
     db: &Db,
     workspace_id: WorkspaceId,
-    contact_id: i64,
+    contact_id: ContactId,
     company_id: CompanyId,
 ) -> StoreResult<Company> {
     if !contact_exists(db, workspace_id, contact_id).await? {
@@ -422,7 +422,7 @@ pub async fn detach(
 }
 
 /// The companies a contact is attached to, in the order they were attached.
-pub async fn list_for_contact(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<Vec<Company>> {
+pub async fn list_for_contact(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId) -> StoreResult<Vec<Company>> {
     let sql = format!(
         "{SELECT} JOIN contact_companies l ON l.company_id = c.id \
          WHERE c.workspace_id = $1 AND l.workspace_id = $1 AND l.contact_id = $2 ORDER BY l.created_at, c.id"
@@ -436,16 +436,17 @@ pub async fn list_for_contact(db: &Db, workspace_id: WorkspaceId, contact_id: i6
 pub async fn first_for_contacts(
     db: &Db,
     workspace_id: WorkspaceId,
-    contact_ids: &[i64],
-) -> StoreResult<std::collections::HashMap<i64, Company>> {
-    let mut first: std::collections::HashMap<i64, CompanyId> = std::collections::HashMap::new();
+    contact_ids: &[ContactId],
+) -> StoreResult<std::collections::HashMap<ContactId, Company>> {
+    let mut first: std::collections::HashMap<ContactId, CompanyId> = std::collections::HashMap::new();
     for chunk in contact_ids.chunks(500) {
         let sql = format!(
             "SELECT contact_id, company_id FROM contact_companies WHERE workspace_id = $1 AND contact_id IN ({}) \
              ORDER BY contact_id, created_at, company_id",
             crate::placeholders(2, chunk.len())
         );
-        let links: Vec<(i64, CompanyId)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(chunk)).await?;
+        let links: Vec<(ContactId, CompanyId)> =
+            db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(chunk)).await?;
         for (contact_id, company_id) in links {
             first.entry(contact_id).or_insert(company_id);
         }
@@ -463,7 +464,7 @@ pub async fn first_for_contacts(
 }
 
 /// The ids of the contacts attached to a company, in id order.
-pub async fn contact_ids(db: &Db, workspace_id: WorkspaceId, company_id: CompanyId) -> StoreResult<Vec<i64>> {
+pub async fn contact_ids(db: &Db, workspace_id: WorkspaceId, company_id: CompanyId) -> StoreResult<Vec<ContactId>> {
     let sql =
         "SELECT contact_id FROM contact_companies WHERE workspace_id = $1 AND company_id = $2 ORDER BY contact_id";
     db.read().scalars(Stmt::new(sql).arg(workspace_id).arg(company_id)).await

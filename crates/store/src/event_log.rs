@@ -6,7 +6,7 @@
 //! doorbell (`Db::committed`).
 use rapport_core::conversation::AuthorType;
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -72,10 +72,10 @@ impl Event {
     }
 
     /// The ids of the conversation's contacts when the event was written.
-    pub fn contact_ids(&self) -> Vec<i64> {
+    pub fn contact_ids(&self) -> Vec<ContactId> {
         self.payload()["conversation"]["contact_ids"]
             .as_array()
-            .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+            .map(|ids| ids.iter().filter_map(Value::as_i64).map(ContactId::new).collect())
             .unwrap_or_default()
     }
 }

@@ -2,7 +2,7 @@
 //! live), an audit log, and the live path that runs the live rules on a conversation and applies
 //! their actions through the same functions as a teammate's actions (so events reach the log and
 //! the inbox live). The rules themselves are `rapport_core::routing`.
-use rapport_core::ids::{AdminId, TeamId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, TeamId, WorkspaceId};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -279,13 +279,17 @@ fn conversation_map(conversation: &Conversation, tags: Value) -> Map<String, Val
 type People = (Map<String, Value>, Map<String, Value>);
 
 /// The rules' view of a contact and their first company (empty maps when absent).
-async fn people(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<People> {
+async fn people(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId) -> StoreResult<People> {
     Ok(people_of(db, workspace_id, &[contact_id]).await?.remove(&contact_id).unwrap_or_default())
 }
 
 /// [`people`] for many contacts: contacts and tags are read by chunks of ids, companies one
 /// query per contact.
-async fn people_of(db: &Db, workspace_id: WorkspaceId, contact_ids: &[i64]) -> StoreResult<HashMap<i64, People>> {
+async fn people_of(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    contact_ids: &[ContactId],
+) -> StoreResult<HashMap<ContactId, People>> {
     let mut found = HashMap::new();
     for chunk in contact_ids.chunks(500) {
         let sql = format!(
@@ -296,7 +300,8 @@ async fn people_of(db: &Db, workspace_id: WorkspaceId, contact_ids: &[i64]) -> S
         let contacts: Vec<crate::contacts::Contact> =
             db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(chunk)).await?;
         let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();
-        for tag in crate::tags::tags_of(db, workspace_id, Target::Contact, chunk).await? {
+        let target_ids: Vec<i64> = chunk.iter().map(|id| id.get()).collect();
+        for tag in crate::tags::tags_of(db, workspace_id, Target::Contact, &target_ids).await? {
             tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
         }
         let mut first_companies = crate::companies::first_for_contacts(db, workspace_id, chunk).await?;
@@ -311,7 +316,7 @@ async fn people_of(db: &Db, workspace_id: WorkspaceId, contact_ids: &[i64]) -> S
         for (contact, company) in contacts.into_iter().zip(companies) {
             let mut person = object(&contact);
             person.insert("custom_attributes".into(), Value::Object(contact.custom_attributes_map()));
-            person.insert("tags".into(), Value::Array(tags.remove(&contact.id).unwrap_or_default()));
+            person.insert("tags".into(), Value::Array(tags.remove(&contact.id.get()).unwrap_or_default()));
             let company = match company {
                 Some(company) => {
                     let mut map = object(&company);
@@ -811,7 +816,7 @@ pub async fn impact(db: &Db, workspace_id: WorkspaceId, replay: Replay) -> Store
             tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
         }
     }
-    let mut contact_ids: Vec<i64> = recent.iter().map(|c| c.contact_id).collect();
+    let mut contact_ids: Vec<ContactId> = recent.iter().map(|c| c.contact_id).collect();
     contact_ids.sort_unstable();
     contact_ids.dedup();
     let people = people_of(db, workspace_id, &contact_ids).await?;

@@ -2,7 +2,7 @@
 //! repository test runs on both engines. PostgreSQL comes from `RAPPORT_TEST_POSTGRES_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`); `RAPPORT_TEST_SKIP_POSTGRES=1` skips it.
 use rand::distributions::{Alphanumeric, DistString};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 
 use crate::admins::{Admin, NewAdmin};
 use crate::workspaces::Workspace;
@@ -100,7 +100,7 @@ pub async fn contact(
     role: &str,
     external_id: Option<&str>,
     email: Option<&str>,
-) -> crate::StoreResult<i64> {
+) -> crate::StoreResult<ContactId> {
     let fields = crate::contacts::ContactFields {
         role: Some(
             role.parse()

@@ -1,5 +1,5 @@
 use rapport_core::attributes::{DataType, Model};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_store::companies::{self, CompanyFields, Order};
 use rapport_store::data_attributes::{self, NewDataAttribute};
 use rapport_store::tags::{self, Target};
@@ -7,10 +7,11 @@ use rapport_store::{now, testing, with_pool, Db, StoreError};
 use serde_json::json;
 
 /// Contacts belong to another module; a bare row is all these tests need.
-async fn contact(db: &Db, workspace_id: WorkspaceId) -> i64 {
+async fn contact(db: &Db, workspace_id: WorkspaceId) -> ContactId {
     with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
         "INSERT INTO contacts (workspace_id, role, created_at, updated_at) VALUES ($1, 'user', $2, $2) RETURNING id")
         .bind(workspace_id.get()).bind(now()).fetch_one(pool).await)
+    .map(ContactId::new)
     .unwrap()
 }
 
@@ -128,7 +129,7 @@ async fn attach_and_detach_count_users() {
             Err(StoreError::NotFound { entity: "company" })
         ));
         assert!(matches!(
-            companies::detach(&db, ws.id, 987_654, c.id).await,
+            companies::detach(&db, ws.id, ContactId::new(987_654), c.id).await,
             Err(StoreError::NotFound { entity: "contact" })
         ));
 

@@ -1,6 +1,6 @@
 use rapport_core::attributes::{DataType, Model};
 use rapport_core::contact::{ContactRole, Email};
-use rapport_core::ids::{AdminId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
 use rapport_store::contacts::{self, test_rows, ContactFields};
 use rapport_store::data_attributes::{self, NewDataAttribute};
 use rapport_store::{notes, tags, testing, Conflict, StoreError};
@@ -107,8 +107,8 @@ async fn cursor_pages_walk_every_contact_once() {
         contacts::create(&db, other.id, lead("z@x.com")).await.unwrap();
         let first = contacts::list(&db, ws.id, 2, None).await.unwrap();
         assert_eq!((first.contacts.len(), first.has_more, first.total_count, first.before), (2, true, 5, 0));
-        let mut seen: Vec<i64> = first.contacts.iter().map(|c| c.id).collect();
-        let mut after = first.contacts.last().map(|c| c.id);
+        let mut seen: Vec<ContactId> = first.contacts.iter().map(|c| c.id).collect();
+        let mut after = first.contacts.last().map(|c| c.id.get());
         loop {
             let page = contacts::list(&db, ws.id, 2, after).await.unwrap();
             assert_eq!(page.before, seen.len() as i64);
@@ -116,7 +116,7 @@ async fn cursor_pages_walk_every_contact_once() {
             if !page.has_more {
                 break;
             }
-            after = page.contacts.last().map(|c| c.id);
+            after = page.contacts.last().map(|c| c.id.get());
         }
         assert_eq!(seen.len(), 5);
         assert!(seen.windows(2).all(|w| w[0] < w[1]));

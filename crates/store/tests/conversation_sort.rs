@@ -1,13 +1,13 @@
 //! Sorted, cursor-paged conversation lists and their counts, on both engines.
 use rapport_core::conversation::ConversationState;
-use rapport_core::ids::{AdminId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
 use rapport_store::conversations::{self, Cursor, Sort, SortField, TEXT_COUNT_CAP, TOTAL_COUNT_CAP};
 use rapport_store::workspaces::Workspace;
 use rapport_store::{execute, testing, with_pool, Db, StoreError};
 use serde_json::{json, Value};
 
 /// A conversation row with the sort columns given (plain SQL: the write paths are tested elsewhere).
-async fn row(db: &Db, ws: WorkspaceId, contact: i64, i: i64) -> i64 {
+async fn row(db: &Db, ws: WorkspaceId, contact: ContactId, i: i64) -> i64 {
     let state = ["open", "open", "snoozed", "closed"][(i % 4) as usize];
     let priority = i % 5 == 0;
     // Ties on purpose: several rows share each timestamp, and some are not waiting.
@@ -18,7 +18,7 @@ async fn row(db: &Db, ws: WorkspaceId, contact: i64, i: i64) -> i64 {
         "INSERT INTO conversations (workspace_id, contact_id, state, priority, admin_assignee_id, source_type, \
          source_delivered_as, source_author_type, source_author_id, waiting_since, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, 'conversation', 'customer_initiated', 'user', $2, $6, $7, $8) RETURNING id")
-        .bind(ws.get()).bind(contact).bind(state).bind(priority).bind(admin).bind(waiting).bind(created).bind(updated)
+        .bind(ws.get()).bind(contact.get()).bind(state).bind(priority).bind(admin).bind(waiting).bind(created).bind(updated)
         .fetch_one(pool).await)
     .unwrap()
 }
@@ -162,7 +162,7 @@ async fn counts_are_maintained_exact_for_the_list_and_capped_for_searches() {
              INSERT INTO conversations (workspace_id, contact_id, state, source_type, source_delivered_as, \
              source_author_type, source_author_id, source_body, created_at, updated_at) \
              SELECT $1, $2, 'open', 'conversation', 'customer_initiated', 'user', $2, 'Invoice ' || i, i, i FROM n")
-            .bind(ws.id.get()).bind(contact).bind(many).execute(pool).await)
+            .bind(ws.id.get()).bind(contact.get()).bind(many).execute(pool).await)
         .unwrap();
         let page = conversations::search(&db, &ws, &open, Sort::default(), 2, None).await.unwrap();
         assert_eq!((page.total_count, page.has_more), (TOTAL_COUNT_CAP, true));

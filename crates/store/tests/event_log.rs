@@ -1,7 +1,7 @@
 //! The event log: every conversation change is recorded with its own gapless per-workspace
 //! sequence, in the same transaction; client ids make sends idempotent; refused changes log
 //! nothing; read receipts and unread counts. On SQLite and PostgreSQL.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation, Reader, SendOptions};
 use rapport_store::event_log::{self, Event};
 use rapport_store::{tags, testing, Conflict, Db, StoreError};
@@ -10,7 +10,7 @@ async fn events(db: &Db, workspace_id: WorkspaceId) -> Vec<Event> {
     event_log::after(db, workspace_id, 0, 1000).await.unwrap()
 }
 
-fn start(contact_id: i64, body: &'static str, client_id: Option<&'static str>) -> NewConversation<'static> {
+fn start(contact_id: ContactId, body: &'static str, client_id: Option<&'static str>) -> NewConversation<'static> {
     NewConversation {
         contact_id,
         body,

@@ -2,7 +2,7 @@
 //! merges that keep everything, and conversation merges. Every test runs on SQLite and PostgreSQL.
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
 use rapport_core::conversation::PartType;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_store::contacts::{self, identities, test_rows, ContactFields};
 use rapport_store::conversations::{self, Change, NewConversation};
 use rapport_store::{event_log, execute, messenger, notes, sla, tags, testing, with_pool, Conflict, Db, StoreError};
@@ -21,7 +21,7 @@ fn email(raw: &str) -> Email {
     Email::parse(raw).unwrap()
 }
 
-async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: i64, body: &str, at: i64) -> i64 {
+async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, body: &str, at: i64) -> i64 {
     let new = NewConversation { contact_id, body, subject: None, created_at: Some(at), options: Default::default() };
     conversations::create(db, workspace_id, new).await.unwrap().conversation.id
 }
@@ -107,7 +107,7 @@ async fn verified_identities_resolve_to_their_contact_and_unverified_ones_do_not
 
         // Deleting the contact deletes its identifiers.
         contacts::delete(&db, ws.id, ann.id).await.unwrap();
-        let rows = sql_i64(&db, "SELECT COUNT(*) FROM contact_identities WHERE contact_id = $1", ann.id).await;
+        let rows = sql_i64(&db, "SELECT COUNT(*) FROM contact_identities WHERE contact_id = $1", ann.id.get()).await;
         assert_eq!(rows, 0);
         assert!(messenger::find_user(&db, ws.id, Some("legacy-7"), None).await.unwrap().is_none());
     }
@@ -126,10 +126,10 @@ async fn a_user_merged_into_a_user_keeps_everything() {
         let new = contacts::create(&db, ws.id, new_fields).await.unwrap();
         identities::add(&db, ws.id, old.id, IdentityKind::Email, "ann@old.example", false).await.unwrap();
         execute!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
-            .bind(old.id).bind(json!({"plan": "free", "seats": 3}).to_string()).execute(pool).await)
+            .bind(old.id.get()).bind(json!({"plan": "free", "seats": 3}).to_string()).execute(pool).await)
         .unwrap();
         execute!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
-            .bind(new.id).bind(json!({"plan": "enterprise"}).to_string()).execute(pool).await)
+            .bind(new.id.get()).bind(json!({"plan": "enterprise"}).to_string()).execute(pool).await)
         .unwrap();
 
         let conversation = start(&db, ws.id, old.id, "Old question", 1_000).await;
@@ -190,12 +190,15 @@ async fn a_user_merged_into_a_user_keeps_everything() {
 
         // The merged row stays, untouched, for traceability; the event log says who merged what
         // and which values were dropped.
-        let raw = sql_i64(&db, "SELECT merged_into_id FROM contacts WHERE id = $1", old.id).await;
-        assert_eq!(raw, new.id);
+        let raw = sql_i64(&db, "SELECT merged_into_id FROM contacts WHERE id = $1", old.id.get()).await;
+        assert_eq!(raw, new.id.get());
         let events = event_log::after(&db, ws.id, seq_before, 100).await.unwrap();
         let merged = events.iter().find(|e| e.kind == "contact.merged").expect("contact.merged event");
         let payload = merged.payload();
-        assert_eq!((payload["from"]["id"].as_i64(), payload["into"]["id"].as_i64()), (Some(old.id), Some(new.id)));
+        assert_eq!(
+            (payload["from"]["id"].as_i64(), payload["into"]["id"].as_i64()),
+            (Some(old.id.get()), Some(new.id.get()))
+        );
         assert_eq!(payload["merged_by"]["id"].as_i64(), Some(owner.id.get()));
         assert_eq!(payload["dropped"][0], json!({"field": "name", "kept": "Ann Bell", "dropped": "Ann B"}));
 
@@ -257,7 +260,7 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         let note = detail.parts.last().unwrap();
         assert_eq!(note.part_type, PartType::Note);
         assert!(note.body.as_deref().unwrap().contains(&format!("#{source}")));
-        let contacts_of: Vec<i64> = detail.related.contacts.iter().map(|c| c.id).collect();
+        let contacts_of: Vec<ContactId> = detail.related.contacts.iter().map(|c| c.id).collect();
         assert!(contacts_of.contains(&ann) && contacts_of.contains(&bob), "{contacts_of:?}");
         assert!(detail.related.tags.iter().any(|t| t.id == tag.id && t.target_id == target));
 

@@ -4,7 +4,7 @@
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::Assignee;
 use rapport_core::conversation::{ConversationState, PartType};
-use rapport_core::ids::{AdminId, TeamId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, TeamId, WorkspaceId};
 use rapport_store::admins::NewAdmin;
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation};
 use rapport_store::teams::TeamFields;
@@ -35,13 +35,13 @@ async fn agents(db: &Db, ws: WorkspaceId, count: usize) -> Vec<AdminId> {
     ids
 }
 
-async fn start(db: &Db, ws: WorkspaceId, contact_id: i64, body: &str) -> conversations::Conversation {
+async fn start(db: &Db, ws: WorkspaceId, contact_id: ContactId, body: &str) -> conversations::Conversation {
     let new = NewConversation { contact_id, body, subject: None, created_at: None, options: Default::default() };
     conversations::create(db, ws, new).await.unwrap().conversation
 }
 
 /// A user of a company on `plan`.
-async fn customer(db: &Db, ws: WorkspaceId, email: &str, plan: &str) -> i64 {
+async fn customer(db: &Db, ws: WorkspaceId, email: &str, plan: &str) -> ContactId {
     let contact = testing::contact(db, ws, "user", None, Some(email)).await.unwrap();
     with_pool!(db, pool => {
         let company: i64 = sqlx::query_scalar(
@@ -49,7 +49,7 @@ async fn customer(db: &Db, ws: WorkspaceId, email: &str, plan: &str) -> i64 {
              VALUES ($1, $2, $2, $3, 5000, 1, 1) RETURNING id")
             .bind(ws.get()).bind(format!("co-{email}")).bind(plan).fetch_one(pool).await.unwrap();
         sqlx::query("INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, 1)")
-            .bind(ws.get()).bind(contact).bind(company).execute(pool).await.unwrap();
+            .bind(ws.get()).bind(contact.get()).bind(company).execute(pool).await.unwrap();
     });
     contact
 }
@@ -283,7 +283,7 @@ async fn away_teammates_and_full_ones_get_nothing() {
 
 /// Inserts `count` open conversations of `contact` already assigned to `admin` in `team` (one
 /// statement: setup for load tests).
-async fn preload(db: &Db, ws: WorkspaceId, contact: i64, team: TeamId, admin: AdminId, count: usize) {
+async fn preload(db: &Db, ws: WorkspaceId, contact: ContactId, team: TeamId, admin: AdminId, count: usize) {
     let rows: Vec<String> = (0..count)
         .map(|n| {
             format!(

@@ -1,6 +1,7 @@
 //! What client frames do: send, note, typing, read, subscribe, presence, ping. Every id is looked
 //! up in the socket's own workspace (and, for visitors, among their own conversations), so a
 //! frame naming anything else gets `not_found`.
+use rapport_core::ids::ContactId;
 use std::collections::HashSet;
 
 use rapport_bus::Signal;
@@ -52,7 +53,7 @@ impl Session {
                     workspace_id: self.workspace_id.get(),
                     conversation_id,
                     author: self.author(),
-                    contact_ids,
+                    contact_ids: contact_ids.iter().map(|id| id.get()).collect(),
                     note,
                 };
                 self.hub.bus.publish(signal).await;
@@ -177,13 +178,13 @@ impl Session {
 
     /// The contacts of a conversation of this workspace (`not_found` for any other id); for a
     /// visitor, only a conversation they take part in.
-    async fn participants_of(&mut self, conversation_id: i64) -> Result<Vec<i64>, FrameError> {
+    async fn participants_of(&mut self, conversation_id: i64) -> Result<Vec<ContactId>, FrameError> {
         let contact_ids = match self.participants.get(&conversation_id) {
             Some(ids) => ids.clone(),
             None => {
                 conversations::find(&self.hub.db, self.workspace_id, conversation_id).await?;
                 let related = conversations::related(&self.hub.db, self.workspace_id, &[conversation_id]).await?;
-                let ids: Vec<i64> = related.contacts.iter().map(|c| c.id).collect();
+                let ids: Vec<ContactId> = related.contacts.iter().map(|c| c.id).collect();
                 self.participants.insert(conversation_id, ids.clone());
                 ids
             }

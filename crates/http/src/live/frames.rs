@@ -2,7 +2,7 @@
 //! and what the server sends.
 use rapport_core::conversation::AuthorType;
 use rapport_core::event::EventKind;
-use rapport_core::ids::AdminId;
+use rapport_core::ids::{AdminId, ContactId};
 use rapport_core::text::{nul_message, nul_path};
 use rapport_store::event_log::Event;
 use rapport_store::StoreError;
@@ -233,7 +233,7 @@ pub(crate) struct LiveEvent {
     pub(crate) conversation_id: Option<i64>,
     pub(crate) for_everyone: bool,
     /// The conversation's contacts when the event was written.
-    pub(crate) contact_ids: Vec<i64>,
+    pub(crate) contact_ids: Vec<ContactId>,
     /// `data.part.author.type`, or `data.reader` as `(type, id)`, for the unread count.
     pub(crate) part_author_type: Option<AuthorType>,
     pub(crate) reader: Option<(String, i64)>,

@@ -6,7 +6,7 @@
 //! missed rows from the log itself.
 use rapport_core::conversation::AuthorType;
 use rapport_core::event::EventKind;
-use rapport_core::ids::{AdminId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -33,7 +33,7 @@ pub(crate) enum Viewer {
         subscription: Option<HashSet<i64>>,
     },
     Visitor {
-        contact_id: i64,
+        contact_id: ContactId,
         role: String,
         name: Option<String>,
         /// The unread count last sent.
@@ -49,7 +49,7 @@ pub(crate) struct Session {
     /// The seq of the last log row handled (sent or filtered out).
     last_seq: i64,
     /// Contacts of conversations seen so far (to relay typing without a query each time).
-    pub(crate) participants: HashMap<i64, Vec<i64>>,
+    pub(crate) participants: HashMap<i64, Vec<ContactId>>,
     /// Frames waiting to be written.
     outbox: Vec<Message>,
 }
@@ -180,7 +180,7 @@ impl Session {
                     event.part_author_type == Some(AuthorType::Admin)
                 }
                 Some(EventKind::ConversationRead) => {
-                    event.reader.as_ref().is_some_and(|(kind, id)| kind == "contact" && *id == contact_id)
+                    event.reader.as_ref().is_some_and(|(kind, id)| kind == "contact" && *id == contact_id.get())
                 }
                 _ => false,
             };
@@ -218,7 +218,9 @@ impl Session {
                     }
                     // A note is internal: its writer never shows as typing to the visitor.
                     Viewer::Visitor { contact_id, .. } => {
-                        !*note && contact_ids.contains(contact_id) && (is_admin || author_id != Some(*contact_id))
+                        !*note
+                            && contact_ids.contains(&contact_id.get())
+                            && (is_admin || author_id != Some(contact_id.get()))
                     }
                 };
                 if wanted {
@@ -250,7 +252,7 @@ impl Session {
     }
 
     /// A visitor blocked, archived or merged away since their socket opened may no longer write.
-    async fn check_may_chat(&self, contact_id: i64) -> Result<(), FrameError> {
+    async fn check_may_chat(&self, contact_id: ContactId) -> Result<(), FrameError> {
         let gone = || FrameError::forbidden("this contact can no longer use the messenger");
         match rapport_store::contacts::find(&self.hub.db, self.workspace_id, contact_id).await {
             Ok(contact) if contact.blocked || contact.archived => Err(gone()),
@@ -261,7 +263,7 @@ impl Session {
     }
 
     /// The visitor's unread admin messages over all their conversations.
-    async fn unread_count(&self, contact_id: i64) -> Result<i64, FrameError> {
+    async fn unread_count(&self, contact_id: ContactId) -> Result<i64, FrameError> {
         let counts =
             rapport_store::conversations::unread_for_contact(&self.hub.db, self.workspace_id, contact_id).await?;
         Ok(counts.iter().map(|(_, n)| n).sum())

@@ -128,7 +128,7 @@ async fn resolve_users(state: &AppState, ws: WorkspaceId, items: &[UserItem]) ->
         if !companies::contact_exists(&state.db, ws, id).await? {
             return Err(crate::error::not_found_for("contact"));
         }
-        split.push(id, item.untag);
+        split.push(id.get(), item.untag);
     }
     Ok(split)
 }

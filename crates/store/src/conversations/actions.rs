@@ -3,7 +3,7 @@
 //! the contacts' reply times in one transaction, so a refused change writes nothing.
 use rapport_core::conversation::{Action, Assignee, AuthorType, ConversationState, PartType};
 use rapport_core::event::EventKind;
-use rapport_core::ids::{AdminId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
 use serde_json::{Map, Value};
 
 use super::live::{summary, LivePart};
@@ -13,7 +13,7 @@ use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, T
 
 /// A conversation a contact starts (`POST /conversations`).
 pub struct NewConversation<'a> {
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     pub body: &'a str,
     pub subject: Option<&'a str>,
     /// When the message was written, for imports; now when absent.
@@ -57,7 +57,7 @@ pub struct Sent {
 /// How a reply names its contact: our id, their external id, or their email.
 #[derive(Debug, Clone, Copy)]
 pub enum ContactRef<'a> {
-    Id(i64),
+    Id(ContactId),
     ExternalId(&'a str),
     Email(&'a str),
 }
@@ -146,7 +146,7 @@ fn client_id_conflict() -> StoreError {
 /// Starts a conversation from a contact's message, written with its `conversation.created` event.
 /// A repeated client id returns the conversation the first send started.
 pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewConversation<'_>) -> StoreResult<Sent> {
-    let (contact_id, role, name): (i64, String, Option<String>) = db
+    let (contact_id, role, name): (ContactId, String, Option<String>) = db
         .read()
         .fetch_optional(
             Stmt::new(
@@ -260,7 +260,7 @@ pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewConversation<'_>
         conversation_id: id,
         part_type: PartType::Comment,
         body: Some(new.body.to_string()),
-        author: crate::event_log::author(role, contact_id, name.as_deref()),
+        author: crate::event_log::author(role, contact_id.get(), name.as_deref()),
         client_id: client_id.map(str::to_string),
         attachments,
         mentioned_admin_ids: Vec::new(),
@@ -597,7 +597,7 @@ async fn write_steps(
         )
         .await?;
     }
-    let contact_ids: Vec<i64> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
+    let contact_ids: Vec<ContactId> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
     let mut parts = Vec::with_capacity(steps.len());
     let mut seq = 0;
     for (i, (step, part_id)) in steps.iter().zip(&part_ids).enumerate() {
@@ -645,7 +645,7 @@ pub(crate) async fn append_event(
 ) -> StoreResult<i64> {
     let reselect = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
     let conversation: Conversation = tx.fetch_one(Stmt::new(reselect).arg(workspace_id).arg(id)).await?;
-    let contact_ids: Vec<i64> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
+    let contact_ids: Vec<ContactId> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
     let mut payload = serde_json::json!({"conversation": summary(&conversation, &contact_ids)});
     if let (Some(to), Value::Object(extra)) = (payload.as_object_mut(), extra) {
         to.extend(extra);
@@ -697,7 +697,7 @@ pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, edit: Edit) -> 
 /// Deletes a conversation with its parts, participants and taggings.
 pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
     let mut tx = db.begin().await?;
-    let contact_ids: Vec<i64> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
+    let contact_ids: Vec<ContactId> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
     tx.execute(
         Stmt::new("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'conversation' AND target_id = $2")
             .arg(workspace_id)

@@ -1,7 +1,7 @@
 //! The shapes the live path shows (event payloads, WebSocket frames, messenger answers): a
 //! conversation's summary and a part with its author and attachments. See `docs/REALTIME.md`.
 use rapport_core::conversation::{AuthorType, ConversationState, PartType};
-use rapport_core::ids::{AdminId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -54,7 +54,7 @@ const PART_SELECT: &str = "SELECT p.id, p.conversation_id, p.part_type, p.body, 
     LEFT JOIN contacts c ON p.author_type <> 'admin' AND c.id = p.author_id AND c.workspace_id = p.workspace_id";
 
 /// The conversation's summary carried by every event about it.
-pub fn summary(c: &Conversation, contact_ids: &[i64]) -> Value {
+pub fn summary(c: &Conversation, contact_ids: &[ContactId]) -> Value {
     json!({
         "id": c.id,
         "state": c.state,

@@ -2,7 +2,7 @@
 //! search in `listing`. Writes live in `actions`; the rules of each transition live
 //! in `rapport_core::conversation`.
 use rapport_core::conversation::{self as core, AuthorType, ConversationState, PartType, Statistics};
-use rapport_core::ids::{AdminId, TeamId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, TeamId, WorkspaceId};
 use serde::Serialize;
 
 use crate::tags::{self, AppliedTag, Target};
@@ -36,7 +36,7 @@ pub const MAX_PARTS: i64 = 500;
 pub struct Conversation {
     pub id: i64,
     pub workspace_id: WorkspaceId,
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     pub state: ConversationState,
     pub read: bool,
     pub priority: bool,
@@ -132,7 +132,7 @@ impl Conversation {
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Participant {
     pub conversation_id: i64,
-    pub id: i64,
+    pub id: ContactId,
     /// `user` or `lead`.
     pub role: String,
     pub external_id: Option<String>,

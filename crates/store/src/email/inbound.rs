@@ -11,7 +11,7 @@ pub use support_addresses::{set_support_addresses, support_addresses, MAX_SUPPOR
 
 use rapport_core::conversation::{AuthorType, PartType};
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use std::path::Path;
 
 use rapport_core::attachment;
@@ -174,7 +174,7 @@ async fn store_attachments(
     db: &Db,
     dir: &Path,
     workspace_id: WorkspaceId,
-    contact_id: i64,
+    contact_id: ContactId,
     email: &InboundEmail,
 ) -> StoreResult<(Vec<i64>, Vec<String>)> {
     let mut ids = Vec::new();
@@ -333,7 +333,7 @@ async fn note_automatic(
         conversation_id,
         part_type: PartType::Note,
         body: Some(body.clone()),
-        author: crate::event_log::author(role, contact.id, contact.name.as_deref()),
+        author: crate::event_log::author(role, contact.id.get(), contact.name.as_deref()),
         client_id: None,
         attachments: Vec::new(),
         mentioned_admin_ids: Vec::new(),

@@ -124,7 +124,7 @@ pub fn conversation_json(
     files: &str,
 ) -> Value {
     let contacts: Vec<_> = related.contacts.iter().filter(|p| p.conversation_id == c.id).collect();
-    let source_author = contacts.iter().find(|p| p.id == c.source_author_id);
+    let source_author = contacts.iter().find(|p| p.id.get() == c.source_author_id);
     let teammates: Vec<Value> = related
         .teammates
         .iter()

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rapport_core::conversation::ConversationState;
+use rapport_core::ids::ContactId;
 use rapport_store::conversations::{
     self, Change, ContactRef, Conversation, NewConversation, Reader, SendOptions, Sent, MAX_PARTS,
 };
@@ -82,7 +83,7 @@ fn status_of(sent: &Sent) -> StatusCode {
 /// team holding it when that team has its own; null once closed).
 async fn conversation_json(state: &AppState, c: &Conversation) -> AppResult<Value> {
     let (_, contacts) = conversations::receipts(&state.db, c.workspace_id, c.id).await?;
-    let ids: Vec<i64> = contacts.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<ContactId> = contacts.iter().map(|(id, _)| *id).collect();
     let mut json = conversations::summary(c, &ids);
     let reply = if c.state == ConversationState::Closed {
         Value::Null
