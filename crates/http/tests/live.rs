@@ -6,7 +6,7 @@ mod live_support;
 use common::TestApp;
 use live_support::{connect, refused, serve, visitor_token};
 use rapport_core::admin::AdminRole;
-use rapport_core::ids::{AdminId, ContactId};
+use rapport_core::ids::{AdminId, ContactId, ConversationId};
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions};
 use rapport_store::testing;
 use serde_json::{json, Value};
@@ -17,7 +17,7 @@ async fn lead(app: &TestApp) -> ContactId {
 }
 
 /// A conversation started by `contact_id` through the store, as any other channel would.
-async fn started_by(app: &TestApp, contact_id: ContactId, body: &str) -> i64 {
+async fn started_by(app: &TestApp, contact_id: ContactId, body: &str) -> ConversationId {
     let new = NewConversation { contact_id, body, subject: None, created_at: None, options: SendOptions::default() };
     conversations::create(&app.db, app.workspace.id, new).await.unwrap().conversation.id
 }
@@ -133,11 +133,11 @@ async fn resuming_with_since_gets_missed_events_once_in_order() {
         let mut seen = Vec::new();
         for _ in 0..4 {
             let event = visitor.next_event().await;
-            assert_eq!(event["conversation_id"].as_i64(), Some(mine), "never another contact's: {event}");
+            assert_eq!(event["conversation_id"].as_i64(), Some(mine.get()), "never another contact's: {event}");
             seen.push(event["seq"].as_i64().unwrap());
         }
         assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
-        assert!(other > 0);
+        assert!(other.get() > 0);
 
         // Then live, after the backlog, without repeats.
         let change = Change::AdminComment { admin_id: app.owner.id, body: "live" };
@@ -161,7 +161,7 @@ async fn the_same_client_id_twice_stores_one_part_and_acks_twice() {
         assert_eq!((first["type"].as_str(), second["type"].as_str()), (Some("ack"), Some("ack")), "{second}");
         assert_eq!(first["part"]["id"], second["part"]["id"]);
         assert_eq!(first["conversation_id"], second["conversation_id"]);
-        let conversation_id = first["conversation_id"].as_i64().unwrap();
+        let conversation_id = ConversationId::new(first["conversation_id"].as_i64().unwrap());
         let parts = conversations::live_parts(&app.db, app.workspace.id, conversation_id, false, 0, 10).await.unwrap();
         assert_eq!(parts.len(), 1);
     }
@@ -212,7 +212,7 @@ async fn other_workspaces_see_and_reach_nothing() {
         };
         let theirs = conversations::create(&other.db, other.workspace.id, new).await.unwrap().conversation.id;
         let event = outsider.next_event().await;
-        assert_eq!(event["conversation_id"].as_i64(), Some(theirs), "{event}");
+        assert_eq!(event["conversation_id"].as_i64(), Some(theirs.get()), "{event}");
         assert_eq!(event["seq"], 2, "seq 1 is the lead's creation, which sockets do not get");
     }
 }
@@ -321,16 +321,20 @@ async fn agents_see_presence_and_subscribe_narrows_events() {
         assert_eq!((offline["admin_id"].as_i64(), offline["status"].as_str()), (Some(mate.id.get()), Some("offline")));
 
         let first = started_by(&app, lead(&app).await, "first").await;
-        assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(first));
+        assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(first.get()));
         let second = started_by(&app, lead(&app).await, "second").await;
-        assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(second));
+        assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(second.get()));
         owner.send(json!({"type": "subscribe", "conversations": [second]})).await;
         assert_eq!(owner.ask(json!({"type": "ping"})).await["type"], "pong");
         for id in [first, second] {
             let change = Change::AdminComment { admin_id: app.owner.id, body: "again" };
             conversations::send(&app.db, app.workspace.id, id, change, SendOptions::default()).await.unwrap();
         }
-        assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(second), "the first was filtered out");
+        assert_eq!(
+            owner.next_event().await["conversation_id"].as_i64(),
+            Some(second.get()),
+            "the first was filtered out"
+        );
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::contacts::{self, Contact};
 use crate::conversations::{Conversation, COLUMNS};
 use crate::{now, Conn, Db, Stmt, StoreResult};
-use rapport_core::ids::{ContactId, WorkspaceId};
+use rapport_core::ids::{ContactId, ConversationId, WorkspaceId};
 
 /// The user (never a lead) a boot names: by the customer's `user_id` when given, else by email
 /// (case-insensitive; the oldest user with it). Either may be the user's primary (preferred) or a
@@ -57,7 +57,7 @@ pub async fn last_seen_url(db: &Db, workspace_id: WorkspaceId, contact_id: Conta
 pub async fn takes_part(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     contact_id: ContactId,
 ) -> StoreResult<bool> {
     let sql = "SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2 \

@@ -2,7 +2,7 @@
 //! live), an audit log, and the live path that runs the live rules on a conversation and applies
 //! their actions through the same functions as a teammate's actions (so events reach the log and
 //! the inbox live). The rules themselves are `rapport_core::routing`.
-use rapport_core::ids::{AdminId, ContactId, TeamId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, ConversationId, TeamId, WorkspaceId};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -337,7 +337,7 @@ async fn people_of(
 /// The rules' view of a conversation (its first contact and that contact's first company) at
 /// unix time `at`, with the workspace's office hours.
 pub async fn subject(db: &Db, workspace_id: WorkspaceId, conversation: &Conversation, at: i64) -> StoreResult<Subject> {
-    let tags = crate::tags::tags_of(db, workspace_id, Target::Conversation, &[conversation.id]).await?;
+    let tags = crate::tags::tags_of(db, workspace_id, Target::Conversation, &[conversation.id.get()]).await?;
     let (contact, company) = people(db, workspace_id, conversation.contact_id).await?;
     let subject = Subject {
         conversation: conversation_map(conversation, tag_names(&tags)),
@@ -373,7 +373,7 @@ pub struct Applied {
 pub async fn run(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     author: Option<AdminId>,
 ) -> StoreResult<Option<Applied>> {
     let Some(live) = live(db, workspace_id).await? else { return Ok(None) };
@@ -394,24 +394,24 @@ pub async fn run(
 /// replied to a closed one) and returns the conversation when they ran. The triggering change is
 /// already stored: a failure here is logged, never returned, so it cannot lose the message.
 /// A failure leaves a new conversation's `rules_due_at` set, so [`run_overdue`] tries again.
-pub async fn run_after(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) -> Option<Conversation> {
+pub async fn run_after(db: &Db, workspace_id: WorkspaceId, conversation_id: ConversationId) -> Option<Conversation> {
     // Boxed: the rules act through `conversations::send`, which calls back here.
     match Box::pin(run(db, workspace_id, conversation_id, None)).await {
         Ok(applied) => {
             if let Err(error) = rules_ran(db, workspace_id, conversation_id).await {
-                tracing::warn!(workspace_id = workspace_id.get(), conversation_id, %error, "could not mark the rules as run");
+                tracing::warn!(workspace_id = workspace_id.get(), conversation_id = conversation_id.get(), %error, "could not mark the rules as run");
             }
             applied.and_then(|a| a.conversation)
         }
         Err(error) => {
-            tracing::warn!(workspace_id = workspace_id.get(), conversation_id, %error, "assignment rules failed");
+            tracing::warn!(workspace_id = workspace_id.get(), conversation_id = conversation_id.get(), %error, "assignment rules failed");
             None
         }
     }
 }
 
 /// Marks a conversation's rules as run (its `rules_due_at` cleared).
-async fn rules_ran(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) -> StoreResult<()> {
+async fn rules_ran(db: &Db, workspace_id: WorkspaceId, conversation_id: ConversationId) -> StoreResult<()> {
     let update = Stmt::new(
         "UPDATE conversations SET rules_due_at = NULL WHERE workspace_id = $1 AND id = $2 \
                  AND rules_due_at IS NOT NULL",
@@ -458,7 +458,7 @@ pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
         if claimed == 1 && untouched {
             tracing::info!(
                 workspace_id = workspace_id.get(),
-                conversation_id = id,
+                conversation_id = id.get(),
                 "running assignment rules that did not run"
             );
             run_after(db, workspace_id, id).await;
@@ -471,7 +471,7 @@ pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
 #[derive(crate::Row)]
 struct OwedRules {
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     rules_due_at: i64,
     state: ConversationState,
     admin_assignee_id: Option<AdminId>,
@@ -493,7 +493,7 @@ async fn apply(
         match taken.action {
             RuleAction::Tag { tag } => {
                 let tag = crate::tags::find_or_create(db, workspace_id, tag).await?;
-                crate::tags::apply(db, workspace_id, tag.id, Target::Conversation, id, Some(author)).await?;
+                crate::tags::apply(db, workspace_id, tag.id, Target::Conversation, id.get(), Some(author)).await?;
             }
             RuleAction::SetPriority { priority } => {
                 conversations::update(db, workspace_id, id, Edit { priority: Some(*priority), ..Edit::default() })
@@ -558,7 +558,7 @@ async fn apply(
 async fn send_saved_reply(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     author: AdminId,
     saved_reply_id: i64,
 ) -> StoreResult<()> {
@@ -578,7 +578,13 @@ async fn send_saved_reply(
     Ok(())
 }
 
-async fn assign(db: &Db, workspace_id: WorkspaceId, id: i64, author: AdminId, assignee: Assignee) -> StoreResult<()> {
+async fn assign(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: ConversationId,
+    author: AdminId,
+    assignee: Assignee,
+) -> StoreResult<()> {
     let change = Change::Assign { admin_id: author, assignee, body: None };
     conversations::reply_or_act(db, workspace_id, id, change).await.map(|_| ())
 }
@@ -592,7 +598,7 @@ static DISTRIBUTION: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::
 pub async fn assign_to_team(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     author: AdminId,
     team_id: TeamId,
 ) -> StoreResult<()> {
@@ -637,7 +643,7 @@ struct Handover<'a> {
 async fn distribute_locked(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     author: AdminId,
     team_id: TeamId,
     handover: Option<&Handover<'_>>,
@@ -727,7 +733,7 @@ pub async fn reassign_away(
     let sql =
         "SELECT id, state, team_assignee_id FROM conversations WHERE workspace_id = $1 AND admin_assignee_id = $2 \
          AND state IN ('open', 'snoozed') ORDER BY id";
-    let held: Vec<(i64, String, Option<TeamId>)> =
+    let held: Vec<(ConversationId, String, Option<TeamId>)> =
         db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(admin_id)).await?;
     let mut done = Reassigned::default();
     for (id, state, team_id) in held {
@@ -811,7 +817,7 @@ pub async fn impact(db: &Db, workspace_id: WorkspaceId, replay: Replay) -> Store
     let schedule = schedule(db, workspace_id).await?;
     let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();
     for chunk in recent.chunks(500) {
-        let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
+        let ids: Vec<i64> = chunk.iter().map(|c| c.id.get()).collect();
         for tag in crate::tags::tags_of(db, workspace_id, Target::Conversation, &ids).await? {
             tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
         }
@@ -822,7 +828,7 @@ pub async fn impact(db: &Db, workspace_id: WorkspaceId, replay: Replay) -> Store
     let people = people_of(db, workspace_id, &contact_ids).await?;
     for conversation in &recent {
         let (contact, company) = people.get(&conversation.contact_id).cloned().unwrap_or_default();
-        let names = Value::Array(tags.remove(&conversation.id).unwrap_or_default());
+        let names = Value::Array(tags.remove(&conversation.id.get()).unwrap_or_default());
         let subject =
             Subject { conversation: conversation_map(conversation, names), contact, company, ..Default::default() };
         let subject = schedule.place(subject, conversation.created_at);

@@ -7,7 +7,7 @@
 //! `next_check_at` has come. Each evaluation writes with `WHERE revision = <read revision>` and
 //! appends its `sla.at_risk` / `sla.breached` events in the same transaction, so when several
 //! nodes evaluate at once only one write (and one set of events) wins.
-use rapport_core::ids::{TeamId, WorkspaceId};
+use rapport_core::ids::{ConversationId, TeamId, WorkspaceId};
 use std::collections::BTreeSet;
 
 use chrono_tz::Tz;
@@ -279,7 +279,7 @@ pub async fn business_clock(db: &Db, workspace_id: WorkspaceId, team_id: Option<
 /// The SLA applied to a conversation, as last evaluated.
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct ConversationSla {
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub sla_policy_id: Option<i64>,
     pub sla_name: String,
     pub applied_at: i64,
@@ -313,11 +313,15 @@ const SLA_COLUMNS: &str = "conversation_id, sla_policy_id, sla_name, applied_at,
     next_check_at, revision, evaluated_at";
 
 /// The SLAs of these conversations (of this workspace).
-pub async fn for_conversations(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> StoreResult<Vec<ConversationSla>> {
+pub async fn for_conversations(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    ids: &[ConversationId],
+) -> StoreResult<Vec<ConversationSla>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let list = ids.iter().map(ConversationId::to_string).collect::<Vec<_>>().join(", ");
     let sql =
         format!("SELECT {SLA_COLUMNS} FROM conversation_slas WHERE workspace_id = $1 AND conversation_id IN ({list})");
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
@@ -326,7 +330,7 @@ pub async fn for_conversations(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) 
 pub async fn of_conversation(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
 ) -> StoreResult<Option<ConversationSla>> {
     Ok(for_conversations(db, workspace_id, &[conversation_id]).await?.into_iter().next())
 }
@@ -336,7 +340,7 @@ pub async fn of_conversation(
 pub async fn apply(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     policy_id: i64,
     at: i64,
 ) -> StoreResult<ConversationSla> {
@@ -363,7 +367,11 @@ pub async fn apply(
 }
 
 /// Removes the SLA from a conversation: its status becomes `cancelled` and its clocks stop.
-pub async fn cancel(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) -> StoreResult<ConversationSla> {
+pub async fn cancel(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    conversation_id: ConversationId,
+) -> StoreResult<ConversationSla> {
     let update = Stmt::new(
         "UPDATE conversation_slas SET status = 'cancelled', next_check_at = NULL, revision = revision + 1 \
          WHERE workspace_id = $1 AND conversation_id = $2",
@@ -380,7 +388,7 @@ pub async fn cancel(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) ->
 async fn timeline(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     snoozed_until: Option<i64>,
 ) -> StoreResult<Vec<Moment>> {
     let sql = "SELECT part_type, author_type, created_at FROM conversation_parts \
@@ -420,7 +428,7 @@ async fn timeline(
 pub async fn evaluate(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     now: i64,
 ) -> StoreResult<Option<ConversationSla>> {
     let Some(row) = of_conversation(db, workspace_id, conversation_id).await? else { return Ok(None) };
@@ -512,9 +520,9 @@ fn new_events<'a>(evaluation: &'a Evaluation, notified: &mut BTreeSet<String>) -
 
 /// Re-evaluates a conversation's SLA after a part was written. The part is already stored: a
 /// failure is logged, never returned.
-pub async fn after_part(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) {
+pub async fn after_part(db: &Db, workspace_id: WorkspaceId, conversation_id: ConversationId) {
     if let Err(error) = evaluate(db, workspace_id, conversation_id, now()).await {
-        tracing::warn!(workspace_id = workspace_id.get(), conversation_id, %error, "evaluating the SLA failed");
+        tracing::warn!(workspace_id = workspace_id.get(), conversation_id = conversation_id.get(), %error, "evaluating the SLA failed");
     }
 }
 
@@ -523,10 +531,10 @@ pub async fn after_part(db: &Db, workspace_id: WorkspaceId, conversation_id: i64
 pub async fn sweep(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
     let sql = "SELECT workspace_id, conversation_id FROM conversation_slas \
          WHERE next_check_at IS NOT NULL AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2";
-    let due: Vec<(i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(now).arg(limit)).await?;
+    let due: Vec<(i64, ConversationId)> = db.read().fetch_all(Stmt::new(sql).arg(now).arg(limit)).await?;
     for &(workspace_id, conversation_id) in &due {
         if let Err(error) = evaluate(db, WorkspaceId::from(workspace_id), conversation_id, now).await {
-            tracing::warn!(workspace_id, conversation_id, %error, "evaluating the SLA failed");
+            tracing::warn!(workspace_id, conversation_id = conversation_id.get(), %error, "evaluating the SLA failed");
         }
     }
     Ok(due.len())

@@ -1,6 +1,6 @@
 //! Tags, and taggings of contacts, companies and conversations.
 use rapport_core::event::EventKind;
-use rapport_core::ids::{AdminId, WorkspaceId};
+use rapport_core::ids::{AdminId, ConversationId, WorkspaceId};
 use serde::Serialize;
 
 use serde_json::json;
@@ -158,7 +158,15 @@ pub(crate) async fn attach(
     let inserted = tx.execute(insert).await? > 0;
     if inserted && target == Target::Conversation {
         let extra = json!({"tag": {"id": tag.id, "name": tag.name}});
-        append_event(tx, workspace_id, target_id, EventKind::ConversationTagged, Audience::Admins, extra).await?;
+        append_event(
+            tx,
+            workspace_id,
+            ConversationId::new(target_id),
+            EventKind::ConversationTagged,
+            Audience::Admins,
+            extra,
+        )
+        .await?;
     }
     Ok(inserted)
 }
@@ -182,7 +190,15 @@ pub(crate) async fn detach(
     let removed = tx.execute(delete).await? > 0;
     if removed && target == Target::Conversation {
         let extra = json!({"tag": {"id": tag.id, "name": tag.name}});
-        append_event(tx, workspace_id, target_id, EventKind::ConversationUntagged, Audience::Admins, extra).await?;
+        append_event(
+            tx,
+            workspace_id,
+            ConversationId::new(target_id),
+            EventKind::ConversationUntagged,
+            Audience::Admins,
+            extra,
+        )
+        .await?;
     }
     Ok(removed)
 }

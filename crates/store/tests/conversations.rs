@@ -1,5 +1,5 @@
 use rapport_core::conversation::Assignee;
-use rapport_core::ids::{ContactId, TeamId, WorkspaceId};
+use rapport_core::ids::{ContactId, ConversationId, TeamId, WorkspaceId};
 use rapport_store::conversations::{self, Change, ContactRef, Cursor, Edit, NewConversation, Sort};
 use rapport_store::{testing, with_pool, Db, StoreError};
 
@@ -19,7 +19,7 @@ async fn contact(
     .unwrap()
 }
 
-async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, body: &str) -> i64 {
+async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, body: &str) -> ConversationId {
     let new = NewConversation { contact_id, body, subject: None, created_at: None, options: Default::default() };
     conversations::create(db, workspace_id, new).await.unwrap().conversation.id
 }
@@ -156,7 +156,7 @@ async fn lists_page_newest_first_to_the_end_and_delete_removes_everything() {
             ws.id,
             tag.id,
             rapport_store::tags::Target::Conversation,
-            ids[0],
+            ids[0].get(),
             Some(owner.id),
         )
         .await

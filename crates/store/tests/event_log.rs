@@ -40,8 +40,8 @@ async fn each_change_appends_one_event_in_order() {
         assert_eq!(closed.parts.len(), 2);
         assert_eq!(closed.seq, Some(5));
         let tag = tags::find_or_create(&db, ws.id, "billing").await.unwrap();
-        tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, id, Some(owner.id)).await.unwrap();
-        tags::remove(&db, ws.id, tag.id, tags::Target::Conversation, id).await.unwrap();
+        tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, id.get(), Some(owner.id)).await.unwrap();
+        tags::remove(&db, ws.id, tag.id, tags::Target::Conversation, id.get()).await.unwrap();
         conversations::update(&db, ws.id, id, conversations::Edit { title: Some("T".into()), ..Default::default() })
             .await
             .unwrap();

@@ -2,7 +2,7 @@
 //! merges that keep everything, and conversation merges. Every test runs on SQLite and PostgreSQL.
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
 use rapport_core::conversation::PartType;
-use rapport_core::ids::{ContactId, WorkspaceId};
+use rapport_core::ids::{ContactId, ConversationId, WorkspaceId};
 use rapport_store::contacts::{self, identities, test_rows, ContactFields};
 use rapport_store::conversations::{self, Change, NewConversation};
 use rapport_store::{event_log, execute, messenger, notes, sla, tags, testing, with_pool, Conflict, Db, StoreError};
@@ -21,7 +21,7 @@ fn email(raw: &str) -> Email {
     Email::parse(raw).unwrap()
 }
 
-async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, body: &str, at: i64) -> i64 {
+async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, body: &str, at: i64) -> ConversationId {
     let new = NewConversation { contact_id, body, subject: None, created_at: Some(at), options: Default::default() };
     conversations::create(db, workspace_id, new).await.unwrap().conversation.id
 }
@@ -230,10 +230,10 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         execute!(&db, pool => sqlx::query(
             "UPDATE conversation_parts SET created_at = CASE WHEN conversation_id = $1 THEN 3000 ELSE 2500 END \
              WHERE conversation_id IN ($1, $2) AND created_at > 2000")
-            .bind(target).bind(source).execute(pool).await)
+            .bind(target.get()).bind(source.get()).execute(pool).await)
         .unwrap();
         let tag = tags::find_or_create(&db, ws.id, "billing").await.unwrap();
-        tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, source, Some(owner.id)).await.unwrap();
+        tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, source.get(), Some(owner.id)).await.unwrap();
 
         let policy = rapport_core::sla::Policy {
             first_response_seconds: Some(3_600),
@@ -245,7 +245,7 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         let policy = sla::create_policy(&db, ws.id, "Standard", &policy).await.unwrap();
         sla::apply(&db, ws.id, source, policy.id, 2_000).await.unwrap();
 
-        let refusals = [(target, target), (source, 999_999)];
+        let refusals = [(target, target), (source, ConversationId::new(999_999))];
         for (from, into) in refusals {
             assert!(conversations::merge(&db, ws.id, from, into, owner.id).await.is_err(), "{from} into {into}");
         }
@@ -262,10 +262,10 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         assert!(note.body.as_deref().unwrap().contains(&format!("#{source}")));
         let contacts_of: Vec<ContactId> = detail.related.contacts.iter().map(|c| c.id).collect();
         assert!(contacts_of.contains(&ann) && contacts_of.contains(&bob), "{contacts_of:?}");
-        assert!(detail.related.tags.iter().any(|t| t.id == tag.id && t.target_id == target));
+        assert!(detail.related.tags.iter().any(|t| t.id == tag.id && t.target_id == target.get()));
 
         // Bob's messenger lists the conversation his messages are in now, not the empty source.
-        let bobs: Vec<i64> =
+        let bobs: Vec<ConversationId> =
             messenger::conversations_of(&db, ws.id, bob, 10).await.unwrap().into_iter().map(|c| c.id).collect();
         assert_eq!(bobs, [target]);
         let stopped = sla::of_conversation(&db, ws.id, source).await.unwrap().unwrap();
@@ -285,10 +285,10 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         // A conversation whose opening message lives on its row only (older rows) brings it along.
         let legacy = start(&db, ws.id, bob, "Written before source parts existed", 1_500).await;
         execute!(&db, pool => sqlx::query("DELETE FROM conversation_parts WHERE conversation_id = $1")
-            .bind(legacy).execute(pool).await)
+            .bind(legacy.get()).execute(pool).await)
         .unwrap();
         execute!(&db, pool => sqlx::query("UPDATE conversations SET source_part_id = NULL WHERE id = $1")
-            .bind(legacy).execute(pool).await)
+            .bind(legacy.get()).execute(pool).await)
         .unwrap();
         conversations::merge(&db, ws.id, legacy, target, owner.id).await.unwrap();
         let detail = conversations::find_detail(&db, ws.id, target).await.unwrap();

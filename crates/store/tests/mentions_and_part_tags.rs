@@ -2,7 +2,7 @@
 //! tags on conversation parts (stored, shown on the part, logged). On SQLite and PostgreSQL.
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::PartType;
-use rapport_core::ids::{AdminId, WorkspaceId};
+use rapport_core::ids::{AdminId, ConversationId, WorkspaceId};
 use rapport_store::admins::{self, NewAdmin};
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions, Sort};
 use rapport_store::{event_log, tags, testing, Conflict, Db, StoreError};
@@ -13,7 +13,7 @@ async fn teammate(db: &Db, workspace_id: WorkspaceId, email: &str) -> AdminId {
     admins::create(db, workspace_id, new).await.unwrap().id
 }
 
-async fn conversation(db: &Db, workspace_id: WorkspaceId) -> (i64, i64) {
+async fn conversation(db: &Db, workspace_id: WorkspaceId) -> (ConversationId, i64) {
     let joe = testing::contact(db, workspace_id, "lead", None, None).await.unwrap();
     let new =
         NewConversation { contact_id: joe, body: "Hi", subject: None, created_at: None, options: Default::default() };
@@ -25,7 +25,11 @@ fn mentioning(ids: &[AdminId]) -> SendOptions<'_> {
     SendOptions { mentioned_admin_ids: ids, ..Default::default() }
 }
 
-async fn mentioned_conversations(db: &Db, ws: &rapport_store::workspaces::Workspace, admin_id: AdminId) -> Vec<i64> {
+async fn mentioned_conversations(
+    db: &Db,
+    ws: &rapport_store::workspaces::Workspace,
+    admin_id: AdminId,
+) -> Vec<ConversationId> {
     let query = json!({"field": "mentioned_admin_ids", "operator": "=", "value": admin_id});
     let page = conversations::search(db, ws, &query, Sort::default(), 50, None).await.unwrap();
     page.conversations.iter().map(|c| c.id).collect()

@@ -8,7 +8,7 @@
 //!
 //! It also pins how sqlx (0.8) treats a migration numbered below the highest applied one (here
 //! PostgreSQL's 0027 and 0028, added after 0029): it applies it, it neither refuses nor skips it.
-use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -83,7 +83,7 @@ struct Seeded {
     workspace: i64,
     contact: ContactId,
     company: i64,
-    conversation: i64,
+    conversation: ConversationId,
     last_seq: i64,
 }
 
@@ -187,7 +187,13 @@ async fn seed_as_0029(db: &Db) -> Seeded {
     if db.backend() == rapport_store::Backend::Postgres {
         exec(db, "INSERT INTO event_sequences (workspace_id, last_seq) VALUES ($1, $2)", &[workspace, last_seq]).await;
     }
-    Seeded { workspace, contact: ContactId::new(contact), company, conversation, last_seq }
+    Seeded {
+        workspace,
+        contact: ContactId::new(contact),
+        company,
+        conversation: ConversationId::new(conversation),
+        last_seq,
+    }
 }
 
 async fn upgrade(url: &str, engine: &str) {

@@ -4,7 +4,7 @@
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::Assignee;
 use rapport_core::conversation::{ConversationState, PartType};
-use rapport_core::ids::{AdminId, ContactId, TeamId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, ConversationId, TeamId, WorkspaceId};
 use rapport_store::admins::NewAdmin;
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation};
 use rapport_store::teams::TeamFields;
@@ -177,8 +177,9 @@ async fn live_rules_route_new_conversations_and_customers_writing_again() {
         assert_eq!(c.team_assignee_id, Some(vip));
         assert_eq!(c.admin_assignee_id, Some(staff[0]), "round robin starts with the first teammate");
         assert!(c.priority);
-        let tags =
-            rapport_store::tags::tags_of(&db, ws.id, rapport_store::tags::Target::Conversation, &[c.id]).await.unwrap();
+        let tags = rapport_store::tags::tags_of(&db, ws.id, rapport_store::tags::Target::Conversation, &[c.id.get()])
+            .await
+            .unwrap();
         assert_eq!(tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["vip"]);
         // The actions went through the event log like a teammate's.
         let events = rapport_store::event_log::after(&db, ws.id, seq_before, 100).await.unwrap();
@@ -463,7 +464,7 @@ async fn going_away_with_reassignment_hands_conversations_back() {
         let done = routing::reassign_away(&db, ws.id, away, owner.id).await.unwrap();
         // Support (balanced, capacity 2, b already holds 1): c, b, c take three, one waits.
         assert_eq!(done, routing::Reassigned { to_teammates: 3, to_team: 3, unassigned: 1 });
-        let now = |id: i64| {
+        let now = |id: ConversationId| {
             let db = db.clone();
             async move {
                 let c = conversations::find(&db, ws.id, id).await.unwrap();
@@ -490,9 +491,9 @@ async fn going_away_with_reassignment_hands_conversations_back() {
              AND part_type = 'assignment' AND body IS NOT NULL ORDER BY conversation_id")
             .bind(ws.id.get()).fetch_all(pool).await)
         .unwrap();
-        let mut moved: Vec<i64> = supported.clone();
+        let mut moved: Vec<ConversationId> = supported.clone();
         moved.extend([snoozed, in_manual, teamless]);
-        assert_eq!(notes.iter().map(|n| n.0).collect::<Vec<_>>(), moved);
+        assert_eq!(notes.iter().map(|n| ConversationId::new(n.0)).collect::<Vec<_>>(), moved);
         assert!(notes
             .iter()
             .all(|(_, body, author)| body == "Reassigned: Agent 0 is away" && *author == owner.id.get()));
@@ -571,9 +572,10 @@ async fn the_simulator_agrees_with_the_live_path_on_a_generated_corpus() {
                 })
                 .collect();
             expected.sort();
-            let tags = rapport_store::tags::tags_of(&db, ws.id, rapport_store::tags::Target::Conversation, &[c.id])
-                .await
-                .unwrap();
+            let tags =
+                rapport_store::tags::tags_of(&db, ws.id, rapport_store::tags::Target::Conversation, &[c.id.get()])
+                    .await
+                    .unwrap();
             let mut applied: Vec<String> = tags.into_iter().map(|t| t.name).collect();
             applied.sort();
             assert_eq!(applied, expected, "conversation {i}");
@@ -690,16 +692,16 @@ async fn a_rule_sends_a_saved_reply_filled_for_the_conversation_before_closing_i
     }
 }
 
-async fn rules_due(db: &Db, ws: WorkspaceId, id: i64) -> Option<i64> {
+async fn rules_due(db: &Db, ws: WorkspaceId, id: ConversationId) -> Option<i64> {
     with_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(
         "SELECT rules_due_at FROM conversations WHERE workspace_id = $1 AND id = $2")
-        .bind(ws.get()).bind(id).fetch_one(pool).await)
+        .bind(ws.get()).bind(id.get()).fetch_one(pool).await)
     .unwrap()
 }
 
-async fn set_rules_due(db: &Db, ws: WorkspaceId, id: i64, at: i64) {
+async fn set_rules_due(db: &Db, ws: WorkspaceId, id: ConversationId, at: i64) {
     with_pool!(db, pool => sqlx::query("UPDATE conversations SET rules_due_at = $3 WHERE workspace_id = $1 AND id = $2")
-        .bind(ws.get()).bind(id).bind(at).execute(pool).await.map(|_| ()))
+        .bind(ws.get()).bind(id.get()).bind(at).execute(pool).await.map(|_| ()))
     .unwrap();
 }
 
@@ -727,7 +729,7 @@ async fn rules_that_did_not_run_are_run_by_the_sweep_unless_a_teammate_took_the_
             let c = start(&db, ws.id, big, "Hello again").await;
             with_pool!(db, pool => sqlx::query("UPDATE conversations SET team_assignee_id = NULL, \
                 admin_assignee_id = NULL, priority = FALSE WHERE workspace_id = $1 AND id = $2")
-                .bind(ws.id.get()).bind(c.id).execute(pool).await.map(|_| ()))
+                .bind(ws.id.get()).bind(c.id.get()).execute(pool).await.map(|_| ()))
             .unwrap();
             owed.push(c.id);
         }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use rapport_core::ids::ContactId;
+use rapport_core::ids::{ContactId, ConversationId};
 use rapport_core::webhook;
 use rapport_http::routes::contacts::one_contact_json;
 use rapport_http::routes::conversations::json::{conversation_json, Display};
@@ -213,7 +213,7 @@ async fn item(db: &Db, config: &Config, app_id: &str, event: &Event) -> StoreRes
             Err(e) => Err(e),
         };
     }
-    let id = event.conversation_id.unwrap_or_default();
+    let id = event.conversation_id.unwrap_or(ConversationId::new(0));
     let gone = json!({"type": "conversation", "id": id.to_string()});
     if event.known_kind() == Some(EventKind::ConversationDeleted) {
         return Ok(gone);

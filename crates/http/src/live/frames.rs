@@ -2,7 +2,7 @@
 //! and what the server sends.
 use rapport_core::conversation::AuthorType;
 use rapport_core::event::EventKind;
-use rapport_core::ids::{AdminId, ContactId};
+use rapport_core::ids::{AdminId, ContactId, ConversationId};
 use rapport_core::text::{nul_message, nul_path};
 use rapport_store::event_log::Event;
 use rapport_store::StoreError;
@@ -230,7 +230,7 @@ pub(crate) struct LiveEvent {
     pub(crate) seq: i64,
     /// `None` for a kind this release does not write (an older release's row).
     pub(crate) kind: Option<EventKind>,
-    pub(crate) conversation_id: Option<i64>,
+    pub(crate) conversation_id: Option<ConversationId>,
     pub(crate) for_everyone: bool,
     /// The conversation's contacts when the event was written.
     pub(crate) contact_ids: Vec<ContactId>,
@@ -265,7 +265,7 @@ impl From<&Event> for LiveEvent {
     }
 }
 
-pub(crate) fn ack(client_id: &str, conversation_id: i64, part: Value, seq: Option<i64>) -> Value {
+pub(crate) fn ack(client_id: &str, conversation_id: ConversationId, part: Value, seq: Option<i64>) -> Value {
     json!({"type": "ack", "client_id": client_id, "conversation_id": conversation_id, "part": part, "seq": seq})
 }
 

@@ -6,7 +6,7 @@
 //! missed rows from the log itself.
 use rapport_core::conversation::AuthorType;
 use rapport_core::event::EventKind;
-use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -30,7 +30,7 @@ pub(crate) enum Viewer {
         name: String,
         can_write: bool,
         /// `None`: every conversation of the workspace.
-        subscription: Option<HashSet<i64>>,
+        subscription: Option<HashSet<ConversationId>>,
     },
     Visitor {
         contact_id: ContactId,
@@ -49,7 +49,7 @@ pub(crate) struct Session {
     /// The seq of the last log row handled (sent or filtered out).
     last_seq: i64,
     /// Contacts of conversations seen so far (to relay typing without a query each time).
-    pub(crate) participants: HashMap<i64, Vec<ContactId>>,
+    pub(crate) participants: HashMap<ConversationId, Vec<ContactId>>,
     /// Frames waiting to be written.
     outbox: Vec<Message>,
 }
@@ -214,7 +214,9 @@ impl Session {
                 let wanted = match viewer {
                     Viewer::Agent { admin_id, subscription, .. } => {
                         !(is_admin && author_id == Some(admin_id.get()))
-                            && subscription.as_ref().is_none_or(|ids| ids.contains(conversation_id))
+                            && subscription
+                                .as_ref()
+                                .is_none_or(|ids| ids.contains(&ConversationId::new(*conversation_id)))
                     }
                     // A note is internal: its writer never shows as typing to the visitor.
                     Viewer::Visitor { contact_id, .. } => {

@@ -1,7 +1,7 @@
 //! Test-only rows of tables other repositories own (events, conversations, companies), so
 //! contact tests can check what a merge or a delete does to them without those repositories.
 use crate::{now, Conn, Db, Stmt, StoreResult};
-use rapport_core::ids::{CompanyId, ContactId, WorkspaceId};
+use rapport_core::ids::{CompanyId, ContactId, ConversationId, WorkspaceId};
 
 /// Inserts an event of `contact_id`; returns its id.
 pub async fn insert_event(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, name: &str) -> StoreResult<i64> {
@@ -21,7 +21,11 @@ pub async fn insert_event(db: &Db, workspace_id: WorkspaceId, contact_id: Contac
 
 /// Inserts an open conversation started by `contact_id` (also listed in its participants);
 /// returns its id.
-pub async fn insert_conversation(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId) -> StoreResult<i64> {
+pub async fn insert_conversation(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    contact_id: ContactId,
+) -> StoreResult<ConversationId> {
     let at = now();
     let insert = Stmt::new(
         "INSERT INTO conversations (workspace_id, contact_id, state, source_type, source_delivered_as, \
@@ -32,7 +36,7 @@ pub async fn insert_conversation(db: &Db, workspace_id: WorkspaceId, contact_id:
     .arg(contact_id)
     .arg(at);
     let mut tx = db.begin().await?;
-    let id: i64 = tx.scalar(insert).await?;
+    let id: ConversationId = tx.scalar(insert).await?;
     let participant = Stmt::new(
         "INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) \
          VALUES ($1, $2, $3, $4)",

@@ -3,7 +3,7 @@
 //! the contacts' reply times in one transaction, so a refused change writes nothing.
 use rapport_core::conversation::{Action, Assignee, AuthorType, ConversationState, PartType};
 use rapport_core::event::EventKind;
-use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use serde_json::{Map, Value};
 
 use super::live::{summary, LivePart};
@@ -166,7 +166,7 @@ pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewConversation<'_>
     let route = new.created_at.is_none() && new.options.email.is_none_or(|e| e.automatic.is_none());
     let mut tx = db.begin().await?;
     if let Some(client_id) = client_id {
-        let seen: Option<(i64, i64)> = tx
+        let seen: Option<(ConversationId, i64)> = tx
             .fetch_optional(
                 Stmt::new(FIND_CLIENT_ID).arg(workspace_id).arg(role.as_str()).arg(contact_id).arg(client_id),
             )
@@ -178,7 +178,7 @@ pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewConversation<'_>
             return replay(db, workspace_id, conversation_id, part_id).await;
         }
     }
-    let id: i64 = tx
+    let id: ConversationId = tx
         .scalar(
             Stmt::new(
                 "INSERT INTO conversations (workspace_id, contact_id, state, read, priority, source_type, \
@@ -285,7 +285,12 @@ pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewConversation<'_>
 }
 
 /// The answer to a send whose client id was seen before: the part first written for it.
-async fn replay(db: &Db, workspace_id: WorkspaceId, conversation_id: i64, part_id: i64) -> StoreResult<Sent> {
+async fn replay(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    conversation_id: ConversationId,
+    part_id: i64,
+) -> StoreResult<Sent> {
     let conversation = find(db, workspace_id, conversation_id).await?;
     let part = super::live::live_part(db, workspace_id, part_id).await?;
     Ok(Sent { conversation, parts: vec![part], seq: None, replayed: true })
@@ -309,7 +314,7 @@ fn by_admin<'a>(action: Action, admin_id: AdminId, body: Option<&'a str>) -> Ste
 async fn participant(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     contact: ContactRef<'_>,
 ) -> StoreResult<(i64, AuthorType, Option<String>)> {
     let condition = match contact {
@@ -340,7 +345,7 @@ async fn participant(
 pub async fn reply_or_act(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     change: Change<'_>,
 ) -> StoreResult<Conversation> {
     Ok(send(db, workspace_id, id, change, SendOptions::default()).await?.conversation)
@@ -351,7 +356,7 @@ pub async fn reply_or_act(
 pub async fn send(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     change: Change<'_>,
     options: SendOptions<'_>,
 ) -> StoreResult<Sent> {
@@ -435,7 +440,7 @@ pub async fn send(
 async fn write_steps(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     steps: &[Step<'_>],
     author_name: Option<String>,
     options: SendOptions<'_>,
@@ -470,7 +475,7 @@ async fn write_steps(
     if let (Some(client_id), Some(m)) = (options.client_id, message) {
         let find =
             Stmt::new(FIND_CLIENT_ID).arg(workspace_id).arg(steps[m].author_type.as_str()).arg(steps[m].author_id);
-        let seen: Option<(i64, i64)> = tx.fetch_optional(find.arg(client_id)).await?;
+        let seen: Option<(ConversationId, i64)> = tx.fetch_optional(find.arg(client_id)).await?;
         match seen {
             Some((conversation_id, part_id)) if conversation_id == id => {
                 // Nothing was written; the commit waits until any batch holding the first send is
@@ -638,7 +643,7 @@ async fn write_steps(
 pub(crate) async fn append_event(
     tx: &mut Tx,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     kind: EventKind,
     audience: Audience,
     extra: Value,
@@ -663,7 +668,7 @@ pub(crate) async fn append_event(
 
 /// Marks read, sets priority, retitles, or merges custom attributes (checked against the
 /// workspace's conversation attributes first).
-pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, edit: Edit) -> StoreResult<Conversation> {
+pub async fn update(db: &Db, workspace_id: WorkspaceId, id: ConversationId, edit: Edit) -> StoreResult<Conversation> {
     let current = find(db, workspace_id, id).await?;
     let mut attributes = current.custom_attributes();
     if let Some(changes) = &edit.custom_attributes {
@@ -695,7 +700,7 @@ pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, edit: Edit) -> 
 }
 
 /// Deletes a conversation with its parts, participants and taggings.
-pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: ConversationId) -> StoreResult<()> {
     let mut tx = db.begin().await?;
     let contact_ids: Vec<ContactId> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
     tx.execute(

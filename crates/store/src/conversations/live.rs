@@ -1,7 +1,7 @@
 //! The shapes the live path shows (event payloads, WebSocket frames, messenger answers): a
 //! conversation's summary and a part with its author and attachments. See `docs/REALTIME.md`.
 use rapport_core::conversation::{AuthorType, ConversationState, PartType};
-use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -12,7 +12,7 @@ use crate::{Conn, Db, OptionExt, Stmt, StoreResult};
 #[derive(Debug, Clone, Serialize)]
 pub struct LivePart {
     pub id: i64,
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub part_type: PartType,
     pub body: Option<String>,
     pub author: Value,
@@ -38,7 +38,7 @@ pub struct AttachmentRef {
 #[derive(crate::Row)]
 struct PartRow {
     id: i64,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     part_type: PartType,
     body: Option<String>,
     author_type: AuthorType,
@@ -75,7 +75,7 @@ pub fn summary(c: &Conversation, contact_ids: &[ContactId]) -> Value {
 pub async fn live_parts(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     public_only: bool,
     after: i64,
     limit: i64,
@@ -104,7 +104,7 @@ pub async fn live_part(db: &Db, workspace_id: WorkspaceId, part_id: i64) -> Stor
 pub async fn last_public_parts(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_ids: &[i64],
+    conversation_ids: &[ConversationId],
 ) -> StoreResult<Vec<LivePart>> {
     if conversation_ids.is_empty() {
         return Ok(Vec::new());

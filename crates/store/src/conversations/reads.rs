@@ -2,7 +2,7 @@
 //! (`conversation_contacts.last_read_part_id`); the team's is `conversations.admin_last_read_part_id`.
 //! An admin's receipt also sets the conversation's Intercom `read` flag.
 use rapport_core::event::EventKind;
-use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use serde_json::json;
 
 use super::actions::append_event;
@@ -24,7 +24,7 @@ pub enum Reader {
 pub async fn mark_read(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     reader: Reader,
     part_id: Option<i64>,
 ) -> StoreResult<Option<i64>> {
@@ -120,7 +120,7 @@ pub async fn unread_for_contact(
     db: &Db,
     workspace_id: WorkspaceId,
     contact_id: ContactId,
-) -> StoreResult<Vec<(i64, i64)>> {
+) -> StoreResult<Vec<(ConversationId, i64)>> {
     let sql = "SELECT p.conversation_id, COUNT(*) FROM conversation_contacts cc \
          JOIN conversation_parts p ON p.workspace_id = cc.workspace_id AND p.conversation_id = cc.conversation_id \
          WHERE cc.workspace_id = $1 AND cc.contact_id = $2 AND p.author_type = 'admin' AND p.part_type = 'comment' \
@@ -132,7 +132,7 @@ pub async fn unread_for_contact(
 pub async fn receipts(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
 ) -> StoreResult<(Option<i64>, Vec<(ContactId, Option<i64>)>)> {
     let conversation = find(db, workspace_id, id).await?;
     let sql = "SELECT contact_id, last_read_part_id FROM conversation_contacts WHERE workspace_id = $1 \

@@ -216,7 +216,7 @@ pub(super) async fn attach_tag(
     let tag_id = req.id.as_ref().ok_or_else(|| AppError::missing("id"))?.parse("tag")?;
     let admin_id = required_admin(&req.admin_id)?;
     rapport_store::admins::find(&state.db, ws, admin_id).await?;
-    let applied = tags::apply(&state.db, ws, tag_id, Target::Conversation, id, Some(admin_id)).await?;
+    let applied = tags::apply(&state.db, ws, tag_id, Target::Conversation, id.get(), Some(admin_id)).await?;
     Ok(Json(applied_tag_json(&applied)))
 }
 
@@ -247,7 +247,7 @@ pub(super) async fn detach_tag(
         }
     }
     conversations::find(&state.db, ws, id).await?;
-    let tag = tags::remove(&state.db, ws, tag_id, Target::Conversation, id).await?;
+    let tag = tags::remove(&state.db, ws, tag_id, Target::Conversation, id.get()).await?;
     Ok(Json(json!({"type": "tag", "id": tag.id.to_string(), "name": tag.name})))
 }
 

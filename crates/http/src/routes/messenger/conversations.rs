@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rapport_core::conversation::ConversationState;
-use rapport_core::ids::ContactId;
+use rapport_core::ids::{ContactId, ConversationId};
 use rapport_store::conversations::{
     self, Change, ContactRef, Conversation, NewConversation, Reader, SendOptions, Sent, MAX_PARTS,
 };
@@ -110,7 +110,7 @@ async fn visible(state: &AppState, visitor: &Visitor, raw_id: &str) -> AppResult
 pub(super) async fn list(State(state): State<AppState>, visitor: Visitor) -> AppResult<Json<Value>> {
     let ws = visitor.workspace.id;
     let rows = messenger::conversations_of(&state.db, ws, visitor.contact_id, LIST_LIMIT).await?;
-    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let ids: Vec<ConversationId> = rows.iter().map(|c| c.id).collect();
     let last_parts = conversations::last_public_parts(&state.db, ws, &ids).await?;
     let unread = conversations::unread_for_contact(&state.db, ws, visitor.contact_id).await?;
     let list: Vec<Value> = rows
