@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::ids::{AdminId, TeamId};
+
 /// Where a conversation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConversationState {
@@ -62,8 +64,8 @@ impl FromStr for ConversationState {
 /// which clears only the side (admin or team) named by the request's `type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Assignee {
-    Admin(i64),
-    Team(i64),
+    Admin(AdminId),
+    Team(TeamId),
     NoAdmin,
     NoTeam,
 }
@@ -75,25 +77,25 @@ pub enum Action {
     ContactReply,
     /// An admin writes to the customer (a `comment` part).
     AdminComment {
-        admin_id: i64,
+        admin_id: AdminId,
     },
     /// An admin writes an internal note (a `note` part): invisible to the customer, so it
     /// neither answers nor counts as a reply.
     AdminNote {
-        admin_id: i64,
+        admin_id: AdminId,
     },
     Close {
-        admin_id: i64,
+        admin_id: AdminId,
     },
     Open {
-        admin_id: i64,
+        admin_id: AdminId,
     },
     Snooze {
-        admin_id: i64,
+        admin_id: AdminId,
         until: i64,
     },
     Assign {
-        admin_id: i64,
+        admin_id: AdminId,
         assignee: Assignee,
     },
 }
@@ -184,7 +186,7 @@ pub struct Statistics {
     pub last_contact_reply_at: Option<i64>,
     pub last_admin_reply_at: Option<i64>,
     pub last_close_at: Option<i64>,
-    pub last_closed_by_id: Option<i64>,
+    pub last_closed_by_id: Option<AdminId>,
     pub count_reopens: i64,
     pub count_assignments: i64,
     /// Parts after the opening message (the source is not a part, as in Intercom).
@@ -231,8 +233,8 @@ pub struct Conversation {
     /// Since when the customer has been waiting for an admin's answer (`None` once answered).
     pub waiting_since: Option<i64>,
     pub snoozed_until: Option<i64>,
-    pub admin_assignee_id: Option<i64>,
-    pub team_assignee_id: Option<i64>,
+    pub admin_assignee_id: Option<AdminId>,
+    pub team_assignee_id: Option<TeamId>,
     pub statistics: Statistics,
 }
 
@@ -404,7 +406,7 @@ mod tests {
 
     #[test]
     fn admin_comment_answers_and_records_reply_times() {
-        let c = started().apply(&Action::AdminComment { admin_id: 1 }, T0 + 60).unwrap();
+        let c = started().apply(&Action::AdminComment { admin_id: AdminId::new(1) }, T0 + 60).unwrap();
         assert_eq!(c.waiting_since, None);
         assert_eq!(c.statistics.first_admin_reply_at, Some(T0 + 60));
         assert_eq!(c.statistics.time_to_admin_reply(), Some(60));
@@ -414,7 +416,7 @@ mod tests {
         let c = c.apply(&Action::ContactReply, T0 + 150).unwrap();
         assert_eq!(c.waiting_since, Some(T0 + 100));
         assert_eq!(c.statistics.last_contact_reply_at, Some(T0 + 150));
-        let c = c.apply(&Action::AdminComment { admin_id: 2 }, T0 + 200).unwrap();
+        let c = c.apply(&Action::AdminComment { admin_id: AdminId::new(2) }, T0 + 200).unwrap();
         assert_eq!(c.statistics.reply_times, vec![60, 100]);
         assert_eq!(c.statistics.median_time_to_reply(), Some(80));
         assert_eq!(c.statistics.first_admin_reply_at, Some(T0 + 60));
@@ -425,7 +427,7 @@ mod tests {
     #[test]
     fn notes_change_nothing_but_the_part_count() {
         let before = started();
-        let after = before.apply(&Action::AdminNote { admin_id: 1 }, T0 + 5).unwrap();
+        let after = before.apply(&Action::AdminNote { admin_id: AdminId::new(1) }, T0 + 5).unwrap();
         assert_eq!(after.waiting_since, Some(T0));
         assert_eq!(after.statistics.first_admin_reply_at, None);
         assert_eq!(after.statistics.count_parts, 1);
@@ -433,15 +435,18 @@ mod tests {
 
     #[test]
     fn close_open_and_reopen_counts() {
-        let c = started().apply(&Action::Close { admin_id: 7 }, T0 + 10).unwrap();
+        let c = started().apply(&Action::Close { admin_id: AdminId::new(7) }, T0 + 10).unwrap();
         assert_eq!(c.state, ConversationState::Closed);
-        assert_eq!((c.statistics.first_close_at, c.statistics.last_closed_by_id), (Some(T0 + 10), Some(7)));
+        assert_eq!(
+            (c.statistics.first_close_at, c.statistics.last_closed_by_id),
+            (Some(T0 + 10), Some(AdminId::new(7)))
+        );
         assert_eq!(c.waiting_since, None);
-        assert_eq!(c.apply(&Action::Close { admin_id: 7 }, T0 + 11), Err(TransitionError::AlreadyClosed));
-        let c = c.apply(&Action::Open { admin_id: 7 }, T0 + 20).unwrap();
+        assert_eq!(c.apply(&Action::Close { admin_id: AdminId::new(7) }, T0 + 11), Err(TransitionError::AlreadyClosed));
+        let c = c.apply(&Action::Open { admin_id: AdminId::new(7) }, T0 + 20).unwrap();
         assert_eq!(c.statistics.count_reopens, 1);
-        assert_eq!(c.apply(&Action::Open { admin_id: 7 }, T0 + 21), Err(TransitionError::AlreadyOpen));
-        let c = c.apply(&Action::Close { admin_id: 8 }, T0 + 30).unwrap();
+        assert_eq!(c.apply(&Action::Open { admin_id: AdminId::new(7) }, T0 + 21), Err(TransitionError::AlreadyOpen));
+        let c = c.apply(&Action::Close { admin_id: AdminId::new(8) }, T0 + 30).unwrap();
         assert_eq!(c.statistics.first_close_at, Some(T0 + 10));
         assert_eq!(c.statistics.last_close_at, Some(T0 + 30));
         assert_eq!(c.statistics.time_to_last_close(), Some(30));
@@ -455,37 +460,46 @@ mod tests {
     #[test]
     fn snooze_needs_a_future_time_and_unsnoozing_is_not_a_reopen() {
         let c = started();
-        assert_eq!(c.apply(&Action::Snooze { admin_id: 1, until: T0 }, T0), Err(TransitionError::SnoozeInPast));
-        let s = c.apply(&Action::Snooze { admin_id: 1, until: T0 + 3600 }, T0).unwrap();
+        assert_eq!(
+            c.apply(&Action::Snooze { admin_id: AdminId::new(1), until: T0 }, T0),
+            Err(TransitionError::SnoozeInPast)
+        );
+        let s = c.apply(&Action::Snooze { admin_id: AdminId::new(1), until: T0 + 3600 }, T0).unwrap();
         assert_eq!((s.state, s.snoozed_until), (ConversationState::Snoozed, Some(T0 + 3600)));
-        let o = s.apply(&Action::Open { admin_id: 1 }, T0 + 5).unwrap();
+        let o = s.apply(&Action::Open { admin_id: AdminId::new(1) }, T0 + 5).unwrap();
         assert_eq!((o.state, o.snoozed_until, o.statistics.count_reopens), (ConversationState::Open, None, 0));
         let r = s.apply(&Action::ContactReply, T0 + 5).unwrap();
         assert_eq!((r.state, r.snoozed_until, r.statistics.count_reopens), (ConversationState::Open, None, 0));
-        let closed = s.apply(&Action::Close { admin_id: 1 }, T0 + 6).unwrap();
+        let closed = s.apply(&Action::Close { admin_id: AdminId::new(1) }, T0 + 6).unwrap();
         assert_eq!(closed.snoozed_until, None);
     }
 
     #[test]
     fn assignments_count_and_unassigning_does_not() {
         let c = started();
-        let a = c.apply(&Action::Assign { admin_id: 1, assignee: Assignee::Team(5) }, T0 + 10).unwrap();
-        let a = a.apply(&Action::Assign { admin_id: 1, assignee: Assignee::Admin(2) }, T0 + 20).unwrap();
-        assert_eq!((a.admin_assignee_id, a.team_assignee_id), (Some(2), Some(5)));
+        let a = c
+            .apply(&Action::Assign { admin_id: AdminId::new(1), assignee: Assignee::Team(TeamId::new(5)) }, T0 + 10)
+            .unwrap();
+        let a = a
+            .apply(&Action::Assign { admin_id: AdminId::new(1), assignee: Assignee::Admin(AdminId::new(2)) }, T0 + 20)
+            .unwrap();
+        assert_eq!((a.admin_assignee_id, a.team_assignee_id), (Some(AdminId::new(2)), Some(TeamId::new(5))));
         assert_eq!(a.statistics.count_assignments, 2);
         assert_eq!(a.statistics.first_assignment_at, Some(T0 + 10));
         assert_eq!(a.statistics.last_assignment_at, Some(T0 + 20));
         assert_eq!(a.statistics.time_to_assignment, Some(20));
-        let r = a.apply(&Action::AdminComment { admin_id: 2 }, T0 + 30).unwrap();
+        let r = a.apply(&Action::AdminComment { admin_id: AdminId::new(2) }, T0 + 30).unwrap();
         assert_eq!(r.statistics.last_assignment_admin_reply_at, Some(T0 + 30));
         // After the first reply, reassigning no longer moves time_to_assignment.
-        let r = r.apply(&Action::Assign { admin_id: 1, assignee: Assignee::Admin(3) }, T0 + 40).unwrap();
+        let r = r
+            .apply(&Action::Assign { admin_id: AdminId::new(1), assignee: Assignee::Admin(AdminId::new(3)) }, T0 + 40)
+            .unwrap();
         assert_eq!(r.statistics.time_to_assignment, Some(20));
         assert_eq!(r.statistics.last_assignment_admin_reply_at, None);
-        let u = r.apply(&Action::Assign { admin_id: 1, assignee: Assignee::NoAdmin }, T0 + 50).unwrap();
-        assert_eq!((u.admin_assignee_id, u.team_assignee_id), (None, Some(5)));
+        let u = r.apply(&Action::Assign { admin_id: AdminId::new(1), assignee: Assignee::NoAdmin }, T0 + 50).unwrap();
+        assert_eq!((u.admin_assignee_id, u.team_assignee_id), (None, Some(TeamId::new(5))));
         assert_eq!(u.statistics.count_assignments, 3);
-        let u = u.apply(&Action::Assign { admin_id: 1, assignee: Assignee::NoTeam }, T0 + 60).unwrap();
+        let u = u.apply(&Action::Assign { admin_id: AdminId::new(1), assignee: Assignee::NoTeam }, T0 + 60).unwrap();
         assert_eq!(u.team_assignee_id, None);
     }
 
@@ -495,8 +509,8 @@ mod tests {
             assert_eq!(s.as_str().parse::<ConversationState>().unwrap(), s);
         }
         assert!("deleted".parse::<ConversationState>().is_err());
-        assert_eq!(Action::Snooze { admin_id: 1, until: 2 }.part_type(), PartType::Snoozed);
-        assert_eq!(Action::AdminNote { admin_id: 1 }.part_type(), PartType::Note);
+        assert_eq!(Action::Snooze { admin_id: AdminId::new(1), until: 2 }.part_type(), PartType::Snoozed);
+        assert_eq!(Action::AdminNote { admin_id: AdminId::new(1) }.part_type(), PartType::Note);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! A visitor token says whether it was issued for an identity verified by `user_hash` or
 //! `user_jwt` (`verified_user`). Only such a token reaches a user contact: an identity claimed
 //! without a signature never does, whatever the workspace's settings (docs/MESSENGER.md).
+use crate::ids::ContactId;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -32,7 +33,7 @@ pub fn verify_user_hash(secret: &str, identity: &str, hash: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisitorClaims {
     pub app_id: String,
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     /// Unix seconds when it was issued.
     pub issued_at: i64,
     /// Issued for a user identity that a valid `user_hash` or `user_jwt` vouched for. A token
@@ -167,8 +168,12 @@ mod tests {
     #[test]
     fn visitor_tokens_round_trip_and_reject_tampering() {
         for verified_user in [true, false] {
-            let claims =
-                VisitorClaims { app_id: "abc123".into(), contact_id: 42, issued_at: 1_700_000_000, verified_user };
+            let claims = VisitorClaims {
+                app_id: "abc123".into(),
+                contact_id: ContactId::new(42),
+                issued_at: 1_700_000_000,
+                verified_user,
+            };
             let token = sign_visitor_token("s3cret", &claims);
             assert_eq!(visitor_token_app_id(&token), Some("abc123"));
             assert_eq!(verify_visitor_token("s3cret", &token), Some(claims));
@@ -177,7 +182,12 @@ mod tests {
             assert_eq!(verify_visitor_token("s3cret", &forged), None);
         }
         // The mark is signed: an anonymous token cannot be promoted to a verified user's.
-        let claims = VisitorClaims { app_id: "abc123".into(), contact_id: 42, issued_at: 1, verified_user: false };
+        let claims = VisitorClaims {
+            app_id: "abc123".into(),
+            contact_id: ContactId::new(42),
+            issued_at: 1,
+            verified_user: false,
+        };
         let promoted = sign_visitor_token("s3cret", &claims).replacen(".1.a.", ".1.u.", 1);
         assert_eq!(verify_visitor_token("s3cret", &promoted), None);
         for bad in ["", "a.b.c", "abc123.42.1.zz", "abc123.42.1.00.extra", "....", "abc123.42.1.x.00"] {
@@ -193,7 +203,7 @@ mod tests {
         let payload = "abc123.42.1700000000";
         let legacy = format!("{payload}.{}", hex::encode(token_mac("s3cret", payload).finalize().into_bytes()));
         let claims = verify_visitor_token("s3cret", &legacy).unwrap();
-        assert_eq!((claims.contact_id, claims.verified_user), (42, false));
+        assert_eq!((claims.contact_id, claims.verified_user), (ContactId::new(42), false));
     }
 
     #[test]

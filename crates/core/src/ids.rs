@@ -1,7 +1,10 @@
-//! Row ids as their own types, so that passing a contact's id where a workspace's is expected
-//! does not compile. In the database they are integers; on the Intercom-compatible wire they are
-//! strings (the renderers write `id.to_string()`), and where a row is serialized whole (the event
-//! log's payloads) they stay numbers (`serde(transparent)`), as they were before.
+//! Row ids as their own types (workspace, conversation, contact, admin, team, company), so that
+//! passing a contact's id where a conversation's is expected does not compile. In the database
+//! they are integers; on the Intercom-compatible wire they are strings (the renderers write
+//! `id.to_string()`), and where a row is serialized whole (the event log's payloads) they stay
+//! numbers (`serde(transparent)`), as they were before. Ids of other rows (tags, parts, notes, …)
+//! and ids whose kind is named by a neighbouring column (a part's author, a tag's target) stay
+//! `i64`.
 
 macro_rules! id_type {
     ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
@@ -52,6 +55,16 @@ macro_rules! id_type {
 id_type! {
     /// A workspace (a tenant): every store function takes one, and every query filters on it.
     WorkspaceId,
+    /// A conversation.
+    ConversationId,
+    /// A contact (a user or a lead).
+    ContactId,
+    /// An admin (a teammate).
+    AdminId,
+    /// A team of admins.
+    TeamId,
+    /// A company.
+    CompanyId,
 }
 
 #[cfg(test)]
@@ -66,5 +79,10 @@ mod tests {
         assert_eq!(serde_json::to_string(&id).unwrap(), "42");
         assert_eq!(serde_json::from_str::<WorkspaceId>("42").unwrap(), id);
         assert_eq!("42".parse::<WorkspaceId>().unwrap(), id);
+        assert_eq!(serde_json::to_string(&ConversationId::new(7)).unwrap(), "7");
+        assert_eq!(serde_json::to_string(&ContactId::new(7)).unwrap(), "7");
+        assert_eq!(serde_json::to_string(&AdminId::new(7)).unwrap(), "7");
+        assert_eq!(serde_json::to_string(&TeamId::new(7)).unwrap(), "7");
+        assert_eq!(serde_json::to_string(&CompanyId::new(7)).unwrap(), "7");
     }
 }

@@ -117,9 +117,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// Parses an id from a path or body. Ids are opaque: anything that is not one of ours is simply
-/// "not found", exactly like an id of another workspace.
-pub fn parse_id(raw: &str, entity: &'static str) -> AppResult<i64> {
-    raw.trim().parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| crate::error::not_found_for(entity))
+/// "not found", exactly like an id of another workspace. The id comes out as the type its use
+/// asks for (`ConversationId`, `ContactId`, …, or a plain `i64` for the untyped ids).
+pub fn parse_id<T: From<i64>>(raw: &str, entity: &'static str) -> AppResult<T> {
+    raw.trim().parse::<i64>().ok().filter(|id| *id > 0).map(T::from).ok_or_else(|| crate::error::not_found_for(entity))
 }
 
 /// An id in a request body, sent as a JSON string or number (SDKs do both).
@@ -145,7 +146,7 @@ impl<'de> Deserialize<'de> for BodyId {
 }
 
 impl BodyId {
-    pub fn parse(&self, entity: &'static str) -> AppResult<i64> {
+    pub fn parse<T: From<i64>>(&self, entity: &'static str) -> AppResult<T> {
         parse_id(&self.0, entity)
     }
 }

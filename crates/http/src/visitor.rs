@@ -4,6 +4,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use rapport_core::identity;
+use rapport_core::ids::ContactId;
 use rapport_store::contacts::Contact;
 use rapport_store::workspaces::{self, Workspace};
 
@@ -13,7 +14,7 @@ use crate::{AppError, AppResult, AppState};
 #[derive(Debug, Clone)]
 pub struct Visitor {
     pub workspace: Workspace,
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     /// `user` or `lead`.
     pub role: String,
     /// The token was issued for a user identity verified by `user_hash` or `user_jwt` (always so

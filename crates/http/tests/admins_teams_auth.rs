@@ -106,7 +106,7 @@ async fn going_away_with_reassign_hands_open_conversations_to_the_team() {
             .post("/api/conversations", json!({"from": {"type": "lead", "id": contact.body["id"]}, "body": "hi"}))
             .await;
         let id = r.body["conversation_id"].as_str().unwrap().to_string();
-        for (kind, assignee) in [("team", team), ("admin", leaving.id)] {
+        for (kind, assignee) in [("team", team), ("admin", leaving.id.get())] {
             let r = app.post(&format!("/api/conversations/{id}/parts"),
                 json!({"message_type": "assignment", "type": kind, "admin_id": app.owner.id.to_string(), "assignee_id": assignee.to_string()})).await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -116,12 +116,12 @@ async fn going_away_with_reassign_hands_open_conversations_to_the_team() {
         let r = app.request_as(Some(&leaving_token), Method::PUT, &path, Some(away(false))).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let r = app.get(&format!("/api/conversations/{id}")).await;
-        assert_eq!(r.body["admin_assignee_id"], leaving.id, "without reassign they keep it");
+        assert_eq!(r.body["admin_assignee_id"], leaving.id.get(), "without reassign they keep it");
 
         let r = app.request_as(Some(&leaving_token), Method::PUT, &path, Some(away(true))).await;
         assert_eq!((r.status, r.body["away_mode_reassign"].as_bool()), (StatusCode::OK, Some(true)), "{}", r.text);
         let r = app.get(&format!("/api/conversations/{id}")).await;
-        assert_eq!(r.body["admin_assignee_id"], staying.id, "{}", r.text);
+        assert_eq!(r.body["admin_assignee_id"], staying.id.get(), "{}", r.text);
         assert_eq!(r.body["team_assignee_id"], team, "{}", r.text);
         let parts = r.body["conversation_parts"]["conversation_parts"].as_array().unwrap();
         let last = parts.last().unwrap();

@@ -7,9 +7,10 @@ mod messenger_support;
 use axum::http::{Method, StatusCode};
 use common::TestApp;
 use rapport_core::admin::AdminRole;
+use rapport_core::ids::AdminId;
 use serde_json::{json, Value};
 
-async fn team(app: &TestApp, name: &str, method: &str, admin_ids: &[i64]) -> i64 {
+async fn team(app: &TestApp, name: &str, method: &str, admin_ids: &[AdminId]) -> i64 {
     let ids: Vec<String> = admin_ids.iter().map(|i| i.to_string()).collect();
     let r = app.post("/api/teams", json!({"name": name, "distribution_method": method, "admin_ids": ids})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -157,7 +158,7 @@ async fn published_rules_route_rest_and_messenger_conversations_and_run_on_deman
         let big = customer(&app, "cto@big.example", "enterprise").await;
         let c = start(&app, &big, "Everything is on fire").await;
         assert_eq!(c["team_assignee_id"], vip);
-        assert_eq!(c["admin_assignee_id"], agent.id);
+        assert_eq!(c["admin_assignee_id"], agent.id.get());
 
         let small = customer(&app, "me@small.example", "free").await;
         let c = start(&app, &small, "I want a refund").await;

@@ -10,6 +10,7 @@ use common::TestApp;
 use live_support::{connect, serve};
 use messenger_support::{admin_reply, as_visitor, lead, start, upload, PNG};
 use rapport_core::admin::AdminRole;
+use rapport_core::ids::AdminId;
 use serde_json::{json, Value};
 
 async fn conversation(app: &TestApp, id: i64) -> Value {
@@ -28,7 +29,7 @@ fn part(c: &Value, id: i64) -> &Value {
     parts(c).iter().find(|p| p["id"].as_str() == Some(id.as_str())).unwrap()
 }
 
-async fn mentions_of(app: &TestApp, admin_id: i64) -> Vec<String> {
+async fn mentions_of(app: &TestApp, admin_id: AdminId) -> Vec<String> {
     let query = json!({"query": {"operator": "AND", "value": [
         {"field": "state", "operator": "=", "value": "open"},
         {"field": "mentioned_admin_ids", "operator": "=", "value": admin_id}]}});

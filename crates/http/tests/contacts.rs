@@ -3,6 +3,7 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::TestApp;
 use rapport_core::admin::AdminRole;
+use rapport_core::ids::ContactId;
 use rapport_store::contacts::test_rows;
 use serde_json::{json, Value};
 
@@ -99,7 +100,7 @@ async fn create_find_update_delete_with_intercom_shapes() {
         assert_eq!(c["workspace_id"], app.workspace.app_id);
         assert_eq!((c["external_id"].clone(), c["role"].clone()), (json!("70"), json!("user")));
         assert_eq!((c["email"].clone(), c["email_domain"].clone()), (json!("joe@bloggs.com"), json!("bloggs.com")));
-        assert_eq!(c["owner_id"], app.owner.id);
+        assert_eq!(c["owner_id"], app.owner.id.get());
         assert_eq!(c["signed_up_at"], 1734537437);
         assert_eq!(c["custom_attributes"], json!({"plan": "pro"}));
         assert_eq!(c["location"]["type"], "location");
@@ -280,7 +281,7 @@ async fn merge_moves_the_leads_history_to_the_user() {
         let user = create(&app, json!({"role": "user", "external_id": "u-1", "email": "joe@x.com"})).await;
         let lead = create(&app, json!({"role": "lead", "email": "visitor@x.com", "name": "Visitor"})).await;
         let (user_id, lead_id) = (user["id"].as_str().unwrap(), lead["id"].as_str().unwrap());
-        let (uid, lid): (i64, i64) = (user_id.parse().unwrap(), lead_id.parse().unwrap());
+        let (uid, lid): (ContactId, ContactId) = (user_id.parse().unwrap(), lead_id.parse().unwrap());
 
         let tag = rapport_store::tags::find_or_create(&app.db, ws, "Hot").await.unwrap();
         let r = app.post(&format!("/api/contacts/{lead_id}/tags"), json!({"id": tag.id})).await;

@@ -2,10 +2,11 @@ mod common;
 
 use axum::http::StatusCode;
 use common::TestApp;
+use rapport_core::ids::ContactId;
 use rapport_store::testing::contact as insert_test_contact;
 use serde_json::{json, Value};
 
-async fn start(app: &TestApp, contact_id: i64, body: &str) -> String {
+async fn start(app: &TestApp, contact_id: ContactId, body: &str) -> String {
     let r = app.post("/api/conversations", json!({"from": {"type": "user", "id": contact_id}, "body": body})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.body["conversation_id"].as_str().unwrap().to_string()

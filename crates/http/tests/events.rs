@@ -3,14 +3,15 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::TestApp;
 use rapport_core::admin::AdminRole;
+use rapport_core::ids::ContactId;
 use rapport_store::testing::contact as insert_test_contact;
 use serde_json::{json, Map, Value};
 
-async fn contact(app: &TestApp, user_id: &str, email: &str) -> i64 {
+async fn contact(app: &TestApp, user_id: &str, email: &str) -> ContactId {
     insert_test_contact(&app.db, app.workspace.id, "user", Some(user_id), Some(email)).await.unwrap()
 }
 
-async fn events_of(app: &TestApp, contact_id: i64) -> Vec<Value> {
+async fn events_of(app: &TestApp, contact_id: ContactId) -> Vec<Value> {
     let r = app.get(&format!("/api/events?type=user&intercom_user_id={contact_id}&per_page=150")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.body["events"].as_array().unwrap().clone()

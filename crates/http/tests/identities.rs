@@ -9,6 +9,7 @@ use chrono::TimeZone;
 use common::TestApp;
 use messenger_support::{as_visitor, boot, Visitor};
 use rapport_core::identity::user_hash;
+use rapport_core::ids::{ContactId, ConversationId};
 use serde_json::{json, Value};
 
 async fn contact(app: &TestApp, body: Value) -> String {
@@ -156,7 +157,7 @@ async fn a_conversation_folds_into_another_and_the_source_points_there() {
                 let r =
                     app.post("/api/conversations", json!({"from": {"type": "user", "id": ann}, "body": body})).await;
                 assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-                r.body["conversation_id"].as_str().unwrap().parse::<i64>().unwrap()
+                r.body["conversation_id"].as_str().unwrap().parse::<ConversationId>().unwrap()
             }
         };
         let first = start("Invoice is wrong").await;
@@ -252,7 +253,7 @@ async fn the_vip_user_under_a_secondary_email_is_routed_to_vip_with_the_sla_in_b
         assert_eq!(r.body["contact"]["id"].as_i64().unwrap().to_string(), cto);
         let visitor = Visitor {
             token: r.body["visitor_token"].as_str().unwrap().to_string(),
-            contact_id: r.body["contact"]["id"].as_i64().unwrap(),
+            contact_id: ContactId::new(r.body["contact"]["id"].as_i64().unwrap()),
         };
         assert_eq!(app.get(&format!("/api/contacts/{cto}")).await.body["email"], "cto@enterprise.example");
         assert_eq!(rapport_store::contacts::count(&app.db, app.workspace.id).await.unwrap(), 1);
@@ -266,7 +267,7 @@ async fn the_vip_user_under_a_secondary_email_is_routed_to_vip_with_the_sla_in_b
         )
         .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        let id = r.body["conversation"]["id"].as_i64().unwrap();
+        let id = ConversationId::new(r.body["conversation"]["id"].as_i64().unwrap());
         let c = app.get(&format!("/api/conversations/{id}")).await.body;
         assert_eq!(c["team_assignee_id"], vip, "routed to the VIP team: {c}");
         assert_eq!(c["sla_applied"]["sla_name"], "VIP");

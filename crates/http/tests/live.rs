@@ -6,17 +6,18 @@ mod live_support;
 use common::TestApp;
 use live_support::{connect, refused, serve, visitor_token};
 use rapport_core::admin::AdminRole;
+use rapport_core::ids::{AdminId, ContactId, ConversationId};
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions};
 use rapport_store::testing;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
-async fn lead(app: &TestApp) -> i64 {
+async fn lead(app: &TestApp) -> ContactId {
     testing::contact(&app.db, app.workspace.id, "lead", None, None).await.unwrap()
 }
 
 /// A conversation started by `contact_id` through the store, as any other channel would.
-async fn started_by(app: &TestApp, contact_id: i64, body: &str) -> i64 {
+async fn started_by(app: &TestApp, contact_id: ContactId, body: &str) -> ConversationId {
     let new = NewConversation { contact_id, body, subject: None, created_at: None, options: SendOptions::default() };
     conversations::create(&app.db, app.workspace.id, new).await.unwrap().conversation.id
 }
@@ -75,13 +76,13 @@ async fn visitor_and_agent_talk_live_and_notes_stay_internal() {
         let typing = agent.next_of("typing").await;
         assert_eq!(
             (typing["conversation_id"].as_i64(), typing["author"]["id"].as_i64()),
-            (Some(conversation_id), Some(contact))
+            (Some(conversation_id), Some(contact.get()))
         );
         agent.send(json!({"type": "typing", "conversation_id": conversation_id})).await;
         let typing = visitor.next_of("typing").await;
         assert_eq!(
             (typing["author"]["type"].as_str(), typing["author"]["id"].as_i64()),
-            (Some("admin"), Some(app.owner.id))
+            (Some("admin"), Some(app.owner.id.get()))
         );
         assert_eq!(rapport_store::event_log::last_seq(&app.db, app.workspace.id).await.unwrap(), seq_before);
 
@@ -91,7 +92,7 @@ async fn visitor_and_agent_talk_live_and_notes_stay_internal() {
         let read = agent.next_event().await;
         assert_eq!(
             (read["kind"].as_str(), read["data"]["reader"]["id"].as_i64()),
-            (Some("conversation.read"), Some(contact))
+            (Some("conversation.read"), Some(contact.get()))
         );
 
         // A visitor reply goes to the existing conversation.
@@ -132,11 +133,11 @@ async fn resuming_with_since_gets_missed_events_once_in_order() {
         let mut seen = Vec::new();
         for _ in 0..4 {
             let event = visitor.next_event().await;
-            assert_eq!(event["conversation_id"].as_i64(), Some(mine), "never another contact's: {event}");
+            assert_eq!(event["conversation_id"].as_i64(), Some(mine.get()), "never another contact's: {event}");
             seen.push(event["seq"].as_i64().unwrap());
         }
         assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
-        assert!(other > 0);
+        assert!(other.get() > 0);
 
         // Then live, after the backlog, without repeats.
         let change = Change::AdminComment { admin_id: app.owner.id, body: "live" };
@@ -160,7 +161,7 @@ async fn the_same_client_id_twice_stores_one_part_and_acks_twice() {
         assert_eq!((first["type"].as_str(), second["type"].as_str()), (Some("ack"), Some("ack")), "{second}");
         assert_eq!(first["part"]["id"], second["part"]["id"]);
         assert_eq!(first["conversation_id"], second["conversation_id"]);
-        let conversation_id = first["conversation_id"].as_i64().unwrap();
+        let conversation_id = ConversationId::new(first["conversation_id"].as_i64().unwrap());
         let parts = conversations::live_parts(&app.db, app.workspace.id, conversation_id, false, 0, 10).await.unwrap();
         assert_eq!(parts.len(), 1);
     }
@@ -211,7 +212,7 @@ async fn other_workspaces_see_and_reach_nothing() {
         };
         let theirs = conversations::create(&other.db, other.workspace.id, new).await.unwrap().conversation.id;
         let event = outsider.next_event().await;
-        assert_eq!(event["conversation_id"].as_i64(), Some(theirs), "{event}");
+        assert_eq!(event["conversation_id"].as_i64(), Some(theirs.get()), "{event}");
         assert_eq!(event["seq"], 2, "seq 1 is the lead's creation, which sockets do not get");
     }
 }
@@ -226,7 +227,7 @@ async fn hostile_frames_get_error_frames_and_the_socket_stays_open() {
             connect(&address, &format!("/messenger/ws?token={}", visitor_token(&app.workspace, contact))).await;
         let (viewer, viewer_token) = app.teammate("viewer@example.com", AdminRole::Viewer).await;
         let (mut watcher, _) = connect(&address, &format!("/ws?token={viewer_token}")).await;
-        assert!(viewer.id > 0);
+        assert!(viewer.id.get() > 0);
 
         let cases: Vec<(Message, &str)> = vec![
             (Message::Text("not json".into()), "bad_frame"),
@@ -294,10 +295,10 @@ async fn handshakes_without_valid_credentials_are_refused() {
 }
 
 /// The next presence frame about `admin_id`.
-async fn presence_of(client: &mut live_support::Client, admin_id: i64) -> Value {
+async fn presence_of(client: &mut live_support::Client, admin_id: AdminId) -> Value {
     loop {
         let frame = client.next_of("presence").await;
-        if frame["admin_id"].as_i64() == Some(admin_id) {
+        if frame["admin_id"].as_i64() == Some(admin_id.get()) {
             return frame;
         }
     }
@@ -311,25 +312,29 @@ async fn agents_see_presence_and_subscribe_narrows_events() {
         let (mut owner, _) = connect(&address, &format!("/ws?token={}", app.token)).await;
         let (mut teammate, _) = connect(&address, &format!("/ws?token={mate_token}")).await;
         let online = presence_of(&mut owner, mate.id).await;
-        assert_eq!((online["admin_id"].as_i64(), online["status"].as_str()), (Some(mate.id), Some("online")));
+        assert_eq!((online["admin_id"].as_i64(), online["status"].as_str()), (Some(mate.id.get()), Some("online")));
         teammate.send(json!({"type": "presence", "status": "away"})).await;
         let away = presence_of(&mut owner, mate.id).await;
-        assert_eq!((away["admin_id"].as_i64(), away["status"].as_str()), (Some(mate.id), Some("away")));
+        assert_eq!((away["admin_id"].as_i64(), away["status"].as_str()), (Some(mate.id.get()), Some("away")));
         drop(teammate);
         let offline = presence_of(&mut owner, mate.id).await;
-        assert_eq!((offline["admin_id"].as_i64(), offline["status"].as_str()), (Some(mate.id), Some("offline")));
+        assert_eq!((offline["admin_id"].as_i64(), offline["status"].as_str()), (Some(mate.id.get()), Some("offline")));
 
         let first = started_by(&app, lead(&app).await, "first").await;
-        assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(first));
+        assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(first.get()));
         let second = started_by(&app, lead(&app).await, "second").await;
-        assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(second));
+        assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(second.get()));
         owner.send(json!({"type": "subscribe", "conversations": [second]})).await;
         assert_eq!(owner.ask(json!({"type": "ping"})).await["type"], "pong");
         for id in [first, second] {
             let change = Change::AdminComment { admin_id: app.owner.id, body: "again" };
             conversations::send(&app.db, app.workspace.id, id, change, SendOptions::default()).await.unwrap();
         }
-        assert_eq!(owner.next_event().await["conversation_id"].as_i64(), Some(second), "the first was filtered out");
+        assert_eq!(
+            owner.next_event().await["conversation_id"].as_i64(),
+            Some(second.get()),
+            "the first was filtered out"
+        );
     }
 }
 

@@ -7,6 +7,7 @@ use axum::http::{Method, StatusCode};
 use common::TestApp;
 use messenger_support::{admin_reply, as_visitor, boot, lead, start, Visitor};
 use rapport_core::identity::{sign_user_jwt, user_hash};
+use rapport_core::ids::ContactId;
 use serde_json::json;
 
 async fn contact_count(app: &TestApp) -> i64 {
@@ -29,19 +30,19 @@ async fn an_anonymous_visitor_becomes_a_lead_and_resumes_with_the_token() {
         assert_eq!(r.body["workspace"]["expected_reply"]["online"], true);
         assert_eq!(r.body["unread_count"], 0);
         assert!(r.body["seq"].is_i64());
-        let id = r.body["contact"]["id"].as_i64().unwrap();
+        let id = ContactId::new(r.body["contact"]["id"].as_i64().unwrap());
         let url = rapport_store::messenger::last_seen_url(&app.db, app.workspace.id, id).await.unwrap();
         assert_eq!(url.as_deref(), Some("https://shop.example/cart"));
 
         let token = r.body["visitor_token"].as_str().unwrap();
         let again = boot(&app, json!({"app_id": app.workspace.app_id, "visitor_token": token})).await;
-        assert_eq!(again.body["contact"]["id"], id);
+        assert_eq!(again.body["contact"]["id"], id.get());
         assert_eq!(contact_count(&app).await, 1);
 
         // A token of another workspace is not resumed there.
         let other = app.other_workspace().await;
         let there = boot(&other, json!({"app_id": other.workspace.app_id, "visitor_token": token})).await;
-        assert_ne!(there.body["contact"]["id"], id);
+        assert_ne!(there.body["contact"]["id"], id.get());
 
         assert_eq!(boot(&app, json!({"app_id": "nope"})).await.error_code(), "app_not_found");
         assert_eq!(boot(&app, json!({})).await.error_code(), "parameter_not_found");
@@ -145,7 +146,7 @@ async fn a_lead_who_signs_in_keeps_their_conversations_and_leads_never_see_users
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let user = Visitor {
             token: r.body["visitor_token"].as_str().unwrap().to_string(),
-            contact_id: r.body["contact"]["id"].as_i64().unwrap(),
+            contact_id: ContactId::new(r.body["contact"]["id"].as_i64().unwrap()),
         };
         assert_ne!(user.contact_id, visitor.contact_id);
         let list = as_visitor(&app, &user, Method::GET, "/messenger/conversations", None).await;
@@ -167,7 +168,7 @@ async fn a_lead_who_signs_in_keeps_their_conversations_and_leads_never_see_users
             "user_id": "u-9", "user_hash": user_hash(secret, "u-9")}),
         )
         .await;
-        assert_eq!(stale.body["contact"]["id"], user.contact_id);
+        assert_eq!(stale.body["contact"]["id"], user.contact_id.get());
     }
 }
 

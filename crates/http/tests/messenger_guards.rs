@@ -11,6 +11,7 @@ use live_support::{connect, refused, serve};
 use messenger_support::{as_visitor, boot, lead, start, upload, Visitor};
 use rapport_core::admin::AdminRole;
 use rapport_core::identity::user_hash;
+use rapport_core::ids::ContactId;
 use rapport_store::{contacts, event_log};
 use serde_json::json;
 
@@ -79,7 +80,9 @@ async fn blocked_and_archived_contacts_are_shut_out_of_the_messenger() {
         let user = json!({"app_id": app.workspace.app_id, "user_id": "u-9", "user_hash": user_hash(&secret, "u-9")});
         let r = boot(&app, user.clone()).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        contacts::set_archived(&app.db, ws, r.body["contact"]["id"].as_i64().unwrap(), true).await.unwrap();
+        contacts::set_archived(&app.db, ws, ContactId::new(r.body["contact"]["id"].as_i64().unwrap()), true)
+            .await
+            .unwrap();
         let before = footprint(&app).await;
         let r = boot(&app, user).await;
         assert_eq!((r.status, r.error_code()), (StatusCode::FORBIDDEN, "contact_archived"), "{}", r.text);
@@ -104,7 +107,7 @@ async fn a_merged_leads_token_opens_nothing_and_boots_a_stranger() {
         // Booting with it gives a new lead: neither the merged lead nor the user it became.
         let r = boot(&app, json!({"app_id": app.workspace.app_id, "visitor_token": visitor.token})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        let id = r.body["contact"]["id"].as_i64().unwrap();
+        let id = ContactId::new(r.body["contact"]["id"].as_i64().unwrap());
         assert!(id != user && id != visitor.contact_id, "{}", r.text);
         assert_eq!(r.body["unread_count"], 0);
     }
@@ -124,7 +127,7 @@ async fn an_agent_writing_a_note_never_shows_as_typing_to_the_visitor() {
         // A note: teammates hear "writing a note", the visitor nothing.
         writer.send(json!({"type": "typing", "conversation_id": conversation_id, "note": true})).await;
         let typing = teammate.next_of("typing").await;
-        assert_eq!((typing["note"].as_bool(), typing["author"]["id"].as_i64()), (Some(true), Some(app.owner.id)));
+        assert_eq!((typing["note"].as_bool(), typing["author"]["id"].as_i64()), (Some(true), Some(app.owner.id.get())));
         // Then a reply: the first typing the visitor ever gets is the reply's (signals keep their order).
         writer.send(json!({"type": "typing", "conversation_id": conversation_id})).await;
         let typing = visitor_socket.next_of("typing").await;

@@ -9,6 +9,7 @@ use axum::http::{Method, StatusCode};
 use common::TestApp;
 use messenger_support::{as_visitor, boot, start, Visitor};
 use rapport_core::identity::{sign_user_jwt, sign_visitor_token, user_hash, VisitorClaims};
+use rapport_core::ids::ContactId;
 use serde_json::{json, Value};
 
 async fn set_enforced(app: &TestApp, enforced: bool) {
@@ -20,7 +21,7 @@ fn visitor_of(r: &common::Response) -> Visitor {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     Visitor {
         token: r.body["visitor_token"].as_str().unwrap().to_string(),
-        contact_id: r.body["contact"]["id"].as_i64().unwrap(),
+        contact_id: ContactId::new(r.body["contact"]["id"].as_i64().unwrap()),
     }
 }
 
@@ -172,7 +173,7 @@ async fn no_token_issued_without_a_signature_acts_as_a_user() {
         // Resuming with it is ignored: a fresh lead, not the user.
         let resumed = boot(&app, json!({"app_id": app_id, "visitor_token": forged.token})).await;
         assert_eq!(resumed.body["contact"]["role"], "lead");
-        assert_ne!(resumed.body["contact"]["id"], victim.contact_id);
+        assert_ne!(resumed.body["contact"]["id"], victim.contact_id.get());
         // The user's own token still works.
         assert_eq!(conversation_ids(&app, &victim).await, [json!(conversation)]);
     }
@@ -199,7 +200,7 @@ async fn tokens_follow_who_was_verified() {
         let same = boot(&app, json!({"app_id": app_id, "visitor_token": user.token, "user_id": "u-7"})).await;
         assert_eq!(
             (same.body["contact"]["id"].as_i64(), same.body["contact"]["role"].as_str()),
-            (Some(user.contact_id), Some("user"))
+            (Some(user.contact_id.get()), Some("user"))
         );
         let refreshed = visitor_of(&same);
         assert_eq!(conversation_ids(&app, &refreshed).await.len(), 0, "the refreshed token works");
@@ -208,7 +209,7 @@ async fn tokens_follow_who_was_verified() {
         assert_eq!(other.body["contact"]["claimed_identity"]["user_id"], "u-8");
         // A bare token of the user (no identity in the boot) resumes the user.
         let bare = boot(&app, json!({"app_id": app_id, "visitor_token": user.token})).await;
-        assert_eq!(bare.body["contact"]["id"], user.contact_id);
+        assert_eq!(bare.body["contact"]["id"], user.contact_id.get());
     }
 }
 
@@ -224,7 +225,7 @@ async fn updates_do_not_change_who_a_visitor_is() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert_eq!(
             (r.body["contact"]["id"].as_i64(), r.body["contact"]["role"].as_str()),
-            (Some(lead.contact_id), Some("lead"))
+            (Some(lead.contact_id.get()), Some("lead"))
         );
         assert!(conversation_ids(&app, &lead).await.is_empty());
         let path = format!("/messenger/conversations/{}", s.conversation);

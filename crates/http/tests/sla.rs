@@ -9,6 +9,7 @@ mod common;
 use axum::http::StatusCode;
 use chrono::TimeZone;
 use common::TestApp;
+use rapport_core::ids::ConversationId;
 use rapport_store::{event_log, sla};
 use serde_json::{json, Value};
 
@@ -37,24 +38,24 @@ async fn enterprise_user(app: &TestApp, email: &str) -> String {
 }
 
 /// Moves a conversation, its parts and its SLA to the instant `at` (as if written then).
-async fn written_at(app: &TestApp, id: i64, at: i64) {
+async fn written_at(app: &TestApp, id: ConversationId, at: i64) {
     rapport_store::testing::backdate_conversation(&app.db, id, at).await;
 }
 
 /// The SLA events of the workspace: (kind, conversation id, target).
-async fn sla_events(app: &TestApp) -> Vec<(String, i64, String)> {
+async fn sla_events(app: &TestApp) -> Vec<(String, ConversationId, String)> {
     let events = event_log::after(&app.db, app.workspace.id, 0, 10_000).await.unwrap();
     events
         .into_iter()
         .filter(|e| e.kind.starts_with("sla."))
         .map(|e| {
             let target = e.payload()["target"].as_str().unwrap_or_default().to_string();
-            (e.kind, e.conversation_id.unwrap_or_default(), target)
+            (e.kind, e.conversation_id.unwrap_or(ConversationId::new(0)), target)
         })
         .collect()
 }
 
-async fn conversation(app: &TestApp, id: i64) -> Value {
+async fn conversation(app: &TestApp, id: ConversationId) -> Value {
     let r = app.get(&format!("/api/conversations/{id}")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.body
@@ -87,7 +88,7 @@ async fn friday_afternoon_enterprise_customer_gets_the_vip_sla_in_business_hours
             .post("/api/conversations", json!({"from": {"type": "user", "id": contact}, "body": "Production is down"}))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        let id: i64 = r.body["conversation_id"].as_str().unwrap().parse().unwrap();
+        let id: ConversationId = r.body["conversation_id"].as_str().unwrap().parse().unwrap();
         let c = conversation(&app, id).await;
         assert_eq!(c["team_assignee_id"], vip, "routed to the VIP team");
         assert_eq!(
@@ -111,7 +112,7 @@ async fn friday_afternoon_enterprise_customer_gets_the_vip_sla_in_business_hours
         // A second enterprise conversation at 16:58 runs over the weekend: due Monday 09:03.
         let r =
             app.post("/api/conversations", json!({"from": {"type": "user", "id": contact}, "body": "Also this"})).await;
-        let late: i64 = r.body["conversation_id"].as_str().unwrap().parse().unwrap();
+        let late: ConversationId = r.body["conversation_id"].as_str().unwrap().parse().unwrap();
         written_at(&app, late, ny(2024, 3, 8, 16, 58, 0)).await;
         sweep(&app, ny(2024, 3, 8, 16, 58, 0)).await;
         let c = conversation(&app, late).await;
@@ -199,7 +200,7 @@ async fn two_evaluations_of_the_same_state_emit_one_event() {
         .await;
         let contact = enterprise_user(&app, "a@example.com").await;
         let r = app.post("/api/conversations", json!({"from": {"type": "user", "id": contact}, "body": "hi"})).await;
-        let id: i64 = r.body["conversation_id"].as_str().unwrap().parse().unwrap();
+        let id: ConversationId = r.body["conversation_id"].as_str().unwrap().parse().unwrap();
         let r = app.post(&format!("/api/conversations/{id}/sla"), json!({"sla_policy_id": policy.to_string()})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         let applied = r.body["sla_state"]["targets"][0]["started_at"].as_i64().unwrap();
@@ -331,7 +332,7 @@ async fn team_office_hours_and_holidays_drive_the_clock() {
             id_of(app.post("/api/sla_policies", json!({"name": "Hour", "first_response_seconds": 3600})).await).await;
         let contact = enterprise_user(&app, "c@example.com").await;
         let r = app.post("/api/conversations", json!({"from": {"type": "user", "id": contact}, "body": "hi"})).await;
-        let id: i64 = r.body["conversation_id"].as_str().unwrap().parse().unwrap();
+        let id: ConversationId = r.body["conversation_id"].as_str().unwrap().parse().unwrap();
         let r = app.post(&format!("/api/conversations/{id}/parts"),
             json!({"message_type": "assignment", "type": "team", "admin_id": app.owner.id.to_string(), "assignee_id": team.to_string()})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);

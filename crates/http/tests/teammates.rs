@@ -5,6 +5,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{Response, TestApp};
 use rapport_core::admin::AdminRole;
+use rapport_core::ids::AdminId;
 use serde_json::{json, Value};
 
 async fn invite(app: &TestApp, token: &str, email: &str, role: &str) -> Response {
@@ -143,7 +144,7 @@ async fn roles_change_with_owner_rules() {
     for app in TestApp::all().await {
         let (admin, admin_token) = app.teammate("admin@example.com", AdminRole::Admin).await;
         let (agent, agent_token) = app.teammate("agent@example.com", AdminRole::Agent).await;
-        let path = |id: i64| format!("/api/admins/{id}");
+        let path = |id: AdminId| format!("/api/admins/{id}");
 
         let r = app.request_as(Some(&admin_token), Method::PUT, &path(agent.id), Some(json!({"role": "viewer"}))).await;
         assert_eq!((r.status, r.body["role"].as_str()), (StatusCode::OK, Some("viewer")), "{}", r.text);
@@ -193,7 +194,7 @@ async fn deactivation_ends_access_at_once() {
         assert_eq!(app.send(me()).await.status, StatusCode::OK);
 
         // Who may deactivate whom.
-        let path = |id: i64, action: &str| format!("/api/admins/{id}/{action}");
+        let path = |id: AdminId, action: &str| format!("/api/admins/{id}/{action}");
         let r = app.request_as(Some(&agent_token), Method::POST, &path(admin.id, "deactivate"), Some(json!({}))).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         let r =

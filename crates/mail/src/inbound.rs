@@ -122,7 +122,7 @@ impl Inbox {
             match store::receive(&self.db, &self.config.attachments_dir, recipient, &email, &record).await {
                 Ok(received) => tracing::info!(
                     workspace_id = recipient.workspace_id.get(),
-                    conversation_id = received.conversation_id,
+                    conversation_id = received.conversation_id.get(),
                     duplicate = received.duplicate,
                     "email received"
                 ),

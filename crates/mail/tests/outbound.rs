@@ -1,6 +1,6 @@
 //! The outbound sender against a real SMTP server: Python's aiosmtpd (`tests/mail-out/sink.py`,
 //! in a virtualenv made by `tests/mail-out/ensure-venv.sh`), on SQLite and PostgreSQL.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ConversationId, WorkspaceId};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -102,8 +102,8 @@ async fn drain(sender: &Sender, db: &Db, workspace_id: WorkspaceId, part_id: i64
 
 struct Thread {
     workspace: rapport_store::workspaces::Workspace,
-    owner_id: i64,
-    conversation_id: i64,
+    owner_id: AdminId,
+    conversation_id: ConversationId,
 }
 
 async fn email_thread(db: &Db, customer: &str) -> Thread {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rapport_core::identity::{sign_visitor_token, VisitorClaims};
+use rapport_core::ids::ContactId;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -117,7 +118,7 @@ async fn two_nodes_deliver_each_others_events_over_nats() {
         .json()
         .await
         .unwrap();
-    let contact_id: i64 = contact["id"].as_str().unwrap().parse().unwrap();
+    let contact_id: ContactId = contact["id"].as_str().unwrap().parse().unwrap();
     let claims = VisitorClaims { app_id: app_id.clone(), contact_id, issued_at: 1_763_700_000, verified_user: false };
     let visitor_token = sign_visitor_token(&secret, &claims);
 

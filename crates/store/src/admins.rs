@@ -2,14 +2,14 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rapport_core::admin::AdminRole;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, TeamId, WorkspaceId};
 use serde::Serialize;
 
 use crate::{now, Backend, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Admin {
-    pub id: i64,
+    pub id: AdminId,
     pub workspace_id: WorkspaceId,
     pub email: String,
     pub name: String,
@@ -93,7 +93,7 @@ pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewAdmin<'_>) -> St
     Ok(admin)
 }
 
-pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Admin> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: AdminId) -> StoreResult<Admin> {
     let sql = format!("SELECT {COLUMNS} FROM admins WHERE workspace_id = $1 AND id = $2");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("admin")
 }
@@ -119,7 +119,7 @@ pub async fn list(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<Admin>>
 pub async fn set_away(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: AdminId,
     enabled: bool,
     reassign: bool,
     reason_id: Option<i64>,
@@ -136,7 +136,7 @@ pub async fn set_away(
 }
 
 /// Deactivates an admin and ends every session and API token they hold, in one transaction.
-pub async fn deactivate(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Admin> {
+pub async fn deactivate(db: &Db, workspace_id: WorkspaceId, id: AdminId) -> StoreResult<Admin> {
     let current = find(db, workspace_id, id).await?;
     let sql = format!(
         "UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 \
@@ -187,19 +187,19 @@ const ANOTHER_ACTIVE_OWNER: &str = "role <> 'owner' OR EXISTS (SELECT 1 FROM adm
 const LOCK_OWNERS: &str = "SELECT id FROM admins WHERE workspace_id = $1 AND role = 'owner' FOR UPDATE";
 
 /// The team ids of each admin of the workspace, as `(admin_id, team_id)` pairs ordered by admin.
-pub async fn team_memberships(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<(i64, i64)>> {
+pub async fn team_memberships(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<(AdminId, TeamId)>> {
     let sql = "SELECT admin_id, team_id FROM team_members WHERE workspace_id = $1 ORDER BY admin_id, team_id";
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
 }
 
-pub async fn team_ids(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> StoreResult<Vec<i64>> {
+pub async fn team_ids(db: &Db, workspace_id: WorkspaceId, admin_id: AdminId) -> StoreResult<Vec<TeamId>> {
     let sql = "SELECT team_id FROM team_members WHERE workspace_id = $1 AND admin_id = $2 ORDER BY team_id";
     db.read().scalars(Stmt::new(sql).arg(workspace_id).arg(admin_id)).await
 }
 
 /// Changes an admin's role. Demoting the workspace's last active owner is refused, checked in the
 /// statement that writes, after the owner rows are locked (`LOCK_OWNERS`).
-pub async fn set_role(db: &Db, workspace_id: WorkspaceId, id: i64, role: AdminRole) -> StoreResult<Admin> {
+pub async fn set_role(db: &Db, workspace_id: WorkspaceId, id: AdminId, role: AdminRole) -> StoreResult<Admin> {
     let current = find(db, workspace_id, id).await?;
     let sql = format!(
         "UPDATE admins SET role = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 \
@@ -219,7 +219,7 @@ pub async fn set_role(db: &Db, workspace_id: WorkspaceId, id: i64, role: AdminRo
 }
 
 /// Lets a deactivated admin sign in again. Their old sessions and tokens stay ended.
-pub async fn reactivate(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Admin> {
+pub async fn reactivate(db: &Db, workspace_id: WorkspaceId, id: AdminId) -> StoreResult<Admin> {
     let sql = format!(
         "UPDATE admins SET active = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
@@ -233,7 +233,7 @@ pub async fn reactivate(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreRes
 }
 
 /// An admin conversations may be assigned to: one of the workspace's, and active.
-pub async fn find_assignable(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Admin> {
+pub async fn find_assignable(db: &Db, workspace_id: WorkspaceId, id: AdminId) -> StoreResult<Admin> {
     let admin = find(db, workspace_id, id).await?;
     if !admin.active {
         return Err(StoreError::Invalid(format!("admin {id} is deactivated and cannot be assigned conversations")));

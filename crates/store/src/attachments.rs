@@ -3,7 +3,7 @@
 //!
 //! An upload belongs to its uploader until a message of theirs claims it
 //! (`conversations::send` / `create` with `SendOptions::attachment_ids`).
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
 use std::path::{Path, PathBuf};
 
 use rand::Rng;
@@ -38,15 +38,15 @@ const COLUMNS: &str =
 /// Who uploads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Uploader {
-    Admin(i64),
-    Contact(i64),
+    Admin(AdminId),
+    Contact(ContactId),
 }
 
 impl Uploader {
     fn columns(self) -> (&'static str, i64) {
         match self {
-            Uploader::Admin(id) => ("admin", id),
-            Uploader::Contact(id) => ("contact", id),
+            Uploader::Admin(id) => ("admin", id.get()),
+            Uploader::Contact(id) => ("contact", id.get()),
         }
     }
 }
@@ -113,7 +113,12 @@ pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<At
 
 /// An attachment a contact may fetch: one they uploaded, or one sent with a message they see
 /// (a public part of a conversation they take part in). Anything else is not found.
-pub async fn find_for_contact(db: &Db, workspace_id: WorkspaceId, id: i64, contact_id: i64) -> StoreResult<Attachment> {
+pub async fn find_for_contact(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: i64,
+    contact_id: ContactId,
+) -> StoreResult<Attachment> {
     let sql = format!(
         "SELECT {COLUMNS} FROM attachments a WHERE a.workspace_id = $1 AND a.id = $2 AND \
          ((a.uploader_type = 'contact' AND a.uploader_id = $3) OR EXISTS (SELECT 1 FROM conversation_parts p \

@@ -1,5 +1,5 @@
 //! Companies (keyed for customers by their own `company_id`) and which contacts belong to them.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{CompanyId, ContactId, WorkspaceId};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -8,7 +8,7 @@ use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, T
 /// A company as stored, with the number of contacts attached to it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Company {
-    pub id: i64,
+    pub id: CompanyId,
     pub workspace_id: WorkspaceId,
     /// The customer's own id for the company; unique in the workspace and never changed.
     pub company_id: String,
@@ -29,7 +29,7 @@ pub struct Company {
 
 #[derive(crate::Row)]
 struct Row {
-    id: i64,
+    id: CompanyId,
     workspace_id: WorkspaceId,
     company_id: String,
     name: Option<String>,
@@ -126,7 +126,7 @@ async fn fetch_by_text(db: &Db, sql: String, workspace_id: WorkspaceId, key: &st
     Ok(row.map(Company::from))
 }
 
-pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Company> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: CompanyId) -> StoreResult<Company> {
     let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id = $2");
     let row: Option<Row> = db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?;
     row.map(Company::from).or_not_found("company")
@@ -189,9 +189,9 @@ pub(crate) async fn write(
     workspace_id: WorkspaceId,
     company_id: &str,
     f: &CompanyFields,
-) -> StoreResult<(i64, bool)> {
+) -> StoreResult<(CompanyId, bool)> {
     let at = now();
-    let existing: Option<(i64, String)> = tx
+    let existing: Option<(CompanyId, String)> = tx
         .fetch_optional(
             Stmt::new("SELECT id, custom_attributes FROM companies WHERE workspace_id = $1 AND company_id = $2")
                 .arg(workspace_id)
@@ -223,7 +223,7 @@ pub(crate) async fn write(
         .await?;
         return Ok((id, false));
     }
-    let inserted: Option<i64> = tx
+    let inserted: Option<CompanyId> = tx
         .scalar_optional(
             Stmt::new(
                 "INSERT INTO companies (workspace_id, company_id, name, plan, size, website, industry, \
@@ -281,14 +281,14 @@ async fn update_validated(
 }
 
 /// Updates a company by our id (its `company_id` cannot change).
-pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, fields: CompanyFields) -> StoreResult<Company> {
+pub async fn update(db: &Db, workspace_id: WorkspaceId, id: CompanyId, fields: CompanyFields) -> StoreResult<Company> {
     let current = find(db, workspace_id, id).await?;
     validate(db, workspace_id, &fields).await?;
     update_validated(db, workspace_id, &current, &fields).await
 }
 
 /// Deletes a company with its contact links and taggings; the contacts themselves stay.
-pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: CompanyId) -> StoreResult<()> {
     let mut tx = db.begin().await?;
     tx.execute(
         Stmt::new("DELETE FROM contact_companies WHERE workspace_id = $1 AND company_id = $2")
@@ -361,14 +361,19 @@ pub async fn scroll(db: &Db, workspace_id: WorkspaceId, after_id: i64, limit: i6
 }
 
 /// Whether a (not merged-away) contact with this id exists in the workspace.
-pub async fn contact_exists(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<bool> {
+pub async fn contact_exists(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId) -> StoreResult<bool> {
     let sql = "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL";
     let n: i64 = db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(contact_id)).await?;
     Ok(n > 0)
 }
 
 /// Attaches a contact to a company (idempotent); both must be in the workspace.
-pub async fn attach(db: &Db, workspace_id: WorkspaceId, contact_id: i64, company_id: i64) -> StoreResult<Company> {
+pub async fn attach(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    contact_id: ContactId,
+    company_id: CompanyId,
+) -> StoreResult<Company> {
     if !contact_exists(db, workspace_id, contact_id).await? {
         return Err(StoreError::not_found("contact"));
     }
@@ -390,7 +395,12 @@ pub async fn attach(db: &Db, workspace_id: WorkspaceId, contact_id: i64, company
 }
 
 /// Detaches a contact from a company. A company the contact is not attached to is not found.
-pub async fn detach(db: &Db, workspace_id: WorkspaceId, contact_id: i64, company_id: i64) -> StoreResult<Company> {
+pub async fn detach(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    contact_id: ContactId,
+    company_id: CompanyId,
+) -> StoreResult<Company> {
     if !contact_exists(db, workspace_id, contact_id).await? {
         return Err(StoreError::not_found("contact"));
     }
@@ -412,7 +422,7 @@ pub async fn detach(db: &Db, workspace_id: WorkspaceId, contact_id: i64, company
 }
 
 /// The companies a contact is attached to, in the order they were attached.
-pub async fn list_for_contact(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<Vec<Company>> {
+pub async fn list_for_contact(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId) -> StoreResult<Vec<Company>> {
     let sql = format!(
         "{SELECT} JOIN contact_companies l ON l.company_id = c.id \
          WHERE c.workspace_id = $1 AND l.workspace_id = $1 AND l.contact_id = $2 ORDER BY l.created_at, c.id"
@@ -426,24 +436,25 @@ pub async fn list_for_contact(db: &Db, workspace_id: WorkspaceId, contact_id: i6
 pub async fn first_for_contacts(
     db: &Db,
     workspace_id: WorkspaceId,
-    contact_ids: &[i64],
-) -> StoreResult<std::collections::HashMap<i64, Company>> {
-    let mut first: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    contact_ids: &[ContactId],
+) -> StoreResult<std::collections::HashMap<ContactId, Company>> {
+    let mut first: std::collections::HashMap<ContactId, CompanyId> = std::collections::HashMap::new();
     for chunk in contact_ids.chunks(500) {
         let sql = format!(
             "SELECT contact_id, company_id FROM contact_companies WHERE workspace_id = $1 AND contact_id IN ({}) \
              ORDER BY contact_id, created_at, company_id",
             crate::placeholders(2, chunk.len())
         );
-        let links: Vec<(i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(chunk)).await?;
+        let links: Vec<(ContactId, CompanyId)> =
+            db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(chunk)).await?;
         for (contact_id, company_id) in links {
             first.entry(contact_id).or_insert(company_id);
         }
     }
-    let mut company_ids: Vec<i64> = first.values().copied().collect();
+    let mut company_ids: Vec<CompanyId> = first.values().copied().collect();
     company_ids.sort_unstable();
     company_ids.dedup();
-    let mut companies: std::collections::HashMap<i64, Company> = std::collections::HashMap::new();
+    let mut companies: std::collections::HashMap<CompanyId, Company> = std::collections::HashMap::new();
     for chunk in company_ids.chunks(500) {
         let sql = format!("{SELECT} WHERE c.workspace_id = $1 AND c.id IN ({})", crate::placeholders(2, chunk.len()));
         let rows: Vec<Row> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(chunk)).await?;
@@ -453,7 +464,7 @@ pub async fn first_for_contacts(
 }
 
 /// The ids of the contacts attached to a company, in id order.
-pub async fn contact_ids(db: &Db, workspace_id: WorkspaceId, company_id: i64) -> StoreResult<Vec<i64>> {
+pub async fn contact_ids(db: &Db, workspace_id: WorkspaceId, company_id: CompanyId) -> StoreResult<Vec<ContactId>> {
     let sql =
         "SELECT contact_id FROM contact_companies WHERE workspace_id = $1 AND company_id = $2 ORDER BY contact_id";
     db.read().scalars(Stmt::new(sql).arg(workspace_id).arg(company_id)).await

@@ -6,7 +6,7 @@
 //! A merged contact keeps its row (with `merged_into_id`) so old ids can be traced, but every read
 //! here treats it as gone.
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
 use std::collections::HashMap;
 
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
@@ -30,7 +30,7 @@ pub use relations::{contacts_of_company, relations, Limited, Relations, INLINED}
 
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Contact {
-    pub id: i64,
+    pub id: ContactId,
     pub workspace_id: WorkspaceId,
     pub role: String,
     pub external_id: Option<String>,
@@ -39,7 +39,7 @@ pub struct Contact {
     pub phone: Option<String>,
     pub name: Option<String>,
     pub avatar: Option<String>,
-    pub owner_id: Option<i64>,
+    pub owner_id: Option<AdminId>,
     pub unsubscribed_from_emails: bool,
     pub has_hard_bounced: bool,
     pub marked_email_as_spam: bool,
@@ -63,7 +63,7 @@ pub struct Contact {
     pub last_email_clicked_at: Option<i64>,
     pub archived: bool,
     pub blocked: bool,
-    pub merged_into_id: Option<i64>,
+    pub merged_into_id: Option<ContactId>,
     /// The user id an unverified messenger boot claimed for this lead (never resolves anything).
     pub claimed_user_id: Option<String>,
     /// The email an unverified messenger boot claimed for this lead (never resolves anything).
@@ -101,7 +101,7 @@ pub struct ContactFields {
     pub avatar: Option<Option<String>>,
     pub signed_up_at: Option<Option<i64>>,
     pub last_seen_at: Option<Option<i64>>,
-    pub owner_id: Option<Option<i64>>,
+    pub owner_id: Option<Option<AdminId>>,
     pub unsubscribed_from_emails: Option<bool>,
     pub language_override: Option<Option<String>>,
     /// Merged key by key into the stored attributes.
@@ -135,7 +135,7 @@ async fn validate(
     db: &Db,
     workspace_id: WorkspaceId,
     fields: &mut ContactFields,
-    self_id: Option<i64>,
+    self_id: Option<ContactId>,
 ) -> StoreResult<()> {
     if let Some(Some(external_id)) = &mut fields.external_id {
         let trimmed = external_id.trim();
@@ -185,7 +185,7 @@ const DROP_PROMOTED_IDENTITIES: &str = "DELETE FROM contact_identities WHERE wor
     AND ((kind = 'email' AND value = LOWER($3)) OR (kind = 'phone' AND value = $4) \
     OR (kind = 'external_id' AND value = $5))";
 
-fn duplicate(id: i64) -> StoreError {
+fn duplicate(id: ContactId) -> StoreError {
     Conflict::ContactExists { id }.into()
 }
 
@@ -248,7 +248,12 @@ pub(crate) async fn insert(tx: &mut Tx, workspace_id: WorkspaceId, fields: Conta
 }
 
 /// Updates the given fields; custom attributes are merged key by key into the stored ones.
-pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, mut fields: ContactFields) -> StoreResult<Contact> {
+pub async fn update(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: ContactId,
+    mut fields: ContactFields,
+) -> StoreResult<Contact> {
     let current = find(db, workspace_id, id).await?;
     validate(db, workspace_id, &mut fields, Some(id)).await?;
     let role = match fields.role {
@@ -306,7 +311,7 @@ pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, mut fields: Con
 }
 
 /// A live (not merged) contact of the workspace.
-pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Contact> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: ContactId) -> StoreResult<Contact> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("contact")
 }
@@ -339,7 +344,7 @@ pub(crate) const VERIFIED_EMAIL_HOLDERS: &str = "SELECT contact_id FROM contact_
 /// Deletes a contact with its notes, taggings, company links, events and further identifiers. A
 /// contact that is part of conversations is refused: those belong to the inbox's history (archive
 /// it instead).
-pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Contact> {
+pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: ContactId) -> StoreResult<Contact> {
     let contact = find(db, workspace_id, id).await?;
     let in_conversations: i64 = db
         .read()
@@ -371,19 +376,19 @@ pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<
 }
 
 /// Sets `archived` (archive/unarchive).
-pub async fn set_archived(db: &Db, workspace_id: WorkspaceId, id: i64, archived: bool) -> StoreResult<Contact> {
+pub async fn set_archived(db: &Db, workspace_id: WorkspaceId, id: ContactId, archived: bool) -> StoreResult<Contact> {
     set_flag(db, workspace_id, id, "archived", archived).await
 }
 
 /// Blocks a contact (Intercom has no unblock).
-pub async fn block(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Contact> {
+pub async fn block(db: &Db, workspace_id: WorkspaceId, id: ContactId) -> StoreResult<Contact> {
     set_flag(db, workspace_id, id, "blocked", true).await
 }
 
 async fn set_flag(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ContactId,
     column: &'static str,
     value: bool,
 ) -> StoreResult<Contact> {
@@ -476,29 +481,29 @@ pub async fn count(db: &Db, workspace_id: WorkspaceId) -> StoreResult<i64> {
 pub async fn tag(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ContactId,
     tag_id: i64,
-    admin_id: Option<i64>,
+    admin_id: Option<AdminId>,
 ) -> StoreResult<AppliedTag> {
     find(db, workspace_id, id).await?;
-    crate::tags::apply(db, workspace_id, tag_id, Target::Contact, id, admin_id).await
+    crate::tags::apply(db, workspace_id, tag_id, Target::Contact, id.get(), admin_id).await
 }
 
 /// The tags of one live contact.
-pub async fn tags(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Vec<AppliedTag>> {
+pub async fn tags(db: &Db, workspace_id: WorkspaceId, id: ContactId) -> StoreResult<Vec<AppliedTag>> {
     find(db, workspace_id, id).await?;
-    crate::tags::tags_of(db, workspace_id, Target::Contact, &[id]).await
+    crate::tags::tags_of(db, workspace_id, Target::Contact, &[id.get()]).await
 }
 
 /// Removes a tag from a live contact; returns the tag.
-pub async fn untag(db: &Db, workspace_id: WorkspaceId, id: i64, tag_id: i64) -> StoreResult<crate::tags::Tag> {
+pub async fn untag(db: &Db, workspace_id: WorkspaceId, id: ContactId, tag_id: i64) -> StoreResult<crate::tags::Tag> {
     find(db, workspace_id, id).await?;
-    crate::tags::remove(db, workspace_id, tag_id, Target::Contact, id).await
+    crate::tags::remove(db, workspace_id, tag_id, Target::Contact, id.get()).await
 }
 
 /// Grouped rows by contact id, for relation loading.
-pub(crate) fn group<T>(rows: Vec<(i64, T)>) -> HashMap<i64, Vec<T>> {
-    let mut map: HashMap<i64, Vec<T>> = HashMap::new();
+pub(crate) fn group<T>(rows: Vec<(ContactId, T)>) -> HashMap<ContactId, Vec<T>> {
+    let mut map: HashMap<ContactId, Vec<T>> = HashMap::new();
     for (id, row) in rows {
         map.entry(id).or_default().push(row);
     }

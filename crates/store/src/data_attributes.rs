@@ -3,7 +3,7 @@
 //! ones included, so un-archiving can never collide). The value rules live in
 //! `rapport_core::attributes`; this module applies them to stored definitions.
 use rapport_core::attributes::{self, AttributeError, DataType, Model};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use serde_json::{Map, Value};
 
 use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
@@ -22,7 +22,7 @@ pub struct DataAttribute {
     pub options: Vec<String>,
     pub archived: bool,
     pub messenger_writable: bool,
-    pub admin_id: Option<i64>,
+    pub admin_id: Option<AdminId>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -39,7 +39,7 @@ struct Row {
     options: String,
     archived: bool,
     messenger_writable: bool,
-    admin_id: Option<i64>,
+    admin_id: Option<AdminId>,
     created_at: i64,
     updated_at: i64,
 }
@@ -76,7 +76,7 @@ pub struct NewDataAttribute<'a> {
     pub options: Vec<String>,
     pub messenger_writable: bool,
     /// The teammate creating it.
-    pub admin_id: Option<i64>,
+    pub admin_id: Option<AdminId>,
 }
 
 /// The changeable parts of a definition; `None` leaves a part as it is. Name, model and type

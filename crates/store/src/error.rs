@@ -16,6 +16,7 @@
 //! are expected there (a repository names them, or retries a race) and are not worth a warning.
 use rapport_core::attributes::Model;
 use rapport_core::contact::IdentityKind;
+use rapport_core::ids::ContactId;
 
 /// What a repository can fail with. Callers map these to their own errors (HTTP statuses etc.).
 #[derive(Debug, thiserror::Error)]
@@ -61,13 +62,13 @@ pub enum Conflict {
     /// Another live contact already holds these details (its external id, as primary or further
     /// identifier).
     #[error("A contact matching those details already exists with id={id}")]
-    ContactExists { id: i64 },
+    ContactExists { id: ContactId },
     /// A contact in conversations cannot be deleted (archive it instead).
     #[error("this contact has conversations; archive it instead")]
     ContactHasConversations,
     /// The identifier belongs to another contact.
     #[error("the {kind} {value:?} already belongs to contact id={contact_id} (merge the two contacts instead)")]
-    IdentityTaken { kind: IdentityKind, value: String, contact_id: i64 },
+    IdentityTaken { kind: IdentityKind, value: String, contact_id: ContactId },
     /// The identifier is the contact's own primary one.
     #[error("{value:?} is already this contact's primary {kind}")]
     IdentityIsPrimary { kind: IdentityKind, value: String },

@@ -6,7 +6,7 @@
 //! doorbell (`Db::committed`).
 use rapport_core::conversation::AuthorType;
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, ConversationId, WorkspaceId};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -35,7 +35,7 @@ impl Audience {
 pub struct NewEvent {
     pub workspace_id: WorkspaceId,
     pub kind: EventKind,
-    pub conversation_id: Option<i64>,
+    pub conversation_id: Option<ConversationId>,
     pub audience: Audience,
     pub payload: Value,
     pub created_at: i64,
@@ -48,7 +48,7 @@ pub struct Event {
     pub seq: i64,
     /// As stored: older releases may have written kinds this one does not know ([`Event::known_kind`]).
     pub kind: String,
-    pub conversation_id: Option<i64>,
+    pub conversation_id: Option<ConversationId>,
     /// `everyone` or `admins`.
     pub audience: String,
     /// JSON text.
@@ -72,10 +72,10 @@ impl Event {
     }
 
     /// The ids of the conversation's contacts when the event was written.
-    pub fn contact_ids(&self) -> Vec<i64> {
+    pub fn contact_ids(&self) -> Vec<ContactId> {
         self.payload()["conversation"]["contact_ids"]
             .as_array()
-            .map(|ids| ids.iter().filter_map(Value::as_i64).collect())
+            .map(|ids| ids.iter().filter_map(Value::as_i64).map(ContactId::new).collect())
             .unwrap_or_default()
     }
 }

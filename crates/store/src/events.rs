@@ -6,7 +6,7 @@
 //! rather than expanded into `count` synthetic events, so a summary of a million occurrences
 //! costs one row and the event list only ever shows events that were really sent.
 use rapport_core::attributes::{self, AttributeError};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -15,7 +15,7 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 /// The identifiers of the contact an event belongs to, as event lists show them.
 #[derive(Debug, Clone, PartialEq, Eq, crate::Row)]
 pub struct ContactRef {
-    pub id: i64,
+    pub id: ContactId,
     /// The customer's own id (`user_id` on the wire).
     pub external_id: Option<String>,
     pub email: Option<String>,
@@ -25,7 +25,7 @@ pub struct ContactRef {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContactKey<'a> {
     /// Our id (`id` / `intercom_user_id`).
-    Id(i64),
+    Id(ContactId),
     /// The customer's id (`user_id`).
     ExternalId(&'a str),
     Email(&'a str),
@@ -35,7 +35,7 @@ pub enum ContactKey<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub id: i64,
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     /// Lower-cased.
     pub event_name: String,
     pub metadata: Map<String, Value>,
@@ -44,7 +44,7 @@ pub struct Event {
 
 /// A new event. The name is normalised (lower-cased) and the metadata validated on the way in.
 pub struct NewEvent<'a> {
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     pub event_name: &'a str,
     pub created_at: i64,
     pub metadata: &'a Map<String, Value>,
@@ -136,7 +136,7 @@ pub async fn record(db: &Db, workspace_id: WorkspaceId, new: NewEvent<'_>) -> St
 #[derive(crate::Row)]
 struct EventRow {
     id: i64,
-    contact_id: i64,
+    contact_id: ContactId,
     event_name: String,
     metadata: String,
     created_at: i64,
@@ -147,7 +147,7 @@ struct EventRow {
 pub async fn list(
     db: &Db,
     workspace_id: WorkspaceId,
-    contact_id: i64,
+    contact_id: ContactId,
     limit: i64,
     before: Option<(i64, i64)>,
 ) -> StoreResult<Vec<Event>> {
@@ -177,7 +177,7 @@ pub async fn list(
 }
 
 /// Per event name: how many times, first and last, over stored events and uploaded summaries.
-pub async fn summaries(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<Vec<EventSummary>> {
+pub async fn summaries(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId) -> StoreResult<Vec<EventSummary>> {
     let sql = "SELECT event_name AS name, MIN(f) AS first, MAX(l) AS last, CAST(SUM(c) AS BIGINT) AS count FROM ( \
            SELECT event_name, created_at AS f, created_at AS l, CAST(1 AS BIGINT) AS c FROM events \
            WHERE workspace_id = $1 AND contact_id = $2 \
@@ -194,7 +194,7 @@ pub async fn summaries(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> S
 pub async fn add_summaries(
     db: &Db,
     workspace_id: WorkspaceId,
-    contact_id: i64,
+    contact_id: ContactId,
     summaries: &[EventSummary],
 ) -> StoreResult<()> {
     let mut names = Vec::with_capacity(summaries.len());

@@ -1,6 +1,6 @@
 //! GitHub issue links: a conversation may be linked to GitHub issues; when an issue closes, the
 //! inbound GitHub webhook reopens every linked conversation (see `rapport_http::routes::github`).
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ConversationId, WorkspaceId};
 use rapport_core::webhook::parse_github_issue;
 use serde::Serialize;
 
@@ -10,11 +10,11 @@ use crate::{now, Conn, Db, Stmt, StoreError, StoreResult};
 pub struct IssueLink {
     pub id: i64,
     pub workspace_id: WorkspaceId,
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub repository: String,
     pub issue_number: i64,
     pub url: String,
-    pub admin_id: i64,
+    pub admin_id: AdminId,
     pub created_at: i64,
 }
 
@@ -24,8 +24,8 @@ const COLUMNS: &str = "id, workspace_id, conversation_id, repository, issue_numb
 pub async fn link(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
-    admin_id: i64,
+    conversation_id: ConversationId,
+    admin_id: AdminId,
     url: &str,
 ) -> StoreResult<IssueLink> {
     let (repository, number) = parse_github_issue(url).ok_or_else(|| {
@@ -53,7 +53,7 @@ pub async fn link(
 }
 
 /// The issues a conversation is linked to.
-pub async fn links(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) -> StoreResult<Vec<IssueLink>> {
+pub async fn links(db: &Db, workspace_id: WorkspaceId, conversation_id: ConversationId) -> StoreResult<Vec<IssueLink>> {
     crate::conversations::find(db, workspace_id, conversation_id).await?;
     let sql = format!(
         "SELECT {COLUMNS} FROM github_issue_links WHERE workspace_id = $1 AND conversation_id = $2 ORDER BY id"

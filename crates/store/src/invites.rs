@@ -3,7 +3,7 @@
 //! that creates the admin, so a link works once even when clicked twice at the same moment.
 use rand::distributions::{Alphanumeric, DistString};
 use rapport_core::admin::AdminRole;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use serde::Serialize;
 
 use crate::admins::{hash_password, Admin};
@@ -21,12 +21,12 @@ pub struct Invite {
     pub email: String,
     pub name: String,
     pub role: String,
-    pub invited_by: i64,
+    pub invited_by: AdminId,
     pub created_at: i64,
     pub expires_at: i64,
     pub accepted_at: Option<i64>,
     /// The admin the invitation became, once accepted.
-    pub admin_id: Option<i64>,
+    pub admin_id: Option<AdminId>,
 }
 
 const COLUMNS: &str = "id, workspace_id, email, name, role, invited_by, created_at, expires_at, accepted_at, admin_id";
@@ -45,7 +45,7 @@ fn check_name(name: &str) -> StoreResult<&str> {
 pub async fn create(
     db: &Db,
     workspace_id: WorkspaceId,
-    invited_by: i64,
+    invited_by: AdminId,
     email: &str,
     name: &str,
     role: AdminRole,

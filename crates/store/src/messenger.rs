@@ -4,7 +4,7 @@
 use crate::contacts::{self, Contact};
 use crate::conversations::{Conversation, COLUMNS};
 use crate::{now, Conn, Db, Stmt, StoreResult};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, ConversationId, WorkspaceId};
 
 /// The user (never a lead) a boot names: by the customer's `user_id` when given, else by email
 /// (case-insensitive; the oldest user with it). Either may be the user's primary (preferred) or a
@@ -31,7 +31,7 @@ pub async fn find_user(
 }
 
 /// Records that the visitor is here now, on `url` when given.
-pub async fn touch(db: &Db, workspace_id: WorkspaceId, contact_id: i64, url: Option<&str>) -> StoreResult<()> {
+pub async fn touch(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, url: Option<&str>) -> StoreResult<()> {
     let update = Stmt::new(
         "UPDATE contacts SET last_seen_at = $3, last_seen_url = COALESCE($4, last_seen_url) \
          WHERE workspace_id = $1 AND id = $2",
@@ -46,7 +46,7 @@ pub async fn touch(db: &Db, workspace_id: WorkspaceId, contact_id: i64, url: Opt
 }
 
 /// The page the contact was last seen on.
-pub async fn last_seen_url(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<Option<String>> {
+pub async fn last_seen_url(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId) -> StoreResult<Option<String>> {
     let sql = "SELECT last_seen_url FROM contacts WHERE workspace_id = $1 AND id = $2";
     let url: Option<Option<String>> =
         db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(contact_id)).await?;
@@ -57,8 +57,8 @@ pub async fn last_seen_url(db: &Db, workspace_id: WorkspaceId, contact_id: i64) 
 pub async fn takes_part(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
-    contact_id: i64,
+    conversation_id: ConversationId,
+    contact_id: ContactId,
 ) -> StoreResult<bool> {
     let sql = "SELECT contact_id FROM conversation_contacts WHERE workspace_id = $1 AND conversation_id = $2 \
                AND contact_id = $3";
@@ -72,7 +72,7 @@ pub async fn takes_part(
 pub async fn conversations_of(
     db: &Db,
     workspace_id: WorkspaceId,
-    contact_id: i64,
+    contact_id: ContactId,
     limit: i64,
 ) -> StoreResult<Vec<Conversation>> {
     let columns = COLUMNS.split(", ").map(|c| format!("c.{}", c.trim())).collect::<Vec<_>>().join(", ");

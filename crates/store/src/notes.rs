@@ -1,5 +1,5 @@
 //! Notes: free text teammates leave on a contact. Bodies are stored as given, never interpreted.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
 use serde::Serialize;
 
 use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
@@ -9,8 +9,8 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 pub struct Note {
     pub id: i64,
     pub workspace_id: WorkspaceId,
-    pub contact_id: i64,
-    pub admin_id: Option<i64>,
+    pub contact_id: ContactId,
+    pub admin_id: Option<AdminId>,
     pub body: String,
     pub created_at: i64,
     pub admin_name: Option<String>,
@@ -30,8 +30,8 @@ const SELECT: &str = "SELECT n.id, n.workspace_id, n.contact_id, n.admin_id, n.b
 pub async fn create(
     db: &Db,
     workspace_id: WorkspaceId,
-    contact_id: i64,
-    admin_id: Option<i64>,
+    contact_id: ContactId,
+    admin_id: Option<AdminId>,
     body: &str,
 ) -> StoreResult<Note> {
     if body.trim().is_empty() {
@@ -69,7 +69,7 @@ pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<No
 pub async fn list_for_contact(
     db: &Db,
     workspace_id: WorkspaceId,
-    contact_id: i64,
+    contact_id: ContactId,
     page: i64,
     per_page: i64,
 ) -> StoreResult<(Vec<Note>, i64)> {

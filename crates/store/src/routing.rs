@@ -2,7 +2,7 @@
 //! live), an audit log, and the live path that runs the live rules on a conversation and applies
 //! their actions through the same functions as a teammate's actions (so events reach the log and
 //! the inbox live). The rules themselves are `rapport_core::routing`.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, ConversationId, TeamId, WorkspaceId};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -22,7 +22,7 @@ use crate::{now, Conn, Db, OptionExt, Pool, Stmt, StoreError, StoreResult};
 pub struct Draft {
     /// `{"rules": [...]}` in canonical form.
     pub rules: Value,
-    pub updated_by: Option<i64>,
+    pub updated_by: Option<AdminId>,
     pub updated_at: Option<i64>,
     /// The version live now (`None` before the first publish).
     pub live_version: Option<i64>,
@@ -33,7 +33,7 @@ pub struct Draft {
 pub struct Version {
     pub version: i64,
     pub rules: Value,
-    pub published_by: Option<i64>,
+    pub published_by: Option<AdminId>,
     pub published_at: i64,
 }
 
@@ -42,7 +42,7 @@ pub struct Version {
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
     pub id: i64,
-    pub admin_id: Option<i64>,
+    pub admin_id: Option<AdminId>,
     pub action: String,
     pub version: Option<i64>,
     pub diff: Value,
@@ -53,7 +53,7 @@ fn parse_json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| json!({"rules": []}))
 }
 
-fn version_of((version, rules, published_by, published_at): (i64, String, Option<i64>, i64)) -> Version {
+fn version_of((version, rules, published_by, published_at): (i64, String, Option<AdminId>, i64)) -> Version {
     Version { version, rules: parse_json(&rules), published_by, published_at }
 }
 
@@ -64,7 +64,7 @@ pub async fn live(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Option<Vers
     let sql = format!(
         "SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 ORDER BY version DESC LIMIT 1"
     );
-    let row: Option<(i64, String, Option<i64>, i64)> =
+    let row: Option<(i64, String, Option<AdminId>, i64)> =
         db.read().fetch_optional(Stmt::new(sql).arg(workspace_id)).await?;
     Ok(row.map(version_of))
 }
@@ -73,14 +73,15 @@ pub async fn live(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Option<Vers
 pub async fn versions(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Vec<Version>> {
     let sql =
         format!("SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 ORDER BY version DESC");
-    let rows: Vec<(i64, String, Option<i64>, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await?;
+    let rows: Vec<(i64, String, Option<AdminId>, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await?;
     Ok(rows.into_iter().map(version_of).collect())
 }
 
 /// The draft; before the first edit it is a copy of the live rules (or no rules).
 pub async fn draft(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Draft> {
     let sql = "SELECT rules, updated_by, updated_at FROM assignment_rule_drafts WHERE workspace_id = $1";
-    let row: Option<(String, Option<i64>, i64)> = db.read().fetch_optional(Stmt::new(sql).arg(workspace_id)).await?;
+    let row: Option<(String, Option<AdminId>, i64)> =
+        db.read().fetch_optional(Stmt::new(sql).arg(workspace_id)).await?;
     let live = live(db, workspace_id).await?;
     let live_version = live.as_ref().map(|v| v.version);
     Ok(match row {
@@ -134,7 +135,7 @@ pub async fn validate(db: &Db, workspace_id: WorkspaceId, rules: &Value) -> Stor
 }
 
 /// Replaces the draft (validated first: a refused draft changes nothing) and records the change.
-pub async fn save_draft(db: &Db, workspace_id: WorkspaceId, admin_id: i64, rules: &Value) -> StoreResult<Draft> {
+pub async fn save_draft(db: &Db, workspace_id: WorkspaceId, admin_id: AdminId, rules: &Value) -> StoreResult<Draft> {
     let set = validate(db, workspace_id, rules).await?;
     let before = draft_rules(db, workspace_id).await?;
     write_draft(db, workspace_id, admin_id, &set, "draft_updated", None, before.diff(&set)).await?;
@@ -144,7 +145,7 @@ pub async fn save_draft(db: &Db, workspace_id: WorkspaceId, admin_id: i64, rules
 async fn write_draft(
     db: &Db,
     workspace_id: WorkspaceId,
-    admin_id: i64,
+    admin_id: AdminId,
     set: &RuleSet,
     action: &str,
     version: Option<i64>,
@@ -169,7 +170,7 @@ const AUDIT: &str = "INSERT INTO assignment_rule_audit (workspace_id, admin_id, 
 
 /// Publishes the draft as a new numbered version, which goes live. The draft is validated again
 /// (a team may have been deleted since it was saved).
-pub async fn publish(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> StoreResult<Version> {
+pub async fn publish(db: &Db, workspace_id: WorkspaceId, admin_id: AdminId) -> StoreResult<Version> {
     let draft = draft(db, workspace_id).await?;
     let set = validate(db, workspace_id, &draft.rules).await?;
     let diff = live_rules(db, workspace_id).await?.diff(&set);
@@ -191,7 +192,7 @@ pub async fn publish(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> Store
 }
 
 /// Copies a published version into the draft (publish to make it live again).
-pub async fn restore(db: &Db, workspace_id: WorkspaceId, admin_id: i64, version: i64) -> StoreResult<Draft> {
+pub async fn restore(db: &Db, workspace_id: WorkspaceId, admin_id: AdminId, version: i64) -> StoreResult<Draft> {
     let sql =
         format!("SELECT {VERSION_COLUMNS} FROM assignment_rule_versions WHERE workspace_id = $1 AND version = $2");
     let found: (i64, String, Option<i64>, i64) =
@@ -203,7 +204,7 @@ pub async fn restore(db: &Db, workspace_id: WorkspaceId, admin_id: i64, version:
 }
 
 /// An audit entry as stored: id, admin_id, action, version, diff (JSON text), created_at.
-type AuditRow = (i64, Option<i64>, String, Option<i64>, String, i64);
+type AuditRow = (i64, Option<AdminId>, String, Option<i64>, String, i64);
 
 /// The audit log, newest first, at most `limit` entries before entry id `before` (paging).
 pub async fn audit(
@@ -278,13 +279,17 @@ fn conversation_map(conversation: &Conversation, tags: Value) -> Map<String, Val
 type People = (Map<String, Value>, Map<String, Value>);
 
 /// The rules' view of a contact and their first company (empty maps when absent).
-async fn people(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<People> {
+async fn people(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId) -> StoreResult<People> {
     Ok(people_of(db, workspace_id, &[contact_id]).await?.remove(&contact_id).unwrap_or_default())
 }
 
 /// [`people`] for many contacts: contacts and tags are read by chunks of ids, companies one
 /// query per contact.
-async fn people_of(db: &Db, workspace_id: WorkspaceId, contact_ids: &[i64]) -> StoreResult<HashMap<i64, People>> {
+async fn people_of(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    contact_ids: &[ContactId],
+) -> StoreResult<HashMap<ContactId, People>> {
     let mut found = HashMap::new();
     for chunk in contact_ids.chunks(500) {
         let sql = format!(
@@ -295,12 +300,13 @@ async fn people_of(db: &Db, workspace_id: WorkspaceId, contact_ids: &[i64]) -> S
         let contacts: Vec<crate::contacts::Contact> =
             db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(chunk)).await?;
         let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();
-        for tag in crate::tags::tags_of(db, workspace_id, Target::Contact, chunk).await? {
+        let target_ids: Vec<i64> = chunk.iter().map(|id| id.get()).collect();
+        for tag in crate::tags::tags_of(db, workspace_id, Target::Contact, &target_ids).await? {
             tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
         }
         let mut first_companies = crate::companies::first_for_contacts(db, workspace_id, chunk).await?;
         let companies: Vec<_> = contacts.iter().map(|contact| first_companies.remove(&contact.id)).collect();
-        let company_ids: Vec<i64> = companies.iter().flatten().map(|c| c.id).collect();
+        let company_ids: Vec<i64> = companies.iter().flatten().map(|c| c.id.get()).collect();
         let mut company_tags: HashMap<i64, Vec<Value>> = HashMap::new();
         for ids in company_ids.chunks(500) {
             for tag in crate::tags::tags_of(db, workspace_id, Target::Company, ids).await? {
@@ -310,11 +316,14 @@ async fn people_of(db: &Db, workspace_id: WorkspaceId, contact_ids: &[i64]) -> S
         for (contact, company) in contacts.into_iter().zip(companies) {
             let mut person = object(&contact);
             person.insert("custom_attributes".into(), Value::Object(contact.custom_attributes_map()));
-            person.insert("tags".into(), Value::Array(tags.remove(&contact.id).unwrap_or_default()));
+            person.insert("tags".into(), Value::Array(tags.remove(&contact.id.get()).unwrap_or_default()));
             let company = match company {
                 Some(company) => {
                     let mut map = object(&company);
-                    map.insert("tags".into(), Value::Array(company_tags.get(&company.id).cloned().unwrap_or_default()));
+                    map.insert(
+                        "tags".into(),
+                        Value::Array(company_tags.get(&company.id.get()).cloned().unwrap_or_default()),
+                    );
                     map
                 }
                 None => Map::new(),
@@ -328,7 +337,7 @@ async fn people_of(db: &Db, workspace_id: WorkspaceId, contact_ids: &[i64]) -> S
 /// The rules' view of a conversation (its first contact and that contact's first company) at
 /// unix time `at`, with the workspace's office hours.
 pub async fn subject(db: &Db, workspace_id: WorkspaceId, conversation: &Conversation, at: i64) -> StoreResult<Subject> {
-    let tags = crate::tags::tags_of(db, workspace_id, Target::Conversation, &[conversation.id]).await?;
+    let tags = crate::tags::tags_of(db, workspace_id, Target::Conversation, &[conversation.id.get()]).await?;
     let (contact, company) = people(db, workspace_id, conversation.contact_id).await?;
     let subject = Subject {
         conversation: conversation_map(conversation, tag_names(&tags)),
@@ -364,8 +373,8 @@ pub struct Applied {
 pub async fn run(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
-    author: Option<i64>,
+    conversation_id: ConversationId,
+    author: Option<AdminId>,
 ) -> StoreResult<Option<Applied>> {
     let Some(live) = live(db, workspace_id).await? else { return Ok(None) };
     let set = RuleSet::from_stored(&live.rules.to_string());
@@ -385,24 +394,24 @@ pub async fn run(
 /// replied to a closed one) and returns the conversation when they ran. The triggering change is
 /// already stored: a failure here is logged, never returned, so it cannot lose the message.
 /// A failure leaves a new conversation's `rules_due_at` set, so [`run_overdue`] tries again.
-pub async fn run_after(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) -> Option<Conversation> {
+pub async fn run_after(db: &Db, workspace_id: WorkspaceId, conversation_id: ConversationId) -> Option<Conversation> {
     // Boxed: the rules act through `conversations::send`, which calls back here.
     match Box::pin(run(db, workspace_id, conversation_id, None)).await {
         Ok(applied) => {
             if let Err(error) = rules_ran(db, workspace_id, conversation_id).await {
-                tracing::warn!(workspace_id = workspace_id.get(), conversation_id, %error, "could not mark the rules as run");
+                tracing::warn!(workspace_id = workspace_id.get(), conversation_id = conversation_id.get(), %error, "could not mark the rules as run");
             }
             applied.and_then(|a| a.conversation)
         }
         Err(error) => {
-            tracing::warn!(workspace_id = workspace_id.get(), conversation_id, %error, "assignment rules failed");
+            tracing::warn!(workspace_id = workspace_id.get(), conversation_id = conversation_id.get(), %error, "assignment rules failed");
             None
         }
     }
 }
 
 /// Marks a conversation's rules as run (its `rules_due_at` cleared).
-async fn rules_ran(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) -> StoreResult<()> {
+async fn rules_ran(db: &Db, workspace_id: WorkspaceId, conversation_id: ConversationId) -> StoreResult<()> {
     let update = Stmt::new(
         "UPDATE conversations SET rules_due_at = NULL WHERE workspace_id = $1 AND id = $2 \
                  AND rules_due_at IS NOT NULL",
@@ -449,7 +458,7 @@ pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
         if claimed == 1 && untouched {
             tracing::info!(
                 workspace_id = workspace_id.get(),
-                conversation_id = id,
+                conversation_id = id.get(),
                 "running assignment rules that did not run"
             );
             run_after(db, workspace_id, id).await;
@@ -462,11 +471,11 @@ pub async fn run_overdue(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
 #[derive(crate::Row)]
 struct OwedRules {
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     rules_due_at: i64,
     state: ConversationState,
-    admin_assignee_id: Option<i64>,
-    team_assignee_id: Option<i64>,
+    admin_assignee_id: Option<AdminId>,
+    team_assignee_id: Option<TeamId>,
 }
 
 /// Applies a trace's actions: tags, priority and notes first, then the final assignment (a team
@@ -475,7 +484,7 @@ async fn apply(
     db: &Db,
     workspace_id: WorkspaceId,
     conversation: &Conversation,
-    author: i64,
+    author: AdminId,
     trace: &Trace<'_>,
 ) -> StoreResult<()> {
     let id = conversation.id;
@@ -484,7 +493,7 @@ async fn apply(
         match taken.action {
             RuleAction::Tag { tag } => {
                 let tag = crate::tags::find_or_create(db, workspace_id, tag).await?;
-                crate::tags::apply(db, workspace_id, tag.id, Target::Conversation, id, Some(author)).await?;
+                crate::tags::apply(db, workspace_id, tag.id, Target::Conversation, id.get(), Some(author)).await?;
             }
             RuleAction::SetPriority { priority } => {
                 conversations::update(db, workspace_id, id, Edit { priority: Some(*priority), ..Edit::default() })
@@ -549,8 +558,8 @@ async fn apply(
 async fn send_saved_reply(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
-    author: i64,
+    id: ConversationId,
+    author: AdminId,
     saved_reply_id: i64,
 ) -> StoreResult<()> {
     let reply = match crate::saved_replies::find(db, workspace_id, saved_reply_id).await {
@@ -569,7 +578,13 @@ async fn send_saved_reply(
     Ok(())
 }
 
-async fn assign(db: &Db, workspace_id: WorkspaceId, id: i64, author: i64, assignee: Assignee) -> StoreResult<()> {
+async fn assign(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: ConversationId,
+    author: AdminId,
+    assignee: Assignee,
+) -> StoreResult<()> {
     let change = Change::Assign { admin_id: author, assignee, body: None };
     conversations::reply_or_act(db, workspace_id, id, change).await.map(|_| ())
 }
@@ -580,7 +595,13 @@ static DISTRIBUTION: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(|| tokio::
 
 /// Assigns a conversation to a team and, by the team's distribution method, to one of its
 /// available teammates under their capacity (`assignment_limit` open conversations each).
-pub async fn assign_to_team(db: &Db, workspace_id: WorkspaceId, id: i64, author: i64, team_id: i64) -> StoreResult<()> {
+pub async fn assign_to_team(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    id: ConversationId,
+    author: AdminId,
+    team_id: TeamId,
+) -> StoreResult<()> {
     in_turn(db, workspace_id, team_id, distribute_locked(db, workspace_id, id, author, team_id, None)).await.map(|_| ())
 }
 
@@ -589,7 +610,7 @@ pub async fn assign_to_team(db: &Db, workspace_id: WorkspaceId, id: i64, author:
 async fn in_turn<T>(
     db: &Db,
     workspace_id: WorkspaceId,
-    team_id: i64,
+    team_id: TeamId,
     work: impl std::future::Future<Output = StoreResult<T>>,
 ) -> StoreResult<T> {
     let _turn = DISTRIBUTION.lock().await;
@@ -598,7 +619,7 @@ async fn in_turn<T>(
             // Held for the transaction, released by its commit or (on any early return) rollback.
             let mut lock = pool.begin().await?;
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind((workspace_id.get() << 32) ^ team_id)
+                .bind((workspace_id.get() << 32) ^ team_id.get())
                 .execute(&mut *lock)
                 .await?;
             let result = work.await;
@@ -612,7 +633,7 @@ async fn in_turn<T>(
 /// A conversation handed over from a teammate who went away: only moved while it is still theirs,
 /// and the assignment part carries `note` (why it moved).
 struct Handover<'a> {
-    from_admin: i64,
+    from_admin: AdminId,
     note: &'a str,
 }
 
@@ -622,9 +643,9 @@ struct Handover<'a> {
 async fn distribute_locked(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
-    author: i64,
-    team_id: i64,
+    id: ConversationId,
+    author: AdminId,
+    team_id: TeamId,
     handover: Option<&Handover<'_>>,
 ) -> StoreResult<bool> {
     let team = crate::teams::find(db, workspace_id, team_id).await?;
@@ -633,10 +654,10 @@ async fn distribute_locked(
     let sql = "SELECT c.admin_assignee_id, COUNT(*) FROM conversations c JOIN team_members m \
          ON m.admin_id = c.admin_assignee_id AND m.workspace_id = c.workspace_id \
          WHERE c.workspace_id = $1 AND m.team_id = $2 AND c.state = 'open' GROUP BY c.admin_assignee_id";
-    let open: Vec<(i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?;
+    let open: Vec<(AdminId, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?;
     let sql = "SELECT last_admin_id FROM team_assignment_cursors WHERE workspace_id = $1 AND team_id = $2";
-    let last: Option<i64> =
-        db.read().scalar_optional::<Option<i64>>(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?.flatten();
+    let last: Option<AdminId> =
+        db.read().scalar_optional::<Option<AdminId>>(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?.flatten();
     let candidates: Vec<Candidate> = members
         .iter()
         .filter_map(|member| admins.iter().find(|a| a.id == *member))
@@ -701,13 +722,18 @@ pub struct Reassigned {
 /// back to its team's queue (it counts against no capacity until it wakes), one without a team
 /// becomes unassigned. Each move is one assignment part, written in one transaction, authored by
 /// `author`, whose body says why; the assignment rules do not run on it.
-pub async fn reassign_away(db: &Db, workspace_id: WorkspaceId, admin_id: i64, author: i64) -> StoreResult<Reassigned> {
+pub async fn reassign_away(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    admin_id: AdminId,
+    author: AdminId,
+) -> StoreResult<Reassigned> {
     let away = crate::admins::find(db, workspace_id, admin_id).await?;
     let note = format!("Reassigned: {} is away", away.name);
     let sql =
         "SELECT id, state, team_assignee_id FROM conversations WHERE workspace_id = $1 AND admin_assignee_id = $2 \
          AND state IN ('open', 'snoozed') ORDER BY id";
-    let held: Vec<(i64, String, Option<i64>)> =
+    let held: Vec<(ConversationId, String, Option<TeamId>)> =
         db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(admin_id)).await?;
     let mut done = Reassigned::default();
     for (id, state, team_id) in held {
@@ -791,18 +817,18 @@ pub async fn impact(db: &Db, workspace_id: WorkspaceId, replay: Replay) -> Store
     let schedule = schedule(db, workspace_id).await?;
     let mut tags: HashMap<i64, Vec<Value>> = HashMap::new();
     for chunk in recent.chunks(500) {
-        let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
+        let ids: Vec<i64> = chunk.iter().map(|c| c.id.get()).collect();
         for tag in crate::tags::tags_of(db, workspace_id, Target::Conversation, &ids).await? {
             tags.entry(tag.target_id).or_default().push(Value::String(tag.name));
         }
     }
-    let mut contact_ids: Vec<i64> = recent.iter().map(|c| c.contact_id).collect();
+    let mut contact_ids: Vec<ContactId> = recent.iter().map(|c| c.contact_id).collect();
     contact_ids.sort_unstable();
     contact_ids.dedup();
     let people = people_of(db, workspace_id, &contact_ids).await?;
     for conversation in &recent {
         let (contact, company) = people.get(&conversation.contact_id).cloned().unwrap_or_default();
-        let names = Value::Array(tags.remove(&conversation.id).unwrap_or_default());
+        let names = Value::Array(tags.remove(&conversation.id.get()).unwrap_or_default());
         let subject =
             Subject { conversation: conversation_map(conversation, names), contact, company, ..Default::default() };
         let subject = schedule.place(subject, conversation.created_at);

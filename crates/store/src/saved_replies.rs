@@ -1,7 +1,7 @@
 //! Saved replies (macros): named templates the inbox inserts into its composer. Bodies are
 //! checked with [`rapport_core::template`] when saved, so a stored body always renders.
 use rapport_core::attributes::Model;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, ConversationId, WorkspaceId};
 use rapport_core::template::{Template, Values, Variable};
 use serde::Serialize;
 
@@ -142,7 +142,7 @@ pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<
 pub async fn template_values(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     admin: &Admin,
 ) -> StoreResult<Values> {
     crate::conversations::find(db, workspace_id, conversation_id).await?;
@@ -152,7 +152,7 @@ pub async fn template_values(
     )
     .arg(workspace_id)
     .arg(conversation_id);
-    let contact_id: Option<i64> = db.read().scalar_optional(first_contact).await?;
+    let contact_id: Option<ContactId> = db.read().scalar_optional(first_contact).await?;
     let mut values = Values {
         admin_name: Some(admin.name.clone()),
         conversation_id: Some(conversation_id.to_string()),

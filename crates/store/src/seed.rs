@@ -96,9 +96,9 @@ pub async fn seed_demo(db: &Db) -> StoreResult<DemoSummary> {
             V::I(at),
         ]);
     }
-    let mut admin_ids = vec![owner.id];
+    let mut admin_ids = vec![owner.id.get()];
     admin_ids.extend(batch::insert_returning_ids(db, &admins).await?);
-    let responders: Vec<i64> = std::iter::once(owner.id)
+    let responders: Vec<i64> = std::iter::once(owner.id.get())
         .chain(
             text::TEAMMATES
                 .iter()
@@ -113,7 +113,7 @@ pub async fn seed_demo(db: &Db) -> StoreResult<DemoSummary> {
         let fields = TeamFields { name: Some(name), distribution_method: Some("round_robin"), assignment_limit: None };
         let team = crate::teams::create(db, ws.id, fields).await?;
         let members: Vec<i64> = members.iter().map(|i| admin_ids[*i]).collect();
-        teams.push((team.id, members));
+        teams.push((team.id.get(), members));
     }
     let mut memberships = Rows::new("team_members", &["workspace_id", "team_id", "admin_id", "created_at"]);
     for (team, members) in &teams {
@@ -126,7 +126,7 @@ pub async fn seed_demo(db: &Db) -> StoreResult<DemoSummary> {
     for name in text::CONVERSATION_TAGS.iter().chain(text::CONTACT_TAGS) {
         tags.insert(name.to_string(), crate::tags::find_or_create(db, ws.id, name).await?.id);
     }
-    batch::insert_all(db, &[memberships, people::data_attributes(ws.id, owner.id, at)]).await?;
+    batch::insert_all(db, &[memberships, people::data_attributes(ws.id, owner.id.get(), at)]).await?;
 
     let companies = people::companies(&mut rng, ws.id, COMPANIES, at);
     let company_ids = batch::insert_returning_ids(db, &companies.rows).await?;

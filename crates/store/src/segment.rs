@@ -18,7 +18,7 @@
 //!   `anonymousId`, or a user with the identify's email and no `external_id`), else a lead.
 use rapport_core::attributes::{self, Model};
 use rapport_core::contact::ContactRole;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_core::segment::{Action, Call, CallError, Kind};
 use serde_json::{Map, Value};
 
@@ -54,13 +54,13 @@ enum Between {
     /// Look up the contact that owns this email, committed rows only.
     FindByEmail(rapport_core::contact::Email),
     /// Merge the lead `from` into the user `into`.
-    Merge { from: i64, into: i64 },
+    Merge { from: ContactId, into: ContactId },
 }
 
 /// The columns of a contact the intake reads and writes.
 #[derive(Debug, Clone, crate::Row)]
 struct Person {
-    id: i64,
+    id: ContactId,
     role: String,
     external_id: Option<String>,
     email: Option<String>,
@@ -70,7 +70,7 @@ struct Person {
     avatar: Option<String>,
     signed_up_at: Option<i64>,
     custom_attributes: String,
-    merged_into_id: Option<i64>,
+    merged_into_id: Option<ContactId>,
 }
 
 /// The contact an email lookup found for the call it was made for (`None`: nobody has it).
@@ -202,13 +202,14 @@ async fn find_user(db: &Db, workspace_id: WorkspaceId, user_id: &str) -> StoreRe
 /// The live contact an identity row names, following merges.
 async fn identity(db: &Db, workspace_id: WorkspaceId, kind: &str, segment_id: &str) -> StoreResult<Option<Contact>> {
     let sql = "SELECT contact_id FROM segment_identities WHERE workspace_id = $1 AND kind = $2 AND segment_id = $3";
-    let found: Option<i64> =
+    let found: Option<ContactId> =
         db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(kind).arg(segment_id)).await?;
     let Some(mut id) = found else { return Ok(None) };
     // A merge chain is short; the bound only guards against a cycle in corrupt data.
     for _ in 0..16 {
         let sql = "SELECT merged_into_id FROM contacts WHERE workspace_id = $1 AND id = $2";
-        let merged: Option<Option<i64>> = db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?;
+        let merged: Option<Option<ContactId>> =
+            db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?;
         match merged {
             None => return Ok(None),
             Some(Some(into)) => id = into,
@@ -285,7 +286,7 @@ async fn alias_target(
     user_id: &str,
     previous: Option<Contact>,
     user: Option<Contact>,
-) -> StoreResult<i64> {
+) -> StoreResult<ContactId> {
     let take_user_id = crate::contacts::ContactFields {
         role: Some(ContactRole::User),
         external_id: Some(Some(user_id.to_string())),

@@ -1,6 +1,6 @@
 //! Browser sessions of admins (the web app). The cookie holds a random id; only its hash is stored.
 use rand::distributions::{Alphanumeric, DistString};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 
 use crate::admins::Admin;
 use crate::tokens::{hash_secret, AdminInWorkspace, ADMIN_IN_WORKSPACE};
@@ -20,7 +20,7 @@ pub struct Session {
 pub async fn create(
     db: &Db,
     workspace_id: WorkspaceId,
-    admin_id: i64,
+    admin_id: AdminId,
     ttl_seconds: i64,
 ) -> StoreResult<(String, String)> {
     let secret = Alphanumeric.sample_string(&mut rand::thread_rng(), 48);
@@ -73,7 +73,7 @@ pub async fn delete(db: &Db, secret: &str) -> StoreResult<()> {
 }
 
 /// Ends every session of an admin (password change, deactivation).
-pub async fn delete_all_for_admin(db: &Db, workspace_id: WorkspaceId, admin_id: i64) -> StoreResult<()> {
+pub async fn delete_all_for_admin(db: &Db, workspace_id: WorkspaceId, admin_id: AdminId) -> StoreResult<()> {
     let delete =
         Stmt::new("DELETE FROM sessions WHERE workspace_id = $1 AND admin_id = $2").arg(workspace_id).arg(admin_id);
     let mut tx = db.begin().await?;

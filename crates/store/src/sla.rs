@@ -7,7 +7,7 @@
 //! `next_check_at` has come. Each evaluation writes with `WHERE revision = <read revision>` and
 //! appends its `sla.at_risk` / `sla.breached` events in the same transaction, so when several
 //! nodes evaluate at once only one write (and one set of events) wins.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ConversationId, TeamId, WorkspaceId};
 use std::collections::BTreeSet;
 
 use chrono_tz::Tz;
@@ -158,7 +158,7 @@ pub async fn delete_policy(db: &Db, workspace_id: WorkspaceId, id: i64) -> Store
 /// A team's own office hours (a team without them works the workspace's).
 #[derive(Debug, Clone, Serialize)]
 pub struct TeamHours {
-    pub team_id: i64,
+    pub team_id: TeamId,
     pub timezone: String,
     /// Canonical JSON (see `rapport_core::office_hours`).
     pub office_hours: Value,
@@ -166,10 +166,10 @@ pub struct TeamHours {
     pub updated_at: i64,
 }
 
-pub async fn team_hours(db: &Db, workspace_id: WorkspaceId, team_id: i64) -> StoreResult<Option<TeamHours>> {
+pub async fn team_hours(db: &Db, workspace_id: WorkspaceId, team_id: TeamId) -> StoreResult<Option<TeamHours>> {
     let sql = "SELECT team_id, timezone, office_hours, holidays, updated_at FROM team_office_hours \
          WHERE workspace_id = $1 AND team_id = $2";
-    let row: Option<(i64, String, String, String, i64)> =
+    let row: Option<(TeamId, String, String, String, i64)> =
         db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(team_id)).await?;
     Ok(row.map(|(team_id, timezone, hours, holidays, updated_at)| TeamHours {
         team_id,
@@ -185,7 +185,7 @@ pub async fn team_hours(db: &Db, workspace_id: WorkspaceId, team_id: i64) -> Sto
 pub async fn set_team_hours(
     db: &Db,
     workspace_id: WorkspaceId,
-    team_id: i64,
+    team_id: TeamId,
     timezone: &str,
     office_hours: &OfficeHours,
     holidays: &[chrono::NaiveDate],
@@ -213,7 +213,7 @@ pub async fn set_team_hours(
 }
 
 /// Removes a team's own hours: it works the workspace's again.
-pub async fn clear_team_hours(db: &Db, workspace_id: WorkspaceId, team_id: i64) -> StoreResult<()> {
+pub async fn clear_team_hours(db: &Db, workspace_id: WorkspaceId, team_id: TeamId) -> StoreResult<()> {
     crate::teams::find(db, workspace_id, team_id).await?;
     let delete = Stmt::new("DELETE FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2");
     let mut tx = db.begin().await?;
@@ -224,7 +224,7 @@ pub async fn clear_team_hours(db: &Db, workspace_id: WorkspaceId, team_id: i64) 
 
 /// Asks the sweep to re-evaluate, at once, the active SLAs counting in changed hours: a team's
 /// (`Some(team_id)`), or the whole workspace's (`None`).
-pub async fn recheck(db: &Db, workspace_id: WorkspaceId, team_id: Option<i64>) -> StoreResult<()> {
+pub async fn recheck(db: &Db, workspace_id: WorkspaceId, team_id: Option<TeamId>) -> StoreResult<()> {
     let update = Stmt::new(
         "UPDATE conversation_slas SET next_check_at = $3 WHERE workspace_id = $1 AND status = 'active'          AND ($2 IS NULL OR conversation_id IN              (SELECT id FROM conversations WHERE workspace_id = $1 AND team_assignee_id = $2))",
     )
@@ -256,7 +256,7 @@ pub async fn set_workspace_holidays(
 }
 
 /// The business clock of a team: its own hours when it has them, else the workspace's.
-pub async fn business_clock(db: &Db, workspace_id: WorkspaceId, team_id: Option<i64>) -> StoreResult<BusinessClock> {
+pub async fn business_clock(db: &Db, workspace_id: WorkspaceId, team_id: Option<TeamId>) -> StoreResult<BusinessClock> {
     if let Some(team_id) = team_id {
         let sql =
             "SELECT timezone, office_hours, holidays FROM team_office_hours WHERE workspace_id = $1 AND team_id = $2";
@@ -279,7 +279,7 @@ pub async fn business_clock(db: &Db, workspace_id: WorkspaceId, team_id: Option<
 /// The SLA applied to a conversation, as last evaluated.
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct ConversationSla {
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub sla_policy_id: Option<i64>,
     pub sla_name: String,
     pub applied_at: i64,
@@ -313,11 +313,15 @@ const SLA_COLUMNS: &str = "conversation_id, sla_policy_id, sla_name, applied_at,
     next_check_at, revision, evaluated_at";
 
 /// The SLAs of these conversations (of this workspace).
-pub async fn for_conversations(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> StoreResult<Vec<ConversationSla>> {
+pub async fn for_conversations(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    ids: &[ConversationId],
+) -> StoreResult<Vec<ConversationSla>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let list = ids.iter().map(ConversationId::to_string).collect::<Vec<_>>().join(", ");
     let sql =
         format!("SELECT {SLA_COLUMNS} FROM conversation_slas WHERE workspace_id = $1 AND conversation_id IN ({list})");
     db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await
@@ -326,7 +330,7 @@ pub async fn for_conversations(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) 
 pub async fn of_conversation(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
 ) -> StoreResult<Option<ConversationSla>> {
     Ok(for_conversations(db, workspace_id, &[conversation_id]).await?.into_iter().next())
 }
@@ -336,7 +340,7 @@ pub async fn of_conversation(
 pub async fn apply(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     policy_id: i64,
     at: i64,
 ) -> StoreResult<ConversationSla> {
@@ -363,7 +367,11 @@ pub async fn apply(
 }
 
 /// Removes the SLA from a conversation: its status becomes `cancelled` and its clocks stop.
-pub async fn cancel(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) -> StoreResult<ConversationSla> {
+pub async fn cancel(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    conversation_id: ConversationId,
+) -> StoreResult<ConversationSla> {
     let update = Stmt::new(
         "UPDATE conversation_slas SET status = 'cancelled', next_check_at = NULL, revision = revision + 1 \
          WHERE workspace_id = $1 AND conversation_id = $2",
@@ -380,7 +388,7 @@ pub async fn cancel(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) ->
 async fn timeline(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     snoozed_until: Option<i64>,
 ) -> StoreResult<Vec<Moment>> {
     let sql = "SELECT part_type, author_type, created_at FROM conversation_parts \
@@ -420,7 +428,7 @@ async fn timeline(
 pub async fn evaluate(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     now: i64,
 ) -> StoreResult<Option<ConversationSla>> {
     let Some(row) = of_conversation(db, workspace_id, conversation_id).await? else { return Ok(None) };
@@ -512,9 +520,9 @@ fn new_events<'a>(evaluation: &'a Evaluation, notified: &mut BTreeSet<String>) -
 
 /// Re-evaluates a conversation's SLA after a part was written. The part is already stored: a
 /// failure is logged, never returned.
-pub async fn after_part(db: &Db, workspace_id: WorkspaceId, conversation_id: i64) {
+pub async fn after_part(db: &Db, workspace_id: WorkspaceId, conversation_id: ConversationId) {
     if let Err(error) = evaluate(db, workspace_id, conversation_id, now()).await {
-        tracing::warn!(workspace_id = workspace_id.get(), conversation_id, %error, "evaluating the SLA failed");
+        tracing::warn!(workspace_id = workspace_id.get(), conversation_id = conversation_id.get(), %error, "evaluating the SLA failed");
     }
 }
 
@@ -523,10 +531,10 @@ pub async fn after_part(db: &Db, workspace_id: WorkspaceId, conversation_id: i64
 pub async fn sweep(db: &Db, now: i64, limit: i64) -> StoreResult<usize> {
     let sql = "SELECT workspace_id, conversation_id FROM conversation_slas \
          WHERE next_check_at IS NOT NULL AND next_check_at <= $1 ORDER BY next_check_at LIMIT $2";
-    let due: Vec<(i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(now).arg(limit)).await?;
+    let due: Vec<(i64, ConversationId)> = db.read().fetch_all(Stmt::new(sql).arg(now).arg(limit)).await?;
     for &(workspace_id, conversation_id) in &due {
         if let Err(error) = evaluate(db, WorkspaceId::from(workspace_id), conversation_id, now).await {
-            tracing::warn!(workspace_id, conversation_id, %error, "evaluating the SLA failed");
+            tracing::warn!(workspace_id, conversation_id = conversation_id.get(), %error, "evaluating the SLA failed");
         }
     }
     Ok(due.len())

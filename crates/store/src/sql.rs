@@ -216,6 +216,11 @@ macro_rules! scalar_via {
 }
 scalar_via!(
     rapport_core::ids::WorkspaceId => i64,
+    rapport_core::ids::ConversationId => i64,
+    rapport_core::ids::ContactId => i64,
+    rapport_core::ids::AdminId => i64,
+    rapport_core::ids::TeamId => i64,
+    rapport_core::ids::CompanyId => i64,
     rapport_core::event::EventKind => String,
     rapport_core::conversation::PartType => String,
     rapport_core::conversation::AuthorType => String,
@@ -287,10 +292,17 @@ impl From<usize> for Arg {
 }
 
 // The id newtypes of `rapport_core::ids` bind as integers.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, CompanyId, ContactId, ConversationId, TeamId, WorkspaceId};
 
-arg_from!(Int:
-    WorkspaceId => |v| Some(v.get()),
-    Option<WorkspaceId> => |v| v.map(WorkspaceId::get),
-    &WorkspaceId => |v| Some(v.get()),
-);
+/// `From` conversions of each id type (itself, an `Option` of it, a reference to either).
+macro_rules! arg_from_id {
+    ($($id:ident),* $(,)?) => {$(
+        arg_from!(Int:
+            $id => |v| Some(v.get()),
+            Option<$id> => |v| v.map($id::get),
+            &$id => |v| Some(v.get()),
+            &Option<$id> => |v| v.map($id::get),
+        );
+    )*};
+}
+arg_from_id!(WorkspaceId, ConversationId, ContactId, AdminId, TeamId, CompanyId);

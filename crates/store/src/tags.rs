@@ -1,6 +1,6 @@
 //! Tags, and taggings of contacts, companies and conversations.
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ConversationId, WorkspaceId};
 use serde::Serialize;
 
 use serde_json::json;
@@ -24,7 +24,7 @@ pub struct AppliedTag {
     pub id: i64,
     pub name: String,
     pub applied_at: i64,
-    pub applied_by_admin_id: Option<i64>,
+    pub applied_by_admin_id: Option<AdminId>,
 }
 
 /// What a tag can be applied to.
@@ -143,7 +143,7 @@ pub(crate) async fn attach(
     tag: &Tag,
     target: Target,
     target_id: i64,
-    admin_id: Option<i64>,
+    admin_id: Option<AdminId>,
 ) -> StoreResult<bool> {
     let insert = Stmt::new(
         "INSERT INTO taggings (workspace_id, tag_id, target_type, target_id, applied_at, applied_by_admin_id) \
@@ -158,7 +158,15 @@ pub(crate) async fn attach(
     let inserted = tx.execute(insert).await? > 0;
     if inserted && target == Target::Conversation {
         let extra = json!({"tag": {"id": tag.id, "name": tag.name}});
-        append_event(tx, workspace_id, target_id, EventKind::ConversationTagged, Audience::Admins, extra).await?;
+        append_event(
+            tx,
+            workspace_id,
+            ConversationId::new(target_id),
+            EventKind::ConversationTagged,
+            Audience::Admins,
+            extra,
+        )
+        .await?;
     }
     Ok(inserted)
 }
@@ -182,7 +190,15 @@ pub(crate) async fn detach(
     let removed = tx.execute(delete).await? > 0;
     if removed && target == Target::Conversation {
         let extra = json!({"tag": {"id": tag.id, "name": tag.name}});
-        append_event(tx, workspace_id, target_id, EventKind::ConversationUntagged, Audience::Admins, extra).await?;
+        append_event(
+            tx,
+            workspace_id,
+            ConversationId::new(target_id),
+            EventKind::ConversationUntagged,
+            Audience::Admins,
+            extra,
+        )
+        .await?;
     }
     Ok(removed)
 }
@@ -194,7 +210,7 @@ pub async fn apply(
     tag_id: i64,
     target: Target,
     target_id: i64,
-    admin_id: Option<i64>,
+    admin_id: Option<AdminId>,
 ) -> StoreResult<AppliedTag> {
     let tag = find(db, workspace_id, tag_id).await?;
     let mut tx = db.begin().await?;
@@ -253,7 +269,7 @@ pub async fn apply_and_remove_many(
     target: Target,
     apply: &[i64],
     remove: &[i64],
-    admin_id: Option<i64>,
+    admin_id: Option<AdminId>,
 ) -> StoreResult<()> {
     let tag = find(db, workspace_id, tag_id).await?;
     let mut tx = db.begin().await?;

@@ -1,12 +1,12 @@
 //! Teams: groups of admins that conversations can be assigned to.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, TeamId, WorkspaceId};
 use serde::Serialize;
 
 use crate::{now, Conflict, Conn, Db, Named, OptionExt, Stmt, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Team {
-    pub id: i64,
+    pub id: TeamId,
     pub workspace_id: WorkspaceId,
     pub name: String,
     pub distribution_method: String,
@@ -20,7 +20,7 @@ pub struct Team {
 pub struct TeamWithMembers {
     #[serde(flatten)]
     pub team: Team,
-    pub admin_ids: Vec<i64>,
+    pub admin_ids: Vec<AdminId>,
 }
 
 /// How a team hands out its conversations.
@@ -80,7 +80,7 @@ pub async fn create(db: &Db, workspace_id: WorkspaceId, fields: TeamFields<'_>) 
     Ok(team)
 }
 
-pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, fields: TeamFields<'_>) -> StoreResult<Team> {
+pub async fn update(db: &Db, workspace_id: WorkspaceId, id: TeamId, fields: TeamFields<'_>) -> StoreResult<Team> {
     validate(&fields)?;
     let current = find(db, workspace_id, id).await?;
     let name = fields.name.map(str::trim).unwrap_or(&current.name);
@@ -97,12 +97,12 @@ pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, fields: TeamFie
     Ok(team)
 }
 
-pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Team> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: TeamId) -> StoreResult<Team> {
     let sql = format!("SELECT {COLUMNS} FROM teams WHERE workspace_id = $1 AND id = $2");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("team")
 }
 
-pub async fn find_with_members(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<TeamWithMembers> {
+pub async fn find_with_members(db: &Db, workspace_id: WorkspaceId, id: TeamId) -> StoreResult<TeamWithMembers> {
     let team = find(db, workspace_id, id).await?;
     let admin_ids = member_ids(db, workspace_id, id).await?;
     Ok(TeamWithMembers { team, admin_ids })
@@ -112,7 +112,7 @@ pub async fn list_with_members(db: &Db, workspace_id: WorkspaceId) -> StoreResul
     let sql = format!("SELECT {COLUMNS} FROM teams WHERE workspace_id = $1 ORDER BY id");
     let teams: Vec<Team> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id)).await?;
     let members = "SELECT team_id, admin_id FROM team_members WHERE workspace_id = $1 ORDER BY team_id, admin_id";
-    let pairs: Vec<(i64, i64)> = db.read().fetch_all(Stmt::new(members).arg(workspace_id)).await?;
+    let pairs: Vec<(TeamId, AdminId)> = db.read().fetch_all(Stmt::new(members).arg(workspace_id)).await?;
     Ok(teams
         .into_iter()
         .map(|team| {
@@ -122,7 +122,7 @@ pub async fn list_with_members(db: &Db, workspace_id: WorkspaceId) -> StoreResul
         .collect())
 }
 
-pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: TeamId) -> StoreResult<()> {
     let mut tx = db.begin().await?;
     let members = Stmt::new("DELETE FROM team_members WHERE workspace_id = $1 AND team_id = $2");
     tx.execute(members.arg(workspace_id).arg(id)).await?;
@@ -138,13 +138,13 @@ pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<
     Ok(())
 }
 
-pub async fn member_ids(db: &Db, workspace_id: WorkspaceId, team_id: i64) -> StoreResult<Vec<i64>> {
+pub async fn member_ids(db: &Db, workspace_id: WorkspaceId, team_id: TeamId) -> StoreResult<Vec<AdminId>> {
     let sql = "SELECT admin_id FROM team_members WHERE workspace_id = $1 AND team_id = $2 ORDER BY admin_id";
     db.read().scalars(Stmt::new(sql).arg(workspace_id).arg(team_id)).await
 }
 
 /// Adds an admin to a team; both must belong to the workspace. Adding twice is a no-op.
-pub async fn add_member(db: &Db, workspace_id: WorkspaceId, team_id: i64, admin_id: i64) -> StoreResult<()> {
+pub async fn add_member(db: &Db, workspace_id: WorkspaceId, team_id: TeamId, admin_id: AdminId) -> StoreResult<()> {
     find(db, workspace_id, team_id).await?;
     crate::admins::find(db, workspace_id, admin_id).await?;
     let insert = Stmt::new(
@@ -160,7 +160,7 @@ pub async fn add_member(db: &Db, workspace_id: WorkspaceId, team_id: i64, admin_
     tx.commit().await
 }
 
-pub async fn remove_member(db: &Db, workspace_id: WorkspaceId, team_id: i64, admin_id: i64) -> StoreResult<()> {
+pub async fn remove_member(db: &Db, workspace_id: WorkspaceId, team_id: TeamId, admin_id: AdminId) -> StoreResult<()> {
     find(db, workspace_id, team_id).await?;
     let delete = Stmt::new("DELETE FROM team_members WHERE workspace_id = $1 AND team_id = $2 AND admin_id = $3")
         .arg(workspace_id)

@@ -2,7 +2,7 @@
 //! repository test runs on both engines. PostgreSQL comes from `RAPPORT_TEST_POSTGRES_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`); `RAPPORT_TEST_SKIP_POSTGRES=1` skips it.
 use rand::distributions::{Alphanumeric, DistString};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, ConversationId, WorkspaceId};
 
 use crate::admins::{Admin, NewAdmin};
 use crate::workspaces::Workspace;
@@ -100,7 +100,7 @@ pub async fn contact(
     role: &str,
     external_id: Option<&str>,
     email: Option<&str>,
-) -> crate::StoreResult<i64> {
+) -> crate::StoreResult<ContactId> {
     let fields = crate::contacts::ContactFields {
         role: Some(
             role.parse()
@@ -122,7 +122,7 @@ pub async fn contact(
 /// Moves a conversation, its parts and its applied SLA to the instant `at`, as if written then:
 /// how tests put a conversation at a chosen wall-clock moment (Friday 16:55 in New York, say)
 /// without waiting for it.
-pub async fn backdate_conversation(db: &Db, conversation_id: i64, at: i64) {
+pub async fn backdate_conversation(db: &Db, conversation_id: ConversationId, at: i64) {
     let statements = [
         "UPDATE conversations SET created_at = $2, updated_at = $2, waiting_since = $2 WHERE id = $1",
         "UPDATE conversation_parts SET created_at = $2, updated_at = $2 WHERE conversation_id = $1",
@@ -145,7 +145,7 @@ pub async fn set_timezone(db: &Db, workspace_id: WorkspaceId, timezone: &str) {
 pub async fn make_email_conversation(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     subject: &str,
     message_id: &str,
 ) {
@@ -163,7 +163,7 @@ pub async fn make_email_conversation(
 pub async fn inbound_email(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     message_id: &str,
     references: &[&str],
 ) {

@@ -1,6 +1,6 @@
 //! API access tokens. Only a SHA-256 hash is stored; the plaintext is shown once, at creation.
 use rand::distributions::{Alphanumeric, DistString};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -12,7 +12,7 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 pub struct ApiToken {
     pub id: i64,
     pub workspace_id: WorkspaceId,
-    pub admin_id: i64,
+    pub admin_id: AdminId,
     pub name: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
@@ -27,7 +27,12 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 /// Creates a token acting as `admin_id`; returns the row and the plaintext (never stored).
-pub async fn create(db: &Db, workspace_id: WorkspaceId, admin_id: i64, name: &str) -> StoreResult<(ApiToken, String)> {
+pub async fn create(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    admin_id: AdminId,
+    name: &str,
+) -> StoreResult<(ApiToken, String)> {
     let admin = crate::admins::find(db, workspace_id, admin_id).await?;
     if !admin.active {
         return Err(StoreError::Invalid("cannot create a token for a deactivated admin".into()));

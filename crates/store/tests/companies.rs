@@ -1,5 +1,5 @@
 use rapport_core::attributes::{DataType, Model};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_store::companies::{self, CompanyFields, Order};
 use rapport_store::data_attributes::{self, NewDataAttribute};
 use rapport_store::tags::{self, Target};
@@ -7,10 +7,11 @@ use rapport_store::{now, testing, with_pool, Db, StoreError};
 use serde_json::json;
 
 /// Contacts belong to another module; a bare row is all these tests need.
-async fn contact(db: &Db, workspace_id: WorkspaceId) -> i64 {
+async fn contact(db: &Db, workspace_id: WorkspaceId) -> ContactId {
     with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
         "INSERT INTO contacts (workspace_id, role, created_at, updated_at) VALUES ($1, 'user', $2, $2) RETURNING id")
         .bind(workspace_id.get()).bind(now()).fetch_one(pool).await)
+    .map(ContactId::new)
     .unwrap()
 }
 
@@ -128,13 +129,13 @@ async fn attach_and_detach_count_users() {
             Err(StoreError::NotFound { entity: "company" })
         ));
         assert!(matches!(
-            companies::detach(&db, ws.id, 987_654, c.id).await,
+            companies::detach(&db, ws.id, ContactId::new(987_654), c.id).await,
             Err(StoreError::NotFound { entity: "contact" })
         ));
 
         // Deleting the company removes its links and taggings, not the contacts.
         let tag = tags::find_or_create(&db, ws.id, "vip").await.unwrap();
-        tags::apply(&db, ws.id, tag.id, Target::Company, c.id, None).await.unwrap();
+        tags::apply(&db, ws.id, tag.id, Target::Company, c.id.get(), None).await.unwrap();
         companies::delete(&db, ws.id, c.id).await.unwrap();
         assert!(companies::find(&db, ws.id, c.id).await.is_err());
         assert!(companies::list_for_contact(&db, ws.id, q).await.unwrap().is_empty());
@@ -169,7 +170,9 @@ async fn pages_and_scroll_terminate() {
 
         // Tag filter.
         let tag = tags::find_or_create(&db, ws.id, "filtered").await.unwrap();
-        tags::apply_and_remove_many(&db, ws.id, tag.id, Target::Company, &[ids[1], ids[3]], &[], None).await.unwrap();
+        tags::apply_and_remove_many(&db, ws.id, tag.id, Target::Company, &[ids[1].get(), ids[3].get()], &[], None)
+            .await
+            .unwrap();
         let (page, total) = companies::list_page(&db, ws.id, Some(tag.id), 1, 50, Order::Asc).await.unwrap();
         assert_eq!((total, page.iter().map(|c| c.id).collect::<Vec<_>>()), (2, vec![ids[1], ids[3]]));
 
@@ -179,7 +182,7 @@ async fn pages_and_scroll_terminate() {
         loop {
             let batch = companies::scroll(&db, ws.id, after, 2).await.unwrap();
             let Some(last) = batch.last() else { break };
-            after = last.id;
+            after = last.id.get();
             seen.extend(batch.iter().map(|c| c.id));
         }
         assert_eq!(seen, ids);

@@ -5,7 +5,7 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rapport_core::contact::{ContactRole, Email};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{CompanyId, ContactId, WorkspaceId};
 use rapport_store::companies::{self, CompanyFields};
 use rapport_store::contacts::{self, ContactFields};
 use rapport_store::search::SearchModel;
@@ -22,13 +22,13 @@ fn person(role: ContactRole, name: Option<&str>, email: Option<&str>) -> Contact
     }
 }
 
-async fn company(db: &Db, ws: WorkspaceId, key: &str, name: &str) -> i64 {
+async fn company(db: &Db, ws: WorkspaceId, key: &str, name: &str) -> CompanyId {
     let fields = CompanyFields { name: Some(name.into()), ..Default::default() };
     companies::upsert(db, ws, key, fields).await.unwrap().0.id
 }
 
 /// Every live contact matching `query`, smallest id first (all pages).
-async fn search(db: &Db, ws: &Workspace, query: Value) -> Vec<i64> {
+async fn search(db: &Db, ws: &Workspace, query: Value) -> Vec<ContactId> {
     let (mut ids, mut after) = (Vec::new(), None);
     loop {
         let page = contacts::search(db, ws, &query, 50, after).await.unwrap_or_else(|e| panic!("{query}: {e}"));
@@ -38,18 +38,18 @@ async fn search(db: &Db, ws: &Workspace, query: Value) -> Vec<i64> {
             assert_eq!(page.total_count, ids.len() as i64, "{query}");
             break;
         }
-        after = ids.last().copied();
+        after = ids.last().map(|id| id.get());
     }
     ids
 }
 
-async fn one(db: &Db, ws: &Workspace, field: &str, operator: &str, value: &str) -> Vec<i64> {
+async fn one(db: &Db, ws: &Workspace, field: &str, operator: &str, value: &str) -> Vec<ContactId> {
     search(db, ws, json!({"field": field, "operator": operator, "value": value})).await
 }
 
 /// The agent app's search (web/app api.ts `searchContacts`): terms under 3 characters match the
 /// start of the text, longer ones anywhere in it.
-async fn app(db: &Db, ws: &Workspace, q: &str) -> Vec<i64> {
+async fn app(db: &Db, ws: &Workspace, q: &str) -> Vec<ContactId> {
     let operator = app_operator(q);
     let query = json!({"operator": "OR", "value": [
         {"field": "name", "operator": operator, "value": q},
@@ -122,23 +122,23 @@ async fn contact_search_follows_create_update_merge_delete_and_companies() {
         assert_eq!(one(&db, &ws, "companies.name", "!~", "globex").await, vec![ann, lead]);
         assert_eq!(app(&db, &ws, "globex").await, vec![bob]);
         assert_eq!(app(&db, &ws, "acme").await, vec![ann, bob]);
-        assert_eq!(app(&db, &other, "rockets").await, Vec::<i64>::new()); // not attached there
+        assert_eq!(app(&db, &other, "rockets").await, Vec::<ContactId>::new()); // not attached there
         assert_eq!(app(&db, &other, "acme").await, vec![foreign]); // ann@acme.io
 
         // Updates: the old text no longer matches, the new one does.
         let rename = ContactFields { name: Some(Some("Ann Jones".into())), ..Default::default() };
         contacts::update(&db, ws.id, ann, rename).await.unwrap();
-        assert_eq!(one(&db, &ws, "name", "~", "smith").await, Vec::<i64>::new());
+        assert_eq!(one(&db, &ws, "name", "~", "smith").await, Vec::<ContactId>::new());
         assert_eq!(one(&db, &ws, "name", "~", "jones").await, vec![ann]);
         let fields = CompanyFields { name: Some("Initech".into()), ..Default::default() };
         companies::update(&db, ws.id, globex, fields).await.unwrap();
         assert_eq!(app(&db, &ws, "globex").await, vec![bob]); // still in bob's email
-        assert_eq!(one(&db, &ws, "companies.name", "~", "globex").await, Vec::<i64>::new());
+        assert_eq!(one(&db, &ws, "companies.name", "~", "globex").await, Vec::<ContactId>::new());
         assert_eq!(one(&db, &ws, "companies.name", "~", "initech").await, vec![bob]);
         companies::detach(&db, ws.id, bob, acme).await.unwrap();
         assert_eq!(one(&db, &ws, "companies.name", "~", "acme").await, vec![ann]);
         companies::delete(&db, ws.id, acme).await.unwrap();
-        assert_eq!(one(&db, &ws, "companies.name", "~", "acme").await, Vec::<i64>::new());
+        assert_eq!(one(&db, &ws, "companies.name", "~", "acme").await, Vec::<ContactId>::new());
         assert_eq!(app(&db, &ws, "acme").await, vec![ann]); // ann@acme.io
 
         // Merge: the lead no longer matches; the user takes the lead's name it lacked.
@@ -147,19 +147,19 @@ async fn contact_search_follows_create_update_merge_delete_and_companies() {
         assert_eq!(one(&db, &ws, "name", "~", "quill").await, vec![lead]);
         contacts::merge(&db, ws.id, lead, nameless).await.unwrap();
         assert_eq!(one(&db, &ws, "name", "~", "quill").await, vec![nameless]);
-        assert_eq!(one(&db, &ws, "email", "~", "lead.example").await, Vec::<i64>::new());
+        assert_eq!(one(&db, &ws, "email", "~", "lead.example").await, Vec::<ContactId>::new());
 
         // Delete: gone from the index.
         contacts::delete(&db, ws.id, bob).await.unwrap();
-        assert_eq!(app(&db, &ws, "stone").await, Vec::<i64>::new());
-        assert_eq!(app(&db, &ws, "initech").await, Vec::<i64>::new());
+        assert_eq!(app(&db, &ws, "stone").await, Vec::<ContactId>::new());
+        assert_eq!(app(&db, &ws, "initech").await, Vec::<ContactId>::new());
         check_sqlite_indexes(&db).await;
 
         // Hostile values are plain text.
         for hostile in
             [r#"""#, "NEAR(a", "x*", "name : ann", "100%", "a_b", r"back\slash", "'; DROP TABLE contacts; --"]
         {
-            assert_eq!(app(&db, &ws, hostile).await, Vec::<i64>::new(), "{hostile:?}");
+            assert_eq!(app(&db, &ws, hostile).await, Vec::<ContactId>::new(), "{hostile:?}");
         }
         assert_eq!(app(&db, &ws, "ann").await, vec![ann]);
     }
@@ -183,7 +183,7 @@ fn scan_condition(field: &str) -> &'static str {
     }
 }
 
-async fn scan(db: &Db, ws: WorkspaceId, field: &str, pattern: &str, negated: bool) -> Vec<i64> {
+async fn scan(db: &Db, ws: WorkspaceId, field: &str, pattern: &str, negated: bool) -> Vec<ContactId> {
     let condition = scan_condition(field);
     let condition = if negated { format!("NOT COALESCE({condition}, FALSE)") } else { condition.to_string() };
     let sql = format!(
@@ -191,6 +191,9 @@ async fn scan(db: &Db, ws: WorkspaceId, field: &str, pattern: &str, negated: boo
     );
     with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql).bind(ws.get()).bind(pattern).fetch_all(pool).await)
         .unwrap()
+        .into_iter()
+        .map(ContactId::new)
+        .collect()
 }
 
 fn like_literal(value: &str) -> String {
@@ -269,7 +272,7 @@ async fn indexed_contact_search_equals_a_full_scan_on_generated_data() {
                 }
             }
             let lead = if app_operator(term) == "^" { "" } else { "%" };
-            let scanned: std::collections::BTreeSet<i64> = [
+            let scanned: std::collections::BTreeSet<ContactId> = [
                 scan(&db, ws.id, "name", &format!("{lead}{literal}%"), false).await,
                 scan(&db, ws.id, "email", &format!("{lead}{}%", literal.to_lowercase()), false).await,
                 scan(&db, ws.id, "companies.name", &format!("{lead}{literal}%"), false).await,

@@ -1,6 +1,6 @@
 use rapport_core::attributes::{DataType, Model};
 use rapport_core::contact::{ContactRole, Email};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
 use rapport_store::contacts::{self, test_rows, ContactFields};
 use rapport_store::data_attributes::{self, NewDataAttribute};
 use rapport_store::{notes, tags, testing, Conflict, StoreError};
@@ -64,7 +64,7 @@ async fn contacts_create_update_and_stay_in_their_workspace() {
         assert!(contacts::delete(&db, other.id, joe.id).await.is_err());
 
         // Unknown owner and a user→lead switch are refused; nothing changes.
-        let bad = ContactFields { owner_id: Some(Some(999_999)), ..Default::default() };
+        let bad = ContactFields { owner_id: Some(Some(AdminId::new(999_999))), ..Default::default() };
         assert!(matches!(contacts::update(&db, ws.id, joe.id, bad).await, Err(StoreError::Invalid(_))));
         let bad = ContactFields { role: Some(ContactRole::Lead), ..Default::default() };
         assert!(matches!(contacts::update(&db, ws.id, joe.id, bad).await, Err(StoreError::Invalid(_))));
@@ -107,8 +107,8 @@ async fn cursor_pages_walk_every_contact_once() {
         contacts::create(&db, other.id, lead("z@x.com")).await.unwrap();
         let first = contacts::list(&db, ws.id, 2, None).await.unwrap();
         assert_eq!((first.contacts.len(), first.has_more, first.total_count, first.before), (2, true, 5, 0));
-        let mut seen: Vec<i64> = first.contacts.iter().map(|c| c.id).collect();
-        let mut after = first.contacts.last().map(|c| c.id);
+        let mut seen: Vec<ContactId> = first.contacts.iter().map(|c| c.id).collect();
+        let mut after = first.contacts.last().map(|c| c.id.get());
         loop {
             let page = contacts::list(&db, ws.id, 2, after).await.unwrap();
             assert_eq!(page.before, seen.len() as i64);
@@ -116,7 +116,7 @@ async fn cursor_pages_walk_every_contact_once() {
             if !page.has_more {
                 break;
             }
-            after = page.contacts.last().map(|c| c.id);
+            after = page.contacts.last().map(|c| c.id.get());
         }
         assert_eq!(seen.len(), 5);
         assert!(seen.windows(2).all(|w| w[0] < w[1]));
@@ -174,7 +174,7 @@ async fn merge_moves_everything_from_the_lead_in_one_go() {
         // Relations of a page come back grouped per contact.
         let rel = contacts::relations(&db, ws.id, &[joe.id]).await.unwrap();
         assert_eq!(rel[&joe.id].tags.len(), 2);
-        assert_eq!(rel[&joe.id].companies.ids, vec![acme]);
+        assert_eq!(rel[&joe.id].companies.ids, vec![acme.get()]);
         assert_eq!(rel[&joe.id].notes.total_count, 1);
 
         // A contact in conversations cannot be deleted.

@@ -1,13 +1,13 @@
 //! Sorted, cursor-paged conversation lists and their counts, on both engines.
 use rapport_core::conversation::ConversationState;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use rapport_store::conversations::{self, Cursor, Sort, SortField, TEXT_COUNT_CAP, TOTAL_COUNT_CAP};
 use rapport_store::workspaces::Workspace;
 use rapport_store::{execute, testing, with_pool, Db, StoreError};
 use serde_json::{json, Value};
 
 /// A conversation row with the sort columns given (plain SQL: the write paths are tested elsewhere).
-async fn row(db: &Db, ws: WorkspaceId, contact: i64, i: i64) -> i64 {
+async fn row(db: &Db, ws: WorkspaceId, contact: ContactId, i: i64) -> ConversationId {
     let state = ["open", "open", "snoozed", "closed"][(i % 4) as usize];
     let priority = i % 5 == 0;
     // Ties on purpose: several rows share each timestamp, and some are not waiting.
@@ -18,8 +18,9 @@ async fn row(db: &Db, ws: WorkspaceId, contact: i64, i: i64) -> i64 {
         "INSERT INTO conversations (workspace_id, contact_id, state, priority, admin_assignee_id, source_type, \
          source_delivered_as, source_author_type, source_author_id, waiting_since, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, 'conversation', 'customer_initiated', 'user', $2, $6, $7, $8) RETURNING id")
-        .bind(ws.get()).bind(contact).bind(state).bind(priority).bind(admin).bind(waiting).bind(created).bind(updated)
+        .bind(ws.get()).bind(contact.get()).bind(state).bind(priority).bind(admin).bind(waiting).bind(created).bind(updated)
         .fetch_one(pool).await)
+    .map(ConversationId::new)
     .unwrap()
 }
 
@@ -44,7 +45,7 @@ async fn walk(db: &Db, ws: &Workspace, query: Option<&Value>, sort: Sort) -> Vec
 }
 
 /// The expected order, computed in Rust from the rows.
-fn sorted(mut rows: Vec<conversations::Conversation>, sort: Sort) -> Vec<i64> {
+fn sorted(mut rows: Vec<conversations::Conversation>, sort: Sort) -> Vec<ConversationId> {
     rows.sort_by_key(|c| sort.key(c));
     let ascending = match sort.field {
         SortField::Priority => sort.descending,
@@ -81,14 +82,14 @@ async fn every_sort_pages_through_exactly_once_in_order() {
         for field in SortField::ALL {
             for descending in [true, false] {
                 let sort = Sort { field, descending };
-                let got: Vec<i64> = walk(&db, &ws, None, sort).await.iter().map(|c| c.id).collect();
+                let got: Vec<ConversationId> = walk(&db, &ws, None, sort).await.iter().map(|c| c.id).collect();
                 assert_eq!(got, sorted(all.clone(), sort), "list by {sort:?}");
                 for (name, query, keep) in [
                     (
                         "mine",
                         &mine_open,
                         (|c: &conversations::Conversation| {
-                            c.state == ConversationState::Open && c.admin_assignee_id == Some(77)
+                            c.state == ConversationState::Open && c.admin_assignee_id == Some(AdminId::new(77))
                         }) as fn(&conversations::Conversation) -> bool,
                     ),
                     ("unassigned", &unassigned_open, |c| {
@@ -99,7 +100,8 @@ async fn every_sort_pages_through_exactly_once_in_order() {
                 ] {
                     let expected = sorted(all.iter().filter(|c| keep(c)).cloned().collect(), sort);
                     assert!(!expected.is_empty());
-                    let got: Vec<i64> = walk(&db, &ws, Some(query), sort).await.iter().map(|c| c.id).collect();
+                    let got: Vec<ConversationId> =
+                        walk(&db, &ws, Some(query), sort).await.iter().map(|c| c.id).collect();
                     assert_eq!(got, expected, "{name} by {sort:?}");
                 }
             }
@@ -162,7 +164,7 @@ async fn counts_are_maintained_exact_for_the_list_and_capped_for_searches() {
              INSERT INTO conversations (workspace_id, contact_id, state, source_type, source_delivered_as, \
              source_author_type, source_author_id, source_body, created_at, updated_at) \
              SELECT $1, $2, 'open', 'conversation', 'customer_initiated', 'user', $2, 'Invoice ' || i, i, i FROM n")
-            .bind(ws.id.get()).bind(contact).bind(many).execute(pool).await)
+            .bind(ws.id.get()).bind(contact.get()).bind(many).execute(pool).await)
         .unwrap();
         let page = conversations::search(&db, &ws, &open, Sort::default(), 2, None).await.unwrap();
         assert_eq!((page.total_count, page.has_more), (TOTAL_COUNT_CAP, true));

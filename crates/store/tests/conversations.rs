@@ -1,5 +1,5 @@
 use rapport_core::conversation::Assignee;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, ConversationId, TeamId, WorkspaceId};
 use rapport_store::conversations::{self, Change, ContactRef, Cursor, Edit, NewConversation, Sort};
 use rapport_store::{testing, with_pool, Db, StoreError};
 
@@ -10,15 +10,16 @@ async fn contact(
     role: &str,
     external_id: Option<&str>,
     email: Option<&str>,
-) -> i64 {
+) -> ContactId {
     with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
         "INSERT INTO contacts (workspace_id, role, external_id, email, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 1, 1) RETURNING id")
         .bind(workspace_id.get()).bind(role).bind(external_id).bind(email).fetch_one(pool).await)
+    .map(ContactId::new)
     .unwrap()
 }
 
-async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: i64, body: &str) -> i64 {
+async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, body: &str) -> ConversationId {
     let new = NewConversation { contact_id, body, subject: None, created_at: None, options: Default::default() };
     conversations::create(db, workspace_id, new).await.unwrap().conversation.id
 }
@@ -86,7 +87,7 @@ async fn a_contact_starts_a_conversation_and_the_back_and_forth_updates_statisti
         assert_eq!(detail.related.teammates, vec![(c.id, owner.id)]);
 
         let (replied, contacted) = with_pool!(db, pool => sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
-            "SELECT last_replied_at, last_contacted_at FROM contacts WHERE id = $1").bind(joe).fetch_one(pool).await)
+            "SELECT last_replied_at, last_contacted_at FROM contacts WHERE id = $1").bind(joe.get()).fetch_one(pool).await)
         .unwrap();
         assert!(replied.unwrap() > 1000 && contacted.is_some());
     }
@@ -108,7 +109,7 @@ async fn refused_changes_write_nothing() {
             Change::Snooze { admin_id: owner.id, until: 1 },
             Change::AdminComment { admin_id: other_owner.id, body: "x" },
             Change::Assign { admin_id: owner.id, assignee: Assignee::Admin(other_owner.id), body: None },
-            Change::Assign { admin_id: owner.id, assignee: Assignee::Team(999_999), body: None },
+            Change::Assign { admin_id: owner.id, assignee: Assignee::Team(TeamId::new(999_999)), body: None },
             Change::ContactReply { contact: ContactRef::Id(ann), body: "not mine" },
             Change::ContactReply { contact: ContactRef::Id(stranger), body: "other workspace" },
             Change::ContactReply { contact: ContactRef::Email("'; DROP TABLE contacts; --"), body: "x" },
@@ -155,7 +156,7 @@ async fn lists_page_newest_first_to_the_end_and_delete_removes_everything() {
             ws.id,
             tag.id,
             rapport_store::tags::Target::Conversation,
-            ids[0],
+            ids[0].get(),
             Some(owner.id),
         )
         .await

@@ -1,12 +1,12 @@
 //! The outbound email queue: replies queued with their part, leased, settled once.
 use rapport_core::conversation::ConversationState;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ConversationId, WorkspaceId};
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions};
 use rapport_store::email::outbound::{self as queue, Headers};
 use rapport_store::webhooks::now_ms;
 use rapport_store::{event_log, testing, with_pool, Db, StoreError};
 
-async fn email_conversation(db: &Db, workspace_id: WorkspaceId, email: Option<&str>) -> i64 {
+async fn email_conversation(db: &Db, workspace_id: WorkspaceId, email: Option<&str>) -> ConversationId {
     let contact = testing::contact(db, workspace_id, "user", None, email).await.unwrap();
     let new = NewConversation {
         contact_id: contact,
@@ -169,7 +169,7 @@ async fn one_node_leases_a_reply_and_it_settles_once_with_a_live_event() {
         let payload = events[0].payload();
         assert_eq!(payload["part_id"], part_id);
         assert_eq!(payload["email_delivery"]["state"], "sent");
-        assert_eq!(payload["conversation"]["id"], id);
+        assert_eq!(payload["conversation"]["id"], id.get());
         assert!(queue::due(&db, "n1", now_ms(), 10).await.unwrap().is_empty());
 
         // The sent reply is part of the thread of the next one.

@@ -1,7 +1,7 @@
 //! The event log: every conversation change is recorded with its own gapless per-workspace
 //! sequence, in the same transaction; client ids make sends idempotent; refused changes log
 //! nothing; read receipts and unread counts. On SQLite and PostgreSQL.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation, Reader, SendOptions};
 use rapport_store::event_log::{self, Event};
 use rapport_store::{tags, testing, Conflict, Db, StoreError};
@@ -10,7 +10,7 @@ async fn events(db: &Db, workspace_id: WorkspaceId) -> Vec<Event> {
     event_log::after(db, workspace_id, 0, 1000).await.unwrap()
 }
 
-fn start(contact_id: i64, body: &'static str, client_id: Option<&'static str>) -> NewConversation<'static> {
+fn start(contact_id: ContactId, body: &'static str, client_id: Option<&'static str>) -> NewConversation<'static> {
     NewConversation {
         contact_id,
         body,
@@ -40,8 +40,8 @@ async fn each_change_appends_one_event_in_order() {
         assert_eq!(closed.parts.len(), 2);
         assert_eq!(closed.seq, Some(5));
         let tag = tags::find_or_create(&db, ws.id, "billing").await.unwrap();
-        tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, id, Some(owner.id)).await.unwrap();
-        tags::remove(&db, ws.id, tag.id, tags::Target::Conversation, id).await.unwrap();
+        tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, id.get(), Some(owner.id)).await.unwrap();
+        tags::remove(&db, ws.id, tag.id, tags::Target::Conversation, id.get()).await.unwrap();
         conversations::update(&db, ws.id, id, conversations::Edit { title: Some("T".into()), ..Default::default() })
             .await
             .unwrap();

@@ -1,4 +1,4 @@
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_store::events::{self, ContactKey, EventSummary, NewEvent};
 use rapport_store::{execute, testing, StoreError};
 use serde_json::{json, Map, Value};
@@ -10,7 +10,7 @@ fn map(v: Value) -> Map<String, Value> {
 async fn record(
     db: &rapport_store::Db,
     ws: WorkspaceId,
-    contact_id: i64,
+    contact_id: ContactId,
     name: &str,
     at: i64,
     meta: Value,
@@ -31,9 +31,11 @@ async fn contacts_are_identified_by_id_user_id_or_email() {
         assert_eq!(by_email.id, user, "a user wins over a lead with the same email");
         let keys = [ContactKey::ExternalId("nobody"), ContactKey::Email("frodo@example.com")];
         assert_eq!(events::identify(&db, ws.id, &keys).await.unwrap().id, user);
-        for key in
-            [ContactKey::ExternalId("' OR 1=1 --"), ContactKey::Email("sam@example.com"), ContactKey::Id(999_999)]
-        {
+        for key in [
+            ContactKey::ExternalId("' OR 1=1 --"),
+            ContactKey::Email("sam@example.com"),
+            ContactKey::Id(ContactId::new(999_999)),
+        ] {
             assert!(matches!(
                 events::find_contact(&db, ws.id, key).await,
                 Err(StoreError::NotFound { entity: "contact" })
@@ -41,7 +43,7 @@ async fn contacts_are_identified_by_id_user_id_or_email() {
         }
 
         // A contact merged into another is gone.
-        execute!(db, pool => sqlx::query("UPDATE contacts SET merged_into_id = $1 WHERE id = $2").bind(user).bind(lead).execute(pool).await)
+        execute!(db, pool => sqlx::query("UPDATE contacts SET merged_into_id = $1 WHERE id = $2").bind(user.get()).bind(lead.get()).execute(pool).await)
             .unwrap();
         assert!(events::find_contact(&db, ws.id, ContactKey::Id(lead)).await.is_err());
         assert!(record(&db, ws.id, lead, "x", 1, json!({})).await.is_err());

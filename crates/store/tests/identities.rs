@@ -2,7 +2,7 @@
 //! merges that keep everything, and conversation merges. Every test runs on SQLite and PostgreSQL.
 use rapport_core::contact::{ContactRole, Email, IdentityKind};
 use rapport_core::conversation::PartType;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, ConversationId, WorkspaceId};
 use rapport_store::contacts::{self, identities, test_rows, ContactFields};
 use rapport_store::conversations::{self, Change, NewConversation};
 use rapport_store::{event_log, execute, messenger, notes, sla, tags, testing, with_pool, Conflict, Db, StoreError};
@@ -21,7 +21,7 @@ fn email(raw: &str) -> Email {
     Email::parse(raw).unwrap()
 }
 
-async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: i64, body: &str, at: i64) -> i64 {
+async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, body: &str, at: i64) -> ConversationId {
     let new = NewConversation { contact_id, body, subject: None, created_at: Some(at), options: Default::default() };
     conversations::create(db, workspace_id, new).await.unwrap().conversation.id
 }
@@ -107,7 +107,7 @@ async fn verified_identities_resolve_to_their_contact_and_unverified_ones_do_not
 
         // Deleting the contact deletes its identifiers.
         contacts::delete(&db, ws.id, ann.id).await.unwrap();
-        let rows = sql_i64(&db, "SELECT COUNT(*) FROM contact_identities WHERE contact_id = $1", ann.id).await;
+        let rows = sql_i64(&db, "SELECT COUNT(*) FROM contact_identities WHERE contact_id = $1", ann.id.get()).await;
         assert_eq!(rows, 0);
         assert!(messenger::find_user(&db, ws.id, Some("legacy-7"), None).await.unwrap().is_none());
     }
@@ -126,10 +126,10 @@ async fn a_user_merged_into_a_user_keeps_everything() {
         let new = contacts::create(&db, ws.id, new_fields).await.unwrap();
         identities::add(&db, ws.id, old.id, IdentityKind::Email, "ann@old.example", false).await.unwrap();
         execute!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
-            .bind(old.id).bind(json!({"plan": "free", "seats": 3}).to_string()).execute(pool).await)
+            .bind(old.id.get()).bind(json!({"plan": "free", "seats": 3}).to_string()).execute(pool).await)
         .unwrap();
         execute!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
-            .bind(new.id).bind(json!({"plan": "enterprise"}).to_string()).execute(pool).await)
+            .bind(new.id.get()).bind(json!({"plan": "enterprise"}).to_string()).execute(pool).await)
         .unwrap();
 
         let conversation = start(&db, ws.id, old.id, "Old question", 1_000).await;
@@ -190,13 +190,16 @@ async fn a_user_merged_into_a_user_keeps_everything() {
 
         // The merged row stays, untouched, for traceability; the event log says who merged what
         // and which values were dropped.
-        let raw = sql_i64(&db, "SELECT merged_into_id FROM contacts WHERE id = $1", old.id).await;
-        assert_eq!(raw, new.id);
+        let raw = sql_i64(&db, "SELECT merged_into_id FROM contacts WHERE id = $1", old.id.get()).await;
+        assert_eq!(raw, new.id.get());
         let events = event_log::after(&db, ws.id, seq_before, 100).await.unwrap();
         let merged = events.iter().find(|e| e.kind == "contact.merged").expect("contact.merged event");
         let payload = merged.payload();
-        assert_eq!((payload["from"]["id"].as_i64(), payload["into"]["id"].as_i64()), (Some(old.id), Some(new.id)));
-        assert_eq!(payload["merged_by"]["id"].as_i64(), Some(owner.id));
+        assert_eq!(
+            (payload["from"]["id"].as_i64(), payload["into"]["id"].as_i64()),
+            (Some(old.id.get()), Some(new.id.get()))
+        );
+        assert_eq!(payload["merged_by"]["id"].as_i64(), Some(owner.id.get()));
         assert_eq!(payload["dropped"][0], json!({"field": "name", "kept": "Ann Bell", "dropped": "Ann B"}));
 
         // Refusals: into itself, again, into the merged one, into a lead; nothing changes.
@@ -227,10 +230,10 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         execute!(&db, pool => sqlx::query(
             "UPDATE conversation_parts SET created_at = CASE WHEN conversation_id = $1 THEN 3000 ELSE 2500 END \
              WHERE conversation_id IN ($1, $2) AND created_at > 2000")
-            .bind(target).bind(source).execute(pool).await)
+            .bind(target.get()).bind(source.get()).execute(pool).await)
         .unwrap();
         let tag = tags::find_or_create(&db, ws.id, "billing").await.unwrap();
-        tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, source, Some(owner.id)).await.unwrap();
+        tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, source.get(), Some(owner.id)).await.unwrap();
 
         let policy = rapport_core::sla::Policy {
             first_response_seconds: Some(3_600),
@@ -242,7 +245,7 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         let policy = sla::create_policy(&db, ws.id, "Standard", &policy).await.unwrap();
         sla::apply(&db, ws.id, source, policy.id, 2_000).await.unwrap();
 
-        let refusals = [(target, target), (source, 999_999)];
+        let refusals = [(target, target), (source, ConversationId::new(999_999))];
         for (from, into) in refusals {
             assert!(conversations::merge(&db, ws.id, from, into, owner.id).await.is_err(), "{from} into {into}");
         }
@@ -257,12 +260,12 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         let note = detail.parts.last().unwrap();
         assert_eq!(note.part_type, PartType::Note);
         assert!(note.body.as_deref().unwrap().contains(&format!("#{source}")));
-        let contacts_of: Vec<i64> = detail.related.contacts.iter().map(|c| c.id).collect();
+        let contacts_of: Vec<ContactId> = detail.related.contacts.iter().map(|c| c.id).collect();
         assert!(contacts_of.contains(&ann) && contacts_of.contains(&bob), "{contacts_of:?}");
-        assert!(detail.related.tags.iter().any(|t| t.id == tag.id && t.target_id == target));
+        assert!(detail.related.tags.iter().any(|t| t.id == tag.id && t.target_id == target.get()));
 
         // Bob's messenger lists the conversation his messages are in now, not the empty source.
-        let bobs: Vec<i64> =
+        let bobs: Vec<ConversationId> =
             messenger::conversations_of(&db, ws.id, bob, 10).await.unwrap().into_iter().map(|c| c.id).collect();
         assert_eq!(bobs, [target]);
         let stopped = sla::of_conversation(&db, ws.id, source).await.unwrap().unwrap();
@@ -282,10 +285,10 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
         // A conversation whose opening message lives on its row only (older rows) brings it along.
         let legacy = start(&db, ws.id, bob, "Written before source parts existed", 1_500).await;
         execute!(&db, pool => sqlx::query("DELETE FROM conversation_parts WHERE conversation_id = $1")
-            .bind(legacy).execute(pool).await)
+            .bind(legacy.get()).execute(pool).await)
         .unwrap();
         execute!(&db, pool => sqlx::query("UPDATE conversations SET source_part_id = NULL WHERE id = $1")
-            .bind(legacy).execute(pool).await)
+            .bind(legacy.get()).execute(pool).await)
         .unwrap();
         conversations::merge(&db, ws.id, legacy, target, owner.id).await.unwrap();
         let detail = conversations::find_detail(&db, ws.id, target).await.unwrap();

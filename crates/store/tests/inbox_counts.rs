@@ -2,7 +2,7 @@
 //! the counters of migration 0030 they read, equal to a scan after every kind of write.
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::Assignee;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use rapport_core::sla::Policy;
 use rapport_store::admins::{self, NewAdmin};
 use rapport_store::conversations::counts::{inbox_counts, inbox_counts_scanned, InboxCounts, COUNTABLE_STATES};
@@ -10,12 +10,12 @@ use rapport_store::conversations::{self, Change, Edit, NewConversation};
 use rapport_store::teams::{self, TeamFields};
 use rapport_store::{contacts, seed, sla, testing, Conn, Db, Stmt};
 
-async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> i64 {
+async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId) -> ConversationId {
     let new = NewConversation { contact_id, body: "Hi", subject: None, created_at: None, options: Default::default() };
     conversations::create(db, workspace_id, new).await.unwrap().conversation.id
 }
 
-async fn act(db: &Db, workspace_id: WorkspaceId, id: i64, change: Change<'_>) {
+async fn act(db: &Db, workspace_id: WorkspaceId, id: ConversationId, change: Change<'_>) {
     conversations::reply_or_act(db, workspace_id, id, change).await.unwrap();
 }
 
@@ -101,7 +101,7 @@ async fn assert_counters_match_a_scan(db: &Db, after: &str) {
 }
 
 /// The counts the app reads equal the slow counts, for every state and a few askers.
-async fn assert_reads_match_a_scan(db: &Db, workspace_id: WorkspaceId, askers: &[i64]) {
+async fn assert_reads_match_a_scan(db: &Db, workspace_id: WorkspaceId, askers: &[AdminId]) {
     for state in COUNTABLE_STATES {
         for &admin in askers {
             let kept = inbox_counts(db, workspace_id, state, admin).await.unwrap();

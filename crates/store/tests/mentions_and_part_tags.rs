@@ -2,18 +2,18 @@
 //! tags on conversation parts (stored, shown on the part, logged). On SQLite and PostgreSQL.
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::PartType;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ConversationId, WorkspaceId};
 use rapport_store::admins::{self, NewAdmin};
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions, Sort};
 use rapport_store::{event_log, tags, testing, Conflict, Db, StoreError};
 use serde_json::json;
 
-async fn teammate(db: &Db, workspace_id: WorkspaceId, email: &str) -> i64 {
+async fn teammate(db: &Db, workspace_id: WorkspaceId, email: &str) -> AdminId {
     let new = NewAdmin { email, name: "Tess Teammate", password: None, role: AdminRole::Agent, job_title: None };
     admins::create(db, workspace_id, new).await.unwrap().id
 }
 
-async fn conversation(db: &Db, workspace_id: WorkspaceId) -> (i64, i64) {
+async fn conversation(db: &Db, workspace_id: WorkspaceId) -> (ConversationId, i64) {
     let joe = testing::contact(db, workspace_id, "lead", None, None).await.unwrap();
     let new =
         NewConversation { contact_id: joe, body: "Hi", subject: None, created_at: None, options: Default::default() };
@@ -21,11 +21,15 @@ async fn conversation(db: &Db, workspace_id: WorkspaceId) -> (i64, i64) {
     (sent.conversation.id, sent.parts[0].id)
 }
 
-fn mentioning(ids: &[i64]) -> SendOptions<'_> {
+fn mentioning(ids: &[AdminId]) -> SendOptions<'_> {
     SendOptions { mentioned_admin_ids: ids, ..Default::default() }
 }
 
-async fn mentioned_conversations(db: &Db, ws: &rapport_store::workspaces::Workspace, admin_id: i64) -> Vec<i64> {
+async fn mentioned_conversations(
+    db: &Db,
+    ws: &rapport_store::workspaces::Workspace,
+    admin_id: AdminId,
+) -> Vec<ConversationId> {
     let query = json!({"field": "mentioned_admin_ids", "operator": "=", "value": admin_id});
     let page = conversations::search(db, ws, &query, Sort::default(), 50, None).await.unwrap();
     page.conversations.iter().map(|c| c.id).collect()
@@ -77,7 +81,7 @@ async fn a_bad_mention_is_refused_and_writes_nothing() {
         let parts_before = conversations::find_detail(&db, ws.id, id).await.unwrap().parts.len();
 
         let note = Change::AdminNote { admin_id: owner.id, body: "@someone" };
-        for bad in [vec![stranger], vec![tess, gone], vec![999_999]] {
+        for bad in [vec![stranger], vec![tess, gone], vec![AdminId::new(999_999)]] {
             let r = conversations::send(&db, ws.id, id, note, mentioning(&bad)).await;
             assert!(
                 matches!(r, Err(StoreError::Invalid(ref m)) if m.contains("mentioned_admin_ids")),

@@ -8,7 +8,7 @@
 //!
 //! It also pins how sqlx (0.8) treats a migration numbered below the highest applied one (here
 //! PostgreSQL's 0027 and 0028, added after 0029): it applies it, it neither refuses nor skips it.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -81,9 +81,9 @@ async fn scalar(db: &Db, sql: &str, binds: &[i64]) -> i64 {
 /// What the 0029 release wrote: ids of the rows, to find them again after the upgrade.
 struct Seeded {
     workspace: i64,
-    contact: i64,
+    contact: ContactId,
     company: i64,
-    conversation: i64,
+    conversation: ConversationId,
     last_seq: i64,
 }
 
@@ -187,7 +187,13 @@ async fn seed_as_0029(db: &Db) -> Seeded {
     if db.backend() == rapport_store::Backend::Postgres {
         exec(db, "INSERT INTO event_sequences (workspace_id, last_seq) VALUES ($1, $2)", &[workspace, last_seq]).await;
     }
-    Seeded { workspace, contact, company, conversation, last_seq }
+    Seeded {
+        workspace,
+        contact: ContactId::new(contact),
+        company,
+        conversation: ConversationId::new(conversation),
+        last_seq,
+    }
 }
 
 async fn upgrade(url: &str, engine: &str) {
@@ -240,7 +246,7 @@ async fn upgrade(url: &str, engine: &str) {
     assert_eq!(page.conversations.iter().map(|c| c.id).collect::<Vec<_>>(), [seeded.conversation]);
 
     // 0030 counted the rows already there and made every conversation one of its contact's.
-    let counts = inbox_counts(&db, ws.id, "open", 0).await.unwrap();
+    let counts = inbox_counts(&db, ws.id, "open", AdminId::new(0)).await.unwrap();
     assert_eq!((counts.all, counts.unassigned), (2, 1), "{counts:?}");
     let query = json!({"field": "contact_ids", "operator": "=", "value": seeded.contact});
     let page = conversations::search(&db, &ws, &query, Default::default(), 10, None).await.unwrap();

@@ -4,14 +4,14 @@
 use rapport_core::admin::AdminRole;
 use rapport_core::conversation::Assignee;
 use rapport_core::conversation::{ConversationState, PartType};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, ConversationId, TeamId, WorkspaceId};
 use rapport_store::admins::NewAdmin;
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation};
 use rapport_store::teams::TeamFields;
 use rapport_store::{routing, testing, with_pool, Db, StoreError};
 use serde_json::{json, Value};
 
-async fn team(db: &Db, ws: WorkspaceId, name: &str, method: &str, limit: Option<i64>, members: &[i64]) -> i64 {
+async fn team(db: &Db, ws: WorkspaceId, name: &str, method: &str, limit: Option<i64>, members: &[AdminId]) -> TeamId {
     let fields = TeamFields { name: Some(name), distribution_method: Some(method), assignment_limit: Some(limit) };
     let team = rapport_store::teams::create(db, ws, fields).await.unwrap();
     for admin in members {
@@ -20,7 +20,7 @@ async fn team(db: &Db, ws: WorkspaceId, name: &str, method: &str, limit: Option<
     team.id
 }
 
-async fn agents(db: &Db, ws: WorkspaceId, count: usize) -> Vec<i64> {
+async fn agents(db: &Db, ws: WorkspaceId, count: usize) -> Vec<AdminId> {
     let mut ids = Vec::new();
     for i in 0..count {
         let new = NewAdmin {
@@ -35,13 +35,13 @@ async fn agents(db: &Db, ws: WorkspaceId, count: usize) -> Vec<i64> {
     ids
 }
 
-async fn start(db: &Db, ws: WorkspaceId, contact_id: i64, body: &str) -> conversations::Conversation {
+async fn start(db: &Db, ws: WorkspaceId, contact_id: ContactId, body: &str) -> conversations::Conversation {
     let new = NewConversation { contact_id, body, subject: None, created_at: None, options: Default::default() };
     conversations::create(db, ws, new).await.unwrap().conversation
 }
 
 /// A user of a company on `plan`.
-async fn customer(db: &Db, ws: WorkspaceId, email: &str, plan: &str) -> i64 {
+async fn customer(db: &Db, ws: WorkspaceId, email: &str, plan: &str) -> ContactId {
     let contact = testing::contact(db, ws, "user", None, Some(email)).await.unwrap();
     with_pool!(db, pool => {
         let company: i64 = sqlx::query_scalar(
@@ -49,12 +49,12 @@ async fn customer(db: &Db, ws: WorkspaceId, email: &str, plan: &str) -> i64 {
              VALUES ($1, $2, $2, $3, 5000, 1, 1) RETURNING id")
             .bind(ws.get()).bind(format!("co-{email}")).bind(plan).fetch_one(pool).await.unwrap();
         sqlx::query("INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, 1)")
-            .bind(ws.get()).bind(contact).bind(company).execute(pool).await.unwrap();
+            .bind(ws.get()).bind(contact.get()).bind(company).execute(pool).await.unwrap();
     });
     contact
 }
 
-fn vip_rules(vip_team: i64, general_team: i64) -> Value {
+fn vip_rules(vip_team: TeamId, general_team: TeamId) -> Value {
     json!({"rules": [
         {"id": "vip", "name": "Enterprise to VIP", "stop_processing": true,
          "conditions": {"all": [{"field": "company.plan", "op": "eq", "value": "enterprise"}]},
@@ -177,8 +177,9 @@ async fn live_rules_route_new_conversations_and_customers_writing_again() {
         assert_eq!(c.team_assignee_id, Some(vip));
         assert_eq!(c.admin_assignee_id, Some(staff[0]), "round robin starts with the first teammate");
         assert!(c.priority);
-        let tags =
-            rapport_store::tags::tags_of(&db, ws.id, rapport_store::tags::Target::Conversation, &[c.id]).await.unwrap();
+        let tags = rapport_store::tags::tags_of(&db, ws.id, rapport_store::tags::Target::Conversation, &[c.id.get()])
+            .await
+            .unwrap();
         assert_eq!(tags.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["vip"]);
         // The actions went through the event log like a teammate's.
         let events = rapport_store::event_log::after(&db, ws.id, seq_before, 100).await.unwrap();
@@ -263,7 +264,7 @@ async fn away_teammates_and_full_ones_get_nothing() {
         let staff = agents(&db, ws.id, 3).await;
         let support = team(&db, ws.id, "Support", "balanced", Some(1), &staff).await;
         with_pool!(&db, pool => sqlx::query("UPDATE admins SET away_mode_enabled = $2 WHERE id = $1")
-            .bind(staff[1]).bind(true).execute(pool).await.map(|_| ()))
+            .bind(staff[1].get()).bind(true).execute(pool).await.map(|_| ()))
         .unwrap();
         let rules =
             json!({"rules": [{"id": "all", "name": "All", "actions": [{"type": "assign_team", "team_id": support}]}]});
@@ -283,7 +284,7 @@ async fn away_teammates_and_full_ones_get_nothing() {
 
 /// Inserts `count` open conversations of `contact` already assigned to `admin` in `team` (one
 /// statement: setup for load tests).
-async fn preload(db: &Db, ws: WorkspaceId, contact: i64, team: i64, admin: i64, count: usize) {
+async fn preload(db: &Db, ws: WorkspaceId, contact: ContactId, team: TeamId, admin: AdminId, count: usize) {
     let rows: Vec<String> = (0..count)
         .map(|n| {
             format!(
@@ -301,7 +302,7 @@ async fn preload(db: &Db, ws: WorkspaceId, contact: i64, team: i64, admin: i64, 
     with_pool!(db, pool => sqlx::query(&sql).execute(pool).await.map(|_| ())).unwrap();
 }
 
-async fn set_away(db: &Db, ws: WorkspaceId, admin: i64) {
+async fn set_away(db: &Db, ws: WorkspaceId, admin: AdminId) {
     rapport_store::admins::set_away(db, ws, admin, true, false, None).await.unwrap();
 }
 
@@ -376,8 +377,11 @@ async fn a_thousand_concurrent_arrivals_are_spread_fairly_within_capacity() {
              AND state = 'open' GROUP BY team_assignee_id, admin_assignee_id")
             .bind(ws.id.get()).fetch_all(pool).await)
         .unwrap();
-        let count = |team: i64, admin: Option<i64>| {
-            held.iter().find(|(t, a, _)| *t == Some(team) && *a == admin).map(|(_, _, n)| *n).unwrap_or(0)
+        let count = |team: TeamId, admin: Option<AdminId>| {
+            held.iter()
+                .find(|(t, a, _)| *t == Some(team.get()) && *a == admin.map(AdminId::get))
+                .map(|(_, _, n)| *n)
+                .unwrap_or(0)
         };
         assert_eq!(held.iter().map(|(_, _, n)| n).sum::<i64>(), 1050, "none lost: {held:?}");
 
@@ -426,7 +430,7 @@ async fn going_away_with_reassignment_hands_conversations_back() {
         let manual = team(&db, ws.id, "Manual", "manual", None, &[away, d]).await;
         let someone = testing::contact(&db, ws.id, "lead", None, None).await.unwrap();
         let by_owner = |assignee| Change::Assign { admin_id: owner.id, assignee, body: None };
-        let held = |team: Option<i64>, admin: i64| {
+        let held = |team: Option<TeamId>, admin: AdminId| {
             let db = db.clone();
             async move {
                 let conversation = start(&db, ws.id, someone, "help").await;
@@ -460,7 +464,7 @@ async fn going_away_with_reassignment_hands_conversations_back() {
         let done = routing::reassign_away(&db, ws.id, away, owner.id).await.unwrap();
         // Support (balanced, capacity 2, b already holds 1): c, b, c take three, one waits.
         assert_eq!(done, routing::Reassigned { to_teammates: 3, to_team: 3, unassigned: 1 });
-        let now = |id: i64| {
+        let now = |id: ConversationId| {
             let db = db.clone();
             async move {
                 let c = conversations::find(&db, ws.id, id).await.unwrap();
@@ -487,10 +491,12 @@ async fn going_away_with_reassignment_hands_conversations_back() {
              AND part_type = 'assignment' AND body IS NOT NULL ORDER BY conversation_id")
             .bind(ws.id.get()).fetch_all(pool).await)
         .unwrap();
-        let mut moved: Vec<i64> = supported.clone();
+        let mut moved: Vec<ConversationId> = supported.clone();
         moved.extend([snoozed, in_manual, teamless]);
-        assert_eq!(notes.iter().map(|n| n.0).collect::<Vec<_>>(), moved);
-        assert!(notes.iter().all(|(_, body, author)| body == "Reassigned: Agent 0 is away" && *author == owner.id));
+        assert_eq!(notes.iter().map(|n| ConversationId::new(n.0)).collect::<Vec<_>>(), moved);
+        assert!(notes
+            .iter()
+            .all(|(_, body, author)| body == "Reassigned: Agent 0 is away" && *author == owner.id.get()));
         let events = rapport_store::event_log::after(&db, ws.id, seq, 100).await.unwrap();
         assert_eq!(events.iter().filter(|e| e.kind == "conversation_part.created").count(), 7);
 
@@ -566,9 +572,10 @@ async fn the_simulator_agrees_with_the_live_path_on_a_generated_corpus() {
                 })
                 .collect();
             expected.sort();
-            let tags = rapport_store::tags::tags_of(&db, ws.id, rapport_store::tags::Target::Conversation, &[c.id])
-                .await
-                .unwrap();
+            let tags =
+                rapport_store::tags::tags_of(&db, ws.id, rapport_store::tags::Target::Conversation, &[c.id.get()])
+                    .await
+                    .unwrap();
             let mut applied: Vec<String> = tags.into_iter().map(|t| t.name).collect();
             applied.sort();
             assert_eq!(applied, expected, "conversation {i}");
@@ -610,7 +617,7 @@ async fn bench_impact_over_ten_thousand_conversations() {
             sql.push_str(&rows.join(", "));
             with_pool!(&db, pool => sqlx::query(&sql).execute(pool).await.map(|_| ())).unwrap();
         }
-        let side = |team: i64, offset: usize| -> Value {
+        let side = |team: TeamId, offset: usize| -> Value {
             let rules: Vec<Value> = (0..20)
                 .map(|i| json!({"id": format!("r{i}"), "name": format!("Rule {i}"), "stop_processing": false,
                     "conditions": {"all": [{"field": "company.plan", "op": "eq", "value": plans[(i + offset) % plans.len()]},
@@ -685,16 +692,16 @@ async fn a_rule_sends_a_saved_reply_filled_for_the_conversation_before_closing_i
     }
 }
 
-async fn rules_due(db: &Db, ws: WorkspaceId, id: i64) -> Option<i64> {
+async fn rules_due(db: &Db, ws: WorkspaceId, id: ConversationId) -> Option<i64> {
     with_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(
         "SELECT rules_due_at FROM conversations WHERE workspace_id = $1 AND id = $2")
-        .bind(ws.get()).bind(id).fetch_one(pool).await)
+        .bind(ws.get()).bind(id.get()).fetch_one(pool).await)
     .unwrap()
 }
 
-async fn set_rules_due(db: &Db, ws: WorkspaceId, id: i64, at: i64) {
+async fn set_rules_due(db: &Db, ws: WorkspaceId, id: ConversationId, at: i64) {
     with_pool!(db, pool => sqlx::query("UPDATE conversations SET rules_due_at = $3 WHERE workspace_id = $1 AND id = $2")
-        .bind(ws.get()).bind(id).bind(at).execute(pool).await.map(|_| ()))
+        .bind(ws.get()).bind(id.get()).bind(at).execute(pool).await.map(|_| ()))
     .unwrap();
 }
 
@@ -722,7 +729,7 @@ async fn rules_that_did_not_run_are_run_by_the_sweep_unless_a_teammate_took_the_
             let c = start(&db, ws.id, big, "Hello again").await;
             with_pool!(db, pool => sqlx::query("UPDATE conversations SET team_assignee_id = NULL, \
                 admin_assignee_id = NULL, priority = FALSE WHERE workspace_id = $1 AND id = $2")
-                .bind(ws.id.get()).bind(c.id).execute(pool).await.map(|_| ()))
+                .bind(ws.id.get()).bind(c.id.get()).execute(pool).await.map(|_| ()))
             .unwrap();
             owed.push(c.id);
         }

@@ -2,7 +2,7 @@
 //! right contact and company, retries by `messageId` change nothing, a refused call leaves no
 //! trace while its batch neighbours are applied, and anonymous leads are merged into users.
 use rapport_core::attributes::{DataType, Model};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_core::segment::{parse_batch, Call, CallError};
 use rapport_store::data_attributes::{self, NewDataAttribute};
 use rapport_store::segment::{self, Outcome};
@@ -32,7 +32,7 @@ async fn attribute(db: &Db, ws: WorkspaceId, model: Model, name: &str, data_type
     data_attributes::create(db, ws, new).await.unwrap();
 }
 
-async fn event_names(db: &Db, ws: WorkspaceId, contact_id: i64) -> Vec<String> {
+async fn event_names(db: &Db, ws: WorkspaceId, contact_id: ContactId) -> Vec<String> {
     let mut names: Vec<String> =
         events::list(db, ws, contact_id, 100, None).await.unwrap().into_iter().map(|e| e.event_name).collect();
     names.sort();

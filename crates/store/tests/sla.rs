@@ -1,7 +1,7 @@
 //! Conversation SLAs in the store: the clocks follow real conversation actions (a snooze pauses,
 //! a customer turn starts a next-response run), and two nodes sweeping the same database at once
 //! emit each event once. Every test runs on SQLite and PostgreSQL.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, ConversationId, WorkspaceId};
 use rapport_core::sla::Policy;
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation};
 use rapport_store::{event_log, sla, testing, Db};
@@ -17,7 +17,7 @@ fn calendar(first: Option<i64>, next: Option<i64>) -> Policy {
     }
 }
 
-async fn start(db: &Db, ws: WorkspaceId) -> (i64, i64) {
+async fn start(db: &Db, ws: WorkspaceId) -> (ConversationId, ContactId) {
     let contact = testing::contact(db, ws, "user", None, Some("sla@example.com")).await.unwrap();
     let new = NewConversation {
         contact_id: contact,

@@ -45,22 +45,34 @@ async fn bulk_tagging_is_all_or_nothing_and_scoped_to_the_workspace() {
         let (c2, _) = companies::upsert(&db, a.id, "c2", fields.clone()).await.unwrap();
         let (theirs, _) = companies::upsert(&db, b.id, "c3", fields).await.unwrap();
 
-        tags::apply_and_remove_many(&db, a.id, tag.id, Target::Company, &[c1.id, c2.id], &[], Some(admin.id))
-            .await
-            .unwrap();
-        let applied = tags::tags_of(&db, a.id, Target::Company, &[c1.id, c2.id]).await.unwrap();
+        tags::apply_and_remove_many(
+            &db,
+            a.id,
+            tag.id,
+            Target::Company,
+            &[c1.id.get(), c2.id.get()],
+            &[],
+            Some(admin.id),
+        )
+        .await
+        .unwrap();
+        let applied = tags::tags_of(&db, a.id, Target::Company, &[c1.id.get(), c2.id.get()]).await.unwrap();
         assert_eq!(applied.len(), 2);
         assert!(applied.iter().all(|t| t.applied_by_admin_id == Some(admin.id)));
 
         // One unknown (other workspace's) target: nothing at all changes.
-        let r = tags::apply_and_remove_many(&db, a.id, tag.id, Target::Company, &[], &[c1.id, theirs.id], None).await;
+        let r =
+            tags::apply_and_remove_many(&db, a.id, tag.id, Target::Company, &[], &[c1.id.get(), theirs.id.get()], None)
+                .await;
         assert!(matches!(r, Err(StoreError::NotFound { entity: "company" })));
         assert_eq!(tags::usage_count(&db, a.id, tag.id).await.unwrap(), 2);
 
         // Untag is idempotent; the other workspace cannot use the tag.
-        tags::apply_and_remove_many(&db, a.id, tag.id, Target::Company, &[], &[c1.id, c1.id], None).await.unwrap();
+        tags::apply_and_remove_many(&db, a.id, tag.id, Target::Company, &[], &[c1.id.get(), c1.id.get()], None)
+            .await
+            .unwrap();
         assert_eq!(tags::usage_count(&db, a.id, tag.id).await.unwrap(), 1);
-        let r = tags::apply_and_remove_many(&db, b.id, tag.id, Target::Company, &[theirs.id], &[], None).await;
+        let r = tags::apply_and_remove_many(&db, b.id, tag.id, Target::Company, &[theirs.id.get()], &[], None).await;
         assert!(matches!(r, Err(StoreError::NotFound { entity: "tag" })));
 
         let contact_b = contact(&db, b.id).await;

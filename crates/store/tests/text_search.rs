@@ -1,13 +1,13 @@
 //! Full-text search (`source.body`, `parts.body`) through the trigram indexes, on both engines:
 //! kept in step with replies, notes, edits (redaction), deletes; hostile words are plain text;
 //! another workspace's text never matches.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ConversationId, WorkspaceId};
 use rapport_store::conversations::{self, Change, NewConversation, Sort};
 use rapport_store::workspaces::Workspace;
 use rapport_store::{execute, testing, Db, Pool};
 use serde_json::{json, Value};
 
-async fn start(db: &Db, ws: WorkspaceId, body: &str) -> i64 {
+async fn start(db: &Db, ws: WorkspaceId, body: &str) -> ConversationId {
     let contact = testing::contact(db, ws, "user", None, None).await.unwrap();
     let new =
         NewConversation { contact_id: contact, body, subject: None, created_at: None, options: Default::default() };
@@ -15,19 +15,19 @@ async fn start(db: &Db, ws: WorkspaceId, body: &str) -> i64 {
 }
 
 /// The ids matching one filter, smallest first.
-async fn matching(db: &Db, ws: &Workspace, field: &str, operator: &str, value: &str) -> Vec<i64> {
+async fn matching(db: &Db, ws: &Workspace, field: &str, operator: &str, value: &str) -> Vec<ConversationId> {
     let query = json!({"field": field, "operator": operator, "value": value});
     let page = conversations::search(db, ws, &query, Sort::default(), 150, None)
         .await
         .unwrap_or_else(|e| panic!("{field} {operator} {value:?}: {e}"));
-    let mut ids: Vec<i64> = page.conversations.iter().map(|c| c.id).collect();
+    let mut ids: Vec<ConversationId> = page.conversations.iter().map(|c| c.id).collect();
     ids.sort();
     ids
 }
 
-async fn search_query(db: &Db, ws: &Workspace, query: Value) -> Vec<i64> {
+async fn search_query(db: &Db, ws: &Workspace, query: Value) -> Vec<ConversationId> {
     let page = conversations::search(db, ws, &query, Sort::default(), 150, None).await.unwrap();
-    let mut ids: Vec<i64> = page.conversations.iter().map(|c| c.id).collect();
+    let mut ids: Vec<ConversationId> = page.conversations.iter().map(|c| c.id).collect();
     ids.sort();
     ids
 }
@@ -66,9 +66,9 @@ async fn parts_body_follows_replies_notes_edits_and_deletes() {
         .unwrap();
         assert_eq!(matching(&db, &ws, "parts.body", "~", "password reset").await, vec![login]);
         assert_eq!(matching(&db, &ws, "parts.body", "~", "sso").await, vec![login]);
-        assert_eq!(matching(&db, &ws, "source.body", "~", "sso").await, Vec::<i64>::new());
+        assert_eq!(matching(&db, &ws, "source.body", "~", "sso").await, Vec::<ConversationId>::new());
         // Every word in the same part: "password" (reply) and "sso" (note) are in different parts.
-        assert_eq!(matching(&db, &ws, "parts.body", "~", "password sso").await, Vec::<i64>::new());
+        assert_eq!(matching(&db, &ws, "parts.body", "~", "password sso").await, Vec::<ConversationId>::new());
         assert_eq!(matching(&db, &ws, "parts.body", "=", "suspect misconfig").await, vec![login]);
         assert_eq!(matching(&db, &ws, "parts.body", "!~", "sso").await, vec![refund]);
         assert_eq!(matching(&db, &ws, "parts.body", "!=", "refund").await, vec![login]);
@@ -78,15 +78,15 @@ async fn parts_body_follows_replies_notes_edits_and_deletes() {
         // An edit of a part's body (a redaction) takes the old text out of the index.
         execute!(db, pool => sqlx::query("UPDATE conversation_parts SET body = '[redacted]', redacted = TRUE \
             WHERE workspace_id = $1 AND conversation_id = $2 AND body LIKE '%SSO%'")
-            .bind(ws.id.get()).bind(login).execute(pool).await)
+            .bind(ws.id.get()).bind(login.get()).execute(pool).await)
         .unwrap();
-        assert_eq!(matching(&db, &ws, "parts.body", "~", "sso").await, Vec::<i64>::new());
+        assert_eq!(matching(&db, &ws, "parts.body", "~", "sso").await, Vec::<ConversationId>::new());
         assert_eq!(matching(&db, &ws, "parts.body", "~", "redacted").await, vec![login]);
 
         // A deleted conversation's text is gone from the index.
         conversations::delete(&db, ws.id, refund).await.unwrap();
-        assert_eq!(matching(&db, &ws, "parts.body", "~", "refund").await, Vec::<i64>::new());
-        assert_eq!(matching(&db, &ws, "source.body", "~", "refund").await, Vec::<i64>::new());
+        assert_eq!(matching(&db, &ws, "parts.body", "~", "refund").await, Vec::<ConversationId>::new());
+        assert_eq!(matching(&db, &ws, "source.body", "~", "refund").await, Vec::<ConversationId>::new());
         assert_eq!(matching(&db, &other, "source.body", "~", "refund").await, vec![foreign]);
         if let Pool::Sqlite(pool) = db.pool() {
             let check: Result<_, sqlx::Error> = sqlx::query(
@@ -106,7 +106,7 @@ async fn hostile_words_are_plain_text_never_query_syntax() {
         let plain = start(&db, ws.id, "hello world").await;
         let syntax = start(&db, ws.id, r#"use "quotes" and NEAR(a b) or x* -y (z) OR 100% a_b back\slash"#).await;
         let (p, x) = (vec![plain], vec![syntax]);
-        let none = Vec::<i64>::new();
+        let none = Vec::<ConversationId>::new();
         for (hostile, expected) in [
             (r#"""#, &x),
             (r#""quotes""#, &x),
@@ -132,7 +132,7 @@ async fn hostile_words_are_plain_text_never_query_syntax() {
             }
         }
         // `%` and `_` are literal, not LIKE wildcards.
-        assert_eq!(matching(&db, &ws, "parts.body", "~", "hel%").await, Vec::<i64>::new());
+        assert_eq!(matching(&db, &ws, "parts.body", "~", "hel%").await, Vec::<ConversationId>::new());
         assert_eq!(matching(&db, &ws, "parts.body", "~", "hello").await, vec![plain]);
         // parts.body takes only the word operators.
         let bad = json!({"field": "parts.body", "operator": "^", "value": "hello"});

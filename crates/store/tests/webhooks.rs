@@ -57,7 +57,7 @@ async fn creating_a_contact_logs_an_event_in_the_same_transaction() {
         let events = event_log::after(&db, ws.id, 0, 10).await.unwrap();
         let last = events.last().unwrap();
         assert_eq!(last.kind, "contact.created");
-        assert_eq!(last.payload()["contact"]["id"], id);
+        assert_eq!(last.payload()["contact"]["id"], id.get());
         assert_eq!(last.payload()["contact"]["role"], "lead");
         assert!(!last.is_for_everyone());
     }

@@ -1,4 +1,5 @@
 use rapport_core::admin::AdminRole;
+use rapport_core::ids::AdminId;
 use rapport_store::admins::NewAdmin;
 use rapport_store::{admins, sessions, teams, testing, tokens, workspaces, Conflict, Named, StoreError};
 
@@ -125,7 +126,7 @@ async fn two_owners_removing_each_other_at_once_leave_one_owner() {
             )
             .await
             .unwrap();
-            let remove = |id: i64| {
+            let remove = |id: AdminId| {
                 let db = db.clone();
                 async move {
                     if deactivating {

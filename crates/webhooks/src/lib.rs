@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
+use rapport_core::ids::{ContactId, ConversationId};
 use rapport_core::webhook;
 use rapport_http::routes::contacts::one_contact_json;
 use rapport_http::routes::conversations::json::{conversation_json, Display};
@@ -203,7 +204,7 @@ pub fn envelope(app_id: &str, seq: i64, topic: &str, created_at: i64, attempt: i
 async fn item(db: &Db, config: &Config, app_id: &str, event: &Event) -> StoreResult<Value> {
     let payload = event.payload();
     if event.known_kind() == Some(EventKind::ContactCreated) {
-        let id = payload["contact"]["id"].as_i64().unwrap_or_default();
+        let id = ContactId::new(payload["contact"]["id"].as_i64().unwrap_or_default());
         return match contacts::find(db, event.workspace_id, id).await {
             Ok(contact) => Ok(one_contact_json(db, event.workspace_id, app_id, &contact)
                 .await
@@ -212,7 +213,7 @@ async fn item(db: &Db, config: &Config, app_id: &str, event: &Event) -> StoreRes
             Err(e) => Err(e),
         };
     }
-    let id = event.conversation_id.unwrap_or_default();
+    let id = event.conversation_id.unwrap_or(ConversationId::new(0));
     let gone = json!({"type": "conversation", "id": id.to_string()});
     if event.known_kind() == Some(EventKind::ConversationDeleted) {
         return Ok(gone);

@@ -2,7 +2,7 @@
 //! PostgreSQL: signatures verify, every event arrives once by id and in order per conversation
 //! even when the receiver fails for a while, repeated failures pause and resume continues, and
 //! private addresses are refused at delivery time.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -81,7 +81,7 @@ async fn deliver_until_settled(db: &Db, config: &Arc<Config>, ws: WorkspaceId, i
 }
 
 /// Two conversations with every kind of change, and a new lead; returns the seqs written.
-async fn busy_workspace(db: &Db, ws: WorkspaceId, admin: i64) {
+async fn busy_workspace(db: &Db, ws: WorkspaceId, admin: AdminId) {
     let joe = testing::contact(db, ws, "user", Some("joe"), None).await.unwrap();
     testing::contact(db, ws, "lead", None, None).await.unwrap();
     let mut ids = Vec::new();

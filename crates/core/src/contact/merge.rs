@@ -5,6 +5,7 @@
 //! custom attributes are filled key by key where the survivor has none; every email, phone and
 //! external id of the merged contact that is not the survivor's primary becomes one of the
 //! survivor's secondary identities.
+use crate::ids::ContactId;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -13,7 +14,7 @@ use super::{ContactRole, IdentityKind, RoleRuleError};
 /// One contact as the merge rules see it.
 #[derive(Debug, Clone, Copy)]
 pub struct MergeSide<'a> {
-    pub id: i64,
+    pub id: ContactId,
     pub role: ContactRole,
     pub name: Option<&'a str>,
     pub email: Option<&'a str>,
@@ -54,7 +55,12 @@ pub struct MergePlan {
 
 /// A lead or a user (`from`, either role) merges into a user (`into`), never into itself.
 /// Intercom merges only a lead into a user; user into user is our extension.
-pub fn check_merge(from_id: i64, _from: ContactRole, into_id: i64, into: ContactRole) -> Result<(), RoleRuleError> {
+pub fn check_merge(
+    from_id: ContactId,
+    _from: ContactRole,
+    into_id: ContactId,
+    into: ContactRole,
+) -> Result<(), RoleRuleError> {
     if from_id == into_id {
         return Err(RoleRuleError::MergeSelf);
     }
@@ -138,7 +144,7 @@ mod tests {
 
     fn side<'a>(id: i64, role: ContactRole, attrs: &'a Map<String, Value>) -> MergeSide<'a> {
         MergeSide {
-            id,
+            id: ContactId::new(id),
             role,
             name: None,
             email: None,
@@ -151,11 +157,20 @@ mod tests {
 
     #[test]
     fn who_may_merge() {
-        assert!(check_merge(1, ContactRole::Lead, 2, ContactRole::User).is_ok());
-        assert!(check_merge(1, ContactRole::User, 2, ContactRole::User).is_ok());
-        assert_eq!(check_merge(1, ContactRole::User, 2, ContactRole::Lead), Err(RoleRuleError::MergeRoles));
-        assert_eq!(check_merge(1, ContactRole::Lead, 2, ContactRole::Lead), Err(RoleRuleError::MergeRoles));
-        assert_eq!(check_merge(2, ContactRole::User, 2, ContactRole::User), Err(RoleRuleError::MergeSelf));
+        assert!(check_merge(ContactId::new(1), ContactRole::Lead, ContactId::new(2), ContactRole::User).is_ok());
+        assert!(check_merge(ContactId::new(1), ContactRole::User, ContactId::new(2), ContactRole::User).is_ok());
+        assert_eq!(
+            check_merge(ContactId::new(1), ContactRole::User, ContactId::new(2), ContactRole::Lead),
+            Err(RoleRuleError::MergeRoles)
+        );
+        assert_eq!(
+            check_merge(ContactId::new(1), ContactRole::Lead, ContactId::new(2), ContactRole::Lead),
+            Err(RoleRuleError::MergeRoles)
+        );
+        assert_eq!(
+            check_merge(ContactId::new(2), ContactRole::User, ContactId::new(2), ContactRole::User),
+            Err(RoleRuleError::MergeSelf)
+        );
     }
 
     #[test]

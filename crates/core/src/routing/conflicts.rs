@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Condition, Op, Rule, RuleAction, RuleSet, Test};
+use crate::ids::{AdminId, TeamId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -202,11 +203,11 @@ pub fn implies(a: &Test, b: &Test) -> bool {
 fn contradicting_actions(first: &[RuleAction], second: &[RuleAction]) -> Option<&'static str> {
     let last = |actions: &[RuleAction], pick: fn(&RuleAction) -> Option<i64>| actions.iter().rev().find_map(pick);
     let team = |a: &RuleAction| match a {
-        RuleAction::AssignTeam { team_id } => Some(*team_id),
+        RuleAction::AssignTeam { team_id } => Some(team_id.get()),
         _ => None,
     };
     let teammate = |a: &RuleAction| match a {
-        RuleAction::AssignTeammate { admin_id } => Some(*admin_id),
+        RuleAction::AssignTeammate { admin_id } => Some(admin_id.get()),
         _ => None,
     };
     let priority = |a: &RuleAction| match a {
@@ -231,8 +232,8 @@ fn contradicting_actions(first: &[RuleAction], second: &[RuleAction]) -> Option<
 /// Where a conversation can be assigned: a team or a teammate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Place {
-    Team(i64),
-    Teammate(i64),
+    Team(TeamId),
+    Teammate(AdminId),
 }
 
 impl std::fmt::Display for Place {
@@ -266,8 +267,8 @@ fn loops(rules: &[(&Rule, Option<Vec<&Test>>, bool)]) -> Vec<Conflict> {
         let targets: Vec<Place> = team.into_iter().chain(teammate).collect();
         for test in tests.iter() {
             let place: fn(i64) -> Place = match test.field.as_str() {
-                "conversation.team_assignee_id" => Place::Team,
-                "conversation.admin_assignee_id" => Place::Teammate,
+                "conversation.team_assignee_id" => |id| Place::Team(TeamId::new(id)),
+                "conversation.admin_assignee_id" => |id| Place::Teammate(AdminId::new(id)),
                 _ => continue,
             };
             for from in finite_values(test).unwrap_or_default().into_iter().filter_map(Value::as_i64).map(place) {

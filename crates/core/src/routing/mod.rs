@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::ids::{AdminId, TeamId};
 use crate::office_hours::BusinessClock;
 
 mod condition;
@@ -43,10 +44,10 @@ pub struct RuleError {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RuleAction {
     AssignTeam {
-        team_id: i64,
+        team_id: TeamId,
     },
     AssignTeammate {
-        admin_id: i64,
+        admin_id: AdminId,
     },
     /// Applies the tag with this name (created when missing).
     Tag {
@@ -78,12 +79,9 @@ impl RuleAction {
     fn validate(&self, path: &str) -> Result<(), RuleError> {
         let bad = |message: &str| Err(RuleError { path: path.to_string(), message: message.to_string() });
         match self {
-            RuleAction::AssignTeam { team_id: id }
-            | RuleAction::AssignTeammate { admin_id: id }
-            | RuleAction::ApplySla { policy_id: id }
-            | RuleAction::SendSavedReply { saved_reply_id: id }
-                if *id < 1 =>
-            {
+            RuleAction::AssignTeam { team_id } if team_id.get() < 1 => bad("ids are positive integers"),
+            RuleAction::AssignTeammate { admin_id } if admin_id.get() < 1 => bad("ids are positive integers"),
+            RuleAction::ApplySla { policy_id: id } | RuleAction::SendSavedReply { saved_reply_id: id } if *id < 1 => {
                 bad("ids are positive integers")
             }
             RuleAction::Tag { tag } if tag.trim().is_empty() => bad("tag must not be empty"),
@@ -369,12 +367,12 @@ impl Subject {
         })
     }
 
-    fn team_assignee_id(&self) -> Option<i64> {
-        self.conversation.get("team_assignee_id").and_then(Value::as_i64)
+    fn team_assignee_id(&self) -> Option<TeamId> {
+        self.conversation.get("team_assignee_id").and_then(Value::as_i64).map(TeamId::new)
     }
 
-    fn admin_assignee_id(&self) -> Option<i64> {
-        self.conversation.get("admin_assignee_id").and_then(Value::as_i64)
+    fn admin_assignee_id(&self) -> Option<AdminId> {
+        self.conversation.get("admin_assignee_id").and_then(Value::as_i64).map(AdminId::new)
     }
 }
 
@@ -417,8 +415,8 @@ pub struct TakenAction<'a> {
 /// completed by the team's distribution method on the live path).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Assignment {
-    pub team_id: Option<i64>,
-    pub admin_id: Option<i64>,
+    pub team_id: Option<TeamId>,
+    pub admin_id: Option<AdminId>,
 }
 
 impl Assignment {

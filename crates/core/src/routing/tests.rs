@@ -4,6 +4,7 @@ use serde_json::{json, Value};
 
 use super::conflicts::{analyse, ConflictKind};
 use super::*;
+use crate::ids::TeamId;
 
 fn subject(conversation: Value, contact: Value, company: Value) -> Subject {
     Subject {
@@ -38,7 +39,7 @@ fn a_vip_goes_to_the_vip_team_and_stops() {
     let s = subject(json!({"text": "my invoice"}), json!({"role": "user"}), json!({"plan": "Enterprise"}));
     let rules = vip_rules();
     let trace = rules.evaluate(&s);
-    assert_eq!(trace.assignee, Assignment { team_id: Some(7), admin_id: None });
+    assert_eq!(trace.assignee, Assignment { team_id: Some(TeamId::new(7)), admin_id: None });
     assert_eq!(trace.stopped_by, Some("vip"));
     let outcomes: Vec<Outcome> = trace.rules.iter().map(|r| r.outcome).collect();
     assert_eq!(outcomes, [Outcome::Matched, Outcome::NotReached, Outcome::NotReached]);
@@ -60,7 +61,7 @@ fn a_trace_says_which_condition_failed_and_what_it_saw() {
     // The regex is case-insensitive; billing tags and continues, rest assigns.
     assert_eq!(trace.rules[1].outcome, Outcome::Matched);
     assert_eq!(trace.rules[2].outcome, Outcome::Matched);
-    assert_eq!(trace.assignee.team_id, Some(1));
+    assert_eq!(trace.assignee.team_id, Some(TeamId::new(1)));
     let json = serde_json::to_value(&trace).unwrap();
     assert_eq!(json["rules"][0]["outcome"], "not_matched");
     assert_eq!(json["actions"][0]["action"], json!({"type": "tag", "tag": "billing"}));
@@ -124,7 +125,7 @@ fn office_hours_follow_daylight_saving() {
     let after = Subject::default().at(at(2024, 3, 11, 13, 30), &hours);
     assert_eq!(rules.evaluate(&before).rules[0].outcome, Outcome::NotMatched);
     assert_eq!(rules.evaluate(&before).rules[0].failure.as_ref().unwrap().actual, Some(&json!("outside")));
-    assert_eq!(rules.evaluate(&after).assignee.team_id, Some(2));
+    assert_eq!(rules.evaluate(&after).assignee.team_id, Some(TeamId::new(2)));
     // Friday 16:55 in New York (summer) is inside; 17:00 is not.
     let friday = Subject::default().at(at(2024, 7, 12, 20, 55), &hours);
     assert!(friday.inside_office_hours);
@@ -292,7 +293,7 @@ fn language_conditions_match_the_detected_language_and_never_a_guess() {
     let team = |text: &str| {
         let s = subject(json!({"text": text}), json!({}), json!({}));
         let trace = rules.evaluate(&s);
-        (trace.assignee.team_id, trace.language.map(str::to_string))
+        (trace.assignee.team_id.map(TeamId::get), trace.language.map(str::to_string))
     };
     assert_eq!(team(FRENCH), (Some(3), Some("fr".into())));
     assert_eq!(team(GERMAN), (Some(4), Some("de".into())));
@@ -473,7 +474,7 @@ proptest! {
         // The final team is the last matched rule's.
         let last = set.rules.iter().zip(&trace.rules).rfind(|(_, l)| l.outcome == Outcome::Matched);
         if let Some((rule, _)) = last {
-            prop_assert_eq!(trace.assignee.team_id, Some(match rule.actions[0] { RuleAction::AssignTeam { team_id } => team_id, _ => 0 }));
+            prop_assert_eq!(trace.assignee.team_id, Some(match rule.actions[0] { RuleAction::AssignTeam { team_id } => team_id, _ => TeamId::new(0) }));
         }
     }
 

@@ -1,6 +1,7 @@
 //! What client frames do: send, note, typing, read, subscribe, presence, ping. Every id is looked
 //! up in the socket's own workspace (and, for visitors, among their own conversations), so a
 //! frame naming anything else gets `not_found`.
+use rapport_core::ids::{ContactId, ConversationId};
 use std::collections::HashSet;
 
 use rapport_bus::Signal;
@@ -50,9 +51,9 @@ impl Session {
                 let contact_ids = self.participants_of(conversation_id).await?;
                 let signal = Signal::Typing {
                     workspace_id: self.workspace_id.get(),
-                    conversation_id,
+                    conversation_id: conversation_id.get(),
                     author: self.author(),
-                    contact_ids,
+                    contact_ids: contact_ids.iter().map(|id| id.get()).collect(),
                     note,
                 };
                 self.hub.bus.publish(signal).await;
@@ -96,7 +97,7 @@ impl Session {
     /// Stores a message: a visitor's reply or new conversation, an agent's comment or note.
     async fn send(
         &mut self,
-        conversation_id: Option<i64>,
+        conversation_id: Option<ConversationId>,
         body: &str,
         options: SendOptions<'_>,
         note: bool,
@@ -177,13 +178,13 @@ impl Session {
 
     /// The contacts of a conversation of this workspace (`not_found` for any other id); for a
     /// visitor, only a conversation they take part in.
-    async fn participants_of(&mut self, conversation_id: i64) -> Result<Vec<i64>, FrameError> {
+    async fn participants_of(&mut self, conversation_id: ConversationId) -> Result<Vec<ContactId>, FrameError> {
         let contact_ids = match self.participants.get(&conversation_id) {
             Some(ids) => ids.clone(),
             None => {
                 conversations::find(&self.hub.db, self.workspace_id, conversation_id).await?;
                 let related = conversations::related(&self.hub.db, self.workspace_id, &[conversation_id]).await?;
-                let ids: Vec<i64> = related.contacts.iter().map(|c| c.id).collect();
+                let ids: Vec<ContactId> = related.contacts.iter().map(|c| c.id).collect();
                 self.participants.insert(conversation_id, ids.clone());
                 ids
             }

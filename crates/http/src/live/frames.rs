@@ -2,6 +2,7 @@
 //! and what the server sends.
 use rapport_core::conversation::AuthorType;
 use rapport_core::event::EventKind;
+use rapport_core::ids::{AdminId, ContactId, ConversationId};
 use rapport_core::text::{nul_message, nul_path};
 use rapport_store::event_log::Event;
 use rapport_store::StoreError;
@@ -192,8 +193,8 @@ fn field_error(message: &str) -> FrameError {
 }
 
 /// An id in a frame; anything that is not one of ours is "not found".
-pub(crate) fn id_of(id: &BodyId, entity: &'static str) -> Result<i64, FrameError> {
-    id.0.trim().parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| FrameError::not_found(entity))
+pub(crate) fn id_of<T: From<i64>>(id: &BodyId, entity: &'static str) -> Result<T, FrameError> {
+    id.0.trim().parse::<i64>().ok().filter(|id| *id > 0).map(T::from).ok_or_else(|| FrameError::not_found(entity))
 }
 
 /// A message body: required and not blank (REST: `parameter_not_found`).
@@ -229,10 +230,10 @@ pub(crate) struct LiveEvent {
     pub(crate) seq: i64,
     /// `None` for a kind this release does not write (an older release's row).
     pub(crate) kind: Option<EventKind>,
-    pub(crate) conversation_id: Option<i64>,
+    pub(crate) conversation_id: Option<ConversationId>,
     pub(crate) for_everyone: bool,
     /// The conversation's contacts when the event was written.
-    pub(crate) contact_ids: Vec<i64>,
+    pub(crate) contact_ids: Vec<ContactId>,
     /// `data.part.author.type`, or `data.reader` as `(type, id)`, for the unread count.
     pub(crate) part_author_type: Option<AuthorType>,
     pub(crate) reader: Option<(String, i64)>,
@@ -264,7 +265,7 @@ impl From<&Event> for LiveEvent {
     }
 }
 
-pub(crate) fn ack(client_id: &str, conversation_id: i64, part: Value, seq: Option<i64>) -> Value {
+pub(crate) fn ack(client_id: &str, conversation_id: ConversationId, part: Value, seq: Option<i64>) -> Value {
     json!({"type": "ack", "client_id": client_id, "conversation_id": conversation_id, "part": part, "seq": seq})
 }
 
@@ -272,7 +273,7 @@ pub(crate) fn typing(conversation_id: i64, author: &Value, note: bool) -> Value 
     json!({"type": "typing", "conversation_id": conversation_id, "author": author, "note": note})
 }
 
-pub(crate) fn presence(admin_id: i64, status: &str) -> Value {
+pub(crate) fn presence(admin_id: AdminId, status: &str) -> Value {
     json!({"type": "presence", "admin_id": admin_id, "status": status})
 }
 

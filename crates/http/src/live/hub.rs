@@ -2,7 +2,7 @@
 //! sockets of this node. Per workspace with open sockets it keeps a feed (a broadcast of log rows
 //! in seq order, each read once from the database whatever the number of sockets), fed on every
 //! doorbell and, as a safety net for lost doorbells, every second.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -165,7 +165,7 @@ impl Hub {
     }
 
     /// An agent socket opened: the admin is online unless they already were on this node.
-    pub(crate) async fn agent_connected(&self, workspace_id: WorkspaceId, admin_id: i64) {
+    pub(crate) async fn agent_connected(&self, workspace_id: WorkspaceId, admin_id: AdminId) {
         let _publishing = self.presence_publishing.lock().await;
         if let Some(signal) = self.presence.connected(workspace_id, admin_id) {
             self.bus.publish(signal).await;
@@ -174,7 +174,7 @@ impl Hub {
 
     /// An agent socket closed: this node lets the admin go when it was their last one here
     /// (they stay online while another node holds them).
-    pub(crate) async fn agent_disconnected(&self, workspace_id: WorkspaceId, admin_id: i64) {
+    pub(crate) async fn agent_disconnected(&self, workspace_id: WorkspaceId, admin_id: AdminId) {
         let _publishing = self.presence_publishing.lock().await;
         if let Some(signal) = self.presence.disconnected(workspace_id, admin_id) {
             self.bus.publish(signal).await;
@@ -182,23 +182,23 @@ impl Hub {
     }
 
     /// An agent set their status (`online` or `away`).
-    pub(crate) async fn set_presence(&self, workspace_id: WorkspaceId, admin_id: i64, status: &str) {
+    pub(crate) async fn set_presence(&self, workspace_id: WorkspaceId, admin_id: AdminId, status: &str) {
         let _publishing = self.presence_publishing.lock().await;
         self.bus.publish(self.presence.set(workspace_id, admin_id, status)).await;
     }
 
     /// The status of each admin of the workspace who is not offline.
-    pub(crate) fn presence_snapshot(&self, workspace_id: WorkspaceId) -> Vec<(i64, String)> {
+    pub(crate) fn presence_snapshot(&self, workspace_id: WorkspaceId) -> Vec<(AdminId, String)> {
         self.presence.snapshot(workspace_id)
     }
 
     /// Tells this node's agent sockets of the workspace that an admin's overall status changed.
-    fn announce_presence(&self, workspace_id: WorkspaceId, admin_id: i64, status: String) {
+    fn announce_presence(&self, workspace_id: WorkspaceId, admin_id: AdminId, status: String) {
         if let Some(feed) = self.feed(workspace_id) {
             let node = self.bus.node_id().to_string();
             let _ = feed.sender.send(Live::Signal(Signal::Presence {
                 workspace_id: workspace_id.get(),
-                admin_id,
+                admin_id: admin_id.get(),
                 status,
                 node,
             }));
@@ -248,9 +248,10 @@ async fn hear_signals(mut signals: broadcast::Receiver<Signal>, hub: Weak<Hub>) 
         // The bus carries the raw id between nodes.
         let workspace_id = WorkspaceId::from(signal.workspace_id());
         if let Signal::Presence { admin_id, status, node, .. } = &signal {
+            let admin_id = AdminId::from(*admin_id);
             // Sockets hear an admin's overall status, and only when it changes.
-            if let Some(overall) = hub.presence.heard(workspace_id, *admin_id, node, status, Instant::now()) {
-                hub.announce_presence(workspace_id, *admin_id, overall);
+            if let Some(overall) = hub.presence.heard(workspace_id, admin_id, node, status, Instant::now()) {
+                hub.announce_presence(workspace_id, admin_id, overall);
             }
             continue;
         }

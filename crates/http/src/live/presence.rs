@@ -4,7 +4,7 @@
 //! node*: an admin is online while any node says so (`online` beats `away`), goes offline when
 //! the last node lets them go, and a node that stops beating (it died) is forgotten after
 //! [`MISSED_BEATS`] heartbeats.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -20,9 +20,9 @@ type Statuses = HashMap<String, (String, Instant)>;
 pub(crate) struct PresenceBook {
     node: String,
     /// Per (workspace, admin): this node's open agent sockets and the admin's status here.
-    local: Mutex<HashMap<(WorkspaceId, i64), (usize, String)>>,
+    local: Mutex<HashMap<(WorkspaceId, AdminId), (usize, String)>>,
     /// Per workspace, per admin, per node: the status last heard and when.
-    heard: Mutex<HashMap<WorkspaceId, HashMap<i64, Statuses>>>,
+    heard: Mutex<HashMap<WorkspaceId, HashMap<AdminId, Statuses>>>,
 }
 
 /// An admin's status over all nodes: `None` when offline everywhere.
@@ -47,17 +47,17 @@ impl PresenceBook {
         Self { node: node.to_string(), ..Self::default() }
     }
 
-    fn signal(&self, workspace_id: WorkspaceId, admin_id: i64, status: &str) -> Signal {
+    fn signal(&self, workspace_id: WorkspaceId, admin_id: AdminId, status: &str) -> Signal {
         Signal::Presence {
             workspace_id: workspace_id.get(),
-            admin_id,
+            admin_id: admin_id.get(),
             status: status.to_string(),
             node: self.node.clone(),
         }
     }
 
     /// An agent socket opened: the signal to publish when it is the admin's first on this node.
-    pub(crate) fn connected(&self, workspace_id: WorkspaceId, admin_id: i64) -> Option<Signal> {
+    pub(crate) fn connected(&self, workspace_id: WorkspaceId, admin_id: AdminId) -> Option<Signal> {
         let mut local = lock(&self.local);
         let entry = local.entry((workspace_id, admin_id)).or_insert((0, "online".to_string()));
         entry.0 += 1;
@@ -65,7 +65,7 @@ impl PresenceBook {
     }
 
     /// An agent socket closed: the signal to publish when it was the admin's last on this node.
-    pub(crate) fn disconnected(&self, workspace_id: WorkspaceId, admin_id: i64) -> Option<Signal> {
+    pub(crate) fn disconnected(&self, workspace_id: WorkspaceId, admin_id: AdminId) -> Option<Signal> {
         let mut local = lock(&self.local);
         let entry = local.get_mut(&(workspace_id, admin_id))?;
         entry.0 -= 1;
@@ -77,7 +77,7 @@ impl PresenceBook {
     }
 
     /// An agent set their status on this node.
-    pub(crate) fn set(&self, workspace_id: WorkspaceId, admin_id: i64, status: &str) -> Signal {
+    pub(crate) fn set(&self, workspace_id: WorkspaceId, admin_id: AdminId, status: &str) -> Signal {
         if let Some(entry) = lock(&self.local).get_mut(&(workspace_id, admin_id)) {
             entry.1 = status.to_string();
         }
@@ -98,7 +98,7 @@ impl PresenceBook {
     pub(crate) fn heard(
         &self,
         workspace_id: WorkspaceId,
-        admin_id: i64,
+        admin_id: AdminId,
         node: &str,
         status: &str,
         at: Instant,
@@ -121,7 +121,7 @@ impl PresenceBook {
 
     /// Forgets nodes not heard from since `before`; returns the admins whose overall status
     /// changed, as (workspace, admin, status).
-    pub(crate) fn expire(&self, before: Instant) -> Vec<(WorkspaceId, i64, String)> {
+    pub(crate) fn expire(&self, before: Instant) -> Vec<(WorkspaceId, AdminId, String)> {
         let mut changes = Vec::new();
         let mut heard = lock(&self.heard);
         for (workspace_id, admins) in heard.iter_mut() {
@@ -140,9 +140,9 @@ impl PresenceBook {
     }
 
     /// The overall status of each admin of the workspace who is not offline, by admin id.
-    pub(crate) fn snapshot(&self, workspace_id: WorkspaceId) -> Vec<(i64, String)> {
+    pub(crate) fn snapshot(&self, workspace_id: WorkspaceId) -> Vec<(AdminId, String)> {
         let heard = lock(&self.heard);
-        let mut list: Vec<(i64, String)> = heard
+        let mut list: Vec<(AdminId, String)> = heard
             .get(&workspace_id)
             .map(|admins| {
                 admins.iter().filter_map(|(a, s)| overall(s).map(|status| (*a, status.to_string()))).collect()
@@ -164,21 +164,22 @@ mod tests {
 
     const W1: WorkspaceId = WorkspaceId::new(1);
     const W2: WorkspaceId = WorkspaceId::new(2);
+    const A7: AdminId = AdminId::new(7);
 
     #[test]
     fn an_admin_stays_online_while_any_node_holds_them_and_a_silent_node_is_forgotten() {
         let book = PresenceBook::new("here");
         let t0 = Instant::now();
-        assert_eq!(book.heard(W1, 7, "a", "online", t0).as_deref(), Some("online"));
-        assert_eq!(book.heard(W1, 7, "b", "away", t0), None, "online on a beats away on b");
-        assert_eq!(book.heard(W1, 7, "a", "offline", t0).as_deref(), Some("away"));
-        assert_eq!(book.snapshot(W1), vec![(7, "away".to_string())]);
+        assert_eq!(book.heard(W1, A7, "a", "online", t0).as_deref(), Some("online"));
+        assert_eq!(book.heard(W1, A7, "b", "away", t0), None, "online on a beats away on b");
+        assert_eq!(book.heard(W1, A7, "a", "offline", t0).as_deref(), Some("away"));
+        assert_eq!(book.snapshot(W1), vec![(A7, "away".to_string())]);
         assert_eq!(book.snapshot(W2), vec![]);
         // b keeps beating until it stops; then it is forgotten.
         let t1 = t0 + Duration::from_secs(10);
-        assert_eq!(book.heard(W1, 7, "b", "away", t1), None);
+        assert_eq!(book.heard(W1, A7, "b", "away", t1), None);
         assert_eq!(book.expire(t0 + Duration::from_secs(5)), vec![]);
-        assert_eq!(book.expire(t1 + Duration::from_secs(1)), vec![(W1, 7, "offline".to_string())]);
+        assert_eq!(book.expire(t1 + Duration::from_secs(1)), vec![(W1, A7, "offline".to_string())]);
         assert_eq!(book.snapshot(W1), vec![]);
     }
 
@@ -186,14 +187,14 @@ mod tests {
     fn local_sockets_are_counted_per_admin() {
         let book = PresenceBook::new("n");
         assert!(
-            matches!(book.connected(W1, 7), Some(Signal::Presence { ref status, ref node, .. }) if status == "online" && node == "n")
+            matches!(book.connected(W1, A7), Some(Signal::Presence { ref status, ref node, .. }) if status == "online" && node == "n")
         );
-        assert_eq!(book.connected(W1, 7), None);
-        assert_eq!(book.disconnected(W1, 7), None);
-        book.set(W1, 7, "away");
+        assert_eq!(book.connected(W1, A7), None);
+        assert_eq!(book.disconnected(W1, A7), None);
+        book.set(W1, A7, "away");
         assert!(matches!(&book.heartbeats()[..], [Signal::Presence { status, .. }] if status == "away"));
-        assert!(matches!(book.disconnected(W1, 7), Some(Signal::Presence { ref status, .. }) if status == "offline"));
-        assert_eq!(book.disconnected(W1, 7), None);
+        assert!(matches!(book.disconnected(W1, A7), Some(Signal::Presence { ref status, .. }) if status == "offline"));
+        assert_eq!(book.disconnected(W1, A7), None);
         assert!(book.heartbeats().is_empty());
     }
 }

@@ -6,7 +6,7 @@
 //! missed rows from the log itself.
 use rapport_core::conversation::AuthorType;
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -26,14 +26,14 @@ const DEACTIVATED: CloseFrame = CloseFrame { code: 4401, reason: Utf8Bytes::from
 /// Who is on the other end of a socket.
 pub(crate) enum Viewer {
     Agent {
-        admin_id: i64,
+        admin_id: AdminId,
         name: String,
         can_write: bool,
         /// `None`: every conversation of the workspace.
-        subscription: Option<HashSet<i64>>,
+        subscription: Option<HashSet<ConversationId>>,
     },
     Visitor {
-        contact_id: i64,
+        contact_id: ContactId,
         role: String,
         name: Option<String>,
         /// The unread count last sent.
@@ -49,7 +49,7 @@ pub(crate) struct Session {
     /// The seq of the last log row handled (sent or filtered out).
     last_seq: i64,
     /// Contacts of conversations seen so far (to relay typing without a query each time).
-    pub(crate) participants: HashMap<i64, Vec<i64>>,
+    pub(crate) participants: HashMap<ConversationId, Vec<ContactId>>,
     /// Frames waiting to be written.
     outbox: Vec<Message>,
 }
@@ -180,7 +180,7 @@ impl Session {
                     event.part_author_type == Some(AuthorType::Admin)
                 }
                 Some(EventKind::ConversationRead) => {
-                    event.reader.as_ref().is_some_and(|(kind, id)| kind == "contact" && *id == contact_id)
+                    event.reader.as_ref().is_some_and(|(kind, id)| kind == "contact" && *id == contact_id.get())
                 }
                 _ => false,
             };
@@ -202,7 +202,7 @@ impl Session {
     /// Whether the signal ends this socket: its teammate was deactivated.
     fn is_ended_by(&self, signal: &Signal) -> bool {
         matches!((signal, &self.viewer), (Signal::AdminDeactivated { admin_id, .. }, Viewer::Agent { admin_id: mine, .. })
-            if admin_id == mine)
+            if *admin_id == mine.get())
     }
 
     /// Passes on typing and presence signals meant for this socket.
@@ -213,12 +213,16 @@ impl Session {
                 let author_id = author["id"].as_i64();
                 let wanted = match viewer {
                     Viewer::Agent { admin_id, subscription, .. } => {
-                        !(is_admin && author_id == Some(*admin_id))
-                            && subscription.as_ref().is_none_or(|ids| ids.contains(conversation_id))
+                        !(is_admin && author_id == Some(admin_id.get()))
+                            && subscription
+                                .as_ref()
+                                .is_none_or(|ids| ids.contains(&ConversationId::new(*conversation_id)))
                     }
                     // A note is internal: its writer never shows as typing to the visitor.
                     Viewer::Visitor { contact_id, .. } => {
-                        !*note && contact_ids.contains(contact_id) && (is_admin || author_id != Some(*contact_id))
+                        !*note
+                            && contact_ids.contains(&contact_id.get())
+                            && (is_admin || author_id != Some(contact_id.get()))
                     }
                 };
                 if wanted {
@@ -226,7 +230,7 @@ impl Session {
                 }
             }
             (Signal::Presence { admin_id, status, .. }, Viewer::Agent { .. }) => {
-                self.push(frames::presence(*admin_id, status));
+                self.push(frames::presence(AdminId::from(*admin_id), status));
             }
             _ => {}
         }
@@ -250,7 +254,7 @@ impl Session {
     }
 
     /// A visitor blocked, archived or merged away since their socket opened may no longer write.
-    async fn check_may_chat(&self, contact_id: i64) -> Result<(), FrameError> {
+    async fn check_may_chat(&self, contact_id: ContactId) -> Result<(), FrameError> {
         let gone = || FrameError::forbidden("this contact can no longer use the messenger");
         match rapport_store::contacts::find(&self.hub.db, self.workspace_id, contact_id).await {
             Ok(contact) if contact.blocked || contact.archived => Err(gone()),
@@ -261,7 +265,7 @@ impl Session {
     }
 
     /// The visitor's unread admin messages over all their conversations.
-    async fn unread_count(&self, contact_id: i64) -> Result<i64, FrameError> {
+    async fn unread_count(&self, contact_id: ContactId) -> Result<i64, FrameError> {
         let counts =
             rapport_store::conversations::unread_for_contact(&self.hub.db, self.workspace_id, contact_id).await?;
         Ok(counts.iter().map(|(_, n)| n).sum())

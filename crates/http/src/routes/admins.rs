@@ -1,6 +1,7 @@
 //! Admins (teammates): `/me`, list, find, away mode.
 use axum::extract::{Path, State};
 use axum::Json;
+use rapport_core::ids::TeamId;
 use rapport_store::admins::{self, Admin};
 use rapport_store::workspaces::Workspace;
 use serde::Deserialize;
@@ -20,7 +21,7 @@ pub fn routes() -> ApiRouter {
 }
 
 /// The `admin` object (Intercom shape; `role` is a Rapport addition).
-pub fn admin_json(admin: &Admin, team_ids: &[i64]) -> Value {
+pub fn admin_json(admin: &Admin, team_ids: &[TeamId]) -> Value {
     json!({
         "type": "admin",
         "id": admin.id.to_string(),
@@ -71,7 +72,7 @@ async fn list_admins(State(state): State<AppState>, auth: Auth) -> AppResult<Jso
     let items: Vec<Value> = all
         .iter()
         .map(|a| {
-            let teams: Vec<i64> = memberships.iter().filter(|(admin, _)| *admin == a.id).map(|(_, t)| *t).collect();
+            let teams: Vec<TeamId> = memberships.iter().filter(|(admin, _)| *admin == a.id).map(|(_, t)| *t).collect();
             admin_json(a, &teams)
         })
         .collect();

@@ -35,7 +35,7 @@ pub fn company_json(c: &Company, app_id: &str, tags: &[AppliedTag]) -> Value {
         Some(plan) => json!({"type": "plan", "id": plan, "name": plan}),
         None => json!({}),
     };
-    let tags: Vec<Value> = tags.iter().filter(|t| t.target_id == c.id).map(applied_tag_json).collect();
+    let tags: Vec<Value> = tags.iter().filter(|t| t.target_id == c.id.get()).map(applied_tag_json).collect();
     json!({
         "type": "company",
         "id": c.id.to_string(),
@@ -61,7 +61,7 @@ pub fn company_json(c: &Company, app_id: &str, tags: &[AppliedTag]) -> Value {
 
 /// Renders companies with their tags, fetched in one query.
 async fn render(state: &AppState, auth: &Auth, list: &[Company]) -> AppResult<Vec<Value>> {
-    let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+    let ids: Vec<i64> = list.iter().map(|c| c.id.get()).collect();
     let applied = tags::tags_of(&state.db, auth.workspace_id(), Target::Company, &ids).await?;
     Ok(list.iter().map(|c| company_json(c, &auth.workspace.app_id, &applied)).collect())
 }
@@ -249,7 +249,7 @@ async fn scroll_companies(
             .map_err(|_| AppError::invalid("scroll_param", "scroll_param is not one this server issued"))?[0],
     };
     let batch = companies::scroll(&state.db, auth.workspace_id(), after, limit).await?;
-    let next = batch.last().map(|c| encode_cursor(&[c.id]));
+    let next = batch.last().map(|c| encode_cursor(&[c.id.get()]));
     Ok(Json(json!({
         "type": "list",
         "data": render(&state, &auth, &batch).await?,

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ConversationId, WorkspaceId};
 use rapport_store::email::inbound::{self, EmailDetails};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -58,7 +58,7 @@ async fn update_email_settings(
     Ok(Json(settings_json(&state, auth.workspace_id()).await?))
 }
 
-fn email_json(e: &EmailDetails, conversation_id: i64, part_id: i64) -> Value {
+fn email_json(e: &EmailDetails, conversation_id: ConversationId, part_id: i64) -> Value {
     let auth_results: Value = serde_json::from_str(&e.auth_results).unwrap_or_else(|_| json!({}));
     let to: Value = serde_json::from_str(&e.to_addresses).unwrap_or_else(|_| json!([]));
     json!({
@@ -82,7 +82,7 @@ fn email_json(e: &EmailDetails, conversation_id: i64, part_id: i64) -> Value {
     })
 }
 
-fn ids(conversation_id: &str, part_id: &str) -> AppResult<(i64, i64)> {
+fn ids(conversation_id: &str, part_id: &str) -> AppResult<(ConversationId, i64)> {
     Ok((parse_id(conversation_id, "conversation")?, parse_id(part_id, "conversation_part")?))
 }
 

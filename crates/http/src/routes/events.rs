@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use rapport_core::attributes;
+use rapport_core::ids::ContactId;
 use rapport_store::events::{self, ContactKey, ContactRef, EventSummary, NewEvent};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Map, Value};
@@ -22,7 +23,7 @@ pub fn routes() -> ApiRouter {
 fn contact_keys<'a>(id: Option<&'a str>, user_id: Option<&'a str>, email: Option<&'a str>) -> Vec<ContactKey<'a>> {
     let mut keys = Vec::new();
     if let Some(id) = id {
-        keys.push(ContactKey::Id(id.trim().parse().unwrap_or(0)));
+        keys.push(ContactKey::Id(id.trim().parse().unwrap_or(ContactId::new(0))));
     }
     if let Some(user_id) = user_id {
         keys.push(ContactKey::ExternalId(user_id));

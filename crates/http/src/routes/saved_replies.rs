@@ -2,6 +2,7 @@
 //! the sandboxed template engine of `rapport_core::template`. Everyone reads; agents and up write.
 use axum::extract::{Path, State};
 use axum::Json;
+use rapport_core::ids::ConversationId;
 use rapport_core::template::{Output, Template};
 use rapport_store::saved_replies::{self, SavedReply, SavedReplyFields};
 use serde::Deserialize;
@@ -152,7 +153,7 @@ impl RenderRequest {
         }
     }
 
-    fn conversation_id(&self) -> AppResult<i64> {
+    fn conversation_id(&self) -> AppResult<ConversationId> {
         self.conversation_id.as_ref().ok_or_else(|| AppError::missing("conversation_id"))?.parse("conversation")
     }
 }

@@ -3,7 +3,7 @@
 //! Everyone reads; admins who manage the workspace write policies and hours; agents and up apply.
 use axum::extract::{Path, State};
 use axum::Json;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{TeamId, WorkspaceId};
 use rapport_core::office_hours::{holidays_json, parse_holidays, OfficeHours};
 use rapport_core::sla::Policy;
 use rapport_store::sla::{self, SlaPolicy};
@@ -225,7 +225,7 @@ async fn remove_sla(State(state): State<AppState>, auth: Auth, Path(id): Path<St
 }
 
 /// A team's office hours: its own (`inherited: false`) or the workspace's.
-async fn hours_json(state: &AppState, workspace_id: WorkspaceId, team_id: i64) -> AppResult<Value> {
+async fn hours_json(state: &AppState, workspace_id: WorkspaceId, team_id: TeamId) -> AppResult<Value> {
     rapport_store::teams::find(&state.db, workspace_id, team_id).await?;
     let body = match sla::team_hours(&state.db, workspace_id, team_id).await? {
         Some(own) => json!({

@@ -116,7 +116,7 @@ async fn resolve_companies(state: &AppState, ws: WorkspaceId, items: &[CompanyIt
             (None, Some(company_id)) => companies::find_by_company_id(&state.db, ws, &company_id.0).await?.id,
             (None, None) => return Err(AppError::missing("companies[].id")),
         };
-        split.push(id, item.untag);
+        split.push(id.get(), item.untag);
     }
     Ok(split)
 }
@@ -128,7 +128,7 @@ async fn resolve_users(state: &AppState, ws: WorkspaceId, items: &[UserItem]) ->
         if !companies::contact_exists(&state.db, ws, id).await? {
             return Err(crate::error::not_found_for("contact"));
         }
-        split.push(id, item.untag);
+        split.push(id.get(), item.untag);
     }
     Ok(split)
 }

@@ -82,7 +82,8 @@ async fn deactivate(State(state): State<AppState>, auth: Auth, Path(id): Path<St
     }
     let admin = admins::deactivate(&state.db, auth.workspace_id(), target.id).await?;
     // Their sessions and tokens are dead already; this closes sockets they opened before.
-    let signal = rapport_bus::Signal::AdminDeactivated { workspace_id: admin.workspace_id.get(), admin_id: admin.id };
+    let signal =
+        rapport_bus::Signal::AdminDeactivated { workspace_id: admin.workspace_id.get(), admin_id: admin.id.get() };
     state.live.bus().publish(signal).await;
     respond(&state, &admin).await
 }

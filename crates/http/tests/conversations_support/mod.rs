@@ -2,23 +2,24 @@
 #![allow(dead_code)]
 
 use axum::http::StatusCode;
+use rapport_core::ids::{ContactId, TeamId};
 use rapport_store::teams::TeamFields;
 use rapport_store::testing::contact as insert_test_contact;
 use serde_json::{json, Value};
 
 use crate::common::TestApp;
 
-pub async fn contact(app: &TestApp, external_id: Option<&str>, email: Option<&str>) -> i64 {
+pub async fn contact(app: &TestApp, external_id: Option<&str>, email: Option<&str>) -> ContactId {
     insert_test_contact(&app.db, app.workspace.id, "user", external_id, email).await.unwrap()
 }
 
-pub async fn team(app: &TestApp, name: &str) -> i64 {
+pub async fn team(app: &TestApp, name: &str) -> TeamId {
     let fields = TeamFields { name: Some(name), distribution_method: None, assignment_limit: None };
     rapport_store::teams::create(&app.db, app.workspace.id, fields).await.unwrap().id
 }
 
 /// Starts a conversation from `contact_id`; returns its id.
-pub async fn start(app: &TestApp, contact_id: i64, body: &str) -> String {
+pub async fn start(app: &TestApp, contact_id: ContactId, body: &str) -> String {
     let r = app
         .post("/api/conversations", json!({"from": {"type": "user", "id": contact_id.to_string()}, "body": body}))
         .await;

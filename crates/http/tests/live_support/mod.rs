@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rapport_core::identity::{sign_visitor_token, VisitorClaims};
+use rapport_core::ids::ContactId;
 use rapport_store::workspaces::Workspace;
 use serde_json::Value;
 use tokio::net::TcpStream;
@@ -23,7 +24,7 @@ pub async fn serve(router: axum::Router) -> String {
 }
 
 /// A visitor token for a contact, as `POST /messenger/boot` hands out.
-pub fn visitor_token(workspace: &Workspace, contact_id: i64) -> String {
+pub fn visitor_token(workspace: &Workspace, contact_id: ContactId) -> String {
     let claims =
         VisitorClaims { app_id: workspace.app_id.clone(), contact_id, issued_at: 1_763_700_000, verified_user: false };
     sign_visitor_token(&workspace.identity_secret, &claims)

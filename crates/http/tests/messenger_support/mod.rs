@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request};
+use rapport_core::ids::ContactId;
 use serde_json::{json, Value};
 
 use crate::common::{Response, TestApp};
@@ -10,7 +11,7 @@ use crate::common::{Response, TestApp};
 /// A booted visitor: their token and contact id.
 pub struct Visitor {
     pub token: String,
-    pub contact_id: i64,
+    pub contact_id: ContactId,
 }
 
 pub async fn boot(app: &TestApp, body: Value) -> Response {
@@ -23,7 +24,7 @@ pub async fn lead(app: &TestApp) -> Visitor {
     assert_eq!(r.status, 200, "{}", r.text);
     Visitor {
         token: r.body["visitor_token"].as_str().unwrap().to_string(),
-        contact_id: r.body["contact"]["id"].as_i64().unwrap(),
+        contact_id: ContactId::new(r.body["contact"]["id"].as_i64().unwrap()),
     }
 }
 

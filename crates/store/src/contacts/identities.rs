@@ -4,7 +4,7 @@
 //! another contact holds (as a primary or a further identifier) is refused and writes nothing.
 //! The lookups by a verified identifier are `contacts::find_by_email` and
 //! `messenger::find_user`, which match primaries and verified identities in one query.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use std::collections::HashMap;
 
 use rapport_core::contact::IdentityKind;
@@ -18,7 +18,7 @@ use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 pub struct Identity {
     pub id: i64,
     pub workspace_id: WorkspaceId,
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     /// `email`, `phone` or `external_id`.
     pub kind: String,
     pub value: String,
@@ -37,18 +37,22 @@ fn primary_column(kind: IdentityKind) -> &'static str {
     }
 }
 
-fn taken(kind: IdentityKind, value: &str, contact_id: i64) -> StoreError {
+fn taken(kind: IdentityKind, value: &str, contact_id: ContactId) -> StoreError {
     Conflict::IdentityTaken { kind, value: value.to_string(), contact_id }.into()
 }
 
 /// The further identifiers of a live contact, oldest first.
-pub async fn list(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<Vec<Identity>> {
+pub async fn list(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId) -> StoreResult<Vec<Identity>> {
     find(db, workspace_id, contact_id).await?;
     Ok(of_contacts(db, workspace_id, &[contact_id]).await?.remove(&contact_id).unwrap_or_default())
 }
 
 /// The further identifiers of each contact of `ids`, in one query.
-pub async fn of_contacts(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> StoreResult<HashMap<i64, Vec<Identity>>> {
+pub async fn of_contacts(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    ids: &[ContactId],
+) -> StoreResult<HashMap<ContactId, Vec<Identity>>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -67,7 +71,7 @@ pub async fn of_contacts(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> Sto
 pub async fn add(
     db: &Db,
     workspace_id: WorkspaceId,
-    contact_id: i64,
+    contact_id: ContactId,
     kind: IdentityKind,
     raw: &str,
     verified: bool,
@@ -92,12 +96,12 @@ pub async fn add(
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {IDENTITY_COLUMNS}"
     );
     let mut tx = db.begin().await?;
-    let owner: Option<i64> =
+    let owner: Option<ContactId> =
         tx.scalar_optional(Stmt::new(primary_owner).arg(workspace_id).arg(&value).arg(contact_id)).await?;
     if let Some(owner) = owner {
         return Err(taken(kind, &value, owner));
     }
-    let owner: Option<i64> = tx
+    let owner: Option<ContactId> = tx
         .scalar_optional(
             Stmt::new("SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3")
                 .arg(workspace_id)
@@ -123,7 +127,12 @@ pub async fn add(
 }
 
 /// Removes one further identifier of a live contact; returns it.
-pub async fn remove(db: &Db, workspace_id: WorkspaceId, contact_id: i64, identity_id: i64) -> StoreResult<Identity> {
+pub async fn remove(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    contact_id: ContactId,
+    identity_id: i64,
+) -> StoreResult<Identity> {
     find(db, workspace_id, contact_id).await?;
     let sql = format!(
         "DELETE FROM contact_identities WHERE workspace_id = $1 AND contact_id = $2 AND id = $3 \
@@ -145,11 +154,11 @@ pub(crate) async fn other_holder(
     workspace_id: WorkspaceId,
     kind: IdentityKind,
     value: &str,
-    contact_id: Option<i64>,
-) -> StoreResult<Option<i64>> {
+    contact_id: Option<ContactId>,
+) -> StoreResult<Option<ContactId>> {
     let sql = "SELECT contact_id FROM contact_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3 \
                AND verified";
-    let holder: Option<i64> =
+    let holder: Option<ContactId> =
         db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(kind.as_str()).arg(value)).await?;
     Ok(holder.filter(|holder| Some(*holder) != contact_id))
 }

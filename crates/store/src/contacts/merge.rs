@@ -6,7 +6,7 @@
 //! the survivor did not take. Merges are irreversible (see docs/API.md).
 use rapport_core::contact::{check_merge, plan_merge, Email, MergePlan, MergeSide};
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -34,7 +34,7 @@ pub struct MergePreview {
 }
 
 /// A contact by id, merged or not: a merge names the refusal precisely.
-async fn find_any(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Contact> {
+async fn find_any(db: &Db, workspace_id: WorkspaceId, id: ContactId) -> StoreResult<Contact> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2");
     let contact: Contact =
         db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("contact")?;
@@ -60,8 +60,8 @@ fn side<'a>(c: &'a Contact, custom_attributes: &'a serde_json::Map<String, Value
 async fn checked(
     db: &Db,
     workspace_id: WorkspaceId,
-    from_id: i64,
-    into_id: i64,
+    from_id: ContactId,
+    into_id: ContactId,
 ) -> StoreResult<(Contact, Contact, MergePlan)> {
     if from_id == into_id {
         return Err(StoreError::Invalid("a contact cannot be merged into itself".into()));
@@ -76,7 +76,12 @@ async fn checked(
 
 /// What merging `from_id` into `into_id` would change and which values would be dropped.
 /// Refused exactly as [`merge_by`] would be.
-pub async fn preview(db: &Db, workspace_id: WorkspaceId, from_id: i64, into_id: i64) -> StoreResult<MergePreview> {
+pub async fn preview(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    from_id: ContactId,
+    into_id: ContactId,
+) -> StoreResult<MergePreview> {
     let (from, into, plan) = checked(db, workspace_id, from_id, into_id).await?;
     let count =
         |sql: &'static str| async move { db.read().scalar::<i64>(Stmt::new(sql).arg(workspace_id).arg(from_id)).await };
@@ -102,7 +107,7 @@ pub async fn preview(db: &Db, workspace_id: WorkspaceId, from_id: i64, into_id: 
 
 /// Merges `from_id` (a lead or a user) into the user `into_id`; see the module docs. Returns the
 /// surviving user.
-pub async fn merge(db: &Db, workspace_id: WorkspaceId, from_id: i64, into_id: i64) -> StoreResult<Contact> {
+pub async fn merge(db: &Db, workspace_id: WorkspaceId, from_id: ContactId, into_id: ContactId) -> StoreResult<Contact> {
     merge_by(db, workspace_id, from_id, into_id, None).await
 }
 
@@ -110,9 +115,9 @@ pub async fn merge(db: &Db, workspace_id: WorkspaceId, from_id: i64, into_id: i6
 pub async fn merge_by(
     db: &Db,
     workspace_id: WorkspaceId,
-    from_id: i64,
-    into_id: i64,
-    admin_id: Option<i64>,
+    from_id: ContactId,
+    into_id: ContactId,
+    admin_id: Option<AdminId>,
 ) -> StoreResult<Contact> {
     let (from, into, plan) = checked(db, workspace_id, from_id, into_id).await?;
     let email_domain = plan.email.as_deref().and_then(|e| Email::parse(e).ok()).map(|e| e.domain().to_string());

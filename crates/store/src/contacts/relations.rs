@@ -1,6 +1,6 @@
 //! What a contact is linked to: tags, companies and notes. Loaded for a whole page of contacts
 //! in four queries (never one per contact), and the contacts of a company.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{CompanyId, ContactId, WorkspaceId};
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -37,8 +37,8 @@ async fn limited(
     table: &str,
     id_column: &str,
     order: &str,
-    ids: &[i64],
-) -> StoreResult<HashMap<i64, Limited>> {
+    ids: &[ContactId],
+) -> StoreResult<HashMap<ContactId, Limited>> {
     let sql = format!(
         "SELECT contact_id, id, total FROM (SELECT contact_id, {id_column} AS id, \
          COUNT(*) OVER (PARTITION BY contact_id) AS total, \
@@ -47,8 +47,8 @@ async fn limited(
          WHERE rn <= {INLINED} ORDER BY contact_id, rn",
         crate::placeholders(2, ids.len())
     );
-    let rows: Vec<(i64, i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(ids)).await?;
-    let mut map: HashMap<i64, Limited> = HashMap::new();
+    let rows: Vec<(ContactId, i64, i64)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).args(ids)).await?;
+    let mut map: HashMap<ContactId, Limited> = HashMap::new();
     for (contact_id, id, total) in rows {
         let entry = map.entry(contact_id).or_default();
         entry.ids.push(id);
@@ -58,12 +58,17 @@ async fn limited(
 }
 
 /// The relations of every contact in `ids` (one entry per id, empty when it has none).
-pub async fn relations(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> StoreResult<HashMap<i64, Relations>> {
+pub async fn relations(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    ids: &[ContactId],
+) -> StoreResult<HashMap<ContactId, Relations>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let tags = crate::tags::tags_of(db, workspace_id, Target::Contact, ids).await?;
-    let mut tags = group(tags.into_iter().map(|t| (t.target_id, t)).collect());
+    let target_ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+    let tags = crate::tags::tags_of(db, workspace_id, Target::Contact, &target_ids).await?;
+    let mut tags = group(tags.into_iter().map(|t| (ContactId::new(t.target_id), t)).collect());
     let mut companies =
         limited(db, workspace_id, "contact_companies", "company_id", "created_at, company_id", ids).await?;
     // Newest notes first, as the notes list shows them.
@@ -92,7 +97,7 @@ fn offset(page: i64, per_page: i64) -> i64 {
 pub async fn contacts_of_company(
     db: &Db,
     workspace_id: WorkspaceId,
-    company_id: i64,
+    company_id: CompanyId,
     page: i64,
     per_page: i64,
 ) -> StoreResult<(Vec<Contact>, i64)> {

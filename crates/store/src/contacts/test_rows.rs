@@ -1,10 +1,10 @@
 //! Test-only rows of tables other repositories own (events, conversations, companies), so
 //! contact tests can check what a merge or a delete does to them without those repositories.
 use crate::{now, Conn, Db, Stmt, StoreResult};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{CompanyId, ContactId, ConversationId, WorkspaceId};
 
 /// Inserts an event of `contact_id`; returns its id.
-pub async fn insert_event(db: &Db, workspace_id: WorkspaceId, contact_id: i64, name: &str) -> StoreResult<i64> {
+pub async fn insert_event(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, name: &str) -> StoreResult<i64> {
     let insert = Stmt::new(
         "INSERT INTO events (workspace_id, contact_id, event_name, metadata, created_at) \
          VALUES ($1, $2, $3, '{}', $4) RETURNING id",
@@ -21,7 +21,11 @@ pub async fn insert_event(db: &Db, workspace_id: WorkspaceId, contact_id: i64, n
 
 /// Inserts an open conversation started by `contact_id` (also listed in its participants);
 /// returns its id.
-pub async fn insert_conversation(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<i64> {
+pub async fn insert_conversation(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    contact_id: ContactId,
+) -> StoreResult<ConversationId> {
     let at = now();
     let insert = Stmt::new(
         "INSERT INTO conversations (workspace_id, contact_id, state, source_type, source_delivered_as, \
@@ -32,7 +36,7 @@ pub async fn insert_conversation(db: &Db, workspace_id: WorkspaceId, contact_id:
     .arg(contact_id)
     .arg(at);
     let mut tx = db.begin().await?;
-    let id: i64 = tx.scalar(insert).await?;
+    let id: ConversationId = tx.scalar(insert).await?;
     let participant = Stmt::new(
         "INSERT INTO conversation_contacts (workspace_id, conversation_id, contact_id, created_at) \
          VALUES ($1, $2, $3, $4)",
@@ -47,7 +51,12 @@ pub async fn insert_conversation(db: &Db, workspace_id: WorkspaceId, contact_id:
 }
 
 /// Inserts a company with the customer's `company_id`; returns our id.
-pub async fn insert_company(db: &Db, workspace_id: WorkspaceId, company_id: &str, name: &str) -> StoreResult<i64> {
+pub async fn insert_company(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    company_id: &str,
+    name: &str,
+) -> StoreResult<CompanyId> {
     let insert = Stmt::new(
         "INSERT INTO companies (workspace_id, company_id, name, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $4) RETURNING id",
@@ -63,7 +72,12 @@ pub async fn insert_company(db: &Db, workspace_id: WorkspaceId, company_id: &str
 }
 
 /// Links a contact to a company.
-pub async fn attach_company(db: &Db, workspace_id: WorkspaceId, contact_id: i64, company_id: i64) -> StoreResult<()> {
+pub async fn attach_company(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    contact_id: ContactId,
+    company_id: CompanyId,
+) -> StoreResult<()> {
     let insert = Stmt::new(
         "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, $4)",
     )
@@ -78,7 +92,12 @@ pub async fn attach_company(db: &Db, workspace_id: WorkspaceId, contact_id: i64,
 
 /// Rows of `table` (`events`, `conversations`, `conversation_contacts`, `notes` or
 /// `contact_companies`) that point at `contact_id`.
-pub async fn count_for_contact(db: &Db, workspace_id: WorkspaceId, table: &str, contact_id: i64) -> StoreResult<i64> {
+pub async fn count_for_contact(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    table: &str,
+    contact_id: ContactId,
+) -> StoreResult<i64> {
     let table = match table {
         "events" | "conversations" | "conversation_contacts" | "notes" | "contact_companies" => table,
         other => return Err(crate::StoreError::Invalid(format!("no contact rows in {other}"))),

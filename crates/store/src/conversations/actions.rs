@@ -3,7 +3,7 @@
 //! the contacts' reply times in one transaction, so a refused change writes nothing.
 use rapport_core::conversation::{Action, Assignee, AuthorType, ConversationState, PartType};
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use serde_json::{Map, Value};
 
 use super::live::{summary, LivePart};
@@ -13,7 +13,7 @@ use crate::{now, Conflict, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, T
 
 /// A conversation a contact starts (`POST /conversations`).
 pub struct NewConversation<'a> {
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     pub body: &'a str,
     pub subject: Option<&'a str>,
     /// When the message was written, for imports; now when absent.
@@ -30,7 +30,7 @@ pub struct SendOptions<'a> {
     /// Attachments the author uploaded and not yet sent; they become the message's.
     pub attachment_ids: &'a [i64],
     /// Teammates an admin's note mentions: each must be an active admin of the workspace.
-    pub mentioned_admin_ids: &'a [i64],
+    pub mentioned_admin_ids: &'a [AdminId],
     /// The received email the message came from: its `email_messages` row is written in the
     /// same transaction (see `email::inbound`).
     pub email: Option<&'a crate::email::inbound::InboundRecord>,
@@ -57,7 +57,7 @@ pub struct Sent {
 /// How a reply names its contact: our id, their external id, or their email.
 #[derive(Debug, Clone, Copy)]
 pub enum ContactRef<'a> {
-    Id(i64),
+    Id(ContactId),
     ExternalId(&'a str),
     Email(&'a str),
 }
@@ -70,27 +70,27 @@ pub enum Change<'a> {
         body: &'a str,
     },
     AdminComment {
-        admin_id: i64,
+        admin_id: AdminId,
         body: &'a str,
     },
     AdminNote {
-        admin_id: i64,
+        admin_id: AdminId,
         body: &'a str,
     },
     /// With a body, the admin's message is written as a comment before the close.
     Close {
-        admin_id: i64,
+        admin_id: AdminId,
         body: Option<&'a str>,
     },
     Open {
-        admin_id: i64,
+        admin_id: AdminId,
     },
     Snooze {
-        admin_id: i64,
+        admin_id: AdminId,
         until: i64,
     },
     Assign {
-        admin_id: i64,
+        admin_id: AdminId,
         assignee: Assignee,
         body: Option<&'a str>,
     },
@@ -146,7 +146,7 @@ fn client_id_conflict() -> StoreError {
 /// Starts a conversation from a contact's message, written with its `conversation.created` event.
 /// A repeated client id returns the conversation the first send started.
 pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewConversation<'_>) -> StoreResult<Sent> {
-    let (contact_id, role, name): (i64, String, Option<String>) = db
+    let (contact_id, role, name): (ContactId, String, Option<String>) = db
         .read()
         .fetch_optional(
             Stmt::new(
@@ -166,7 +166,7 @@ pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewConversation<'_>
     let route = new.created_at.is_none() && new.options.email.is_none_or(|e| e.automatic.is_none());
     let mut tx = db.begin().await?;
     if let Some(client_id) = client_id {
-        let seen: Option<(i64, i64)> = tx
+        let seen: Option<(ConversationId, i64)> = tx
             .fetch_optional(
                 Stmt::new(FIND_CLIENT_ID).arg(workspace_id).arg(role.as_str()).arg(contact_id).arg(client_id),
             )
@@ -178,7 +178,7 @@ pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewConversation<'_>
             return replay(db, workspace_id, conversation_id, part_id).await;
         }
     }
-    let id: i64 = tx
+    let id: ConversationId = tx
         .scalar(
             Stmt::new(
                 "INSERT INTO conversations (workspace_id, contact_id, state, read, priority, source_type, \
@@ -260,7 +260,7 @@ pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewConversation<'_>
         conversation_id: id,
         part_type: PartType::Comment,
         body: Some(new.body.to_string()),
-        author: crate::event_log::author(role, contact_id, name.as_deref()),
+        author: crate::event_log::author(role, contact_id.get(), name.as_deref()),
         client_id: client_id.map(str::to_string),
         attachments,
         mentioned_admin_ids: Vec::new(),
@@ -285,7 +285,12 @@ pub async fn create(db: &Db, workspace_id: WorkspaceId, new: NewConversation<'_>
 }
 
 /// The answer to a send whose client id was seen before: the part first written for it.
-async fn replay(db: &Db, workspace_id: WorkspaceId, conversation_id: i64, part_id: i64) -> StoreResult<Sent> {
+async fn replay(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    conversation_id: ConversationId,
+    part_id: i64,
+) -> StoreResult<Sent> {
     let conversation = find(db, workspace_id, conversation_id).await?;
     let part = super::live::live_part(db, workspace_id, part_id).await?;
     Ok(Sent { conversation, parts: vec![part], seq: None, replayed: true })
@@ -300,8 +305,8 @@ struct Step<'a> {
     assigned_to: Option<(&'static str, i64)>,
 }
 
-fn by_admin<'a>(action: Action, admin_id: i64, body: Option<&'a str>) -> Step<'a> {
-    Step { action, author_type: AuthorType::Admin, author_id: admin_id, body, assigned_to: None }
+fn by_admin<'a>(action: Action, admin_id: AdminId, body: Option<&'a str>) -> Step<'a> {
+    Step { action, author_type: AuthorType::Admin, author_id: admin_id.get(), body, assigned_to: None }
 }
 
 /// Finds the contact a reply names among this workspace's unmerged contacts, preferring one who
@@ -309,7 +314,7 @@ fn by_admin<'a>(action: Action, admin_id: i64, body: Option<&'a str>) -> Step<'a
 async fn participant(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     contact: ContactRef<'_>,
 ) -> StoreResult<(i64, AuthorType, Option<String>)> {
     let condition = match contact {
@@ -340,7 +345,7 @@ async fn participant(
 pub async fn reply_or_act(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     change: Change<'_>,
 ) -> StoreResult<Conversation> {
     Ok(send(db, workspace_id, id, change, SendOptions::default()).await?.conversation)
@@ -351,7 +356,7 @@ pub async fn reply_or_act(
 pub async fn send(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     change: Change<'_>,
     options: SendOptions<'_>,
 ) -> StoreResult<Sent> {
@@ -408,11 +413,11 @@ pub async fn send(
             let assigned_to = match assignee {
                 Assignee::Admin(to) => {
                     crate::admins::find_assignable(db, workspace_id, to).await?;
-                    Some(("admin", to))
+                    Some(("admin", to.get()))
                 }
                 Assignee::Team(to) => {
                     crate::teams::find(db, workspace_id, to).await?;
-                    Some(("team", to))
+                    Some(("team", to.get()))
                 }
                 Assignee::NoAdmin | Assignee::NoTeam => None,
             };
@@ -435,7 +440,7 @@ pub async fn send(
 async fn write_steps(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     steps: &[Step<'_>],
     author_name: Option<String>,
     options: SendOptions<'_>,
@@ -470,7 +475,7 @@ async fn write_steps(
     if let (Some(client_id), Some(m)) = (options.client_id, message) {
         let find =
             Stmt::new(FIND_CLIENT_ID).arg(workspace_id).arg(steps[m].author_type.as_str()).arg(steps[m].author_id);
-        let seen: Option<(i64, i64)> = tx.fetch_optional(find.arg(client_id)).await?;
+        let seen: Option<(ConversationId, i64)> = tx.fetch_optional(find.arg(client_id)).await?;
         match seen {
             Some((conversation_id, part_id)) if conversation_id == id => {
                 // Nothing was written; the commit waits until any batch holding the first send is
@@ -597,7 +602,7 @@ async fn write_steps(
         )
         .await?;
     }
-    let contact_ids: Vec<i64> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
+    let contact_ids: Vec<ContactId> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
     let mut parts = Vec::with_capacity(steps.len());
     let mut seq = 0;
     for (i, (step, part_id)) in steps.iter().zip(&part_ids).enumerate() {
@@ -638,14 +643,14 @@ async fn write_steps(
 pub(crate) async fn append_event(
     tx: &mut Tx,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     kind: EventKind,
     audience: Audience,
     extra: Value,
 ) -> StoreResult<i64> {
     let reselect = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
     let conversation: Conversation = tx.fetch_one(Stmt::new(reselect).arg(workspace_id).arg(id)).await?;
-    let contact_ids: Vec<i64> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
+    let contact_ids: Vec<ContactId> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
     let mut payload = serde_json::json!({"conversation": summary(&conversation, &contact_ids)});
     if let (Some(to), Value::Object(extra)) = (payload.as_object_mut(), extra) {
         to.extend(extra);
@@ -663,7 +668,7 @@ pub(crate) async fn append_event(
 
 /// Marks read, sets priority, retitles, or merges custom attributes (checked against the
 /// workspace's conversation attributes first).
-pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, edit: Edit) -> StoreResult<Conversation> {
+pub async fn update(db: &Db, workspace_id: WorkspaceId, id: ConversationId, edit: Edit) -> StoreResult<Conversation> {
     let current = find(db, workspace_id, id).await?;
     let mut attributes = current.custom_attributes();
     if let Some(changes) = &edit.custom_attributes {
@@ -695,9 +700,9 @@ pub async fn update(db: &Db, workspace_id: WorkspaceId, id: i64, edit: Edit) -> 
 }
 
 /// Deletes a conversation with its parts, participants and taggings.
-pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<()> {
+pub async fn delete(db: &Db, workspace_id: WorkspaceId, id: ConversationId) -> StoreResult<()> {
     let mut tx = db.begin().await?;
-    let contact_ids: Vec<i64> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
+    let contact_ids: Vec<ContactId> = tx.scalars(Stmt::new(CONTACT_IDS).arg(workspace_id).arg(id)).await?;
     tx.execute(
         Stmt::new("DELETE FROM taggings WHERE workspace_id = $1 AND target_type = 'conversation' AND target_id = $2")
             .arg(workspace_id)

@@ -8,7 +8,7 @@ use super::{related, Conversation, Page, COLUMNS};
 use crate::search::{SearchModel, SqlCondition};
 use crate::workspaces::Workspace;
 use crate::{Backend, Conn, Db, Stmt, StoreError, StoreResult};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ConversationId, WorkspaceId};
 
 /// A filtered `total_count` is exact below this and reads this value when at least this many
 /// conversations match (counting further would cost a scan of every match per page).
@@ -92,10 +92,10 @@ impl Sort {
     pub fn key(self, c: &Conversation) -> Vec<i64> {
         let waiting = c.waiting_since.unwrap_or(i64::MAX);
         match self.field {
-            SortField::UpdatedAt => vec![c.updated_at, c.id],
-            SortField::CreatedAt => vec![c.created_at, c.id],
-            SortField::WaitingSince => vec![waiting, c.id],
-            SortField::Priority => vec![i64::from(!c.priority), waiting, c.id],
+            SortField::UpdatedAt => vec![c.updated_at, c.id.get()],
+            SortField::CreatedAt => vec![c.created_at, c.id.get()],
+            SortField::WaitingSince => vec![waiting, c.id.get()],
+            SortField::Priority => vec![i64::from(!c.priority), waiting, c.id.get()],
         }
     }
 
@@ -169,7 +169,7 @@ async fn page_where(
     let mut rows: Vec<Conversation> = db.read().fetch_all(select).await?;
     let has_more = rows.len() as i64 > per_page;
     rows.truncate(per_page as usize);
-    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let ids: Vec<ConversationId> = rows.iter().map(|c| c.id).collect();
     let related = related(db, workspace_id, &ids).await?;
     Ok(Page { conversations: rows, related, total_count, has_more })
 }

@@ -1,7 +1,7 @@
 //! The shapes the live path shows (event payloads, WebSocket frames, messenger answers): a
 //! conversation's summary and a part with its author and attachments. See `docs/REALTIME.md`.
 use rapport_core::conversation::{AuthorType, ConversationState, PartType};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -12,7 +12,7 @@ use crate::{Conn, Db, OptionExt, Stmt, StoreResult};
 #[derive(Debug, Clone, Serialize)]
 pub struct LivePart {
     pub id: i64,
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub part_type: PartType,
     pub body: Option<String>,
     pub author: Value,
@@ -20,7 +20,7 @@ pub struct LivePart {
     pub attachments: Vec<AttachmentRef>,
     /// Teammates a note mentions (shown only when there are some, so visitors' parts are unchanged).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub mentioned_admin_ids: Vec<i64>,
+    pub mentioned_admin_ids: Vec<AdminId>,
     pub created_at: i64,
 }
 
@@ -38,7 +38,7 @@ pub struct AttachmentRef {
 #[derive(crate::Row)]
 struct PartRow {
     id: i64,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     part_type: PartType,
     body: Option<String>,
     author_type: AuthorType,
@@ -54,7 +54,7 @@ const PART_SELECT: &str = "SELECT p.id, p.conversation_id, p.part_type, p.body, 
     LEFT JOIN contacts c ON p.author_type <> 'admin' AND c.id = p.author_id AND c.workspace_id = p.workspace_id";
 
 /// The conversation's summary carried by every event about it.
-pub fn summary(c: &Conversation, contact_ids: &[i64]) -> Value {
+pub fn summary(c: &Conversation, contact_ids: &[ContactId]) -> Value {
     json!({
         "id": c.id,
         "state": c.state,
@@ -75,7 +75,7 @@ pub fn summary(c: &Conversation, contact_ids: &[i64]) -> Value {
 pub async fn live_parts(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     public_only: bool,
     after: i64,
     limit: i64,
@@ -104,7 +104,7 @@ pub async fn live_part(db: &Db, workspace_id: WorkspaceId, part_id: i64) -> Stor
 pub async fn last_public_parts(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_ids: &[i64],
+    conversation_ids: &[ConversationId],
 ) -> StoreResult<Vec<LivePart>> {
     if conversation_ids.is_empty() {
         return Ok(Vec::new());
@@ -137,7 +137,11 @@ pub(crate) async fn attachments_of(
 }
 
 /// `(part_id, admin_id)` of every teammate the parts mention (one query).
-pub(crate) async fn mentions_of(db: &Db, workspace_id: WorkspaceId, part_ids: &[i64]) -> StoreResult<Vec<(i64, i64)>> {
+pub(crate) async fn mentions_of(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    part_ids: &[i64],
+) -> StoreResult<Vec<(i64, AdminId)>> {
     if part_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -150,7 +154,7 @@ pub(crate) async fn mentions_of(db: &Db, workspace_id: WorkspaceId, part_ids: &[
 }
 
 /// The admins each part mentions, from [`mentions_of`]'s rows.
-pub(crate) fn mentioned_by(mentions: &[(i64, i64)], part_id: i64) -> Vec<i64> {
+pub(crate) fn mentioned_by(mentions: &[(i64, AdminId)], part_id: i64) -> Vec<AdminId> {
     mentions.iter().filter(|(part, _)| *part == part_id).map(|(_, admin)| *admin).collect()
 }
 

@@ -6,7 +6,7 @@
 //! target: replies to it are refused with that id, and reads redirect. Irreversible, like
 //! contact merges (see docs/API.md).
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ConversationId, WorkspaceId};
 use serde_json::json;
 
 use super::actions::append_event;
@@ -15,7 +15,7 @@ use crate::event_log::Audience;
 use crate::{now, Conn, Db, Stmt, StoreError, StoreResult};
 
 /// The refusal for a write to a conversation that was merged away.
-pub(crate) fn merged_away(id: i64, target: i64) -> StoreError {
+pub(crate) fn merged_away(id: ConversationId, target: ConversationId) -> StoreError {
     StoreError::Invalid(format!("conversation {id} was merged into conversation {target}; use that one"))
 }
 
@@ -24,9 +24,9 @@ pub(crate) fn merged_away(id: i64, target: i64) -> StoreError {
 pub async fn merge(
     db: &Db,
     workspace_id: WorkspaceId,
-    from_id: i64,
-    into_id: i64,
-    admin_id: i64,
+    from_id: ConversationId,
+    into_id: ConversationId,
+    admin_id: AdminId,
 ) -> StoreResult<Conversation> {
     if from_id == into_id {
         return Err(StoreError::Invalid("a conversation cannot be merged into itself".into()));

@@ -2,7 +2,7 @@
 //! search in `listing`. Writes live in `actions`; the rules of each transition live
 //! in `rapport_core::conversation`.
 use rapport_core::conversation::{self as core, AuthorType, ConversationState, PartType, Statistics};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, ConversationId, TeamId, WorkspaceId};
 use serde::Serialize;
 
 use crate::tags::{self, AppliedTag, Target};
@@ -34,15 +34,15 @@ pub const MAX_PARTS: i64 = 500;
 /// A conversation row.
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Conversation {
-    pub id: i64,
+    pub id: ConversationId,
     pub workspace_id: WorkspaceId,
-    pub contact_id: i64,
+    pub contact_id: ContactId,
     pub state: ConversationState,
     pub read: bool,
     pub priority: bool,
     pub title: Option<String>,
-    pub admin_assignee_id: Option<i64>,
-    pub team_assignee_id: Option<i64>,
+    pub admin_assignee_id: Option<AdminId>,
+    pub team_assignee_id: Option<TeamId>,
     pub source_type: String,
     pub source_delivered_as: String,
     pub source_subject: String,
@@ -62,7 +62,7 @@ pub struct Conversation {
     pub last_assignment_admin_reply_at: Option<i64>,
     pub first_close_at: Option<i64>,
     pub last_close_at: Option<i64>,
-    pub last_closed_by_id: Option<i64>,
+    pub last_closed_by_id: Option<AdminId>,
     pub last_contact_reply_at: Option<i64>,
     pub last_admin_reply_at: Option<i64>,
     pub count_reopens: i64,
@@ -74,7 +74,7 @@ pub struct Conversation {
     /// The last part a teammate has read (read receipts).
     pub admin_last_read_part_id: Option<i64>,
     /// The conversation this one was folded into ([`merge`]); it is closed and takes no replies.
-    pub merged_into_id: Option<i64>,
+    pub merged_into_id: Option<ConversationId>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -131,8 +131,8 @@ impl Conversation {
 /// A contact taking part in a conversation.
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct Participant {
-    pub conversation_id: i64,
-    pub id: i64,
+    pub conversation_id: ConversationId,
+    pub id: ContactId,
     /// `user` or `lead`.
     pub role: String,
     pub external_id: Option<String>,
@@ -163,7 +163,7 @@ pub struct Part {
     pub tags: Vec<AppliedTag>,
     /// Teammates a note mentions.
     #[row(skip)]
-    pub mentioned_admin_ids: Vec<i64>,
+    pub mentioned_admin_ids: Vec<AdminId>,
     /// The delivery of a reply sent by email (`None` for other parts).
     #[row(skip)]
     pub email_delivery: Option<crate::email::outbound::Delivery>,
@@ -175,7 +175,7 @@ pub struct Related {
     pub contacts: Vec<Participant>,
     pub tags: Vec<AppliedTag>,
     /// (conversation id, admin id) of every admin who wrote a part.
-    pub teammates: Vec<(i64, i64)>,
+    pub teammates: Vec<(ConversationId, AdminId)>,
     /// The SLA applied to each conversation that has one.
     pub slas: Vec<crate::sla::ConversationSla>,
 }
@@ -199,14 +199,14 @@ pub struct Page {
     pub has_more: bool,
 }
 
-pub async fn find(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Conversation> {
+pub async fn find(db: &Db, workspace_id: WorkspaceId, id: ConversationId) -> StoreResult<Conversation> {
     let sql = format!("SELECT {COLUMNS} FROM conversations WHERE workspace_id = $1 AND id = $2");
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("conversation")
 }
 
 /// One conversation with its first [`MAX_PARTS`] parts (plus the opening message) in time order
 /// (a merge brings older parts in), contacts, teammates and tags.
-pub async fn find_detail(db: &Db, workspace_id: WorkspaceId, id: i64) -> StoreResult<Detail> {
+pub async fn find_detail(db: &Db, workspace_id: WorkspaceId, id: ConversationId) -> StoreResult<Detail> {
     let parts = Stmt::new(
         "SELECT p.id, p.part_type, p.body, p.author_type, p.author_id, \
          COALESCE(a.name, c.name) AS author_name, COALESCE(a.email, c.email) AS author_email, \
@@ -248,7 +248,7 @@ async fn with_part_extras(db: &Db, workspace_id: WorkspaceId, mut parts: Vec<Par
 
 /// Contacts, tags, teammates and SLAs of a page of conversations: four queries whatever the page
 /// size, run side by side.
-pub async fn related(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> StoreResult<Related> {
+pub async fn related(db: &Db, workspace_id: WorkspaceId, ids: &[ConversationId]) -> StoreResult<Related> {
     if ids.is_empty() {
         return Ok(Related::default());
     }
@@ -267,13 +267,14 @@ pub async fn related(db: &Db, workspace_id: WorkspaceId, ids: &[i64]) -> StoreRe
     let contacts = Stmt::new(contacts_sql).arg(workspace_id).args(ids);
     let contacts = async { db.read().fetch_all::<Participant>(contacts).await };
     let teammates = Stmt::new(teammates_sql).arg(workspace_id).args(ids);
-    let teammates = async { db.read().fetch_all::<(i64, i64)>(teammates).await };
+    let target_ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+    let teammates = async { db.read().fetch_all::<(ConversationId, AdminId)>(teammates).await };
     // Four independent reads, each on a connection of its own: a page waits for the slowest
     // rather than for their sum.
     let (contacts, teammates, tags, slas) = tokio::try_join!(
         contacts,
         teammates,
-        tags::tags_of(db, workspace_id, Target::Conversation, ids),
+        tags::tags_of(db, workspace_id, Target::Conversation, &target_ids),
         crate::sla::for_conversations(db, workspace_id, ids),
     )?;
     Ok(Related { contacts, tags, teammates, slas })

@@ -2,7 +2,7 @@
 //! (`conversation_contacts.last_read_part_id`); the team's is `conversations.admin_last_read_part_id`.
 //! An admin's receipt also sets the conversation's Intercom `read` flag.
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use serde_json::json;
 
 use super::actions::append_event;
@@ -13,8 +13,8 @@ use crate::{Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 /// Who read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reader {
-    Contact(i64),
-    Admin(i64),
+    Contact(ContactId),
+    Admin(AdminId),
 }
 
 /// Records that `reader` has seen the conversation up to `part_id` (its last part when `None`) and
@@ -24,7 +24,7 @@ pub enum Reader {
 pub async fn mark_read(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     reader: Reader,
     part_id: Option<i64>,
 ) -> StoreResult<Option<i64>> {
@@ -116,7 +116,11 @@ pub async fn mark_read(
 
 /// For each conversation of the contact with admin messages they have not read: its id and how
 /// many. Only messages contacts see count (admin `comment` parts).
-pub async fn unread_for_contact(db: &Db, workspace_id: WorkspaceId, contact_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+pub async fn unread_for_contact(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    contact_id: ContactId,
+) -> StoreResult<Vec<(ConversationId, i64)>> {
     let sql = "SELECT p.conversation_id, COUNT(*) FROM conversation_contacts cc \
          JOIN conversation_parts p ON p.workspace_id = cc.workspace_id AND p.conversation_id = cc.conversation_id \
          WHERE cc.workspace_id = $1 AND cc.contact_id = $2 AND p.author_type = 'admin' AND p.part_type = 'comment' \
@@ -128,11 +132,11 @@ pub async fn unread_for_contact(db: &Db, workspace_id: WorkspaceId, contact_id: 
 pub async fn receipts(
     db: &Db,
     workspace_id: WorkspaceId,
-    id: i64,
-) -> StoreResult<(Option<i64>, Vec<(i64, Option<i64>)>)> {
+    id: ConversationId,
+) -> StoreResult<(Option<i64>, Vec<(ContactId, Option<i64>)>)> {
     let conversation = find(db, workspace_id, id).await?;
     let sql = "SELECT contact_id, last_read_part_id FROM conversation_contacts WHERE workspace_id = $1 \
                AND conversation_id = $2 ORDER BY created_at, contact_id";
-    let contacts: Vec<(i64, Option<i64>)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(id)).await?;
+    let contacts: Vec<(ContactId, Option<i64>)> = db.read().fetch_all(Stmt::new(sql).arg(workspace_id).arg(id)).await?;
     Ok((conversation.admin_last_read_part_id, contacts))
 }

@@ -2,7 +2,7 @@
 //! has no endpoint to set them). A part tag is a `taggings` row with target type
 //! `conversation_part`, written with a `conversation_part.tagged` / `.untagged` event.
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ConversationId, WorkspaceId};
 use serde_json::json;
 
 use super::append_event;
@@ -11,7 +11,12 @@ use crate::tags::{self, AppliedTag, Tag, Target};
 use crate::{Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// Checks that the part belongs to the conversation, both of this workspace.
-async fn check_part(db: &Db, workspace_id: WorkspaceId, conversation_id: i64, part_id: i64) -> StoreResult<()> {
+async fn check_part(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    conversation_id: ConversationId,
+    part_id: i64,
+) -> StoreResult<()> {
     super::find(db, workspace_id, conversation_id).await?;
     let sql = "SELECT COUNT(*) FROM conversation_parts WHERE workspace_id = $1 AND conversation_id = $2 AND id = $3";
     let found: i64 = db.read().scalar(Stmt::new(sql).arg(workspace_id).arg(conversation_id).arg(part_id)).await?;
@@ -29,10 +34,10 @@ fn event_extra(part_id: i64, tag: &Tag) -> serde_json::Value {
 pub async fn tag_part(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     part_id: i64,
     tag_id: i64,
-    admin_id: i64,
+    admin_id: AdminId,
 ) -> StoreResult<AppliedTag> {
     check_part(db, workspace_id, conversation_id, part_id).await?;
     let tag = tags::find(db, workspace_id, tag_id).await?;
@@ -52,7 +57,7 @@ pub async fn tag_part(
 pub async fn untag_part(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     part_id: i64,
     tag_id: i64,
 ) -> StoreResult<Tag> {

@@ -11,7 +11,7 @@ pub use support_addresses::{set_support_addresses, support_addresses, MAX_SUPPOR
 
 use rapport_core::conversation::{AuthorType, PartType};
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, ConversationId, WorkspaceId};
 use std::path::Path;
 
 use rapport_core::attachment;
@@ -30,7 +30,7 @@ use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 pub struct Recipient {
     pub workspace_id: WorkspaceId,
     /// The conversation a valid reply token names.
-    pub conversation_id: Option<i64>,
+    pub conversation_id: Option<ConversationId>,
 }
 
 /// The `email_messages` row of a received message, written in the transaction that stores its
@@ -57,7 +57,7 @@ pub struct InboundRecord {
 pub(crate) async fn insert_record(
     tx: &mut Tx,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     part_id: Option<i64>,
     record: &InboundRecord,
     at: i64,
@@ -126,7 +126,7 @@ pub async fn find_recipient(db: &Db, address: &str, inbound_domain: Option<&str>
 /// What became of a received message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Received {
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub part_id: i64,
     /// Whether it started the conversation (rather than replying in one).
     pub created: bool,
@@ -139,13 +139,18 @@ async fn conversation_of_message(
     db: &Db,
     workspace_id: WorkspaceId,
     message_id: &str,
-) -> StoreResult<Option<(i64, Option<i64>)>> {
+) -> StoreResult<Option<(ConversationId, Option<i64>)>> {
     let sql = "SELECT conversation_id, part_id FROM email_messages WHERE workspace_id = $1 AND message_id = $2";
     db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(message_id)).await
 }
 
 /// The part an email is stored as: its own part, or the conversation's opening part.
-async fn part_of(db: &Db, workspace_id: WorkspaceId, conversation_id: i64, part_id: Option<i64>) -> StoreResult<i64> {
+async fn part_of(
+    db: &Db,
+    workspace_id: WorkspaceId,
+    conversation_id: ConversationId,
+    part_id: Option<i64>,
+) -> StoreResult<i64> {
     match part_id {
         Some(id) => Ok(id),
         None => Ok(conversations::find(db, workspace_id, conversation_id).await?.source_part_id.unwrap_or(0)),
@@ -174,7 +179,7 @@ async fn store_attachments(
     db: &Db,
     dir: &Path,
     workspace_id: WorkspaceId,
-    contact_id: i64,
+    contact_id: ContactId,
     email: &InboundEmail,
 ) -> StoreResult<(Vec<i64>, Vec<String>)> {
     let mut ids = Vec::new();
@@ -290,7 +295,7 @@ async fn create(
 async fn note_automatic(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     contact: &contacts::Contact,
     body: &str,
     attachment_ids: &[i64],
@@ -333,7 +338,7 @@ async fn note_automatic(
         conversation_id,
         part_type: PartType::Note,
         body: Some(body.clone()),
-        author: crate::event_log::author(role, contact.id, contact.name.as_deref()),
+        author: crate::event_log::author(role, contact.id.get(), contact.name.as_deref()),
         client_id: None,
         attachments: Vec::new(),
         mentioned_admin_ids: Vec::new(),
@@ -358,7 +363,7 @@ async fn note_automatic(
 #[derive(Debug, Clone, Serialize, crate::Row)]
 pub struct EmailDetails {
     pub id: i64,
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub reference_ids: String,
@@ -386,7 +391,7 @@ const OF_PART: &str = "e.workspace_id = $1 AND e.conversation_id = $2 AND e.dire
 pub async fn details_of_part(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     part_id: i64,
 ) -> StoreResult<EmailDetails> {
     let sql = format!("SELECT {DETAILS} FROM email_messages e WHERE {OF_PART} ORDER BY e.id LIMIT 1");
@@ -400,7 +405,7 @@ pub async fn details_of_part(
 pub async fn raw_of_part(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     part_id: i64,
 ) -> StoreResult<Vec<u8>> {
     let sql = format!("SELECT e.raw FROM email_messages e WHERE {OF_PART} ORDER BY e.id LIMIT 1");

@@ -8,7 +8,7 @@
 //! outcome: `sent`, a retry later, or `failed` with the reason. Each outcome appends a
 //! `conversation_part.email_delivery` event, so open agent apps update live.
 use rapport_core::event::EventKind;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ConversationId, WorkspaceId};
 use serde::Serialize;
 use serde_json::json;
 
@@ -37,7 +37,7 @@ pub struct Delivery {
 pub struct Outbound {
     pub id: i64,
     pub workspace_id: WorkspaceId,
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub part_id: Option<i64>,
     /// Without angle brackets; before the first attempt, only the unique local part (no `@`).
     pub message_id: String,
@@ -101,7 +101,7 @@ pub fn new_message_local_part(part_id: i64) -> String {
 pub(crate) async fn queue_reply(
     tx: &mut Tx,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     part_id: i64,
     automated: bool,
     at: i64,
@@ -321,7 +321,7 @@ pub struct ThreadMessage {
 pub async fn thread(
     db: &Db,
     workspace_id: WorkspaceId,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     before_id: i64,
 ) -> StoreResult<Vec<ThreadMessage>> {
     let earlier = Stmt::new(

@@ -1,6 +1,6 @@
 //! Bulk loading for benchmarks: millions of contacts, conversations and parts in an existing
 //! workspace, one transaction per batch of big multi-row INSERTs.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, WorkspaceId};
 use std::time::Instant;
 
 use rand::rngs::StdRng;
@@ -210,7 +210,9 @@ async fn cast(db: &Db, workspace_id: WorkspaceId) -> StoreResult<Cast> {
     let teams = crate::teams::list_with_members(db, workspace_id)
         .await?
         .into_iter()
-        .map(|t| (t.team.id, t.admin_ids.into_iter().filter(|a| responders.contains(a)).collect()))
+        .map(|t| {
+            (t.team.id.get(), t.admin_ids.into_iter().map(AdminId::get).filter(|a| responders.contains(a)).collect())
+        })
         .collect();
     let mut tags = std::collections::HashMap::new();
     for name in text::CONVERSATION_TAGS {

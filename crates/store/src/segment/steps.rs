@@ -3,7 +3,7 @@
 
 use rapport_core::attributes;
 use rapport_core::contact::{ContactRole, Email};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_core::segment::{view_metadata, Action, Call, ContactTraits};
 use serde_json::{Map, Value};
 
@@ -149,12 +149,12 @@ async fn apply_call(
 const PERSON: &str = "SELECT id, role, external_id, email, email_domain, name, phone, avatar, signed_up_at, \
     custom_attributes, merged_into_id FROM contacts WHERE workspace_id = $1";
 
-async fn person(tx: &mut Tx, workspace_id: WorkspaceId, id: i64) -> StoreResult<Option<Person>> {
+async fn person(tx: &mut Tx, workspace_id: WorkspaceId, id: ContactId) -> StoreResult<Option<Person>> {
     tx.fetch_optional(Stmt::new(format!("{PERSON} AND id = $2")).arg(workspace_id).arg(id)).await
 }
 
 /// The live contact `id` leads to, following merges.
-async fn live_person(tx: &mut Tx, workspace_id: WorkspaceId, mut id: i64) -> StoreResult<Option<Person>> {
+async fn live_person(tx: &mut Tx, workspace_id: WorkspaceId, mut id: ContactId) -> StoreResult<Option<Person>> {
     // A merge chain is short; the bound only guards against a cycle in corrupt data.
     for _ in 0..16 {
         match person(tx, workspace_id, id).await? {
@@ -177,7 +177,7 @@ async fn by_identity(
     kind: &str,
     segment_id: &str,
 ) -> StoreResult<Option<Person>> {
-    let id: Option<i64> = tx
+    let id: Option<ContactId> = tx
         .scalar_optional(
             Stmt::new(
                 "SELECT contact_id FROM segment_identities WHERE workspace_id = $1 AND kind = $2 AND segment_id = $3",
@@ -194,7 +194,12 @@ async fn by_identity(
 }
 
 /// Records that an anonymous id names `contact_id` (the first contact it named stays).
-async fn remember_anonymous(tx: &mut Tx, workspace_id: WorkspaceId, call: &Call, contact_id: i64) -> StoreResult<()> {
+async fn remember_anonymous(
+    tx: &mut Tx,
+    workspace_id: WorkspaceId,
+    call: &Call,
+    contact_id: ContactId,
+) -> StoreResult<()> {
     if let Some(anonymous_id) = &call.anonymous_id {
         tx.execute(
             Stmt::new(
@@ -211,7 +216,7 @@ async fn remember_anonymous(tx: &mut Tx, workspace_id: WorkspaceId, call: &Call,
     Ok(())
 }
 
-async fn set_user_id(tx: &mut Tx, workspace_id: WorkspaceId, id: i64, user_id: &str) -> StoreResult<()> {
+async fn set_user_id(tx: &mut Tx, workspace_id: WorkspaceId, id: ContactId, user_id: &str) -> StoreResult<()> {
     tx.execute(
         Stmt::new(
             "UPDATE contacts SET role = 'user', external_id = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
@@ -226,7 +231,7 @@ async fn set_user_id(tx: &mut Tx, workspace_id: WorkspaceId, id: i64, user_id: &
 }
 
 /// Creates a contact (a user with `user_id`, else a lead) as the REST API's create does.
-async fn create_contact(tx: &mut Tx, workspace_id: WorkspaceId, user_id: Option<&str>) -> StoreResult<i64> {
+async fn create_contact(tx: &mut Tx, workspace_id: WorkspaceId, user_id: Option<&str>) -> StoreResult<ContactId> {
     let fields = ContactFields {
         role: Some(if user_id.is_some() { ContactRole::User } else { ContactRole::Lead }),
         external_id: Some(user_id.map(str::to_string)),
@@ -352,7 +357,7 @@ async fn update_contact(
 async fn record_event(
     tx: &mut Tx,
     workspace_id: WorkspaceId,
-    contact_id: i64,
+    contact_id: ContactId,
     event: &str,
     metadata: &Map<String, Value>,
     created_at: i64,

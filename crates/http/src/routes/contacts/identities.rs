@@ -4,6 +4,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use rapport_core::contact::IdentityKind;
+use rapport_core::ids::ContactId;
 use rapport_store::contacts::{identities, Identity};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -25,7 +26,7 @@ pub fn identity_json(i: &Identity) -> Value {
 }
 
 /// The `identities` list of a contact.
-pub fn identities_json(contact_id: i64, list: &[Identity]) -> Value {
+pub fn identities_json(contact_id: ContactId, list: &[Identity]) -> Value {
     json!({
         "type": "list",
         "data": list.iter().map(identity_json).collect::<Vec<_>>(),

@@ -1,7 +1,7 @@
 //! Contacts (Intercom 2.x): CRUD, cursor lists and search, merge, archive/block, and the
 //! contact's tags, companies and further identifiers. The `contact` JSON and its request body live here; the handlers
 //! are split by action into the submodules.
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{AdminId, ContactId, WorkspaceId};
 use std::collections::HashMap;
 
 use rapport_core::contact::{ContactRole, Email};
@@ -143,8 +143,8 @@ pub async fn contacts_json(
     app_id: &str,
     page: &[Contact],
 ) -> AppResult<Vec<Value>> {
-    let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
-    let mut relations: HashMap<i64, Relations> = contacts::relations(db, workspace_id, &ids).await?;
+    let ids: Vec<ContactId> = page.iter().map(|c| c.id).collect();
+    let mut relations: HashMap<ContactId, Relations> = contacts::relations(db, workspace_id, &ids).await?;
     Ok(page.iter().map(|c| contact_json(c, app_id, &relations.remove(&c.id).unwrap_or_default())).collect())
 }
 
@@ -164,7 +164,7 @@ pub async fn cursor_list_json(
 ) -> AppResult<Value> {
     let data = contacts_json(db, workspace_id, app_id, &page.contacts).await?;
     let next = match (page.has_more, page.contacts.last()) {
-        (true, Some(last)) => Some(encode_cursor(&[last.id])),
+        (true, Some(last)) => Some(encode_cursor(&[last.id.get()])),
         _ => None,
     };
     let number = page.before / per_page + 1;
@@ -255,7 +255,7 @@ impl ContactRequest {
             Some(Some(raw)) => Some(Some(
                 raw.0
                     .trim()
-                    .parse::<i64>()
+                    .parse::<AdminId>()
                     .map_err(|_| AppError::invalid("owner_id", "owner_id must be an admin id"))?,
             )),
             Some(None) => Some(None),

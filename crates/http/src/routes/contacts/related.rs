@@ -79,7 +79,7 @@ pub async fn list_companies(
     let total = all.len() as i64;
     let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX).min(all.len());
     let rows = &all[start..(start + per_page as usize).min(all.len())];
-    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let ids: Vec<i64> = rows.iter().map(|c| c.id.get()).collect();
     let applied = tags::tags_of(&state.db, ws, Target::Company, &ids).await?;
     let companies: Vec<Value> = rows.iter().map(|c| company_json(c, &auth.workspace.app_id, &applied)).collect();
     Ok(Json(json!({

@@ -3,6 +3,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::Json;
 use rapport_core::conversation::Assignee;
+use rapport_core::ids::AdminId;
 use rapport_store::conversations::{self, Change, ContactRef, SendOptions};
 use rapport_store::tags::{self, Target};
 use serde::Deserialize;
@@ -13,7 +14,7 @@ use super::json::{applied_tag_json, Display};
 use crate::extract::{parse_id, ApiJson, Auth, BodyId};
 use crate::{AppError, AppResult, AppState};
 
-fn required_admin(admin_id: &Option<BodyId>) -> AppResult<i64> {
+fn required_admin(admin_id: &Option<BodyId>) -> AppResult<AdminId> {
     admin_id.as_ref().ok_or_else(|| AppError::missing("admin_id"))?.parse("admin")
 }
 
@@ -106,11 +107,11 @@ pub(super) async fn reply(
         .iter()
         .flatten()
         .map(|a| {
-            a.0.trim().parse::<i64>().map_err(|_| {
+            a.0.trim().parse::<AdminId>().map_err(|_| {
                 AppError::invalid("mentioned_admin_ids", "mentioned_admin_ids must be ids of active teammates")
             })
         })
-        .collect::<AppResult<Vec<i64>>>()?;
+        .collect::<AppResult<Vec<AdminId>>>()?;
     if !mentioned_admin_ids.is_empty() && message_type != "note" {
         return Err(AppError::invalid("mentioned_admin_ids", "only a note can mention teammates"));
     }
@@ -215,7 +216,7 @@ pub(super) async fn attach_tag(
     let tag_id = req.id.as_ref().ok_or_else(|| AppError::missing("id"))?.parse("tag")?;
     let admin_id = required_admin(&req.admin_id)?;
     rapport_store::admins::find(&state.db, ws, admin_id).await?;
-    let applied = tags::apply(&state.db, ws, tag_id, Target::Conversation, id, Some(admin_id)).await?;
+    let applied = tags::apply(&state.db, ws, tag_id, Target::Conversation, id.get(), Some(admin_id)).await?;
     Ok(Json(applied_tag_json(&applied)))
 }
 
@@ -246,7 +247,7 @@ pub(super) async fn detach_tag(
         }
     }
     conversations::find(&state.db, ws, id).await?;
-    let tag = tags::remove(&state.db, ws, tag_id, Target::Conversation, id).await?;
+    let tag = tags::remove(&state.db, ws, tag_id, Target::Conversation, id.get()).await?;
     Ok(Json(json!({"type": "tag", "id": tag.id.to_string(), "name": tag.name})))
 }
 

@@ -124,14 +124,14 @@ pub fn conversation_json(
     files: &str,
 ) -> Value {
     let contacts: Vec<_> = related.contacts.iter().filter(|p| p.conversation_id == c.id).collect();
-    let source_author = contacts.iter().find(|p| p.id == c.source_author_id);
+    let source_author = contacts.iter().find(|p| p.id.get() == c.source_author_id);
     let teammates: Vec<Value> = related
         .teammates
         .iter()
         .filter(|(conversation, _)| *conversation == c.id)
         .map(|(_, admin)| json!({"type": "admin", "id": admin.to_string()}))
         .collect();
-    let tags: Vec<Value> = related.tags.iter().filter(|t| t.target_id == c.id).map(applied_tag_json).collect();
+    let tags: Vec<Value> = related.tags.iter().filter(|t| t.target_id == c.id.get()).map(applied_tag_json).collect();
     let source_part = parts.and_then(|parts| parts.iter().find(|p| Some(p.id) == c.source_part_id));
     let sla = related.slas.iter().find(|s| s.conversation_id == c.id);
     let mut body = json!({
@@ -152,7 +152,7 @@ pub fn conversation_json(
         "team_assignee_id": c.team_assignee_id,
         "source": {
             "type": c.source_type,
-            "id": c.source_part_id.unwrap_or(c.id).to_string(),
+            "id": c.source_part_id.unwrap_or(c.id.get()).to_string(),
             "delivered_as": c.source_delivered_as,
             "subject": c.source_subject,
             "body": display.body(&c.source_body),

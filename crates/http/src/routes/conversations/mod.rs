@@ -3,7 +3,7 @@
 //! `merge`.
 use axum::extract::{Path, State};
 use axum::Json;
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ConversationId, WorkspaceId};
 use rapport_store::conversations::{self, Cursor, Edit, NewConversation, Page, Sort, SortField};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -39,7 +39,7 @@ pub fn routes() -> ApiRouter {
 pub(crate) async fn full(
     state: &AppState,
     workspace_id: WorkspaceId,
-    id: i64,
+    id: ConversationId,
     display: Display,
 ) -> AppResult<Json<Value>> {
     let d = conversations::find_detail(&state.db, workspace_id, id).await?;

@@ -7,7 +7,7 @@ use rapport_core::attributes;
 use rapport_core::contact::{ContactRole, Email};
 use rapport_core::conversation::ConversationState;
 use rapport_core::identity::{sign_visitor_token, VisitorClaims};
-use rapport_core::ids::WorkspaceId;
+use rapport_core::ids::{ContactId, TeamId, WorkspaceId};
 use rapport_core::office_hours::expected_reply;
 use rapport_store::contacts::{self, Contact, ContactFields};
 use rapport_store::events::{self, NewEvent};
@@ -214,7 +214,7 @@ fn claimed_fields(claimed: &Claimed, details: &Details) -> AppResult<ContactFiel
     Ok(fields)
 }
 
-async fn workspace_json(state: &AppState, workspace: &Workspace, contact_id: i64) -> AppResult<Value> {
+async fn workspace_json(state: &AppState, workspace: &Workspace, contact_id: ContactId) -> AppResult<Value> {
     let settings = workspaces::messenger_settings(&state.db, workspace.id).await?;
     // The clock of the team holding the visitor's latest open conversation (its own office hours
     // when it has them), else the workspace's.
@@ -239,7 +239,7 @@ const OPEN_LOOKBACK: i64 = 20;
 pub(super) async fn expected_reply_of(
     state: &AppState,
     workspace_id: WorkspaceId,
-    team_id: Option<i64>,
+    team_id: Option<TeamId>,
 ) -> AppResult<Value> {
     let settings = workspaces::messenger_settings(&state.db, workspace_id).await?;
     let clock = rapport_store::sla::business_clock(&state.db, workspace_id, team_id).await?;
@@ -247,7 +247,7 @@ pub(super) async fn expected_reply_of(
 }
 
 /// Admin messages the contact has not read, over all their conversations.
-pub(super) async fn unread_count(state: &AppState, workspace_id: WorkspaceId, contact_id: i64) -> AppResult<i64> {
+pub(super) async fn unread_count(state: &AppState, workspace_id: WorkspaceId, contact_id: ContactId) -> AppResult<i64> {
     let unread = conversations::unread_for_contact(&state.db, workspace_id, contact_id).await?;
     Ok(unread.iter().map(|(_, n)| n).sum())
 }

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rapport_core::conversation::ConversationState;
+use rapport_core::ids::{ContactId, ConversationId};
 use rapport_store::conversations::{
     self, Change, ContactRef, Conversation, NewConversation, Reader, SendOptions, Sent, MAX_PARTS,
 };
@@ -82,7 +83,7 @@ fn status_of(sent: &Sent) -> StatusCode {
 /// team holding it when that team has its own; null once closed).
 async fn conversation_json(state: &AppState, c: &Conversation) -> AppResult<Value> {
     let (_, contacts) = conversations::receipts(&state.db, c.workspace_id, c.id).await?;
-    let ids: Vec<i64> = contacts.iter().map(|(id, _)| *id).collect();
+    let ids: Vec<ContactId> = contacts.iter().map(|(id, _)| *id).collect();
     let mut json = conversations::summary(c, &ids);
     let reply = if c.state == ConversationState::Closed {
         Value::Null
@@ -109,7 +110,7 @@ async fn visible(state: &AppState, visitor: &Visitor, raw_id: &str) -> AppResult
 pub(super) async fn list(State(state): State<AppState>, visitor: Visitor) -> AppResult<Json<Value>> {
     let ws = visitor.workspace.id;
     let rows = messenger::conversations_of(&state.db, ws, visitor.contact_id, LIST_LIMIT).await?;
-    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let ids: Vec<ConversationId> = rows.iter().map(|c| c.id).collect();
     let last_parts = conversations::last_public_parts(&state.db, ws, &ids).await?;
     let unread = conversations::unread_for_contact(&state.db, ws, visitor.contact_id).await?;
     let list: Vec<Value> = rows
