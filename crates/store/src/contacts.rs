@@ -25,6 +25,7 @@ mod relations;
 pub mod test_rows;
 
 pub use identities::Identity;
+pub(crate) use merge::merge_in;
 pub use merge::{merge, merge_by, preview as preview_merge, MergeCounts, MergePreview};
 pub use relations::{contacts_of_company, relations, Limited, Relations, INLINED};
 
@@ -310,6 +311,36 @@ pub async fn update(
     Ok(contact)
 }
 
+/// Inside `tx`: the contact (a lead, or a user without one) takes `external_id` and becomes a
+/// user, as an [`update`] of those two fields does. Shared with the Segment intake (an identify
+/// or alias naming a visitor's lead by a new user id).
+pub(crate) async fn promote_to_user(
+    tx: &mut Tx,
+    workspace_id: WorkspaceId,
+    id: ContactId,
+    external_id: &str,
+) -> StoreResult<()> {
+    let promote = Stmt::new(
+        "UPDATE contacts SET role = 'user', external_id = $3, updated_at = $4 \
+         WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL",
+    )
+    .arg(workspace_id)
+    .arg(id)
+    .arg(external_id)
+    .arg(now());
+    if tx.execute(promote).await.map_err(conflict_on_external_id)? == 0 {
+        return Err(StoreError::not_found("contact"));
+    }
+    let drop = Stmt::new(DROP_PROMOTED_IDENTITIES)
+        .arg(workspace_id)
+        .arg(id)
+        .arg(None::<String>)
+        .arg(None::<String>)
+        .arg(external_id);
+    tx.execute(drop).await?;
+    Ok(())
+}
+
 /// A live (not merged) contact of the workspace.
 pub async fn find(db: &Db, workspace_id: WorkspaceId, id: ContactId) -> StoreResult<Contact> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2 AND merged_into_id IS NULL");
@@ -328,12 +359,21 @@ pub async fn find_by_external_id(db: &Db, workspace_id: WorkspaceId, external_id
 /// then the oldest. Matching is case-insensitive. This is the one lookup every channel uses to
 /// recognise a customer by email (the messenger, inbound mail, Segment).
 pub async fn find_by_email(db: &Db, workspace_id: WorkspaceId, email: &Email) -> StoreResult<Option<Contact>> {
+    by_email(&mut db.read(), workspace_id, email).await
+}
+
+/// [`find_by_email`] on `conn` (a transaction sees its own writes).
+pub(crate) async fn by_email(
+    conn: &mut impl Conn,
+    workspace_id: WorkspaceId,
+    email: &Email,
+) -> StoreResult<Option<Contact>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND merged_into_id IS NULL AND (LOWER(email) = $2 \
          OR id IN ({VERIFIED_EMAIL_HOLDERS})) ORDER BY CASE WHEN role = 'user' THEN 0 ELSE 1 END, \
          CASE WHEN LOWER(email) = $2 THEN 0 ELSE 1 END, id LIMIT 1"
     );
-    db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(email.as_str().to_lowercase())).await
+    conn.fetch_optional(Stmt::new(sql).arg(workspace_id).arg(email.as_str().to_lowercase())).await
 }
 
 /// The contacts holding `$2` (a lower-cased email) as a verified further identifier; `$1` is the

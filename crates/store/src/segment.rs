@@ -2,13 +2,13 @@
 //! events and companies, and keeps what Segment names people by that has no column of ours
 //! (anonymous ids, ids an alias retired) and the `messageId`s already applied.
 //!
-//! A request's calls are applied in order. Consecutive calls share one write transaction, each
-//! inside a savepoint of its own: a call refused by the data (an unknown custom attribute, say)
-//! is rolled back alone and the others stay, and the request is acknowledged only after the
-//! commit. Three things run between transactions, because they go through repositories that
-//! open their own: an `alias` (and an anonymous lead met again under a known user) calls
-//! [`crate::contacts::merge`]; a new person known only by an email is looked up with
-//! [`crate::contacts::find_by_email`] after the earlier calls are committed, so it sees them.
+//! A request's calls are applied in order in one write transaction, each inside a savepoint of
+//! its own: a call refused by the data (an unknown custom attribute, say) is rolled back alone and
+//! the others stay, and the request is acknowledged only after the commit. The contact steps are
+//! the REST API's, run inside that transaction (`steps.rs`): a new contact is
+//! `contacts::insert`, a person known only by an email is found by the lookup of
+//! [`crate::contacts::find_by_email`] (seeing the calls before it), and an `alias` (or an
+//! anonymous lead met again under a known user) is the merge of [`crate::contacts::merge`].
 //!
 //! How each call lands (docs/API.md "Segment intake" says it for clients):
 //! - a `userId` names the contact with that `external_id` (else one an alias retired it for);
@@ -17,9 +17,8 @@
 //! - an unknown person is created: a user for a `userId` (adopting the lead of its
 //!   `anonymousId`, or a user with the identify's email and no `external_id`), else a lead.
 use rapport_core::attributes::{self, Model};
-use rapport_core::contact::ContactRole;
 use rapport_core::ids::{ContactId, WorkspaceId};
-use rapport_core::segment::{Action, Call, CallError, Kind};
+use rapport_core::segment::{Action, Call, CallError};
 use serde_json::{Map, Value};
 
 use crate::contacts::Contact;
@@ -46,17 +45,6 @@ impl Outcome {
     }
 }
 
-/// Work a transaction cannot do itself (see the module comment); the call is retried after it.
-#[derive(Debug)]
-enum Between {
-    /// Alias the call's `previousId` to its `userId`.
-    Alias,
-    /// Look up the contact that owns this email, committed rows only.
-    FindByEmail(rapport_core::contact::Email),
-    /// Merge the lead `from` into the user `into`.
-    Merge { from: ContactId, into: ContactId },
-}
-
 /// The columns of a contact the intake reads and writes.
 #[derive(Debug, Clone, crate::Row)]
 struct Person {
@@ -73,9 +61,6 @@ struct Person {
     merged_into_id: Option<ContactId>,
 }
 
-/// The contact an email lookup found for the call it was made for (`None`: nobody has it).
-type EmailHint = Option<Contact>;
-
 /// The workspace whose write-only tracking key this is.
 pub async fn workspace_by_tracking_key(db: &Db, key: &str) -> StoreResult<Option<WorkspaceId>> {
     // PostgreSQL cannot compare a NUL; no key holds one.
@@ -88,8 +73,8 @@ pub async fn workspace_by_tracking_key(db: &Db, key: &str) -> StoreResult<Option
 }
 
 /// Applies a request's calls in order and says what became of each (same order). An error is
-/// returned only for a failure of ours (the database); calls before it may have been applied
-/// and a retry of the request finds them by `messageId`.
+/// returned only for a failure of ours (the database); the calls share one transaction, so then
+/// none of them was applied (custom attributes their traits defined may stay defined).
 pub async fn apply(db: &Db, workspace_id: WorkspaceId, calls: &[Result<Call, CallError>]) -> StoreResult<Vec<Outcome>> {
     let mut outcomes: Vec<Option<Outcome>> = vec![None; calls.len()];
     let mut todo: Vec<(usize, &Call)> = Vec::with_capacity(calls.len());
@@ -105,35 +90,9 @@ pub async fn apply(db: &Db, workspace_id: WorkspaceId, calls: &[Result<Call, Cal
             },
         }
     }
-    let mut next = 0;
-    let mut hint: Option<EmailHint> = None;
-    while next < todo.len() {
-        let batch: Vec<&Call> = todo[next..].iter().map(|(_, call)| *call).collect();
-        let (done, between) = steps::run(db, workspace_id, &batch, hint.take()).await?;
-        for outcome in done {
-            outcomes[todo[next].0] = Some(outcome);
-            next += 1;
-        }
-        match between {
-            None => {}
-            Some(Between::Alias) => {
-                let (index, call) = todo[next];
-                outcomes[index] = Some(alias(db, workspace_id, call).await?);
-                next += 1;
-            }
-            Some(Between::FindByEmail(email)) => {
-                hint = Some(crate::contacts::find_by_email(db, workspace_id, &email).await?);
-            }
-            Some(Between::Merge { from, into }) => match crate::contacts::merge(db, workspace_id, from, into).await {
-                // The call runs again and now finds one contact.
-                Ok(_) => {}
-                Err(StoreError::Invalid(message)) => {
-                    outcomes[todo[next].0] = Some(Outcome::refused(message));
-                    next += 1;
-                }
-                Err(other) => return Err(other),
-            },
-        }
+    let calls: Vec<&Call> = todo.iter().map(|(_, call)| *call).collect();
+    for ((index, _), outcome) in todo.iter().zip(steps::run(db, workspace_id, &calls).await?) {
+        outcomes[*index] = Some(outcome);
     }
     Ok(outcomes.into_iter().map(|o| o.unwrap_or_else(|| Outcome::refused("not applied"))).collect())
 }
@@ -189,16 +148,6 @@ async fn check(db: &Db, workspace_id: WorkspaceId, call: &Call) -> StoreResult<(
     }
 }
 
-/// The live contact a `userId` names (its external id, else an id an alias retired for it).
-async fn find_user(db: &Db, workspace_id: WorkspaceId, user_id: &str) -> StoreResult<Option<Contact>> {
-    match crate::contacts::find_by_external_id(db, workspace_id, user_id).await {
-        Ok(contact) => return Ok(Some(contact)),
-        Err(StoreError::NotFound { .. }) => {}
-        Err(other) => return Err(other),
-    }
-    identity(db, workspace_id, "alias", user_id).await
-}
-
 /// The live contact an identity row names, following merges.
 async fn identity(db: &Db, workspace_id: WorkspaceId, kind: &str, segment_id: &str) -> StoreResult<Option<Contact>> {
     let sql = "SELECT contact_id FROM segment_identities WHERE workspace_id = $1 AND kind = $2 AND segment_id = $3";
@@ -217,100 +166,6 @@ async fn identity(db: &Db, workspace_id: WorkspaceId, kind: &str, segment_id: &s
         }
     }
     Ok(None)
-}
-
-/// `alias`: from now on `previousId` names the contact `userId` names. When `previousId` was a
-/// lead (an anonymous visitor) and `userId` a user, the lead is merged into the user; when
-/// `userId` is new, the contact of `previousId` takes it (a lead becomes a user); when neither
-/// is known, the user is created. Two different users are refused: Rapport merges only a lead
-/// into a user.
-async fn alias(db: &Db, workspace_id: WorkspaceId, call: &Call) -> StoreResult<Outcome> {
-    let Action::Alias { previous_id } = &call.action else { return Ok(Outcome::refused("not an alias")) };
-    let Some(user_id) = call.user_id.as_deref() else { return Ok(Outcome::refused("userId is required")) };
-    if let Some(message_id) = &call.message_id {
-        let sql = "SELECT message_id FROM segment_messages WHERE workspace_id = $1 AND message_id = $2";
-        let seen: Option<String> = db.read().scalar_optional(Stmt::new(sql).arg(workspace_id).arg(message_id)).await?;
-        if seen.is_some() {
-            return Ok(Outcome::Duplicate);
-        }
-    }
-    let previous = match identity(db, workspace_id, "anonymous", previous_id).await? {
-        Some(contact) => Some(contact),
-        None => find_user(db, workspace_id, previous_id).await?,
-    };
-    let user = find_user(db, workspace_id, user_id).await?;
-    let target = match alias_target(db, workspace_id, previous_id, user_id, previous, user).await {
-        Ok(id) => id,
-        Err(StoreError::Invalid(message)) => return Ok(Outcome::Refused { field: Some("previousId".into()), message }),
-        Err(StoreError::Conflict(conflict)) => {
-            return Ok(Outcome::Refused { field: Some("previousId".into()), message: conflict.answer() })
-        }
-        Err(other) => return Err(other),
-    };
-    let at = crate::now();
-    let mut tx = db.begin().await?;
-    tx.execute(
-        Stmt::new(
-            "INSERT INTO segment_identities (workspace_id, kind, segment_id, contact_id, created_at) \
-             VALUES ($1, 'alias', $2, $3, $4) \
-             ON CONFLICT (workspace_id, kind, segment_id) DO UPDATE SET contact_id = excluded.contact_id",
-        )
-        .arg(workspace_id)
-        .arg(previous_id)
-        .arg(target)
-        .arg(at),
-    )
-    .await?;
-    if let Some(message_id) = &call.message_id {
-        tx.execute(
-            Stmt::new(
-                "INSERT INTO segment_messages (workspace_id, message_id, kind, received_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .arg(workspace_id)
-            .arg(message_id)
-            .arg(Kind::Alias.as_str())
-            .arg(at),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Outcome::Applied)
-}
-
-/// Makes `previous` and `user` one contact and returns it (see [`alias`]).
-async fn alias_target(
-    db: &Db,
-    workspace_id: WorkspaceId,
-    previous_id: &str,
-    user_id: &str,
-    previous: Option<Contact>,
-    user: Option<Contact>,
-) -> StoreResult<ContactId> {
-    let take_user_id = crate::contacts::ContactFields {
-        role: Some(ContactRole::User),
-        external_id: Some(Some(user_id.to_string())),
-        ..Default::default()
-    };
-    Ok(match (previous, user) {
-        (Some(p), Some(u)) if p.id == u.id => u.id,
-        // The tracking key is public (it ships in web pages): it may fold an anonymous lead into a
-        // user, never merge two customers, which is a teammate's decision (`POST /contacts/merge`).
-        (Some(p), Some(_)) if p.role() != ContactRole::Lead => {
-            return Err(StoreError::Invalid(format!(
-                "cannot alias {previous_id:?} to {user_id:?}: both are users (merge them with POST /api/contacts/merge)"
-            )));
-        }
-        (Some(p), Some(u)) => {
-            rapport_core::contact::check_merge(p.id, p.role(), u.id, u.role())
-                .map_err(|e| StoreError::Invalid(format!("cannot alias {previous_id:?} to {user_id:?}: {e}")))?;
-            crate::contacts::merge(db, workspace_id, p.id, u.id).await?.id
-        }
-        // The contact takes the new id (and a lead becomes a user).
-        (Some(p), None) => crate::contacts::update(db, workspace_id, p.id, take_user_id).await?.id,
-        (None, Some(u)) => u.id,
-        (None, None) => crate::contacts::create(db, workspace_id, take_user_id).await?.id,
-    })
 }
 
 /// The contact an `anonymousId` names, if any (following merges): what a test or a support

@@ -280,3 +280,58 @@ async fn unknown_traits_define_custom_attributes_typed_by_their_values() {
         assert!(companies.iter().any(|a| a.name == "region" && a.data_type == DataType::String));
     }
 }
+
+/// A whole sign-in arrives in one request: the visitor browses, identifies by email, signs in
+/// under a user id that an existing user holds, and goes on browsing. The calls share one
+/// transaction (each in its savepoint), so each sees the ones before it: the lookup by email finds
+/// the lead the request just made, and the alias merges it into the user inside the request.
+#[tokio::test]
+async fn one_request_carries_a_visitor_from_lead_to_user() {
+    for db in testing::all().await {
+        let (ws, _) = testing::workspace(&db).await;
+        apply(&db, ws.id, json!([{"type": "identify", "userId": "u1", "traits": {"name": "Ann"}}])).await;
+        let user = contacts::find_by_external_id(&db, ws.id, "u1").await.unwrap();
+        let outcomes = apply(
+            &db,
+            ws.id,
+            json!([
+                {"type": "page", "anonymousId": "v1", "name": "Home", "messageId": "p1"},
+                {"type": "identify", "anonymousId": "v1", "traits": {"email": "v1@example.com"}},
+                {"type": "identify", "anonymousId": "v2", "traits": {"email": "V1@example.com"}},
+                {"type": "alias", "previousId": "v1", "userId": "u1", "messageId": "a1"},
+                {"type": "track", "anonymousId": "v2", "event": "Checked Out", "messageId": "t1"},
+            ]),
+        )
+        .await;
+        assert_eq!(outcomes, vec![Outcome::Applied; 5]);
+        // v2's email lookup found v1's lead (written earlier in the same request); the alias merged
+        // that lead into the user, so both anonymous ids now lead to the user.
+        for anonymous in ["v1", "v2"] {
+            let found = segment::contact_of_anonymous_id(&db, ws.id, anonymous).await.unwrap().unwrap();
+            assert_eq!(found.id, user.id, "{anonymous}");
+        }
+        assert_eq!(event_names(&db, ws.id, user.id).await, vec!["checked out", "viewed-page"]);
+        assert_eq!(contacts::count(&db, ws.id).await.unwrap(), 1);
+    }
+}
+
+/// A refused alias leaves no trace, not even its `messageId`: the same message sent again once
+/// the cause is gone is applied, not answered as a duplicate.
+#[tokio::test]
+async fn a_refused_alias_does_not_remember_its_message_id() {
+    for db in testing::all().await {
+        let (ws, _) = testing::workspace(&db).await;
+        apply(&db, ws.id, json!([{"type": "identify", "userId": "u1"}, {"type": "identify", "userId": "u2"}])).await;
+        let alias = json!([{"type": "alias", "previousId": "u2", "userId": "u1", "messageId": "a1"}]);
+        let refused = apply(&db, ws.id, alias.clone()).await;
+        assert!(
+            matches!(&refused[0], Outcome::Refused { field: Some(f), message } if f == "previousId" && message.contains("both are users")),
+            "{refused:?}"
+        );
+        assert_eq!(contacts::count(&db, ws.id).await.unwrap(), 2);
+        // u2 turns out to be a mistake: a teammate deletes it, and the client retries the alias.
+        let u2 = contacts::find_by_external_id(&db, ws.id, "u2").await.unwrap();
+        contacts::delete(&db, ws.id, u2.id).await.unwrap();
+        assert_eq!(apply(&db, ws.id, alias).await, vec![Outcome::Applied]);
+    }
+}

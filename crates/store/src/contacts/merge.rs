@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{find, Contact, COLUMNS};
-use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
+use crate::{now, Conn, Db, OptionExt, Stmt, StoreError, StoreResult, Tx};
 
 /// How much a merge moves, for the preview.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -34,10 +34,10 @@ pub struct MergePreview {
 }
 
 /// A contact by id, merged or not: a merge names the refusal precisely.
-async fn find_any(db: &Db, workspace_id: WorkspaceId, id: ContactId) -> StoreResult<Contact> {
+async fn find_any(conn: &mut impl Conn, workspace_id: WorkspaceId, id: ContactId) -> StoreResult<Contact> {
     let sql = format!("SELECT {COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2");
     let contact: Contact =
-        db.read().fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("contact")?;
+        conn.fetch_optional(Stmt::new(sql).arg(workspace_id).arg(id)).await?.or_not_found("contact")?;
     if let Some(target) = contact.merged_into_id {
         return Err(StoreError::Invalid(format!("contact {id} was already merged into contact {target}")));
     }
@@ -58,7 +58,7 @@ fn side<'a>(c: &'a Contact, custom_attributes: &'a serde_json::Map<String, Value
 }
 
 async fn checked(
-    db: &Db,
+    conn: &mut impl Conn,
     workspace_id: WorkspaceId,
     from_id: ContactId,
     into_id: ContactId,
@@ -66,8 +66,8 @@ async fn checked(
     if from_id == into_id {
         return Err(StoreError::Invalid("a contact cannot be merged into itself".into()));
     }
-    let from = find_any(db, workspace_id, from_id).await?;
-    let into = find_any(db, workspace_id, into_id).await?;
+    let from = find_any(conn, workspace_id, from_id).await?;
+    let into = find_any(conn, workspace_id, into_id).await?;
     check_merge(from.id, from.role(), into.id, into.role()).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let (from_attributes, into_attributes) = (from.custom_attributes_map(), into.custom_attributes_map());
     let plan = plan_merge(&side(&from, &from_attributes), &side(&into, &into_attributes));
@@ -82,7 +82,7 @@ pub async fn preview(
     from_id: ContactId,
     into_id: ContactId,
 ) -> StoreResult<MergePreview> {
-    let (from, into, plan) = checked(db, workspace_id, from_id, into_id).await?;
+    let (from, into, plan) = checked(&mut db.read(), workspace_id, from_id, into_id).await?;
     let count =
         |sql: &'static str| async move { db.read().scalar::<i64>(Stmt::new(sql).arg(workspace_id).arg(from_id)).await };
     let counts = MergeCounts {
@@ -119,7 +119,22 @@ pub async fn merge_by(
     into_id: ContactId,
     admin_id: Option<AdminId>,
 ) -> StoreResult<Contact> {
-    let (from, into, plan) = checked(db, workspace_id, from_id, into_id).await?;
+    let mut tx = db.begin().await?;
+    merge_in(&mut tx, workspace_id, from_id, into_id, admin_id).await?;
+    tx.commit().await?;
+    find(db, workspace_id, into_id).await
+}
+
+/// Inside `tx`: the merge of [`merge_by`], checked against the rows `tx` sees (shared with the
+/// Segment intake, which folds a signed-in visitor's lead into the user in its own transaction).
+pub(crate) async fn merge_in(
+    tx: &mut Tx,
+    workspace_id: WorkspaceId,
+    from_id: ContactId,
+    into_id: ContactId,
+    admin_id: Option<AdminId>,
+) -> StoreResult<()> {
+    let (from, into, plan) = checked(tx, workspace_id, from_id, into_id).await?;
     let email_domain = plan.email.as_deref().and_then(|e| Email::parse(e).ok()).map(|e| e.domain().to_string());
     let at = now();
     // Each statement takes ($1 workspace, $2 merged contact, $3 survivor); the deletes only the
@@ -169,7 +184,6 @@ pub async fn merge_by(
         }),
         created_at: at,
     };
-    let mut tx = db.begin().await?;
     for sql in moves {
         tx.execute(Stmt::new(sql).arg(workspace_id).arg(from.id).arg(into.id)).await?;
     }
@@ -230,7 +244,6 @@ pub async fn merge_by(
         .arg(at),
     )
     .await?;
-    crate::event_log::append(&mut tx, &event).await?;
-    tx.commit().await?;
-    find(db, workspace_id, into.id).await
+    crate::event_log::append(tx, &event).await?;
+    Ok(())
 }

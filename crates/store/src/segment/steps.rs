@@ -1,76 +1,48 @@
 //! The write transaction of the Segment intake: each call applied in a savepoint of its own,
-//! through the same contact and company steps as the REST API.
+//! through the same contact and company steps as the REST API (create, promotion to a user,
+//! merge, the email lookup), inside the one transaction.
 
 use rapport_core::attributes;
-use rapport_core::contact::{ContactRole, Email};
+use rapport_core::contact::{check_merge, ContactRole, Email};
 use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_core::segment::{view_metadata, Action, Call, ContactTraits};
 use serde_json::{Map, Value};
 
-use super::{merged_attributes, Between, EmailHint, Outcome, Person};
+use super::{merged_attributes, Outcome, Person};
 use crate::contacts::ContactFields;
 use crate::{now, Conn, Db, Stmt, StoreError, StoreResult, Tx};
 
-/// What a call came to inside the transaction.
-enum Step {
-    Done(Outcome),
-    /// The call needs work outside the transaction first, and runs again after it.
-    Between(Between),
-}
-
-/// Applies `calls` in order in one transaction, each in a savepoint, until one needs work
-/// outside it (returned with the outcomes of the calls before it). `hint` is the email lookup
-/// made for the first call.
-pub(super) async fn run(
-    db: &Db,
-    workspace_id: WorkspaceId,
-    calls: &[&Call],
-    mut hint: Option<EmailHint>,
-) -> StoreResult<(Vec<Outcome>, Option<Between>)> {
+/// Applies `calls` in order in one transaction, each in a savepoint: a call that is refused or
+/// fails on its data is rolled back alone; the others stay. Answers each call's outcome (same
+/// order) once the transaction is committed.
+pub(super) async fn run(db: &Db, workspace_id: WorkspaceId, calls: &[&Call]) -> StoreResult<Vec<Outcome>> {
     let mut tx = db.begin().await?;
     let mut done = Vec::with_capacity(calls.len());
-    let mut between = None;
     for call in calls {
-        let call_hint = hint.take();
         let mut retried = false;
-        let step = loop {
+        let outcome = loop {
             tx.execute(Stmt::new("SAVEPOINT segment_call")).await?;
-            let result = apply_call(&mut tx, workspace_id, call, call_hint.as_ref()).await;
-            let keep = matches!(result, Ok(Step::Done(_)));
-            if !keep {
+            let result = apply_call(&mut tx, workspace_id, call).await;
+            if !matches!(result, Ok(Outcome::Applied | Outcome::Duplicate)) {
                 tx.execute(Stmt::new("ROLLBACK TO SAVEPOINT segment_call")).await?;
             }
             tx.execute(Stmt::new("RELEASE SAVEPOINT segment_call")).await?;
             match result {
-                Ok(step) => break step,
+                Ok(outcome) => break outcome,
                 // Another request created the same contact or company meanwhile: it exists now.
                 Err(StoreError::Conflict(_)) if !retried => retried = true,
-                Err(StoreError::Invalid(message)) => break Step::Done(Outcome::refused(message)),
-                Err(StoreError::Conflict(conflict)) => break Step::Done(Outcome::refused(conflict.answer())),
+                Err(StoreError::Invalid(message)) => break Outcome::refused(message),
+                Err(StoreError::Conflict(conflict)) => break Outcome::refused(conflict.answer()),
                 Err(other) => return Err(other),
             }
         };
-        match step {
-            Step::Done(outcome) => done.push(outcome),
-            Step::Between(work) => {
-                between = Some(work);
-                break;
-            }
-        }
+        done.push(outcome);
     }
     tx.commit().await?;
-    Ok((done, between))
+    Ok(done)
 }
 
-async fn apply_call(
-    tx: &mut Tx,
-    workspace_id: WorkspaceId,
-    call: &Call,
-    hint: Option<&EmailHint>,
-) -> StoreResult<Step> {
-    if matches!(call.action, Action::Alias { .. }) {
-        return Ok(Step::Between(Between::Alias));
-    }
+async fn apply_call(tx: &mut Tx, workspace_id: WorkspaceId, call: &Call) -> StoreResult<Outcome> {
     if let Some(message_id) = &call.message_id {
         let inserted = tx
             .execute(
@@ -85,17 +57,17 @@ async fn apply_call(
             )
             .await?;
         if inserted == 0 {
-            return Ok(Step::Done(Outcome::Duplicate));
+            return Ok(Outcome::Duplicate);
         }
+    }
+    if let Action::Alias { previous_id } = &call.action {
+        return alias(tx, workspace_id, call, previous_id).await;
     }
     let email = match &call.action {
         Action::Identify { traits } => traits.email.as_ref(),
         _ => None,
     };
-    let person = match resolve(tx, workspace_id, call, email, hint).await? {
-        Ok(person) => person,
-        Err(between) => return Ok(Step::Between(between)),
-    };
+    let person = resolve(tx, workspace_id, call, email).await?;
     match &call.action {
         Action::Identify { traits } => update_contact(tx, workspace_id, &person, traits).await?,
         Action::Track { event, properties } => {
@@ -141,9 +113,9 @@ async fn apply_call(
             )
             .await?;
         }
-        Action::Alias { .. } => return Ok(Step::Between(Between::Alias)),
+        Action::Alias { .. } => unreachable!("an alias is applied above"),
     }
-    Ok(Step::Done(Outcome::Applied))
+    Ok(Outcome::Applied)
 }
 
 const PERSON: &str = "SELECT id, role, external_id, email, email_domain, name, phone, avatar, signed_up_at, \
@@ -216,20 +188,6 @@ async fn remember_anonymous(
     Ok(())
 }
 
-async fn set_user_id(tx: &mut Tx, workspace_id: WorkspaceId, id: ContactId, user_id: &str) -> StoreResult<()> {
-    tx.execute(
-        Stmt::new(
-            "UPDATE contacts SET role = 'user', external_id = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2",
-        )
-        .arg(workspace_id)
-        .arg(id)
-        .arg(user_id)
-        .arg(now()),
-    )
-    .await?;
-    Ok(())
-}
-
 /// Creates a contact (a user with `user_id`, else a lead) as the REST API's create does.
 async fn create_contact(tx: &mut Tx, workspace_id: WorkspaceId, user_id: Option<&str>) -> StoreResult<ContactId> {
     let fields = ContactFields {
@@ -240,18 +198,29 @@ async fn create_contact(tx: &mut Tx, workspace_id: WorkspaceId, user_id: Option<
     Ok(crate::contacts::insert(tx, workspace_id, fields).await?.id)
 }
 
-fn found(person: Option<Person>) -> StoreResult<Result<Person, Between>> {
-    person.map(Ok).ok_or_else(|| StoreError::Invalid("the contact disappeared while being written".into()))
+fn found(person: Option<Person>) -> StoreResult<Person> {
+    person.ok_or_else(|| StoreError::Invalid("the contact disappeared while being written".into()))
+}
+
+/// The live contact who owns `email` (as `contacts::find_by_email` finds it), as this
+/// transaction sees the workspace.
+async fn email_owner(tx: &mut Tx, workspace_id: WorkspaceId, email: &Email) -> StoreResult<Option<Person>> {
+    match crate::contacts::by_email(tx, workspace_id, email).await? {
+        Some(owner) => live_person(tx, workspace_id, owner.id).await,
+        None => Ok(None),
+    }
+}
+
+/// The live contact a `userId` names: its external id, else an id an alias retired for it.
+async fn by_user_id(tx: &mut Tx, workspace_id: WorkspaceId, user_id: &str) -> StoreResult<Option<Person>> {
+    match by_external_id(tx, workspace_id, user_id).await? {
+        Some(person) => Ok(Some(person)),
+        None => by_identity(tx, workspace_id, "alias", user_id).await,
+    }
 }
 
 /// The contact a call is about, created when new (see the module comment of `segment.rs`).
-async fn resolve(
-    tx: &mut Tx,
-    workspace_id: WorkspaceId,
-    call: &Call,
-    email: Option<&Email>,
-    hint: Option<&EmailHint>,
-) -> StoreResult<Result<Person, Between>> {
+async fn resolve(tx: &mut Tx, workspace_id: WorkspaceId, call: &Call, email: Option<&Email>) -> StoreResult<Person> {
     let anonymous = match &call.anonymous_id {
         Some(anonymous_id) => match by_identity(tx, workspace_id, "anonymous", anonymous_id).await? {
             Some(person) => Some(person),
@@ -261,63 +230,110 @@ async fn resolve(
     };
     let Some(user_id) = call.user_id.as_deref() else {
         if let Some(person) = anonymous {
-            return Ok(Ok(person));
+            return Ok(person);
         }
         if let Some(email) = email {
-            match hint {
-                None => return Ok(Err(Between::FindByEmail(email.clone()))),
-                Some(Some(owner)) => {
-                    if let Some(person) = live_person(tx, workspace_id, owner.id).await? {
-                        remember_anonymous(tx, workspace_id, call, person.id).await?;
-                        return Ok(Ok(person));
-                    }
-                }
-                Some(None) => {}
+            if let Some(owner) = email_owner(tx, workspace_id, email).await? {
+                remember_anonymous(tx, workspace_id, call, owner.id).await?;
+                return Ok(owner);
             }
         }
         let id = create_contact(tx, workspace_id, None).await?;
         remember_anonymous(tx, workspace_id, call, id).await?;
         return found(person(tx, workspace_id, id).await?);
     };
-    let user = match by_external_id(tx, workspace_id, user_id).await? {
-        Some(person) => Some(person),
-        None => by_identity(tx, workspace_id, "alias", user_id).await?,
-    };
-    if let Some(user) = user {
+    if let Some(user) = by_user_id(tx, workspace_id, user_id).await? {
         match &anonymous {
             // The visitor was a lead before signing in: one person now.
             Some(lead) if lead.id != user.id && lead.role == "lead" && user.role == "user" => {
-                return Ok(Err(Between::Merge { from: lead.id, into: user.id }));
+                crate::contacts::merge_in(tx, workspace_id, lead.id, user.id, None).await?;
+                return found(person(tx, workspace_id, user.id).await?);
             }
             Some(_) => {}
             None => remember_anonymous(tx, workspace_id, call, user.id).await?,
         }
-        return Ok(Ok(user));
+        return Ok(user);
     }
     // A new user id: the visitor's lead becomes the user.
     if let Some(lead) = anonymous.filter(|p| p.role == "lead") {
-        set_user_id(tx, workspace_id, lead.id, user_id).await?;
+        crate::contacts::promote_to_user(tx, workspace_id, lead.id, user_id).await?;
         return found(person(tx, workspace_id, lead.id).await?);
     }
     // A user added by email only (REST, the messenger) takes the id.
     if let Some(email) = email {
-        match hint {
-            None => return Ok(Err(Between::FindByEmail(email.clone()))),
-            Some(Some(owner)) if owner.role() == ContactRole::User && owner.external_id.is_none() => {
-                if let Some(person) = live_person(tx, workspace_id, owner.id).await? {
-                    if person.external_id.is_none() {
-                        set_user_id(tx, workspace_id, person.id, user_id).await?;
-                        remember_anonymous(tx, workspace_id, call, person.id).await?;
-                        return found(self::person(tx, workspace_id, person.id).await?);
-                    }
-                }
+        if let Some(owner) = email_owner(tx, workspace_id, email).await? {
+            if owner.role == "user" && owner.external_id.is_none() {
+                crate::contacts::promote_to_user(tx, workspace_id, owner.id, user_id).await?;
+                remember_anonymous(tx, workspace_id, call, owner.id).await?;
+                return found(person(tx, workspace_id, owner.id).await?);
             }
-            Some(_) => {}
         }
     }
     let id = create_contact(tx, workspace_id, Some(user_id)).await?;
     remember_anonymous(tx, workspace_id, call, id).await?;
     found(person(tx, workspace_id, id).await?)
+}
+
+/// `alias`: from now on `previous_id` names the contact the call's `userId` names. When
+/// `previous_id` was a lead (an anonymous visitor) and `userId` a user, the lead is merged into
+/// the user; when `userId` is new, the contact of `previous_id` takes it (a lead becomes a user);
+/// when neither is known, the user is created. Two different users are refused: Rapport merges
+/// only a lead into a user.
+async fn alias(tx: &mut Tx, workspace_id: WorkspaceId, call: &Call, previous_id: &str) -> StoreResult<Outcome> {
+    let Some(user_id) = call.user_id.as_deref() else {
+        return Err(StoreError::Invalid("userId is required".into()));
+    };
+    let previous = match by_identity(tx, workspace_id, "anonymous", previous_id).await? {
+        Some(person) => Some(person),
+        None => by_user_id(tx, workspace_id, previous_id).await?,
+    };
+    let user = by_user_id(tx, workspace_id, user_id).await?;
+    let refused = |message: String| Ok(Outcome::Refused { field: Some("previousId".into()), message });
+    let target = match (previous, user) {
+        (Some(p), Some(u)) if p.id == u.id => u.id,
+        // The tracking key is public (it ships in web pages): it may fold an anonymous lead into a
+        // user, never merge two customers, which is a teammate's decision (`POST /contacts/merge`).
+        (Some(p), Some(_)) if p.role != "lead" => {
+            return refused(format!(
+                "cannot alias {previous_id:?} to {user_id:?}: both are users (merge them with POST /api/contacts/merge)"
+            ));
+        }
+        (Some(p), Some(u)) => {
+            if let Err(e) = check_merge(p.id, ContactRole::Lead, u.id, role_of(&u)) {
+                return refused(format!("cannot alias {previous_id:?} to {user_id:?}: {e}"));
+            }
+            match crate::contacts::merge_in(tx, workspace_id, p.id, u.id, None).await {
+                Ok(()) => u.id,
+                Err(StoreError::Invalid(message)) => return refused(message),
+                Err(other) => return Err(other),
+            }
+        }
+        // The contact takes the new id (and a lead becomes a user).
+        (Some(p), None) => match crate::contacts::promote_to_user(tx, workspace_id, p.id, user_id).await {
+            Ok(()) => p.id,
+            Err(StoreError::Conflict(conflict)) => return refused(conflict.answer()),
+            Err(other) => return Err(other),
+        },
+        (None, Some(u)) => u.id,
+        (None, None) => create_contact(tx, workspace_id, Some(user_id)).await?,
+    };
+    tx.execute(
+        Stmt::new(
+            "INSERT INTO segment_identities (workspace_id, kind, segment_id, contact_id, created_at) \
+             VALUES ($1, 'alias', $2, $3, $4) \
+             ON CONFLICT (workspace_id, kind, segment_id) DO UPDATE SET contact_id = excluded.contact_id",
+        )
+        .arg(workspace_id)
+        .arg(previous_id)
+        .arg(target)
+        .arg(now()),
+    )
+    .await?;
+    Ok(Outcome::Applied)
+}
+
+fn role_of(person: &Person) -> ContactRole {
+    person.role.parse().unwrap_or(ContactRole::User)
 }
 
 /// Writes an identify's traits over the contact: given fields replace, absent ones stay,
