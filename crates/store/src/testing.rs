@@ -25,16 +25,6 @@ fn suffix() -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), 10).to_lowercase()
 }
 
-/// Runs one statement that writes (a fixture the repositories never write, a row a test breaks on
-/// purpose) in a transaction of its own; answers how many rows it changed. Reads need no helper:
-/// `db.read().scalar(Stmt::new(…).arg(…))` and the other [`Conn`] methods.
-pub async fn execute(db: &Db, stmt: Stmt) -> StoreResult<u64> {
-    let mut tx = db.begin().await?;
-    let changed = tx.execute(stmt).await?;
-    tx.commit().await?;
-    Ok(changed)
-}
-
 /// A migrated SQLite database in a fresh temporary file.
 pub async fn sqlite() -> Db {
     let path = std::env::temp_dir().join(format!("rapport-test-{}.db", suffix()));
@@ -221,7 +211,10 @@ pub async fn row_counts(db: &Db) -> Vec<(&'static str, i64)> {
 }
 
 /// Runs one statement in a write transaction of its own.
-async fn write(db: &Db, stmt: Stmt) -> StoreResult<u64> {
+/// Runs one statement that writes (a fixture the repositories never write, a row a test breaks on
+/// purpose) in a transaction of its own; answers how many rows it changed. Reads need no helper:
+/// `db.read().scalar(Stmt::new(…).arg(…))` and the other [`Conn`] methods.
+pub async fn write(db: &Db, stmt: Stmt) -> StoreResult<u64> {
     let mut tx = db.begin().await?;
     let changed = tx.execute(stmt).await?;
     tx.commit().await?;
