@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 
 use crate::conversations::{self, Change, Conversation, Edit};
 use crate::tags::Target;
-use crate::{now, Conn, Db, OptionExt, Pool, Stmt, StoreError, StoreResult};
+use crate::{now, Backend, Conn, Db, OptionExt, Stmt, StoreError, StoreResult};
 
 /// The rule set being edited.
 #[derive(Debug, Clone, Serialize)]
@@ -614,20 +614,17 @@ async fn in_turn<T>(
     work: impl std::future::Future<Output = StoreResult<T>>,
 ) -> StoreResult<T> {
     let _turn = DISTRIBUTION.lock().await;
-    match db.pool() {
-        Pool::Postgres(pool) => {
-            // Held for the transaction, released by its commit or (on any early return) rollback.
-            let mut lock = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind((workspace_id.get() << 32) ^ team_id.get())
-                .execute(&mut *lock)
-                .await?;
-            let result = work.await;
-            lock.commit().await?;
-            result
-        }
-        Pool::Sqlite(_) => work.await,
+    if db.backend() == Backend::Sqlite {
+        // One database file, one process writing it: this process's turn is every node's.
+        return work.await;
     }
+    // Held until this transaction ends: its commit below, or its rollback when dropped on an
+    // early return. `work` writes in transactions of its own.
+    let mut lock = db.begin().await?;
+    lock.execute(Stmt::new("SELECT pg_advisory_xact_lock($1)").arg((workspace_id.get() << 32) ^ team_id.get())).await?;
+    let result = work.await;
+    lock.commit().await?;
+    result
 }
 
 /// A conversation handed over from a teammate who went away: only moved while it is still theirs,
