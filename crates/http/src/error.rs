@@ -77,6 +77,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound { entity } => not_found_for(entity),
             StoreError::Conflict(conflict) => conflict_error(&conflict),
             StoreError::Invalid(message) => AppError::new(StatusCode::BAD_REQUEST, "parameter_invalid", message),
+            StoreError::InvalidField { field, message } => AppError::invalid(field, message),
             other => AppError::internal(other),
         }
     }

@@ -81,6 +81,16 @@ async fn bad_company_input_is_rejected_and_writes_nothing() {
             let r = app.post("/api/companies", body.clone()).await;
             assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, code), "{body}: {}", r.text);
         }
+        // The store's refusal of the key names the field; a refusal of another value does not
+        // blame the key.
+        for (body, field) in [
+            (json!({"company_id": " "}), json!("company_id")),
+            (json!({"company_id": "x".repeat(300)}), json!("company_id")),
+            (json!({"company_id": "x", "monthly_spend": -5}), Value::Null),
+        ] {
+            let r = app.post("/api/companies", body.clone()).await;
+            assert_eq!(r.body["errors"][0]["field"], field, "{body}: {}", r.text);
+        }
         let r = app.post_raw("/api/companies", "application/json", "{company_id: x}").await;
         assert_eq!((r.status, r.error_code()), (StatusCode::BAD_REQUEST, "bad_request"));
         let r = app.post_raw("/api/companies", "application/json", "{\"company_id\": ").await;

@@ -126,7 +126,9 @@ impl Inbox {
                     duplicate = received.duplicate,
                     "email received"
                 ),
-                Err(StoreError::Invalid(why)) => return Reply::new(554, format!("5.6.0 Message refused: {why}")),
+                Err(StoreError::Invalid(why) | StoreError::InvalidField { message: why, .. }) => {
+                    return Reply::new(554, format!("5.6.0 Message refused: {why}"))
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "storing an email failed");
                     return Reply::new(451, "4.3.0 Temporary failure storing the message, try again later");

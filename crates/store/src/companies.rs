@@ -116,7 +116,10 @@ async fn validate(db: &Db, workspace_id: WorkspaceId, fields: &CompanyFields) ->
 fn valid_company_id(company_id: &str) -> StoreResult<&str> {
     let company_id = company_id.trim();
     if company_id.is_empty() || company_id.chars().count() > MAX_COMPANY_ID_LEN {
-        return Err(StoreError::Invalid(format!("company_id must be 1 to {MAX_COMPANY_ID_LEN} characters")));
+        return Err(StoreError::invalid_field(
+            "company_id",
+            format!("company_id must be 1 to {MAX_COMPANY_ID_LEN} characters"),
+        ));
     }
     Ok(company_id)
 }

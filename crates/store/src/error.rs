@@ -30,6 +30,10 @@ pub enum StoreError {
     /// The request is well-formed but not acceptable to the data (unknown reference, bad value).
     #[error("{0}")]
     Invalid(String),
+    /// As [`StoreError::Invalid`], for the value of one field of the request, which the answer
+    /// names (`error.list[].field`).
+    #[error("{message}")]
+    InvalidField { field: &'static str, message: String },
     /// A failure of PostgreSQL (through sqlx), or of the store's own making (no row).
     #[error("database error: {0}")]
     Db(sqlx::Error),
@@ -117,6 +121,20 @@ pub type StoreResult<T> = Result<T, StoreError>;
 impl StoreError {
     pub fn not_found(entity: &'static str) -> Self {
         StoreError::NotFound { entity }
+    }
+
+    /// [`StoreError::InvalidField`]: `field`'s value is not acceptable.
+    pub fn invalid_field(field: &'static str, message: impl Into<String>) -> Self {
+        StoreError::InvalidField { field, message: message.into() }
+    }
+
+    /// The message of a refusal of the request's values ([`StoreError::Invalid`] or
+    /// [`StoreError::InvalidField`]), for callers that answer every refusal alike.
+    pub fn refusal(&self) -> Option<&str> {
+        match self {
+            StoreError::Invalid(message) | StoreError::InvalidField { message, .. } => Some(message),
+            _ => None,
+        }
     }
 
     /// `error` as a store error, a unique violation being `conflict`: for a statement that can

@@ -37,7 +37,7 @@ pub struct SavedReplyFields<'a> {
 fn check_name(name: &str) -> StoreResult<&str> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(StoreError::Invalid(format!("name must be 1 to {MAX_NAME_CHARS} characters")));
+        return Err(StoreError::invalid_field("name", format!("name must be 1 to {MAX_NAME_CHARS} characters")));
     }
     Ok(name)
 }
@@ -46,9 +46,9 @@ fn check_name(name: &str) -> StoreResult<&str> {
 /// contact attributes, so a typo is caught when the reply is saved rather than sent.
 async fn check_body<'a>(db: &Db, workspace_id: WorkspaceId, body: &'a str) -> StoreResult<&'a str> {
     if body.trim().is_empty() {
-        return Err(StoreError::Invalid("body must not be empty".into()));
+        return Err(StoreError::invalid_field("body", "body must not be empty"));
     }
-    let template = Template::parse(body).map_err(|e| StoreError::Invalid(format!("body: {e}")))?;
+    let template = Template::parse(body).map_err(|e| StoreError::invalid_field("body", format!("body: {e}")))?;
     let mut named = template.variables().filter_map(|v| match v {
         Variable::ContactCustomAttribute(name) => Some(name),
         _ => None,
@@ -57,7 +57,7 @@ async fn check_body<'a>(db: &Db, workspace_id: WorkspaceId, body: &'a str) -> St
         let defined = crate::data_attributes::list(db, workspace_id, Some(Model::Contact), true).await?;
         for name in std::iter::once(first).chain(named) {
             if !defined.iter().any(|a| &a.name == name) {
-                return Err(StoreError::Invalid(format!(
+                return Err(StoreError::invalid_field("body", format!(
                     "body: unknown variable \"contact.custom_attributes.{name}\": no contact data attribute is named {name:?}"
                 )));
             }
@@ -71,8 +71,8 @@ fn conflict_on_name(e: StoreError) -> StoreError {
 }
 
 pub async fn create(db: &Db, workspace_id: WorkspaceId, fields: SavedReplyFields<'_>) -> StoreResult<SavedReply> {
-    let name = check_name(fields.name.ok_or_else(|| StoreError::Invalid("name is required".into()))?)?;
-    let body = fields.body.ok_or_else(|| StoreError::Invalid("body is required".into()))?;
+    let name = check_name(fields.name.ok_or_else(|| StoreError::invalid_field("name", "name is required"))?)?;
+    let body = fields.body.ok_or_else(|| StoreError::invalid_field("body", "body is required"))?;
     let body = check_body(db, workspace_id, body).await?;
     let sql = format!(
         "INSERT INTO saved_replies (workspace_id, name, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \

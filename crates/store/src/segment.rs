@@ -85,8 +85,10 @@ pub async fn apply(db: &Db, workspace_id: WorkspaceId, calls: &[Result<Call, Cal
             }
             Ok(call) => match check(db, workspace_id, call).await {
                 Ok(()) => todo.push((index, call)),
-                Err(StoreError::Invalid(message)) => outcomes[index] = Some(Outcome::refused(message)),
-                Err(other) => return Err(other),
+                Err(e) => match e.refusal() {
+                    Some(message) => outcomes[index] = Some(Outcome::refused(message)),
+                    None => return Err(e),
+                },
             },
         }
     }

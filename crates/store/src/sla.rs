@@ -55,7 +55,7 @@ const POLICY_COLUMNS: &str = "id, workspace_id, name, first_response_seconds, ne
 fn checked(name: &str, policy: &Policy) -> StoreResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 255 {
-        return Err(StoreError::Invalid("name must be 1 to 255 characters".into()));
+        return Err(StoreError::invalid_field("name", "name must be 1 to 255 characters"));
     }
     policy.validate().map_err(|e| StoreError::Invalid(e.to_string()))?;
     Ok(name.to_string())

@@ -145,7 +145,9 @@ impl From<StoreError> for FrameError {
                 let answer = crate::error::conflict_error(&conflict);
                 FrameError::new(answer.code, answer.message)
             }
-            StoreError::Invalid(message) => FrameError::new("parameter_invalid", message),
+            StoreError::Invalid(message) | StoreError::InvalidField { message, .. } => {
+                FrameError::new("parameter_invalid", message)
+            }
             other => {
                 tracing::error!(error = %other, "live: internal error");
                 FrameError::new("server_error", "An internal error occurred; try again")

@@ -114,21 +114,8 @@ async fn upsert_company(
 ) -> AppResult<Json<Value>> {
     auth.require_write()?;
     let company_id = body.company_id.take().ok_or_else(|| AppError::missing("company_id"))?;
-    let (company, _) = companies::upsert(&state.db, auth.workspace_id(), &company_id.0, body.fields())
-        .await
-        .map_err(|e| with_field(e, "company_id"))?;
+    let (company, _) = companies::upsert(&state.db, auth.workspace_id(), &company_id.0, body.fields()).await?;
     render_one(&state, &auth, &company).await
-}
-
-/// Points an invalid-value error at the field most likely to blame when the store cannot say.
-fn with_field(error: rapport_store::StoreError, field: &str) -> AppError {
-    let is_company_id = matches!(&error, rapport_store::StoreError::Invalid(m) if m.starts_with(field));
-    let error = AppError::from(error);
-    if is_company_id {
-        error.with_field(field)
-    } else {
-        error
-    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

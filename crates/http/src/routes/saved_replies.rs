@@ -64,20 +64,6 @@ impl SavedReplyRequest {
     }
 }
 
-/// Body errors name the `body` field, name errors the `name` field.
-fn with_field(error: rapport_store::StoreError) -> AppError {
-    let field = match &error {
-        rapport_store::StoreError::Invalid(m) if m.starts_with("body") => Some("body"),
-        rapport_store::StoreError::Invalid(m) if m.starts_with("name") => Some("name"),
-        _ => None,
-    };
-    let app = AppError::from(error);
-    match field {
-        Some(field) => app.with_field(field),
-        None => app,
-    }
-}
-
 /// Creates a saved reply (agents and up). The body is parsed now: an unknown variable or an
 /// unterminated `{{` is `400 parameter_invalid` naming it.
 #[utoipa::path(post, path = "/saved_replies", tag = "Saved replies", request_body = SavedReplyRequest,
@@ -95,7 +81,7 @@ async fn create_saved_reply(
     if body.body.is_none() {
         return Err(AppError::missing("body"));
     }
-    let reply = saved_replies::create(&state.db, auth.workspace_id(), body.fields()).await.map_err(with_field)?;
+    let reply = saved_replies::create(&state.db, auth.workspace_id(), body.fields()).await?;
     Ok(Json(saved_reply_json(&reply)))
 }
 
@@ -112,7 +98,7 @@ async fn update_saved_reply(
 ) -> AppResult<Json<Value>> {
     auth.require_write()?;
     let id = parse_id(&id, "saved_reply")?;
-    let reply = saved_replies::update(&state.db, auth.workspace_id(), id, body.fields()).await.map_err(with_field)?;
+    let reply = saved_replies::update(&state.db, auth.workspace_id(), id, body.fields()).await?;
     Ok(Json(saved_reply_json(&reply)))
 }
 

@@ -7,7 +7,6 @@ use rapport_core::ids::{TeamId, WorkspaceId};
 use rapport_core::office_hours::{holidays_json, parse_holidays, OfficeHours};
 use rapport_core::sla::Policy;
 use rapport_store::sla::{self, SlaPolicy};
-use rapport_store::StoreError;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use utoipa_axum::routes;
@@ -125,13 +124,6 @@ impl SlaPolicyRequest {
     }
 }
 
-fn name_error(error: StoreError) -> AppError {
-    match error {
-        StoreError::Invalid(m) if m.starts_with("name") => AppError::invalid("name", m),
-        other => other.into(),
-    }
-}
-
 /// Creates an SLA policy (admins who manage the workspace).
 #[utoipa::path(post, path = "/sla_policies", tag = "SLA", request_body = SlaPolicyRequest,
     responses((status = 200, description = "sla_policy"), (status = 400, description = "parameter_invalid"),
@@ -144,7 +136,7 @@ async fn create_sla_policy(
     auth.require_manage()?;
     let name = body.name.as_deref().ok_or_else(|| AppError::missing("name"))?;
     let policy = body.policy(None)?;
-    let created = sla::create_policy(&state.db, auth.workspace_id(), name, &policy).await.map_err(name_error)?;
+    let created = sla::create_policy(&state.db, auth.workspace_id(), name, &policy).await?;
     Ok(Json(sla_policy_json(&created)))
 }
 
@@ -165,7 +157,7 @@ async fn update_sla_policy(
     let current = sla::find_policy(&state.db, auth.workspace_id(), id).await?;
     let policy = body.policy(Some(&current))?;
     let name = body.name.as_deref().unwrap_or(&current.name);
-    let updated = sla::update_policy(&state.db, auth.workspace_id(), id, name, &policy).await.map_err(name_error)?;
+    let updated = sla::update_policy(&state.db, auth.workspace_id(), id, name, &policy).await?;
     Ok(Json(sla_policy_json(&updated)))
 }
 

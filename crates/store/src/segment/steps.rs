@@ -31,7 +31,9 @@ pub(super) async fn run(db: &Db, workspace_id: WorkspaceId, calls: &[&Call]) -> 
                 Ok(outcome) => break outcome,
                 // Another request created the same contact or company meanwhile: it exists now.
                 Err(StoreError::Conflict(_)) if !retried => retried = true,
-                Err(StoreError::Invalid(message)) => break Outcome::refused(message),
+                Err(StoreError::Invalid(message) | StoreError::InvalidField { message, .. }) => {
+                    break Outcome::refused(message)
+                }
                 Err(StoreError::Conflict(conflict)) => break Outcome::refused(conflict.answer()),
                 Err(other) => return Err(other),
             }
@@ -304,7 +306,9 @@ async fn alias(tx: &mut Tx, workspace_id: WorkspaceId, call: &Call, previous_id:
             }
             match crate::contacts::merge_in(tx, workspace_id, p.id, u.id, None).await {
                 Ok(()) => u.id,
-                Err(StoreError::Invalid(message)) => return refused(message),
+                Err(StoreError::Invalid(message) | StoreError::InvalidField { message, .. }) => {
+                    return refused(message)
+                }
                 Err(other) => return Err(other),
             }
         }
