@@ -3,7 +3,7 @@ use rapport_core::conversation::ConversationState;
 use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use rapport_store::conversations::{self, Cursor, Sort, SortField, TEXT_COUNT_CAP, TOTAL_COUNT_CAP};
 use rapport_store::workspaces::Workspace;
-use rapport_store::{execute, testing, with_pool, Db, StoreError};
+use rapport_store::{testing, Conn, Db, Stmt, StoreError};
 use serde_json::{json, Value};
 
 /// A conversation row with the sort columns given (plain SQL: the write paths are tested elsewhere).
@@ -14,14 +14,23 @@ async fn row(db: &Db, ws: WorkspaceId, contact: ContactId, i: i64) -> Conversati
     let waiting = (i % 3 != 0).then_some(1_000 + (i * 7) % 11);
     let (created, updated) = (2_000 + (i * 13) % 17, 3_000 + (i * 5) % 7);
     let admin = (i % 2 == 0).then_some(77);
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+    let insert = Stmt::new(
         "INSERT INTO conversations (workspace_id, contact_id, state, priority, admin_assignee_id, source_type, \
          source_delivered_as, source_author_type, source_author_id, waiting_since, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'conversation', 'customer_initiated', 'user', $2, $6, $7, $8) RETURNING id")
-        .bind(ws.get()).bind(contact.get()).bind(state).bind(priority).bind(admin).bind(waiting).bind(created).bind(updated)
-        .fetch_one(pool).await)
-    .map(ConversationId::new)
-    .unwrap()
+         VALUES ($1, $2, $3, $4, $5, 'conversation', 'customer_initiated', 'user', $2, $6, $7, $8) RETURNING id",
+    )
+    .arg(ws)
+    .arg(contact)
+    .arg(state)
+    .arg(priority)
+    .arg(admin)
+    .arg(waiting)
+    .arg(created)
+    .arg(updated);
+    let mut tx = db.begin().await.unwrap();
+    let id = tx.scalar(insert).await.unwrap();
+    tx.commit().await.unwrap();
+    id
 }
 
 /// Pages through a search (or the list when `query` is None) three at a time.
@@ -159,13 +168,16 @@ async fn counts_are_maintained_exact_for_the_list_and_capped_for_searches() {
         assert_eq!(page.total_count, 5, "rows 1, 4, 5, 8, 9 are open (0 was deleted)");
         // Past the cap, a search reads the cap; the list stays exact.
         let many = TOTAL_COUNT_CAP + 5;
-        execute!(db, pool => sqlx::query(
+        let insert = Stmt::new(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3) \
              INSERT INTO conversations (workspace_id, contact_id, state, source_type, source_delivered_as, \
              source_author_type, source_author_id, source_body, created_at, updated_at) \
-             SELECT $1, $2, 'open', 'conversation', 'customer_initiated', 'user', $2, 'Invoice ' || i, i, i FROM n")
-            .bind(ws.id.get()).bind(contact.get()).bind(many).execute(pool).await)
-        .unwrap();
+             SELECT $1, $2, 'open', 'conversation', 'customer_initiated', 'user', $2, 'Invoice ' || i, i, i FROM n",
+        )
+        .arg(ws.id)
+        .arg(contact)
+        .arg(many);
+        testing::write(&db, insert).await.unwrap();
         let page = conversations::search(&db, &ws, &open, Sort::default(), 2, None).await.unwrap();
         assert_eq!((page.total_count, page.has_more), (TOTAL_COUNT_CAP, true));
         assert_eq!(list(&db, ws.id).await, 11 + many);

@@ -1,7 +1,7 @@
 use rapport_core::conversation::Assignee;
 use rapport_core::ids::{ContactId, ConversationId, TeamId, WorkspaceId};
 use rapport_store::conversations::{self, Change, ContactRef, Cursor, Edit, NewConversation, Sort};
-use rapport_store::{testing, with_pool, Db, StoreError};
+use rapport_store::{testing, Conn, Db, Stmt, StoreError};
 
 /// Inserts a contact with plain SQL (the contacts repository is not this module's business).
 async fn contact(
@@ -11,12 +11,18 @@ async fn contact(
     external_id: Option<&str>,
     email: Option<&str>,
 ) -> ContactId {
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+    let insert = Stmt::new(
         "INSERT INTO contacts (workspace_id, role, external_id, email, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 1, 1) RETURNING id")
-        .bind(workspace_id.get()).bind(role).bind(external_id).bind(email).fetch_one(pool).await)
-    .map(ContactId::new)
-    .unwrap()
+         VALUES ($1, $2, $3, $4, 1, 1) RETURNING id",
+    )
+    .arg(workspace_id)
+    .arg(role)
+    .arg(external_id)
+    .arg(email);
+    let mut tx = db.begin().await.unwrap();
+    let id = tx.scalar(insert).await.unwrap();
+    tx.commit().await.unwrap();
+    id
 }
 
 async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, body: &str) -> ConversationId {
@@ -25,9 +31,7 @@ async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, body: 
 }
 
 async fn parts_count(db: &Db) -> i64 {
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM conversation_parts")
-        .fetch_one(pool).await)
-    .unwrap()
+    db.read().scalar(Stmt::new("SELECT COUNT(*) FROM conversation_parts")).await.unwrap()
 }
 
 #[tokio::test]
@@ -86,9 +90,11 @@ async fn a_contact_starts_a_conversation_and_the_back_and_forth_updates_statisti
         assert_eq!(detail.related.contacts.len(), 1);
         assert_eq!(detail.related.teammates, vec![(c.id, owner.id)]);
 
-        let (replied, contacted) = with_pool!(db, pool => sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
-            "SELECT last_replied_at, last_contacted_at FROM contacts WHERE id = $1").bind(joe.get()).fetch_one(pool).await)
-        .unwrap();
+        let (replied, contacted): (Option<i64>, Option<i64>) = db
+            .read()
+            .fetch_one(Stmt::new("SELECT last_replied_at, last_contacted_at FROM contacts WHERE id = $1").arg(joe))
+            .await
+            .unwrap();
         assert!(replied.unwrap() > 1000 && contacted.is_some());
     }
 }

@@ -4,7 +4,7 @@ use rapport_core::ids::{ConversationId, WorkspaceId};
 use rapport_store::conversations::{self, Change, NewConversation, SendOptions};
 use rapport_store::email::outbound::{self as queue, Headers};
 use rapport_store::webhooks::now_ms;
-use rapport_store::{event_log, testing, with_pool, Db, StoreError};
+use rapport_store::{event_log, testing, Conn, Db, Stmt, StoreError};
 
 async fn email_conversation(db: &Db, workspace_id: WorkspaceId, email: Option<&str>) -> ConversationId {
     let contact = testing::contact(db, workspace_id, "user", None, email).await.unwrap();
@@ -21,9 +21,7 @@ async fn email_conversation(db: &Db, workspace_id: WorkspaceId, email: Option<&s
 }
 
 async fn outbound_count(db: &Db) -> i64 {
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM email_messages WHERE direction = 'outbound'")
-        .fetch_one(pool).await)
-    .unwrap()
+    db.read().scalar(Stmt::new("SELECT COUNT(*) FROM email_messages WHERE direction = 'outbound'")).await.unwrap()
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_store::events::{self, ContactKey, EventSummary, NewEvent};
-use rapport_store::{execute, testing, StoreError};
+use rapport_store::{testing, Stmt, StoreError};
 use serde_json::{json, Map, Value};
 
 fn map(v: Value) -> Map<String, Value> {
@@ -43,7 +43,8 @@ async fn contacts_are_identified_by_id_user_id_or_email() {
         }
 
         // A contact merged into another is gone.
-        execute!(db, pool => sqlx::query("UPDATE contacts SET merged_into_id = $1 WHERE id = $2").bind(user.get()).bind(lead.get()).execute(pool).await)
+        testing::write(&db, Stmt::new("UPDATE contacts SET merged_into_id = $1 WHERE id = $2").arg(user).arg(lead))
+            .await
             .unwrap();
         assert!(events::find_contact(&db, ws.id, ContactKey::Id(lead)).await.is_err());
         assert!(record(&db, ws.id, lead, "x", 1, json!({})).await.is_err());

@@ -5,7 +5,7 @@ use rapport_core::conversation::PartType;
 use rapport_core::ids::{ContactId, ConversationId, WorkspaceId};
 use rapport_store::contacts::{self, identities, test_rows, ContactFields};
 use rapport_store::conversations::{self, Change, NewConversation};
-use rapport_store::{event_log, execute, messenger, notes, sla, tags, testing, with_pool, Conflict, Db, StoreError};
+use rapport_store::{event_log, messenger, notes, sla, tags, testing, Conflict, Conn, Db, Stmt, StoreError};
 use serde_json::json;
 
 fn user(external_id: &str, email: &str) -> ContactFields {
@@ -27,7 +27,7 @@ async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, body: 
 }
 
 async fn sql_i64(db: &Db, sql: &str, id: i64) -> i64 {
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql).bind(id).fetch_one(pool).await).unwrap()
+    db.read().scalar(Stmt::new(sql.to_string()).arg(id)).await.unwrap()
 }
 
 #[tokio::test]
@@ -125,12 +125,11 @@ async fn a_user_merged_into_a_user_keeps_everything() {
         new_fields.name = Some(Some("Ann Bell".into()));
         let new = contacts::create(&db, ws.id, new_fields).await.unwrap();
         identities::add(&db, ws.id, old.id, IdentityKind::Email, "ann@old.example", false).await.unwrap();
-        execute!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
-            .bind(old.id.get()).bind(json!({"plan": "free", "seats": 3}).to_string()).execute(pool).await)
-        .unwrap();
-        execute!(&db, pool => sqlx::query("UPDATE contacts SET custom_attributes = $2 WHERE id = $1")
-            .bind(new.id.get()).bind(json!({"plan": "enterprise"}).to_string()).execute(pool).await)
-        .unwrap();
+        let set_custom = "UPDATE contacts SET custom_attributes = $2 WHERE id = $1";
+        let custom = json!({"plan": "free", "seats": 3}).to_string();
+        testing::write(&db, Stmt::new(set_custom).arg(old.id).arg(custom)).await.unwrap();
+        let custom = json!({"plan": "enterprise"}).to_string();
+        testing::write(&db, Stmt::new(set_custom).arg(new.id).arg(custom)).await.unwrap();
 
         let conversation = start(&db, ws.id, old.id, "Old question", 1_000).await;
         let tag = tags::find_or_create(&db, ws.id, "Early adopter").await.unwrap();
@@ -227,11 +226,13 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
             .await
             .unwrap();
         // Put the replies in time: target's at 3,000, source's note at 2,500.
-        execute!(&db, pool => sqlx::query(
+        let backdate = Stmt::new(
             "UPDATE conversation_parts SET created_at = CASE WHEN conversation_id = $1 THEN 3000 ELSE 2500 END \
-             WHERE conversation_id IN ($1, $2) AND created_at > 2000")
-            .bind(target.get()).bind(source.get()).execute(pool).await)
-        .unwrap();
+             WHERE conversation_id IN ($1, $2) AND created_at > 2000",
+        )
+        .arg(target)
+        .arg(source);
+        testing::write(&db, backdate).await.unwrap();
         let tag = tags::find_or_create(&db, ws.id, "billing").await.unwrap();
         tags::apply(&db, ws.id, tag.id, tags::Target::Conversation, source.get(), Some(owner.id)).await.unwrap();
 
@@ -284,12 +285,12 @@ async fn a_conversation_merge_keeps_every_part_in_time_order_with_a_note() {
 
         // A conversation whose opening message lives on its row only (older rows) brings it along.
         let legacy = start(&db, ws.id, bob, "Written before source parts existed", 1_500).await;
-        execute!(&db, pool => sqlx::query("DELETE FROM conversation_parts WHERE conversation_id = $1")
-            .bind(legacy.get()).execute(pool).await)
-        .unwrap();
-        execute!(&db, pool => sqlx::query("UPDATE conversations SET source_part_id = NULL WHERE id = $1")
-            .bind(legacy.get()).execute(pool).await)
-        .unwrap();
+        testing::write(&db, Stmt::new("DELETE FROM conversation_parts WHERE conversation_id = $1").arg(legacy))
+            .await
+            .unwrap();
+        testing::write(&db, Stmt::new("UPDATE conversations SET source_part_id = NULL WHERE id = $1").arg(legacy))
+            .await
+            .unwrap();
         conversations::merge(&db, ws.id, legacy, target, owner.id).await.unwrap();
         let detail = conversations::find_detail(&db, ws.id, target).await.unwrap();
         let texts: Vec<&str> = detail.parts.iter().map(|p| p.body.as_deref().unwrap_or_default()).collect();

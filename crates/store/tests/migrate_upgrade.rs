@@ -15,9 +15,11 @@ use std::path::{Path, PathBuf};
 use rapport_store::contacts;
 use rapport_store::conversations::counts::inbox_counts;
 use rapport_store::conversations::{self, Change, ContactRef};
-use rapport_store::{event_log, testing, with_pool, workspaces, Db};
+use rapport_store::{event_log, testing, workspaces, Backend, Conn, Db, Stmt};
 use serde_json::json;
 use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
 
 /// Migrations numbered up to 0029 that the 0029 release did not have.
 const ADDED_AFTER_0029: &[(&str, i64)] = &[("postgres", 27), ("postgres", 28)];
@@ -48,34 +50,45 @@ async fn versions_in(dir: &Path) -> BTreeSet<i64> {
 
 /// The versions recorded in `_sqlx_migrations`, all of them successful.
 async fn applied(db: &Db) -> BTreeSet<i64> {
-    let rows: Vec<(i64, bool)> = with_pool!(db, pool =>
-        sqlx::query_as("SELECT version, success FROM _sqlx_migrations").fetch_all(pool).await)
-    .unwrap();
+    let rows: Vec<(i64, bool)> =
+        db.read().fetch_all(Stmt::new("SELECT version, success FROM _sqlx_migrations")).await.unwrap();
     assert!(rows.iter().all(|(_, success)| *success), "a failed migration is recorded: {rows:?}");
     rows.into_iter().map(|(version, _)| version).collect()
 }
 
 async fn exec(db: &Db, sql: &str, binds: &[i64]) {
-    with_pool!(db, pool => {
-        let mut query = sqlx::query(sql);
-        for bind in binds {
-            query = query.bind(*bind);
-        }
-        query.execute(pool).await.map(|_| ())
-    })
-    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    testing::write(db, Stmt::new(sql.to_string()).args(binds)).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-/// The one integer `sql` answers (an `INSERT … RETURNING id`, a `COUNT(*)`).
+/// The one integer `sql` answers (an `INSERT … RETURNING id`, a `COUNT(*)`), in a write
+/// transaction of its own (a read is one too).
 async fn scalar(db: &Db, sql: &str, binds: &[i64]) -> i64 {
-    with_pool!(db, pool => {
-        let mut query = sqlx::query_scalar::<_, i64>(sql);
-        for bind in binds {
-            query = query.bind(*bind);
+    let answer = async {
+        let mut tx = db.begin().await?;
+        let value = tx.scalar(Stmt::new(sql.to_string()).args(binds)).await?;
+        tx.commit().await?;
+        Ok::<i64, rapport_store::StoreError>(value)
+    };
+    answer.await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Applies `migrations` (an older release's set) to the database at `url` with sqlx's migrator,
+/// as that release's `rapport serve` did. The migrator runs on a sqlx pool: this opens one of
+/// its own on the URL (the store's `Db` runs statements, not migrators of the test's choosing),
+/// and closes it afterwards.
+async fn apply_release(url: &str, backend: Backend, migrations: &Migrator) {
+    match backend {
+        Backend::Sqlite => {
+            let pool = SqlitePool::connect(url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+            migrations.run(&pool).await.expect("the 0029 release's migrations");
+            pool.close().await;
         }
-        query.fetch_one(pool).await
-    })
-    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        Backend::Postgres => {
+            let pool = PgPool::connect(url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+            migrations.run(&pool).await.expect("the 0029 release's migrations");
+            pool.close().await;
+        }
+    }
 }
 
 /// What the 0029 release wrote: ids of the rows, to find them again after the upgrade.
@@ -184,7 +197,7 @@ async fn seed_as_0029(db: &Db) -> Seeded {
         &[workspace, contact, at + 1],
     )
     .await;
-    if db.backend() == rapport_store::Backend::Postgres {
+    if db.backend() == Backend::Postgres {
         exec(db, "INSERT INTO event_sequences (workspace_id, last_seq) VALUES ($1, $2)", &[workspace, last_seq]).await;
     }
     Seeded {
@@ -200,7 +213,9 @@ async fn upgrade(url: &str, engine: &str) {
     let db = Db::connect(url).await.unwrap();
     let release = release_0029(engine);
     let old = Migrator::new(release.as_path()).await.unwrap();
-    with_pool!(&db, pool => old.run(pool).await).expect("the 0029 release's migrations");
+    // `Db::connect` created the (SQLite) file; the old release's migrations go in through a
+    // connection of their own.
+    apply_release(url, db.backend(), &old).await;
     let at_0029 = applied(&db).await;
     assert_eq!(at_0029, versions_in(&release).await);
     let _ = std::fs::remove_dir_all(&release);

@@ -8,7 +8,7 @@ use rapport_core::ids::{AdminId, ContactId, ConversationId, TeamId, WorkspaceId}
 use rapport_store::admins::NewAdmin;
 use rapport_store::conversations::{self, Change, ContactRef, NewConversation};
 use rapport_store::teams::TeamFields;
-use rapport_store::{routing, testing, with_pool, Db, StoreError};
+use rapport_store::{routing, testing, Conn, Db, Stmt, StoreError};
 use serde_json::{json, Value};
 
 async fn team(db: &Db, ws: WorkspaceId, name: &str, method: &str, limit: Option<i64>, members: &[AdminId]) -> TeamId {
@@ -43,14 +43,27 @@ async fn start(db: &Db, ws: WorkspaceId, contact_id: ContactId, body: &str) -> c
 /// A user of a company on `plan`.
 async fn customer(db: &Db, ws: WorkspaceId, email: &str, plan: &str) -> ContactId {
     let contact = testing::contact(db, ws, "user", None, Some(email)).await.unwrap();
-    with_pool!(db, pool => {
-        let company: i64 = sqlx::query_scalar(
-            "INSERT INTO companies (workspace_id, company_id, name, plan, monthly_spend, created_at, updated_at) \
-             VALUES ($1, $2, $2, $3, 5000, 1, 1) RETURNING id")
-            .bind(ws.get()).bind(format!("co-{email}")).bind(plan).fetch_one(pool).await.unwrap();
-        sqlx::query("INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, 1)")
-            .bind(ws.get()).bind(contact.get()).bind(company).execute(pool).await.unwrap();
-    });
+    let mut tx = db.begin().await.unwrap();
+    let company: i64 = tx
+        .scalar(
+            Stmt::new(
+                "INSERT INTO companies (workspace_id, company_id, name, plan, monthly_spend, created_at, updated_at) \
+                 VALUES ($1, $2, $2, $3, 5000, 1, 1) RETURNING id",
+            )
+            .arg(ws)
+            .arg(format!("co-{email}"))
+            .arg(plan),
+        )
+        .await
+        .unwrap();
+    let link = Stmt::new(
+        "INSERT INTO contact_companies (workspace_id, contact_id, company_id, created_at) VALUES ($1, $2, $3, 1)",
+    )
+    .arg(ws)
+    .arg(contact)
+    .arg(company);
+    tx.execute(link).await.unwrap();
+    tx.commit().await.unwrap();
     contact
 }
 
@@ -71,7 +84,7 @@ fn canonical(rules: &Value) -> Value {
 }
 
 async fn rows(db: &Db, sql: &str, ws: WorkspaceId) -> i64 {
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql).bind(ws.get()).fetch_one(pool).await).unwrap()
+    db.read().scalar(Stmt::new(sql.to_string()).arg(ws)).await.unwrap()
 }
 
 #[tokio::test]
@@ -263,8 +276,11 @@ async fn away_teammates_and_full_ones_get_nothing() {
         let (ws, owner) = testing::workspace(&db).await;
         let staff = agents(&db, ws.id, 3).await;
         let support = team(&db, ws.id, "Support", "balanced", Some(1), &staff).await;
-        with_pool!(&db, pool => sqlx::query("UPDATE admins SET away_mode_enabled = $2 WHERE id = $1")
-            .bind(staff[1].get()).bind(true).execute(pool).await.map(|_| ()))
+        testing::write(
+            &db,
+            Stmt::new("UPDATE admins SET away_mode_enabled = $2 WHERE id = $1").arg(staff[1]).arg(true),
+        )
+        .await
         .unwrap();
         let rules =
             json!({"rules": [{"id": "all", "name": "All", "actions": [{"type": "assign_team", "team_id": support}]}]});
@@ -299,7 +315,7 @@ async fn preload(db: &Db, ws: WorkspaceId, contact: ContactId, team: TeamId, adm
          source_author_type, source_author_id, team_assignee_id, admin_assignee_id, created_at, updated_at) VALUES {}",
         rows.join(", ")
     );
-    with_pool!(db, pool => sqlx::query(&sql).execute(pool).await.map(|_| ())).unwrap();
+    testing::write(db, Stmt::new(sql).once()).await.unwrap();
 }
 
 async fn set_away(db: &Db, ws: WorkspaceId, admin: AdminId) {
@@ -372,11 +388,17 @@ async fn a_thousand_concurrent_arrivals_are_spread_fairly_within_capacity() {
         eprintln!("{:?}: 1,000 concurrent arrivals routed in {:?}", db.backend(), started.elapsed());
 
         // What the database holds: open conversations per (team, teammate).
-        let held = with_pool!(&db, pool => sqlx::query_as::<_, (Option<i64>, Option<i64>, i64)>(
-            "SELECT team_assignee_id, admin_assignee_id, COUNT(*) FROM conversations WHERE workspace_id = $1 \
-             AND state = 'open' GROUP BY team_assignee_id, admin_assignee_id")
-            .bind(ws.id.get()).fetch_all(pool).await)
-        .unwrap();
+        let held: Vec<(Option<i64>, Option<i64>, i64)> = db
+            .read()
+            .fetch_all(
+                Stmt::new(
+                    "SELECT team_assignee_id, admin_assignee_id, COUNT(*) FROM conversations WHERE workspace_id = $1 \
+                     AND state = 'open' GROUP BY team_assignee_id, admin_assignee_id",
+                )
+                .arg(ws.id),
+            )
+            .await
+            .unwrap();
         let count = |team: TeamId, admin: Option<AdminId>| {
             held.iter()
                 .find(|(t, a, _)| *t == Some(team.get()) && *a == admin.map(AdminId::get))
@@ -486,11 +508,17 @@ async fn going_away_with_reassignment_hands_conversations_back() {
         assert_eq!(now(closed).await, (ConversationState::Closed, Some(support), Some(away)));
 
         // One assignment part per move, by the owner, saying why; each is an event.
-        let notes = with_pool!(&db, pool => sqlx::query_as::<_, (i64, String, i64)>(
-            "SELECT conversation_id, body, author_id FROM conversation_parts WHERE workspace_id = $1 \
-             AND part_type = 'assignment' AND body IS NOT NULL ORDER BY conversation_id")
-            .bind(ws.id.get()).fetch_all(pool).await)
-        .unwrap();
+        let notes: Vec<(i64, String, i64)> = db
+            .read()
+            .fetch_all(
+                Stmt::new(
+                    "SELECT conversation_id, body, author_id FROM conversation_parts WHERE workspace_id = $1 \
+                     AND part_type = 'assignment' AND body IS NOT NULL ORDER BY conversation_id",
+                )
+                .arg(ws.id),
+            )
+            .await
+            .unwrap();
         let mut moved: Vec<ConversationId> = supported.clone();
         moved.extend([snoozed, in_manual, teamless]);
         assert_eq!(notes.iter().map(|n| ConversationId::new(n.0)).collect::<Vec<_>>(), moved);
@@ -615,7 +643,7 @@ async fn bench_impact_over_ten_thousand_conversations() {
                 })
                 .collect();
             sql.push_str(&rows.join(", "));
-            with_pool!(&db, pool => sqlx::query(&sql).execute(pool).await.map(|_| ())).unwrap();
+            testing::write(&db, Stmt::new(sql).once()).await.unwrap();
         }
         let side = |team: TeamId, offset: usize| -> Value {
             let rules: Vec<Value> = (0..20)
@@ -693,16 +721,17 @@ async fn a_rule_sends_a_saved_reply_filled_for_the_conversation_before_closing_i
 }
 
 async fn rules_due(db: &Db, ws: WorkspaceId, id: ConversationId) -> Option<i64> {
-    with_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(
-        "SELECT rules_due_at FROM conversations WHERE workspace_id = $1 AND id = $2")
-        .bind(ws.get()).bind(id.get()).fetch_one(pool).await)
-    .unwrap()
+    let select =
+        Stmt::new("SELECT rules_due_at FROM conversations WHERE workspace_id = $1 AND id = $2").arg(ws).arg(id);
+    db.read().scalar::<Option<i64>>(select).await.unwrap()
 }
 
 async fn set_rules_due(db: &Db, ws: WorkspaceId, id: ConversationId, at: i64) {
-    with_pool!(db, pool => sqlx::query("UPDATE conversations SET rules_due_at = $3 WHERE workspace_id = $1 AND id = $2")
-        .bind(ws.get()).bind(id.get()).bind(at).execute(pool).await.map(|_| ()))
-    .unwrap();
+    let update = Stmt::new("UPDATE conversations SET rules_due_at = $3 WHERE workspace_id = $1 AND id = $2")
+        .arg(ws)
+        .arg(id)
+        .arg(at);
+    testing::write(db, update).await.unwrap();
 }
 
 #[tokio::test]
@@ -727,10 +756,13 @@ async fn rules_that_did_not_run_are_run_by_the_sweep_unless_a_teammate_took_the_
         let mut owed = Vec::new();
         for _ in 0..3 {
             let c = start(&db, ws.id, big, "Hello again").await;
-            with_pool!(db, pool => sqlx::query("UPDATE conversations SET team_assignee_id = NULL, \
-                admin_assignee_id = NULL, priority = FALSE WHERE workspace_id = $1 AND id = $2")
-                .bind(ws.id.get()).bind(c.id.get()).execute(pool).await.map(|_| ()))
-            .unwrap();
+            let unroute = Stmt::new(
+                "UPDATE conversations SET team_assignee_id = NULL, \
+                 admin_assignee_id = NULL, priority = FALSE WHERE workspace_id = $1 AND id = $2",
+            )
+            .arg(ws.id)
+            .arg(c.id);
+            testing::write(&db, unroute).await.unwrap();
             owed.push(c.id);
         }
         let (lost, taken, recent) = (owed[0], owed[1], owed[2]);

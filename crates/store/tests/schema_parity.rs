@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 
-use rapport_store::{testing, Db, Pool};
+use rapport_store::{testing, Backend, Conn, Db, Stmt};
 
 /// An engine, for the exceptions and the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -457,18 +457,19 @@ fn key(expression: &str, desc: bool, opclass: &str) -> String {
 }
 
 async fn sqlite_schema(db: &Db) -> BTreeSet<Fact> {
-    let Pool::Sqlite(pool) = db.pool() else { panic!("not a SQLite database") };
+    assert_eq!(db.backend(), Backend::Sqlite, "not a SQLite database");
+    let mut read = db.read();
     let mut facts = BTreeSet::new();
     let tables: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetch_all(pool).await.unwrap();
+        read.fetch_all(Stmt::new("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).await.unwrap();
     for (table, sql) in tables {
         let without_rowid = sql.is_some_and(|sql| sql.to_ascii_uppercase().contains("WITHOUT ROWID"));
-        let columns: Vec<(String, String, bool, i64)> =
-            sqlx::query_as("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid")
-                .bind(&table)
-                .fetch_all(pool)
-                .await
-                .unwrap();
+        let columns: Vec<(String, String, bool, i64)> = read
+            .fetch_all(
+                Stmt::new("SELECT name, type, \"notnull\", pk FROM pragma_table_info($1) ORDER BY cid").arg(&table),
+            )
+            .await
+            .unwrap();
         let mut primary_key: Vec<(i64, String)> =
             columns.iter().filter(|c| c.3 > 0).map(|c| (c.3, c.0.clone())).collect();
         primary_key.sort();
@@ -496,13 +497,16 @@ async fn sqlite_schema(db: &Db) -> BTreeSet<Fact> {
                 columns: primary_key.into_iter().map(|(_, name)| name).collect(),
             });
         }
-        let foreign_keys: Vec<(i64, String, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT id, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
-        )
-        .bind(&table)
-        .fetch_all(pool)
-        .await
-        .unwrap();
+        let foreign_keys: Vec<(i64, String, String, Option<String>, String)> = read
+            .fetch_all(
+                Stmt::new(
+                    "SELECT id, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list($1) \
+                     ORDER BY id, seq",
+                )
+                .arg(&table),
+            )
+            .await
+            .unwrap();
         // One row per column: (referenced table, column, referenced column, ON DELETE).
         type Column = (String, String, Option<String>, String);
         let mut by_id: BTreeMap<i64, Vec<Column>> = BTreeMap::new();
@@ -514,9 +518,10 @@ async fn sqlite_schema(db: &Db) -> BTreeSet<Fact> {
             let mut referenced: Vec<String> = parts.iter().filter_map(|p| p.2.clone()).collect();
             if referenced.is_empty() {
                 // `REFERENCES parent` without columns: the parent's primary key.
-                referenced = sqlx::query_scalar("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")
-                    .bind(&references)
-                    .fetch_all(pool)
+                referenced = read
+                    .scalars(
+                        Stmt::new("SELECT name FROM pragma_table_info($1) WHERE pk > 0 ORDER BY pk").arg(&references),
+                    )
                     .await
                     .unwrap();
             }
@@ -528,29 +533,26 @@ async fn sqlite_schema(db: &Db) -> BTreeSet<Fact> {
                 on_delete,
             });
         }
-        let indexes: Vec<(String, bool, String)> =
-            sqlx::query_as("SELECT name, \"unique\", origin FROM pragma_index_list(?1)")
-                .bind(&table)
-                .fetch_all(pool)
-                .await
-                .unwrap();
+        let indexes: Vec<(String, bool, String)> = read
+            .fetch_all(Stmt::new("SELECT name, \"unique\", origin FROM pragma_index_list($1)").arg(&table))
+            .await
+            .unwrap();
         for (index, unique, origin) in indexes {
             if origin == "pk" {
                 continue; // the primary key, compared above
             }
-            let sql: Option<String> =
-                sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1")
-                    .bind(&index)
-                    .fetch_one(pool)
-                    .await
-                    .unwrap();
+            let sql: Option<String> = read
+                .scalar(Stmt::new("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1").arg(&index))
+                .await
+                .unwrap();
             let (expressions, predicate) = sql.as_deref().map(parse_sqlite_index).unwrap_or_default();
-            let columns: Vec<(i64, Option<String>, bool)> =
-                sqlx::query_as("SELECT cid, name, \"desc\" FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")
-                    .bind(&index)
-                    .fetch_all(pool)
-                    .await
-                    .unwrap();
+            let columns: Vec<(i64, Option<String>, bool)> = read
+                .fetch_all(
+                    Stmt::new("SELECT cid, name, \"desc\" FROM pragma_index_xinfo($1) WHERE key = 1 ORDER BY seqno")
+                        .arg(&index),
+                )
+                .await
+                .unwrap();
             let keys = columns
                 .iter()
                 .enumerate()
@@ -583,23 +585,24 @@ async fn sqlite_schema(db: &Db) -> BTreeSet<Fact> {
 }
 
 async fn postgres_schema(db: &Db) -> BTreeSet<Fact> {
-    let Pool::Postgres(pool) = db.pool() else { panic!("not a PostgreSQL database") };
+    assert_eq!(db.backend(), Backend::Postgres, "not a PostgreSQL database");
+    let mut read = db.read();
     let mut facts = BTreeSet::new();
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name::text FROM information_schema.tables \
-         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    let tables: Vec<String> = read
+        .scalars(Stmt::new(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+        ))
+        .await
+        .unwrap();
     facts.extend(tables.into_iter().map(|table| Fact::Table { table }));
-    let columns: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text \
-         FROM information_schema.columns WHERE table_schema = current_schema()",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    let columns: Vec<(String, String, String, String)> = read
+        .fetch_all(Stmt::new(
+            "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text \
+             FROM information_schema.columns WHERE table_schema = current_schema()",
+        ))
+        .await
+        .unwrap();
     for (table, column, data_type, nullable) in columns {
         facts.insert(Fact::Column {
             table,
@@ -608,44 +611,66 @@ async fn postgres_schema(db: &Db) -> BTreeSet<Fact> {
             nullable: nullable == "YES",
         });
     }
-    type ForeignKeyRow = (String, String, Vec<String>, Vec<String>, String);
-    let foreign_keys: Vec<ForeignKeyRow> = sqlx::query_as(
-        "SELECT t.relname::text, r.relname::text, \
-             ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, o) \
-                   JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o), \
-             ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, o) \
-                   JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o), \
-             CASE c.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' \
-                 WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END \
-         FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid \
-         WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
+    // The store's rows decode scalars, not arrays: each list comes as one text, its items joined
+    // with the unit separator (chr(31), in no name or expression), split again by `items`.
+    type ForeignKeyRow = (String, String, String, String, String);
+    let foreign_keys: Vec<ForeignKeyRow> = read
+        .fetch_all(Stmt::new(
+            "SELECT t.relname::text, r.relname::text, \
+                 array_to_string(ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, o) \
+                       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o), chr(31)), \
+                 array_to_string(ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, o) \
+                       JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.o), chr(31)), \
+                 CASE c.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE' \
+                     WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END \
+             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid \
+             WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace",
+        ))
+        .await
+        .unwrap();
     for (table, references, columns, referenced, on_delete) in foreign_keys {
+        let (columns, referenced) = (items(&columns), items(&referenced));
         facts.insert(Fact::ForeignKey { table, columns, references, referenced, on_delete });
     }
-    type IndexRow = (String, bool, bool, String, Vec<String>, Vec<String>, Vec<bool>, Option<String>);
-    let indexes: Vec<IndexRow> = sqlx::query_as(
-        "SELECT t.relname::text, i.indisunique, i.indisprimary, am.amname::text, \
-             ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) \
-                   FROM generate_series(1, i.indnkeyatts) k ORDER BY k), \
-             ARRAY(SELECT CASE WHEN oc.opcdefault THEN '' ELSE oc.opcname::text END \
-                   FROM generate_series(1, i.indnkeyatts) k JOIN pg_opclass oc ON oc.oid = i.indclass[k - 1] \
-                   ORDER BY k), \
-             ARRAY(SELECT (i.indoption[k - 1] & 1) = 1 FROM generate_series(1, i.indnkeyatts) k ORDER BY k), \
-             pg_get_expr(i.indpred, i.indrelid, true) \
-         FROM pg_index i \
-         JOIN pg_class t ON t.oid = i.indrelid \
-         JOIN pg_class ix ON ix.oid = i.indexrelid \
-         JOIN pg_am am ON am.oid = ix.relam \
-         WHERE t.relnamespace = current_schema()::regnamespace",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    for (table, unique, primary, method, expressions, opclasses, descs, predicate) in indexes {
+    /// An index as PostgreSQL's catalogue describes it, one item per key in each list.
+    #[derive(rapport_store::Row)]
+    struct IndexRow {
+        table: String,
+        unique: bool,
+        primary: bool,
+        method: String,
+        key_count: i64,
+        expressions: String,
+        opclasses: String,
+        descs: String,
+        predicate: Option<String>,
+    }
+    let indexes: Vec<IndexRow> = read
+        .fetch_all(Stmt::new(
+            "SELECT t.relname::text AS table, i.indisunique AS unique, i.indisprimary AS primary, \
+                 am.amname::text AS method, CAST(i.indnkeyatts AS BIGINT) AS key_count, \
+                 array_to_string(ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) \
+                       FROM generate_series(1, i.indnkeyatts) k ORDER BY k), chr(31)) AS expressions, \
+                 array_to_string(ARRAY(SELECT CASE WHEN oc.opcdefault THEN '' ELSE oc.opcname::text END \
+                       FROM generate_series(1, i.indnkeyatts) k JOIN pg_opclass oc ON oc.oid = i.indclass[k - 1] \
+                       ORDER BY k), chr(31)) AS opclasses, \
+                 array_to_string(ARRAY(SELECT CASE WHEN (i.indoption[k - 1] & 1) = 1 THEN 'desc' ELSE 'asc' END \
+                       FROM generate_series(1, i.indnkeyatts) k ORDER BY k), chr(31)) AS descs, \
+                 pg_get_expr(i.indpred, i.indrelid, true) AS predicate \
+             FROM pg_index i \
+             JOIN pg_class t ON t.oid = i.indrelid \
+             JOIN pg_class ix ON ix.oid = i.indexrelid \
+             JOIN pg_am am ON am.oid = ix.relam \
+             WHERE t.relnamespace = current_schema()::regnamespace",
+        ))
+        .await
+        .unwrap();
+    for IndexRow { table, unique, primary, method, key_count, expressions, opclasses, descs, predicate } in indexes {
+        let (expressions, opclasses) = (items(&expressions), items(&opclasses));
+        let descs: Vec<bool> = items(&descs).iter().map(|d| d == "desc").collect();
+        for list in [expressions.len(), opclasses.len(), descs.len()] {
+            assert_eq!(list as i64, key_count, "index on {table}: one item per key");
+        }
         let keys: Vec<String> = expressions
             .iter()
             .zip(&opclasses)
@@ -665,6 +690,12 @@ async fn postgres_schema(db: &Db) -> BTreeSet<Fact> {
         });
     }
     facts
+}
+
+/// The items of a list PostgreSQL joined with `chr(31)` (`array_to_string`); every list read here
+/// has at least one item (an index's or a foreign key's columns).
+fn items(joined: &str) -> Vec<String> {
+    joined.split('\u{1f}').map(str::to_string).collect()
 }
 
 /// The differences between two schemas that no exception allows, as a readable report (empty
@@ -778,7 +809,7 @@ async fn drift_on_either_engine_is_reported() {
         (&postgres, "ALTER TABLE notes ADD FOREIGN KEY (admin_id) REFERENCES admins (id) ON DELETE SET NULL"),
     ];
     for (db, sql) in statements {
-        rapport_store::execute!(db, pool => sqlx::query(sql).execute(pool).await).unwrap();
+        testing::write(db, Stmt::new(sql).once()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
     let report = compare(&sqlite_schema(&sqlite).await, &postgres_schema(&postgres).await, EXCEPTIONS);
     eprintln!("{report}");

@@ -2,10 +2,10 @@
 //! write (contacts in the workspace, parts in order, counters matching the parts).
 use rapport_core::ids::WorkspaceId;
 use rapport_store::seed::{self, DEMO_OWNER_EMAIL, DEMO_PASSWORD};
-use rapport_store::{testing, with_pool, Db};
+use rapport_store::{testing, Backend, Conn, Db, Stmt};
 
 async fn scalar(db: &Db, sql: &str, workspace_id: WorkspaceId) -> i64 {
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(sql).bind(workspace_id.get()).fetch_one(pool).await).expect(sql)
+    db.read().scalar(Stmt::new(sql.to_string()).arg(workspace_id)).await.expect(sql)
 }
 
 /// Invariants every seeded workspace must keep.
@@ -130,9 +130,8 @@ async fn demo_seed_is_complete_and_consistent() {
         let emails = |w: WorkspaceId| {
             let db = db.clone();
             async move {
-                with_pool!(db, pool => sqlx::query_scalar::<_, Option<String>>(
-                    "SELECT email FROM contacts WHERE workspace_id = $1 ORDER BY id").bind(w.get()).fetch_all(pool).await)
-                .unwrap()
+                let select = Stmt::new("SELECT email FROM contacts WHERE workspace_id = $1 ORDER BY id").arg(w);
+                db.read().scalars::<Option<String>>(select).await.unwrap()
             }
         };
         assert_eq!(emails(ws).await, emails(again.workspace_id).await);
@@ -199,18 +198,20 @@ async fn scale_seed_leaves_the_text_indexes_complete() {
         let (empty, _) = testing::workspace(&db).await;
         let failed = seed::seed_scale(&db, empty.id, 1, 1, 0).await.unwrap_err();
         assert!(failed.to_string().contains("no contacts"), "{failed}");
-        if let rapport_store::Pool::Sqlite(pool) = db.pool() {
-            let triggers: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%fts_insert'",
-            )
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        if db.backend() == Backend::Sqlite {
+            let triggers: i64 = db
+                .read()
+                .scalar(Stmt::new(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%fts_insert'",
+                ))
+                .await
+                .unwrap();
             assert_eq!(triggers, 4, "the full-text insert triggers are back");
-            // With rank 1 the check also compares each index with its content table.
+            // With rank 1 the check also compares each index with its content table (the check is
+            // a write of FTS5's command row: it runs in a write transaction).
             for table in ["conversation_parts_fts", "conversations_source_fts", "contacts_fts", "companies_fts"] {
                 let sql = format!("INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)");
-                sqlx::query(&sql).execute(pool).await.unwrap_or_else(|e| panic!("{table}: {e}"));
+                testing::write(&db, Stmt::new(sql).once()).await.unwrap_or_else(|e| panic!("{table}: {e}"));
             }
         }
         // Written after the seed: indexed by the restored triggers.

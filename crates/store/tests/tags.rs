@@ -1,13 +1,22 @@
 use rapport_core::ids::WorkspaceId;
 use rapport_store::companies::{self, CompanyFields};
 use rapport_store::tags::{self, Target};
-use rapport_store::{now, testing, with_pool, Conflict, Db, StoreError};
+use rapport_store::{now, testing, Conflict, Conn, Db, Stmt, StoreError};
 
 async fn contact(db: &Db, workspace_id: WorkspaceId) -> i64 {
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "INSERT INTO contacts (workspace_id, role, created_at, updated_at) VALUES ($1, 'user', $2, $2) RETURNING id")
-        .bind(workspace_id.get()).bind(now()).fetch_one(pool).await)
-    .unwrap()
+    let mut tx = db.begin().await.unwrap();
+    let id = tx
+        .scalar(
+            Stmt::new(
+                "INSERT INTO contacts (workspace_id, role, created_at, updated_at) VALUES ($1, 'user', $2, $2) RETURNING id",
+            )
+            .arg(workspace_id)
+            .arg(now()),
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use rapport_core::ids::{ConversationId, WorkspaceId};
 use rapport_store::conversations::{self, Change, NewConversation, Sort};
 use rapport_store::workspaces::Workspace;
-use rapport_store::{execute, testing, Db, Pool};
+use rapport_store::{testing, Backend, Db, Stmt};
 use serde_json::{json, Value};
 
 async fn start(db: &Db, ws: WorkspaceId, body: &str) -> ConversationId {
@@ -76,10 +76,13 @@ async fn parts_body_follows_replies_notes_edits_and_deletes() {
         assert_eq!(matching(&db, &ws, "parts.body", "~", "in").await, vec![refund, login]);
 
         // An edit of a part's body (a redaction) takes the old text out of the index.
-        execute!(db, pool => sqlx::query("UPDATE conversation_parts SET body = '[redacted]', redacted = TRUE \
-            WHERE workspace_id = $1 AND conversation_id = $2 AND body LIKE '%SSO%'")
-            .bind(ws.id.get()).bind(login.get()).execute(pool).await)
-        .unwrap();
+        let redact = Stmt::new(
+            "UPDATE conversation_parts SET body = '[redacted]', redacted = TRUE \
+             WHERE workspace_id = $1 AND conversation_id = $2 AND body LIKE '%SSO%'",
+        )
+        .arg(ws.id)
+        .arg(login);
+        testing::write(&db, redact).await.unwrap();
         assert_eq!(matching(&db, &ws, "parts.body", "~", "sso").await, Vec::<ConversationId>::new());
         assert_eq!(matching(&db, &ws, "parts.body", "~", "redacted").await, vec![login]);
 
@@ -88,13 +91,12 @@ async fn parts_body_follows_replies_notes_edits_and_deletes() {
         assert_eq!(matching(&db, &ws, "parts.body", "~", "refund").await, Vec::<ConversationId>::new());
         assert_eq!(matching(&db, &ws, "source.body", "~", "refund").await, Vec::<ConversationId>::new());
         assert_eq!(matching(&db, &other, "source.body", "~", "refund").await, vec![foreign]);
-        if let Pool::Sqlite(pool) = db.pool() {
-            let check: Result<_, sqlx::Error> = sqlx::query(
+        if db.backend() == Backend::Sqlite {
+            // FTS5's integrity check is a write of its command row: it runs in a write transaction.
+            let check = Stmt::new(
                 "INSERT INTO conversation_parts_fts (conversation_parts_fts, rank) VALUES ('integrity-check', 1)",
-            )
-            .execute(pool)
-            .await;
-            check.expect("the parts index matches its table");
+            );
+            testing::write(&db, check).await.expect("the parts index matches its table");
         }
     }
 }

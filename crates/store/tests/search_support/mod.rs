@@ -3,7 +3,7 @@
 use rapport_core::ids::WorkspaceId;
 use rapport_store::search::{compile, SearchModel};
 use rapport_store::workspaces::Workspace;
-use rapport_store::{with_pool, Arg, Conn, Db, Stmt, StoreError};
+use rapport_store::{Arg, Conn, Db, Stmt, StoreError};
 use serde_json::{json, Value};
 
 /// Runs one statement with its binds (test fixtures only).
@@ -60,7 +60,7 @@ pub async fn contact(db: &Db, ws: WorkspaceId, c: C<'_>) -> i64 {
 
 pub async fn last_id(db: &Db, table: &str, ws: WorkspaceId) -> i64 {
     let sql = format!("SELECT MAX(id) FROM {table} WHERE workspace_id = $1");
-    with_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql).bind(ws.get()).fetch_one(pool).await).unwrap()
+    db.read().scalar(Stmt::new(sql).arg(ws)).await.unwrap()
 }
 
 pub async fn attribute(db: &Db, ws: WorkspaceId, model: &str, name: &str, data_type: &str) {
