@@ -34,25 +34,23 @@ pub enum Backend {
     Postgres,
 }
 
-/// sqlx's pool of one backend. On PostgreSQL every statement runs on it (through [`Tx`] and
-/// [`Read`]). On SQLite statements run on rusqlite's connections (`sqlite.rs`); sqlx's pool on
-/// the same file only applies the migrations (sqlx's migrator) and serves tests' raw statements
-/// (`with_pool!`), and closes its connections when idle.
-#[derive(Clone, Debug)]
-pub enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
 /// The database handle every repository takes. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: Pool,
-    /// SQLite's connections (`Some` exactly when `pool` is SQLite's): this process's writer, whose
-    /// write transactions take turns in arrival order and share commits (group commit, see
-    /// `write_tx.rs`), and the read connections.
-    sqlite: Option<Arc<Sqlite>>,
+    connections: Connections,
     commits: broadcast::Sender<Committed>,
+}
+
+/// The connections of the engine a [`Db`] talks to.
+#[derive(Clone, Debug)]
+enum Connections {
+    /// SQLite: this process's writer, whose write transactions take turns in arrival order and
+    /// share commits (group commit, see `write_tx.rs`), and the read connections (`sqlite.rs`).
+    /// sqlx's pool on the same file only applies the migrations (sqlx's migrator) and closes its
+    /// connections when idle.
+    Sqlite { statements: Arc<Sqlite>, migrator: SqlitePool },
+    /// PostgreSQL: sqlx's pool, on which every statement runs (through [`Tx`] and [`Read`]).
+    Postgres(PgPool),
 }
 
 /// Announced after a transaction that appended to the event log commits: the workspace's log now
@@ -71,7 +69,7 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool =
                 PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-            return Ok(Self { pool: Pool::Postgres(pool), sqlite: None, commits: broadcast::channel(4096).0 });
+            return Ok(Self { connections: Connections::Postgres(pool), commits: broadcast::channel(4096).0 });
         }
         if !url.starts_with("sqlite:") {
             return Err(crate::StoreError::Invalid(format!(
@@ -101,13 +99,14 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
+        let migrator = SqlitePoolOptions::new()
             .max_connections(2)
             .min_connections(0)
             .idle_timeout(Some(Duration::from_secs(30)))
             .test_before_acquire(false)
             .connect_lazy_with(options);
-        Ok(Self { pool: Pool::Sqlite(pool), sqlite: Some(Arc::new(sqlite)), commits: broadcast::channel(4096).0 })
+        let connections = Connections::Sqlite { statements: Arc::new(sqlite), migrator };
+        Ok(Self { connections, commits: broadcast::channel(4096).0 })
     }
 
     /// Starts a write transaction on either engine: the handle every write step takes (see
@@ -116,27 +115,28 @@ impl Db {
     /// it writes never fails with `SQLITE_BUSY_SNAPSHOT`), writing in a savepoint only its writes
     /// use (`write_tx.rs`). On PostgreSQL it is a plain `BEGIN`.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        let conn = match (&self.sqlite, &self.pool) {
-            (Some(sqlite), _) => Engine::Sqlite(sqlite.writer.begin().await?),
-            (None, Pool::Postgres(pool)) => Engine::Postgres(pool.begin().await?),
-            (None, Pool::Sqlite(_)) => unreachable!("a SQLite Db has its connections"),
+        let conn = match &self.connections {
+            Connections::Sqlite { statements, .. } => Engine::Sqlite(statements.writer.begin().await?),
+            Connections::Postgres(pool) => Engine::Postgres(pool.begin().await?),
         };
         Ok(Tx::new(conn, self.commits.clone()))
     }
 
     /// Reads outside any transaction.
     pub fn read(&self) -> Read<'_> {
-        match (&self.sqlite, &self.pool) {
-            (Some(sqlite), _) => Read::sqlite(sqlite),
-            (None, Pool::Postgres(pool)) => Read::postgres(pool),
-            (None, Pool::Sqlite(_)) => unreachable!("a SQLite Db has its connections"),
+        match &self.connections {
+            Connections::Sqlite { statements, .. } => Read::sqlite(statements),
+            Connections::Postgres(pool) => Read::postgres(pool),
         }
     }
 
     /// Write transactions and the commits that made them durable, since this Db was opened
     /// (SQLite's group commit; on PostgreSQL both stay 0, each transaction commits alone).
     pub fn write_stats(&self) -> crate::WriteStats {
-        self.sqlite.as_ref().map(|sqlite| sqlite.writer.stats()).unwrap_or_default()
+        match &self.connections {
+            Connections::Sqlite { statements, .. } => statements.writer.stats(),
+            Connections::Postgres(_) => crate::WriteStats::default(),
+        }
     }
 
     /// Hears every [`Committed`] announcement of this process from now on.
@@ -146,9 +146,9 @@ impl Db {
 
     /// Applies every pending migration of this backend.
     pub async fn migrate(&self) -> StoreResult<()> {
-        match &self.pool {
-            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
-            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        match &self.connections {
+            Connections::Sqlite { migrator, .. } => SQLITE_MIGRATIONS.run(migrator).await?,
+            Connections::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         self.optimize().await
     }
@@ -159,22 +159,18 @@ impl Db {
     /// 1M conversations a page of the inbox took seconds instead of milliseconds. PostgreSQL's
     /// autovacuum keeps its own statistics, so this is a no-op there. Run at start and hourly.
     pub async fn optimize(&self) -> StoreResult<()> {
-        if let Some(sqlite) = &self.sqlite {
+        if let Connections::Sqlite { statements, .. } = &self.connections {
             // ANALYZE writes: no write batch may hold the lock meanwhile.
-            let turn = sqlite.writer.exclusive_turn().await;
+            let turn = statements.writer.exclusive_turn().await;
             turn.conn().execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002")?;
         }
         Ok(())
     }
 
-    pub fn pool(&self) -> &Pool {
-        &self.pool
-    }
-
     pub fn backend(&self) -> Backend {
-        match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
-            Pool::Postgres(_) => Backend::Postgres,
+        match self.connections {
+            Connections::Sqlite { .. } => Backend::Sqlite,
+            Connections::Postgres(_) => Backend::Postgres,
         }
     }
 
@@ -185,9 +181,9 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        match &self.pool {
-            Pool::Sqlite(pool) => pool.close().await,
-            Pool::Postgres(pool) => pool.close().await,
+        match &self.connections {
+            Connections::Sqlite { migrator, .. } => migrator.close().await,
+            Connections::Postgres(pool) => pool.close().await,
         }
     }
 }

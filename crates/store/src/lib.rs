@@ -56,7 +56,7 @@ pub mod tokens;
 pub mod webhooks;
 pub mod workspaces;
 
-pub use db::{Backend, Committed, Db, Pool};
+pub use db::{Backend, Committed, Db};
 pub use error::{Conflict, Named, OptionExt, StoreError, StoreResult};
 pub use rapport_store_derive::Row;
 pub use sql::{Arg, Row, RowRef, Scalar, Stmt};
@@ -73,33 +73,4 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (0..count).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")
 }
 
-/// Tests only (feature `testing`): runs sqlx code on the raw pool of whichever backend the [`Db`]
-/// holds, the body compiled once per backend, for tests that poke at rows no repository writes.
-/// The store itself runs every statement through [`Tx`] and [`Read`].
-///
-/// ```ignore
-/// let n: i64 = with_pool!(db, pool => sqlx::query_scalar("SELECT 1").fetch_one(pool).await)?;
-/// ```
-#[cfg(feature = "testing")]
-#[macro_export]
-macro_rules! with_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db.pool() {
-            $crate::Pool::Sqlite($pool) => $body,
-            $crate::Pool::Postgres($pool) => $body,
-        }
-    };
-}
 
-/// Tests only, like [`with_pool!`] for a statement that returns no rows: evaluates to
-/// `Result<u64, sqlx::Error>` with the number of rows affected.
-#[cfg(feature = "testing")]
-#[macro_export]
-macro_rules! execute {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db.pool() {
-            $crate::Pool::Sqlite($pool) => $body.map(|r| r.rows_affected()),
-            $crate::Pool::Postgres($pool) => $body.map(|r| r.rows_affected()),
-        }
-    };
-}
