@@ -72,5 +72,3 @@ pub fn now() -> i64 {
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (0..count).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")
 }
-
-

@@ -71,7 +71,8 @@ async fn upsert_creates_then_updates_by_company_id() {
         assert_eq!(serde_json::Value::Object(again.custom_attributes), json!({"sector": "manufacturing", "seats": 10}));
 
         for bad in ["", "   "] {
-            assert!(matches!(companies::upsert(&db, ws.id, bad, named("x")).await, Err(StoreError::Invalid(_))));
+            let refused = companies::upsert(&db, ws.id, bad, named("x")).await;
+            assert!(matches!(refused, Err(StoreError::InvalidField { field: "company_id", .. })), "{refused:?}");
         }
         let bad = CompanyFields { monthly_spend: Some(-1.0), ..Default::default() };
         assert!(matches!(companies::upsert(&db, ws.id, "neg", bad).await, Err(StoreError::Invalid(_))));
