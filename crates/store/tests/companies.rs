@@ -3,24 +3,11 @@ use rapport_core::ids::{ContactId, WorkspaceId};
 use rapport_store::companies::{self, CompanyFields, Order};
 use rapport_store::data_attributes::{self, NewDataAttribute};
 use rapport_store::tags::{self, Target};
-use rapport_store::{now, testing, Conn, Db, Stmt, StoreError};
+use rapport_store::{testing, Db, StoreError};
 use serde_json::json;
 
-/// Contacts belong to another module; a bare row is all these tests need.
 async fn contact(db: &Db, workspace_id: WorkspaceId) -> ContactId {
-    let mut tx = db.begin().await.unwrap();
-    let id = tx
-        .scalar(
-            Stmt::new(
-                "INSERT INTO contacts (workspace_id, role, created_at, updated_at) VALUES ($1, 'user', $2, $2) RETURNING id",
-            )
-            .arg(workspace_id)
-            .arg(now()),
-        )
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    id
+    testing::contact(db, workspace_id, "user", None, None).await.unwrap()
 }
 
 fn named(name: &str) -> CompanyFields {

@@ -1,22 +1,10 @@
 use rapport_core::ids::WorkspaceId;
 use rapport_store::companies::{self, CompanyFields};
 use rapport_store::tags::{self, Target};
-use rapport_store::{now, testing, Conflict, Conn, Db, Stmt, StoreError};
+use rapport_store::{testing, Conflict, Db, StoreError};
 
 async fn contact(db: &Db, workspace_id: WorkspaceId) -> i64 {
-    let mut tx = db.begin().await.unwrap();
-    let id = tx
-        .scalar(
-            Stmt::new(
-                "INSERT INTO contacts (workspace_id, role, created_at, updated_at) VALUES ($1, 'user', $2, $2) RETURNING id",
-            )
-            .arg(workspace_id)
-            .arg(now()),
-        )
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    id
+    testing::contact(db, workspace_id, "user", None, None).await.unwrap().get()
 }
 
 #[tokio::test]
