@@ -16,26 +16,10 @@ before_bin="${RAPPORT_BEFORE_BIN:-}"
 export RAPPORT_BIN="${before_bin:-$after_bin}"
 bench=views usage="$0 sqlite|postgres [conversations]"
 source "$(dirname "$0")/bench-setup.sh"
+source "$(dirname "$0")/bench-seeded.sh"
 
-serve() {
-  "$1" serve --listen "127.0.0.1:$port" --database-url "$db" --api-calls-per-minute 100000000 > "$work/serve.log" 2>&1 &
-  server=$!
-  for _ in $(seq 600); do curl -sf "$url/healthz" > /dev/null && return; sleep 0.1; done
-  echo "server did not start" >&2; cat "$work/serve.log" >&2; exit 1
-}
-serve "$bin"
-admin_id=$(curl -sf -H "Authorization: Bearer $token" "$url/api/me" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-curl -sf -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-  -d "{\"name\":\"Support\",\"admin_ids\":[\"$admin_id\"]}" "$url/api/teams" > /dev/null
-kill "$server"; wait "$server" || true
-
-echo "== seed $conversations conversations ($backend, $bin)"
-start=$(date +%s)
-"$bin" bench seed --database-url "$db" --workspace "$app_id" --conversations "$conversations" --parts 5 \
-  --contacts $((conversations / 10))
-echo "seed wall clock: $(( $(date +%s) - start )) s"
-# PostgreSQL's statistics and GIN pending lists, as in bench-big.sh.
-analyze() { if [ "$backend" = postgres ]; then psql -q -h 127.0.0.1 -U postgres -c "VACUUM (ANALYZE)" "$name"; fi; }
+add_team "$bin"
+seed "$bin" "$conversations"
 analyze
 
 export RAPPORT_URL="$url" RAPPORT_TOKEN="$token"
