@@ -135,6 +135,18 @@ async fn check_target(conn: &mut impl Conn, workspace_id: WorkspaceId, target: T
     }
 }
 
+/// The `conversation.tagged` / `conversation.untagged` event of `tag` on conversation `id`.
+async fn conversation_event(
+    tx: &mut Tx,
+    workspace_id: WorkspaceId,
+    tag: &Tag,
+    id: i64,
+    kind: EventKind,
+) -> StoreResult<i64> {
+    let extra = json!({"tag": {"id": tag.id, "name": tag.name}});
+    append_event(tx, workspace_id, ConversationId::new(id), kind, Audience::Admins, extra).await
+}
+
 /// Applies `tag` to a target inside `tx` (a no-op when it is applied already; answers whether it
 /// was new). A conversation's new tag is written with its `conversation.tagged` event.
 pub(crate) async fn attach(
@@ -157,16 +169,7 @@ pub(crate) async fn attach(
     .arg(admin_id);
     let inserted = tx.execute(insert).await? > 0;
     if inserted && target == Target::Conversation {
-        let extra = json!({"tag": {"id": tag.id, "name": tag.name}});
-        append_event(
-            tx,
-            workspace_id,
-            ConversationId::new(target_id),
-            EventKind::ConversationTagged,
-            Audience::Admins,
-            extra,
-        )
-        .await?;
+        conversation_event(tx, workspace_id, tag, target_id, EventKind::ConversationTagged).await?;
     }
     Ok(inserted)
 }
@@ -189,16 +192,7 @@ pub(crate) async fn detach(
     .arg(target_id);
     let removed = tx.execute(delete).await? > 0;
     if removed && target == Target::Conversation {
-        let extra = json!({"tag": {"id": tag.id, "name": tag.name}});
-        append_event(
-            tx,
-            workspace_id,
-            ConversationId::new(target_id),
-            EventKind::ConversationUntagged,
-            Audience::Admins,
-            extra,
-        )
-        .await?;
+        conversation_event(tx, workspace_id, tag, target_id, EventKind::ConversationUntagged).await?;
     }
     Ok(removed)
 }

@@ -221,6 +221,15 @@ pub async fn write(db: &Db, stmt: Stmt) -> StoreResult<u64> {
     Ok(changed)
 }
 
+/// Runs one `INSERT … RETURNING` (a fixture row the repositories never write) in a transaction of
+/// its own; answers the returned value.
+pub async fn insert<T: crate::Scalar>(db: &Db, stmt: Stmt) -> StoreResult<T> {
+    let mut tx = db.begin().await?;
+    let value = tx.scalar(stmt).await?;
+    tx.commit().await?;
+    Ok(value)
+}
+
 /// The names of the schema read from the database itself: its tables, indexes and constraints
 /// (SQLite's `sqlite_master`; PostgreSQL's catalog for the current schema). For tests that check
 /// no answer names the schema.

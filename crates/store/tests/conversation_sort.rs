@@ -3,7 +3,7 @@ use rapport_core::conversation::ConversationState;
 use rapport_core::ids::{AdminId, ContactId, ConversationId, WorkspaceId};
 use rapport_store::conversations::{self, Cursor, Sort, SortField, TEXT_COUNT_CAP, TOTAL_COUNT_CAP};
 use rapport_store::workspaces::Workspace;
-use rapport_store::{testing, Conn, Db, Stmt, StoreError};
+use rapport_store::{testing, Db, Stmt, StoreError};
 use serde_json::{json, Value};
 
 /// A conversation row with the sort columns given (plain SQL: the write paths are tested elsewhere).
@@ -27,10 +27,7 @@ async fn row(db: &Db, ws: WorkspaceId, contact: ContactId, i: i64) -> Conversati
     .arg(waiting)
     .arg(created)
     .arg(updated);
-    let mut tx = db.begin().await.unwrap();
-    let id = tx.scalar(insert).await.unwrap();
-    tx.commit().await.unwrap();
-    id
+    testing::insert(db, insert).await.unwrap()
 }
 
 /// Pages through a search (or the list when `query` is None) three at a time.

@@ -19,10 +19,7 @@ async fn contact(
     .arg(role)
     .arg(external_id)
     .arg(email);
-    let mut tx = db.begin().await.unwrap();
-    let id = tx.scalar(insert).await.unwrap();
-    tx.commit().await.unwrap();
-    id
+    testing::insert(db, insert).await.unwrap()
 }
 
 async fn start(db: &Db, workspace_id: WorkspaceId, contact_id: ContactId, body: &str) -> ConversationId {
